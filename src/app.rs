@@ -1,0 +1,66 @@
+//! The document shell and the route table. No data loading and no forms here: each page
+//! lives in `ui/`.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::i18n::Lang;
+use crate::ui::{
+    admin, identity, layout::Dashboard, login::LoginPage, project, settings::SettingsPage,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let (lang, theme) = crate::ui::prefs::from_request();
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code() data-theme=theme>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = RwSignal::new(crate::ui::prefs::initial_lang());
+    provide_context(lang);
+    let t = move || lang.get().texts();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/gureum.css"/>
+        <Title text=move || t().brand/>
+        <Router>
+            <Routes fallback=move || view! { <p class="not-found">{move || t().not_found}</p> }>
+                <Route path=path!("/auth/login") view=LoginPage/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/project/api_access"/> }/>
+                <ParentRoute path=path!("") view=Dashboard>
+                    <Route path=path!("/project/api_access") view=project::ApiAccessPage/>
+                    <Route path=path!("/admin/info") view=admin::SystemInfoPage/>
+                    <Route path=path!("/identity/projects") view=identity::projects::ProjectsPage/>
+                    <Route path=path!("/identity/users") view=identity::users::UsersPage/>
+                    <Route path=path!("/identity/groups") view=identity::groups::GroupsPage/>
+                    <Route path=path!("/identity/roles") view=identity::roles::RolesPage/>
+                    <Route path=path!("/identity/application_credentials") view=identity::app_creds::AppCredsPage/>
+                    <Route path=path!("/settings") view=SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The current language's texts, for components.
+pub fn use_texts() -> impl Fn() -> &'static crate::i18n::Texts + Copy {
+    let lang = use_context::<RwSignal<Lang>>().unwrap_or_else(|| RwSignal::new(Lang::En));
+    move || lang.get().texts()
+}

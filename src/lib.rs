@@ -1,0 +1,24 @@
+//! Gureum: an OpenStack-compatible private cloud in one binary.
+//!
+//! The crate builds twice: with `ssr` as the server (portal SSR, server functions, the
+//! OpenStack REST APIs, services, database, drivers) and with `hydrate` as the portal's
+//! WASM. `server` is the one ssr-only module; `ui`, `server_fns`, `types` and `i18n`
+//! compile for both.
+
+#![recursion_limit = "256"]
+
+pub mod app;
+pub mod i18n;
+pub mod server_fns;
+pub mod types;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,292 @@
+//! Builds the controller: database, services, bootstrap, the portal and the REST APIs on
+//! one router, and the background tasks. Tests build the same `Application` on port 0.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::app::{shell, App};
+use crate::server::config::{default_public_url, hostname, Config};
+use crate::server::db::Db;
+use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
+use crate::server::session_store::DbSessionStore;
+use crate::server::state::AppState;
+use crate::server::{files, portal, rest, status};
+
+/// The request id of the current request (`x-openstack-request-id`).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+pub const SESSION_COOKIE: &str = "gureum_session";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The admin password generated on this (first) start, to be shown once.
+    pub generated_password: Option<String>,
+}
+
+impl Application {
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        prepare_data_dir(&config.data_dir)?;
+        let db = Db::connect(&config.database_url).await.with_context(|| {
+            format!(
+                "opening the database {}",
+                crate::server::db::redact(&config.database_url)
+            )
+        })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.listen))?;
+        let local = listener
+            .local_addr()
+            .context("reading the listen address")?;
+        if config.public_url.is_empty() {
+            config.public_url = default_public_url(local);
+        }
+        let identity = IdentityService::new(db.clone(), config.identity.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+        let outcome = identity
+            .bootstrap(BootstrapParams {
+                admin_password: config.admin_password.take(),
+                public_url: config.public_url.clone(),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap: {e:#}"))?;
+        if outcome.first_start {
+            write_credential_files(
+                &config,
+                outcome.admin_password.as_ref().map(|p| p.expose_secret()),
+            )?;
+        }
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("gureum")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(local)
+            .build();
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            identity,
+            config: Arc::new(config),
+        };
+        let session_store = DbSessionStore::new(db.clone());
+        let router = router(state.clone(), session_store.clone());
+
+        let tasks = vec![
+            tokio::spawn(status::heartbeat_loop(
+                db.clone(),
+                "gureum-api".into(),
+                hostname(),
+                "identity".into(),
+            )),
+            tokio::spawn(housekeeping(state.identity.clone(), session_store)),
+        ];
+        Ok(Application {
+            listener,
+            router,
+            state,
+            tasks,
+            generated_password: outcome.generated_password,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.state.public_url()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            router,
+            tasks,
+            ..
+        } = self;
+        let result = axum::serve(listener, router.into_make_service())
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        for t in tasks {
+            t.abort();
+        }
+        result.context("serving")
+    }
+}
+
+fn router(state: AppState, session_store: DbSessionStore) -> Router {
+    let routes = generate_route_list(App);
+    let idle = tower_sessions::cookie::time::Duration::seconds(state.config.session_idle_timeout);
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.https())
+        .with_expiry(Expiry::OnInactivity(idle));
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(rest::router())
+        .merge(portal::download_routes())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(csrf_guard))
+        .layer(sessions)
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Tags each request with an id, returned as `x-openstack-request-id`, and sets the
+/// headers every response should carry.
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = format!("req-{}", uuid::Uuid::new_v4());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert("x-openstack-request-id", v);
+    }
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// Server functions change state with the session cookie as their only credential, so a
+/// cross-site POST to them is refused (SameSite=Lax already keeps the cookie off it; this
+/// is the second lock).
+async fn csrf_guard(req: Request, next: Next) -> Response {
+    if req.method() == Method::POST && req.uri().path().starts_with("/api/") {
+        let host = req
+            .headers()
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        if let Some(origin) = req.headers().get("origin").and_then(|o| o.to_str().ok()) {
+            let origin_host = origin.split("://").nth(1).unwrap_or_default();
+            if origin != "null" && origin_host != host {
+                return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+            }
+        }
+        if req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            == Some("cross-site")
+        {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+async fn housekeeping(identity: IdentityService, sessions: DbSessionStore) {
+    let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        if let Err(e) = identity.revocations_purge().await {
+            e.log();
+        }
+        if let Err(e) = sessions.purge().await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+    }
+}
+
+fn prepare_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    }
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("reading the data directory {}", dir.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!("the data directory {} is not a directory", dir.display());
+    }
+    // Prove it is writable now rather than fail later in the middle of a request.
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("the data directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn write_credential_files(config: &Config, password: Option<&str>) -> anyhow::Result<()> {
+    let auth_url = format!("{}/identity/v3", config.public_url.trim_end_matches('/'));
+    let creds = files::Credentials {
+        auth_url: &auth_url,
+        username: "admin",
+        password,
+        project_name: "admin",
+        user_domain: "Default",
+        project_domain: "Default",
+        region: REGION,
+    };
+    files::write_private(
+        &config.data_dir.join("admin-openrc.sh"),
+        &files::openrc(&creds),
+    )
+    .context("writing admin-openrc.sh")?;
+    files::write_private(
+        &config.data_dir.join("clouds.yaml"),
+        &files::clouds_yaml(&creds),
+    )
+    .context("writing clouds.yaml")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,296 @@
+//! Authorization: the whole policy is the one `match` in `allowed`.
+//!
+//! Services call `authorize` before they act (or `visible` to filter lists). Policy is
+//! separate from the code that acts on it, so the table test below is the policy's
+//! specification. Rules:
+//! - `admin` in any scope administers everything.
+//! - A project's `member` manages that project's resources; its `reader` reads them.
+//! - Every user reads and manages itself: its password and application credentials.
+//! - Anything scoped to a project the caller holds no role on does not exist for it (404);
+//!   global identity objects (domains, roles, other users) are refused with 403, as Keystone does.
+
+use crate::server::context::{OpCtx, Scope};
+use crate::server::error::Error;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    List,
+    Create,
+    Modify,
+    Delete,
+}
+
+/// What an action is applied to.
+#[derive(Clone, Copy, Debug)]
+pub enum Resource<'a> {
+    /// Domains, roles, groups, regions, services, endpoints, and other users: the cloud's
+    /// identity configuration.
+    IdentityAdmin { policy: &'static str },
+    /// A project itself (show, members).
+    Project { id: &'a str },
+    /// A user acting on itself (show, change password, list own projects).
+    User { id: &'a str },
+    /// An application credential of a user.
+    AppCred { user_id: &'a str },
+    /// The catalog and the endpoint list: every authenticated user reads them.
+    Catalog,
+    /// A resource owned by a project (instances, images, networks ... in later services).
+    ProjectOwned {
+        kind: &'static str,
+        id: &'a str,
+        project_id: &'a str,
+    },
+}
+
+/// The caller's standing, as far as policy cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Standing {
+    Admin,
+    Member,
+    Reader,
+    Outsider,
+}
+
+fn standing_in(ctx: &OpCtx, project_id: &str) -> Standing {
+    let auth = &ctx.auth;
+    if auth.has_role("admin") {
+        return Standing::Admin;
+    }
+    match &auth.scope {
+        Scope::Project { id, .. } if id == project_id => {
+            if auth.has_role("member") {
+                Standing::Member
+            } else if auth.has_role("reader") {
+                Standing::Reader
+            } else {
+                Standing::Outsider
+            }
+        }
+        _ => Standing::Outsider,
+    }
+}
+
+/// The policy. `true` when the action is allowed.
+fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
+    use Action::*;
+    if ctx.auth.has_role("admin") {
+        return true;
+    }
+    match resource {
+        Resource::IdentityAdmin { .. } => false,
+        Resource::Project { id } => {
+            matches!(
+                (standing_in(ctx, id), action),
+                (Standing::Member | Standing::Reader, Read | List)
+            )
+        }
+        Resource::User { id } => id == ctx.auth.user_id && matches!(action, Read | List | Modify),
+        Resource::AppCred { user_id } => user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none(),
+        Resource::Catalog => matches!(action, Read | List),
+        Resource::ProjectOwned { project_id, .. } => match (standing_in(ctx, project_id), action) {
+            (Standing::Member, _) => true,
+            (Standing::Reader, Read | List) => true,
+            _ => false,
+        },
+    }
+}
+
+/// Checks an action; a refusal is a 404 for project resources and a 403 for global ones.
+pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<(), Error> {
+    if allowed(ctx, action, resource) {
+        return Ok(());
+    }
+    Err(match resource {
+        Resource::IdentityAdmin { policy } => Error::forbidden(policy),
+        Resource::Project { id } => {
+            if matches!(action, Read | List) {
+                Error::not_found("project", id)
+            } else {
+                Error::forbidden("identity:project")
+            }
+        }
+        Resource::User { id } if id == ctx.auth.user_id => Error::forbidden("identity:user"),
+        Resource::User { .. } => Error::forbidden("identity:get_user"),
+        Resource::AppCred { .. } => Error::forbidden("identity:application_credential"),
+        Resource::Catalog => Error::forbidden("identity:catalog"),
+        Resource::ProjectOwned {
+            kind,
+            id,
+            project_id,
+        } => {
+            if standing_in(ctx, project_id) == Standing::Outsider {
+                Error::not_found(kind, id)
+            } else {
+                Error::forbidden(kind)
+            }
+        }
+    })
+}
+
+use Action::*;
+
+/// Whether the caller may see a project-owned resource (list filtering).
+pub fn visible(ctx: &OpCtx, project_id: &str) -> bool {
+    standing_in(ctx, project_id) != Standing::Outsider
+}
+
+pub fn is_admin(ctx: &OpCtx) -> bool {
+    ctx.auth.has_role("admin")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::server::context::{AuthContext, RoleRef};
+
+    fn ctx(roles: &[&str], project: &str, user: &str) -> OpCtx {
+        OpCtx {
+            request_id: "req".into(),
+            token: Arc::from("t"),
+            auth: Arc::new(AuthContext {
+                user_id: user.into(),
+                user_name: user.into(),
+                user_domain_id: "default".into(),
+                user_domain_name: "Default".into(),
+                password_expires_at: None,
+                scope: Scope::Project {
+                    id: project.into(),
+                    name: project.into(),
+                    domain_id: "default".into(),
+                    domain_name: "Default".into(),
+                },
+                roles: roles
+                    .iter()
+                    .map(|r| RoleRef {
+                        id: r.to_string(),
+                        name: r.to_string(),
+                    })
+                    .collect(),
+                methods: vec!["password".into()],
+                issued_at: 0,
+                expires_at: i64::MAX,
+                audit_id: "a".into(),
+                app_cred: None,
+            }),
+        }
+    }
+
+    /// Renders the outcome of every (standing, action, resource) as one line each, so
+    /// the whole policy reads as a table and any change shows up as a diff.
+    fn outcome(r: Result<(), Error>) -> &'static str {
+        match r {
+            Ok(()) => "allow",
+            Err(Error::NotFound { .. }) => "404",
+            Err(Error::Forbidden(_)) => "403",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn policy_table() {
+        let callers = [
+            (
+                "admin@other",
+                ctx(&["admin", "member", "reader"], "p2", "u-admin"),
+            ),
+            ("member@p1", ctx(&["member", "reader"], "p1", "u1")),
+            ("reader@p1", ctx(&["reader"], "p1", "u1")),
+            ("member@p2", ctx(&["member", "reader"], "p2", "u2")),
+            ("norole@p1", ctx(&[], "p1", "u1")),
+        ];
+        let resources: [(&str, Resource<'static>); 7] = [
+            (
+                "identity-admin",
+                Resource::IdentityAdmin {
+                    policy: "identity:create_role",
+                },
+            ),
+            ("project p1", Resource::Project { id: "p1" }),
+            ("user u1 (self for u1)", Resource::User { id: "u1" }),
+            ("app-cred of u1", Resource::AppCred { user_id: "u1" }),
+            ("catalog", Resource::Catalog),
+            (
+                "server in p1",
+                Resource::ProjectOwned {
+                    kind: "server",
+                    id: "s1",
+                    project_id: "p1",
+                },
+            ),
+            (
+                "server in p3",
+                Resource::ProjectOwned {
+                    kind: "server",
+                    id: "s3",
+                    project_id: "p3",
+                },
+            ),
+        ];
+        let actions = [Read, List, Create, Modify, Delete];
+        let mut table = String::new();
+        for (caller, c) in &callers {
+            for (res_name, res) in &resources {
+                let row: Vec<&str> = actions
+                    .iter()
+                    .map(|a| outcome(authorize(c, *a, *res)))
+                    .collect();
+                table.push_str(&format!("{caller:<12} {res_name:<22} {}\n", row.join(" ")));
+            }
+        }
+        let expected = "\
+admin@other  identity-admin         allow allow allow allow allow
+admin@other  project p1             allow allow allow allow allow
+admin@other  user u1 (self for u1)  allow allow allow allow allow
+admin@other  app-cred of u1         allow allow allow allow allow
+admin@other  catalog                allow allow allow allow allow
+admin@other  server in p1           allow allow allow allow allow
+admin@other  server in p3           allow allow allow allow allow
+member@p1    identity-admin         403 403 403 403 403
+member@p1    project p1             allow allow 403 403 403
+member@p1    user u1 (self for u1)  allow allow 403 allow 403
+member@p1    app-cred of u1         allow allow allow allow allow
+member@p1    catalog                allow allow 403 403 403
+member@p1    server in p1           allow allow allow allow allow
+member@p1    server in p3           404 404 404 404 404
+reader@p1    identity-admin         403 403 403 403 403
+reader@p1    project p1             allow allow 403 403 403
+reader@p1    user u1 (self for u1)  allow allow 403 allow 403
+reader@p1    app-cred of u1         allow allow allow allow allow
+reader@p1    catalog                allow allow 403 403 403
+reader@p1    server in p1           allow allow 403 403 403
+reader@p1    server in p3           404 404 404 404 404
+member@p2    identity-admin         403 403 403 403 403
+member@p2    project p1             404 404 403 403 403
+member@p2    user u1 (self for u1)  403 403 403 403 403
+member@p2    app-cred of u1         403 403 403 403 403
+member@p2    catalog                allow allow 403 403 403
+member@p2    server in p1           404 404 404 404 404
+member@p2    server in p3           404 404 404 404 404
+norole@p1    identity-admin         403 403 403 403 403
+norole@p1    project p1             404 404 403 403 403
+norole@p1    user u1 (self for u1)  allow allow 403 allow 403
+norole@p1    app-cred of u1         allow allow allow allow allow
+norole@p1    catalog                allow allow 403 403 403
+norole@p1    server in p1           404 404 404 404 404
+norole@p1    server in p3           404 404 404 404 404
+";
+        assert_eq!(table, expected, "policy changed:\n{table}");
+    }
+
+    #[test]
+    fn application_credentials_cannot_manage_credentials() {
+        let mut c = ctx(&["member"], "p1", "u1");
+        Arc::make_mut(&mut c.auth).app_cred = Some(crate::server::context::AppCredRef {
+            id: "x".into(),
+            name: "x".into(),
+            restricted: true,
+        });
+        assert_eq!(
+            outcome(authorize(&c, Create, Resource::AppCred { user_id: "u1" })),
+            "403"
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! Application credentials, token signing keys and token revocations.
+
+use sqlx::FromRow;
+
+use super::{DbError, C};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AppCredRow {
+    pub id: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub secret_hash: String,
+    pub expires_at: Option<i64>,
+    pub unrestricted: i64,
+    pub role_ids: String,
+    pub created_at: i64,
+}
+
+const APP_CRED_COLS: &str =
+    "id, user_id, project_id, name, description, secret_hash, expires_at, unrestricted, role_ids, created_at";
+
+pub async fn app_cred_insert(c: &mut C, a: &AppCredRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO application_credentials ({APP_CRED_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(&a.id)
+    .bind(&a.user_id)
+    .bind(&a.project_id)
+    .bind(&a.name)
+    .bind(&a.description)
+    .bind(&a.secret_hash)
+    .bind(a.expires_at)
+    .bind(a.unrestricted)
+    .bind(&a.role_ids)
+    .bind(a.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn app_cred_get(c: &mut C, id: &str) -> Result<Option<AppCredRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn app_cred_get_by_name(
+    c: &mut C,
+    user_id: &str,
+    name: &str,
+) -> Result<Option<AppCredRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE user_id = $1 AND name = $2"
+    ))
+    .bind(user_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn app_cred_list(
+    c: &mut C,
+    user_id: &str,
+    name: Option<&str>,
+) -> Result<Vec<AppCredRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE user_id = $1 AND ($2 IS NULL OR name = $2) ORDER BY name"
+    ))
+    .bind(user_id)
+    .bind(name)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn app_cred_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM application_credentials WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn token_key_insert(
+    c: &mut C,
+    id: &str,
+    secret: &str,
+    created_at: i64,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO token_keys (id, secret, created_at) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(secret)
+        .bind(created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Every signing key, newest first.
+pub async fn token_key_list(c: &mut C) -> Result<Vec<(String, String)>, DbError> {
+    sqlx::query_as("SELECT id, secret FROM token_keys ORDER BY created_at DESC")
+        .fetch_all(c)
+        .await
+}
+
+pub async fn revocation_add(c: &mut C, audit_id: &str, expires_at: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO revoked_tokens (audit_id, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(audit_id)
+    .bind(expires_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn revocation_list(c: &mut C, now: i64) -> Result<Vec<(String, i64)>, DbError> {
+    sqlx::query_as("SELECT audit_id, expires_at FROM revoked_tokens WHERE expires_at > $1")
+        .bind(now)
+        .fetch_all(c)
+        .await
+}
+
+pub async fn revocation_purge(c: &mut C, now: i64) -> Result<u64, DbError> {
+    let r = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at <= $1")
+        .bind(now)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected())
+}

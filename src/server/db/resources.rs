@@ -1,0 +1,203 @@
+//! Domains and projects.
+
+use sqlx::FromRow;
+
+use super::{b, like_pattern, DbError, C};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct DomainRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: i64,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ProjectRow {
+    pub id: String,
+    pub name: String,
+    pub domain_id: String,
+    pub parent_id: Option<String>,
+    pub description: String,
+    pub enabled: i64,
+    pub created_at: i64,
+}
+
+const DOMAIN_COLS: &str = "id, name, description, enabled, created_at";
+const PROJECT_COLS: &str = "id, name, domain_id, parent_id, description, enabled, created_at";
+
+pub async fn domain_insert(c: &mut C, d: &DomainRow) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO domains (id, name, description, enabled, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&d.id)
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(d.enabled)
+        .bind(d.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn domain_get(c: &mut C, id: &str) -> Result<Option<DomainRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {DOMAIN_COLS} FROM domains WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn domain_get_by_name(c: &mut C, name: &str) -> Result<Option<DomainRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {DOMAIN_COLS} FROM domains WHERE name = $1"
+    ))
+    .bind(name)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn domain_list(
+    c: &mut C,
+    name: Option<&str>,
+    enabled: Option<bool>,
+) -> Result<Vec<DomainRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {DOMAIN_COLS} FROM domains
+         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR enabled = $2) ORDER BY name"
+    ))
+    .bind(name)
+    .bind(enabled.map(b))
+    .fetch_all(c)
+    .await
+}
+
+pub async fn domain_update(c: &mut C, d: &DomainRow) -> Result<(), DbError> {
+    sqlx::query("UPDATE domains SET name = $2, description = $3, enabled = $4 WHERE id = $1")
+        .bind(&d.id)
+        .bind(&d.name)
+        .bind(&d.description)
+        .bind(d.enabled)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn domain_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM domains WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM projects WHERE domain_id = $1)
+              + (SELECT COUNT(*) FROM users WHERE domain_id = $1)
+              + (SELECT COUNT(*) FROM user_groups WHERE domain_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(c)
+    .await?;
+    Ok(n > 0)
+}
+
+pub async fn project_insert(c: &mut C, p: &ProjectRow) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&p.id)
+    .bind(&p.name)
+    .bind(&p.domain_id)
+    .bind(&p.parent_id)
+    .bind(&p.description)
+    .bind(p.enabled)
+    .bind(p.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn project_get(c: &mut C, id: &str) -> Result<Option<ProjectRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {PROJECT_COLS} FROM projects WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn project_get_by_name(
+    c: &mut C,
+    domain_id: &str,
+    name: &str,
+) -> Result<Option<ProjectRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {PROJECT_COLS} FROM projects WHERE domain_id = $1 AND name = $2"
+    ))
+    .bind(domain_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await
+}
+
+/// Filters of the project list (Keystone's query parameters).
+#[derive(Clone, Debug, Default)]
+pub struct ProjectFilter {
+    pub name: Option<String>,
+    pub domain_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub enabled: Option<bool>,
+    /// Case-insensitive substring of the name (the portal's filter box).
+    pub name_contains: Option<String>,
+    /// Only these ids (a non-admin's own projects).
+    pub ids: Option<Vec<String>>,
+}
+
+pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow>, DbError> {
+    let mut rows: Vec<ProjectRow> = sqlx::query_as(&format!(
+        "SELECT {PROJECT_COLS} FROM projects
+         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2)
+           AND ($3 IS NULL OR parent_id = $3) AND ($4 IS NULL OR enabled = $4)
+           AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\')
+         ORDER BY name"
+    ))
+    .bind(f.name.as_deref())
+    .bind(f.domain_id.as_deref())
+    .bind(f.parent_id.as_deref())
+    .bind(f.enabled.map(b))
+    .bind(f.name_contains.as_deref().map(like_pattern))
+    .fetch_all(c)
+    .await?;
+    if let Some(ids) = &f.ids {
+        rows.retain(|r| ids.contains(&r.id));
+    }
+    Ok(rows)
+}
+
+pub async fn project_update(c: &mut C, p: &ProjectRow) -> Result<(), DbError> {
+    sqlx::query("UPDATE projects SET name = $2, description = $3, enabled = $4 WHERE id = $1")
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(p.enabled)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn project_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM projects WHERE parent_id = $1")
+        .bind(id)
+        .fetch_one(c)
+        .await?;
+    Ok(n > 0)
+}
+
+pub async fn project_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM projects WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}

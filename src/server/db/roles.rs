@@ -1,0 +1,183 @@
+//! Roles, implied roles and role assignments.
+
+use sqlx::FromRow;
+
+use super::{DbError, C};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct RoleRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AssignmentRow {
+    pub actor_type: String,
+    pub actor_id: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub role_id: String,
+}
+
+const ROLE_COLS: &str = "id, name, description, created_at";
+const ASSIGNMENT_COLS: &str = "actor_type, actor_id, target_type, target_id, role_id";
+
+pub async fn role_insert(c: &mut C, r: &RoleRow) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO roles (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(&r.id)
+        .bind(&r.name)
+        .bind(&r.description)
+        .bind(r.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn role_get(c: &mut C, id: &str) -> Result<Option<RoleRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {ROLE_COLS} FROM roles WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn role_get_by_name(c: &mut C, name: &str) -> Result<Option<RoleRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {ROLE_COLS} FROM roles WHERE name = $1"))
+        .bind(name)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn role_list(c: &mut C, name: Option<&str>) -> Result<Vec<RoleRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {ROLE_COLS} FROM roles WHERE ($1 IS NULL OR name = $1) ORDER BY name"
+    ))
+    .bind(name)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn role_update(c: &mut C, r: &RoleRow) -> Result<(), DbError> {
+    sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1")
+        .bind(&r.id)
+        .bind(&r.name)
+        .bind(&r.description)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn role_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM roles WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn implied_role_add(c: &mut C, prior: &str, implied: &str) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO implied_roles (prior_role_id, implied_role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(prior)
+        .bind(implied)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn implied_role_remove(c: &mut C, prior: &str, implied: &str) -> Result<bool, DbError> {
+    let r =
+        sqlx::query("DELETE FROM implied_roles WHERE prior_role_id = $1 AND implied_role_id = $2")
+            .bind(prior)
+            .bind(implied)
+            .execute(c)
+            .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Every (prior, implied) pair.
+pub async fn implied_role_list(c: &mut C) -> Result<Vec<(String, String)>, DbError> {
+    sqlx::query_as("SELECT prior_role_id, implied_role_id FROM implied_roles ORDER BY prior_role_id, implied_role_id")
+        .fetch_all(c)
+        .await
+}
+
+pub async fn assignment_add(c: &mut C, a: &AssignmentRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO role_assignments ({ASSIGNMENT_COLS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"
+    ))
+    .bind(&a.actor_type)
+    .bind(&a.actor_id)
+    .bind(&a.target_type)
+    .bind(&a.target_id)
+    .bind(&a.role_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn assignment_remove(c: &mut C, a: &AssignmentRow) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "DELETE FROM role_assignments
+         WHERE actor_type = $1 AND actor_id = $2 AND target_type = $3 AND target_id = $4 AND role_id = $5",
+    )
+    .bind(&a.actor_type)
+    .bind(&a.actor_id)
+    .bind(&a.target_type)
+    .bind(&a.target_id)
+    .bind(&a.role_id)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Filters of the direct assignment list; `actor_ids` matches any of the ids given.
+#[derive(Clone, Debug, Default)]
+pub struct AssignmentFilter {
+    pub actor_type: Option<String>,
+    pub actor_ids: Option<Vec<String>>,
+    pub target_type: Option<String>,
+    pub target_id: Option<String>,
+    pub role_id: Option<String>,
+}
+
+pub async fn assignment_list(
+    c: &mut C,
+    f: &AssignmentFilter,
+) -> Result<Vec<AssignmentRow>, DbError> {
+    // The id list is short (a user and its groups), so it is filtered here rather than
+    // with a backend-specific array parameter.
+    let mut rows: Vec<AssignmentRow> = sqlx::query_as(&format!(
+        "SELECT {ASSIGNMENT_COLS} FROM role_assignments
+         WHERE ($1 IS NULL OR actor_type = $1) AND ($2 IS NULL OR target_type = $2)
+           AND ($3 IS NULL OR target_id = $3) AND ($4 IS NULL OR role_id = $4)
+           AND ($5 IS NULL OR actor_id = $5)
+         ORDER BY actor_type, actor_id, target_type, target_id, role_id"
+    ))
+    .bind(f.actor_type.as_deref())
+    .bind(f.target_type.as_deref())
+    .bind(f.target_id.as_deref())
+    .bind(f.role_id.as_deref())
+    .bind(match f.actor_ids.as_deref() {
+        Some([only]) => Some(only.as_str()),
+        _ => None,
+    })
+    .fetch_all(c)
+    .await?;
+    if let Some(ids) = &f.actor_ids {
+        rows.retain(|r| ids.contains(&r.actor_id));
+    }
+    Ok(rows)
+}
+
+/// Removes every assignment of an actor (a deleted user or group) or on a target (a deleted project or domain).
+pub async fn assignments_purge(c: &mut C, kind: &str, id: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "DELETE FROM role_assignments WHERE (actor_type = $1 AND actor_id = $2) OR (target_type = $1 AND target_id = $2)",
+    )
+    .bind(kind)
+    .bind(id)
+    .execute(c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! Users, groups and group membership.
+
+use sqlx::FromRow;
+
+use super::{b, like_pattern, DbError, C};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub enabled: i64,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub default_project_id: Option<String>,
+    pub password_changed_at: i64,
+    pub failed_auth_count: i64,
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct GroupRow {
+    pub id: String,
+    pub domain_id: String,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+}
+
+const USER_COLS: &str =
+    "id, domain_id, name, password_hash, enabled, email, description, default_project_id, \
+                         password_changed_at, failed_auth_count, locked_until, created_at";
+const GROUP_COLS: &str = "id, domain_id, name, description, created_at";
+
+pub async fn user_insert(c: &mut C, u: &UserRow) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO users (id, domain_id, name, password_hash, enabled, email, description, default_project_id,
+                            password_changed_at, failed_auth_count, locked_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&u.id)
+    .bind(&u.domain_id)
+    .bind(&u.name)
+    .bind(&u.password_hash)
+    .bind(u.enabled)
+    .bind(&u.email)
+    .bind(&u.description)
+    .bind(&u.default_project_id)
+    .bind(u.password_changed_at)
+    .bind(u.failed_auth_count)
+    .bind(u.locked_until)
+    .bind(u.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn user_get(c: &mut C, id: &str) -> Result<Option<UserRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn user_get_by_name(
+    c: &mut C,
+    domain_id: &str,
+    name: &str,
+) -> Result<Option<UserRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLS} FROM users WHERE domain_id = $1 AND name = $2"
+    ))
+    .bind(domain_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await
+}
+
+/// Filters, sort and page of the user list.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub name: Option<String>,
+    pub domain_id: Option<String>,
+    pub enabled: Option<bool>,
+    /// Case-insensitive substring of name or email (the portal's filter box).
+    pub contains: Option<String>,
+    /// A whitelisted column: name, email, id, enabled.
+    pub sort: Option<String>,
+    pub descending: bool,
+    pub limit: Option<i64>,
+    pub offset: i64,
+}
+
+fn user_where() -> &'static str {
+    "WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2) AND ($3 IS NULL OR enabled = $3)
+       AND ($4 IS NULL OR LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $4 ESCAPE '\\')"
+}
+
+pub async fn user_list(c: &mut C, f: &UserFilter) -> Result<Vec<UserRow>, DbError> {
+    let column = match f.sort.as_deref() {
+        Some("email") => "email",
+        Some("id") => "id",
+        Some("enabled") => "enabled",
+        _ => "name",
+    };
+    let direction = if f.descending { "DESC" } else { "ASC" };
+    sqlx::query_as(&format!(
+        "SELECT {USER_COLS} FROM users {} ORDER BY {column} {direction}, id LIMIT $5 OFFSET $6",
+        user_where()
+    ))
+    .bind(f.name.as_deref())
+    .bind(f.domain_id.as_deref())
+    .bind(f.enabled.map(b))
+    .bind(f.contains.as_deref().map(like_pattern))
+    .bind(f.limit.unwrap_or(i64::MAX))
+    .bind(f.offset)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn user_count(c: &mut C, f: &UserFilter) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM users {}", user_where()))
+        .bind(f.name.as_deref())
+        .bind(f.domain_id.as_deref())
+        .bind(f.enabled.map(b))
+        .bind(f.contains.as_deref().map(like_pattern))
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+pub async fn user_update(c: &mut C, u: &UserRow) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET name = $2, enabled = $3, email = $4, description = $5, default_project_id = $6
+         WHERE id = $1",
+    )
+    .bind(&u.id)
+    .bind(&u.name)
+    .bind(u.enabled)
+    .bind(&u.email)
+    .bind(&u.description)
+    .bind(&u.default_project_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn user_set_password(
+    c: &mut C,
+    id: &str,
+    hash: &str,
+    changed_at: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(changed_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Records a failed login; returns the new count.
+pub async fn user_auth_failed(c: &mut C, id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("UPDATE users SET failed_auth_count = failed_auth_count + 1 WHERE id = $1 RETURNING failed_auth_count")
+            .bind(id)
+            .fetch_one(c)
+            .await?;
+    Ok(n)
+}
+
+pub async fn user_lock(c: &mut C, id: &str, until: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET locked_until = $2 WHERE id = $1")
+        .bind(id)
+        .bind(until)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Clears the failure count and any lock (a successful login, or an admin's unlock).
+pub async fn user_auth_reset(c: &mut C, id: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET failed_auth_count = 0, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn user_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn users_with_default_project_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET default_project_id = NULL WHERE default_project_id = $1")
+        .bind(project_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn group_insert(c: &mut C, g: &GroupRow) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO user_groups (id, domain_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&g.id)
+        .bind(&g.domain_id)
+        .bind(&g.name)
+        .bind(&g.description)
+        .bind(g.created_at)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn group_get(c: &mut C, id: &str) -> Result<Option<GroupRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {GROUP_COLS} FROM user_groups WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn group_list(
+    c: &mut C,
+    name: Option<&str>,
+    domain_id: Option<&str>,
+) -> Result<Vec<GroupRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {GROUP_COLS} FROM user_groups
+         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2) ORDER BY name"
+    ))
+    .bind(name)
+    .bind(domain_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn group_update(c: &mut C, g: &GroupRow) -> Result<(), DbError> {
+    sqlx::query("UPDATE user_groups SET name = $2, description = $3 WHERE id = $1")
+        .bind(&g.id)
+        .bind(&g.name)
+        .bind(&g.description)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn group_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM user_groups WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Adds a member; adding one twice is not an error.
+pub async fn group_member_add(c: &mut C, group_id: &str, user_id: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(group_id)
+    .bind(user_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn group_member_remove(
+    c: &mut C,
+    group_id: &str,
+    user_id: &str,
+) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        .bind(group_id)
+        .bind(user_id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn group_member_check(c: &mut C, group_id: &str, user_id: &str) -> Result<bool, DbError> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT user_id FROM group_members WHERE group_id = $1 AND user_id = $2")
+            .bind(group_id)
+            .bind(user_id)
+            .fetch_optional(c)
+            .await?;
+    Ok(row.is_some())
+}
+
+pub async fn group_members(c: &mut C, group_id: &str) -> Result<Vec<UserRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.name",
+        prefixed("u", USER_COLS)
+    ))
+    .bind(group_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn user_groups(c: &mut C, user_id: &str) -> Result<Vec<GroupRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name",
+        prefixed("g", GROUP_COLS)
+    ))
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn user_group_ids(c: &mut C, user_id: &str) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT group_id FROM group_members WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(c)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+fn prefixed(alias: &str, cols: &str) -> String {
+    cols.split(',')
+        .map(|col| format!("{alias}.{}", col.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

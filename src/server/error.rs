@@ -1,0 +1,95 @@
+//! The one error type that services, the db layer and (later) sagas return.
+//!
+//! It knows nothing of HTTP: `rest/` renders it as each OpenStack service's fault body and
+//! `types::AppError` carries it to the portal. Every variant keeps the message a client may
+//! see apart from the internal cause, which is only logged.
+
+use crate::server::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The resource does not exist, or the caller may not know that it does.
+    #[error("could not find {kind}: {id}")]
+    NotFound { kind: &'static str, id: String },
+    /// A duplicate name, or a state that forbids the change.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is malformed or violates a rule.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials for a locked account.
+    #[error("the account is locked for user: {user_id}")]
+    AccountLocked { user_id: String },
+    /// Authenticated but not allowed, for resources that are not hidden (global ones).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Anything else: a database or I/O failure. The cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn not_found(kind: &'static str, id: impl Into<String>) -> Error {
+        Error::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::InvalidRequest(message.into())
+    }
+
+    pub fn unauthenticated() -> Error {
+        Error::Unauthenticated("The request you have made requires authentication.".into())
+    }
+
+    pub fn forbidden(policy: &str) -> Error {
+        Error::Forbidden(format!(
+            "You are not authorized to perform the requested action: {policy}."
+        ))
+    }
+
+    pub fn duplicate(kind: &str, name: &str) -> Error {
+        Error::Conflict(format!("Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."))
+    }
+
+    pub fn internal(context: &'static str, e: impl Into<anyhow::Error>) -> Error {
+        Error::Internal(e.into().context(context))
+    }
+
+    /// The message a client may see.
+    pub fn external_message(&self) -> String {
+        match self {
+            Error::NotFound { kind, id } => format!("Could not find {kind}: {id}."),
+            Error::AccountLocked { user_id } => {
+                format!("The account is locked for user: {user_id}.")
+            }
+            Error::Internal(_) => {
+                "An unexpected error prevented the server from fulfilling your request.".into()
+            }
+            Error::Conflict(m)
+            | Error::InvalidRequest(m)
+            | Error::Unauthenticated(m)
+            | Error::Forbidden(m) => m.clone(),
+        }
+    }
+
+    /// Logs an internal error with its whole cause chain; other variants are the client's doing.
+    pub fn log(&self) {
+        if let Error::Internal(e) = self {
+            tracing::error!(error.cause_chain = ?e, error.message = %e, "internal error");
+        }
+    }
+}
+
+impl From<DbError> for Error {
+    fn from(e: DbError) -> Error {
+        Error::Internal(anyhow::Error::new(e).context("database"))
+    }
+}

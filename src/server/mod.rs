@@ -1,0 +1,23 @@
+//! Everything that runs only on the server (feature `ssr`).
+//!
+//! `db` is private to this module, so the portal's components and server functions cannot
+//! reach SQL; they go through `services`.
+
+pub mod application;
+pub mod authz;
+pub mod cli;
+pub mod config;
+pub use cli::ServeArgs;
+pub mod context;
+mod db;
+pub mod error;
+pub mod files;
+pub mod portal;
+pub mod rest;
+pub mod services;
+mod session_store;
+pub mod state;
+pub mod status;
+pub mod telemetry;
+
+pub use db::{Backend, Db};

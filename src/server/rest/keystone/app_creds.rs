@@ -1,0 +1,140 @@
+//! `/v3/users/{user_id}/application_credentials`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
+use crate::server::context::OpCtx;
+use crate::server::error::Error;
+use crate::server::rest::{iso_time, parse_iso_time};
+use crate::server::services::identity::{AppCred, AppCredCreate, Role};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v3/users/{user_id}/application_credentials",
+            get(list).post(create),
+        )
+        .route(
+            "/v3/users/{user_id}/application_credentials/{id}",
+            get(show).delete(delete),
+        )
+}
+
+fn cred_json(state: &AppState, a: &AppCred, roles: &[Role]) -> Value {
+    json!({
+        "id": a.id,
+        "name": a.name,
+        "description": a.description,
+        "user_id": a.user_id,
+        "project_id": a.project_id,
+        "expires_at": a.expires_at.map(iso_time),
+        "unrestricted": a.unrestricted != 0,
+        "roles": roles.iter().map(|r| json!({"id": r.id, "name": r.name, "domain_id": null})).collect::<Vec<_>>(),
+        "access_rules": [],
+        "links": links(state, &format!("users/{}/application_credentials/{}", a.user_id, a.id)),
+    })
+}
+
+#[derive(Deserialize)]
+struct RoleRefBody {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    name: String,
+    description: Option<String>,
+    secret: Option<String>,
+    expires_at: Option<String>,
+    #[serde(default)]
+    roles: Vec<RoleRefBody>,
+    #[serde(default)]
+    unrestricted: bool,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(user_id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: CreateBody = member(&body, "application_credential")?;
+    let expires_at = match b.expires_at.as_deref() {
+        None => None,
+        Some(s) => Some(parse_iso_time(s).ok_or_else(|| {
+            KsError(Error::invalid(format!(
+                "Invalid input for field 'expires_at': '{s}' is not an ISO 8601 time."
+            )))
+        })?),
+    };
+    let roles = b
+        .roles
+        .into_iter()
+        .filter_map(|r| r.id.or(r.name))
+        .collect();
+    let made = state
+        .identity
+        .app_cred_create(
+            &ctx,
+            &user_id,
+            AppCredCreate {
+                name: b.name,
+                description: b.description,
+                secret: b.secret.map(SecretString::from),
+                expires_at,
+                roles,
+                unrestricted: b.unrestricted,
+            },
+        )
+        .await?;
+    let mut v = cred_json(&state, &made.credential, &made.roles);
+    v["secret"] = json!(made.secret);
+    Ok(created(json!({"application_credential": v})))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(user_id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let creds = state
+        .identity
+        .app_cred_list(&ctx, &user_id, q.get("name").map(String::as_str))
+        .await?;
+    Ok(Json(json!({
+        "application_credentials": creds.iter().map(|(a, r)| cred_json(&state, a, r)).collect::<Vec<_>>(),
+        "links": collection_links(&state, &format!("users/{user_id}/application_credentials")),
+    })))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((user_id, id)): Path<(String, String)>,
+) -> KsResult<Json<Value>> {
+    let (a, roles) = state.identity.app_cred_get(&ctx, &user_id, &id).await?;
+    Ok(Json(
+        json!({"application_credential": cred_json(&state, &a, &roles)}),
+    ))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((user_id, id)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state.identity.app_cred_delete(&ctx, &user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,363 @@
+//! Version discovery and `/v3/auth/*`: tokens, and what a token may scope to.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+use super::{collection_links, KsError, KsJson, KsResult};
+use crate::server::context::{AuthContext, OpCtx, Scope};
+use crate::server::error::Error;
+use crate::server::rest::{iso_time, query_bool};
+use crate::server::services::identity::{AuthMethod, AuthRequest, CatalogEntry, Ref, ScopeRequest};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v3/auth/tokens",
+            get(token_get)
+                .head(token_head)
+                .post(token_issue)
+                .delete(token_revoke),
+        )
+        .route("/v3/auth/projects", get(auth_projects))
+        .route("/v3/auth/domains", get(auth_domains))
+        .route("/v3/auth/catalog", get(auth_catalog))
+        .route("/v3/auth/system", get(auth_system))
+}
+
+const API_VERSION: &str = "v3.14";
+const API_UPDATED: &str = "2020-04-07T00:00:00Z";
+
+fn version_doc(state: &AppState) -> Value {
+    json!({
+        "id": API_VERSION,
+        "status": "stable",
+        "updated": API_UPDATED,
+        "links": [{"rel": "self", "href": format!("{}/identity/v3/", state.public_url())}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
+    })
+}
+
+/// `GET /identity`: the versions on offer (300 Multiple Choices, as Keystone answers).
+pub async fn versions(State(state): State<AppState>) -> Response {
+    (
+        StatusCode::MULTIPLE_CHOICES,
+        Json(json!({"versions": {"values": [version_doc(&state)]}})),
+    )
+        .into_response()
+}
+
+pub async fn version(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"version": version_doc(&state)}))
+}
+
+fn parse_ref(v: &Value) -> Ref {
+    Ref {
+        id: v.get("id").and_then(Value::as_str).map(String::from),
+        name: v.get("name").and_then(Value::as_str).map(String::from),
+        domain: v.get("domain").map(|d| Box::new(parse_ref(d))),
+    }
+}
+
+fn bad(field: &str, why: &str) -> KsError {
+    KsError(Error::invalid(format!(
+        "Invalid input for field '{field}': {why}"
+    )))
+}
+
+/// Reads a Keystone auth body into a request.
+pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
+    let auth = body
+        .get("auth")
+        .ok_or_else(|| bad("auth", "'auth' is a required property."))?;
+    let identity = auth
+        .get("identity")
+        .ok_or_else(|| bad("identity", "'identity' is a required property."))?;
+    let methods: Vec<&str> = identity
+        .get("methods")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("identity/methods", "'methods' is a required property."))?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let method = if methods.contains(&"password") {
+        let user = identity
+            .pointer("/password/user")
+            .ok_or_else(|| bad("identity/password/user", "'user' is a required property."))?;
+        let password = user
+            .get("password")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                bad(
+                    "identity/password/user/password",
+                    "'password' is a required property.",
+                )
+            })?;
+        AuthMethod::Password {
+            user: parse_ref(user),
+            password: SecretString::from(password.to_string()),
+        }
+    } else if methods.contains(&"application_credential") {
+        let ac = identity.get("application_credential").ok_or_else(|| {
+            bad(
+                "identity/application_credential",
+                "'application_credential' is a required property.",
+            )
+        })?;
+        let secret = ac.get("secret").and_then(Value::as_str).ok_or_else(|| {
+            bad(
+                "identity/application_credential/secret",
+                "'secret' is a required property.",
+            )
+        })?;
+        AuthMethod::ApplicationCredential {
+            id: ac.get("id").and_then(Value::as_str).map(String::from),
+            name: ac.get("name").and_then(Value::as_str).map(String::from),
+            user: ac.get("user").map(parse_ref),
+            secret: SecretString::from(secret.to_string()),
+        }
+    } else if methods.contains(&"token") {
+        let token = identity
+            .pointer("/token/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("identity/token/id", "'id' is a required property."))?;
+        AuthMethod::Token {
+            token: token.to_string(),
+        }
+    } else {
+        return Err(KsError(Error::Unauthenticated(format!(
+            "Attempted to authenticate with an unsupported method: {}.",
+            methods.join(", ")
+        ))));
+    };
+    let scope = match auth.get("scope") {
+        None | Some(Value::Null) => ScopeRequest::Default,
+        Some(Value::String(s)) if s == "unscoped" => ScopeRequest::Unscoped,
+        Some(s) if s.get("project").is_some() => ScopeRequest::Project(parse_ref(&s["project"])),
+        Some(s) if s.get("domain").is_some() => ScopeRequest::Domain(parse_ref(&s["domain"])),
+        Some(s) if s.get("system").is_some() => {
+            return Err(KsError(Error::Unauthenticated(
+                "System scope is not supported; scope to a project.".into(),
+            )))
+        }
+        Some(_) => {
+            return Err(bad(
+                "scope",
+                "expected a project, a domain, or \"unscoped\".",
+            ))
+        }
+    };
+    Ok(AuthRequest { method, scope })
+}
+
+fn catalog_json(catalog: &[CatalogEntry]) -> Value {
+    Value::Array(
+        catalog
+            .iter()
+            .map(|s| {
+                json!({
+                    "id": s.id,
+                    "type": s.service_type,
+                    "name": s.name,
+                    "endpoints": s.endpoints.iter().map(|e| json!({
+                        "id": e.id,
+                        "interface": e.interface,
+                        "region": e.region_id,
+                        "region_id": e.region_id,
+                        "url": e.url,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The token body Keystone returns from issue and validation.
+pub fn token_json(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -> Value {
+    let mut token = json!({
+        "methods": auth.methods,
+        "user": {
+            "id": auth.user_id,
+            "name": auth.user_name,
+            "domain": {"id": auth.user_domain_id, "name": auth.user_domain_name},
+            "password_expires_at": null,
+        },
+        "audit_ids": [auth.audit_id],
+        "issued_at": iso_time(auth.issued_at),
+        "expires_at": iso_time(auth.expires_at),
+    });
+    match &auth.scope {
+        Scope::Project {
+            id,
+            name,
+            domain_id,
+            domain_name,
+        } => {
+            token["project"] =
+                json!({"id": id, "name": name, "domain": {"id": domain_id, "name": domain_name}});
+            token["is_domain"] = json!(false);
+        }
+        Scope::Domain { id, name } => token["domain"] = json!({"id": id, "name": name}),
+        Scope::Unscoped => {}
+    }
+    if auth.scope != Scope::Unscoped {
+        token["roles"] = json!(auth
+            .roles
+            .iter()
+            .map(|r| json!({"id": r.id, "name": r.name}))
+            .collect::<Vec<_>>());
+        if let Some(c) = catalog {
+            token["catalog"] = catalog_json(c);
+        }
+    }
+    if let Some(ac) = &auth.app_cred {
+        token["application_credential"] =
+            json!({"id": ac.id, "name": ac.name, "restricted": ac.restricted});
+    }
+    json!({"token": token})
+}
+
+fn with_subject(status: StatusCode, token: &str, body: Option<Value>) -> KsResult<Response> {
+    let header =
+        axum::http::HeaderValue::from_str(token).map_err(|_| KsError(Error::unauthenticated()))?;
+    let mut response = match body {
+        Some(b) => (status, Json(b)).into_response(),
+        None => status.into_response(),
+    };
+    response.headers_mut().insert("X-Subject-Token", header);
+    Ok(response)
+}
+
+async fn token_issue(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let req = parse_auth(&body)?;
+    let (token, auth) = state.identity.authenticate(req).await?;
+    let catalog = if query_bool(q.get("nocatalog")).unwrap_or(false) {
+        None
+    } else {
+        Some(state.identity.catalog().await?)
+    };
+    with_subject(
+        StatusCode::CREATED,
+        &token,
+        Some(token_json(&auth, catalog.as_deref())),
+    )
+}
+
+fn subject(headers: &HeaderMap) -> KsResult<String> {
+    headers
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+        .ok_or_else(|| {
+            KsError(Error::invalid(
+                "Invalid input for field 'X-Subject-Token': the header is required.",
+            ))
+        })
+}
+
+async fn token_get(
+    State(state): State<AppState>,
+    _ctx: OpCtx,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Response> {
+    let token = subject(&headers)?;
+    let auth = state
+        .identity
+        .validate(&token)
+        .await
+        .map_err(|_| KsError(Error::not_found("token", "the given token")))?;
+    let catalog = if query_bool(q.get("nocatalog")).unwrap_or(false) {
+        None
+    } else {
+        Some(state.identity.catalog().await?)
+    };
+    with_subject(
+        StatusCode::OK,
+        &token,
+        Some(token_json(&auth, catalog.as_deref())),
+    )
+}
+
+async fn token_head(
+    State(state): State<AppState>,
+    _ctx: OpCtx,
+    headers: HeaderMap,
+) -> KsResult<Response> {
+    let token = subject(&headers)?;
+    state
+        .identity
+        .validate(&token)
+        .await
+        .map_err(|_| KsError(Error::not_found("token", "the given token")))?;
+    with_subject(StatusCode::OK, &token, None)
+}
+
+async fn token_revoke(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    headers: HeaderMap,
+) -> KsResult<StatusCode> {
+    let token = subject(&headers)?;
+    state.identity.revoke(&ctx, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn auth_projects(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    let user_id = ctx.auth.user_id.clone();
+    let projects = state.identity.user_projects(&ctx, &user_id).await?;
+    let list: Vec<Value> = projects
+        .into_iter()
+        .filter(|p| p.enabled != 0)
+        .map(|p| super::resources::project_json(&state, &p))
+        .collect();
+    Ok(Json(
+        json!({"projects": list, "links": collection_links(&state, "auth/projects")}),
+    ))
+}
+
+async fn auth_domains(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    // Domain-scoped roles are granted only by admins; list the domains the user holds one on.
+    let own = state
+        .identity
+        .assignment_list(
+            &ctx,
+            crate::server::services::identity::AssignmentQuery {
+                user_id: Some(ctx.auth.user_id.clone()),
+                effective: true,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut list = Vec::new();
+    for a in own.iter().filter(|a| a.target_type == "domain") {
+        if let Ok(d) = state.identity.domain_get(&ctx, &a.target_id).await {
+            list.push(super::resources::domain_json(&state, &d));
+        }
+    }
+    list.dedup();
+    Ok(Json(
+        json!({"domains": list, "links": collection_links(&state, "auth/domains")}),
+    ))
+}
+
+async fn auth_catalog(State(state): State<AppState>, _ctx: OpCtx) -> KsResult<Json<Value>> {
+    let catalog = state.identity.catalog().await?;
+    Ok(Json(
+        json!({"catalog": catalog_json(&catalog), "links": collection_links(&state, "auth/catalog")}),
+    ))
+}
+
+async fn auth_system(State(state): State<AppState>, _ctx: OpCtx) -> Json<Value> {
+    Json(json!({"system": [], "links": collection_links(&state, "auth/system")}))
+}

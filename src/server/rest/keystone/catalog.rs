@@ -1,0 +1,345 @@
+//! `/v3/regions`, `/v3/services` and `/v3/endpoints`.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{collection_links, created, double_option, links, member, KsJson, KsResult};
+use crate::server::context::OpCtx;
+use crate::server::services::identity::{
+    Endpoint, EndpointCreate, EndpointUpdate, Region, RegionCreate, Service, ServiceCreate,
+    ServiceUpdate,
+};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v3/regions", get(region_list).post(region_create))
+        .route(
+            "/v3/regions/{id}",
+            get(region_get).patch(region_update).delete(region_delete),
+        )
+        .route("/v3/services", get(service_list).post(service_create))
+        .route(
+            "/v3/services/{id}",
+            get(service_get)
+                .patch(service_update)
+                .delete(service_delete),
+        )
+        .route("/v3/endpoints", get(endpoint_list).post(endpoint_create))
+        .route(
+            "/v3/endpoints/{id}",
+            get(endpoint_get)
+                .patch(endpoint_update)
+                .delete(endpoint_delete),
+        )
+}
+
+fn region_json(state: &AppState, r: &Region) -> Value {
+    json!({
+        "id": r.id,
+        "description": r.description,
+        "parent_region_id": r.parent_region_id,
+        "links": links(state, &format!("regions/{}", r.id)),
+    })
+}
+
+fn service_json(state: &AppState, s: &Service) -> Value {
+    json!({
+        "id": s.id,
+        "type": s.service_type,
+        "name": s.name,
+        "description": s.description,
+        "enabled": s.enabled != 0,
+        "links": links(state, &format!("services/{}", s.id)),
+    })
+}
+
+fn endpoint_json(state: &AppState, e: &Endpoint) -> Value {
+    json!({
+        "id": e.id,
+        "service_id": e.service_id,
+        "interface": e.interface,
+        "region": e.region_id,
+        "region_id": e.region_id,
+        "url": e.url,
+        "enabled": e.enabled != 0,
+        "links": links(state, &format!("endpoints/{}", e.id)),
+    })
+}
+
+#[derive(Deserialize)]
+struct RegionBody {
+    id: Option<String>,
+    description: Option<String>,
+    parent_region_id: Option<String>,
+}
+
+async fn region_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: RegionBody = member(&body, "region")?;
+    let r = state
+        .identity
+        .region_create(
+            &ctx,
+            RegionCreate {
+                id: b.id,
+                description: b.description.unwrap_or_default(),
+                parent_region_id: b.parent_region_id,
+            },
+        )
+        .await?;
+    Ok(created(json!({"region": region_json(&state, &r)})))
+}
+
+async fn region_list(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    let list = state.identity.region_list(&ctx).await?;
+    Ok(Json(json!({
+        "regions": list.iter().map(|r| region_json(&state, r)).collect::<Vec<_>>(),
+        "links": collection_links(&state, "regions"),
+    })))
+}
+
+async fn region_get(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let r = state.identity.region_get(&ctx, &id).await?;
+    Ok(Json(json!({"region": region_json(&state, &r)})))
+}
+
+async fn region_update(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: RegionBody = member(&body, "region")?;
+    let r = state
+        .identity
+        .region_update(&ctx, &id, b.description)
+        .await?;
+    Ok(Json(json!({"region": region_json(&state, &r)})))
+}
+
+async fn region_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    state.identity.region_delete(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ServiceBody {
+    #[serde(rename = "type")]
+    service_type: String,
+    name: Option<String>,
+    description: Option<String>,
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ServicePatch {
+    #[serde(rename = "type")]
+    service_type: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    enabled: Option<bool>,
+}
+
+async fn service_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: ServiceBody = member(&body, "service")?;
+    let s = state
+        .identity
+        .service_create(
+            &ctx,
+            ServiceCreate {
+                service_type: b.service_type,
+                name: b.name.unwrap_or_default(),
+                description: b.description.unwrap_or_default(),
+                enabled: b.enabled.unwrap_or(true),
+            },
+        )
+        .await?;
+    Ok(created(json!({"service": service_json(&state, &s)})))
+}
+
+async fn service_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let list = state
+        .identity
+        .service_list(
+            &ctx,
+            q.get("type").map(String::as_str),
+            q.get("name").map(String::as_str),
+        )
+        .await?;
+    Ok(Json(json!({
+        "services": list.iter().map(|s| service_json(&state, s)).collect::<Vec<_>>(),
+        "links": collection_links(&state, "services"),
+    })))
+}
+
+async fn service_get(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let s = state.identity.service_get(&ctx, &id).await?;
+    Ok(Json(json!({"service": service_json(&state, &s)})))
+}
+
+async fn service_update(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: ServicePatch = member(&body, "service")?;
+    let s = state
+        .identity
+        .service_update(
+            &ctx,
+            &id,
+            ServiceUpdate {
+                service_type: b.service_type,
+                name: b.name,
+                description: b.description,
+                enabled: b.enabled,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"service": service_json(&state, &s)})))
+}
+
+async fn service_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    state.identity.service_delete(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct EndpointBody {
+    service_id: String,
+    interface: String,
+    url: String,
+    region_id: Option<String>,
+    region: Option<String>,
+    enabled: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct EndpointPatch {
+    service_id: Option<String>,
+    interface: Option<String>,
+    url: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    region_id: Option<Option<String>>,
+    enabled: Option<bool>,
+}
+
+async fn endpoint_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: EndpointBody = member(&body, "endpoint")?;
+    let e = state
+        .identity
+        .endpoint_create(
+            &ctx,
+            EndpointCreate {
+                service_id: b.service_id,
+                interface: b.interface,
+                region_id: b.region_id.or(b.region),
+                url: b.url,
+                enabled: b.enabled.unwrap_or(true),
+            },
+        )
+        .await?;
+    Ok(created(json!({"endpoint": endpoint_json(&state, &e)})))
+}
+
+async fn endpoint_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let list = state
+        .identity
+        .endpoint_list(
+            &ctx,
+            q.get("service_id").map(String::as_str),
+            q.get("interface").map(String::as_str),
+            q.get("region_id").or(q.get("region")).map(String::as_str),
+        )
+        .await?;
+    Ok(Json(json!({
+        "endpoints": list.iter().map(|e| endpoint_json(&state, e)).collect::<Vec<_>>(),
+        "links": collection_links(&state, "endpoints"),
+    })))
+}
+
+async fn endpoint_get(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let e = state.identity.endpoint_get(&ctx, &id).await?;
+    Ok(Json(json!({"endpoint": endpoint_json(&state, &e)})))
+}
+
+async fn endpoint_update(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: EndpointPatch = member(&body, "endpoint")?;
+    let e = state
+        .identity
+        .endpoint_update(
+            &ctx,
+            &id,
+            EndpointUpdate {
+                service_id: b.service_id,
+                interface: b.interface,
+                region_id: b.region_id,
+                url: b.url,
+                enabled: b.enabled,
+            },
+        )
+        .await?;
+    Ok(Json(json!({"endpoint": endpoint_json(&state, &e)})))
+}
+
+async fn endpoint_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    state.identity.endpoint_delete(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,396 @@
+//! `/v3/roles`, implied roles, grants on projects and domains, and `/v3/role_assignments`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{MatchedPath, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
+use crate::server::context::OpCtx;
+use crate::server::error::Error;
+use crate::server::rest::query_bool;
+use crate::server::services::identity::{Actor, AssignmentQuery, Role, Target};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new();
+    // Grants: explicit routes per (target, actor) pair; the handlers read the kinds back
+    // from the matched path.
+    for (target, actor) in [
+        ("projects", "users"),
+        ("projects", "groups"),
+        ("domains", "users"),
+        ("domains", "groups"),
+    ] {
+        router = router
+            .route(
+                &format!("/v3/{target}/{{target_id}}/{actor}/{{actor_id}}/roles"),
+                get(grant_list),
+            )
+            .route(
+                &format!("/v3/{target}/{{target_id}}/{actor}/{{actor_id}}/roles/{{role_id}}"),
+                put(grant_create)
+                    .head(grant_check)
+                    .get(grant_check)
+                    .delete(grant_delete),
+            );
+    }
+    router
+        .route("/v3/roles", get(role_list).post(role_create))
+        .route(
+            "/v3/roles/{id}",
+            get(role_get).patch(role_update).delete(role_delete),
+        )
+        .route("/v3/roles/{id}/implies", get(implies_list))
+        .route(
+            "/v3/roles/{id}/implies/{implied}",
+            put(implies_create)
+                .get(implies_get)
+                .head(implies_check)
+                .delete(implies_delete),
+        )
+        .route("/v3/role_inferences", get(inferences))
+        .route("/v3/role_assignments", get(assignment_list))
+}
+
+pub fn role_json(state: &AppState, r: &Role) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "domain_id": null,
+        "options": {},
+        "links": links(state, &format!("roles/{}", r.id)),
+    })
+}
+
+fn role_ref(state: &AppState, r: &Role) -> Value {
+    json!({"id": r.id, "name": r.name, "links": links(state, &format!("roles/{}", r.id))})
+}
+
+#[derive(Deserialize)]
+struct RoleBody {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RolePatch {
+    name: Option<String>,
+    description: Option<String>,
+}
+
+async fn role_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: RoleBody = member(&body, "role")?;
+    let r = state
+        .identity
+        .role_create(&ctx, b.name, b.description.unwrap_or_default())
+        .await?;
+    Ok(created(json!({"role": role_json(&state, &r)})))
+}
+
+async fn role_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let list = state
+        .identity
+        .role_list(&ctx, q.get("name").map(String::as_str))
+        .await?;
+    Ok(Json(json!({
+        "roles": list.iter().map(|r| role_json(&state, r)).collect::<Vec<_>>(),
+        "links": collection_links(&state, "roles"),
+    })))
+}
+
+async fn role_get(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let r = state.identity.role_get(&ctx, &id).await?;
+    Ok(Json(json!({"role": role_json(&state, &r)})))
+}
+
+async fn role_update(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: RolePatch = member(&body, "role")?;
+    let r = state
+        .identity
+        .role_update(&ctx, &id, b.name, b.description)
+        .await?;
+    Ok(Json(json!({"role": role_json(&state, &r)})))
+}
+
+async fn role_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    state.identity.role_delete(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn implies_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((prior, implied)): Path<(String, String)>,
+) -> KsResult<Response> {
+    let (p, i) = state
+        .identity
+        .implied_role_create(&ctx, &prior, &implied)
+        .await?;
+    Ok(created(
+        json!({"role_inference": {"prior_role": role_ref(&state, &p), "implies": role_ref(&state, &i)}}),
+    ))
+}
+
+async fn implies_get(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((prior, implied)): Path<(String, String)>,
+) -> KsResult<Json<Value>> {
+    let (p, i) = state
+        .identity
+        .implied_role_get(&ctx, &prior, &implied)
+        .await?;
+    Ok(Json(
+        json!({"role_inference": {"prior_role": role_ref(&state, &p), "implies": role_ref(&state, &i)}}),
+    ))
+}
+
+async fn implies_check(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((prior, implied)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state
+        .identity
+        .implied_role_get(&ctx, &prior, &implied)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn implies_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((prior, implied)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state
+        .identity
+        .implied_role_delete(&ctx, &prior, &implied)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Groups the rules by prior role, as Keystone's `role_inferences` lists them.
+fn group_inferences(state: &AppState, rules: Vec<(Role, Role)>) -> Vec<Value> {
+    let mut by_prior: BTreeMap<String, (Role, Vec<Value>)> = BTreeMap::new();
+    for (p, i) in rules {
+        by_prior
+            .entry(p.id.clone())
+            .or_insert_with(|| (p.clone(), Vec::new()))
+            .1
+            .push(role_ref(state, &i));
+    }
+    by_prior
+        .into_values()
+        .map(|(p, implies)| json!({"prior_role": role_ref(state, &p), "implies": implies}))
+        .collect()
+}
+
+async fn implies_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(prior): Path<String>,
+) -> KsResult<Json<Value>> {
+    let role = state.identity.role_get(&ctx, &prior).await?;
+    let rules: Vec<(Role, Role)> = state
+        .identity
+        .implied_role_list(&ctx)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| p.id == prior)
+        .collect();
+    let implies: Vec<Value> = rules.iter().map(|(_, i)| role_ref(&state, i)).collect();
+    Ok(Json(
+        json!({"role_inference": {"prior_role": role_ref(&state, &role), "implies": implies}}),
+    ))
+}
+
+async fn inferences(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    let rules = state.identity.implied_role_list(&ctx).await?;
+    Ok(Json(
+        json!({"role_inferences": group_inferences(&state, rules)}),
+    ))
+}
+
+fn parts(matched: &MatchedPath, target_id: String, actor_id: String) -> KsResult<(Target, Actor)> {
+    // "/identity/v3/{target}/{target_id}/{actor}/{actor_id}/roles..."
+    let segments: Vec<&str> = matched
+        .as_str()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let at = segments.iter().position(|s| *s == "v3").unwrap_or(0);
+    let target_kind = segments.get(at + 1).copied().unwrap_or_default();
+    let actor_kind = segments.get(at + 3).copied().unwrap_or_default();
+    let target = match target_kind {
+        "projects" => Target::Project(target_id),
+        "domains" => Target::Domain(target_id),
+        _ => return Err(KsError(Error::not_found("resource", "the requested URL"))),
+    };
+    let actor = match actor_kind {
+        "users" => Actor::User(actor_id),
+        "groups" => Actor::Group(actor_id),
+        _ => return Err(KsError(Error::not_found("resource", "the requested URL"))),
+    };
+    Ok((target, actor))
+}
+
+async fn grant_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    matched: MatchedPath,
+    Path((tid, aid, role)): Path<(String, String, String)>,
+) -> KsResult<StatusCode> {
+    let (target, actor) = parts(&matched, tid, aid)?;
+    state
+        .identity
+        .assignment_grant(&ctx, actor, target, &role)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn grant_check(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    matched: MatchedPath,
+    Path((tid, aid, role)): Path<(String, String, String)>,
+) -> KsResult<StatusCode> {
+    let (target, actor) = parts(&matched, tid, aid)?;
+    state
+        .identity
+        .assignment_check(&ctx, actor, target, &role)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn grant_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    matched: MatchedPath,
+    Path((tid, aid, role)): Path<(String, String, String)>,
+) -> KsResult<StatusCode> {
+    let (target, actor) = parts(&matched, tid, aid)?;
+    state
+        .identity
+        .assignment_revoke(&ctx, actor, target, &role)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn grant_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    matched: MatchedPath,
+    Path((tid, aid)): Path<(String, String)>,
+) -> KsResult<Json<Value>> {
+    let path = matched
+        .as_str()
+        .split("/v3/")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let (target, actor) = parts(&matched, tid, aid)?;
+    let roles = state.identity.assignment_roles(&ctx, actor, target).await?;
+    Ok(Json(json!({
+        "roles": roles.iter().map(|r| role_json(&state, r)).collect::<Vec<_>>(),
+        "links": collection_links(&state, &path),
+    })))
+}
+
+async fn assignment_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Query(q): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let query = AssignmentQuery {
+        user_id: q.get("user.id").cloned(),
+        group_id: q.get("group.id").cloned(),
+        role_id: q.get("role.id").cloned(),
+        project_id: q.get("scope.project.id").cloned(),
+        domain_id: q.get("scope.domain.id").cloned(),
+        effective: query_bool(q.get("effective")).unwrap_or(false),
+    };
+    if query.effective && query.group_id.is_some() {
+        return Err(KsError(Error::invalid(
+            "Combining effective and group filter will always result in an empty list.",
+        )));
+    }
+    let include_names = query_bool(q.get("include_names")).unwrap_or(false);
+    let list = state.identity.assignment_list(&ctx, query).await?;
+    let names = if include_names {
+        Some(state.identity.assignment_names(&ctx, &list).await?)
+    } else {
+        None
+    };
+    let base = format!("{}/identity/v3", state.public_url());
+    let rows: Vec<Value> = list
+        .iter()
+        .map(|a| {
+            let name = |kind: &str, id: &str| names.as_ref().and_then(|n| n.get(&(kind.to_string(), id.to_string())).cloned());
+            let with_names = |kind: &str, id: &str| -> Value {
+                let mut v = json!({"id": id});
+                if let Some((n, domain)) = name(kind, id) {
+                    v["name"] = json!(n);
+                    if let Some((did, dname)) = domain {
+                        v["domain"] = json!({"id": did, "name": dname});
+                    }
+                }
+                v
+            };
+            let actor_key = if a.actor_type == "user" { "user" } else { "group" };
+            let scope_key = if a.target_type == "project" { "project" } else { "domain" };
+            let mut row = json!({
+                "role": with_names("role", &a.role_id),
+                actor_key: with_names(&a.actor_type, &a.actor_id),
+                "scope": {scope_key: with_names(&a.target_type, &a.target_id)},
+            });
+            let (link_actor, link_actor_id) = match &a.via_group {
+                Some(g) => ("groups", g.as_str()),
+                None => (if a.actor_type == "user" { "users" } else { "groups" }, a.actor_id.as_str()),
+            };
+            let role_for_link = a.prior_role.as_deref().unwrap_or(&a.role_id);
+            let mut link = json!({"assignment": format!(
+                "{base}/{}s/{}/{link_actor}/{link_actor_id}/roles/{role_for_link}", a.target_type, a.target_id
+            )});
+            if let Some(g) = &a.via_group {
+                link["membership"] = json!(format!("{base}/groups/{g}/users/{}", a.actor_id));
+            }
+            if let Some(p) = &a.prior_role {
+                link["prior_role"] = json!(format!("{base}/roles/{p}"));
+            }
+            row["links"] = link;
+            row
+        })
+        .collect();
+    Ok(Json(
+        json!({"role_assignments": rows, "links": collection_links(&state, "role_assignments")}),
+    ))
+}

@@ -1,0 +1,80 @@
+//! The OpenStack REST APIs: wire types, status codes and fault bodies, one module per
+//! service. Handlers are thin adapters over `services/`; they never touch `db/` or drivers.
+
+pub mod keystone;
+
+use axum::Router;
+
+use crate::server::state::AppState;
+
+/// Every REST API, nested under its path on the one port.
+pub fn router() -> Router<AppState> {
+    Router::new().nest("/identity", keystone::router())
+}
+
+/// ISO 8601 with microseconds and a `Z`, as OpenStack services print times.
+pub fn iso_time(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+        .to_string()
+}
+
+/// Parses an ISO 8601 time as clients send it (with or without zone, fraction).
+pub fn parse_iso_time(s: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp());
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
+            return Some(t.and_utc().timestamp());
+        }
+    }
+    None
+}
+
+/// Query-string booleans the way OpenStack services read them: `true`, `True`, `1`, `yes`,
+/// and a bare key (`?effective`).
+pub fn query_bool(v: Option<&String>) -> Option<bool> {
+    v.map(|s| {
+        !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "false" | "0" | "no" | "off"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip() {
+        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(parse_iso_time("2030-01-02T03:04:05Z"), Some(1893553445));
+        assert_eq!(
+            parse_iso_time("2030-01-02T03:04:05.123456"),
+            Some(1893553445)
+        );
+        assert_eq!(parse_iso_time("tomorrow"), None);
+    }
+
+    #[test]
+    fn query_bools() {
+        for (v, want) in [
+            ("True", true),
+            ("true", true),
+            ("", true),
+            ("1", true),
+            ("false", false),
+            ("0", false),
+        ] {
+            assert_eq!(query_bool(Some(&v.to_string())), Some(want), "{v}");
+        }
+        assert_eq!(query_bool(None), None);
+    }
+}

@@ -1,0 +1,536 @@
+//! Authentication and tokens: issue, validate, revoke, and the catalog a token carries.
+//!
+//! Validation must be cheap (every API call of every service does one), so a validated
+//! token is cached in memory together with the identity generation it was checked at.
+//! Any identity write bumps the generation, so a disabled user or a removed role takes
+//! effect on the very next request. Nothing about a token is stored except revocations.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use secrecy::SecretString;
+
+use super::token::{new_audit_id, Payload};
+use super::{password, IdentityService, User};
+use crate::server::context::{AppCredRef, AuthContext, OpCtx, RoleRef, Scope};
+use crate::server::db;
+use crate::server::error::{Error, Result};
+use crate::server::services::now;
+
+/// A reference by id, or by name within a domain (Keystone's `{"id"}` / `{"name", "domain"}`).
+#[derive(Clone, Debug, Default)]
+pub struct Ref {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub domain: Option<Box<Ref>>,
+}
+
+pub enum AuthMethod {
+    Password {
+        user: Ref,
+        password: SecretString,
+    },
+    ApplicationCredential {
+        id: Option<String>,
+        name: Option<String>,
+        user: Option<Ref>,
+        secret: SecretString,
+    },
+    Token {
+        token: String,
+    },
+}
+
+#[derive(Clone, Debug, Default)]
+pub enum ScopeRequest {
+    /// No scope given: the user's default project if it may use it, else unscoped.
+    #[default]
+    Default,
+    /// Explicitly unscoped (`"scope": "unscoped"`).
+    Unscoped,
+    Project(Ref),
+    Domain(Ref),
+}
+
+pub struct AuthRequest {
+    pub method: AuthMethod,
+    pub scope: ScopeRequest,
+}
+
+#[derive(Clone, Debug)]
+pub struct CatalogEndpoint {
+    pub id: String,
+    pub interface: String,
+    pub region_id: Option<String>,
+    pub url: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct CatalogEntry {
+    pub id: String,
+    pub service_type: String,
+    pub name: String,
+    pub endpoints: Vec<CatalogEndpoint>,
+}
+
+const CACHE_LIMIT: usize = 50_000;
+
+impl IdentityService {
+    /// Authenticates and issues a token (`POST /v3/auth/tokens`, and the portal's login).
+    pub async fn authenticate(&self, req: AuthRequest) -> Result<(String, Arc<AuthContext>)> {
+        let now_ms = now_ms();
+        let mut conn = self.db.conn().await?;
+        let (user, methods, app_cred, scope) = match req.method {
+            AuthMethod::Password { user, password } => {
+                let user = self.check_password(&mut conn, &user, password).await?;
+                (user, vec!["password".to_string()], None, req.scope)
+            }
+            AuthMethod::ApplicationCredential {
+                id,
+                name,
+                user,
+                secret,
+            } => {
+                if !matches!(req.scope, ScopeRequest::Default) {
+                    return Err(Error::invalid(
+                        "Application credentials cannot request a scope.",
+                    ));
+                }
+                let cred = self
+                    .check_app_cred(&mut conn, id, name, user, secret)
+                    .await?;
+                let user = db::users::user_get(&mut conn, &cred.user_id)
+                    .await?
+                    .ok_or_else(Error::unauthenticated)?;
+                let scope = ScopeRequest::Project(Ref {
+                    id: Some(cred.project_id.clone()),
+                    ..Default::default()
+                });
+                (
+                    user,
+                    vec!["application_credential".to_string()],
+                    Some(cred.id),
+                    scope,
+                )
+            }
+            AuthMethod::Token { token } => {
+                let old = self.validate(&token).await?;
+                if old.app_cred.is_some() {
+                    return Err(Error::Forbidden(
+                        "A token created with an application credential cannot be rescoped.".into(),
+                    ));
+                }
+                let user = db::users::user_get(&mut conn, &old.user_id)
+                    .await?
+                    .ok_or_else(Error::unauthenticated)?;
+                let mut methods = old.methods.clone();
+                if !methods.iter().any(|m| m == "token") {
+                    methods.push("token".to_string());
+                }
+                (user, methods, None, req.scope)
+            }
+        };
+        if user.enabled == 0 {
+            return Err(Error::unauthenticated());
+        }
+        let (project, domain) = self.resolve_scope(&mut conn, &user, scope).await?;
+        let payload = Payload {
+            v: 1,
+            u: user.id.clone(),
+            m: methods,
+            p: project,
+            d: domain,
+            ac: app_cred,
+            iat: now_ms,
+            exp: now_ms / 1000 + self.config.token_ttl,
+            a: new_audit_id(),
+        };
+        drop(conn);
+        let token = self.signer.sign(&payload);
+        let auth = self.load_context(&payload).await?;
+        Ok((token, auth))
+    }
+
+    /// Validates a token: signature, expiry, revocation, and that its user, scope and roles
+    /// still hold. Any failure is `Unauthenticated`.
+    pub async fn validate(&self, token: &str) -> Result<Arc<AuthContext>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        let now = now();
+        if let Some(hit) = self.validated.get(token) {
+            let (at, auth) = hit.value();
+            if *at == generation
+                && auth.expires_at > now
+                && !self.revoked.contains_key(&auth.audit_id)
+            {
+                return Ok(auth.clone());
+            }
+        }
+        let payload = self.signer.open(token).ok_or_else(Error::unauthenticated)?;
+        if payload.exp <= now || self.revoked.contains_key(&payload.a) {
+            return Err(Error::unauthenticated());
+        }
+        let auth = self.load_context(&payload).await?;
+        if self.validated.len() >= CACHE_LIMIT {
+            self.validated.clear();
+        }
+        self.validated
+            .insert(token.to_string(), (generation, auth.clone()));
+        Ok(auth)
+    }
+
+    /// Revokes a token (`DELETE /v3/auth/tokens`, logout). A user may revoke its own
+    /// tokens; an admin any.
+    pub async fn revoke(&self, ctx: &OpCtx, token: &str) -> Result<()> {
+        let target = self
+            .validate(token)
+            .await
+            .map_err(|_| Error::not_found("token", "the given token"))?;
+        if target.user_id != ctx.auth.user_id && !crate::server::authz::is_admin(ctx) {
+            return Err(Error::not_found("token", "the given token"));
+        }
+        let mut conn = self.db.conn().await?;
+        db::credentials::revocation_add(&mut conn, &target.audit_id, target.expires_at).await?;
+        self.revoked
+            .insert(target.audit_id.clone(), target.expires_at);
+        self.validated.remove(token);
+        Ok(())
+    }
+
+    /// Forgets expired revocations (they can no longer match a valid token).
+    pub async fn revocations_purge(&self) -> Result<u64> {
+        let now = now();
+        self.revoked.retain(|_, exp| *exp > now);
+        let mut conn = self.db.conn().await?;
+        Ok(db::credentials::revocation_purge(&mut conn, now).await?)
+    }
+
+    /// The service catalog: every enabled service with its enabled endpoints.
+    pub async fn catalog(&self) -> Result<Vec<CatalogEntry>> {
+        let mut conn = self.db.conn().await?;
+        let services = db::catalog::service_list(&mut conn, None, None).await?;
+        let endpoints = db::catalog::endpoint_list(&mut conn, None, None, None).await?;
+        let mut by_service: BTreeMap<String, Vec<CatalogEndpoint>> = BTreeMap::new();
+        for e in endpoints.into_iter().filter(|e| e.enabled != 0) {
+            by_service
+                .entry(e.service_id.clone())
+                .or_default()
+                .push(CatalogEndpoint {
+                    id: e.id,
+                    interface: e.interface,
+                    region_id: e.region_id,
+                    url: e.url,
+                });
+        }
+        Ok(services
+            .into_iter()
+            .filter(|s| s.enabled != 0)
+            .map(|s| CatalogEntry {
+                endpoints: by_service.remove(&s.id).unwrap_or_default(),
+                id: s.id,
+                service_type: s.service_type,
+                name: s.name,
+            })
+            .collect())
+    }
+
+    async fn check_password(
+        &self,
+        conn: &mut db::Conn,
+        user_ref: &Ref,
+        password: SecretString,
+    ) -> Result<User> {
+        let found = self.find_user(conn, user_ref).await?;
+        let now = now();
+        if let Some(u) = &found {
+            if u.locked_until.is_some_and(|until| until > now) {
+                return Err(Error::AccountLocked {
+                    user_id: u.id.clone(),
+                });
+            }
+        }
+        let ok = password::verify(
+            password,
+            found.as_ref().and_then(|u| u.password_hash.clone()),
+        )
+        .await?;
+        let Some(user) = found else {
+            return Err(Error::unauthenticated());
+        };
+        if !ok {
+            if user.locked_until.is_some() {
+                // An expired lock: start counting afresh.
+                db::users::user_auth_reset(conn, &user.id).await?;
+            }
+            let failures = db::users::user_auth_failed(conn, &user.id).await?;
+            if self.config.lockout_failure_attempts > 0
+                && failures >= self.config.lockout_failure_attempts
+            {
+                db::users::user_lock(conn, &user.id, now + self.config.lockout_duration).await?;
+                tracing::warn!(user_id = %user.id, failures, "account locked after failed logins");
+                self.changed();
+            }
+            return Err(Error::unauthenticated());
+        }
+        if user.failed_auth_count != 0 || user.locked_until.is_some() {
+            db::users::user_auth_reset(conn, &user.id).await?;
+        }
+        Ok(user)
+    }
+
+    async fn check_app_cred(
+        &self,
+        conn: &mut db::Conn,
+        id: Option<String>,
+        name: Option<String>,
+        user: Option<Ref>,
+        secret: SecretString,
+    ) -> Result<super::AppCred> {
+        let cred = match (id, name, user) {
+            (Some(id), _, _) => db::credentials::app_cred_get(conn, &id).await?,
+            (None, Some(name), Some(user_ref)) => match self.find_user(conn, &user_ref).await? {
+                Some(u) => db::credentials::app_cred_get_by_name(conn, &u.id, &name).await?,
+                None => None,
+            },
+            _ => return Err(Error::invalid(
+                "An application credential is identified by its id, or by its name and its user.",
+            )),
+        };
+        let ok = password::verify(secret, cred.as_ref().map(|c| c.secret_hash.clone())).await?;
+        match cred {
+            Some(c) if ok && c.expires_at.is_none_or(|e| e > now()) => Ok(c),
+            _ => Err(Error::unauthenticated()),
+        }
+    }
+
+    async fn find_user(&self, conn: &mut db::Conn, r: &Ref) -> Result<Option<User>> {
+        if let Some(id) = &r.id {
+            return Ok(db::users::user_get(conn, id).await?);
+        }
+        let Some(name) = &r.name else {
+            return Err(Error::invalid(
+                "Invalid input for field 'identity/password/user': an id or a name is required.",
+            ));
+        };
+        let Some(domain_id) = self.resolve_domain_id(conn, r.domain.as_deref()).await? else {
+            return Ok(None);
+        };
+        Ok(db::users::user_get_by_name(conn, &domain_id, name).await?)
+    }
+
+    /// A domain reference to an id; `None` when it names no domain. A name without a
+    /// domain means the default domain, as keystoneauth's users expect.
+    async fn resolve_domain_id(
+        &self,
+        conn: &mut db::Conn,
+        domain: Option<&Ref>,
+    ) -> Result<Option<String>> {
+        match domain {
+            None => Ok(Some(super::resources::DEFAULT_DOMAIN_ID.to_string())),
+            Some(Ref { id: Some(id), .. }) => Ok(Some(id.clone())),
+            Some(Ref {
+                name: Some(name), ..
+            }) => Ok(db::resources::domain_get_by_name(conn, name)
+                .await?
+                .map(|d| d.id)),
+            Some(_) => Err(Error::invalid(
+                "Invalid input for field 'domain': an id or a name is required.",
+            )),
+        }
+    }
+
+    /// Turns the requested scope into (project id, domain id), checking that the user holds
+    /// a role there.
+    async fn resolve_scope(
+        &self,
+        conn: &mut db::Conn,
+        user: &User,
+        scope: ScopeRequest,
+    ) -> Result<(Option<String>, Option<String>)> {
+        match scope {
+            ScopeRequest::Unscoped => Ok((None, None)),
+            ScopeRequest::Default => {
+                // Keystone scopes to the default project when the user may use it.
+                let Some(p) = &user.default_project_id else {
+                    return Ok((None, None));
+                };
+                let usable = match db::resources::project_get(conn, p).await? {
+                    Some(project) if project.enabled != 0 => !self
+                        .effective_role_ids(conn, &user.id, "project", p)
+                        .await?
+                        .is_empty(),
+                    _ => false,
+                };
+                Ok(if usable {
+                    (Some(p.clone()), None)
+                } else {
+                    (None, None)
+                })
+            }
+            ScopeRequest::Project(r) => {
+                let project = match (&r.id, &r.name) {
+                    (Some(id), _) => db::resources::project_get(conn, id).await?,
+                    (None, Some(name)) => {
+                        match self.resolve_domain_id(conn, r.domain.as_deref()).await? {
+                            Some(d) => db::resources::project_get_by_name(conn, &d, name).await?,
+                            None => None,
+                        }
+                    }
+                    _ => {
+                        return Err(Error::invalid(
+                            "Invalid input for field 'scope/project': an id or a name is required.",
+                        ))
+                    }
+                };
+                let project = project
+                    .filter(|p| p.enabled != 0)
+                    .ok_or_else(Error::unauthenticated)?;
+                if self
+                    .effective_role_ids(conn, &user.id, "project", &project.id)
+                    .await?
+                    .is_empty()
+                {
+                    return Err(Error::Unauthenticated(format!(
+                        "User {} has no access to project {}.",
+                        user.id, project.id
+                    )));
+                }
+                Ok((Some(project.id), None))
+            }
+            ScopeRequest::Domain(r) => {
+                let domain =
+                    match (&r.id, &r.name) {
+                        (Some(id), _) => db::resources::domain_get(conn, id).await?,
+                        (None, Some(name)) => db::resources::domain_get_by_name(conn, name).await?,
+                        _ => return Err(Error::invalid(
+                            "Invalid input for field 'scope/domain': an id or a name is required.",
+                        )),
+                    };
+                let domain = domain
+                    .filter(|d| d.enabled != 0)
+                    .ok_or_else(Error::unauthenticated)?;
+                if self
+                    .effective_role_ids(conn, &user.id, "domain", &domain.id)
+                    .await?
+                    .is_empty()
+                {
+                    return Err(Error::Unauthenticated(format!(
+                        "User {} has no access to domain {}.",
+                        user.id, domain.id
+                    )));
+                }
+                Ok((None, Some(domain.id)))
+            }
+        }
+    }
+
+    /// Reads everything a token stands for, checking that it all still holds.
+    async fn load_context(&self, p: &Payload) -> Result<Arc<AuthContext>> {
+        let mut conn = self.db.conn().await?;
+        let user = db::users::user_get(&mut conn, &p.u)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        if user.enabled == 0 || p.iat < user.password_changed_at {
+            return Err(Error::unauthenticated());
+        }
+        let user_domain = db::resources::domain_get(&mut conn, &user.domain_id)
+            .await?
+            .ok_or_else(Error::unauthenticated)?;
+        if user_domain.enabled == 0 {
+            return Err(Error::unauthenticated());
+        }
+        let (scope, mut role_ids) = match (&p.p, &p.d) {
+            (Some(project_id), _) => {
+                let project = db::resources::project_get(&mut conn, project_id)
+                    .await?
+                    .filter(|p| p.enabled != 0)
+                    .ok_or_else(Error::unauthenticated)?;
+                let domain = db::resources::domain_get(&mut conn, &project.domain_id)
+                    .await?
+                    .filter(|d| d.enabled != 0)
+                    .ok_or_else(Error::unauthenticated)?;
+                let roles = self
+                    .effective_role_ids(&mut conn, &user.id, "project", &project.id)
+                    .await?;
+                (
+                    Scope::Project {
+                        id: project.id,
+                        name: project.name,
+                        domain_id: domain.id,
+                        domain_name: domain.name,
+                    },
+                    roles,
+                )
+            }
+            (None, Some(domain_id)) => {
+                let domain = db::resources::domain_get(&mut conn, domain_id)
+                    .await?
+                    .filter(|d| d.enabled != 0)
+                    .ok_or_else(Error::unauthenticated)?;
+                let roles = self
+                    .effective_role_ids(&mut conn, &user.id, "domain", &domain.id)
+                    .await?;
+                (
+                    Scope::Domain {
+                        id: domain.id,
+                        name: domain.name,
+                    },
+                    roles,
+                )
+            }
+            (None, None) => (Scope::Unscoped, Default::default()),
+        };
+        let mut app_cred = None;
+        if let Some(ac) = &p.ac {
+            let cred = db::credentials::app_cred_get(&mut conn, ac)
+                .await?
+                .filter(|c| c.expires_at.is_none_or(|e| e > now()))
+                .ok_or_else(Error::unauthenticated)?;
+            let delegated: Vec<String> = serde_json::from_str(&cred.role_ids)
+                .map_err(|e| Error::internal("decoding application credential roles", e))?;
+            role_ids.retain(|r| delegated.contains(r));
+            app_cred = Some(AppCredRef {
+                id: cred.id,
+                name: cred.name,
+                restricted: cred.unrestricted == 0,
+            });
+        }
+        if scope != Scope::Unscoped && role_ids.is_empty() {
+            // The roles that made this token were removed.
+            return Err(Error::unauthenticated());
+        }
+        let roles = if role_ids.is_empty() {
+            Vec::new()
+        } else {
+            db::roles::role_list(&mut conn, None)
+                .await?
+                .into_iter()
+                .filter(|r| role_ids.contains(&r.id))
+                .map(|r| RoleRef {
+                    id: r.id,
+                    name: r.name,
+                })
+                .collect()
+        };
+        Ok(Arc::new(AuthContext {
+            user_id: user.id,
+            user_name: user.name,
+            user_domain_id: user_domain.id,
+            user_domain_name: user_domain.name,
+            password_expires_at: None,
+            scope,
+            roles,
+            methods: p.m.clone(),
+            issued_at: p.iat / 1000,
+            expires_at: p.exp,
+            audit_id: p.a.clone(),
+            app_cred,
+        }))
+    }
+}
+
+/// Milliseconds since the epoch: token issue times and password changes are compared at
+/// this resolution, so a password change revokes a token issued in the same second.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

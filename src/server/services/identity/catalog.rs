@@ -1,0 +1,394 @@
+//! Regions, services and endpoints.
+
+use super::{Endpoint, IdentityService, Region, Service};
+use crate::server::authz::{authorize, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, is_unique_violation};
+use crate::server::error::{Error, Result};
+use crate::server::services::new_id;
+
+#[derive(Clone, Debug, Default)]
+pub struct RegionCreate {
+    pub id: Option<String>,
+    pub description: String,
+    pub parent_region_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ServiceCreate {
+    pub service_type: String,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ServiceUpdate {
+    pub service_type: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndpointCreate {
+    pub service_id: String,
+    pub interface: String,
+    pub region_id: Option<String>,
+    pub url: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct EndpointUpdate {
+    pub service_id: Option<String>,
+    pub interface: Option<String>,
+    pub region_id: Option<Option<String>>,
+    pub url: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+pub const INTERFACES: [&str; 3] = ["public", "internal", "admin"];
+
+fn check_interface(i: &str) -> Result<()> {
+    if INTERFACES.contains(&i) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "Invalid input for field 'interface': '{i}' is not one of public, internal, admin."
+        )))
+    }
+}
+
+fn check_url(u: &str) -> Result<()> {
+    if (u.starts_with("http://") || u.starts_with("https://"))
+        && u.len() <= 1024
+        && !u.chars().any(char::is_whitespace)
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "Invalid input for field 'url': '{u}' is not an http(s) URL."
+        )))
+    }
+}
+
+impl IdentityService {
+    pub async fn region_create(&self, ctx: &OpCtx, params: RegionCreate) -> Result<Region> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_region",
+            },
+        )?;
+        self.region_insert(params).await
+    }
+
+    pub(super) async fn region_insert(&self, params: RegionCreate) -> Result<Region> {
+        let id = params.id.unwrap_or_else(new_id);
+        super::check_name("id", &id, 255)?;
+        let mut conn = self.db.conn().await?;
+        if let Some(p) = &params.parent_region_id {
+            db::catalog::region_get(&mut conn, p)
+                .await?
+                .ok_or_else(|| Error::not_found("region", p))?;
+        }
+        let row = Region {
+            id,
+            description: params.description,
+            parent_region_id: params.parent_region_id,
+        };
+        db::catalog::region_insert(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::Conflict(format!(
+                        "Conflict occurred attempting to store region - Duplicate ID, {}.",
+                        row.id
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn region_get(&self, ctx: &OpCtx, id: &str) -> Result<Region> {
+        authorize(ctx, Action::Read, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        db::catalog::region_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("region", id))
+    }
+
+    pub async fn region_list(&self, ctx: &OpCtx) -> Result<Vec<Region>> {
+        authorize(ctx, Action::List, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::catalog::region_list(&mut conn).await?)
+    }
+
+    pub async fn region_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        description: Option<String>,
+    ) -> Result<Region> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_region",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::catalog::region_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("region", id))?;
+        if let Some(d) = description {
+            row.description = d;
+        }
+        db::catalog::region_update(&mut conn, &row).await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn region_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_region",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        match db::catalog::region_delete(&mut conn, id).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Error::not_found("region", id)),
+            Err(e) if db::is_foreign_key_violation(&e) => {
+                return Err(Error::Conflict(format!(
+                    "Region {id} still has endpoints or sub-regions."
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn service_create(&self, ctx: &OpCtx, params: ServiceCreate) -> Result<Service> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_service",
+            },
+        )?;
+        self.service_insert(params).await
+    }
+
+    pub(super) async fn service_insert(&self, params: ServiceCreate) -> Result<Service> {
+        super::check_name("type", &params.service_type, 255)?;
+        let row = Service {
+            id: new_id(),
+            service_type: params.service_type,
+            name: params.name,
+            description: params.description,
+            enabled: params.enabled as i64,
+        };
+        let mut conn = self.db.conn().await?;
+        db::catalog::service_insert(&mut conn, &row).await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn service_get(&self, ctx: &OpCtx, id: &str) -> Result<Service> {
+        authorize(ctx, Action::Read, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        db::catalog::service_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("service", id))
+    }
+
+    pub async fn service_list(
+        &self,
+        ctx: &OpCtx,
+        service_type: Option<&str>,
+        name: Option<&str>,
+    ) -> Result<Vec<Service>> {
+        authorize(ctx, Action::List, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::catalog::service_list(&mut conn, service_type, name).await?)
+    }
+
+    pub async fn service_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        params: ServiceUpdate,
+    ) -> Result<Service> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_service",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::catalog::service_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("service", id))?;
+        if let Some(t) = params.service_type {
+            super::check_name("type", &t, 255)?;
+            row.service_type = t;
+        }
+        if let Some(n) = params.name {
+            row.name = n;
+        }
+        if let Some(d) = params.description {
+            row.description = d;
+        }
+        if let Some(e) = params.enabled {
+            row.enabled = e as i64;
+        }
+        db::catalog::service_update(&mut conn, &row).await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn service_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_service",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        if !db::catalog::service_delete(&mut conn, id).await? {
+            return Err(Error::not_found("service", id));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn endpoint_create(&self, ctx: &OpCtx, params: EndpointCreate) -> Result<Endpoint> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_endpoint",
+            },
+        )?;
+        self.endpoint_insert(params).await
+    }
+
+    pub(super) async fn endpoint_insert(&self, params: EndpointCreate) -> Result<Endpoint> {
+        check_interface(&params.interface)?;
+        check_url(&params.url)?;
+        let mut conn = self.db.conn().await?;
+        db::catalog::service_get(&mut conn, &params.service_id)
+            .await?
+            .ok_or_else(|| Error::not_found("service", &params.service_id))?;
+        if let Some(r) = &params.region_id {
+            db::catalog::region_get(&mut conn, r)
+                .await?
+                .ok_or_else(|| Error::not_found("region", r))?;
+        }
+        let row = Endpoint {
+            id: new_id(),
+            service_id: params.service_id,
+            interface: params.interface,
+            region_id: params.region_id,
+            url: params.url,
+            enabled: params.enabled as i64,
+        };
+        db::catalog::endpoint_insert(&mut conn, &row).await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn endpoint_get(&self, ctx: &OpCtx, id: &str) -> Result<Endpoint> {
+        authorize(ctx, Action::Read, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        db::catalog::endpoint_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("endpoint", id))
+    }
+
+    pub async fn endpoint_list(
+        &self,
+        ctx: &OpCtx,
+        service_id: Option<&str>,
+        interface: Option<&str>,
+        region_id: Option<&str>,
+    ) -> Result<Vec<Endpoint>> {
+        authorize(ctx, Action::List, Resource::Catalog)?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::catalog::endpoint_list(&mut conn, service_id, interface, region_id).await?)
+    }
+
+    pub async fn endpoint_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        params: EndpointUpdate,
+    ) -> Result<Endpoint> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_endpoint",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::catalog::endpoint_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("endpoint", id))?;
+        if let Some(s) = params.service_id {
+            db::catalog::service_get(&mut conn, &s)
+                .await?
+                .ok_or_else(|| Error::not_found("service", &s))?;
+            row.service_id = s;
+        }
+        if let Some(i) = params.interface {
+            check_interface(&i)?;
+            row.interface = i;
+        }
+        if let Some(r) = params.region_id {
+            if let Some(r) = &r {
+                db::catalog::region_get(&mut conn, r)
+                    .await?
+                    .ok_or_else(|| Error::not_found("region", r))?;
+            }
+            row.region_id = r;
+        }
+        if let Some(u) = params.url {
+            check_url(&u)?;
+            row.url = u;
+        }
+        if let Some(e) = params.enabled {
+            row.enabled = e as i64;
+        }
+        db::catalog::endpoint_update(&mut conn, &row).await?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn endpoint_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_endpoint",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        if !db::catalog::endpoint_delete(&mut conn, id).await? {
+            return Err(Error::not_found("endpoint", id));
+        }
+        self.changed();
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! The identity service (Keystone v3): domains, projects, users, groups, roles,
+//! assignments, the catalog, application credentials and tokens.
+
+mod app_creds;
+mod auth;
+mod bootstrap;
+mod catalog;
+pub mod password;
+mod resources;
+mod roles;
+pub mod token;
+mod users;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+pub use crate::server::db::catalog::{
+    EndpointRow as Endpoint, RegionRow as Region, ServiceRow as Service,
+};
+pub use crate::server::db::credentials::AppCredRow as AppCred;
+pub use crate::server::db::resources::{DomainRow as Domain, ProjectFilter, ProjectRow as Project};
+pub use crate::server::db::roles::{AssignmentRow as Assignment, RoleRow as Role};
+pub use crate::server::db::users::{GroupRow as Group, UserFilter, UserRow as User};
+pub use app_creds::{AppCredCreate, AppCredCreated};
+pub use auth::{AuthMethod, AuthRequest, CatalogEndpoint, CatalogEntry, Ref, ScopeRequest};
+pub use bootstrap::{BootstrapOutcome, BootstrapParams, BUILTIN_ROLES, REGION};
+
+/// The services this controller offers: (type, name, path, description).
+pub fn bootstrap_services() -> &'static [(&'static str, &'static str, &'static str, &'static str)] {
+    &bootstrap::OFFERED_SERVICES
+}
+pub use catalog::{EndpointCreate, EndpointUpdate, RegionCreate, ServiceCreate, ServiceUpdate};
+pub use resources::{DomainCreate, DomainUpdate, ProjectCreate, ProjectUpdate};
+pub use roles::{Actor, AssignmentQuery, EffectiveAssignment, Target};
+pub use users::{GroupCreate, GroupUpdate, UserCreate, UserPage, UserUpdate};
+
+use crate::server::db::Db;
+
+/// Identity settings (the `[identity]` part of the configuration).
+#[derive(Clone, Debug)]
+pub struct IdentityConfig {
+    /// Token lifetime in seconds (Keystone's `[token] expiration`, default one hour).
+    pub token_ttl: i64,
+    /// Failed logins before an account locks (`[security_compliance] lockout_failure_attempts`).
+    pub lockout_failure_attempts: i64,
+    /// How long a lock lasts, in seconds (`lockout_duration`).
+    pub lockout_duration: i64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            token_ttl: 3600,
+            lockout_failure_attempts: 5,
+            lockout_duration: 1800,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct IdentityService {
+    db: Db,
+    config: IdentityConfig,
+    signer: Arc<token::Signer>,
+    /// Bumped by every identity write in this process. A validated token is cached with
+    /// the generation it was validated at, so any write (a disabled user, a removed role)
+    /// makes the next validation go back to the database.
+    generation: Arc<AtomicU64>,
+    validated: Arc<DashMap<String, (u64, Arc<crate::server::context::AuthContext>)>>,
+    /// Revoked token audit ids with their expiry, loaded at start.
+    revoked: Arc<DashMap<String, i64>>,
+}
+
+impl IdentityService {
+    /// Loads (or on first start creates) the token signing key and the revocation list.
+    pub async fn new(
+        db: Db,
+        config: IdentityConfig,
+    ) -> crate::server::error::Result<IdentityService> {
+        let signer = token::Signer::load_or_create(&db).await?;
+        let revoked = DashMap::new();
+        {
+            let mut conn = db.conn().await?;
+            for (audit_id, exp) in
+                crate::server::db::credentials::revocation_list(&mut conn, super::now()).await?
+            {
+                revoked.insert(audit_id, exp);
+            }
+        }
+        Ok(IdentityService {
+            db,
+            config,
+            signer: Arc::new(signer),
+            generation: Arc::new(AtomicU64::new(1)),
+            validated: Arc::new(DashMap::new()),
+            revoked: Arc::new(revoked),
+        })
+    }
+
+    pub fn config(&self) -> &IdentityConfig {
+        &self.config
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Called after every committed identity write.
+    fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Validates a resource name: not blank, not over `max` characters.
+fn check_name(field: &str, value: &str, max: usize) -> crate::server::error::Result<()> {
+    if value.trim().is_empty() {
+        return Err(crate::server::error::Error::invalid(format!(
+            "Invalid input for field '{field}': the value is empty."
+        )));
+    }
+    if value.chars().count() > max {
+        return Err(crate::server::error::Error::invalid(format!(
+            "Invalid input for field '{field}': '{value}' is too long (at most {max} characters)."
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(crate::server::error::Error::invalid(format!(
+            "Invalid input for field '{field}': control characters are not allowed."
+        )));
+    }
+    Ok(())
+}

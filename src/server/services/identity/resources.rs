@@ -1,0 +1,351 @@
+//! Domains and projects.
+
+use super::{check_name, Domain, IdentityService, Project, ProjectFilter};
+use crate::server::authz::{authorize, is_admin, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, is_unique_violation};
+use crate::server::error::{Error, Result};
+use crate::server::services::{new_id, now};
+
+#[derive(Clone, Debug, Default)]
+pub struct DomainCreate {
+    pub id: Option<String>,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DomainUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProjectCreate {
+    pub name: String,
+    pub domain_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub description: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+pub const DEFAULT_DOMAIN_ID: &str = "default";
+
+impl IdentityService {
+    pub async fn domain_create(&self, ctx: &OpCtx, params: DomainCreate) -> Result<Domain> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_domain",
+            },
+        )?;
+        self.domain_insert(params).await
+    }
+
+    /// Creates a domain without a caller: bootstrap only.
+    pub(super) async fn domain_insert(&self, params: DomainCreate) -> Result<Domain> {
+        check_name("name", &params.name, 64)?;
+        let row = Domain {
+            id: params.id.unwrap_or_else(new_id),
+            name: params.name,
+            description: params.description,
+            enabled: params.enabled as i64,
+            created_at: now(),
+        };
+        let mut conn = self.db.conn().await?;
+        db::resources::domain_insert(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::duplicate("domain", &row.name)
+                } else {
+                    e.into()
+                }
+            })?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn domain_get(&self, ctx: &OpCtx, id: &str) -> Result<Domain> {
+        // Every user may read its own domain (the portal shows it); others are admin-only.
+        if ctx.auth.user_domain_id != id {
+            authorize(
+                ctx,
+                Action::Read,
+                Resource::IdentityAdmin {
+                    policy: "identity:get_domain",
+                },
+            )?;
+        }
+        let mut conn = self.db.conn().await?;
+        db::resources::domain_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("domain", id))
+    }
+
+    pub async fn domain_list(
+        &self,
+        ctx: &OpCtx,
+        name: Option<&str>,
+        enabled: Option<bool>,
+    ) -> Result<Vec<Domain>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::IdentityAdmin {
+                policy: "identity:list_domains",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::resources::domain_list(&mut conn, name, enabled).await?)
+    }
+
+    pub async fn domain_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        params: DomainUpdate,
+    ) -> Result<Domain> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_domain",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::resources::domain_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("domain", id))?;
+        if let Some(name) = params.name {
+            check_name("name", &name, 64)?;
+            row.name = name;
+        }
+        if let Some(d) = params.description {
+            row.description = d;
+        }
+        if let Some(e) = params.enabled {
+            row.enabled = e as i64;
+        }
+        db::resources::domain_update(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::duplicate("domain", &row.name)
+                } else {
+                    e.into()
+                }
+            })?;
+        self.changed();
+        Ok(row)
+    }
+
+    /// Deletes a domain. As in Keystone, it must be disabled first and must be empty.
+    pub async fn domain_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_domain",
+            },
+        )?;
+        let mut tx = self.db.begin().await?;
+        let row = db::resources::domain_get(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("domain", id))?;
+        if row.enabled != 0 {
+            return Err(Error::Forbidden(
+                "Cannot delete a domain that is enabled, please disable it first.".into(),
+            ));
+        }
+        if db::resources::domain_has_children(&mut tx, id).await? {
+            return Err(Error::Forbidden(format!(
+                "Cannot delete domain {id}: it still owns projects, users or groups."
+            )));
+        }
+        db::roles::assignments_purge(&mut tx, "domain", id).await?;
+        db::resources::domain_delete(&mut tx, id).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn project_create(&self, ctx: &OpCtx, params: ProjectCreate) -> Result<Project> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_project",
+            },
+        )?;
+        self.project_insert(params).await
+    }
+
+    pub(super) async fn project_insert(&self, params: ProjectCreate) -> Result<Project> {
+        check_name("name", &params.name, 64)?;
+        let mut conn = self.db.conn().await?;
+        // A project's parent is another project of the same domain; without one it hangs
+        // off its domain (Keystone reports the domain as the parent then).
+        let mut domain_id = params.domain_id.clone();
+        if let Some(parent_id) = &params.parent_id {
+            match db::resources::project_get(&mut conn, parent_id).await? {
+                Some(parent) => {
+                    if domain_id.as_deref().is_some_and(|d| d != parent.domain_id) {
+                        return Err(Error::Forbidden(
+                            "Cannot create project, since it specifies its domain_id but specifies a parent in a different domain.".into(),
+                        ));
+                    }
+                    domain_id = Some(parent.domain_id);
+                }
+                None => {
+                    // The parent may be the domain itself.
+                    if db::resources::domain_get(&mut conn, parent_id)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(Error::not_found("project", parent_id));
+                    }
+                    domain_id = Some(parent_id.clone());
+                }
+            }
+        }
+        let domain_id = domain_id.unwrap_or_else(|| DEFAULT_DOMAIN_ID.to_string());
+        if db::resources::domain_get(&mut conn, &domain_id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::not_found("domain", &domain_id));
+        }
+        let parent_id = params.parent_id.filter(|p| *p != domain_id);
+        let row = Project {
+            id: new_id(),
+            name: params.name,
+            domain_id,
+            parent_id,
+            description: params.description,
+            enabled: params.enabled as i64,
+            created_at: now(),
+        };
+        db::resources::project_insert(&mut conn, &row).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::Conflict(format!(
+                    "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {}.",
+                    row.name
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn project_get(&self, ctx: &OpCtx, id: &str) -> Result<Project> {
+        authorize(ctx, Action::Read, Resource::Project { id })?;
+        let mut conn = self.db.conn().await?;
+        db::resources::project_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", id))
+    }
+
+    /// Lists projects. Admins see all; other callers see only the projects they hold a role on.
+    pub async fn project_list(
+        &self,
+        ctx: &OpCtx,
+        mut filter: ProjectFilter,
+    ) -> Result<Vec<Project>> {
+        if !is_admin(ctx) {
+            let mine = self.user_project_ids(ctx.user_id()).await?;
+            filter.ids = Some(mine);
+        }
+        let mut conn = self.db.conn().await?;
+        Ok(db::resources::project_list(&mut conn, &filter).await?)
+    }
+
+    pub async fn project_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        params: ProjectUpdate,
+    ) -> Result<Project> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_project",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::resources::project_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("project", id))?;
+        if let Some(name) = params.name {
+            check_name("name", &name, 64)?;
+            row.name = name;
+        }
+        if let Some(d) = params.description {
+            row.description = d;
+        }
+        if let Some(e) = params.enabled {
+            row.enabled = e as i64;
+        }
+        db::resources::project_update(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    Error::duplicate("project", &row.name)
+                } else {
+                    e.into()
+                }
+            })?;
+        self.changed();
+        Ok(row)
+    }
+
+    /// Deletes a project with its role assignments and application credentials. A project
+    /// with sub-projects is refused, as in Keystone.
+    pub async fn project_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_project",
+            },
+        )?;
+        let mut tx = self.db.begin().await?;
+        if db::resources::project_get(&mut tx, id).await?.is_none() {
+            return Err(Error::not_found("project", id));
+        }
+        if db::resources::project_has_children(&mut tx, id).await? {
+            return Err(Error::Forbidden(format!(
+                "Cannot delete the project {id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a subtree."
+            )));
+        }
+        db::roles::assignments_purge(&mut tx, "project", id).await?;
+        db::users::users_with_default_project_clear(&mut tx, id).await?;
+        db::resources::project_delete(&mut tx, id).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Domain names by id, for views that show a project's or user's domain.
+    pub async fn domain_names(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut conn = self.db.conn().await?;
+        Ok(db::resources::domain_list(&mut conn, None, None)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect())
+    }
+}

@@ -1,0 +1,747 @@
+//! Roles, implied roles and role assignments.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{check_name, Assignment, IdentityService, Role};
+use crate::server::authz::{authorize, is_admin, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, is_unique_violation, roles::AssignmentFilter};
+use crate::server::error::{Error, Result};
+use crate::server::services::{new_id, now};
+
+/// Who holds a role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Actor {
+    User(String),
+    Group(String),
+}
+
+/// Where a role is held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Project(String),
+    Domain(String),
+}
+
+impl Actor {
+    fn kind(&self) -> &'static str {
+        match self {
+            Actor::User(_) => "user",
+            Actor::Group(_) => "group",
+        }
+    }
+    fn id(&self) -> &str {
+        match self {
+            Actor::User(id) | Actor::Group(id) => id,
+        }
+    }
+}
+
+impl Target {
+    fn kind(&self) -> &'static str {
+        match self {
+            Target::Project(_) => "project",
+            Target::Domain(_) => "domain",
+        }
+    }
+    fn id(&self) -> &str {
+        match self {
+            Target::Project(id) | Target::Domain(id) => id,
+        }
+    }
+}
+
+/// `GET /v3/role_assignments` filters.
+#[derive(Clone, Debug, Default)]
+pub struct AssignmentQuery {
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub role_id: Option<String>,
+    pub project_id: Option<String>,
+    pub domain_id: Option<String>,
+    /// Expand groups into their members and roles into the roles they imply.
+    pub effective: bool,
+}
+
+/// One line of an assignment listing.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EffectiveAssignment {
+    pub actor_type: String,
+    pub actor_id: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub role_id: String,
+    /// The group the user holds this through (effective listings).
+    pub via_group: Option<String>,
+    /// The role that implies this one (effective listings).
+    pub prior_role: Option<String>,
+}
+
+impl IdentityService {
+    pub async fn role_create(
+        &self,
+        ctx: &OpCtx,
+        name: String,
+        description: String,
+    ) -> Result<Role> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_role",
+            },
+        )?;
+        self.role_insert(name, description).await
+    }
+
+    pub(super) async fn role_insert(&self, name: String, description: String) -> Result<Role> {
+        check_name("name", &name, 255)?;
+        let row = Role {
+            id: new_id(),
+            name,
+            description,
+            created_at: now(),
+        };
+        let mut conn = self.db.conn().await?;
+        db::roles::role_insert(&mut conn, &row).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::duplicate("role", &row.name)
+            } else {
+                e.into()
+            }
+        })?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn role_get(&self, ctx: &OpCtx, id: &str) -> Result<Role> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::IdentityAdmin {
+                policy: "identity:get_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        db::roles::role_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("role", id))
+    }
+
+    pub async fn role_list(&self, ctx: &OpCtx, name: Option<&str>) -> Result<Vec<Role>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::IdentityAdmin {
+                policy: "identity:list_roles",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::roles::role_list(&mut conn, name).await?)
+    }
+
+    pub async fn role_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        name: Option<String>,
+        description: Option<String>,
+    ) -> Result<Role> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::IdentityAdmin {
+                policy: "identity:update_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut row = db::roles::role_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("role", id))?;
+        if let Some(name) = name {
+            check_name("name", &name, 255)?;
+            if row.name != name && super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
+                return Err(Error::Forbidden(format!(
+                    "The built-in role {} cannot be renamed.",
+                    row.name
+                )));
+            }
+            row.name = name;
+        }
+        if let Some(d) = description {
+            row.description = d;
+        }
+        db::roles::role_update(&mut conn, &row).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                Error::duplicate("role", &row.name)
+            } else {
+                e.into()
+            }
+        })?;
+        self.changed();
+        Ok(row)
+    }
+
+    pub async fn role_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let row = db::roles::role_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("role", id))?;
+        if super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
+            return Err(Error::Forbidden(format!(
+                "The built-in role {} cannot be deleted.",
+                row.name
+            )));
+        }
+        db::roles::role_delete(&mut conn, id).await?;
+        self.changed();
+        Ok(())
+    }
+
+    /// Makes `prior` imply `implied`. A rule that would close a loop is refused.
+    pub async fn implied_role_create(
+        &self,
+        ctx: &OpCtx,
+        prior: &str,
+        implied: &str,
+    ) -> Result<(Role, Role)> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_implied_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let prior_row = db::roles::role_get(&mut conn, prior)
+            .await?
+            .ok_or_else(|| Error::not_found("role", prior))?;
+        let implied_row = db::roles::role_get(&mut conn, implied)
+            .await?
+            .ok_or_else(|| Error::not_found("role", implied))?;
+        let edges = db::roles::implied_role_list(&mut conn).await?;
+        if prior == implied || implies(&edges, implied).contains(prior) {
+            return Err(Error::Forbidden(format!(
+                "Cannot make {} imply {}: that would form a loop of implied roles.",
+                prior_row.name, implied_row.name
+            )));
+        }
+        db::roles::implied_role_add(&mut conn, prior, implied).await?;
+        self.changed();
+        Ok((prior_row, implied_row))
+    }
+
+    pub async fn implied_role_get(
+        &self,
+        ctx: &OpCtx,
+        prior: &str,
+        implied: &str,
+    ) -> Result<(Role, Role)> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::IdentityAdmin {
+                policy: "identity:get_implied_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let prior_row = db::roles::role_get(&mut conn, prior)
+            .await?
+            .ok_or_else(|| Error::not_found("role", prior))?;
+        let implied_row = db::roles::role_get(&mut conn, implied)
+            .await?
+            .ok_or_else(|| Error::not_found("role", implied))?;
+        let edges = db::roles::implied_role_list(&mut conn).await?;
+        if !edges.iter().any(|(p, i)| p == prior && i == implied) {
+            return Err(Error::not_found(
+                "implied role",
+                format!("{prior} implies {implied}"),
+            ));
+        }
+        Ok((prior_row, implied_row))
+    }
+
+    pub async fn implied_role_delete(&self, ctx: &OpCtx, prior: &str, implied: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:delete_implied_role",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        if !db::roles::implied_role_remove(&mut conn, prior, implied).await? {
+            return Err(Error::not_found(
+                "implied role",
+                format!("{prior} implies {implied}"),
+            ));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    /// Every direct inference rule, as (prior, implied) roles.
+    pub async fn implied_role_list(&self, ctx: &OpCtx) -> Result<Vec<(Role, Role)>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::IdentityAdmin {
+                policy: "identity:list_role_inference_rules",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let roles: HashMap<String, Role> = db::roles::role_list(&mut conn, None)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let edges = db::roles::implied_role_list(&mut conn).await?;
+        Ok(edges
+            .into_iter()
+            .filter_map(|(p, i)| Some((roles.get(&p)?.clone(), roles.get(&i)?.clone())))
+            .collect())
+    }
+
+    pub async fn assignment_grant(
+        &self,
+        ctx: &OpCtx,
+        actor: Actor,
+        target: Target,
+        role_id: &str,
+    ) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::IdentityAdmin {
+                policy: "identity:create_grant",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
+            .await?;
+        db::roles::assignment_add(&mut conn, &assignment_row(&actor, &target, role_id)).await?;
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn assignment_revoke(
+        &self,
+        ctx: &OpCtx,
+        actor: Actor,
+        target: Target,
+        role_id: &str,
+    ) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::IdentityAdmin {
+                policy: "identity:revoke_grant",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
+            .await?;
+        if !db::roles::assignment_remove(&mut conn, &assignment_row(&actor, &target, role_id))
+            .await?
+        {
+            return Err(Error::not_found("role assignment", role_id));
+        }
+        self.changed();
+        Ok(())
+    }
+
+    pub async fn assignment_check(
+        &self,
+        ctx: &OpCtx,
+        actor: Actor,
+        target: Target,
+        role_id: &str,
+    ) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::IdentityAdmin {
+                policy: "identity:check_grant",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
+            .await?;
+        let filter = AssignmentFilter {
+            actor_type: Some(actor.kind().into()),
+            actor_ids: Some(vec![actor.id().into()]),
+            target_type: Some(target.kind().into()),
+            target_id: Some(target.id().into()),
+            role_id: Some(role_id.into()),
+        };
+        if db::roles::assignment_list(&mut conn, &filter)
+            .await?
+            .is_empty()
+        {
+            return Err(Error::not_found("role assignment", role_id));
+        }
+        Ok(())
+    }
+
+    /// The roles granted directly to an actor on a target (`GET /projects/{p}/users/{u}/roles`).
+    pub async fn assignment_roles(
+        &self,
+        ctx: &OpCtx,
+        actor: Actor,
+        target: Target,
+    ) -> Result<Vec<Role>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::IdentityAdmin {
+                policy: "identity:list_grants",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        let filter = AssignmentFilter {
+            actor_type: Some(actor.kind().into()),
+            actor_ids: Some(vec![actor.id().into()]),
+            target_type: Some(target.kind().into()),
+            target_id: Some(target.id().into()),
+            role_id: None,
+        };
+        let ids: BTreeSet<String> = db::roles::assignment_list(&mut conn, &filter)
+            .await?
+            .into_iter()
+            .map(|a| a.role_id)
+            .collect();
+        let roles = db::roles::role_list(&mut conn, None).await?;
+        Ok(roles.into_iter().filter(|r| ids.contains(&r.id)).collect())
+    }
+
+    /// `GET /v3/role_assignments`. Admins see everything; a user may list its own
+    /// assignments (`user.id` of itself), as Keystone allows.
+    pub async fn assignment_list(
+        &self,
+        ctx: &OpCtx,
+        q: AssignmentQuery,
+    ) -> Result<Vec<EffectiveAssignment>> {
+        let own = q.user_id.as_deref() == Some(ctx.user_id());
+        if !own {
+            authorize(
+                ctx,
+                Action::List,
+                Resource::IdentityAdmin {
+                    policy: "identity:list_role_assignments",
+                },
+            )?;
+        }
+        let mut conn = self.db.conn().await?;
+        let target_type = match (&q.project_id, &q.domain_id) {
+            (Some(_), _) => Some("project".to_string()),
+            (None, Some(_)) => Some("domain".to_string()),
+            _ => None,
+        };
+        let target_id = q.project_id.clone().or_else(|| q.domain_id.clone());
+
+        // With `effective`, a user's listing includes what it holds through its groups.
+        let mut filter = AssignmentFilter {
+            target_type,
+            target_id,
+            ..Default::default()
+        };
+        let mut user_groups: Vec<String> = Vec::new();
+        match (&q.user_id, &q.group_id) {
+            (Some(u), _) if q.effective => {
+                user_groups = db::users::user_group_ids(&mut conn, u).await?;
+                let mut ids = user_groups.clone();
+                ids.push(u.clone());
+                filter.actor_ids = Some(ids);
+            }
+            (Some(u), _) => {
+                filter.actor_type = Some("user".into());
+                filter.actor_ids = Some(vec![u.clone()]);
+            }
+            (None, Some(g)) => {
+                filter.actor_type = Some("group".into());
+                filter.actor_ids = Some(vec![g.clone()]);
+            }
+            (None, None) => {}
+        }
+        let direct = db::roles::assignment_list(&mut conn, &filter).await?;
+
+        let mut out: BTreeSet<EffectiveAssignment> = BTreeSet::new();
+        let edges = if q.effective {
+            db::roles::implied_role_list(&mut conn).await?
+        } else {
+            Vec::new()
+        };
+        for a in direct {
+            let mut expanded: Vec<EffectiveAssignment> = Vec::new();
+            if q.effective && a.actor_type == "group" {
+                // Replace a group's assignment by one per member (or by the one user asked about).
+                let members: Vec<String> = match &q.user_id {
+                    Some(u) if user_groups.contains(&a.actor_id) => vec![u.clone()],
+                    Some(_) => vec![],
+                    None => db::users::group_members(&mut conn, &a.actor_id)
+                        .await?
+                        .into_iter()
+                        .map(|m| m.id)
+                        .collect(),
+                };
+                for m in members {
+                    expanded.push(EffectiveAssignment {
+                        actor_type: "user".into(),
+                        actor_id: m,
+                        target_type: a.target_type.clone(),
+                        target_id: a.target_id.clone(),
+                        role_id: a.role_id.clone(),
+                        via_group: Some(a.actor_id.clone()),
+                        prior_role: None,
+                    });
+                }
+            } else {
+                expanded.push(EffectiveAssignment {
+                    actor_type: a.actor_type.clone(),
+                    actor_id: a.actor_id.clone(),
+                    target_type: a.target_type.clone(),
+                    target_id: a.target_id.clone(),
+                    role_id: a.role_id.clone(),
+                    via_group: None,
+                    prior_role: None,
+                });
+            }
+            for e in expanded {
+                if q.effective {
+                    for implied in implies(&edges, &e.role_id) {
+                        out.insert(EffectiveAssignment {
+                            role_id: implied,
+                            prior_role: Some(e.role_id.clone()),
+                            ..e.clone()
+                        });
+                    }
+                }
+                out.insert(e);
+            }
+        }
+        let mut list: Vec<EffectiveAssignment> = out.into_iter().collect();
+        if let Some(r) = &q.role_id {
+            list.retain(|a| &a.role_id == r);
+        }
+        // An implied copy of a role the user also holds directly is listed once.
+        if q.effective {
+            let mut seen = BTreeSet::new();
+            list.retain(|a| {
+                seen.insert((
+                    a.actor_id.clone(),
+                    a.target_type.clone(),
+                    a.target_id.clone(),
+                    a.role_id.clone(),
+                ))
+            });
+        }
+        Ok(list)
+    }
+
+    /// Names for an assignment listing (`include_names`): (kind, id) -> (name, owning domain).
+    pub async fn assignment_names(
+        &self,
+        ctx: &OpCtx,
+        list: &[EffectiveAssignment],
+    ) -> Result<HashMap<(String, String), (String, Option<(String, String)>)>> {
+        let _ = ctx;
+        let mut conn = self.db.conn().await?;
+        let domains: HashMap<String, String> = db::resources::domain_list(&mut conn, None, None)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+        let domain_of = |id: &str| domains.get(id).map(|n| (id.to_string(), n.clone()));
+        let mut out = HashMap::new();
+        for r in db::roles::role_list(&mut conn, None).await? {
+            out.insert(("role".to_string(), r.id), (r.name, None));
+        }
+        for a in list {
+            let actor_key = (a.actor_type.clone(), a.actor_id.clone());
+            if !out.contains_key(&actor_key) {
+                let named = if a.actor_type == "user" {
+                    db::users::user_get(&mut conn, &a.actor_id)
+                        .await?
+                        .map(|u| (u.name, domain_of(&u.domain_id)))
+                } else {
+                    db::users::group_get(&mut conn, &a.actor_id)
+                        .await?
+                        .map(|g| (g.name, domain_of(&g.domain_id)))
+                };
+                if let Some(n) = named {
+                    out.insert(actor_key, n);
+                }
+            }
+            let target_key = (a.target_type.clone(), a.target_id.clone());
+            if !out.contains_key(&target_key) {
+                let named = if a.target_type == "project" {
+                    db::resources::project_get(&mut conn, &a.target_id)
+                        .await?
+                        .map(|p| (p.name, domain_of(&p.domain_id)))
+                } else {
+                    domains.get(&a.target_id).map(|n| (n.clone(), None))
+                };
+                if let Some(n) = named {
+                    out.insert(target_key, n);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Effective role ids of a user on a target: direct, through groups, and implied.
+    pub(super) async fn effective_role_ids(
+        &self,
+        conn: &mut db::Conn,
+        user_id: &str,
+        target_type: &str,
+        target_id: &str,
+    ) -> Result<BTreeSet<String>> {
+        let mut actor_ids = db::users::user_group_ids(conn, user_id).await?;
+        actor_ids.push(user_id.to_string());
+        let filter = AssignmentFilter {
+            actor_type: None,
+            actor_ids: Some(actor_ids),
+            target_type: Some(target_type.into()),
+            target_id: Some(target_id.into()),
+            role_id: None,
+        };
+        let direct: Vec<String> = db::roles::assignment_list(conn, &filter)
+            .await?
+            .into_iter()
+            .map(|a| a.role_id)
+            .collect();
+        if direct.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let edges = db::roles::implied_role_list(conn).await?;
+        let mut all = BTreeSet::new();
+        for r in direct {
+            all.extend(implies(&edges, &r));
+            all.insert(r);
+        }
+        Ok(all)
+    }
+
+    /// Ids of the projects a user holds any role on, directly or through a group.
+    pub async fn user_project_ids(&self, user_id: &str) -> Result<Vec<String>> {
+        let mut conn = self.db.conn().await?;
+        let mut actor_ids = db::users::user_group_ids(&mut conn, user_id).await?;
+        actor_ids.push(user_id.to_string());
+        let filter = AssignmentFilter {
+            actor_ids: Some(actor_ids),
+            target_type: Some("project".into()),
+            ..Default::default()
+        };
+        let ids: BTreeSet<String> = db::roles::assignment_list(&mut conn, &filter)
+            .await?
+            .into_iter()
+            .map(|a| a.target_id)
+            .collect();
+        Ok(ids.into_iter().collect())
+    }
+
+    /// The enabled projects a user may scope to (`GET /v3/users/{id}/projects`, `/v3/auth/projects`).
+    pub async fn user_projects(&self, ctx: &OpCtx, user_id: &str) -> Result<Vec<super::Project>> {
+        if !is_admin(ctx) {
+            authorize(ctx, Action::List, Resource::User { id: user_id })?;
+        }
+        let ids = self.user_project_ids(user_id).await?;
+        let mut conn = self.db.conn().await?;
+        let filter = db::resources::ProjectFilter {
+            ids: Some(ids),
+            ..Default::default()
+        };
+        Ok(db::resources::project_list(&mut conn, &filter).await?)
+    }
+
+    async fn assignment_parts_exist(
+        &self,
+        conn: &mut db::Conn,
+        actor: &Actor,
+        target: &Target,
+        role_id: &str,
+    ) -> Result<()> {
+        match actor {
+            Actor::User(id) => {
+                db::users::user_get(conn, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("user", id))?;
+            }
+            Actor::Group(id) => {
+                db::users::group_get(conn, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("group", id))?;
+            }
+        }
+        match target {
+            Target::Project(id) => {
+                db::resources::project_get(conn, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("project", id))?;
+            }
+            Target::Domain(id) => {
+                db::resources::domain_get(conn, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("domain", id))?;
+            }
+        }
+        db::roles::role_get(conn, role_id)
+            .await?
+            .ok_or_else(|| Error::not_found("role", role_id))?;
+        Ok(())
+    }
+}
+
+fn assignment_row(actor: &Actor, target: &Target, role_id: &str) -> Assignment {
+    Assignment {
+        actor_type: actor.kind().into(),
+        actor_id: actor.id().into(),
+        target_type: target.kind().into(),
+        target_id: target.id().into(),
+        role_id: role_id.into(),
+    }
+}
+
+/// Every role that `role` implies, transitively (not including itself).
+fn implies(edges: &[(String, String)], role: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![role.to_string()];
+    while let Some(r) = stack.pop() {
+        for (p, i) in edges {
+            if *p == r && i != role && seen.insert(i.clone()) {
+                stack.push(i.clone());
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::implies;
+
+    #[test]
+    fn implication_is_transitive_and_survives_loops() {
+        let e = |p: &str, i: &str| (p.to_string(), i.to_string());
+        let edges = vec![
+            e("admin", "member"),
+            e("member", "reader"),
+            e("x", "y"),
+            e("y", "x"),
+        ];
+        assert_eq!(
+            implies(&edges, "admin").into_iter().collect::<Vec<_>>(),
+            ["member", "reader"]
+        );
+        assert_eq!(implies(&edges, "reader").len(), 0);
+        assert_eq!(implies(&edges, "x").into_iter().collect::<Vec<_>>(), ["y"]);
+    }
+}

@@ -1,0 +1,23 @@
+//! `AppState`: what every request handler and server function can reach.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::server::config::Config;
+use crate::server::services::identity::IdentityService;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub identity: IdentityService,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// The URL clients reach this controller at, without a trailing slash.
+    pub fn public_url(&self) -> &str {
+        self.config.public_url.trim_end_matches('/')
+    }
+}

@@ -1,0 +1,152 @@
+//! Types shared by the server and the browser: the portal's views of resources and its
+//! error. Database rows never cross to the browser; services' results are converted here.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// The portal's error: what a user may be shown. Details stay in the server's log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A field or request is wrong; shown inline next to the form.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Login failed; deliberately says nothing of which part was wrong.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("account locked")]
+    AccountLocked,
+    /// No session (or it expired): the portal sends the user to the login page.
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("internal error (request {0})")]
+    Internal(String),
+    /// The request did not reach the server function (network, encoding).
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+/// Who is signed in, in which project, and their preferences.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user_id: String,
+    pub user_name: String,
+    pub domain_name: String,
+    pub project_id: Option<String>,
+    pub project_name: Option<String>,
+    /// Projects the user may switch to: (id, name).
+    pub projects: Vec<(String, String)>,
+    pub roles: Vec<String>,
+    pub is_admin: bool,
+}
+
+/// Sorting, filtering and paging of a table, as the URL carries them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub filter: String,
+    pub sort: String,
+    pub desc: bool,
+    pub page: u32,
+}
+
+pub const PAGE_SIZE: u32 = 20;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u32 {
+        (self.total.div_ceil(self.page_size as u64)).max(1) as u32
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub domain_name: String,
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub email: String,
+    pub enabled: bool,
+    pub locked: bool,
+    pub domain_name: String,
+    pub default_project_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoleView {
+    pub id: String,
+    pub name: String,
+    /// Names of the roles this one implies directly.
+    pub implies: Vec<String>,
+    pub builtin: bool,
+}
+
+/// A member of a project and its roles there (direct ones).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub actor_id: String,
+    pub actor_name: String,
+    pub role_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppCredView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub project_id: String,
+    pub expires_at: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// A new application credential: the secret is shown once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppCredSecret {
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EndpointView {
+    pub service_name: String,
+    pub service_type: String,
+    pub interface: String,
+    pub region: String,
+    pub url: String,
+}

@@ -1,0 +1,38 @@
+//! Admin dashboard panels. System Information → Services: every service with its region
+//! and endpoints.
+
+use leptos::prelude::*;
+
+use crate::app::use_texts;
+use crate::server_fns::identity::list_endpoints;
+
+#[component]
+pub fn SystemInfoPage() -> impl IntoView {
+    let t = use_texts();
+    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    view! {
+        <div class="page-header"><h2>{move || t().system_information}</h2></div>
+        <div class="tabs"><span class="tab active">{move || t().services}</span></div>
+        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                let list = endpoints.await.unwrap_or_default();
+                view! {
+                    <table class="table" id="services">
+                        <thead><tr>
+                            <th>{t().name}</th><th>{t().service_type}</th><th>{t().region}</th>
+                            <th>{t().interface}</th><th>{t().service_endpoint}</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|e| view! {
+                                <tr>
+                                    <td>{e.service_name.clone()}</td><td>{e.service_type.clone()}</td><td>{e.region.clone()}</td>
+                                    <td>{e.interface.clone()}</td><td>{e.url.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,323 @@
+//! Identity → Projects: Horizon's columns (Name, Description, Project ID, Domain Name,
+//! Enabled), server-side filter/sort/paging, create, edit, delete (bulk, confirmed),
+//! Manage Members and Set as Active Project.
+
+use leptos::prelude::*;
+
+use crate::app::use_texts;
+use crate::server_fns::identity::{
+    list_projects, list_roles, list_users, CreateProject, DeleteProjects, SetMemberRoles,
+    UpdateProject,
+};
+use crate::server_fns::session::SwitchProject;
+use crate::types::{ListQuery, ProjectView};
+use crate::ui::components::{
+    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, SortHeader,
+};
+
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    let t = use_texts();
+    let query = use_list_query();
+    let create = ServerAction::<CreateProject>::new();
+    let update = ServerAction::<UpdateProject>::new();
+    let delete = ServerAction::<DeleteProjects>::new();
+    let switch = ServerAction::<SwitchProject>::new();
+    let projects = Resource::new(
+        move || {
+            (
+                query.get(),
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(q, ..)| list_projects(q),
+    );
+    let selected = RwSignal::new(Vec::<(String, String)>::new());
+    let confirm_open = RwSignal::new(false);
+    let create_open = RwSignal::new(false);
+    let editing = RwSignal::new(None::<ProjectView>);
+    let members_of = RwSignal::new(None::<ProjectView>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirm_open.set(false);
+            selected.set(vec![]);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            create_open.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = update.value().get() {
+            editing.set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = switch.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+    view! {
+        <div class="page-header"><h2>{move || t().projects}</h2></div>
+        <div class="table-toolbar">
+            <FilterBox/>
+            <button class="btn btn-primary" id="create-project" on:click=move |_| create_open.set(true)>"+ "{move || t().create_project}</button>
+            <button class="btn btn-danger" id="delete-projects" disabled=move || selected.get().is_empty()
+                on:click=move |_| confirm_open.set(true)>{move || t().delete_projects}</button>
+        </div>
+        <ActionError value=delete.value()/>
+        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match projects.await {
+                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Ok(page) => {
+                        let total = page.total;
+                        let pages = page.pages();
+                        view! {
+                            <table class="table" id="projects">
+                                <thead><tr>
+                                    <th class="select"></th>
+                                    <SortHeader label=t().name column="name"/>
+                                    <SortHeader label=t().description column="description"/>
+                                    <SortHeader label=t().project_id column="id"/>
+                                    <th>{t().domain_name}</th>
+                                    <SortHeader label=t().enabled column="enabled"/>
+                                    <th>{t().actions}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {page.items.is_empty().then(|| view! { <tr><td colspan="7" class="empty">{t().no_items}</td></tr> })}
+                                    {page.items.into_iter().map(|p| {
+                                        let id = p.id.clone();
+                                        let name = p.name.clone();
+                                        let checked = {
+                                            let id = id.clone();
+                                            move || selected.get().iter().any(|(i, _)| *i == id)
+                                        };
+                                        let toggle = {
+                                            let (id, name) = (id.clone(), name.clone());
+                                            move |_| selected.update(|s| {
+                                                if let Some(pos) = s.iter().position(|(i, _)| *i == id) { s.remove(pos); } else { s.push((id.clone(), name.clone())); }
+                                            })
+                                        };
+                                        let for_edit = p.clone();
+                                        let for_members = p.clone();
+                                        let switch_id = id.clone();
+                                        view! {
+                                            <tr data-name=name.clone()>
+                                                <td class="select"><input type="checkbox" aria-label=name.clone() prop:checked=checked on:change=toggle/></td>
+                                                <td>{name.clone()}</td>
+                                                <td>{p.description.clone()}</td>
+                                                <td class="mono">{id.clone()}</td>
+                                                <td>{p.domain_name.clone()}</td>
+                                                <td>{yes_no(t(), p.enabled)}</td>
+                                                <td class="row-actions">
+                                                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
+                                                    <button class="btn btn-sm" on:click=move |_| editing.set(Some(for_edit.clone()))>{t().edit_project}</button>
+                                                    <button class="btn btn-sm set-active" on:click=move |_| { switch.dispatch(SwitchProject { project_id: switch_id.clone() }); }>{t().set_active_project}</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager total pages/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <ConfirmDelete
+            title=Signal::derive(move || t().delete_projects.to_string())
+            open=confirm_open
+            names=Signal::derive(move || selected.get().into_iter().map(|(_, n)| n).collect())
+            pending=delete.pending().into()
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteProjects { ids: selected.get_untracked().into_iter().map(|(i, _)| i).collect() }); })
+        />
+        <Modal title=Signal::derive(move || t().create_project.to_string()) open=create_open>
+            <CreateProjectForm create/>
+        </Modal>
+        <Show when=move || editing.get().is_some()>
+            <EditProjectForm project=editing update/>
+        </Show>
+        <Show when=move || members_of.get().is_some()>
+            <ManageMembers project=members_of/>
+        </Show>
+    }
+}
+
+#[component]
+fn CreateProjectForm(create: ServerAction<CreateProject>) -> impl IntoView {
+    let t = use_texts();
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let enabled = RwSignal::new(true);
+    // Project Members tab: (user id, role id) pairs chosen before the project exists.
+    let members = RwSignal::new(Vec::<(String, String)>::new());
+    let users = Resource::new(
+        || (),
+        |_| {
+            list_users(ListQuery {
+                page: 0,
+                ..Default::default()
+            })
+        },
+    );
+    let roles = Resource::new(|| (), |_| list_roles());
+    let pick_user = RwSignal::new(String::new());
+    let pick_role = RwSignal::new(String::new());
+    view! {
+        <form id="create-project-form" on:submit=move |ev| {
+            ev.prevent_default();
+            create.dispatch(CreateProject { name: name.get(), description: description.get(), enabled: enabled.get(), members: members.get() });
+        }>
+            <ActionError value=create.value()/>
+            <label>{move || t().name}" *"<input type="text" name="name" required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/></label>
+            <label>{move || t().description}<textarea name="description" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea></label>
+            <label class="check"><input type="checkbox" name="enabled" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>{move || t().enabled}</label>
+            <fieldset>
+                <legend>{move || t().members}</legend>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let users = users.await.map(|p| p.items).unwrap_or_default();
+                        let roles = roles.await.unwrap_or_default();
+                        let user_names = users.clone();
+                        let role_names = roles.clone();
+                        view! {
+                            <div class="inline">
+                                <select id="member-user" on:change=move |ev| pick_user.set(event_target_value(&ev))>
+                                    <option value="">"—"</option>
+                                    {users.into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
+                                </select>
+                                <select id="member-role" on:change=move |ev| pick_role.set(event_target_value(&ev))>
+                                    <option value="">"—"</option>
+                                    {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
+                                </select>
+                                <button type="button" class="btn" id="add-member" on:click=move |_| {
+                                    let (u, r) = (pick_user.get(), pick_role.get());
+                                    if !u.is_empty() && !r.is_empty() { members.update(|m| if !m.contains(&(u.clone(), r.clone())) { m.push((u, r)) }); }
+                                }>{move || t().add}</button>
+                            </div>
+                            <ul class="chosen">
+                                {move || members.get().into_iter().map(|(u, r)| {
+                                    let un = user_names.iter().find(|x| x.id == u).map(|x| x.name.clone()).unwrap_or(u.clone());
+                                    let rn = role_names.iter().find(|x| x.id == r).map(|x| x.name.clone()).unwrap_or(r.clone());
+                                    view! { <li>{un}" — "{rn}</li> }
+                                }).collect_view()}
+                            </ul>
+                        }
+                    })}
+                </Transition>
+            </fieldset>
+            <div class="modal-footer">
+                <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>{move || t().create_project}</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn EditProjectForm(
+    project: RwSignal<Option<ProjectView>>,
+    update: ServerAction<UpdateProject>,
+) -> impl IntoView {
+    let t = use_texts();
+    let open = RwSignal::new(true);
+    Effect::new(move |_| {
+        if !open.get() {
+            project.set(None);
+        }
+    });
+    let p = project.get_untracked().unwrap_or(ProjectView {
+        id: String::new(),
+        name: String::new(),
+        description: String::new(),
+        domain_name: String::new(),
+        enabled: true,
+    });
+    view! {
+        <Dialog title=Signal::derive(move || t().edit_project.to_string()) open>
+            <ActionForm action=update attr:id="edit-project-form">
+                <ActionError value=update.value()/>
+                <input type="hidden" name="id" value=p.id.clone()/>
+                <label>{move || t().name}<input type="text" name="name" required value=p.name.clone()/></label>
+                <label>{move || t().description}<textarea name="description">{p.description.clone()}</textarea></label>
+                <input type="hidden" name="enabled" value="false"/>
+                <label class="check"><input type="checkbox" name="enabled" value="true" checked=p.enabled/>{move || t().enabled}</label>
+                <div class="modal-footer"><button type="submit" class="btn btn-primary">{move || t().save}</button></div>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
+#[component]
+fn ManageMembers(project: RwSignal<Option<ProjectView>>) -> impl IntoView {
+    let t = use_texts();
+    let open = RwSignal::new(true);
+    Effect::new(move |_| {
+        if !open.get() {
+            project.set(None);
+        }
+    });
+    let p = project
+        .get_untracked()
+        .map(|p| (p.id, p.name))
+        .unwrap_or_default();
+    let project_id = p.0.clone();
+    let set = ServerAction::<SetMemberRoles>::new();
+    let data = Resource::new(move || set.version().get(), {
+        let project_id = project_id.clone();
+        move |_| {
+            let project_id = project_id.clone();
+            async move {
+                let users = list_users(ListQuery::default()).await?.items;
+                let roles = list_roles().await?;
+                let members = crate::server_fns::identity::project_members(project_id).await?;
+                Ok::<_, crate::types::AppError>((users, roles, members))
+            }
+        }
+    });
+    view! {
+        <Dialog title=Signal::derive(move || format!("{}: {}", t().manage_members, p.1)) open>
+            <ActionError value=set.value()/>
+            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+                {move || {
+                    let project_id = project_id.clone();
+                    Suspend::new(async move {
+                        let Ok((users, roles, members)) = data.await else { return view! { <p>"—"</p> }.into_any() };
+                        view! {
+                            <table class="table" id="members">
+                                <thead><tr><th>{t().user_name}</th>{roles.iter().map(|r| view! { <th>{r.name.clone()}</th> }).collect_view()}</tr></thead>
+                                <tbody>
+                                    {users.into_iter().map(|u| {
+                                        let current: Vec<String> = members.iter().find(|m| m.actor_id == u.id).map(|m| m.role_ids.clone()).unwrap_or_default();
+                                        let roles = roles.clone();
+                                        let project_id = project_id.clone();
+                                        view! {
+                                            <tr data-name=u.name.clone()>
+                                                <td>{u.name.clone()}</td>
+                                                {roles.into_iter().map(|r| {
+                                                    let has = current.contains(&r.id);
+                                                    let (project_id, user_id, current) = (project_id.clone(), u.id.clone(), current.clone());
+                                                    view! {
+                                                        <td><input type="checkbox" aria-label=r.name.clone() checked=has on:change=move |ev| {
+                                                            let mut roles = current.clone();
+                                                            if event_target_checked(&ev) { roles.push(r.id.clone()); } else { roles.retain(|x| *x != r.id); }
+                                                            set.dispatch(SetMemberRoles { project_id: project_id.clone(), user_id: user_id.clone(), role_ids: roles });
+                                                        }/></td>
+                                                    }
+                                                }).collect_view()}
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+        </Dialog>
+    }
+}

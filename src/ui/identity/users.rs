@@ -1,0 +1,239 @@
+//! Identity → Users: Horizon's columns (User Name, Description, Email, User ID, Enabled,
+//! Domain Name), server-side filter/sort/paging, Create User (with primary project and
+//! role), Edit, Change Password, Enable/Disable, Unlock, Delete (bulk, confirmed).
+
+use leptos::prelude::*;
+
+use crate::app::use_texts;
+use crate::server_fns::identity::{
+    list_projects, list_roles, list_users, CreateUser, DeleteUsers, SetUserEnabled,
+    SetUserPassword, UnlockUser, UpdateUser,
+};
+use crate::types::{ListQuery, UserView};
+use crate::ui::components::{
+    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, SortHeader,
+};
+
+#[derive(Clone, PartialEq)]
+enum UserDialogKind {
+    Edit(UserView),
+    Password(UserView),
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let t = use_texts();
+    let query = use_list_query();
+    let create = ServerAction::<CreateUser>::new();
+    let update = ServerAction::<UpdateUser>::new();
+    let password = ServerAction::<SetUserPassword>::new();
+    let enable = ServerAction::<SetUserEnabled>::new();
+    let unlock = ServerAction::<UnlockUser>::new();
+    let delete = ServerAction::<DeleteUsers>::new();
+    let users = Resource::new(
+        move || {
+            (
+                query.get(),
+                create.version().get(),
+                update.version().get(),
+                enable.version().get(),
+                unlock.version().get(),
+                delete.version().get(),
+            )
+        },
+        |(q, ..)| list_users(q),
+    );
+    let selected = RwSignal::new(Vec::<(String, String)>::new());
+    let confirm_open = RwSignal::new(false);
+    let create_open = RwSignal::new(false);
+    let dialog = RwSignal::new(None::<UserDialogKind>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirm_open.set(false);
+            selected.set(vec![]);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            create_open.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if matches!(update.value().get(), Some(Ok(())))
+            || matches!(password.value().get(), Some(Ok(())))
+        {
+            dialog.set(None);
+        }
+    });
+    view! {
+        <div class="page-header"><h2>{move || t().users}</h2></div>
+        <div class="table-toolbar">
+            <FilterBox/>
+            <button class="btn btn-primary" id="create-user" on:click=move |_| create_open.set(true)>"+ "{move || t().create_user}</button>
+            <button class="btn btn-danger" id="delete-users" disabled=move || selected.get().is_empty()
+                on:click=move |_| confirm_open.set(true)>{move || t().delete_users}</button>
+        </div>
+        <ActionError value=delete.value()/>
+        <ActionError value=enable.value()/>
+        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Ok(page) => {
+                        let total = page.total;
+                        let pages = page.pages();
+                        view! {
+                            <table class="table" id="users">
+                                <thead><tr>
+                                    <th class="select"></th>
+                                    <SortHeader label=t().user_name column="name"/>
+                                    <th>{t().description}</th>
+                                    <SortHeader label=t().email column="email"/>
+                                    <SortHeader label=t().user_id column="id"/>
+                                    <SortHeader label=t().enabled column="enabled"/>
+                                    <th>{t().domain_name}</th>
+                                    <th>{t().actions}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {page.items.is_empty().then(|| view! { <tr><td colspan="8" class="empty">{t().no_items}</td></tr> })}
+                                    {page.items.into_iter().map(|u| {
+                                        let id = u.id.clone();
+                                        let name = u.name.clone();
+                                        let checked = { let id = id.clone(); move || selected.get().iter().any(|(i, _)| *i == id) };
+                                        let toggle = {
+                                            let (id, name) = (id.clone(), name.clone());
+                                            move |_| selected.update(|s| {
+                                                if let Some(pos) = s.iter().position(|(i, _)| *i == id) { s.remove(pos); } else { s.push((id.clone(), name.clone())); }
+                                            })
+                                        };
+                                        let (for_edit, for_pw) = (u.clone(), u.clone());
+                                        let (id_enable, id_unlock) = (id.clone(), id.clone());
+                                        let enabled = u.enabled;
+                                        view! {
+                                            <tr data-name=name.clone()>
+                                                <td class="select"><input type="checkbox" aria-label=name.clone() prop:checked=checked on:change=toggle/></td>
+                                                <td>{name.clone()}{u.locked.then(|| view! { <span class="badge badge-warn">{t().locked}</span> })}</td>
+                                                <td>{u.description.clone()}</td>
+                                                <td>{u.email.clone()}</td>
+                                                <td class="mono">{id.clone()}</td>
+                                                <td>{yes_no(t(), u.enabled)}</td>
+                                                <td>{u.domain_name.clone()}</td>
+                                                <td class="row-actions">
+                                                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Edit(for_edit.clone())))>{t().edit_user}</button>
+                                                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Password(for_pw.clone())))>{t().change_password}</button>
+                                                    <button class="btn btn-sm toggle-enabled" on:click=move |_| { enable.dispatch(SetUserEnabled { id: id_enable.clone(), enabled: !enabled }); }>
+                                                        {if enabled { t().disable_user } else { t().enable_user }}
+                                                    </button>
+                                                    {u.locked.then(|| view! {
+                                                        <button class="btn btn-sm" on:click=move |_| { unlock.dispatch(UnlockUser { id: id_unlock.clone() }); }>{t().unlock}</button>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager total pages/>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <ConfirmDelete
+            title=Signal::derive(move || t().delete_users.to_string())
+            open=confirm_open
+            names=Signal::derive(move || selected.get().into_iter().map(|(_, n)| n).collect())
+            pending=delete.pending().into()
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteUsers { ids: selected.get_untracked().into_iter().map(|(i, _)| i).collect() }); })
+        />
+        <Modal title=Signal::derive(move || t().create_user.to_string()) open=create_open>
+            <CreateUserForm create/>
+        </Modal>
+        {move || dialog.get().map(|d| view! { <UserDialog dialog=d close=dialog update password/> })}
+    }
+}
+
+#[component]
+fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
+    let t = use_texts();
+    let projects = Resource::new(|| (), |_| list_projects(ListQuery::default()));
+    let roles = Resource::new(|| (), |_| list_roles());
+    view! {
+        <ActionForm action=create attr:id="create-user-form">
+            <ActionError value=create.value()/>
+            <label>{move || t().user_name}" *"<input type="text" name="name" required/></label>
+            <label>{move || t().description}<textarea name="description"></textarea></label>
+            <label>{move || t().email}<input type="email" name="email"/></label>
+            <label>{move || t().password}" *"<input type="password" name="password" required minlength="8" autocomplete="new-password"/></label>
+            <label>{move || t().confirm_password}" *"<input type="password" name="confirm" required autocomplete="new-password"/></label>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let projects = projects.await.map(|p| p.items).unwrap_or_default();
+                    let roles = roles.await.unwrap_or_default();
+                    view! {
+                        <label>{t().primary_project}
+                            <select name="project_id">
+                                <option value="">{t().none}</option>
+                                {projects.into_iter().map(|p| view! { <option value=p.id.clone()>{p.name.clone()}</option> }).collect_view()}
+                            </select>
+                        </label>
+                        <label>{t().role}
+                            <select name="role_id">
+                                {roles.into_iter().map(|r| {
+                                    let member = r.name == "member";
+                                    view! { <option value=r.id.clone() selected=member>{r.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+            </Transition>
+            <label class="check"><input type="checkbox" name="enabled" value="on" checked/>{move || t().enabled}</label>
+            <div class="modal-footer"><button type="submit" class="btn btn-primary">{move || t().create_user}</button></div>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn UserDialog(
+    dialog: UserDialogKind,
+    close: RwSignal<Option<UserDialogKind>>,
+    update: ServerAction<UpdateUser>,
+    password: ServerAction<SetUserPassword>,
+) -> impl IntoView {
+    let t = use_texts();
+    let open = RwSignal::new(true);
+    Effect::new(move |_| {
+        if !open.get() {
+            close.set(None);
+        }
+    });
+    match dialog {
+        UserDialogKind::Edit(u) => view! {
+            <Dialog title=Signal::derive(move || t().edit_user.to_string()) open>
+                <ActionForm action=update attr:id="edit-user-form">
+                    <ActionError value=update.value()/>
+                    <input type="hidden" name="id" value=u.id.clone()/>
+                    <label>{move || t().user_name}<input type="text" name="name" required value=u.name.clone()/></label>
+                    <label>{move || t().email}<input type="email" name="email" value=u.email.clone()/></label>
+                    <label>{move || t().description}<textarea name="description">{u.description.clone()}</textarea></label>
+                    <div class="modal-footer"><button type="submit" class="btn btn-primary">{move || t().save}</button></div>
+                </ActionForm>
+            </Dialog>
+        }
+        .into_any(),
+        UserDialogKind::Password(u) => view! {
+            <Dialog title=Signal::derive(move || t().change_password.to_string()) open>
+                <ActionForm action=password attr:id="user-password-form">
+                    <ActionError value=password.value()/>
+                    <input type="hidden" name="id" value=u.id.clone()/>
+                    <p>{u.name.clone()}</p>
+                    <label>{move || t().password}<input type="password" name="password" required minlength="8" autocomplete="new-password"/></label>
+                    <label>{move || t().confirm_password}<input type="password" name="confirm" required autocomplete="new-password"/></label>
+                    <div class="modal-footer"><button type="submit" class="btn btn-primary">{move || t().save}</button></div>
+                </ActionForm>
+            </Dialog>
+        }
+        .into_any(),
+    }
+}

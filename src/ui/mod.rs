@@ -1,0 +1,11 @@
+//! The portal's pages and components (both targets). No SQL, no policy, no driver types:
+//! data comes from `server_fns`, and hiding a button is never authorization.
+
+pub mod admin;
+pub mod components;
+pub mod identity;
+pub mod layout;
+pub mod login;
+pub mod prefs;
+pub mod project;
+pub mod settings;
