@@ -2,10 +2,11 @@
 //! catalog views (API Access, System Information).
 
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 use crate::types::{
     AppCredSecret, AppCredView, AppError, EndpointView, GroupView, ListQuery, MemberView, Page,
-    ProjectView, RoleView, UserView, PAGE_SIZE,
+    ProjectView, RoleView, UserView,
 };
 
 #[cfg(feature = "ssr")]
@@ -47,6 +48,9 @@ mod convert {
 
 /// Sorts and pages an in-memory list the way the portal's tables expect.
 #[cfg(feature = "ssr")]
+use crate::types::PAGE_SIZE;
+
+#[cfg(feature = "ssr")]
 fn paginate<T: Clone>(
     mut items: Vec<T>,
     q: &ListQuery,
@@ -73,7 +77,7 @@ fn paginate<T: Clone>(
     }
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn list_projects(query: ListQuery) -> Result<Page<ProjectView>, AppError> {
     use crate::server::services::identity::ProjectFilter;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
@@ -98,7 +102,7 @@ pub async fn list_projects(query: ListQuery) -> Result<Page<ProjectView>, AppErr
 }
 
 /// Horizon's Create Project workflow: the project, then its members with their roles.
-#[server]
+#[server(input = Json)]
 pub async fn create_project(
     name: String,
     description: String,
@@ -158,7 +162,7 @@ pub async fn update_project(
 }
 
 /// Deletes several projects; stops at the first failure and says which.
-#[server]
+#[server(input = Json)]
 pub async fn delete_projects(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     for id in ids {
@@ -204,7 +208,7 @@ pub async fn project_members(project_id: String) -> Result<Vec<MemberView>, AppE
 }
 
 /// Sets exactly these roles for a user on a project (Manage Members).
-#[server]
+#[server(input = Json)]
 pub async fn set_member_roles(
     project_id: String,
     user_id: String,
@@ -249,7 +253,7 @@ pub async fn set_member_roles(
     Ok(())
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn list_users(query: ListQuery) -> Result<Page<UserView>, AppError> {
     use crate::server::services::identity::UserFilter;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
@@ -400,7 +404,7 @@ pub async fn unlock_user(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn delete_users(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     for id in ids {
@@ -443,7 +447,7 @@ pub async fn create_group(name: String, description: String) -> Result<(), AppEr
     Ok(())
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn delete_groups(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     for id in ids {
@@ -519,7 +523,7 @@ pub async fn create_role(name: String) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn delete_roles(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     for id in ids {
@@ -605,7 +609,7 @@ pub async fn create_app_cred(
     })
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn delete_app_creds(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let user_id = ctx.auth.user_id.clone();
