@@ -36,6 +36,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     /// The admin password generated on this (first) start, to be shown once.
     pub generated_password: Option<String>,
 }
@@ -103,6 +104,7 @@ impl Application {
             router,
             state,
             tasks,
+            shutdown: Box::pin(shutdown_signal()),
             generated_password: outcome.generated_password,
         })
     }
@@ -125,10 +127,11 @@ impl Application {
             listener,
             router,
             tasks,
+            shutdown,
             ..
         } = self;
         let result = axum::serve(listener, router.into_make_service())
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await;
         for t in tasks {
             t.abort();
@@ -272,21 +275,22 @@ fn write_credential_files(config: &Config, password: Option<&str>) -> anyhow::Re
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+/// Registers for SIGINT and SIGTERM now (a signal that arrives before the server runs
+/// still stops it gracefully) and returns the future that resolves on either.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut i), Ok(mut t)) => {
+                tokio::select! {
+                    _ = i.recv() => {},
+                    _ = t.recv() => {},
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
+            _ => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

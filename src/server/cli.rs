@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::io::Write;
+
 use anyhow::Context;
 use secrecy::SecretString;
 
@@ -73,19 +75,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;
+    // Writes to stdout may fail (a closed pipe): the server runs on regardless.
+    let mut out = std::io::stdout();
     if let Some(pw) = &app.generated_password {
         // Shown once; it is also in the credentials files, readable by their owner only.
-        println!("Generated the admin password (shown only now): {pw}");
+        let _ = writeln!(out, "Generated the admin password (shown only now): {pw}");
     }
-    println!(
-        "Gureum is serving the portal and the APIs at {}",
-        app.public_url()
-    );
-    println!(
+    let _ = writeln!(
+        out,
         "Credentials: {}/admin-openrc.sh and {}/clouds.yaml",
         data_dir.display(),
         data_dir.display()
     );
+    let _ = writeln!(
+        out,
+        "Gureum is serving the portal and the APIs at {}",
+        app.public_url()
+    );
+    let _ = out.flush();
     app.run_until_stopped().await
 }
 

@@ -97,3 +97,40 @@ pub async fn report(db: &Db, now: i64) -> Result<String, db::DbError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_agent_is_down_after_its_heartbeat_goes_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&db::sqlite_url(dir.path())).await.unwrap();
+        let mut conn = db.conn().await.unwrap();
+        db::heartbeats::heartbeat_start(&mut conn, "gureum-api", "host-a", "identity", 1_000)
+            .await
+            .unwrap();
+        drop(conn);
+
+        let fresh = report(&db, 1_000 + DOWN_AFTER_SECONDS).await.unwrap();
+        assert!(
+            fresh.contains("keystone (identity):") && fresh.contains(" active "),
+            "{fresh}"
+        );
+        assert!(
+            fresh
+                .lines()
+                .any(|l| l.starts_with("gureum-api") && l.contains("host-a") && l.contains(" up ")),
+            "{fresh}"
+        );
+
+        let stale = report(&db, 1_001 + DOWN_AFTER_SECONDS).await.unwrap();
+        assert!(stale.contains(" inactive "), "{stale}");
+        assert!(
+            stale
+                .lines()
+                .any(|l| l.starts_with("gureum-api") && l.contains(" down ")),
+            "{stale}"
+        );
+    }
+}

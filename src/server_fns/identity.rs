@@ -101,39 +101,36 @@ pub async fn list_projects(query: ListQuery) -> Result<Page<ProjectView>, AppErr
     }))
 }
 
-/// Horizon's Create Project workflow: the project, then its members with their roles.
+/// Horizon's Create Project workflow: the project with its members and groups and their roles.
 #[server(input = Json)]
 pub async fn create_project(
     name: String,
     description: String,
     enabled: bool,
     members: Vec<(String, String)>,
+    groups: Vec<(String, String)>,
 ) -> Result<String, AppError> {
-    use crate::server::services::identity::{Actor, ProjectCreate, Target};
+    use crate::server::services::identity::{Actor, ProjectCreate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let assignments = members
+        .into_iter()
+        .map(|(user_id, role_id)| (Actor::User(user_id), role_id))
+        .chain(
+            groups
+                .into_iter()
+                .map(|(group_id, role_id)| (Actor::Group(group_id), role_id)),
+        )
+        .collect();
+    let params = ProjectCreate {
+        name,
+        description,
+        enabled,
+        ..Default::default()
+    };
     let project = state
         .identity
-        .project_create(
-            &ctx,
-            ProjectCreate {
-                name,
-                description,
-                enabled,
-                ..Default::default()
-            },
-        )
+        .project_create_with_members(&ctx, params, assignments)
         .await?;
-    for (user_id, role_id) in members {
-        state
-            .identity
-            .assignment_grant(
-                &ctx,
-                Actor::User(user_id),
-                Target::Project(project.id.clone()),
-                &role_id,
-            )
-            .await?;
-    }
     Ok(project.id)
 }
 

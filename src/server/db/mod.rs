@@ -76,6 +76,9 @@ impl Db {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        if backend == Backend::Sqlite {
+            restrict_sqlite_files(url);
+        }
         Ok(Db { pool, backend })
     }
 
@@ -98,6 +101,23 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await
+    }
+}
+
+/// The database holds password hashes and token keys: readable by its owner only.
+fn restrict_sqlite_files(url: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if let Ok(meta) = std::fs::metadata(&file) {
+            let mut perms = meta.permissions();
+            perms.set_mode(0o600);
+            let _ = std::fs::set_permissions(&file, perms);
+        }
     }
 }
 

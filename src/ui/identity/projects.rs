@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::app::use_texts;
 use crate::server_fns::identity::{
-    list_projects, list_roles, list_users, CreateProject, DeleteProjects, SetMemberRoles,
-    UpdateProject,
+    list_groups, list_projects, list_roles, list_users, CreateProject, DeleteProjects,
+    SetMemberRoles, UpdateProject,
 };
 use crate::server_fns::session::SwitchProject;
 use crate::types::{ListQuery, ProjectView};
@@ -117,6 +117,10 @@ pub fn ProjectsPage() -> impl IntoView {
                                                     <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
                                                     <button class="btn btn-sm" on:click=move |_| editing.set(Some(for_edit.clone()))>{t().edit_project}</button>
                                                     <button class="btn btn-sm set-active" on:click=move |_| { switch.dispatch(SwitchProject { project_id: switch_id.clone() }); }>{t().set_active_project}</button>
+                                                    <button class="btn btn-sm btn-danger delete-row" on:click={
+                                                        let (id, name) = (id.clone(), name.clone());
+                                                        move |_| { selected.set(vec![(id.clone(), name.clone())]); confirm_open.set(true); }
+                                                    }>{t().delete_project}</button>
                                                 </td>
                                             </tr>
                                         }
@@ -154,67 +158,113 @@ fn CreateProjectForm(create: ServerAction<CreateProject>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let enabled = RwSignal::new(true);
-    // Project Members tab: (user id, role id) pairs chosen before the project exists.
+    // Horizon's Project Members and Project Groups tabs: (user or group id, role id) pairs
+    // chosen before the project exists.
     let members = RwSignal::new(Vec::<(String, String)>::new());
-    let users = Resource::new(
+    let groups = RwSignal::new(Vec::<(String, String)>::new());
+    let choices = Resource::new(
         || (),
-        |_| {
-            list_users(ListQuery {
-                page: 0,
-                ..Default::default()
-            })
+        |_| async move {
+            let users = list_users(ListQuery::default())
+                .await?
+                .items
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect::<Vec<_>>();
+            let groups = list_groups()
+                .await?
+                .into_iter()
+                .map(|g| (g.id, g.name))
+                .collect::<Vec<_>>();
+            let roles = list_roles()
+                .await?
+                .into_iter()
+                .map(|r| (r.id, r.name))
+                .collect::<Vec<_>>();
+            Ok::<_, crate::types::AppError>((users, groups, roles))
         },
     );
-    let roles = Resource::new(|| (), |_| list_roles());
-    let pick_user = RwSignal::new(String::new());
-    let pick_role = RwSignal::new(String::new());
     view! {
         <form id="create-project-form" on:submit=move |ev| {
             ev.prevent_default();
-            create.dispatch(CreateProject { name: name.get(), description: description.get(), enabled: enabled.get(), members: members.get() });
+            create.dispatch(CreateProject {
+                name: name.get(),
+                description: description.get(),
+                enabled: enabled.get(),
+                members: members.get(),
+                groups: groups.get(),
+            });
         }>
             <ActionError value=create.value()/>
             <label>{move || t().name}" *"<input type="text" name="name" required prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/></label>
             <label>{move || t().description}<textarea name="description" prop:value=description on:input=move |ev| description.set(event_target_value(&ev))></textarea></label>
             <label class="check"><input type="checkbox" name="enabled" prop:checked=enabled on:change=move |ev| enabled.set(event_target_checked(&ev))/>{move || t().enabled}</label>
-            <fieldset>
-                <legend>{move || t().members}</legend>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let users = users.await.map(|p| p.items).unwrap_or_default();
-                        let roles = roles.await.unwrap_or_default();
-                        let user_names = users.clone();
-                        let role_names = roles.clone();
-                        view! {
-                            <div class="inline">
-                                <select id="member-user" on:change=move |ev| pick_user.set(event_target_value(&ev))>
-                                    <option value="">"—"</option>
-                                    {users.into_iter().map(|u| view! { <option value=u.id.clone()>{u.name.clone()}</option> }).collect_view()}
-                                </select>
-                                <select id="member-role" on:change=move |ev| pick_role.set(event_target_value(&ev))>
-                                    <option value="">"—"</option>
-                                    {roles.into_iter().map(|r| view! { <option value=r.id.clone()>{r.name.clone()}</option> }).collect_view()}
-                                </select>
-                                <button type="button" class="btn" id="add-member" on:click=move |_| {
-                                    let (u, r) = (pick_user.get(), pick_role.get());
-                                    if !u.is_empty() && !r.is_empty() { members.update(|m| if !m.contains(&(u.clone(), r.clone())) { m.push((u, r)) }); }
-                                }>{move || t().add}</button>
-                            </div>
-                            <ul class="chosen">
-                                {move || members.get().into_iter().map(|(u, r)| {
-                                    let un = user_names.iter().find(|x| x.id == u).map(|x| x.name.clone()).unwrap_or(u.clone());
-                                    let rn = role_names.iter().find(|x| x.id == r).map(|x| x.name.clone()).unwrap_or(r.clone());
-                                    view! { <li>{un}" — "{rn}</li> }
-                                }).collect_view()}
-                            </ul>
-                        }
-                    })}
-                </Transition>
-            </fieldset>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let Ok((users, group_list, roles)) = choices.await else { return ().into_any() };
+                    view! {
+                        <AssignmentPicker legend=t().members id="member" options=users roles=roles.clone() chosen=members/>
+                        <AssignmentPicker legend=t().groups id="group" options=group_list roles chosen=groups/>
+                    }.into_any()
+                })}
+            </Transition>
             <div class="modal-footer">
                 <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>{move || t().create_project}</button>
             </div>
         </form>
+    }
+}
+
+/// Picks (actor, role) pairs: a user or group, a role, "Add"; the chosen pairs are listed.
+#[component]
+fn AssignmentPicker(
+    legend: &'static str,
+    id: &'static str,
+    options: Vec<(String, String)>,
+    roles: Vec<(String, String)>,
+    chosen: RwSignal<Vec<(String, String)>>,
+) -> impl IntoView {
+    let t = use_texts();
+    let pick_actor = RwSignal::new(String::new());
+    let pick_role = RwSignal::new(String::new());
+    let name_of = |list: &[(String, String)], id: &str| {
+        list.iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or(id.to_string())
+    };
+    let (option_names, role_names) = (options.clone(), roles.clone());
+    view! {
+        <fieldset>
+            <legend>{legend}</legend>
+            <div class="inline">
+                <select id=format!("{id}-actor") on:change=move |ev| pick_actor.set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {options.into_iter().map(|(i, n)| view! { <option value=i>{n}</option> }).collect_view()}
+                </select>
+                <select id=format!("{id}-role") on:change=move |ev| pick_role.set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {roles.into_iter().map(|(i, n)| view! { <option value=i>{n}</option> }).collect_view()}
+                </select>
+                <button type="button" class="btn" id=format!("add-{id}") on:click=move |_| {
+                    let (a, r) = (pick_actor.get(), pick_role.get());
+                    if !a.is_empty() && !r.is_empty() {
+                        chosen.update(|c| if !c.contains(&(a.clone(), r.clone())) { c.push((a, r)) });
+                    }
+                }>{move || t().add}</button>
+            </div>
+            <ul class="chosen">
+                {move || chosen.get().into_iter().map(|(a, r)| {
+                    let pair = (a.clone(), r.clone());
+                    view! {
+                        <li>
+                            {name_of(&option_names, &a)}" — "{name_of(&role_names, &r)}" "
+                            <button type="button" class="link" on:click=move |_| chosen.update(|c| c.retain(|x| *x != pair))>{t().remove}</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </fieldset>
     }
 }
 

@@ -124,6 +124,10 @@ pub fn UsersPage() -> impl IntoView {
                                                     <button class="btn btn-sm toggle-enabled" on:click=move |_| { enable.dispatch(SetUserEnabled { id: id_enable.clone(), enabled: !enabled }); }>
                                                         {if enabled { t().disable_user } else { t().enable_user }}
                                                     </button>
+                                                    <button class="btn btn-sm btn-danger delete-row" on:click={
+                                                        let (id, name) = (id.clone(), name.clone());
+                                                        move |_| { selected.set(vec![(id.clone(), name.clone())]); confirm_open.set(true); }
+                                                    }>{t().delete_user}</button>
                                                     {u.locked.then(|| view! {
                                                         <button class="btn btn-sm" on:click=move |_| { unlock.dispatch(UnlockUser { id: id_unlock.clone() }); }>{t().unlock}</button>
                                                     })}

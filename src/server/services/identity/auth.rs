@@ -75,6 +75,10 @@ pub struct CatalogEntry {
 }
 
 const CACHE_LIMIT: usize = 50_000;
+/// A cached validation is trusted this long at most. Writes made through this process
+/// invalidate it at once (the generation); the age bounds how long a write made by another
+/// controller on the shared database takes to reach this one.
+const CACHE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl IdentityService {
     /// Authenticates and issues a token (`POST /v3/auth/tokens`, and the portal's login).
@@ -158,8 +162,9 @@ impl IdentityService {
         let generation = self.generation.load(Ordering::SeqCst);
         let now = now();
         if let Some(hit) = self.validated.get(token) {
-            let (at, auth) = hit.value();
+            let (at, checked, auth) = hit.value();
             if *at == generation
+                && checked.elapsed() < CACHE_MAX_AGE
                 && auth.expires_at > now
                 && !self.revoked.contains_key(&auth.audit_id)
             {
@@ -174,8 +179,10 @@ impl IdentityService {
         if self.validated.len() >= CACHE_LIMIT {
             self.validated.clear();
         }
-        self.validated
-            .insert(token.to_string(), (generation, auth.clone()));
+        self.validated.insert(
+            token.to_string(),
+            (generation, std::time::Instant::now(), auth.clone()),
+        );
         Ok(auth)
     }
 

@@ -68,7 +68,16 @@ pub struct IdentityService {
     /// the generation it was validated at, so any write (a disabled user, a removed role)
     /// makes the next validation go back to the database.
     generation: Arc<AtomicU64>,
-    validated: Arc<DashMap<String, (u64, Arc<crate::server::context::AuthContext>)>>,
+    validated: Arc<
+        DashMap<
+            String,
+            (
+                u64,
+                std::time::Instant,
+                Arc<crate::server::context::AuthContext>,
+            ),
+        >,
+    >,
     /// Revoked token audit ids with their expiry, loaded at start.
     revoked: Arc<DashMap<String, i64>>,
 }

@@ -191,6 +191,28 @@ impl IdentityService {
         self.project_insert(params).await
     }
 
+    /// Creates a project with its first members (Horizon's Create Project workflow). If a
+    /// grant fails, the project is deleted again: the caller sees all or nothing.
+    pub async fn project_create_with_members(
+        &self,
+        ctx: &OpCtx,
+        params: ProjectCreate,
+        members: Vec<(super::Actor, String)>,
+    ) -> Result<Project> {
+        let project = self.project_create(ctx, params).await?;
+        for (actor, role_id) in members {
+            let target = super::Target::Project(project.id.clone());
+            if let Err(e) = self.assignment_grant(ctx, actor, target, &role_id).await {
+                // Undo: the grants made so far go with the project.
+                if let Err(undo) = self.project_delete(ctx, &project.id).await {
+                    undo.log();
+                }
+                return Err(e);
+            }
+        }
+        Ok(project)
+    }
+
     pub(super) async fn project_insert(&self, params: ProjectCreate) -> Result<Project> {
         check_name("name", &params.name, 64)?;
         let mut conn = self.db.conn().await?;

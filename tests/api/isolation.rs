@@ -1,0 +1,323 @@
+//! What a non-admin may see and do: its own project, itself, nothing else.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{ids, names, password_auth, spawn_app, TestApp};
+
+/// A member of project A (`alpha`), with project B (`beta`) beside it.
+struct World {
+    app: TestApp,
+    admin: String,
+    a: String,
+    b: String,
+    user: String,
+    password: String,
+    token: String,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let b = app.create_project("beta").await;
+    let m = app.member("mallory", "alpha", "member").await;
+    World {
+        admin,
+        a: m.project_id,
+        b,
+        user: m.user_id,
+        password: m.password,
+        token: m.token,
+        app,
+    }
+}
+
+#[tokio::test]
+async fn a_member_sees_only_its_own_projects() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.token.as_str());
+
+    let r = app
+        .get(t, &format!("/v3/projects/{}", w.a))
+        .await
+        .expect(200);
+    assert_eq!(r.body["project"]["name"], "alpha");
+    // Another project does not exist for it, as an unknown one does not.
+    let r = app
+        .get(t, &format!("/v3/projects/{}", w.b))
+        .await
+        .expect_error(404);
+    assert_eq!(r.message(), format!("Could not find project: {}.", w.b));
+    app.get(t, "/v3/projects/no-such-project")
+        .await
+        .expect_error(404);
+
+    let r = app.get(t, "/v3/projects").await.expect(200);
+    assert_eq!(ids(&r.body["projects"]), [w.a.as_str()]);
+    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    assert_eq!(ids(&r.body["projects"]), [w.a.as_str()]);
+    let r = app
+        .get(t, &format!("/v3/users/{}/projects", w.user))
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["projects"]), ["alpha"]);
+    // The admin sees all three.
+    let r = app.get(&w.admin, "/v3/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["admin", "alpha", "beta"]);
+
+    // It cannot scope to the other project.
+    app.rescope(t, Some(json!({"project": {"id": w.b}})))
+        .await
+        .expect_error(401);
+
+    // A role on B shows B among its projects, but a token scoped to A still does not
+    // reach B; a disabled B is no longer offered.
+    app.grant(&w.b, &w.user, "reader").await;
+    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["alpha", "beta"]);
+    app.get(t, &format!("/v3/projects/{}", w.b))
+        .await
+        .expect_error(404);
+    app.patch(
+        &w.admin,
+        &format!("/v3/projects/{}", w.b),
+        json!({"project": {"enabled": false}}),
+    )
+    .await
+    .expect(200);
+    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["alpha"]);
+}
+
+#[tokio::test]
+async fn a_member_administers_nothing() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.token.as_str());
+
+    let r = app
+        .post(t, "/v3/projects", json!({"project": {"name": "mine"}}))
+        .await
+        .expect_error(403);
+    assert_eq!(r.body["error"]["title"], "Forbidden");
+    app.patch(
+        t,
+        &format!("/v3/projects/{}", w.a),
+        json!({"project": {"description": "x"}}),
+    )
+    .await
+    .expect_error(403);
+    app.delete(t, &format!("/v3/projects/{}", w.a))
+        .await
+        .expect_error(403);
+    app.get(t, "/v3/users").await.expect_error(403);
+    app.post(t, "/v3/users", json!({"user": {"name": "sock"}}))
+        .await
+        .expect_error(403);
+    app.get(t, "/v3/groups").await.expect_error(403);
+    app.get(t, "/v3/roles").await.expect_error(403);
+    app.post(t, "/v3/roles", json!({"role": {"name": "superuser"}}))
+        .await
+        .expect_error(403);
+    app.get(t, "/v3/domains").await.expect_error(403);
+    app.post(t, "/v3/regions", json!({"region": {"id": "Mine"}}))
+        .await
+        .expect_error(403);
+    // It may read the catalog, and its own domain.
+    app.get(t, "/v3/services").await.expect(200);
+    app.get(t, "/v3/endpoints").await.expect(200);
+    app.get(t, "/v3/auth/catalog").await.expect(200);
+    let r = app.get(t, "/v3/domains/default").await.expect(200);
+    assert_eq!(r.body["domain"]["name"], "Default");
+
+    // It cannot grant itself anything.
+    let admin_role = app.role_id("admin").await;
+    app.put(
+        t,
+        &format!("/v3/projects/{}/users/{}/roles/{admin_role}", w.a, w.user),
+    )
+    .await
+    .expect_error(403);
+    app.put(
+        t,
+        &format!("/v3/projects/{}/users/{}/roles/{admin_role}", w.b, w.user),
+    )
+    .await
+    .expect_error(403);
+    // Nor change itself as an admin would.
+    app.patch(
+        t,
+        &format!("/v3/users/{}", w.user),
+        json!({"user": {"enabled": true, "name": "root"}}),
+    )
+    .await
+    .expect_error(403);
+    // Nothing changed.
+    let r = app.check_token(Method::GET, &w.admin, t).await.expect(200);
+    assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
+    let r = app.get(&w.admin, "/v3/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["admin", "alpha", "beta"]);
+}
+
+#[tokio::test]
+async fn a_member_reads_itself_but_not_others() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.token.as_str());
+    let admin_id = app.user_id("admin").await;
+
+    let r = app
+        .get(t, &format!("/v3/users/{}", w.user))
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["name"], "mallory");
+    assert_eq!(r.body["user"]["id"], json!(w.user));
+    app.get(t, &format!("/v3/users/{}/groups", w.user))
+        .await
+        .expect(200);
+
+    app.get(t, &format!("/v3/users/{admin_id}"))
+        .await
+        .expect_error(403);
+    app.get(t, &format!("/v3/users/{admin_id}/projects"))
+        .await
+        .expect_error(403);
+    app.get(t, &format!("/v3/users/{admin_id}/groups"))
+        .await
+        .expect_error(403);
+    app.get(t, &format!("/v3/users/{admin_id}/application_credentials"))
+        .await
+        .expect_error(403);
+    app.post(
+        t,
+        &format!("/v3/users/{admin_id}/password"),
+        json!({"user": {"original_password": "guess-guess", "password": "hijacked-pw"}}),
+    )
+    .await
+    .expect_error(403);
+
+    // Its own role assignments, and no one else's.
+    let r = app
+        .get(t, &format!("/v3/role_assignments?user.id={}", w.user))
+        .await
+        .expect(200);
+    let list = r.body["role_assignments"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", r.text);
+    assert_eq!(list[0]["user"]["id"], json!(w.user));
+    assert_eq!(list[0]["scope"]["project"]["id"], json!(w.a));
+    let r = app
+        .get(
+            t,
+            &format!(
+                "/v3/role_assignments?user.id={}&effective&include_names",
+                w.user
+            ),
+        )
+        .await
+        .expect(200);
+    let mut roles: Vec<&str> = r.body["role_assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["role"]["name"].as_str().unwrap())
+        .collect();
+    roles.sort();
+    assert_eq!(roles, ["member", "reader"]);
+    app.get(t, "/v3/role_assignments").await.expect_error(403);
+    app.get(t, &format!("/v3/role_assignments?user.id={admin_id}"))
+        .await
+        .expect_error(403);
+    app.get(t, &format!("/v3/role_assignments?scope.project.id={}", w.a))
+        .await
+        .expect_error(403);
+}
+
+#[tokio::test]
+async fn a_member_manages_only_its_own_application_credentials() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.token.as_str());
+    let admin_id = app.user_id("admin").await;
+
+    app.post(
+        t,
+        &format!("/v3/users/{admin_id}/application_credentials"),
+        json!({"application_credential": {"name": "stolen"}}),
+    )
+    .await
+    .expect_error(403);
+    // Nor can the admin make one for the member: it would delegate the member's roles.
+    app.post(
+        &w.admin,
+        &format!("/v3/users/{}/application_credentials", w.user),
+        json!({"application_credential": {"name": "forged"}}),
+    )
+    .await
+    .expect_error(403);
+
+    let r = app
+        .post(
+            t,
+            &format!("/v3/users/{}/application_credentials", w.user),
+            json!({"application_credential": {"name": "mine"}}),
+        )
+        .await
+        .expect(201);
+    let cred = &r.body["application_credential"];
+    assert_eq!(cred["project_id"], json!(w.a));
+    // It cannot delegate more than it holds.
+    assert_eq!(names(&cred["roles"]), ["member", "reader"]);
+    app.post(
+        t,
+        &format!("/v3/users/{}/application_credentials", w.user),
+        json!({"application_credential": {"name": "more", "roles": [{"name": "admin"}]}}),
+    )
+    .await
+    .expect_error(403);
+    let r = app
+        .get(t, &format!("/v3/users/{}/application_credentials", w.user))
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["application_credentials"]), ["mine"]);
+}
+
+#[tokio::test]
+async fn a_member_changes_its_own_password() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.token.as_str());
+    let path = format!("/v3/users/{}/password", w.user);
+
+    let r = app
+        .post(
+            t,
+            &path,
+            json!({"user": {"original_password": "not-my-password", "password": "mallory-new-pw"}}),
+        )
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("original password"), "{}", r.text);
+    app.post(
+        t,
+        &path,
+        json!({"user": {"original_password": w.password, "password": "short"}}),
+    )
+    .await
+    .expect_error(400);
+
+    app.post(
+        t,
+        &path,
+        json!({"user": {"original_password": w.password, "password": "mallory-new-pw"}}),
+    )
+    .await
+    .expect(204);
+
+    // The tokens issued before the change are void; the new password works, the old not.
+    app.get(t, &format!("/v3/users/{}", w.user))
+        .await
+        .expect_error(401);
+    app.authenticate(password_auth("mallory", &w.password, None))
+        .await
+        .expect_error(401);
+    let fresh = app.token("mallory", "mallory-new-pw", "alpha").await;
+    app.get(&fresh, &format!("/v3/users/{}", w.user))
+        .await
+        .expect(200);
+}

@@ -1,0 +1,998 @@
+//! CRUD of the identity resources, role implication and assignment listings, the catalog,
+//! and version discovery.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{ids, names, spawn_app};
+
+#[tokio::test]
+async fn version_discovery() {
+    let app = spawn_app().await;
+    let r = app.send(Method::GET, "", None, None).await.expect(300);
+    let values = r.body["versions"]["values"].as_array().expect("versions");
+    assert_eq!(values.len(), 1, "{}", r.text);
+    assert_eq!(values[0]["id"], "v3.14");
+    assert_eq!(values[0]["status"], "stable");
+    assert_eq!(
+        values[0]["links"][0]["href"],
+        json!(format!("{}/identity/v3/", app.address))
+    );
+    assert_eq!(
+        values[0]["media-types"][0]["type"],
+        "application/vnd.openstack.identity-v3+json"
+    );
+
+    for path in ["/v3", "/v3/"] {
+        let r = app.send(Method::GET, path, None, None).await.expect(200);
+        assert_eq!(r.body["version"]["id"], "v3.14", "{path}");
+        assert_eq!(
+            r.body["version"]["links"][0]["href"],
+            json!(format!("{}/identity/v3/", app.address))
+        );
+    }
+    // Every response carries a request id.
+    assert!(r
+        .header("x-openstack-request-id")
+        .is_some_and(|id| id.starts_with("req-")));
+}
+
+#[tokio::test]
+async fn project_crud_and_hierarchy() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/projects",
+            json!({"project": {"name": "parent", "description": "top"}}),
+        )
+        .await
+        .expect(201);
+    let p = &r.body["project"];
+    let parent = p["id"].as_str().unwrap().to_string();
+    assert_eq!(p["name"], "parent");
+    assert_eq!(p["description"], "top");
+    assert_eq!(p["domain_id"], "default");
+    // A top-level project hangs off its domain.
+    assert_eq!(p["parent_id"], "default");
+    assert_eq!(p["enabled"], true);
+    assert_eq!(p["is_domain"], false);
+    assert_eq!(
+        p["links"]["self"],
+        json!(format!("{}/identity/v3/projects/{parent}", app.address))
+    );
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/projects",
+            json!({"project": {"name": "child", "parent_id": parent}}),
+        )
+        .await
+        .expect(201);
+    let child = r.body["project"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["project"]["parent_id"], json!(parent));
+    assert_eq!(r.body["project"]["domain_id"], "default");
+
+    let r = app
+        .get(&admin, &format!("/v3/projects/{child}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["project"]["name"], "child");
+    assert_eq!(r.body["project"]["parent_id"], json!(parent));
+
+    let r = app.get(&admin, "/v3/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["admin", "child", "parent"]);
+    let r = app
+        .get(&admin, &format!("/v3/projects?parent_id={parent}"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["projects"]), [child.as_str()]);
+    let r = app
+        .get(&admin, "/v3/projects?name=parent")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["projects"]), [parent.as_str()]);
+
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/projects/{child}"),
+            json!({"project": {"description": "changed", "enabled": false}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["project"]["description"], "changed");
+    assert_eq!(r.body["project"]["enabled"], false);
+    let r = app
+        .get(&admin, "/v3/projects?enabled=false")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["projects"]), [child.as_str()]);
+    let r = app
+        .get(&admin, &format!("/v3/projects/{child}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["project"]["description"], "changed");
+    assert_eq!(r.body["project"]["name"], "child");
+
+    // A parent with a child cannot go.
+    let r = app
+        .delete(&admin, &format!("/v3/projects/{parent}"))
+        .await
+        .expect_error(403);
+    assert!(r.message().contains("not a leaf"), "{}", r.text);
+    app.get(&admin, &format!("/v3/projects/{parent}"))
+        .await
+        .expect(200);
+
+    app.delete(&admin, &format!("/v3/projects/{child}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/projects/{child}"))
+        .await
+        .expect_error(404);
+    app.delete(&admin, &format!("/v3/projects/{parent}"))
+        .await
+        .expect(204);
+    app.delete(&admin, &format!("/v3/projects/{parent}"))
+        .await
+        .expect_error(404);
+    let r = app.get(&admin, "/v3/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["admin"]);
+}
+
+#[tokio::test]
+async fn domain_crud() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/domains",
+            json!({"domain": {"name": "Engineering", "description": "eng"}}),
+        )
+        .await
+        .expect(201);
+    let d = r.body["domain"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["domain"]["name"], "Engineering");
+    assert_eq!(r.body["domain"]["description"], "eng");
+    assert_eq!(r.body["domain"]["enabled"], true);
+    app.post(
+        &admin,
+        "/v3/domains",
+        json!({"domain": {"name": "Engineering"}}),
+    )
+    .await
+    .expect_error(409);
+
+    let r = app
+        .get(&admin, &format!("/v3/domains/{d}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["domain"]["name"], "Engineering");
+    let r = app.get(&admin, "/v3/domains").await.expect(200);
+    assert_eq!(names(&r.body["domains"]), ["Default", "Engineering"]);
+    let r = app
+        .get(&admin, "/v3/domains?name=Engineering")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
+
+    // A project in it.
+    let r = app
+        .post(
+            &admin,
+            "/v3/projects",
+            json!({"project": {"name": "admin", "domain_id": d}}),
+        )
+        .await
+        .expect(201);
+    let project = r.body["project"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["project"]["domain_id"], json!(d));
+    assert_eq!(r.body["project"]["parent_id"], json!(d));
+
+    // An enabled domain cannot go.
+    let r = app
+        .delete(&admin, &format!("/v3/domains/{d}"))
+        .await
+        .expect_error(403);
+    assert!(r.message().contains("disable"), "{}", r.text);
+
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/domains/{d}"),
+            json!({"domain": {"enabled": false, "description": "off"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["domain"]["enabled"], false);
+    assert_eq!(r.body["domain"]["description"], "off");
+    let r = app
+        .get(&admin, "/v3/domains?enabled=false")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
+
+    // Nor a domain that still owns a project.
+    app.delete(&admin, &format!("/v3/domains/{d}"))
+        .await
+        .expect_error(403);
+    app.delete(&admin, &format!("/v3/projects/{project}"))
+        .await
+        .expect(204);
+    app.delete(&admin, &format!("/v3/domains/{d}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/domains/{d}"))
+        .await
+        .expect_error(404);
+    let r = app.get(&admin, "/v3/domains").await.expect(200);
+    assert_eq!(names(&r.body["domains"]), ["Default"]);
+}
+
+#[tokio::test]
+async fn user_crud() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let project = app.create_project("home").await;
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/users",
+            json!({"user": {
+                "name": "alice",
+                "password": "alice-password",
+                "email": "alice@example.com",
+                "description": "Alice",
+                "default_project_id": project,
+            }}),
+        )
+        .await
+        .expect(201);
+    let u = &r.body["user"];
+    let alice = u["id"].as_str().unwrap().to_string();
+    assert_eq!(u["name"], "alice");
+    assert_eq!(u["domain_id"], "default");
+    assert_eq!(u["email"], "alice@example.com");
+    assert_eq!(u["description"], "Alice");
+    assert_eq!(u["default_project_id"], json!(project));
+    assert_eq!(u["enabled"], true);
+    assert!(u.get("password").is_none(), "{}", r.text);
+    assert!(!r.text.contains("argon2"), "{}", r.text);
+
+    let r = app
+        .get(&admin, &format!("/v3/users/{alice}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["name"], "alice");
+    assert!(!r.text.contains("argon2"), "{}", r.text);
+    let r = app.get(&admin, "/v3/users").await.expect(200);
+    assert_eq!(names(&r.body["users"]), ["admin", "alice"]);
+    let r = app.get(&admin, "/v3/users?name=alice").await.expect(200);
+    assert_eq!(ids(&r.body["users"]), [alice.as_str()]);
+
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/users/{alice}"),
+            json!({"user": {"email": "a@example.org", "description": null, "name": "alice2"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["email"], "a@example.org");
+    assert_eq!(r.body["user"]["name"], "alice2");
+    assert!(r.body["user"].get("description").is_none(), "{}", r.text);
+    let r = app
+        .get(&admin, &format!("/v3/users/{alice}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["email"], "a@example.org");
+    assert_eq!(r.body["user"]["name"], "alice2");
+
+    // Names are unique in a domain.
+    app.patch(
+        &admin,
+        &format!("/v3/users/{alice}"),
+        json!({"user": {"name": "admin"}}),
+    )
+    .await
+    .expect_error(409);
+    app.post(&admin, "/v3/users", json!({"user": {"name": "alice2"}}))
+        .await
+        .expect_error(409);
+
+    // A user without a password exists but cannot log in.
+    let bob = app.create_user("bob", None).await;
+    app.authenticate(crate::helpers::password_auth("bob", "", None))
+        .await
+        .expect_error(401);
+
+    // The admin cannot delete itself.
+    let admin_id = app.user_id("admin").await;
+    app.delete(&admin, &format!("/v3/users/{admin_id}"))
+        .await
+        .expect_error(403);
+
+    app.delete(&admin, &format!("/v3/users/{alice}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/users/{alice}"))
+        .await
+        .expect_error(404);
+    app.delete(&admin, &format!("/v3/users/{alice}"))
+        .await
+        .expect_error(404);
+    let r = app.get(&admin, "/v3/users").await.expect(200);
+    assert_eq!(ids(&r.body["users"]).len(), 2);
+    assert!(ids(&r.body["users"]).contains(&bob));
+}
+
+#[tokio::test]
+async fn groups_and_membership() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let user = app.create_user("uma", None).await;
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/groups",
+            json!({"group": {"name": "ops", "description": "operators"}}),
+        )
+        .await
+        .expect(201);
+    let g = r.body["group"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["group"]["name"], "ops");
+    assert_eq!(r.body["group"]["domain_id"], "default");
+    assert_eq!(r.body["group"]["description"], "operators");
+    app.post(&admin, "/v3/groups", json!({"group": {"name": "ops"}}))
+        .await
+        .expect_error(409);
+
+    let r = app
+        .get(&admin, &format!("/v3/groups/{g}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["group"]["name"], "ops");
+    let r = app.get(&admin, "/v3/groups").await.expect(200);
+    assert_eq!(names(&r.body["groups"]), ["ops"]);
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/groups/{g}"),
+            json!({"group": {"description": "on call"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["group"]["description"], "on call");
+
+    let membership = format!("/v3/groups/{g}/users/{user}");
+    app.head(&admin, &membership).await.expect(404);
+    app.put(&admin, &membership).await.expect(204);
+    // Adding twice is harmless.
+    app.put(&admin, &membership).await.expect(204);
+    app.head(&admin, &membership).await.expect(204);
+    let r = app
+        .get(&admin, &format!("/v3/groups/{g}/users"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["users"]), [user.as_str()]);
+    let r = app
+        .get(&admin, &format!("/v3/users/{user}/groups"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["groups"]), [g.as_str()]);
+
+    app.delete(&admin, &membership).await.expect(204);
+    app.head(&admin, &membership).await.expect(404);
+    app.delete(&admin, &membership).await.expect_error(404);
+    let r = app
+        .get(&admin, &format!("/v3/groups/{g}/users"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["users"], json!([]));
+
+    // Unknown group or user.
+    app.put(&admin, &format!("/v3/groups/{g}/users/nobody"))
+        .await
+        .expect_error(404);
+    app.put(&admin, &format!("/v3/groups/nogroup/users/{user}"))
+        .await
+        .expect_error(404);
+
+    // Deleting a group deletes its memberships.
+    app.put(&admin, &membership).await.expect(204);
+    app.delete(&admin, &format!("/v3/groups/{g}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/groups/{g}"))
+        .await
+        .expect_error(404);
+    let r = app
+        .get(&admin, &format!("/v3/users/{user}/groups"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["groups"], json!([]));
+}
+
+#[tokio::test]
+async fn role_crud() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+
+    let r = app.get(&admin, "/v3/roles").await.expect(200);
+    assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
+
+    let r = app
+        .post(
+            &admin,
+            "/v3/roles",
+            json!({"role": {"name": "auditor", "description": "reads logs"}}),
+        )
+        .await
+        .expect(201);
+    let role = r.body["role"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["role"]["name"], "auditor");
+    assert_eq!(r.body["role"]["description"], "reads logs");
+    app.post(&admin, "/v3/roles", json!({"role": {"name": "auditor"}}))
+        .await
+        .expect_error(409);
+
+    let r = app
+        .get(&admin, &format!("/v3/roles/{role}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["role"]["name"], "auditor");
+    let r = app.get(&admin, "/v3/roles?name=auditor").await.expect(200);
+    assert_eq!(ids(&r.body["roles"]), [role.as_str()]);
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/roles/{role}"),
+            json!({"role": {"name": "inspector", "description": "reads more"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["role"]["name"], "inspector");
+    assert_eq!(r.body["role"]["description"], "reads more");
+
+    // The built-in roles stay.
+    let builtin = app.role_id("member").await;
+    app.delete(&admin, &format!("/v3/roles/{builtin}"))
+        .await
+        .expect_error(403);
+    app.patch(
+        &admin,
+        &format!("/v3/roles/{builtin}"),
+        json!({"role": {"name": "participant"}}),
+    )
+    .await
+    .expect_error(403);
+
+    app.delete(&admin, &format!("/v3/roles/{role}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/roles/{role}"))
+        .await
+        .expect_error(404);
+    let r = app.get(&admin, "/v3/roles").await.expect(200);
+    assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
+}
+
+#[tokio::test]
+async fn implied_roles_and_loops() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let a = app.create_role("alpha").await;
+    let b = app.create_role("beta").await;
+    let c = app.create_role("gamma").await;
+
+    let r = app
+        .put(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect(201);
+    assert_eq!(r.body["role_inference"]["prior_role"]["id"], json!(a));
+    assert_eq!(r.body["role_inference"]["prior_role"]["name"], "alpha");
+    assert_eq!(r.body["role_inference"]["implies"]["id"], json!(b));
+    let r = app
+        .get(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["role_inference"]["implies"]["name"], "beta");
+    app.head(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect(204);
+    app.head(&admin, &format!("/v3/roles/{b}/implies/{a}"))
+        .await
+        .expect(404);
+
+    app.put(&admin, &format!("/v3/roles/{b}/implies/{c}"))
+        .await
+        .expect(201);
+    // Loops, direct, transitive or to itself, are refused.
+    let r = app
+        .put(&admin, &format!("/v3/roles/{b}/implies/{a}"))
+        .await
+        .expect_error(403);
+    assert!(r.message().contains("loop"), "{}", r.text);
+    app.put(&admin, &format!("/v3/roles/{c}/implies/{a}"))
+        .await
+        .expect_error(403);
+    app.put(&admin, &format!("/v3/roles/{a}/implies/{a}"))
+        .await
+        .expect_error(403);
+    app.put(&admin, &format!("/v3/roles/{a}/implies/unknown"))
+        .await
+        .expect_error(404);
+
+    let r = app
+        .get(&admin, &format!("/v3/roles/{a}/implies"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["role_inference"]["prior_role"]["id"], json!(a));
+    assert_eq!(ids(&r.body["role_inference"]["implies"]), [b.as_str()]);
+
+    let r = app.get(&admin, "/v3/role_inferences").await.expect(200);
+    let rules = r.body["role_inferences"].as_array().expect("rules");
+    let pairs: Vec<(String, Vec<String>)> = rules
+        .iter()
+        .map(|rule| {
+            (
+                rule["prior_role"]["name"].as_str().unwrap().to_string(),
+                names(&rule["implies"]),
+            )
+        })
+        .collect();
+    for (prior, implied) in [
+        ("admin", "member"),
+        ("member", "reader"),
+        ("alpha", "beta"),
+        ("beta", "gamma"),
+    ] {
+        assert!(
+            pairs
+                .iter()
+                .any(|(p, i)| p == prior && i.contains(&implied.to_string())),
+            "{prior} implies {implied} in {}",
+            r.text
+        );
+    }
+
+    // Implication is transitive in a token: alpha gives beta and gamma too.
+    let m = app.member("nora", "noras", "alpha").await;
+    let r = app
+        .check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["token"]["roles"]), ["alpha", "beta", "gamma"]);
+
+    app.delete(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect(204);
+    app.head(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect(404);
+    app.delete(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .await
+        .expect_error(404);
+    let r = app
+        .check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["token"]["roles"]), ["alpha"]);
+    // The loop that was refused is fine now.
+    app.put(&admin, &format!("/v3/roles/{c}/implies/{a}"))
+        .await
+        .expect(201);
+}
+
+/// The assignment rows as (actor kind, actor id, scope id, role id).
+fn rows(v: &Value) -> Vec<(String, String, String, String)> {
+    let mut out: Vec<_> = v["role_assignments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("role_assignments in {v}"))
+        .iter()
+        .map(|a| {
+            let (kind, actor) = if a.get("user").is_some() {
+                ("user", &a["user"])
+            } else {
+                ("group", &a["group"])
+            };
+            (
+                kind.to_string(),
+                actor["id"].as_str().unwrap().to_string(),
+                a["scope"]["project"]["id"]
+                    .as_str()
+                    .or(a["scope"]["domain"]["id"].as_str())
+                    .unwrap()
+                    .to_string(),
+                a["role"]["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn row(kind: &str, actor: &str, scope: &str, role: &str) -> (String, String, String, String) {
+    (kind.into(), actor.into(), scope.into(), role.into())
+}
+
+#[tokio::test]
+async fn role_assignments_listing() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let project = app.create_project("lab").await;
+    let user = app.create_user("ursula", None).await;
+    let group = app.create_group("scientists").await;
+    let operator = app.create_role("operator").await;
+    let observer = app.create_role("observer").await;
+    let member = app.role_id("member").await;
+    let reader = app.role_id("reader").await;
+    app.put(&admin, &format!("/v3/roles/{operator}/implies/{observer}"))
+        .await
+        .expect(201);
+    app.put(&admin, &format!("/v3/groups/{group}/users/{user}"))
+        .await
+        .expect(204);
+    let group_grant = format!("/v3/projects/{project}/groups/{group}/roles/{operator}");
+    app.put(&admin, &group_grant).await.expect(204);
+    app.head(&admin, &group_grant).await.expect(204);
+    let user_grant = format!("/v3/projects/{project}/users/{user}/roles/{member}");
+    app.put(&admin, &user_grant).await.expect(204);
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/projects/{project}/users/{user}/roles"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["roles"]), ["member"]);
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/projects/{project}/groups/{group}/roles"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["roles"]), ["operator"]);
+
+    // Direct assignments on the project.
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/role_assignments?scope.project.id={project}"),
+        )
+        .await
+        .expect(200);
+    let mut want = vec![
+        row("group", &group, &project, &operator),
+        row("user", &user, &project, &member),
+    ];
+    want.sort();
+    assert_eq!(rows(&r.body), want);
+
+    // Effective: the group's grant becomes the user's, and implied roles appear.
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/role_assignments?user.id={user}&effective"),
+        )
+        .await
+        .expect(200);
+    let mut want = vec![
+        row("user", &user, &project, &member),
+        row("user", &user, &project, &reader),
+        row("user", &user, &project, &operator),
+        row("user", &user, &project, &observer),
+    ];
+    want.sort();
+    assert_eq!(rows(&r.body), want, "{}", r.text);
+    for a in r.body["role_assignments"].as_array().unwrap() {
+        let role = a["role"]["id"].as_str().unwrap();
+        let links = &a["links"];
+        if role == operator || role == observer {
+            assert_eq!(
+                links["membership"],
+                json!(format!(
+                    "{}/identity/v3/groups/{group}/users/{user}",
+                    app.address
+                )),
+                "{a}"
+            );
+            assert!(
+                links["assignment"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("/groups/{group}/roles/{operator}")),
+                "{a}"
+            );
+        } else {
+            assert!(links.get("membership").is_none(), "{a}");
+        }
+        if role == observer {
+            assert_eq!(
+                links["prior_role"],
+                json!(format!("{}/identity/v3/roles/{operator}", app.address))
+            );
+        } else if role == reader {
+            assert_eq!(
+                links["prior_role"],
+                json!(format!("{}/identity/v3/roles/{member}", app.address))
+            );
+        } else {
+            assert!(links.get("prior_role").is_none(), "{a}");
+        }
+    }
+
+    // Effective on the project, no user: groups expand to their members.
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/role_assignments?scope.project.id={project}&effective=true"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rows(&r.body), want, "{}", r.text);
+
+    // A role filter applies after the expansion.
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/role_assignments?user.id={user}&effective&role.id={observer}"),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rows(&r.body), [row("user", &user, &project, &observer)]);
+
+    // Names.
+    let r = app
+        .get(
+            &admin,
+            &format!(
+                "/v3/role_assignments?user.id={user}&scope.project.id={project}&include_names"
+            ),
+        )
+        .await
+        .expect(200);
+    let list = r.body["role_assignments"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{}", r.text);
+    let a = &list[0];
+    assert_eq!(a["role"]["name"], "member");
+    assert_eq!(a["user"]["name"], "ursula");
+    assert_eq!(a["user"]["domain"]["id"], "default");
+    assert_eq!(a["user"]["domain"]["name"], "Default");
+    assert_eq!(a["scope"]["project"]["name"], "lab");
+    assert_eq!(a["scope"]["project"]["domain"]["name"], "Default");
+    // Without include_names there are none.
+    let r = app
+        .get(&admin, &format!("/v3/role_assignments?user.id={user}"))
+        .await
+        .expect(200);
+    assert!(r.body["role_assignments"][0]["user"].get("name").is_none());
+
+    // A group's listing, and effective with a group is a contradiction.
+    let r = app
+        .get(&admin, &format!("/v3/role_assignments?group.id={group}"))
+        .await
+        .expect(200);
+    assert_eq!(rows(&r.body), [row("group", &group, &project, &operator)]);
+    app.get(
+        &admin,
+        &format!("/v3/role_assignments?group.id={group}&effective"),
+    )
+    .await
+    .expect_error(400);
+
+    // Revoking the group's grant takes its roles away.
+    app.delete(&admin, &group_grant).await.expect(204);
+    app.head(&admin, &group_grant).await.expect(404);
+    app.delete(&admin, &group_grant).await.expect_error(404);
+    let r = app
+        .get(
+            &admin,
+            &format!("/v3/role_assignments?user.id={user}&effective"),
+        )
+        .await
+        .expect(200);
+    let mut want = vec![
+        row("user", &user, &project, &member),
+        row("user", &user, &project, &reader),
+    ];
+    want.sort();
+    assert_eq!(rows(&r.body), want);
+
+    // Deleting the project removes what was granted on it.
+    app.delete(&admin, &format!("/v3/projects/{project}"))
+        .await
+        .expect(204);
+    let r = app
+        .get(&admin, &format!("/v3/role_assignments?user.id={user}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["role_assignments"], json!([]));
+}
+
+#[tokio::test]
+async fn regions_services_and_endpoints() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+
+    // Regions.
+    let r = app
+        .post(
+            &admin,
+            "/v3/regions",
+            json!({"region": {"id": "RegionTwo", "description": "second"}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["region"]["id"], "RegionTwo");
+    assert_eq!(r.body["region"]["description"], "second");
+    app.post(
+        &admin,
+        "/v3/regions",
+        json!({"region": {"id": "RegionTwo"}}),
+    )
+    .await
+    .expect_error(409);
+    let r = app
+        .post(
+            &admin,
+            "/v3/regions",
+            json!({"region": {"id": "RegionTwoA", "parent_region_id": "RegionTwo"}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(r.body["region"]["parent_region_id"], "RegionTwo");
+    let r = app.get(&admin, "/v3/regions").await.expect(200);
+    assert_eq!(
+        ids(&r.body["regions"]),
+        ["RegionOne", "RegionTwo", "RegionTwoA"]
+    );
+    let r = app
+        .patch(
+            &admin,
+            "/v3/regions/RegionTwo",
+            json!({"region": {"description": "the second"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["region"]["description"], "the second");
+    let r = app.get(&admin, "/v3/regions/RegionTwo").await.expect(200);
+    assert_eq!(r.body["region"]["description"], "the second");
+
+    // Services.
+    let r = app
+        .post(
+            &admin,
+            "/v3/services",
+            json!({"service": {"type": "compute", "name": "nova", "description": "Compute"}}),
+        )
+        .await
+        .expect(201);
+    let service = r.body["service"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["service"]["type"], "compute");
+    assert_eq!(r.body["service"]["name"], "nova");
+    assert_eq!(r.body["service"]["enabled"], true);
+    let r = app
+        .get(&admin, "/v3/services?type=compute")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["services"]), [service.as_str()]);
+    let r = app.get(&admin, "/v3/services").await.expect(200);
+    assert_eq!(names(&r.body["services"]), ["keystone", "nova"]);
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/services/{service}"),
+            json!({"service": {"description": "Compute service"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["service"]["description"], "Compute service");
+
+    // Endpoints.
+    let r = app
+        .post(
+            &admin,
+            "/v3/endpoints",
+            json!({"endpoint": {
+                "service_id": service,
+                "interface": "public",
+                "url": "http://compute.example:8774/v2.1",
+                "region_id": "RegionTwo",
+            }}),
+        )
+        .await
+        .expect(201);
+    let endpoint = r.body["endpoint"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["endpoint"]["interface"], "public");
+    assert_eq!(r.body["endpoint"]["region_id"], "RegionTwo");
+    assert_eq!(r.body["endpoint"]["region"], "RegionTwo");
+    assert_eq!(r.body["endpoint"]["enabled"], true);
+    let r = app
+        .get(&admin, &format!("/v3/endpoints?service_id={service}"))
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["endpoints"]), [endpoint.as_str()]);
+    let r = app
+        .get(&admin, "/v3/endpoints?interface=public")
+        .await
+        .expect(200);
+    assert_eq!(ids(&r.body["endpoints"]).len(), 2, "{}", r.text);
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/endpoints/{endpoint}"),
+            json!({"endpoint": {"url": "https://compute.example/v2.1", "interface": "internal"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["endpoint"]["url"], "https://compute.example/v2.1");
+    assert_eq!(r.body["endpoint"]["interface"], "internal");
+    let r = app
+        .get(&admin, &format!("/v3/endpoints/{endpoint}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["endpoint"]["url"], "https://compute.example/v2.1");
+
+    // The new service is in the catalog, until it is disabled.
+    let catalog_urls = |v: &Value| -> Vec<String> {
+        v["catalog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["type"] == "compute")
+            .flat_map(|s| s["endpoints"].as_array().unwrap().clone())
+            .map(|e| e["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    assert_eq!(catalog_urls(&r.body), ["https://compute.example/v2.1"]);
+    app.patch(
+        &admin,
+        &format!("/v3/services/{service}"),
+        json!({"service": {"enabled": false}}),
+    )
+    .await
+    .expect(200);
+    let r = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    assert!(catalog_urls(&r.body).is_empty(), "{}", r.text);
+
+    // A region in use cannot go.
+    app.delete(&admin, "/v3/regions/RegionTwo")
+        .await
+        .expect_error(409);
+
+    app.delete(&admin, &format!("/v3/endpoints/{endpoint}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/endpoints/{endpoint}"))
+        .await
+        .expect_error(404);
+    app.delete(&admin, "/v3/regions/RegionTwoA")
+        .await
+        .expect(204);
+    app.delete(&admin, "/v3/regions/RegionTwo")
+        .await
+        .expect(204);
+    app.get(&admin, "/v3/regions/RegionTwo")
+        .await
+        .expect_error(404);
+    app.delete(&admin, &format!("/v3/services/{service}"))
+        .await
+        .expect(204);
+    app.get(&admin, &format!("/v3/services/{service}"))
+        .await
+        .expect_error(404);
+    app.delete(&admin, &format!("/v3/services/{service}"))
+        .await
+        .expect_error(404);
+}

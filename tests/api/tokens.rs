@@ -1,0 +1,765 @@
+//! Tokens: issue in every scope, validate, revoke, and lose validity when what made
+//! them changes; lockout; application credentials.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{names, parse_time, password_auth, project_scope, spawn_app, ADMIN_PASSWORD};
+
+/// The identity service in a token's catalog, with its three endpoints at `base`.
+fn assert_identity_catalog(token: &Value, base: &str) {
+    let catalog = token["catalog"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a catalog in {token}"));
+    let identity = catalog
+        .iter()
+        .find(|s| s["type"] == "identity")
+        .unwrap_or_else(|| panic!("an identity service in {token}"));
+    assert_eq!(identity["name"], "keystone");
+    let endpoints = identity["endpoints"].as_array().expect("endpoints");
+    let mut interfaces: Vec<&str> = endpoints
+        .iter()
+        .map(|e| e["interface"].as_str().expect("an interface"))
+        .collect();
+    interfaces.sort();
+    assert_eq!(interfaces, ["admin", "internal", "public"]);
+    for e in endpoints {
+        assert_eq!(e["url"], json!(format!("{base}/identity/v3")), "{e}");
+        assert_eq!(e["region_id"], "RegionOne", "{e}");
+    }
+}
+
+#[tokio::test]
+async fn project_scoped_token_carries_roles_catalog_and_expiry() {
+    let app = spawn_app().await;
+    let before = chrono::Utc::now();
+    let r = app
+        .authenticate(password_auth(
+            "admin",
+            ADMIN_PASSWORD,
+            Some(project_scope("admin")),
+        ))
+        .await
+        .expect(201);
+    let subject = r.subject_token();
+    let t = &r.body["token"];
+    assert_eq!(t["methods"], json!(["password"]));
+    assert_eq!(t["user"]["name"], "admin");
+    assert_eq!(t["user"]["domain"]["id"], "default");
+    assert_eq!(t["project"]["name"], "admin");
+    assert_eq!(t["project"]["domain"]["id"], "default");
+    assert_eq!(t["project"]["domain"]["name"], "Default");
+    // admin implies member implies reader.
+    assert_eq!(names(&t["roles"]), ["admin", "member", "reader"]);
+    assert_identity_catalog(t, &app.address);
+    let expires = parse_time(&t["expires_at"]);
+    assert!(
+        expires > chrono::Utc::now(),
+        "expires_at {expires} is in the past"
+    );
+    assert!(expires <= before + chrono::Duration::seconds(3600 + 5));
+    let issued = parse_time(&t["issued_at"]);
+    assert!(issued <= expires);
+    assert_eq!(t["audit_ids"].as_array().map(Vec::len), Some(1));
+
+    // The token works, and ?nocatalog leaves the catalog out.
+    app.get(&subject, "/v3/users").await.expect(200);
+    let r = app
+        .send(
+            Method::POST,
+            "/v3/auth/tokens?nocatalog",
+            None,
+            Some(&json!({"auth": {"identity": {"methods": ["token"], "token": {"id": subject}}, "scope": project_scope("admin")}})),
+        )
+        .await
+        .expect(201);
+    assert!(r.body["token"].get("catalog").is_none(), "{}", r.text);
+    assert_eq!(r.body["token"]["methods"], json!(["password", "token"]));
+    assert_eq!(
+        names(&r.body["token"]["roles"]),
+        ["admin", "member", "reader"]
+    );
+}
+
+#[tokio::test]
+async fn domain_scoped_token_needs_a_role_on_the_domain() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let v = app
+        .check_token(Method::GET, &admin, &admin)
+        .await
+        .expect(200);
+    let user_id = v.body["token"]["user"]["id"].as_str().unwrap().to_string();
+    let role_id = app.role_id("admin").await;
+
+    let scope = json!({"domain": {"id": "default"}});
+    let r = app
+        .rescope(&admin, Some(scope.clone()))
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("no access to domain"), "{}", r.text);
+
+    app.put(
+        &admin,
+        &format!("/v3/domains/default/users/{user_id}/roles/{role_id}"),
+    )
+    .await
+    .expect(204);
+    app.head(
+        &admin,
+        &format!("/v3/domains/default/users/{user_id}/roles/{role_id}"),
+    )
+    .await
+    .expect(204);
+
+    let r = app
+        .authenticate(password_auth("admin", ADMIN_PASSWORD, Some(scope)))
+        .await
+        .expect(201);
+    let domain_token = r.subject_token();
+    let t = &r.body["token"];
+    assert_eq!(t["domain"]["id"], "default");
+    assert_eq!(t["domain"]["name"], "Default");
+    assert!(t.get("project").is_none(), "{}", r.text);
+    assert_eq!(names(&t["roles"]), ["admin", "member", "reader"]);
+    assert_identity_catalog(t, &app.address);
+    assert!(parse_time(&t["expires_at"]) > chrono::Utc::now());
+
+    // It is an admin token, and the domain is among the user's domains.
+    app.get(&domain_token, "/v3/users").await.expect(200);
+    let r = app.get(&domain_token, "/v3/auth/domains").await.expect(200);
+    assert_eq!(crate::helpers::ids(&r.body["domains"]), ["default"]);
+}
+
+#[tokio::test]
+async fn unscoped_token_has_no_roles_and_can_be_rescoped() {
+    let app = spawn_app().await;
+    let r = app
+        .authenticate(password_auth(
+            "admin",
+            ADMIN_PASSWORD,
+            Some(json!("unscoped")),
+        ))
+        .await
+        .expect(201);
+    let unscoped = r.subject_token();
+    let t = &r.body["token"];
+    assert_eq!(t["user"]["name"], "admin");
+    for key in ["project", "domain", "roles", "catalog"] {
+        assert!(t.get(key).is_none(), "unscoped token has {key}: {}", r.text);
+    }
+    assert!(parse_time(&t["expires_at"]) > chrono::Utc::now());
+
+    // Without a scope it may only discover where it can go.
+    app.get(&unscoped, "/v3/users").await.expect_error(403);
+    let r = app.get(&unscoped, "/v3/auth/projects").await.expect(200);
+    assert_eq!(names(&r.body["projects"]), ["admin"]);
+
+    let r = app
+        .rescope(&unscoped, Some(project_scope("admin")))
+        .await
+        .expect(201);
+    assert_eq!(r.body["token"]["project"]["name"], "admin");
+    assert_eq!(
+        names(&r.body["token"]["roles"]),
+        ["admin", "member", "reader"]
+    );
+    app.get(&r.subject_token(), "/v3/users").await.expect(200);
+
+    // Without any scope, the admin lands on its default project.
+    let r = app
+        .authenticate(password_auth("admin", ADMIN_PASSWORD, None))
+        .await
+        .expect(201);
+    assert_eq!(r.body["token"]["project"]["name"], "admin");
+}
+
+#[tokio::test]
+async fn tokens_validate_and_revoke() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let other = app.rescope(&admin, None).await.expect(201).subject_token();
+    assert_ne!(other, admin);
+
+    let r = app
+        .check_token(Method::GET, &admin, &other)
+        .await
+        .expect(200);
+    assert_eq!(r.header("x-subject-token"), Some(other.as_str()));
+    assert_eq!(r.body["token"]["user"]["name"], "admin");
+    assert_eq!(r.body["token"]["project"]["name"], "admin");
+    assert_identity_catalog(&r.body["token"], &app.address);
+
+    let r = app
+        .check_token(Method::HEAD, &admin, &other)
+        .await
+        .expect(200);
+    assert_eq!(r.header("x-subject-token"), Some(other.as_str()));
+    assert!(r.text.is_empty());
+
+    // A token validates itself too; without a subject it is a bad request.
+    app.check_token(Method::GET, &other, &other)
+        .await
+        .expect(200);
+    app.get(&admin, "/v3/auth/tokens").await.expect_error(400);
+
+    app.check_token(Method::DELETE, &admin, &other)
+        .await
+        .expect(204);
+    let r = app
+        .check_token(Method::GET, &admin, &other)
+        .await
+        .expect_error(404);
+    assert!(r.message().contains("Could not find token"), "{}", r.text);
+    app.check_token(Method::HEAD, &admin, &other)
+        .await
+        .expect(404);
+    app.check_token(Method::DELETE, &admin, &other)
+        .await
+        .expect_error(404);
+    let r = app.get(&other, "/v3/projects").await.expect_error(401);
+    assert!(r.header("www-authenticate").is_some());
+    // A revoked token cannot be exchanged for a new one either.
+    app.rescope(&other, None).await.expect_error(401);
+
+    // The token that revoked it is untouched.
+    app.get(&admin, "/v3/projects").await.expect(200);
+}
+
+#[tokio::test]
+async fn a_user_revokes_its_own_token_but_not_others() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("carol", "carols", "member").await;
+    let second = app
+        .rescope(&m.token, None)
+        .await
+        .expect(201)
+        .subject_token();
+
+    // Another user's token is none of its business.
+    app.check_token(Method::DELETE, &m.token, &admin)
+        .await
+        .expect_error(404);
+    app.get(&admin, "/v3/projects").await.expect(200);
+
+    app.check_token(Method::DELETE, &m.token, &second)
+        .await
+        .expect(204);
+    app.get(&second, "/v3/auth/projects")
+        .await
+        .expect_error(401);
+    app.get(&m.token, "/v3/auth/projects").await.expect(200);
+}
+
+#[tokio::test]
+async fn token_stops_working_when_user_is_disabled() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("dora", "doras", "member").await;
+    let me = format!("/v3/users/{}", m.user_id);
+    app.get(&m.token, &me).await.expect(200);
+
+    let r = app
+        .patch(&admin, &me, json!({"user": {"enabled": false}}))
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["enabled"], false);
+
+    let r = app.get(&m.token, &me).await.expect_error(401);
+    assert!(r.header("www-authenticate").is_some());
+    app.check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect_error(404);
+    app.authenticate(password_auth("dora", &m.password, None))
+        .await
+        .expect_error(401);
+}
+
+#[tokio::test]
+async fn token_stops_working_when_user_is_deleted() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("eve", "eves", "member").await;
+    let me = format!("/v3/users/{}", m.user_id);
+    app.get(&m.token, &me).await.expect(200);
+
+    app.delete(&admin, &me).await.expect(204);
+    app.get(&m.token, &me).await.expect_error(401);
+    app.get(&admin, &me).await.expect_error(404);
+    app.check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect_error(404);
+}
+
+#[tokio::test]
+async fn token_stops_working_when_password_changes() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("fred", "freds", "member").await;
+    let me = format!("/v3/users/{}", m.user_id);
+    app.get(&m.token, &me).await.expect(200);
+
+    app.patch(&admin, &me, json!({"user": {"password": "a-brand-new-pw"}}))
+        .await
+        .expect(200);
+    app.get(&m.token, &me).await.expect_error(401);
+    app.authenticate(password_auth("fred", &m.password, None))
+        .await
+        .expect_error(401);
+    let fresh = app.token("fred", "a-brand-new-pw", "freds").await;
+    app.get(&fresh, &me).await.expect(200);
+}
+
+#[tokio::test]
+async fn token_stops_working_when_its_role_is_removed() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("gina", "ginas", "member").await;
+    let me = format!("/v3/users/{}", m.user_id);
+    let r = app
+        .check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect(200);
+    assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
+    app.get(&m.token, &me).await.expect(200);
+
+    let member = app.role_id("member").await;
+    app.delete(
+        &admin,
+        &format!(
+            "/v3/projects/{}/users/{}/roles/{member}",
+            m.project_id, m.user_id
+        ),
+    )
+    .await
+    .expect(204);
+    app.get(&m.token, &me).await.expect_error(401);
+    app.check_token(Method::GET, &admin, &m.token)
+        .await
+        .expect_error(404);
+    // Without a role it cannot scope there any more.
+    let r = app
+        .authenticate(password_auth(
+            "gina",
+            &m.password,
+            Some(project_scope("ginas")),
+        ))
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("no access to project"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn token_through_a_group_stops_working_when_the_user_leaves_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let project = app.create_project("team").await;
+    let user = app.create_user("hank", Some("hank-password")).await;
+    let group = app.create_group("devs").await;
+    let member = app.role_id("member").await;
+    app.put(
+        &admin,
+        &format!("/v3/projects/{project}/groups/{group}/roles/{member}"),
+    )
+    .await
+    .expect(204);
+    app.put(&admin, &format!("/v3/groups/{group}/users/{user}"))
+        .await
+        .expect(204);
+
+    let r = app
+        .authenticate(password_auth(
+            "hank",
+            "hank-password",
+            Some(project_scope("team")),
+        ))
+        .await
+        .expect(201);
+    assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
+    let token = r.subject_token();
+    app.get(&token, &format!("/v3/projects/{project}"))
+        .await
+        .expect(200);
+
+    app.delete(&admin, &format!("/v3/groups/{group}/users/{user}"))
+        .await
+        .expect(204);
+    app.get(&token, &format!("/v3/projects/{project}"))
+        .await
+        .expect_error(401);
+}
+
+#[tokio::test]
+async fn tokens_and_revocations_survive_a_restart() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let revoked = app.rescope(&admin, None).await.expect(201).subject_token();
+    app.check_token(Method::DELETE, &admin, &revoked)
+        .await
+        .expect(204);
+    let project = app.create_project("durable").await;
+    let old_port = app.port;
+
+    let app = app.restart().await;
+    assert_ne!(app.port, old_port, "the new controller listens anew");
+    let r = app
+        .get(&admin, &format!("/v3/projects/{project}"))
+        .await
+        .expect(200);
+    assert_eq!(r.body["project"]["name"], "durable");
+    let r = app
+        .check_token(Method::GET, &admin, &admin)
+        .await
+        .expect(200);
+    assert_eq!(r.body["token"]["user"]["name"], "admin");
+    // The catalog follows the controller to its new address.
+    assert_identity_catalog(&r.body["token"], &app.address);
+    // A revocation is remembered across the restart.
+    app.get(&revoked, "/v3/projects").await.expect_error(401);
+    // The admin password is the bootstrap one still.
+    app.token("admin", ADMIN_PASSWORD, "admin").await;
+}
+
+#[tokio::test]
+async fn five_failed_logins_lock_the_account_until_an_admin_enables_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let user = app.create_user("ivan", Some("ivan-password")).await;
+    for i in 0..5 {
+        let r = app
+            .authenticate(password_auth("ivan", "not-the-password", None))
+            .await
+            .expect_error(401);
+        assert!(!r.message().contains("locked"), "attempt {i}: {}", r.text);
+    }
+    let r = app
+        .authenticate(password_auth("ivan", "ivan-password", None))
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("locked"), "{}", r.text);
+    assert!(r.header("www-authenticate").is_some());
+
+    let r = app
+        .patch(
+            &admin,
+            &format!("/v3/users/{user}"),
+            json!({"user": {"enabled": true}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["user"]["enabled"], true);
+    let r = app
+        .authenticate(password_auth(
+            "ivan",
+            "ivan-password",
+            Some(json!("unscoped")),
+        ))
+        .await
+        .expect(201);
+    assert_eq!(r.body["token"]["user"]["id"], json!(user));
+}
+
+#[tokio::test]
+async fn application_credential_carries_only_the_delegated_roles() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let v = app
+        .check_token(Method::GET, &admin, &admin)
+        .await
+        .expect(200);
+    let user_id = v.body["token"]["user"]["id"].as_str().unwrap().to_string();
+    let project_id = v.body["token"]["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let creds = format!("/v3/users/{user_id}/application_credentials");
+
+    let r = app
+        .post(
+            &admin,
+            &creds,
+            json!({"application_credential": {"name": "ci", "description": "for CI", "roles": [{"name": "reader"}]}}),
+        )
+        .await
+        .expect(201);
+    let cred = &r.body["application_credential"];
+    let cred_id = cred["id"].as_str().unwrap().to_string();
+    let secret = cred["secret"].as_str().unwrap().to_string();
+    assert!(secret.len() >= 32, "a generated secret: {secret}");
+    assert_eq!(names(&cred["roles"]), ["reader"]);
+    assert_eq!(cred["project_id"], json!(project_id));
+    assert_eq!(cred["user_id"], json!(user_id));
+    assert_eq!(cred["expires_at"], Value::Null);
+
+    // The secret is shown once only.
+    let r = app.get(&admin, &creds).await.expect(200);
+    let listed = &r.body["application_credentials"];
+    assert_eq!(names(listed), ["ci"]);
+    assert!(listed[0].get("secret").is_none(), "{}", r.text);
+    assert!(!r.text.contains(&secret));
+
+    let r = app
+        .authenticate(json!({"auth": {"identity": {
+            "methods": ["application_credential"],
+            "application_credential": {"id": cred_id, "secret": secret},
+        }}}))
+        .await
+        .expect(201);
+    let ac_token = r.subject_token();
+    let t = &r.body["token"];
+    assert_eq!(t["methods"], json!(["application_credential"]));
+    assert_eq!(names(&t["roles"]), ["reader"]);
+    assert_eq!(t["project"]["id"], json!(project_id));
+    assert_eq!(t["application_credential"]["id"], json!(cred_id));
+    assert_eq!(t["application_credential"]["restricted"], true);
+
+    // Only a reader: it reads its project but administers nothing, and delegates nothing.
+    app.get(&ac_token, &format!("/v3/projects/{project_id}"))
+        .await
+        .expect(200);
+    app.get(&ac_token, "/v3/users").await.expect_error(403);
+    app.post(
+        &ac_token,
+        "/v3/projects",
+        json!({"project": {"name": "nope"}}),
+    )
+    .await
+    .expect_error(403);
+    app.post(
+        &ac_token,
+        &creds,
+        json!({"application_credential": {"name": "more"}}),
+    )
+    .await
+    .expect_error(403);
+    app.rescope(&ac_token, None).await.expect_error(403);
+
+    // By name and user; a wrong secret fails.
+    app.authenticate(json!({"auth": {"identity": {
+        "methods": ["application_credential"],
+        "application_credential": {"name": "ci", "user": {"name": "admin", "domain": {"id": "default"}}, "secret": secret},
+    }}}))
+    .await
+    .expect(201);
+    app.authenticate(json!({"auth": {"identity": {
+        "methods": ["application_credential"],
+        "application_credential": {"id": cred_id, "secret": "wrong-secret"},
+    }}}))
+    .await
+    .expect_error(401);
+
+    // Deleting the credential ends it and its tokens.
+    app.delete(&admin, &format!("{creds}/{cred_id}"))
+        .await
+        .expect(204);
+    app.get(&ac_token, &format!("/v3/projects/{project_id}"))
+        .await
+        .expect_error(401);
+    app.authenticate(json!({"auth": {"identity": {
+        "methods": ["application_credential"],
+        "application_credential": {"id": cred_id, "secret": secret},
+    }}}))
+    .await
+    .expect_error(401);
+}
+
+#[tokio::test]
+async fn application_credential_rules_at_creation() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let v = app
+        .check_token(Method::GET, &admin, &admin)
+        .await
+        .expect(200);
+    let user_id = v.body["token"]["user"]["id"].as_str().unwrap().to_string();
+    let creds = format!("/v3/users/{user_id}/application_credentials");
+
+    let r = app
+        .post(
+            &admin,
+            &creds,
+            json!({"application_credential": {"name": "old", "expires_at": "2001-01-01T00:00:00Z"}}),
+        )
+        .await
+        .expect_error(400);
+    assert!(r.message().contains("expires_at"), "{}", r.text);
+    app.post(
+        &admin,
+        &creds,
+        json!({"application_credential": {"name": "bad", "expires_at": "next tuesday"}}),
+    )
+    .await
+    .expect_error(400);
+
+    // A role the token does not carry cannot be delegated.
+    app.create_role("auditor").await;
+    app.post(
+        &admin,
+        &creds,
+        json!({"application_credential": {"name": "x", "roles": [{"name": "auditor"}]}}),
+    )
+    .await
+    .expect_error(403);
+
+    // An unscoped token has no project to delegate.
+    let unscoped = app
+        .rescope(&admin, Some(json!("unscoped")))
+        .await
+        .expect(201)
+        .subject_token();
+    app.post(
+        &unscoped,
+        &creds,
+        json!({"application_credential": {"name": "y"}}),
+    )
+    .await
+    .expect_error(400);
+
+    // A future expiry is kept; a given secret is used; names are unique per user.
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let r = app
+        .post(
+            &admin,
+            &creds,
+            json!({"application_credential": {"name": "soon", "expires_at": expires, "secret": "my-own-secret"}}),
+        )
+        .await
+        .expect(201);
+    let cred = &r.body["application_credential"];
+    assert_eq!(cred["secret"], "my-own-secret");
+    assert!(parse_time(&cred["expires_at"]) > chrono::Utc::now());
+    // Without roles it carries all of the token's.
+    assert_eq!(names(&cred["roles"]), ["admin", "member", "reader"]);
+    app.post(
+        &admin,
+        &creds,
+        json!({"application_credential": {"name": "soon"}}),
+    )
+    .await
+    .expect_error(409);
+}
+
+#[tokio::test]
+async fn token_stops_working_when_its_project_or_domain_is_disabled() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let m = app.member("jane", "janes", "member").await;
+    let project = format!("/v3/projects/{}", m.project_id);
+    app.get(&m.token, &project).await.expect(200);
+
+    app.patch(&admin, &project, json!({"project": {"enabled": false}}))
+        .await
+        .expect(200);
+    app.get(&m.token, &project).await.expect_error(401);
+    // A disabled project is no scope, and is not offered.
+    app.authenticate(password_auth(
+        "jane",
+        &m.password,
+        Some(project_scope("janes")),
+    ))
+    .await
+    .expect_error(401);
+    let unscoped = app
+        .authenticate(password_auth("jane", &m.password, Some(json!("unscoped"))))
+        .await
+        .expect(201)
+        .subject_token();
+    let r = app.get(&unscoped, "/v3/auth/projects").await.expect(200);
+    assert_eq!(r.body["projects"], json!([]));
+    app.patch(&admin, &project, json!({"project": {"enabled": true}}))
+        .await
+        .expect(200);
+
+    // A user of a disabled domain loses every token.
+    let r = app
+        .post(&admin, "/v3/domains", json!({"domain": {"name": "Sales"}}))
+        .await
+        .expect(201);
+    let domain = r.body["domain"]["id"].as_str().unwrap().to_string();
+    let r = app
+        .post(
+            &admin,
+            "/v3/users",
+            json!({"user": {"name": "kim", "domain_id": domain, "password": "kim-password"}}),
+        )
+        .await
+        .expect(201);
+    let kim = r.body["user"]["id"].as_str().unwrap().to_string();
+    let auth = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "kim", "domain": {"name": "Sales"}, "password": "kim-password"}}}, "scope": "unscoped"}});
+    let r = app.authenticate(auth.clone()).await.expect(201);
+    assert_eq!(r.body["token"]["user"]["domain"]["name"], "Sales");
+    let kims = r.subject_token();
+    app.get(&kims, &format!("/v3/users/{kim}"))
+        .await
+        .expect(200);
+    app.patch(
+        &admin,
+        &format!("/v3/domains/{domain}"),
+        json!({"domain": {"enabled": false}}),
+    )
+    .await
+    .expect(200);
+    app.get(&kims, &format!("/v3/users/{kim}"))
+        .await
+        .expect_error(401);
+}
+
+#[tokio::test]
+async fn tokens_expire_and_locks_lapse() {
+    // Lifetimes are whole seconds: a two-second token is good for at least one more.
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.identity.token_ttl = 2;
+        c.identity.lockout_failure_attempts = 2;
+        c.identity.lockout_duration = 1;
+    })
+    .await;
+    let r = app
+        .authenticate(password_auth(
+            "admin",
+            ADMIN_PASSWORD,
+            Some(project_scope("admin")),
+        ))
+        .await
+        .expect(201);
+    let short = r.subject_token();
+    let expires = parse_time(&r.body["token"]["expires_at"]);
+    assert!(expires <= chrono::Utc::now() + chrono::Duration::seconds(2));
+    app.get(&short, "/v3/projects").await.expect(200);
+    // Locked after two failures.
+    for _ in 0..2 {
+        app.authenticate(password_auth("admin", "wrong-password", None))
+            .await
+            .expect_error(401);
+    }
+    let r = app
+        .authenticate(password_auth("admin", ADMIN_PASSWORD, None))
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("locked"), "{}", r.text);
+
+    // Wait until both the token and the lock are past.
+    let lock_lapses =
+        chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 1, 0).unwrap();
+    let until = expires.max(lock_lapses) + chrono::Duration::milliseconds(50);
+    tokio::time::sleep((until - chrono::Utc::now()).to_std().unwrap_or_default()).await;
+
+    app.get(&short, "/v3/projects").await.expect_error(401);
+    app.rescope(&short, None).await.expect_error(401);
+    let fresh = app
+        .authenticate(password_auth(
+            "admin",
+            ADMIN_PASSWORD,
+            Some(project_scope("admin")),
+        ))
+        .await
+        .expect(201)
+        .subject_token();
+    app.get(&fresh, "/v3/projects").await.expect(200);
+    app.check_token(Method::GET, &fresh, &short)
+        .await
+        .expect_error(404);
+}
