@@ -7,10 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::SecretString;
 
-use super::{check_name, password, AppCred, IdentityService, Role};
+use super::{check_name, on_duplicate, password, AppCred, IdentityService, Role};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, is_unique_violation};
+use crate::server::db;
 use crate::server::error::{Error, Result};
 use crate::server::services::{new_id, now};
 
@@ -122,16 +122,10 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::credentials::app_cred_insert(&mut conn, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::Conflict(format!(
+        db::credentials::app_cred_insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
                     "Conflict occurred attempting to store application_credential - Duplicate entry found with name {}.",
                     row.name
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+                ))))?;
         self.changed();
         Ok(AppCredCreated {
             credential: row,

@@ -1,9 +1,9 @@
 //! Regions, services and endpoints.
 
-use super::{Endpoint, IdentityService, Region, Service};
+use super::{on_duplicate, Endpoint, IdentityService, Region, Service};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, is_unique_violation};
+use crate::server::db;
 use crate::server::error::{Error, Result};
 use crate::server::services::new_id;
 
@@ -101,16 +101,12 @@ impl IdentityService {
         };
         db::catalog::region_insert(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::Conflict(format!(
-                        "Conflict occurred attempting to store region - Duplicate ID, {}.",
-                        row.id
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| {
+                Error::Conflict(format!(
+                    "Conflict occurred attempting to store region - Duplicate ID, {}.",
+                    row.id
+                ))
+            }))?;
         self.changed();
         Ok(row)
     }

@@ -149,3 +149,17 @@ impl IdentityService {
         self.changed();
     }
 }
+
+/// Maps a unique-constraint violation to the given conflict; any other database error
+/// stays an internal one.
+fn on_duplicate(
+    conflict: impl FnOnce() -> crate::server::error::Error,
+) -> impl FnOnce(crate::server::db::DbError) -> crate::server::error::Error {
+    move |e| {
+        if crate::server::db::is_unique_violation(&e) {
+            conflict()
+        } else {
+            e.into()
+        }
+    }
+}

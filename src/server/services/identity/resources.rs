@@ -1,9 +1,9 @@
 //! Domains and projects.
 
-use super::{check_name, Domain, IdentityService, Project, ProjectFilter};
+use super::{check_name, on_duplicate, Domain, IdentityService, Project, ProjectFilter};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, is_unique_violation};
+use crate::server::db;
 use crate::server::error::{Error, Result};
 use crate::server::services::{new_id, now};
 
@@ -65,13 +65,7 @@ impl IdentityService {
         let mut conn = self.db.conn().await?;
         db::resources::domain_insert(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::duplicate("domain", &row.name)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| Error::duplicate("domain", &row.name)))?;
         self.changed();
         Ok(row)
     }
@@ -139,13 +133,7 @@ impl IdentityService {
         }
         db::resources::domain_update(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::duplicate("domain", &row.name)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| Error::duplicate("domain", &row.name)))?;
         self.changed();
         Ok(row)
     }
@@ -258,16 +246,10 @@ impl IdentityService {
             enabled: params.enabled as i64,
             created_at: now(),
         };
-        db::resources::project_insert(&mut conn, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::Conflict(format!(
+        db::resources::project_insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
                     "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {}.",
                     row.name
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+                ))))?;
         self.changed();
         Ok(row)
     }
@@ -323,13 +305,7 @@ impl IdentityService {
         }
         db::resources::project_update(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::duplicate("project", &row.name)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| Error::duplicate("project", &row.name)))?;
         self.changed();
         Ok(row)
     }

@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{check_name, Assignment, IdentityService, Role};
+use super::{check_name, on_duplicate, Assignment, IdentityService, Role};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, is_unique_violation, roles::AssignmentFilter};
+use crate::server::db::{self, roles::AssignmentFilter};
 use crate::server::error::{Error, Result};
 use crate::server::services::{new_id, now};
 
@@ -103,13 +103,9 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::roles::role_insert(&mut conn, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::duplicate("role", &row.name)
-            } else {
-                e.into()
-            }
-        })?;
+        db::roles::role_insert(&mut conn, &row)
+            .await
+            .map_err(on_duplicate(|| Error::duplicate("role", &row.name)))?;
         self.changed();
         Ok(row)
     }
@@ -171,13 +167,9 @@ impl IdentityService {
         if let Some(d) = description {
             row.description = d;
         }
-        db::roles::role_update(&mut conn, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::duplicate("role", &row.name)
-            } else {
-                e.into()
-            }
-        })?;
+        db::roles::role_update(&mut conn, &row)
+            .await
+            .map_err(on_duplicate(|| Error::duplicate("role", &row.name)))?;
         self.changed();
         Ok(row)
     }

@@ -3,10 +3,10 @@
 use secrecy::SecretString;
 
 use super::resources::DEFAULT_DOMAIN_ID;
-use super::{check_name, password, Group, IdentityService, User, UserFilter};
+use super::{check_name, on_duplicate, password, Group, IdentityService, User, UserFilter};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, is_unique_violation};
+use crate::server::db;
 use crate::server::error::{Error, Result};
 use crate::server::services::{new_id, now};
 
@@ -116,13 +116,9 @@ impl IdentityService {
             locked_until: None,
             created_at: now,
         };
-        db::users::user_insert(&mut conn, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::duplicate("user", &row.name)
-            } else {
-                e.into()
-            }
-        })?;
+        db::users::user_insert(&mut conn, &row)
+            .await
+            .map_err(on_duplicate(|| Error::duplicate("user", &row.name)))?;
         self.changed();
         Ok(row)
     }
@@ -200,13 +196,9 @@ impl IdentityService {
             }
             row.enabled = e as i64;
         }
-        db::users::user_update(&mut tx, &row).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                Error::duplicate("user", &row.name)
-            } else {
-                Error::from(e)
-            }
-        })?;
+        db::users::user_update(&mut tx, &row)
+            .await
+            .map_err(on_duplicate(|| Error::duplicate("user", &row.name)))?;
         if let Some(hash) = new_hash {
             let t = super::auth::now_ms();
             db::users::user_set_password(&mut tx, id, &hash, t).await?;
@@ -312,13 +304,7 @@ impl IdentityService {
         };
         db::users::group_insert(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::duplicate("group", &row.name)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| Error::duplicate("group", &row.name)))?;
         self.changed();
         Ok(row)
     }
@@ -375,13 +361,7 @@ impl IdentityService {
         }
         db::users::group_update(&mut conn, &row)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    Error::duplicate("group", &row.name)
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(on_duplicate(|| Error::duplicate("group", &row.name)))?;
         self.changed();
         Ok(row)
     }
