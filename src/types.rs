@@ -61,9 +61,30 @@ pub struct ListQuery {
     pub sort: String,
     pub desc: bool,
     pub page: u32,
+    /// Rows per page; 0 means `PAGE_SIZE`. Pickers ask for up to `MAX_PAGE_SIZE`.
+    #[serde(default)]
+    pub page_size: u32,
 }
 
 pub const PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+impl ListQuery {
+    /// Everything a picker may offer, in name order.
+    pub fn all() -> ListQuery {
+        ListQuery {
+            page_size: MAX_PAGE_SIZE,
+            ..Default::default()
+        }
+    }
+
+    pub fn size(&self) -> u32 {
+        match self.page_size {
+            0 => PAGE_SIZE,
+            n => n.min(MAX_PAGE_SIZE),
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {

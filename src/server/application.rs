@@ -24,6 +24,7 @@ use crate::server::services::identity::{BootstrapParams, IdentityService, REGION
 use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::{files, portal, rest, status};
+use crate::types::AppError;
 
 /// The request id of the current request (`x-openstack-request-id`).
 #[derive(Clone, Debug)]
@@ -164,6 +165,7 @@ fn router(state: AppState, session_store: DbSessionStore) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(csrf_guard))
+        .layer(middleware::from_fn(server_fn_status))
         .layer(sessions)
         .layer(middleware::from_fn(request_id))
         .with_state(state)
@@ -214,6 +216,35 @@ async fn csrf_guard(req: Request, next: Next) -> Response {
         }
     }
     next.run(req).await
+}
+
+/// Server functions answer every error with 500; the portal's errors are mostly the
+/// user's (a duplicate name, a wrong password), so the status is set from the error itself.
+/// The browser side treats any 4xx/5xx as an error and decodes the same body.
+async fn server_fn_status(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = match error {
+            AppError::Invalid(_) | AppError::Transport(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::InvalidCredentials | AppError::AccountLocked | AppError::NotSignedIn => {
+                StatusCode::UNAUTHORIZED
+            }
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 async fn housekeeping(identity: IdentityService, sessions: DbSessionStore) {

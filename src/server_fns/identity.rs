@@ -46,10 +46,13 @@ mod convert {
     }
 }
 
-/// Sorts and pages an in-memory list the way the portal's tables expect.
+/// Whether a row matches the table's filter box (case-insensitive substring of its name).
 #[cfg(feature = "ssr")]
-use crate::types::PAGE_SIZE;
+fn matches(filter: &str, name: &str) -> bool {
+    filter.is_empty() || name.to_lowercase().contains(&filter.to_lowercase())
+}
 
+/// Sorts and pages an in-memory list the way the portal's tables expect.
 #[cfg(feature = "ssr")]
 fn paginate<T: Clone>(
     mut items: Vec<T>,
@@ -63,17 +66,17 @@ fn paginate<T: Clone>(
         }
     }
     let total = items.len() as u64;
-    let start = (q.page as usize) * PAGE_SIZE as usize;
+    let size = q.size() as usize;
     let items = items
         .into_iter()
-        .skip(start)
-        .take(PAGE_SIZE as usize)
+        .skip(q.page as usize * size)
+        .take(size)
         .collect();
     Page {
         items,
         total,
         page: q.page,
-        page_size: PAGE_SIZE,
+        page_size: q.size(),
     }
 }
 
@@ -258,8 +261,8 @@ pub async fn list_users(query: ListQuery) -> Result<Page<UserView>, AppError> {
         contains: Some(query.filter.clone()).filter(|f| !f.is_empty()),
         sort: Some(query.sort.clone()).filter(|s| !s.is_empty()),
         descending: query.desc,
-        limit: Some(PAGE_SIZE as i64),
-        offset: query.page as i64 * PAGE_SIZE as i64,
+        limit: Some(query.size() as i64),
+        offset: query.page as i64 * query.size() as i64,
         ..Default::default()
     };
     let domains = state.identity.domain_names().await?;
@@ -273,7 +276,7 @@ pub async fn list_users(query: ListQuery) -> Result<Page<UserView>, AppError> {
             .collect(),
         total: page.total as u64,
         page: query.page,
-        page_size: PAGE_SIZE,
+        page_size: query.size(),
     })
 }
 
@@ -410,20 +413,26 @@ pub async fn delete_users(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_groups() -> Result<Vec<GroupView>, AppError> {
+#[server(input = Json)]
+pub async fn list_groups(query: ListQuery) -> Result<Page<GroupView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    Ok(state
+    let groups: Vec<GroupView> = state
         .identity
         .group_list(&ctx, None, None)
         .await?
         .into_iter()
+        .filter(|g| matches(&query.filter, &g.name))
         .map(|g| GroupView {
             id: g.id,
             name: g.name,
             description: g.description,
         })
-        .collect())
+        .collect();
+    Ok(paginate(groups, &query, |g, col| match col {
+        "description" => g.description.clone(),
+        "id" => g.id.clone(),
+        _ => g.name.clone(),
+    }))
 }
 
 #[server]
@@ -487,16 +496,17 @@ pub async fn set_group_member(
     Ok(())
 }
 
-#[server]
-pub async fn list_roles() -> Result<Vec<RoleView>, AppError> {
+#[server(input = Json)]
+pub async fn list_roles(query: ListQuery) -> Result<Page<RoleView>, AppError> {
     use crate::server::services::identity::BUILTIN_ROLES;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let rules = state.identity.implied_role_list(&ctx).await?;
-    Ok(state
+    let roles: Vec<RoleView> = state
         .identity
         .role_list(&ctx, None)
         .await?
         .into_iter()
+        .filter(|r| matches(&query.filter, &r.name))
         .map(|r| RoleView {
             implies: rules
                 .iter()
@@ -507,7 +517,11 @@ pub async fn list_roles() -> Result<Vec<RoleView>, AppError> {
             id: r.id,
             name: r.name,
         })
-        .collect())
+        .collect();
+    Ok(paginate(roles, &query, |r, col| match col {
+        "id" => r.id.clone(),
+        _ => r.name.clone(),
+    }))
 }
 
 #[server]
@@ -551,15 +565,16 @@ pub async fn set_implied_role(
     Ok(())
 }
 
-#[server]
-pub async fn list_app_creds() -> Result<Vec<AppCredView>, AppError> {
+#[server(input = Json)]
+pub async fn list_app_creds(query: ListQuery) -> Result<Page<AppCredView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let user_id = ctx.auth.user_id.clone();
-    Ok(state
+    let creds: Vec<AppCredView> = state
         .identity
         .app_cred_list(&ctx, &user_id, None)
         .await?
         .into_iter()
+        .filter(|(a, _)| matches(&query.filter, &a.name))
         .map(|(a, roles)| AppCredView {
             id: a.id,
             name: a.name,
@@ -568,7 +583,13 @@ pub async fn list_app_creds() -> Result<Vec<AppCredView>, AppError> {
             expires_at: a.expires_at.map(crate::server::rest::iso_time),
             roles: roles.into_iter().map(|r| r.name).collect(),
         })
-        .collect())
+        .collect();
+    Ok(paginate(creds, &query, |a, col| match col {
+        "project_id" => a.project_id.clone(),
+        "expires_at" => a.expires_at.clone().unwrap_or_default(),
+        "id" => a.id.clone(),
+        _ => a.name.clone(),
+    }))
 }
 
 #[server]

@@ -17,6 +17,7 @@ pub fn use_list_query() -> Memo<ListQuery> {
             sort: q.get("sort").unwrap_or_default(),
             desc: q.get("desc").as_deref() == Some("1"),
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+            page_size: 0,
         })
     })
 }
@@ -194,6 +195,64 @@ where
             view! { <div class="alert alert-error" role="alert">{msg}</div> }
         })
     }
+}
+
+/// The rows ticked in a table, as (id, name): the names go into the delete confirmation.
+#[derive(Clone, Copy)]
+pub struct Selection(pub RwSignal<Vec<(String, String)>>);
+
+impl Selection {
+    pub fn new() -> Selection {
+        Selection(RwSignal::new(Vec::new()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.with(|s| s.is_empty())
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.0.get_untracked().into_iter().map(|(i, _)| i).collect()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.0.get().into_iter().map(|(_, n)| n).collect()
+    }
+
+    /// Selects just this row (a row's own Delete action).
+    pub fn only(&self, id: String, name: String) {
+        self.0.set(vec![(id, name)]);
+    }
+
+    pub fn clear(&self) {
+        self.0.set(Vec::new());
+    }
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection::new()
+    }
+}
+
+/// The tick box at the start of a row.
+#[component]
+pub fn RowCheck(selection: Selection, id: String, name: String) -> impl IntoView {
+    let checked = {
+        let id = id.clone();
+        move || selection.0.with(|s| s.iter().any(|(i, _)| *i == id))
+    };
+    let label = name.clone();
+    let toggle = move |_| {
+        selection
+            .0
+            .update(|s| match s.iter().position(|(i, _)| *i == id) {
+                Some(pos) => {
+                    s.remove(pos);
+                }
+                None => s.push((id.clone(), name.clone())),
+            })
+    };
+    view! { <td class="select"><input type="checkbox" aria-label=label prop:checked=checked on:change=toggle/></td> }
 }
 
 /// A Yes/No cell.

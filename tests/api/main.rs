@@ -10,5 +10,6 @@ mod helpers;
 
 mod bad_input;
 mod isolation;
+mod portal;
 mod resources;
 mod tokens;

@@ -8,19 +8,23 @@ use crate::server_fns::identity::{
     group_members, list_groups, list_users, CreateGroup, DeleteGroups, SetGroupMember,
 };
 use crate::types::{GroupView, ListQuery};
-use crate::ui::components::{ActionError, ConfirmDelete, Dialog, Modal};
+use crate::ui::components::{
+    use_list_query, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
+    Selection, SortHeader,
+};
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
     let t = use_texts();
+    let query = use_list_query();
     let create = ServerAction::<CreateGroup>::new();
     let delete = ServerAction::<DeleteGroups>::new();
     let groups = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| list_groups(),
+        move || (query.get(), create.version().get(), delete.version().get()),
+        |(q, ..)| list_groups(q),
     );
     let create_open = RwSignal::new(false);
-    let to_delete = RwSignal::new(None::<GroupView>);
+    let selected = Selection::new();
     let confirm_open = RwSignal::new(false);
     let members_of = RwSignal::new(None::<GroupView>);
     Effect::new(move |_| {
@@ -31,45 +35,63 @@ pub fn GroupsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             confirm_open.set(false);
+            selected.clear();
         }
     });
     view! {
         <div class="page-header"><h2>{move || t().groups}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-group" on:click=move |_| create_open.set(true)>"+ "{move || t().create_group}</button>
+            <button class="btn btn-danger" id="delete-groups" disabled=move || selected.is_empty()
+                on:click=move |_| confirm_open.set(true)>{move || t().delete_groups}</button>
         </div>
         <ActionError value=delete.value()/>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
-                let list = groups.await.unwrap_or_default();
-                view! {
-                    <table class="table" id="groups">
-                        <thead><tr><th>{t().name}</th><th>{t().description}</th><th>{t().group_id}</th><th>{t().actions}</th></tr></thead>
-                        <tbody>
-                            {list.is_empty().then(|| view! { <tr><td colspan="4" class="empty">{t().no_items}</td></tr> })}
-                            {list.into_iter().map(|g| {
-                                let (for_delete, for_members) = (g.clone(), g.clone());
-                                view! {
-                                    <tr data-name=g.name.clone()>
-                                        <td>{g.name.clone()}</td><td>{g.description.clone()}</td><td class="mono">{g.id.clone()}</td>
-                                        <td class="row-actions">
-                                            <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
-                                            <button class="btn btn-sm btn-danger" on:click=move |_| { to_delete.set(Some(for_delete.clone())); confirm_open.set(true); }>{t().delete_group}</button>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                match groups.await {
+                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Ok(page) => {
+                        let (total, pages) = (page.total, page.pages());
+                        view! {
+                            <table class="table" id="groups">
+                                <thead><tr>
+                                    <th class="select"></th>
+                                    <SortHeader label=t().name column="name"/>
+                                    <SortHeader label=t().description column="description"/>
+                                    <SortHeader label=t().group_id column="id"/>
+                                    <th>{t().actions}</th>
+                                </tr></thead>
+                                <tbody>
+                                    {page.items.is_empty().then(|| view! { <tr><td colspan="5" class="empty">{t().no_items}</td></tr> })}
+                                    {page.items.into_iter().map(|g| {
+                                        let for_members = g.clone();
+                                        let (id, name) = (g.id.clone(), g.name.clone());
+                                        view! {
+                                            <tr data-name=g.name.clone()>
+                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
+                                                <td>{g.name.clone()}</td><td>{g.description.clone()}</td><td class="mono">{g.id.clone()}</td>
+                                                <td class="row-actions">
+                                                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
+                                                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }>{t().delete_group}</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager total pages/>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
         <ConfirmDelete
-            title=Signal::derive(move || t().delete_group.to_string())
+            title=Signal::derive(move || t().delete_groups.to_string())
             open=confirm_open
-            names=Signal::derive(move || to_delete.get().map(|g| vec![g.name]).unwrap_or_default())
+            names=Signal::derive(move || selected.names())
             pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { if let Some(g) = to_delete.get_untracked() { delete.dispatch(DeleteGroups { ids: vec![g.id] }); } })
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteGroups { ids: selected.ids() }); })
         />
         <Modal title=Signal::derive(move || t().create_group.to_string()) open=create_open>
             <ActionForm action=create attr:id="create-group-form">
@@ -99,7 +121,7 @@ fn GroupMembers(group: GroupView, close: RwSignal<Option<GroupView>>) -> impl In
         move |_| {
             let group_id = group_id.clone();
             async move {
-                let users = list_users(ListQuery::default()).await?.items;
+                let users = list_users(ListQuery::all()).await?.items;
                 let members = group_members(group_id).await?;
                 Ok::<_, crate::types::AppError>((users, members))
             }

@@ -12,7 +12,8 @@ use crate::server_fns::identity::{
 use crate::server_fns::session::SwitchProject;
 use crate::types::{ListQuery, ProjectView};
 use crate::ui::components::{
-    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, SortHeader,
+    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
+    Selection, SortHeader,
 };
 
 #[component]
@@ -34,7 +35,7 @@ pub fn ProjectsPage() -> impl IntoView {
         },
         |(q, ..)| list_projects(q),
     );
-    let selected = RwSignal::new(Vec::<(String, String)>::new());
+    let selected = Selection::new();
     let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<ProjectView>);
@@ -42,7 +43,7 @@ pub fn ProjectsPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             confirm_open.set(false);
-            selected.set(vec![]);
+            selected.clear();
         }
     });
     Effect::new(move |_| {
@@ -65,7 +66,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-project" on:click=move |_| create_open.set(true)>"+ "{move || t().create_project}</button>
-            <button class="btn btn-danger" id="delete-projects" disabled=move || selected.get().is_empty()
+            <button class="btn btn-danger" id="delete-projects" disabled=move || selected.is_empty()
                 on:click=move |_| confirm_open.set(true)>{move || t().delete_projects}</button>
         </div>
         <ActionError value=delete.value()/>
@@ -92,22 +93,12 @@ pub fn ProjectsPage() -> impl IntoView {
                                     {page.items.into_iter().map(|p| {
                                         let id = p.id.clone();
                                         let name = p.name.clone();
-                                        let checked = {
-                                            let id = id.clone();
-                                            move || selected.get().iter().any(|(i, _)| *i == id)
-                                        };
-                                        let toggle = {
-                                            let (id, name) = (id.clone(), name.clone());
-                                            move |_| selected.update(|s| {
-                                                if let Some(pos) = s.iter().position(|(i, _)| *i == id) { s.remove(pos); } else { s.push((id.clone(), name.clone())); }
-                                            })
-                                        };
                                         let for_edit = p.clone();
                                         let for_members = p.clone();
                                         let switch_id = id.clone();
                                         view! {
                                             <tr data-name=name.clone()>
-                                                <td class="select"><input type="checkbox" aria-label=name.clone() prop:checked=checked on:change=toggle/></td>
+                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
                                                 <td>{name.clone()}</td>
                                                 <td>{p.description.clone()}</td>
                                                 <td class="mono">{id.clone()}</td>
@@ -119,7 +110,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                                     <button class="btn btn-sm set-active" on:click=move |_| { switch.dispatch(SwitchProject { project_id: switch_id.clone() }); }>{t().set_active_project}</button>
                                                     <button class="btn btn-sm btn-danger delete-row" on:click={
                                                         let (id, name) = (id.clone(), name.clone());
-                                                        move |_| { selected.set(vec![(id.clone(), name.clone())]); confirm_open.set(true); }
+                                                        move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }
                                                     }>{t().delete_project}</button>
                                                 </td>
                                             </tr>
@@ -136,9 +127,9 @@ pub fn ProjectsPage() -> impl IntoView {
         <ConfirmDelete
             title=Signal::derive(move || t().delete_projects.to_string())
             open=confirm_open
-            names=Signal::derive(move || selected.get().into_iter().map(|(_, n)| n).collect())
+            names=Signal::derive(move || selected.names())
             pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteProjects { ids: selected.get_untracked().into_iter().map(|(i, _)| i).collect() }); })
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteProjects { ids: selected.ids() }); })
         />
         <Modal title=Signal::derive(move || t().create_project.to_string()) open=create_open>
             <CreateProjectForm create/>
@@ -165,19 +156,21 @@ fn CreateProjectForm(create: ServerAction<CreateProject>) -> impl IntoView {
     let choices = Resource::new(
         || (),
         |_| async move {
-            let users = list_users(ListQuery::default())
+            let users = list_users(ListQuery::all())
                 .await?
                 .items
                 .into_iter()
                 .map(|u| (u.id, u.name))
                 .collect::<Vec<_>>();
-            let groups = list_groups()
+            let groups = list_groups(ListQuery::all())
                 .await?
+                .items
                 .into_iter()
                 .map(|g| (g.id, g.name))
                 .collect::<Vec<_>>();
-            let roles = list_roles()
+            let roles = list_roles(ListQuery::all())
                 .await?
+                .items
                 .into_iter()
                 .map(|r| (r.id, r.name))
                 .collect::<Vec<_>>();
@@ -322,8 +315,8 @@ fn ManageMembers(project: RwSignal<Option<ProjectView>>) -> impl IntoView {
         move |_| {
             let project_id = project_id.clone();
             async move {
-                let users = list_users(ListQuery::default()).await?.items;
-                let roles = list_roles().await?;
+                let users = list_users(ListQuery::all()).await?.items;
+                let roles = list_roles(ListQuery::all()).await?.items;
                 let members = crate::server_fns::identity::project_members(project_id).await?;
                 Ok::<_, crate::types::AppError>((users, roles, members))
             }

@@ -5,27 +5,36 @@ use leptos::prelude::*;
 
 use crate::app::use_texts;
 use crate::server_fns::identity::{list_roles, CreateRole, DeleteRoles, SetImpliedRole};
-use crate::types::RoleView;
-use crate::ui::components::{ActionError, ConfirmDelete, Modal};
+use crate::types::{ListQuery, RoleView};
+use crate::ui::components::{
+    use_list_query, ActionError, ConfirmDelete, FilterBox, Modal, Pager, RowCheck, Selection,
+    SortHeader,
+};
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
     let t = use_texts();
+    let query = use_list_query();
     let create = ServerAction::<CreateRole>::new();
     let delete = ServerAction::<DeleteRoles>::new();
     let imply = ServerAction::<SetImpliedRole>::new();
     let roles = Resource::new(
         move || {
             (
+                query.get(),
                 create.version().get(),
                 delete.version().get(),
                 imply.version().get(),
             )
         },
-        |_| list_roles(),
+        |(q, ..)| async move {
+            // The implied-roles editor offers every role, whatever page is shown.
+            let all = list_roles(ListQuery::all()).await?.items;
+            Ok::<_, crate::types::AppError>((list_roles(q).await?, all))
+        },
     );
     let create_open = RwSignal::new(false);
-    let to_delete = RwSignal::new(None::<RoleView>);
+    let selected = Selection::new();
     let confirm_open = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(())) = create.value().get() {
@@ -35,29 +44,48 @@ pub fn RolesPage() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             confirm_open.set(false);
+            selected.clear();
         }
     });
     view! {
         <div class="page-header"><h2>{move || t().roles}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-role" on:click=move |_| create_open.set(true)>"+ "{move || t().create_role}</button>
+            <button class="btn btn-danger" id="delete-roles" disabled=move || selected.is_empty()
+                on:click=move |_| confirm_open.set(true)>{move || t().delete_roles}</button>
         </div>
         <ActionError value=delete.value()/>
         <ActionError value=imply.value()/>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
-                let list = roles.await.unwrap_or_default();
-                let all = list.clone();
+                let (page, all) = match roles.await {
+                    Ok(v) => v,
+                    Err(e) => return view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                };
+                let (total, pages) = (page.total, page.pages());
                 view! {
                     <table class="table" id="roles">
-                        <thead><tr><th>{t().name}</th><th>{t().role_id}</th><th>{t().implied_roles}</th><th>{t().actions}</th></tr></thead>
+                        <thead><tr>
+                            <th class="select"></th>
+                            <SortHeader label=t().name column="name"/>
+                            <SortHeader label=t().role_id column="id"/>
+                            <th>{t().implied_roles}</th>
+                            <th>{t().actions}</th>
+                        </tr></thead>
                         <tbody>
-                            {list.into_iter().map(|r| {
-                                let for_delete = r.clone();
+                            {page.items.is_empty().then(|| view! { <tr><td colspan="5" class="empty">{t().no_items}</td></tr> })}
+                            {page.items.into_iter().map(|r| {
                                 let others: Vec<RoleView> = all.iter().filter(|o| o.id != r.id).cloned().collect();
                                 let prior = r.id.clone();
+                                let (id, name) = (r.id.clone(), r.name.clone());
                                 view! {
                                     <tr data-name=r.name.clone()>
+                                        {if r.builtin {
+                                            view! { <td class="select"></td> }.into_any()
+                                        } else {
+                                            view! { <RowCheck selection=selected id=id.clone() name=name.clone()/> }.into_any()
+                                        }}
                                         <td>{r.name.clone()}</td>
                                         <td class="mono">{r.id.clone()}</td>
                                         <td class="implies">
@@ -73,7 +101,7 @@ pub fn RolesPage() -> impl IntoView {
                                         </td>
                                         <td class="row-actions">
                                             {(!r.builtin).then(|| view! {
-                                                <button class="btn btn-sm btn-danger" on:click=move |_| { to_delete.set(Some(for_delete.clone())); confirm_open.set(true); }>{t().delete_role}</button>
+                                                <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }>{t().delete_role}</button>
                                             })}
                                         </td>
                                     </tr>
@@ -81,15 +109,16 @@ pub fn RolesPage() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                }
+                    <Pager total pages/>
+                }.into_any()
             })}
         </Transition>
         <ConfirmDelete
-            title=Signal::derive(move || t().delete_role.to_string())
+            title=Signal::derive(move || t().delete_roles.to_string())
             open=confirm_open
-            names=Signal::derive(move || to_delete.get().map(|r| vec![r.name]).unwrap_or_default())
+            names=Signal::derive(move || selected.names())
             pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { if let Some(r) = to_delete.get_untracked() { delete.dispatch(DeleteRoles { ids: vec![r.id] }); } })
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteRoles { ids: selected.ids() }); })
         />
         <Modal title=Signal::derive(move || t().create_role.to_string()) open=create_open>
             <ActionForm action=create attr:id="create-role-form">

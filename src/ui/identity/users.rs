@@ -11,7 +11,8 @@ use crate::server_fns::identity::{
 };
 use crate::types::{ListQuery, UserView};
 use crate::ui::components::{
-    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, SortHeader,
+    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
+    Selection, SortHeader,
 };
 
 #[derive(Clone, PartialEq)]
@@ -43,14 +44,14 @@ pub fn UsersPage() -> impl IntoView {
         },
         |(q, ..)| list_users(q),
     );
-    let selected = RwSignal::new(Vec::<(String, String)>::new());
+    let selected = Selection::new();
     let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let dialog = RwSignal::new(None::<UserDialogKind>);
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             confirm_open.set(false);
-            selected.set(vec![]);
+            selected.clear();
         }
     });
     Effect::new(move |_| {
@@ -70,7 +71,7 @@ pub fn UsersPage() -> impl IntoView {
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-user" on:click=move |_| create_open.set(true)>"+ "{move || t().create_user}</button>
-            <button class="btn btn-danger" id="delete-users" disabled=move || selected.get().is_empty()
+            <button class="btn btn-danger" id="delete-users" disabled=move || selected.is_empty()
                 on:click=move |_| confirm_open.set(true)>{move || t().delete_users}</button>
         </div>
         <ActionError value=delete.value()/>
@@ -99,19 +100,12 @@ pub fn UsersPage() -> impl IntoView {
                                     {page.items.into_iter().map(|u| {
                                         let id = u.id.clone();
                                         let name = u.name.clone();
-                                        let checked = { let id = id.clone(); move || selected.get().iter().any(|(i, _)| *i == id) };
-                                        let toggle = {
-                                            let (id, name) = (id.clone(), name.clone());
-                                            move |_| selected.update(|s| {
-                                                if let Some(pos) = s.iter().position(|(i, _)| *i == id) { s.remove(pos); } else { s.push((id.clone(), name.clone())); }
-                                            })
-                                        };
                                         let (for_edit, for_pw) = (u.clone(), u.clone());
                                         let (id_enable, id_unlock) = (id.clone(), id.clone());
                                         let enabled = u.enabled;
                                         view! {
                                             <tr data-name=name.clone()>
-                                                <td class="select"><input type="checkbox" aria-label=name.clone() prop:checked=checked on:change=toggle/></td>
+                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
                                                 <td>{name.clone()}{u.locked.then(|| view! { <span class="badge badge-warn">{t().locked}</span> })}</td>
                                                 <td>{u.description.clone()}</td>
                                                 <td>{u.email.clone()}</td>
@@ -126,7 +120,7 @@ pub fn UsersPage() -> impl IntoView {
                                                     </button>
                                                     <button class="btn btn-sm btn-danger delete-row" on:click={
                                                         let (id, name) = (id.clone(), name.clone());
-                                                        move |_| { selected.set(vec![(id.clone(), name.clone())]); confirm_open.set(true); }
+                                                        move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }
                                                     }>{t().delete_user}</button>
                                                     {u.locked.then(|| view! {
                                                         <button class="btn btn-sm" on:click=move |_| { unlock.dispatch(UnlockUser { id: id_unlock.clone() }); }>{t().unlock}</button>
@@ -146,9 +140,9 @@ pub fn UsersPage() -> impl IntoView {
         <ConfirmDelete
             title=Signal::derive(move || t().delete_users.to_string())
             open=confirm_open
-            names=Signal::derive(move || selected.get().into_iter().map(|(_, n)| n).collect())
+            names=Signal::derive(move || selected.names())
             pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteUsers { ids: selected.get_untracked().into_iter().map(|(i, _)| i).collect() }); })
+            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteUsers { ids: selected.ids() }); })
         />
         <Modal title=Signal::derive(move || t().create_user.to_string()) open=create_open>
             <CreateUserForm create/>
@@ -160,8 +154,8 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     let t = use_texts();
-    let projects = Resource::new(|| (), |_| list_projects(ListQuery::default()));
-    let roles = Resource::new(|| (), |_| list_roles());
+    let projects = Resource::new(|| (), |_| list_projects(ListQuery::all()));
+    let roles = Resource::new(|| (), |_| list_roles(ListQuery::all()));
     view! {
         <ActionForm action=create attr:id="create-user-form">
             <ActionError value=create.value()/>
@@ -173,7 +167,7 @@ fn CreateUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let projects = projects.await.map(|p| p.items).unwrap_or_default();
-                    let roles = roles.await.unwrap_or_default();
+                    let roles = roles.await.map(|p| p.items).unwrap_or_default();
                     view! {
                         <label>{t().primary_project}
                             <select name="project_id">
