@@ -996,3 +996,32 @@ async fn regions_services_and_endpoints() {
         .await
         .expect_error(404);
 }
+
+#[tokio::test]
+async fn the_paths_of_services_to_come_are_reserved() {
+    let app = crate::helpers::spawn_app().await;
+    for path in [
+        "/compute/v2.1",
+        "/compute/v2.1/servers",
+        "/image/v2/images",
+        "/networking/v2.0/networks",
+        "/volume/v3",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["itemNotFound"]["code"], 404, "{path}");
+    }
+}

@@ -3,13 +3,37 @@
 
 pub mod keystone;
 
-use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::{Json, Router};
+use serde_json::json;
 
 use crate::server::state::AppState;
 
+/// The paths of the services to come; nothing else may claim them.
+pub const RESERVED_PATHS: [&str; 4] = ["/compute", "/image", "/networking", "/volume"];
+
 /// Every REST API, nested under its path on the one port.
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/identity", keystone::router())
+    let mut router = Router::new().nest("/identity", keystone::router());
+    for path in RESERVED_PATHS {
+        router = router
+            .route(path, any(not_offered))
+            .route(&format!("{path}/{{*rest}}"), any(not_offered));
+    }
+    router
+}
+
+/// A service this controller does not offer yet: a JSON 404, never the portal's page.
+async fn not_offered() -> Response {
+    let message =
+        "This service is not offered by this cloud yet; see the catalog (openstack catalog list).";
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"itemNotFound": {"code": 404, "message": message}})),
+    )
+        .into_response()
 }
 
 /// ISO 8601 with microseconds and a `Z`, as OpenStack services print times.
