@@ -88,7 +88,7 @@ pub async fn list_projects(query: ListQuery) -> Result<Page<ProjectView>, AppErr
         name_contains: Some(query.filter.clone()).filter(|f| !f.is_empty()),
         ..Default::default()
     };
-    let domains = state.identity.domain_names().await?;
+    let domains = state.identity.domain_names(&ctx).await?;
     let projects: Vec<ProjectView> = state
         .identity
         .project_list(&ctx, filter)
@@ -265,7 +265,7 @@ pub async fn list_users(query: ListQuery) -> Result<Page<UserView>, AppError> {
         offset: query.page as i64 * query.size() as i64,
         ..Default::default()
     };
-    let domains = state.identity.domain_names().await?;
+    let domains = state.identity.domain_names(&ctx).await?;
     let page = state.identity.user_list(&ctx, filter).await?;
     let now = crate::server::services::now();
     Ok(Page {

@@ -333,6 +333,11 @@ impl TestApp {
     }
 
     /// Stops this controller and starts another on the same data dir and database.
+    /// A second controller on the same data directory and database, running beside this one.
+    pub async fn second_controller(&self) -> TestApp {
+        spawn_app_on(self.dir.clone(), self.database_url.clone()).await
+    }
+
     pub async fn restart(self) -> TestApp {
         let dir = self.dir.clone();
         let database_url = self.database_url.clone();

@@ -763,3 +763,21 @@ async fn tokens_expire_and_locks_lapse() {
         .await
         .expect_error(404);
 }
+
+#[tokio::test]
+async fn a_token_revoked_on_one_controller_is_refused_by_another() {
+    let a = spawn_app().await;
+    let b = a.second_controller().await;
+    let admin = a.admin_token().await;
+    let token = a.rescope(&admin, None).await.expect(201).subject_token();
+    b.check_token(Method::GET, &admin, &token).await.expect(200);
+    // B has validated (and cached) it; revoke on A, then ask B with a token B never saw.
+    let other = a.rescope(&admin, None).await.expect(201).subject_token();
+    a.check_token(Method::DELETE, &admin, &other)
+        .await
+        .expect(204);
+    b.check_token(Method::GET, &admin, &other)
+        .await
+        .expect_error(404);
+    b.get(&other, "/v3/projects").await.expect_error(401);
+}

@@ -118,6 +118,16 @@ pub async fn revocation_add(c: &mut C, audit_id: &str, expires_at: i64) -> Resul
     Ok(())
 }
 
+/// The expiry of a revoked token's record, if it was revoked.
+pub async fn revocation_get(c: &mut C, audit_id: &str) -> Result<Option<i64>, DbError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT expires_at FROM revoked_tokens WHERE audit_id = $1")
+            .bind(audit_id)
+            .fetch_optional(c)
+            .await?;
+    Ok(row.map(|(e,)| e))
+}
+
 pub async fn revocation_list(c: &mut C, now: i64) -> Result<Vec<(String, i64)>, DbError> {
     sqlx::query_as("SELECT audit_id, expires_at FROM revoked_tokens WHERE expires_at > $1")
         .bind(now)

@@ -175,6 +175,15 @@ impl IdentityService {
         if payload.exp <= now || self.revoked.contains_key(&payload.a) {
             return Err(Error::unauthenticated());
         }
+        // Another controller on the same database may have revoked it: the uncached path
+        // asks the database, and remembers the answer.
+        {
+            let mut conn = self.db.conn().await?;
+            if let Some(exp) = db::credentials::revocation_get(&mut conn, &payload.a).await? {
+                self.revoked.insert(payload.a.clone(), exp);
+                return Err(Error::unauthenticated());
+            }
+        }
         let auth = self.load_context(&payload).await?;
         if self.validated.len() >= CACHE_LIMIT {
             self.validated.clear();

@@ -337,8 +337,13 @@ impl IdentityService {
         Ok(())
     }
 
-    /// Domain names by id, for views that show a project's or user's domain.
-    pub async fn domain_names(&self) -> Result<std::collections::HashMap<String, String>> {
+    /// Domain names by id, for views that show a project's or user's domain. Names are
+    /// shown beside the resources they own, so every signed-in caller may read them.
+    pub async fn domain_names(
+        &self,
+        ctx: &OpCtx,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        authorize(ctx, Action::List, Resource::Catalog)?;
         let mut conn = self.db.conn().await?;
         Ok(db::resources::domain_list(&mut conn, None, None)
             .await?
