@@ -17,6 +17,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A new password and its confirmation differ (shown in the user's language).
+    #[error("passwords do not match")]
+    PasswordMismatch,
     /// Login failed; deliberately says nothing of which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,

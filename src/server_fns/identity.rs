@@ -296,7 +296,7 @@ pub async fn create_user(
     use secrecy::SecretString;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     if password != confirm {
-        return Err(AppError::Invalid("Passwords do not match.".into()));
+        return Err(AppError::PasswordMismatch);
     }
     let project = Some(project_id).filter(|p| !p.is_empty());
     let user = state
@@ -363,7 +363,7 @@ pub async fn set_user_password(
     use secrecy::SecretString;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     if password != confirm {
-        return Err(AppError::Invalid("Passwords do not match.".into()));
+        return Err(AppError::PasswordMismatch);
     }
     state
         .identity

@@ -168,7 +168,7 @@ pub async fn change_password(
     use secrecy::SecretString;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     if new_password != confirm {
-        return Err(AppError::Invalid("Passwords do not match.".into()));
+        return Err(AppError::PasswordMismatch);
     }
     let user_id = ctx.auth.user_id.clone();
     state

@@ -110,7 +110,7 @@ pub fn Pager(total: u64, pages: u32) -> impl IntoView {
     };
     view! {
         <div class="pager">
-            <span class="count">{move || format!("{} {} {}", t().displaying, total, t().items)}</span>
+            <span class="count">{move || t().displaying_items.replace("{n}", &total.to_string())}</span>
             {move || prev().map(|h| view! { <a class="btn" href=h>{t().previous}</a> })}
             {move || (pages > 1).then(|| view! { <span class="page-no">{q.get().page + 1}" / "{pages}</span> })}
             {move || next().map(|h| view! { <a class="btn" href=h>{t().next}</a> })}
@@ -189,6 +189,7 @@ where
             let msg = match e {
                 AppError::InvalidCredentials => t().invalid_credentials.to_string(),
                 AppError::AccountLocked => t().account_locked.to_string(),
+                AppError::PasswordMismatch => t().passwords_differ.to_string(),
                 AppError::NotSignedIn => t().log_in.to_string(),
                 other => other.to_string(),
             };
