@@ -20,9 +20,19 @@ fn browser() -> reqwest::Client {
 }
 
 async fn login(client: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
+    login_with(client, base, password, ("accept", "application/json")).await
+}
+
+/// A login post carrying one extra header (an `Origin`, a `Sec-Fetch-Site`).
+async fn login_with(
+    client: &reqwest::Client,
+    base: &str,
+    password: &str,
+    (name, value): (&str, &str),
+) -> reqwest::Response {
     client
         .post(format!("{base}{}", Login::PATH))
-        .header("accept", "application/json")
+        .header(name, value)
         .form(&[
             ("domain", ""),
             ("username", "admin"),
@@ -124,46 +134,34 @@ async fn server_functions_need_a_session() {
 async fn cross_site_posts_to_server_functions_are_refused() {
     let app = spawn_app().await;
     let client = browser();
-    let evil = client
-        .post(format!("{}{}", app.address, Login::PATH))
-        .header("origin", "http://evil.example")
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let evil = login_with(
+        &client,
+        &app.address,
+        ADMIN_PASSWORD,
+        ("origin", "http://evil.example"),
+    )
+    .await;
     assert_eq!(evil.status(), 403);
-    let fetch = client
-        .post(format!("{}{}", app.address, Login::PATH))
-        .header("sec-fetch-site", "cross-site")
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let fetch = login_with(
+        &client,
+        &app.address,
+        ADMIN_PASSWORD,
+        ("sec-fetch-site", "cross-site"),
+    )
+    .await;
     assert_eq!(fetch.status(), 403);
     assert_eq!(
         session(&client, &app.address).await,
         Value::Null,
         "neither logged in"
     );
-    let same_origin = client
-        .post(format!("{}{}", app.address, Login::PATH))
-        .header("origin", app.address.as_str())
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let same_origin = login_with(
+        &client,
+        &app.address,
+        ADMIN_PASSWORD,
+        ("origin", app.address.as_str()),
+    )
+    .await;
     assert!(same_origin.status().is_success() || same_origin.status().is_redirection());
     assert_eq!(session(&client, &app.address).await["user_name"], "admin");
 }

@@ -108,14 +108,6 @@ impl IdentityService {
         })
     }
 
-    pub fn config(&self) -> &IdentityConfig {
-        &self.config
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// Called after every committed identity write.
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
