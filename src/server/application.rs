@@ -21,6 +21,7 @@ use crate::app::{shell, App};
 use crate::server::config::{default_public_url, hostname, Config};
 use crate::server::db::Db;
 use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
+use crate::server::services::image::ImageService;
 use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::{files, portal, rest, status};
@@ -77,6 +78,13 @@ impl Application {
             )?;
         }
 
+        let image = ImageService::new(db.clone(), &config.data_dir, config.image.clone())
+            .map_err(|e| anyhow::anyhow!("image store: {e:#}"))?;
+        image
+            .recover()
+            .await
+            .map_err(|e| anyhow::anyhow!("image recovery: {e:#}"))?;
+
         let leptos_options = LeptosOptions::builder()
             .output_name("gureum")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -86,6 +94,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options.clone(),
             identity,
+            image,
             config: Arc::new(config),
         };
         let session_store = DbSessionStore::new(db.clone());

@@ -24,9 +24,9 @@ pub enum Action {
 /// What an action is applied to.
 #[derive(Clone, Copy, Debug)]
 pub enum Resource<'a> {
-    /// Domains, roles, groups, regions, services, endpoints, and other users: the cloud's
-    /// identity configuration.
-    IdentityAdmin { policy: &'static str },
+    /// Administrators only: the cloud's identity configuration (domains, roles, groups,
+    /// regions, services, endpoints, other users) and the like (making an image public).
+    AdminOnly { policy: &'static str },
     /// A project itself (show, members).
     Project { id: &'a str },
     /// A user acting on itself (show, change password, list own projects).
@@ -35,7 +35,15 @@ pub enum Resource<'a> {
     AppCred { user_id: &'a str },
     /// The catalog and the endpoint list: every authenticated user reads them.
     Catalog,
-    /// A resource owned by a project (instances, images, networks ... in later services).
+    /// An image: beyond its owner, everyone reads a public or community image, and the
+    /// projects it is shared with read a shared one (`member`).
+    Image {
+        id: &'a str,
+        owner: &'a str,
+        visibility: &'a str,
+        member: bool,
+    },
+    /// A resource owned by a project (instances, key pairs, networks ...).
     ProjectOwned {
         kind: &'static str,
         id: &'a str,
@@ -78,7 +86,7 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
         return true;
     }
     match resource {
-        Resource::IdentityAdmin { .. } => false,
+        Resource::AdminOnly { .. } => false,
         Resource::Project { id } => {
             matches!(
                 (standing_in(ctx, id), action),
@@ -88,6 +96,17 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
         Resource::User { id } => id == ctx.auth.user_id && matches!(action, Read | List | Modify),
         Resource::AppCred { user_id } => user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none(),
         Resource::Catalog => matches!(action, Read | List),
+        Resource::Image {
+            owner,
+            visibility,
+            member,
+            ..
+        } => match (standing_in(ctx, owner), action) {
+            (Standing::Member, _) => true,
+            (Standing::Reader, Read | List) => true,
+            (_, Read | List) => image_readable_by_others(visibility, member),
+            _ => false,
+        },
         Resource::ProjectOwned { project_id, .. } => match (standing_in(ctx, project_id), action) {
             (Standing::Member, _) => true,
             (Standing::Reader, Read | List) => true,
@@ -102,7 +121,7 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         return Ok(());
     }
     Err(match resource {
-        Resource::IdentityAdmin { policy } => Error::forbidden(policy),
+        Resource::AdminOnly { policy } => Error::forbidden(policy),
         Resource::Project { id } => {
             if matches!(action, Read | List) {
                 Error::not_found("project", id)
@@ -114,6 +133,20 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         Resource::User { .. } => Error::forbidden("identity:get_user"),
         Resource::AppCred { .. } => Error::forbidden("identity:application_credential"),
         Resource::Catalog => Error::forbidden("identity:catalog"),
+        Resource::Image {
+            id,
+            owner,
+            visibility,
+            member,
+        } => {
+            if standing_in(ctx, owner) == Standing::Outsider
+                && !image_readable_by_others(visibility, member)
+            {
+                Error::not_found("image", id)
+            } else {
+                Error::forbidden("image")
+            }
+        }
         Resource::ProjectOwned {
             kind,
             id,
@@ -129,6 +162,10 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
 }
 
 use Action::*;
+
+fn image_readable_by_others(visibility: &str, member: bool) -> bool {
+    matches!(visibility, "public" | "community") || (visibility == "shared" && member)
+}
 
 /// Whether the caller may see a project-owned resource (list filtering).
 pub fn visible(ctx: &OpCtx, project_id: &str) -> bool {
@@ -201,10 +238,10 @@ mod tests {
             ("member@p2", ctx(&["member", "reader"], "p2", "u2")),
             ("norole@p1", ctx(&[], "p1", "u1")),
         ];
-        let resources: [(&str, Resource<'static>); 7] = [
+        let resources: [(&str, Resource<'static>); 10] = [
             (
                 "identity-admin",
-                Resource::IdentityAdmin {
+                Resource::AdminOnly {
                     policy: "identity:create_role",
                 },
             ),
@@ -228,6 +265,33 @@ mod tests {
                     project_id: "p3",
                 },
             ),
+            (
+                "public image of p3",
+                Resource::Image {
+                    id: "i1",
+                    owner: "p3",
+                    visibility: "public",
+                    member: false,
+                },
+            ),
+            (
+                "private image of p1",
+                Resource::Image {
+                    id: "i2",
+                    owner: "p1",
+                    visibility: "private",
+                    member: false,
+                },
+            ),
+            (
+                "image shared w/ caller",
+                Resource::Image {
+                    id: "i3",
+                    owner: "p3",
+                    visibility: "shared",
+                    member: true,
+                },
+            ),
         ];
         let actions = [Read, List, Create, Modify, Delete];
         let mut table = String::new();
@@ -248,6 +312,9 @@ admin@other  app-cred of u1         allow allow allow allow allow
 admin@other  catalog                allow allow allow allow allow
 admin@other  server in p1           allow allow allow allow allow
 admin@other  server in p3           allow allow allow allow allow
+admin@other  public image of p3     allow allow allow allow allow
+admin@other  private image of p1    allow allow allow allow allow
+admin@other  image shared w/ caller allow allow allow allow allow
 member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -255,6 +322,9 @@ member@p1    app-cred of u1         allow allow allow allow allow
 member@p1    catalog                allow allow 403 403 403
 member@p1    server in p1           allow allow allow allow allow
 member@p1    server in p3           404 404 404 404 404
+member@p1    public image of p3     allow allow 403 403 403
+member@p1    private image of p1    allow allow allow allow allow
+member@p1    image shared w/ caller allow allow 403 403 403
 reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -262,6 +332,9 @@ reader@p1    app-cred of u1         allow allow allow allow allow
 reader@p1    catalog                allow allow 403 403 403
 reader@p1    server in p1           allow allow 403 403 403
 reader@p1    server in p3           404 404 404 404 404
+reader@p1    public image of p3     allow allow 403 403 403
+reader@p1    private image of p1    allow allow 403 403 403
+reader@p1    image shared w/ caller allow allow 403 403 403
 member@p2    identity-admin         403 403 403 403 403
 member@p2    project p1             404 404 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
@@ -269,6 +342,9 @@ member@p2    app-cred of u1         403 403 403 403 403
 member@p2    catalog                allow allow 403 403 403
 member@p2    server in p1           404 404 404 404 404
 member@p2    server in p3           404 404 404 404 404
+member@p2    public image of p3     allow allow 403 403 403
+member@p2    private image of p1    404 404 404 404 404
+member@p2    image shared w/ caller allow allow 403 403 403
 norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             404 404 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -276,6 +352,9 @@ norole@p1    app-cred of u1         allow allow allow allow allow
 norole@p1    catalog                allow allow 403 403 403
 norole@p1    server in p1           404 404 404 404 404
 norole@p1    server in p3           404 404 404 404 404
+norole@p1    public image of p3     allow allow 403 403 403
+norole@p1    private image of p1    404 404 404 404 404
+norole@p1    image shared w/ caller allow allow 403 403 403
 ";
         assert_eq!(table, expected, "policy changed:\n{table}");
     }

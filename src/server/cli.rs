@@ -12,6 +12,7 @@ use crate::server::application::Application;
 use crate::server::config::Config;
 use crate::server::db::{sqlite_url, Db};
 use crate::server::services::identity::IdentityConfig;
+use crate::server::services::image::ImageConfig;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -42,6 +43,9 @@ pub struct ServeArgs {
     /// Portal sessions end after this many idle seconds.
     #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=604800))]
     pub session_idle_timeout: i64,
+    /// The largest image accepted, in bytes (Glance's image_size_cap).
+    #[arg(long, default_value_t = 1 << 40, value_parser = clap::value_parser!(i64).range(1..))]
+    pub image_size_cap: i64,
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -62,6 +66,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             token_ttl: args.token_ttl,
             lockout_failure_attempts: args.lockout_failure_attempts,
             lockout_duration: args.lockout_duration,
+        },
+        image: ImageConfig {
+            size_cap: args.image_size_cap,
+            ..ImageConfig::default()
         },
         admin_password: std::env::var("GUREUM_ADMIN_PASSWORD")
             .ok()

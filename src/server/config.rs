@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 use crate::server::services::identity::IdentityConfig;
+use crate::server::services::image::ImageConfig;
 
 #[derive(Debug)]
 pub struct Config {
@@ -18,6 +19,7 @@ pub struct Config {
     /// Where the portal's compiled assets are (`target/site` after a build).
     pub site_root: PathBuf,
     pub identity: IdentityConfig,
+    pub image: ImageConfig,
     /// `GUREUM_ADMIN_PASSWORD`: the admin's password on the first start.
     pub admin_password: Option<SecretString>,
     /// Portal sessions end after this much inactivity (seconds).
@@ -33,6 +35,7 @@ impl Config {
             public_url: String::new(),
             site_root: PathBuf::from("target/site"),
             identity: IdentityConfig::default(),
+            image: ImageConfig::default(),
             admin_password: Some(SecretString::from("admin-secret-pw")),
             session_idle_timeout: 3600,
             database_url,

@@ -26,6 +26,15 @@ pub enum Error {
     /// Authenticated but not allowed, for resources that are not hidden (global ones).
     #[error("{0}")]
     Forbidden(String),
+    /// The request's payload is over a limit (an image over the size cap).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The request body is of a media type the operation does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A project's quota would be exceeded.
+    #[error("{0}")]
+    OverQuota(String),
     /// Anything else: a database or I/O failure. The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -55,6 +64,11 @@ impl Error {
         ))
     }
 
+    /// A refusal with the service's own words (Glance and Nova phrase each one).
+    pub fn forbidden_msg(message: impl Into<String>) -> Error {
+        Error::Forbidden(message.into())
+    }
+
     pub fn duplicate(kind: &str, name: &str) -> Error {
         Error::Conflict(format!("Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."))
     }
@@ -76,7 +90,10 @@ impl Error {
             Error::Conflict(m)
             | Error::InvalidRequest(m)
             | Error::Unauthenticated(m)
-            | Error::Forbidden(m) => m.clone(),
+            | Error::Forbidden(m)
+            | Error::TooLarge(m)
+            | Error::UnsupportedMediaType(m)
+            | Error::OverQuota(m) => m.clone(),
         }
     }
 

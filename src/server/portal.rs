@@ -27,7 +27,8 @@ pub fn app_error(e: Error) -> AppError {
         Error::InvalidRequest(m) => AppError::Invalid(m),
         Error::Unauthenticated(_) => AppError::NotSignedIn,
         Error::AccountLocked { .. } => AppError::AccountLocked,
-        Error::Forbidden(m) => AppError::Forbidden(m),
+        Error::Forbidden(m) | Error::OverQuota(m) => AppError::Forbidden(m),
+        Error::TooLarge(m) | Error::UnsupportedMediaType(m) => AppError::Invalid(m),
         Error::Internal(_) => AppError::Internal(uuid::Uuid::new_v4().to_string()),
     }
 }

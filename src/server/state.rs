@@ -7,11 +7,13 @@ use leptos::config::LeptosOptions;
 
 use crate::server::config::Config;
 use crate::server::services::identity::IdentityService;
+use crate::server::services::image::ImageService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub identity: IdentityService,
+    pub image: ImageService,
     pub config: Arc<Config>,
 }
 

@@ -516,3 +516,76 @@ fn database_urls_are_rewritten() {
     );
     assert_eq!(with_database("postgres://h:1", "t"), "postgres://h:1/t");
 }
+
+// --- Other services (Glance, Nova): any path under the controller, any body. ---
+
+impl TestApp {
+    /// Sends JSON (or nothing) to a service path such as `/image/v2/images`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.address))
+            .header("X-Auth-Token", token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        self.finish(req, format!("{method} {path}")).await
+    }
+
+    /// Sends raw bytes with the given content type to a service path.
+    pub async fn call_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.address))
+            .header("X-Auth-Token", token)
+            .header("Content-Type", content_type)
+            .body(body);
+        self.finish(req, format!("{method} {path}")).await
+    }
+
+    /// The data directory of this controller.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+impl Reply {
+    /// Asserts a Glance fault: the status and `{"code": "404 Not Found", "title", "message"}`.
+    #[track_caller]
+    pub fn expect_glance_error(self, status: u16) -> Reply {
+        let r = self.expect(status);
+        assert!(
+            r.body["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with(&status.to_string())),
+            "{}: Glance error code in {}",
+            r.what,
+            r.text
+        );
+        assert!(
+            r.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}: Glance error message in {}",
+            r.what,
+            r.text
+        );
+        r
+    }
+
+    /// A Glance fault's message.
+    pub fn glance_message(&self) -> &str {
+        self.body["message"].as_str().unwrap_or_default()
+    }
+}

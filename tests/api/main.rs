@@ -9,6 +9,7 @@
 mod helpers;
 
 mod bad_input;
+mod images;
 mod isolation;
 mod portal;
 mod resources;

@@ -9,6 +9,7 @@
 pub mod catalog;
 pub mod credentials;
 pub mod heartbeats;
+pub mod images;
 pub mod resources;
 pub mod roles;
 pub mod sessions;

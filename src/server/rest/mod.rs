@@ -1,6 +1,7 @@
 //! The OpenStack REST APIs: wire types, status codes and fault bodies, one module per
 //! service. Handlers are thin adapters over `services/`; they never touch `db/` or drivers.
 
+pub mod glance;
 pub mod keystone;
 
 use axum::http::StatusCode;
@@ -12,11 +13,13 @@ use serde_json::json;
 use crate::server::state::AppState;
 
 /// The paths of the services to come; nothing else may claim them.
-pub const RESERVED_PATHS: [&str; 4] = ["/compute", "/image", "/networking", "/volume"];
+pub const RESERVED_PATHS: [&str; 3] = ["/compute", "/networking", "/volume"];
 
 /// Every REST API, nested under its path on the one port.
 pub fn router() -> Router<AppState> {
-    let mut router = Router::new().nest("/identity", keystone::router());
+    let mut router = Router::new()
+        .nest("/identity", keystone::router())
+        .nest("/image", glance::router());
     for path in RESERVED_PATHS {
         router = router
             .route(path, any(not_offered))
@@ -34,6 +37,36 @@ async fn not_offered() -> Response {
         Json(json!({"itemNotFound": {"code": 404, "message": message}})),
     )
         .into_response()
+}
+
+/// The caller of a REST request, from its `X-Auth-Token`; each service's extractor
+/// renders the refusal as its own fault.
+pub async fn caller(
+    parts: &axum::http::request::Parts,
+    state: &AppState,
+) -> Result<crate::server::context::OpCtx, crate::server::error::Error> {
+    use crate::server::error::Error;
+    let token = parts
+        .headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(Error::unauthenticated)?;
+    let auth = state
+        .identity
+        .validate(token)
+        .await
+        .map_err(|_| Error::unauthenticated())?;
+    let request_id = parts
+        .extensions
+        .get::<crate::server::application::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    Ok(crate::server::context::OpCtx {
+        request_id,
+        auth,
+        token: token.into(),
+    })
 }
 
 /// ISO 8601 with microseconds and a `Z`, as OpenStack services print times.

@@ -3,6 +3,7 @@
 //! functions are thin adapters over these methods.
 
 pub mod identity;
+pub mod image;
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

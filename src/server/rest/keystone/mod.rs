@@ -59,7 +59,11 @@ impl IntoResponse for KsError {
             Error::Unauthenticated(_) | Error::AccountLocked { .. } => {
                 (StatusCode::UNAUTHORIZED, "Unauthorized")
             }
-            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            Error::Forbidden(_) | Error::OverQuota(_) => (StatusCode::FORBIDDEN, "Forbidden"),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+            Error::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type")
+            }
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
         };
         let body = json!({"error": {"code": status.as_u16(), "title": title, "message": self.0.external_message()}});
@@ -105,27 +109,9 @@ impl FromRequestParts<AppState> for OpCtx {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get("x-auth-token")
-            .and_then(|v| v.to_str().ok())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| KsError(Error::unauthenticated()))?;
-        let auth = state
-            .identity
-            .validate(token)
+        crate::server::rest::caller(parts, state)
             .await
-            .map_err(|_| KsError(Error::unauthenticated()))?;
-        let request_id = parts
-            .extensions
-            .get::<crate::server::application::RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
-        Ok(OpCtx {
-            request_id,
-            auth,
-            token: token.into(),
-        })
+            .map_err(KsError)
     }
 }
 

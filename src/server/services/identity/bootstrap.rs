@@ -32,8 +32,10 @@ pub struct BootstrapOutcome {
 }
 
 /// The services this controller offers, with the path each is served under.
-pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 1] =
-    [("identity", "keystone", "/identity/v3", "Identity Service")];
+pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 2] = [
+    ("identity", "keystone", "/identity/v3", "Identity Service"),
+    ("image", "glance", "/image", "Image Service"),
+];
 
 impl IdentityService {
     pub async fn bootstrap(&self, params: BootstrapParams) -> Result<BootstrapOutcome> {

@@ -78,7 +78,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_region",
             },
         )?;
@@ -134,7 +134,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_region",
             },
         )?;
@@ -154,7 +154,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_region",
             },
         )?;
@@ -177,7 +177,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_service",
             },
         )?;
@@ -227,7 +227,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_service",
             },
         )?;
@@ -257,7 +257,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_service",
             },
         )?;
@@ -273,7 +273,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_endpoint",
             },
         )?;
@@ -334,7 +334,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_endpoint",
             },
         )?;
@@ -376,7 +376,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_endpoint",
             },
         )?;

@@ -45,7 +45,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_domain",
             },
         )?;
@@ -76,7 +76,7 @@ impl IdentityService {
             authorize(
                 ctx,
                 Action::Read,
-                Resource::IdentityAdmin {
+                Resource::AdminOnly {
                     policy: "identity:get_domain",
                 },
             )?;
@@ -96,7 +96,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_domains",
             },
         )?;
@@ -113,7 +113,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_domain",
             },
         )?;
@@ -143,7 +143,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_domain",
             },
         )?;
@@ -172,7 +172,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_project",
             },
         )?;
@@ -285,7 +285,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_project",
             },
         )?;
@@ -316,7 +316,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_project",
             },
         )?;

@@ -87,7 +87,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_role",
             },
         )?;
@@ -114,7 +114,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:get_role",
             },
         )?;
@@ -128,7 +128,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_roles",
             },
         )?;
@@ -146,7 +146,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_role",
             },
         )?;
@@ -178,7 +178,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_role",
             },
         )?;
@@ -207,7 +207,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_implied_role",
             },
         )?;
@@ -239,7 +239,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:get_implied_role",
             },
         )?;
@@ -264,7 +264,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_implied_role",
             },
         )?;
@@ -284,7 +284,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_role_inference_rules",
             },
         )?;
@@ -311,7 +311,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_grant",
             },
         )?;
@@ -333,7 +333,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:revoke_grant",
             },
         )?;
@@ -359,7 +359,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:check_grant",
             },
         )?;
@@ -392,7 +392,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_grants",
             },
         )?;
@@ -425,7 +425,7 @@ impl IdentityService {
             authorize(
                 ctx,
                 Action::List,
-                Resource::IdentityAdmin {
+                Resource::AdminOnly {
                     policy: "identity:list_role_assignments",
                 },
             )?;

@@ -69,7 +69,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_user",
             },
         )?;
@@ -135,7 +135,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_users",
             },
         )?;
@@ -154,7 +154,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_user",
             },
         )?;
@@ -240,7 +240,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_user",
             },
         )?;
@@ -257,7 +257,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_user",
             },
         )?;
@@ -280,7 +280,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:create_group",
             },
         )?;
@@ -313,7 +313,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:get_group",
             },
         )?;
@@ -332,7 +332,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_groups",
             },
         )?;
@@ -344,7 +344,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:update_group",
             },
         )?;
@@ -370,7 +370,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:delete_group",
             },
         )?;
@@ -388,7 +388,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:add_user_to_group",
             },
         )?;
@@ -409,7 +409,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:remove_user_from_group",
             },
         )?;
@@ -435,7 +435,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:check_user_in_group",
             },
         )?;
@@ -455,7 +455,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::IdentityAdmin {
+            Resource::AdminOnly {
                 policy: "identity:list_users_in_group",
             },
         )?;
