@@ -21,6 +21,7 @@ use crate::app::{shell, App};
 use crate::server::config::{default_public_url, hostname, Config};
 use crate::server::db::Db;
 use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
+use crate::server::services::compute::ComputeService;
 use crate::server::services::image::ImageService;
 use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
@@ -85,6 +86,14 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("image recovery: {e:#}"))?;
 
+        let compute = ComputeService::new(db.clone(), image.clone(), config.compute.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("compute service: {e:#}"))?;
+        compute
+            .reconcile()
+            .await
+            .map_err(|e| anyhow::anyhow!("reconciling instances: {e:#}"))?;
+
         let leptos_options = LeptosOptions::builder()
             .output_name("gureum")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -95,6 +104,7 @@ impl Application {
             leptos_options: leptos_options.clone(),
             identity,
             image,
+            compute,
             config: Arc::new(config),
         };
         let session_store = DbSessionStore::new(db.clone());

@@ -122,9 +122,11 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
     }
     Err(match resource {
         Resource::AdminOnly { policy } => Error::forbidden(policy),
-        Resource::Project { id } => {
+        // Keystone refuses another project with a 403 (clients such as `openstack image
+        // add project` rely on it to tell "not yours" from "no such project").
+        Resource::Project { .. } => {
             if matches!(action, Read | List) {
-                Error::not_found("project", id)
+                Error::forbidden("identity:get_project")
             } else {
                 Error::forbidden("identity:project")
             }
@@ -336,7 +338,7 @@ reader@p1    public image of p3     allow allow 403 403 403
 reader@p1    private image of p1    allow allow 403 403 403
 reader@p1    image shared w/ caller allow allow 403 403 403
 member@p2    identity-admin         403 403 403 403 403
-member@p2    project p1             404 404 403 403 403
+member@p2    project p1             403 403 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
 member@p2    app-cred of u1         403 403 403 403 403
 member@p2    catalog                allow allow 403 403 403
@@ -346,7 +348,7 @@ member@p2    public image of p3     allow allow 403 403 403
 member@p2    private image of p1    404 404 404 404 404
 member@p2    image shared w/ caller allow allow 403 403 403
 norole@p1    identity-admin         403 403 403 403 403
-norole@p1    project p1             404 404 403 403 403
+norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
 norole@p1    app-cred of u1         allow allow allow allow allow
 norole@p1    catalog                allow allow 403 403 403

@@ -12,6 +12,7 @@ use crate::server::application::Application;
 use crate::server::config::Config;
 use crate::server::db::{sqlite_url, Db};
 use crate::server::services::identity::IdentityConfig;
+use crate::server::services::compute::{qemu_available, ComputeConfig, DriverChoice};
 use crate::server::services::image::ImageConfig;
 
 #[derive(clap::Args, Debug)]
@@ -46,6 +47,10 @@ pub struct ServeArgs {
     /// The largest image accepted, in bytes (Glance's image_size_cap).
     #[arg(long, default_value_t = 1 << 40, value_parser = clap::value_parser!(i64).range(1..))]
     pub image_size_cap: i64,
+    /// The hypervisor driver: `qemu` (the default when QEMU is installed) or `fake`
+    /// (instances only in memory, for development and tests).
+    #[arg(long, value_enum, env = "GUREUM_COMPUTE_DRIVER")]
+    pub compute_driver: Option<DriverChoice>,
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -71,6 +76,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             size_cap: args.image_size_cap,
             ..ImageConfig::default()
         },
+        compute: ComputeConfig::new(
+            match args.compute_driver {
+                Some(d) => d,
+                None if qemu_available() => DriverChoice::Qemu,
+                None => anyhow::bail!(
+                    "QEMU (qemu-system-x86_64) is not installed: run scripts/setup, or choose the in-memory driver with --compute-driver fake"
+                ),
+            },
+            &args.data_dir,
+        ),
         admin_password: std::env::var("GUREUM_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty())

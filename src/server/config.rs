@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 
 use crate::server::services::identity::IdentityConfig;
+use crate::server::services::compute::{ComputeConfig, DriverChoice};
 use crate::server::services::image::ImageConfig;
 
 #[derive(Debug)]
@@ -20,6 +21,7 @@ pub struct Config {
     pub site_root: PathBuf,
     pub identity: IdentityConfig,
     pub image: ImageConfig,
+    pub compute: ComputeConfig,
     /// `GUREUM_ADMIN_PASSWORD`: the admin's password on the first start.
     pub admin_password: Option<SecretString>,
     /// Portal sessions end after this much inactivity (seconds).
@@ -36,6 +38,7 @@ impl Config {
             site_root: PathBuf::from("target/site"),
             identity: IdentityConfig::default(),
             image: ImageConfig::default(),
+            compute: ComputeConfig::new(DriverChoice::Fake, &data_dir),
             admin_password: Some(SecretString::from("admin-secret-pw")),
             session_idle_timeout: 3600,
             database_url,

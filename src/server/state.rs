@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::server::config::Config;
+use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::IdentityService;
 use crate::server::services::image::ImageService;
 
@@ -14,6 +15,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub identity: IdentityService,
     pub image: ImageService,
+    pub compute: ComputeService,
     pub config: Arc<Config>,
 }
 

@@ -42,12 +42,14 @@ async fn a_member_sees_only_its_own_projects() {
         .await
         .expect(200);
     assert_eq!(r.body["project"]["name"], "alpha");
-    // Another project does not exist for it, as an unknown one does not.
+    // Another project is refused as Keystone refuses it (403: clients such as `openstack
+    // image add project` tell "not yours" from "no such project" by it); an unknown one is
+    // a 404.
     let r = app
         .get(t, &format!("/v3/projects/{}", w.b))
         .await
-        .expect_error(404);
-    assert_eq!(r.message(), format!("Could not find project: {}.", w.b));
+        .expect_error(403);
+    assert!(r.message().contains("identity:get_project"), "{}", r.text);
     app.get(t, "/v3/projects/no-such-project")
         .await
         .expect_error(404);
@@ -77,7 +79,7 @@ async fn a_member_sees_only_its_own_projects() {
     assert_eq!(names(&r.body["projects"]), ["alpha", "beta"]);
     app.get(t, &format!("/v3/projects/{}", w.b))
         .await
-        .expect_error(404);
+        .expect_error(403);
     app.patch(
         &w.admin,
         &format!("/v3/projects/{}", w.b),

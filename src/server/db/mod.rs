@@ -7,6 +7,7 @@
 //! alone or inside a transaction. They never authorize and never call drivers.
 
 pub mod catalog;
+pub mod compute;
 pub mod credentials;
 pub mod heartbeats;
 pub mod images;

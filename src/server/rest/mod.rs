@@ -3,6 +3,7 @@
 
 pub mod glance;
 pub mod keystone;
+pub mod nova;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,13 +14,14 @@ use serde_json::json;
 use crate::server::state::AppState;
 
 /// The paths of the services to come; nothing else may claim them.
-pub const RESERVED_PATHS: [&str; 3] = ["/compute", "/networking", "/volume"];
+pub const RESERVED_PATHS: [&str; 2] = ["/networking", "/volume"];
 
 /// Every REST API, nested under its path on the one port.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .nest("/identity", keystone::router())
-        .nest("/image", glance::router());
+        .nest("/image", glance::router())
+        .nest("/compute", nova::router());
     for path in RESERVED_PATHS {
         router = router
             .route(path, any(not_offered))

@@ -2,6 +2,7 @@
 //! (and, in later services, of `drivers/` and `sagas/`). REST handlers and server
 //! functions are thin adapters over these methods.
 
+pub mod compute;
 pub mod identity;
 pub mod image;
 

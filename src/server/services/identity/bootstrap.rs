@@ -32,9 +32,10 @@ pub struct BootstrapOutcome {
 }
 
 /// The services this controller offers, with the path each is served under.
-pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 2] = [
+pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 3] = [
     ("identity", "keystone", "/identity/v3", "Identity Service"),
     ("image", "glance", "/image", "Image Service"),
+    ("compute", "nova", "/compute/v2.1", "Compute Service"),
 ];
 
 impl IdentityService {

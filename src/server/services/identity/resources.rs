@@ -255,11 +255,14 @@ impl IdentityService {
     }
 
     pub async fn project_get(&self, ctx: &OpCtx, id: &str) -> Result<Project> {
-        authorize(ctx, Action::Read, Resource::Project { id })?;
+        // Found first, then authorized: Keystone answers an unknown project with a 404
+        // and another one with a 403.
         let mut conn = self.db.conn().await?;
-        db::resources::project_get(&mut conn, id)
+        let project = db::resources::project_get(&mut conn, id)
             .await?
-            .ok_or_else(|| Error::not_found("project", id))
+            .ok_or_else(|| Error::not_found("project", id))?;
+        authorize(ctx, Action::Read, Resource::Project { id })?;
+        Ok(project)
     }
 
     /// Lists projects. Admins see all; other callers see only the projects they hold a role on.

@@ -1,0 +1,636 @@
+//! Flavors, key pairs, quotas, compute nodes, instances and instance actions (Nova).
+
+use sqlx::FromRow;
+
+use super::{b, DbError, C};
+
+// --- Flavors ---------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct FlavorRow {
+    pub id: String,
+    pub name: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub root_gb: i64,
+    pub ephemeral_gb: i64,
+    pub swap_mb: i64,
+    pub rxtx_factor: f64,
+    pub is_public: i64,
+    pub disabled: i64,
+    pub description: Option<String>,
+    /// A JSON object of strings.
+    pub extra_specs: String,
+    pub created_at: i64,
+}
+
+const FLAVOR_COLS: &str = "id, name, vcpus, memory_mb, root_gb, ephemeral_gb, swap_mb, rxtx_factor, is_public, disabled, description, extra_specs, created_at";
+
+pub async fn flavor_insert(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO flavors ({FLAVOR_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&f.id)
+    .bind(&f.name)
+    .bind(f.vcpus)
+    .bind(f.memory_mb)
+    .bind(f.root_gb)
+    .bind(f.ephemeral_gb)
+    .bind(f.swap_mb)
+    .bind(f.rxtx_factor)
+    .bind(f.is_public)
+    .bind(f.disabled)
+    .bind(&f.description)
+    .bind(&f.extra_specs)
+    .bind(f.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn flavor_get(c: &mut C, id: &str) -> Result<Option<FlavorRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {FLAVOR_COLS} FROM flavors WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+/// Flavors a project may use (public ones and those it was given access to); every
+/// flavor when `project_id` is `None` (an administrator).
+pub async fn flavor_list(
+    c: &mut C,
+    project_id: Option<&str>,
+    is_public: Option<bool>,
+) -> Result<Vec<FlavorRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {FLAVOR_COLS} FROM flavors
+         WHERE ($1 IS NULL OR is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects WHERE project_id = $1))
+           AND ($2 IS NULL OR is_public = $2)
+         ORDER BY memory_mb, vcpus, id"
+    ))
+    .bind(project_id)
+    .bind(is_public.map(b))
+    .fetch_all(c)
+    .await
+}
+
+pub async fn flavor_update(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {
+    sqlx::query("UPDATE flavors SET description = $2, extra_specs = $3 WHERE id = $1")
+        .bind(&f.id)
+        .bind(&f.description)
+        .bind(&f.extra_specs)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn flavor_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM flavors WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn flavor_access_list(c: &mut C, flavor_id: &str) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT project_id FROM flavor_projects WHERE flavor_id = $1 ORDER BY project_id",
+    )
+    .bind(flavor_id)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.into_iter().map(|(p,)| p).collect())
+}
+
+pub async fn flavor_access_add(c: &mut C, flavor_id: &str, project_id: &str) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO flavor_projects (flavor_id, project_id) VALUES ($1, $2)")
+        .bind(flavor_id)
+        .bind(project_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn flavor_access_remove(
+    c: &mut C,
+    flavor_id: &str,
+    project_id: &str,
+) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM flavor_projects WHERE flavor_id = $1 AND project_id = $2")
+        .bind(flavor_id)
+        .bind(project_id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+// --- Key pairs -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct KeypairRow {
+    pub user_id: String,
+    pub name: String,
+    pub key_type: String,
+    pub public_key: String,
+    pub fingerprint: String,
+    pub created_at: i64,
+}
+
+const KEYPAIR_COLS: &str = "user_id, name, key_type, public_key, fingerprint, created_at";
+
+pub async fn keypair_insert(c: &mut C, k: &KeypairRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO keypairs ({KEYPAIR_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(&k.user_id)
+    .bind(&k.name)
+    .bind(&k.key_type)
+    .bind(&k.public_key)
+    .bind(&k.fingerprint)
+    .bind(k.created_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn keypair_get(c: &mut C, user_id: &str, name: &str) -> Result<Option<KeypairRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {KEYPAIR_COLS} FROM keypairs WHERE user_id = $1 AND name = $2"
+    ))
+    .bind(user_id)
+    .bind(name)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn keypair_list(c: &mut C, user_id: &str) -> Result<Vec<KeypairRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {KEYPAIR_COLS} FROM keypairs WHERE user_id = $1 ORDER BY name"
+    ))
+    .bind(user_id)
+    .fetch_all(c)
+    .await
+}
+
+pub async fn keypair_delete(c: &mut C, user_id: &str, name: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM keypairs WHERE user_id = $1 AND name = $2")
+        .bind(user_id)
+        .bind(name)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn keypair_count(c: &mut C, user_id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM keypairs WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+// --- Quotas ----------------------------------------------------------------------------
+
+/// The limits set for a project (`""` is the defaults), as (resource, limit).
+pub async fn quota_list(c: &mut C, project_id: &str) -> Result<Vec<(String, i64)>, DbError> {
+    sqlx::query_as("SELECT resource, hard_limit FROM quotas WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_all(c)
+        .await
+}
+
+pub async fn quota_set(c: &mut C, project_id: &str, resource: &str, limit: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO quotas (project_id, resource, hard_limit) VALUES ($1, $2, $3)
+         ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = excluded.hard_limit",
+    )
+    .bind(project_id)
+    .bind(resource)
+    .bind(limit)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn quota_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM quotas WHERE project_id = $1")
+        .bind(project_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// What a project uses: (instances, cores, ram). Every live instance counts as an
+/// instance; cores and RAM count unless a failed launch gave its resources back (an
+/// instance in `error` that holds no node).
+pub async fn project_usage(c: &mut C, project_id: &str) -> Result<(i64, i64, i64), DbError> {
+    sqlx::query_as(
+        "SELECT COUNT(*),
+                COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE vcpus END), 0),
+                COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE memory_mb END), 0)
+         FROM instances WHERE project_id = $1 AND deleted = 0",
+    )
+    .bind(project_id)
+    .fetch_one(c)
+    .await
+}
+
+// --- Compute nodes ---------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct NodeRow {
+    pub id: String,
+    pub num: i64,
+    pub host: String,
+    pub hypervisor_type: String,
+    pub hypervisor_version: i64,
+    pub host_ip: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub local_gb: i64,
+    pub cpu_allocation_ratio: f64,
+    pub ram_allocation_ratio: f64,
+    pub disk_allocation_ratio: f64,
+    pub cpu_info: String,
+    pub status: String,
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const NODE_COLS: &str = "id, num, host, hypervisor_type, hypervisor_version, host_ip, vcpus, memory_mb, local_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, cpu_info, status, disabled_reason, created_at, updated_at";
+
+pub async fn node_get_by_host(c: &mut C, host: &str) -> Result<Option<NodeRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {NODE_COLS} FROM compute_nodes WHERE host = $1"))
+        .bind(host)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn node_get(c: &mut C, id: &str) -> Result<Option<NodeRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {NODE_COLS} FROM compute_nodes WHERE id = $1 OR CAST(num AS TEXT) = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn node_list(c: &mut C) -> Result<Vec<NodeRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {NODE_COLS} FROM compute_nodes ORDER BY num"))
+        .fetch_all(c)
+        .await
+}
+
+/// Records a node's inventory (created on its first report).
+pub async fn node_upsert(c: &mut C, n: &NodeRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO compute_nodes ({NODE_COLS}) VALUES ($1, (SELECT COALESCE(MAX(num), 0) + 1 FROM compute_nodes), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (host) DO UPDATE SET hypervisor_type = excluded.hypervisor_type,
+           hypervisor_version = excluded.hypervisor_version, host_ip = excluded.host_ip,
+           vcpus = excluded.vcpus, memory_mb = excluded.memory_mb, local_gb = excluded.local_gb,
+           cpu_allocation_ratio = excluded.cpu_allocation_ratio,
+           ram_allocation_ratio = excluded.ram_allocation_ratio,
+           disk_allocation_ratio = excluded.disk_allocation_ratio,
+           cpu_info = excluded.cpu_info, updated_at = excluded.updated_at"
+    ))
+    .bind(&n.id)
+    .bind(&n.host)
+    .bind(&n.hypervisor_type)
+    .bind(n.hypervisor_version)
+    .bind(&n.host_ip)
+    .bind(n.vcpus)
+    .bind(n.memory_mb)
+    .bind(n.local_gb)
+    .bind(n.cpu_allocation_ratio)
+    .bind(n.ram_allocation_ratio)
+    .bind(n.disk_allocation_ratio)
+    .bind(&n.cpu_info)
+    .bind(&n.status)
+    .bind(&n.disabled_reason)
+    .bind(n.created_at)
+    .bind(n.updated_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn node_set_status(
+    c: &mut C,
+    id: &str,
+    status: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE compute_nodes SET status = $2, disabled_reason = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(status)
+        .bind(reason)
+        .bind(now)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// What the live instances on a node hold: (instances, vcpus, memory_mb, disk_gb).
+pub async fn node_usage(c: &mut C, node_id: &str) -> Result<(i64, i64, i64, i64), DbError> {
+    sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0)
+         FROM instances WHERE node_id = $1 AND deleted = 0",
+    )
+    .bind(node_id)
+    .fetch_one(c)
+    .await
+}
+
+// --- Instances -------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct InstanceRow {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub image_id: Option<String>,
+    pub flavor: String,
+    pub flavor_id: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+    pub new_flavor: Option<String>,
+    pub old_flavor: Option<String>,
+    pub key_name: Option<String>,
+    pub key_data: Option<String>,
+    pub user_data: Option<String>,
+    pub metadata: String,
+    pub hostname: String,
+    pub node_id: Option<String>,
+    pub host: Option<String>,
+    pub vm_state: String,
+    pub task_state: Option<String>,
+    pub power_state: i64,
+    pub locked: i64,
+    pub locked_by: Option<String>,
+    pub locked_reason: Option<String>,
+    pub fault: Option<String>,
+    pub config_drive: i64,
+    pub availability_zone: String,
+    pub progress: i64,
+    pub launched_at: Option<i64>,
+    pub terminated_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted: i64,
+}
+
+const INSTANCE_COLS: &str = "id, name, project_id, user_id, image_id, flavor, flavor_id, vcpus, memory_mb, disk_gb, new_flavor, old_flavor, key_name, key_data, user_data, metadata, hostname, node_id, host, vm_state, task_state, power_state, locked, locked_by, locked_reason, fault, config_drive, availability_zone, progress, launched_at, terminated_at, created_at, updated_at, deleted";
+
+macro_rules! bind_instance {
+    ($q:expr, $i:expr) => {
+        $q.bind(&$i.id)
+            .bind(&$i.name)
+            .bind(&$i.project_id)
+            .bind(&$i.user_id)
+            .bind(&$i.image_id)
+            .bind(&$i.flavor)
+            .bind(&$i.flavor_id)
+            .bind($i.vcpus)
+            .bind($i.memory_mb)
+            .bind($i.disk_gb)
+            .bind(&$i.new_flavor)
+            .bind(&$i.old_flavor)
+            .bind(&$i.key_name)
+            .bind(&$i.key_data)
+            .bind(&$i.user_data)
+            .bind(&$i.metadata)
+            .bind(&$i.hostname)
+            .bind(&$i.node_id)
+            .bind(&$i.host)
+            .bind(&$i.vm_state)
+            .bind(&$i.task_state)
+            .bind($i.power_state)
+            .bind($i.locked)
+            .bind(&$i.locked_by)
+            .bind(&$i.locked_reason)
+            .bind(&$i.fault)
+            .bind($i.config_drive)
+            .bind(&$i.availability_zone)
+            .bind($i.progress)
+            .bind($i.launched_at)
+            .bind($i.terminated_at)
+            .bind($i.created_at)
+            .bind($i.updated_at)
+            .bind($i.deleted)
+    };
+}
+
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub async fn instance_insert(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO instances ({INSTANCE_COLS}) VALUES ({})",
+        placeholders(34)
+    );
+    bind_instance!(sqlx::query(&sql), i).execute(c).await?;
+    Ok(())
+}
+
+/// Writes every column of the row (read-modify-write under the caller's transaction).
+pub async fn instance_save(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
+    let sets = INSTANCE_COLS
+        .split(", ")
+        .enumerate()
+        .skip(1)
+        .map(|(n, col)| format!("{col} = ${}", n + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("UPDATE instances SET {sets} WHERE id = $1");
+    bind_instance!(sqlx::query(&sql), i).execute(c).await?;
+    Ok(())
+}
+
+pub async fn instance_get(c: &mut C, id: &str) -> Result<Option<InstanceRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {INSTANCE_COLS} FROM instances WHERE id = $1 AND deleted = 0"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+/// Claims an instance for a task: sets `task_state` only if none is running, so two
+/// actions never overlap. `false` when another task holds it.
+pub async fn instance_claim_task(
+    c: &mut C,
+    id: &str,
+    task_state: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE instances SET task_state = $2, updated_at = $3 WHERE id = $1 AND deleted = 0 AND task_state IS NULL",
+    )
+    .bind(id)
+    .bind(task_state)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Live instances still holding a task or resources, for reconciliation at start.
+pub async fn instance_list_all_live(c: &mut C) -> Result<Vec<InstanceRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {INSTANCE_COLS} FROM instances WHERE deleted = 0 ORDER BY created_at, id"
+    ))
+    .fetch_all(c)
+    .await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct InstanceFilter {
+    /// `None`: every project (administrators with all_tenants).
+    pub project_id: Option<String>,
+    pub name: Option<String>,
+    pub vm_states: Vec<String>,
+    pub image_id: Option<String>,
+    pub flavor_id: Option<String>,
+    pub host: Option<String>,
+    pub changes_since: Option<i64>,
+    /// Keyset paging: the (created_at, id) of the previous page's last row.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+fn instance_where(f: &InstanceFilter) -> String {
+    let mut sql = String::from(
+        "WHERE deleted = 0 AND ($1 IS NULL OR project_id = $1)
+         AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\')
+         AND ($3 IS NULL OR image_id = $3) AND ($4 IS NULL OR flavor_id = $4)
+         AND ($5 IS NULL OR host = $5) AND ($6 IS NULL OR updated_at >= $6)",
+    );
+    if !f.vm_states.is_empty() {
+        let list = (0..f.vm_states.len())
+            .map(|n| format!("${}", 7 + n))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" AND vm_state IN ({list})"));
+    }
+    sql
+}
+
+macro_rules! bind_instance_filter {
+    ($q:expr, $f:expr) => {{
+        let mut q = $q
+            .bind($f.project_id.as_deref())
+            .bind($f.name.as_deref().map(super::like_pattern))
+            .bind($f.image_id.as_deref())
+            .bind($f.flavor_id.as_deref())
+            .bind($f.host.as_deref())
+            .bind($f.changes_since);
+        for s in &$f.vm_states {
+            q = q.bind(s.clone());
+        }
+        q
+    }};
+}
+
+/// Newest first, as Nova lists.
+pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<InstanceRow>, DbError> {
+    let mut sql = format!("SELECT {INSTANCE_COLS} FROM instances {}", instance_where(f));
+    let next = 7 + f.vm_states.len();
+    let limit_at = if f.after.is_some() {
+        sql.push_str(&format!(
+            " AND (created_at < ${next} OR (created_at = ${next} AND id < ${}))",
+            next + 1
+        ));
+        next + 2
+    } else {
+        next
+    };
+    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${limit_at}"));
+    let mut q = bind_instance_filter!(sqlx::query_as(&sql), f);
+    if let Some((t, id)) = &f.after {
+        q = q.bind(*t).bind(id.clone());
+    }
+    q.bind(f.limit).fetch_all(c).await
+}
+
+pub async fn instance_count(c: &mut C, f: &InstanceFilter) -> Result<i64, DbError> {
+    let sql = format!("SELECT COUNT(*) FROM instances {}", instance_where(f));
+    let (n,): (i64,) = bind_instance_filter!(sqlx::query_as(&sql), f)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+// --- Instance actions ------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ActionRow {
+    pub id: String,
+    pub instance_id: String,
+    pub action: String,
+    pub request_id: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub message: Option<String>,
+    pub start_time: i64,
+    pub finish_time: Option<i64>,
+    /// A JSON array of events.
+    pub events: String,
+}
+
+const ACTION_COLS: &str =
+    "id, instance_id, action, request_id, user_id, project_id, message, start_time, finish_time, events";
+
+pub async fn action_insert(c: &mut C, a: &ActionRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO instance_actions ({ACTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(&a.id)
+    .bind(&a.instance_id)
+    .bind(&a.action)
+    .bind(&a.request_id)
+    .bind(&a.user_id)
+    .bind(&a.project_id)
+    .bind(&a.message)
+    .bind(a.start_time)
+    .bind(a.finish_time)
+    .bind(&a.events)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn action_finish(
+    c: &mut C,
+    id: &str,
+    message: Option<&str>,
+    finish_time: i64,
+    events: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE instance_actions SET message = $2, finish_time = $3, events = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(finish_time)
+    .bind(events)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn action_list(c: &mut C, instance_id: &str) -> Result<Vec<ActionRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {ACTION_COLS} FROM instance_actions WHERE instance_id = $1 ORDER BY start_time DESC, id DESC"
+    ))
+    .bind(instance_id)
+    .fetch_all(c)
+    .await
+}

@@ -1,0 +1,296 @@
+//! The fake hypervisor: instances live in memory, nothing runs. For tests and for
+//! development on machines without QEMU. It reports `hypervisor_type` "fake" so it is
+//! never mistaken for the real thing, and any operation can be made to fail.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use async_trait::async_trait;
+
+use super::{ComputeDriver, DriverResult, HostInfo, InstanceSpec, PowerState};
+
+/// The fake host's size (a configuration, so tests can make it tight).
+#[derive(Clone, Debug)]
+pub struct FakeCapacity {
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub local_gb: i64,
+}
+
+impl Default for FakeCapacity {
+    fn default() -> Self {
+        FakeCapacity {
+            vcpus: 8,
+            memory_mb: 16384,
+            local_gb: 200,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct FakeVm {
+    disks: bool,
+    config_drive: bool,
+    state: Option<PowerState>,
+    console: String,
+    vcpus: i64,
+    memory_mb: i64,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeDriver {
+    capacity: FakeCapacity,
+    vms: Arc<Mutex<HashMap<String, FakeVm>>>,
+    fail: Arc<Mutex<HashSet<String>>>,
+}
+
+impl FakeDriver {
+    pub fn new(capacity: FakeCapacity) -> FakeDriver {
+        FakeDriver {
+            capacity,
+            ..FakeDriver::default()
+        }
+    }
+
+    /// Makes every later call of `op` (`spawn`, `create_disks` ...) fail.
+    pub fn fail_on(&self, op: &str) {
+        self.fail.lock().expect("fake").insert(op.to_string());
+    }
+
+    pub fn clear_failures(&self) {
+        self.fail.lock().expect("fake").clear();
+    }
+
+    fn check(&self, op: &str) -> DriverResult<()> {
+        if self.fail.lock().expect("fake").contains(op) {
+            bail!("fake driver: injected failure in {op}");
+        }
+        Ok(())
+    }
+
+    fn with_vm<T>(&self, id: &str, f: impl FnOnce(&mut FakeVm) -> DriverResult<T>) -> DriverResult<T> {
+        let mut vms = self.vms.lock().expect("fake");
+        let vm = vms.get_mut(id).ok_or_else(|| anyhow!("fake driver: no instance {id}"))?;
+        f(vm)
+    }
+
+    fn set_state(&self, id: &str, op: &str, from: &[PowerState], to: PowerState) -> DriverResult<()> {
+        self.check(op)?;
+        self.with_vm(id, |vm| {
+            let now = vm.state.unwrap_or(PowerState::Shutdown);
+            if !from.contains(&now) {
+                bail!("fake driver: cannot {op} an instance that is {now:?}");
+            }
+            vm.state = Some(to);
+            vm.console.push_str(&format!("[fake] {op}\n"));
+            Ok(())
+        })
+    }
+}
+
+#[async_trait]
+impl ComputeDriver for FakeDriver {
+    fn kind(&self) -> &'static str {
+        "fake"
+    }
+
+    async fn host_info(&self) -> DriverResult<HostInfo> {
+        Ok(HostInfo {
+            hypervisor_type: "fake".into(),
+            hypervisor_version: 1000,
+            host_ip: "127.0.0.1".into(),
+            vcpus: self.capacity.vcpus,
+            memory_mb: self.capacity.memory_mb,
+            local_gb: self.capacity.local_gb,
+            cpu_info: serde_json::json!({"arch": "x86_64", "model": "fake", "vendor": "fake",
+                "topology": {"cells": 1, "sockets": 1, "cores": self.capacity.vcpus, "threads": 1}, "features": []}),
+        })
+    }
+
+    async fn create_disks(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        self.check("create_disks")?;
+        let mut vms = self.vms.lock().expect("fake");
+        let vm = vms.entry(spec.id.clone()).or_default();
+        vm.disks = true;
+        vm.vcpus = spec.vcpus;
+        vm.memory_mb = spec.memory_mb;
+        Ok(())
+    }
+
+    async fn delete_disks(&self, id: &str) -> DriverResult<()> {
+        self.check("delete_disks")?;
+        let mut vms = self.vms.lock().expect("fake");
+        if let Some(vm) = vms.get_mut(id) {
+            vm.disks = false;
+            if !vm.config_drive && vm.state.is_none() {
+                vms.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn create_config_drive(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        self.check("create_config_drive")?;
+        let mut vms = self.vms.lock().expect("fake");
+        vms.entry(spec.id.clone()).or_default().config_drive = true;
+        Ok(())
+    }
+
+    async fn delete_config_drive(&self, id: &str) -> DriverResult<()> {
+        self.check("delete_config_drive")?;
+        let mut vms = self.vms.lock().expect("fake");
+        if let Some(vm) = vms.get_mut(id) {
+            vm.config_drive = false;
+            if !vm.disks && vm.state.is_none() {
+                vms.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn spawn(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        self.check("spawn")?;
+        self.with_vm(&spec.id, |vm| {
+            if !vm.disks {
+                bail!("fake driver: spawn without disks");
+            }
+            vm.state = Some(PowerState::Running);
+            vm.console.push_str(&format!(
+                "[fake] booting {}\n{} login: \n",
+                spec.name, spec.hostname
+            ));
+            Ok(())
+        })
+    }
+
+    async fn destroy(&self, id: &str) -> DriverResult<()> {
+        self.check("destroy")?;
+        let mut vms = self.vms.lock().expect("fake");
+        if let Some(vm) = vms.get_mut(id) {
+            vm.state = None;
+            if !vm.disks && !vm.config_drive {
+                vms.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn power_off(&self, id: &str, _grace: Duration) -> DriverResult<()> {
+        use PowerState::*;
+        self.set_state(id, "power_off", &[Running, Paused, Shutdown, Crashed], Shutdown)
+    }
+
+    async fn reboot(&self, spec: &InstanceSpec, hard: bool) -> DriverResult<()> {
+        use PowerState::*;
+        let from: &[PowerState] = if hard {
+            &[Running, Paused, Shutdown, Crashed, Suspended]
+        } else {
+            &[Running]
+        };
+        self.set_state(&spec.id, "reboot", from, Running)
+    }
+
+    async fn pause(&self, id: &str) -> DriverResult<()> {
+        self.set_state(id, "pause", &[PowerState::Running], PowerState::Paused)
+    }
+
+    async fn unpause(&self, id: &str) -> DriverResult<()> {
+        self.set_state(id, "unpause", &[PowerState::Paused], PowerState::Running)
+    }
+
+    async fn suspend(&self, id: &str) -> DriverResult<()> {
+        use PowerState::*;
+        self.set_state(id, "suspend", &[Running, Paused], Suspended)
+    }
+
+    async fn resume(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        use PowerState::*;
+        self.set_state(&spec.id, "resume", &[Suspended, Shutdown], Running)
+    }
+
+    async fn power_state(&self, id: &str) -> PowerState {
+        self.vms
+            .lock()
+            .expect("fake")
+            .get(id)
+            .and_then(|vm| vm.state)
+            .unwrap_or(PowerState::NoState)
+    }
+
+    async fn running(&self) -> Vec<String> {
+        self.vms
+            .lock()
+            .expect("fake")
+            .iter()
+            .filter(|(_, vm)| vm.state.is_some())
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    async fn console_output(&self, id: &str, max_lines: Option<usize>) -> DriverResult<String> {
+        self.check("console_output")?;
+        let text = self.with_vm(id, |vm| Ok(vm.console.clone()))?;
+        Ok(match max_lines {
+            Some(n) => {
+                let lines: Vec<&str> = text.lines().collect();
+                lines[lines.len().saturating_sub(n)..].join("\n")
+            }
+            None => text,
+        })
+    }
+
+    async fn snapshot(&self, id: &str, out: &Path) -> DriverResult<()> {
+        self.check("snapshot")?;
+        self.with_vm(id, |vm| {
+            if !vm.disks {
+                bail!("fake driver: no disk to snapshot");
+            }
+            Ok(())
+        })?;
+        // A real (empty) qcow2, so the image service's checks see what they expect.
+        let status = tokio::process::Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(out)
+            .arg("1M")
+            .status()
+            .await?;
+        if !status.success() {
+            bail!("qemu-img create failed for the fake snapshot");
+        }
+        Ok(())
+    }
+
+    async fn resize(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        self.check("resize")?;
+        self.with_vm(&spec.id, |vm| {
+            vm.vcpus = spec.vcpus;
+            vm.memory_mb = spec.memory_mb;
+            Ok(())
+        })
+    }
+
+    async fn vnc_websocket(&self, _id: &str) -> Option<std::net::SocketAddr> {
+        None
+    }
+
+    async fn leftovers(&self, id: &str) -> Vec<String> {
+        let vms = self.vms.lock().expect("fake");
+        let Some(vm) = vms.get(id) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if vm.disks {
+            out.push("disks".into());
+        }
+        if vm.config_drive {
+            out.push("config drive".into());
+        }
+        if vm.state.is_some() {
+            out.push("vm".into());
+        }
+        out
+    }
+}

@@ -1,0 +1,154 @@
+//! Hypervisor drivers: what the compute service asks of a host.
+//!
+//! `qemu` runs one `qemu-system-x86_64` per instance and drives it over QMP; `fake` keeps
+//! instances in memory for tests and development, with failure injection. Both are always
+//! compiled; configuration chooses (`--compute-driver`), and the fake says it is one
+//! (`hypervisor_type` "fake").
+
+pub mod fake;
+pub mod qemu;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub type DriverResult<T> = anyhow::Result<T>;
+
+/// A host's inventory, as the hypervisors API reports it.
+#[derive(Clone, Debug)]
+pub struct HostInfo {
+    pub hypervisor_type: String,
+    /// Nova's integer form: 10.0.2 is 10000002.
+    pub hypervisor_version: i64,
+    pub host_ip: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub local_gb: i64,
+    pub cpu_info: serde_json::Value,
+}
+
+/// The image an instance boots from, as the host holds it.
+#[derive(Clone, Debug)]
+pub struct BootImage {
+    pub id: String,
+    /// The image data in the image store.
+    pub path: PathBuf,
+    pub disk_format: String,
+    pub virtual_size: Option<i64>,
+}
+
+/// Everything a driver needs to build and run one instance.
+#[derive(Clone, Debug)]
+pub struct InstanceSpec {
+    pub id: String,
+    pub name: String,
+    pub hostname: String,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub root_gb: i64,
+    pub ephemeral_gb: i64,
+    pub swap_mb: i64,
+    pub image: Option<BootImage>,
+    /// Direct kernel boot (`kernel_id` / `ramdisk_id` image properties).
+    pub kernel: Option<PathBuf>,
+    pub ramdisk: Option<PathBuf>,
+    pub kernel_args: Option<String>,
+    /// Files of the config drive (`openstack/latest/meta_data.json` ...), when it has one.
+    pub config_drive: Option<Vec<(String, Vec<u8>)>>,
+}
+
+/// Nova's power states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowerState {
+    NoState = 0,
+    Running = 1,
+    Paused = 3,
+    Shutdown = 4,
+    Crashed = 6,
+    Suspended = 7,
+}
+
+#[async_trait]
+pub trait ComputeDriver: Send + Sync + 'static {
+    /// `qemu` or `fake`.
+    fn kind(&self) -> &'static str;
+    async fn host_info(&self) -> DriverResult<HostInfo>;
+    /// The root disk (an overlay over the image, or blank), ephemeral and swap disks.
+    async fn create_disks(&self, spec: &InstanceSpec) -> DriverResult<()>;
+    async fn delete_disks(&self, id: &str) -> DriverResult<()>;
+    async fn create_config_drive(&self, spec: &InstanceSpec) -> DriverResult<()>;
+    async fn delete_config_drive(&self, id: &str) -> DriverResult<()>;
+    /// Starts the VM on the disks made before.
+    async fn spawn(&self, spec: &InstanceSpec) -> DriverResult<()>;
+    /// Stops the VM at once and forgets its process; fine when it is not running.
+    async fn destroy(&self, id: &str) -> DriverResult<()>;
+    /// Asks the guest to shut down (ACPI), waits up to `grace`, then stops it hard.
+    async fn power_off(&self, id: &str, grace: Duration) -> DriverResult<()>;
+    async fn reboot(&self, spec: &InstanceSpec, hard: bool) -> DriverResult<()>;
+    async fn pause(&self, id: &str) -> DriverResult<()>;
+    async fn unpause(&self, id: &str) -> DriverResult<()>;
+    /// Saves the VM's state and stops it (resume restores it).
+    async fn suspend(&self, id: &str) -> DriverResult<()>;
+    async fn resume(&self, spec: &InstanceSpec) -> DriverResult<()>;
+    async fn power_state(&self, id: &str) -> PowerState;
+    /// Ids of the instances with a live VM on this host.
+    async fn running(&self) -> Vec<String>;
+    /// The serial console's log, last `max_lines` lines if given.
+    async fn console_output(&self, id: &str, max_lines: Option<usize>) -> DriverResult<String>;
+    /// Writes a self-contained qcow2 of the root disk to `out`.
+    async fn snapshot(&self, id: &str, out: &Path) -> DriverResult<()>;
+    /// Changes the VM's size (stopped); disks only grow.
+    async fn resize(&self, spec: &InstanceSpec) -> DriverResult<()>;
+    /// The loopback address of the VM's VNC websocket, for the browser console.
+    async fn vnc_websocket(&self, id: &str) -> Option<std::net::SocketAddr>;
+    /// What the host holds for an instance (files, processes), for leak checks.
+    async fn leftovers(&self, id: &str) -> Vec<String>;
+}
+
+/// Nova's `meta_data.json` and friends for a config drive.
+pub fn config_drive_files(
+    id: &str,
+    hostname: &str,
+    name: &str,
+    key: Option<(&str, &str)>,
+    metadata: &serde_json::Value,
+    user_data: Option<&[u8]>,
+) -> Vec<(String, Vec<u8>)> {
+    let mut meta = serde_json::json!({
+        "uuid": id,
+        "hostname": hostname,
+        "name": name,
+        "launch_index": 0,
+        "availability_zone": "nova",
+        "project_id": "",
+        "meta": metadata,
+    });
+    if let Some((key_name, public_key)) = key {
+        meta["public_keys"] = serde_json::json!({ key_name: public_key });
+        meta["keys"] = serde_json::json!([{"name": key_name, "type": "ssh", "data": public_key}]);
+    }
+    let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();
+    let network = br#"{"links": [], "networks": [], "services": []}"#.to_vec();
+    let mut files = Vec::new();
+    for version in ["latest", "2012-08-10"] {
+        files.push((format!("openstack/{version}/meta_data.json"), meta.clone()));
+        files.push((format!("openstack/{version}/network_data.json"), network.clone()));
+        if let Some(data) = user_data {
+            files.push((format!("openstack/{version}/user_data"), data.to_vec()));
+        }
+    }
+    files
+}
+
+/// Whether a process id is alive and not a zombie.
+pub fn pid_alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            // The state follows the parenthesised command name.
+            let state = stat.rsplit(')').next().and_then(|s| s.split_whitespace().next());
+            !matches!(state, Some("Z") | Some("X") | None)
+        }
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,279 @@
+//! Nova v2.1 at `/compute/v2.1`: version discovery and microversions, then servers,
+//! flavors, key pairs, quotas, limits, hypervisors and services.
+//!
+//! Faults are Nova's: `{"itemNotFound": {"code": 404, "message": "..."}}` and kin. Every
+//! answer carries the microversion it was served at (`OpenStack-API-Version`).
+
+mod resources;
+mod servers;
+
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::server::context::OpCtx;
+use crate::server::error::Error;
+use crate::server::state::AppState;
+
+/// The microversions served: 2.1 up to this one.
+pub const MAX_MINOR: u16 = 79;
+
+/// The microversion of a request (the minor number of 2.x).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mv(pub u16);
+
+impl Mv {
+    pub fn at_least(self, minor: u16) -> bool {
+        self.0 >= minor
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    let api = Router::new()
+        .merge(servers::routes())
+        .merge(resources::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(microversion));
+    Router::new()
+        .route("/", get(versions))
+        .route("/v2.1", get(version))
+        .route("/v2.1/", get(version))
+        .nest("/v2.1", api)
+}
+
+async fn not_found() -> NovaError {
+    NovaError(Error::not_found("resource", "the requested URL"))
+}
+
+fn version_doc(state: &AppState) -> Value {
+    json!({
+        "id": "v2.1",
+        "status": "CURRENT",
+        "version": format!("2.{MAX_MINOR}"),
+        "min_version": "2.1",
+        "updated": "2013-07-23T11:33:21Z",
+        "links": [{"rel": "self", "href": format!("{}/compute/v2.1/", state.public_url())}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],
+    })
+}
+
+async fn versions(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"versions": [version_doc(&state)]}))
+}
+
+async fn version(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"version": version_doc(&state)}))
+}
+
+/// Reads the requested microversion, refuses one outside the range, and stamps the
+/// answer with the one served.
+async fn microversion(mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let requested = headers
+        .get("openstack-api-version")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let mut parts = v.split_whitespace();
+            match (parts.next(), parts.next()) {
+                (Some(service), Some(version)) if service.eq_ignore_ascii_case("compute") => {
+                    Some(version.to_string())
+                }
+                _ => None,
+            }
+        })
+        .or_else(|| {
+            headers
+                .get("x-openstack-nova-api-version")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        });
+    let mv = match requested.as_deref() {
+        None => Mv(1),
+        Some("latest") => Mv(MAX_MINOR),
+        Some(v) => match v.split_once('.').and_then(|(major, minor)| {
+            Some((major.parse::<u16>().ok()?, minor.parse::<u16>().ok()?))
+        }) {
+            Some((2, minor)) if (1..=MAX_MINOR).contains(&minor) => Mv(minor),
+            Some(_) => {
+                let message = format!(
+                    "Version {v} is not supported by the API. Minimum is 2.1 and maximum is 2.{MAX_MINOR}."
+                );
+                return (
+                    StatusCode::NOT_ACCEPTABLE,
+                    Json(json!({"computeFault": {"code": 406, "message": message}})),
+                )
+                    .into_response();
+            }
+            None => {
+                return NovaError(Error::invalid(format!(
+                    "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum."
+                )))
+                .into_response()
+            }
+        },
+    };
+    req.extensions_mut().insert(mv);
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("compute 2.{}", mv.0)) {
+        h.insert("openstack-api-version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("2.{}", mv.0)) {
+        h.insert("x-openstack-nova-api-version", v);
+    }
+    h.insert(
+        "vary",
+        HeaderValue::from_static("OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
+    );
+    response
+}
+
+/// A service error as Nova renders it.
+pub struct NovaError(pub Error);
+
+impl From<Error> for NovaError {
+    fn from(e: Error) -> Self {
+        NovaError(e)
+    }
+}
+
+impl IntoResponse for NovaError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let (status, key) = match &self.0 {
+            Error::NotFound { .. } => (StatusCode::NOT_FOUND, "itemNotFound"),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflictingRequest"),
+            Error::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "badRequest"),
+            Error::Unauthenticated(_) | Error::AccountLocked { .. } => {
+                let body = json!({"error": {"code": 401, "title": "Unauthorized", "message": self.0.external_message()}});
+                return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+            }
+            Error::Forbidden(_) | Error::OverQuota(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "overLimit"),
+            Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "badMediaType"),
+            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "computeFault"),
+        };
+        let message = match &self.0 {
+            Error::NotFound { kind: "instance", id } => format!("Instance {id} could not be found."),
+            Error::NotFound { kind: "flavor", id } => format!("Flavor {id} could not be found."),
+            Error::NotFound { kind: "keypair", id } => format!("Keypair {id} not found."),
+            e => e.external_message(),
+        };
+        (status, Json(json!({key: {"code": status.as_u16(), "message": message}}))).into_response()
+    }
+}
+
+pub type NResult<T> = Result<T, NovaError>;
+
+/// The caller and the microversion of the request.
+pub struct Nova {
+    pub ctx: OpCtx,
+    pub mv: Mv,
+}
+
+impl FromRequestParts<AppState> for Nova {
+    type Rejection = NovaError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> NResult<Self> {
+        let ctx = crate::server::rest::caller(parts, state).await.map_err(NovaError)?;
+        let mv = parts.extensions.get::<Mv>().copied().unwrap_or(Mv(1));
+        Ok(Nova { ctx, mv })
+    }
+}
+
+/// A JSON body whose rejections are Nova 400s.
+pub struct NJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for NJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = NovaError;
+
+    async fn from_request(req: Request, state: &S) -> NResult<Self> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| NovaError(Error::invalid(e.body_text())))?;
+        serde_json::from_slice(&bytes)
+            .map(NJson)
+            .map_err(|e| NovaError(Error::invalid(format!("Malformed request body: {e}"))))
+    }
+}
+
+/// Nova prints times without fractions and with a `Z`.
+pub fn time(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// `[self, bookmark]` links for a resource under `/compute/v2.1/{path}`.
+pub fn links(state: &AppState, path: &str) -> Value {
+    let base = state.public_url();
+    json!([
+        {"rel": "self", "href": format!("{base}/compute/v2.1/{path}")},
+        {"rel": "bookmark", "href": format!("{base}/compute/{path}")},
+    ])
+}
+
+/// Reads the one object a body must hold under `key`.
+pub fn body_member<'a>(body: &'a Value, key: &str) -> NResult<&'a serde_json::Map<String, Value>> {
+    body.get(key).and_then(Value::as_object).ok_or_else(|| {
+        NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute {key}. Value: {body}. '{key}' is a required property"
+        )))
+    })
+}
+
+/// An integer field, accepting numbers and numeric strings as Nova's schemas do.
+pub fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Option<i64>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+        Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
+        Some(v) => Err(NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'integer'"
+        )))),
+    }
+}
+
+pub fn str_field<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> NResult<Option<&'a str>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(v) => Err(NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'string'"
+        )))),
+    }
+}
+
+/// `{"k": "v"}` with string values only.
+pub fn string_map(v: Option<&Value>, field: &str) -> NResult<std::collections::BTreeMap<String, String>> {
+    match v {
+        None | Some(Value::Null) => Ok(Default::default()),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => Err(NovaError(Error::invalid(format!(
+                    "Invalid input for field/attribute {field}. Value: {other}. It is not of type 'string'"
+                )))),
+            })
+            .collect(),
+        Some(other) => Err(NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute {field}. Value: {other}. It is not of type 'object'"
+        )))),
+    }
+}
+
+/// The last path segment of a reference that may be a URL (`imageRef`, `flavorRef`).
+pub fn ref_id(r: &str) -> String {
+    r.trim_end_matches('/').rsplit('/').next().unwrap_or(r).to_string()
+}

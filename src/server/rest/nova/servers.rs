@@ -1,0 +1,492 @@
+//! `/servers`: create, list, show, update, delete, actions, metadata, instance actions.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use sha2::Digest;
+
+use super::{body_member, int_field, links, ref_id, str_field, string_map, time, Mv, NJson, NResult, Nova, NovaError};
+use crate::server::authz::is_admin;
+use crate::server::error::Error;
+use crate::server::rest::query_bool;
+use crate::server::services::compute::{
+    Flavor, InstanceAction, RebootKind, Server, ServerAction, ServerCreate, ServerListQuery,
+};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/servers", get(list).post(create))
+        .route("/servers/detail", get(list_detail))
+        .route("/servers/{id}", get(show).put(update).delete(delete))
+        .route("/servers/{id}/action", post(action))
+        .route("/servers/{id}/metadata", get(metadata_list).post(metadata_update).put(metadata_replace))
+        .route("/servers/{id}/metadata/{key}", get(metadata_show).put(metadata_set_one).delete(metadata_delete))
+        .route("/servers/{id}/os-instance-actions", get(actions_list))
+        .route("/servers/{id}/os-instance-actions/{request_id}", get(action_show))
+        .route("/servers/{id}/ips", get(ips))
+}
+
+/// Nova's `launched_at` form: microseconds, no zone.
+fn usage_time(t: Option<i64>) -> Value {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| json!(d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
+    if mv.at_least(47) {
+        json!({
+            "vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "ephemeral": f.ephemeral,
+            "swap": f.swap, "original_name": f.name, "extra_specs": f.extra_specs,
+        })
+    } else {
+        json!({"id": f.id, "links": [{"rel": "bookmark", "href": format!("{}/compute/flavors/{}", state.public_url(), f.id)}]})
+    }
+}
+
+pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool) -> Value {
+    let host_id = match &s.host {
+        Some(h) => hex::encode(sha2::Sha224::digest(format!("{}{}", s.project_id, h).as_bytes())),
+        None => String::new(),
+    };
+    let mut v = json!({
+        "id": s.id,
+        "name": s.name,
+        "status": s.status(),
+        "tenant_id": s.project_id,
+        "user_id": s.user_id,
+        "metadata": s.metadata,
+        "hostId": host_id,
+        "image": match &s.image_id {
+            Some(id) => json!({"id": id, "links": [{"rel": "bookmark", "href": format!("{}/compute/images/{id}", state.public_url())}]}),
+            None => json!(""),
+        },
+        "flavor": flavor_view(state, &s.flavor, mv),
+        "created": time(s.created_at),
+        "updated": time(s.updated_at),
+        "addresses": {},
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "links": links(state, &format!("servers/{}", s.id)),
+        "OS-DCF:diskConfig": "MANUAL",
+        "OS-EXT-AZ:availability_zone": s.availability_zone,
+        "config_drive": if s.config_drive { "True" } else { "" },
+        "key_name": s.key_name,
+        "OS-SRV-USG:launched_at": usage_time(s.launched_at),
+        "OS-SRV-USG:terminated_at": usage_time(s.terminated_at),
+        "OS-EXT-STS:task_state": s.task_state,
+        "OS-EXT-STS:vm_state": s.vm_state,
+        "OS-EXT-STS:power_state": s.power_state,
+        "os-extended-volumes:volumes_attached": [],
+        "security_groups": [{"name": "default"}],
+    });
+    if matches!(s.status(), "BUILD" | "ACTIVE") {
+        v["progress"] = json!(s.progress);
+    }
+    if let Some(f) = &s.fault {
+        if matches!(s.status(), "ERROR" | "DELETED") {
+            let mut fault = json!({"code": f.code, "message": f.message, "created": time(f.created)});
+            if admin || f.code != 500 {
+                fault["details"] = json!(f.details);
+            }
+            v["fault"] = fault;
+        }
+    }
+    if admin {
+        v["OS-EXT-SRV-ATTR:host"] = json!(s.host);
+        v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = json!(s.host);
+        v["OS-EXT-SRV-ATTR:instance_name"] = json!(format!("instance-{}", &s.id[..8.min(s.id.len())]));
+        if mv.at_least(3) {
+            v["OS-EXT-SRV-ATTR:hostname"] = json!(s.hostname);
+            v["OS-EXT-SRV-ATTR:reservation_id"] = json!(format!("r-{}", &s.id[..8.min(s.id.len())]));
+            v["OS-EXT-SRV-ATTR:launch_index"] = json!(0);
+            v["OS-EXT-SRV-ATTR:kernel_id"] = json!("");
+            v["OS-EXT-SRV-ATTR:ramdisk_id"] = json!("");
+            v["OS-EXT-SRV-ATTR:root_device_name"] = json!("/dev/vda");
+            v["OS-EXT-SRV-ATTR:user_data"] = json!(s.user_data);
+        }
+        if mv.at_least(16) {
+            v["host_status"] = json!(if s.host.is_some() { "UP" } else { "" });
+        }
+    }
+    if mv.at_least(9) {
+        v["locked"] = json!(s.locked);
+    }
+    if mv.at_least(19) {
+        v["description"] = Value::Null;
+    }
+    if mv.at_least(26) {
+        v["tags"] = json!([]);
+    }
+    if mv.at_least(63) {
+        v["trusted_image_certificates"] = Value::Null;
+    }
+    if mv.at_least(71) && show {
+        v["server_groups"] = json!([]);
+    }
+    if mv.at_least(73) {
+        v["locked_reason"] = json!(s.locked_reason);
+    }
+    v
+}
+
+fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuery> {
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let limit = match get("limit") {
+        None => None,
+        Some(l) => Some(l.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            NovaError(Error::invalid(format!("Invalid input for query parameters limit. Value: {l}. It must be a non-negative integer.")))
+        })?),
+    };
+    let changes_since = match get("changes-since").or_else(|| get("changes_since")) {
+        None => None,
+        Some(t) => Some(crate::server::rest::parse_iso_time(&t).ok_or_else(|| {
+            NovaError(Error::invalid(format!("Invalid input for query parameters changes-since. Value: {t}. It is not a date-time.")))
+        })?),
+    };
+    let all = query_bool(get("all_tenants").as_ref()).unwrap_or(false);
+    Ok(ServerListQuery {
+        all_projects: all && ctx_admin,
+        project_id: get("project_id").or_else(|| get("tenant_id")),
+        name: get("name"),
+        status: get("status"),
+        image_id: get("image").map(|i| ref_id(&i)),
+        flavor_id: get("flavor").map(|f| ref_id(&f)),
+        host: get("host"),
+        changes_since,
+        marker: get("marker"),
+        limit,
+    })
+}
+
+async fn list_common(state: &AppState, nova: &Nova, q: Vec<(String, String)>, detail: bool) -> NResult<Json<Value>> {
+    let admin = is_admin(&nova.ctx);
+    let query = list_query(&q, admin)?;
+    let page = state.compute.server_list(&nova.ctx, query).await?;
+    let servers: Vec<Value> = page
+        .servers
+        .iter()
+        .map(|s| {
+            if detail {
+                server_view(state, s, nova.mv, admin, false)
+            } else {
+                json!({"id": s.id, "name": s.name, "links": links(state, &format!("servers/{}", s.id))})
+            }
+        })
+        .collect();
+    let mut body = json!({"servers": servers});
+    if let Some(marker) = page.next_marker {
+        let mut params: Vec<String> = q
+            .iter()
+            .filter(|(k, _)| k != "marker")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        params.push(format!("marker={marker}"));
+        let path = if detail { "servers/detail" } else { "servers" };
+        body["servers_links"] = json!([{"rel": "next", "href": format!("{}/compute/v2.1/{path}?{}", state.public_url(), params.join("&"))}]);
+    }
+    Ok(Json(body))
+}
+
+async fn list(State(state): State<AppState>, nova: Nova, Query(q): Query<Vec<(String, String)>>) -> NResult<Json<Value>> {
+    list_common(&state, &nova, q, false).await
+}
+
+async fn list_detail(State(state): State<AppState>, nova: Nova, Query(q): Query<Vec<(String, String)>>) -> NResult<Json<Value>> {
+    list_common(&state, &nova, q, true).await
+}
+
+async fn show(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+    let s = state.compute.server_get(&nova.ctx, &id).await?;
+    Ok(Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(&nova.ctx), true)})))
+}
+
+fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
+    let s = body_member(body, "server")?;
+    let name = str_field(s, "name")?
+        .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute server. 'name' is a required property")))?
+        .to_string();
+    let flavor_ref = match s.get("flavorRef") {
+        Some(Value::String(f)) => ref_id(f),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute server. 'flavorRef' is a required property"))),
+    };
+    let mut image_id = str_field(s, "imageRef")?.filter(|i| !i.is_empty()).map(ref_id);
+    if let Some(bdms) = s.get("block_device_mapping_v2") {
+        let list = bdms.as_array().ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute block_device_mapping_v2: it is not a list.")))?;
+        for bdm in list {
+            let source = bdm.get("source_type").and_then(Value::as_str).unwrap_or("");
+            let dest = bdm.get("destination_type").and_then(Value::as_str).unwrap_or("local");
+            match (source, dest) {
+                ("image", "local") => {
+                    if image_id.is_none() {
+                        image_id = bdm.get("uuid").and_then(Value::as_str).map(str::to_string);
+                    }
+                }
+                ("blank", "local") => {}
+                _ => {
+                    return Err(NovaError(Error::invalid(
+                        "Block device mappings with volumes are not available: the volume service is not offered yet.",
+                    )))
+                }
+            }
+        }
+    }
+    match s.get("networks") {
+        None if mv.at_least(37) => {
+            return Err(NovaError(Error::invalid(
+                "Invalid input for field/attribute server. 'networks' is a required property",
+            )))
+        }
+        None | Some(Value::Null) => {}
+        Some(Value::String(n)) if n == "auto" || n == "none" => {}
+        Some(Value::Array(list)) if list.is_empty() => {}
+        Some(Value::Array(list)) => {
+            let first = &list[0];
+            let what = first
+                .get("uuid")
+                .or_else(|| first.get("port"))
+                .and_then(Value::as_str)
+                .unwrap_or("requested");
+            return Err(NovaError(Error::invalid(format!(
+                "Network {what} could not be found: the networking service is not offered yet; use \"networks\": \"none\"."
+            ))));
+        }
+        Some(other) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute networks. Value: {other}."
+            ))))
+        }
+    }
+    let min_count = int_field(s, "min_count")?.unwrap_or(1);
+    let max_count = int_field(s, "max_count")?.unwrap_or(min_count);
+    let create = ServerCreate {
+        name,
+        image_id,
+        flavor_id: flavor_ref,
+        key_name: str_field(s, "key_name")?.map(str::to_string),
+        user_data: str_field(s, "user_data")?.map(str::to_string),
+        metadata: string_map(s.get("metadata"), "metadata")?,
+        min_count,
+        max_count,
+        availability_zone: str_field(s, "availability_zone")?.map(str::to_string),
+        hostname: if mv.at_least(90) { str_field(s, "hostname")?.map(str::to_string) } else { None },
+    };
+    let reservation = s.get("return_reservation_id").and_then(Value::as_bool).unwrap_or(false);
+    Ok((create, reservation))
+}
+
+async fn create(State(state): State<AppState>, nova: Nova, NJson(body): NJson<Value>) -> NResult<Response> {
+    let (params, reservation) = parse_create(&body, nova.mv)?;
+    let servers = state.compute.server_create(&nova.ctx, params).await?;
+    if reservation {
+        let id = format!("r-{}", &servers[0].id[..8]);
+        return Ok((StatusCode::ACCEPTED, Json(json!({"reservation_id": id}))).into_response());
+    }
+    let s = &servers[0];
+    let body = json!({"server": {
+        "id": s.id,
+        "links": links(&state, &format!("servers/{}", s.id)),
+        "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": "default"}],
+    }});
+    let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+    if let Ok(loc) = format!("{}/compute/v2.1/servers/{}", state.public_url(), s.id).parse() {
+        response.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(response)
+}
+
+async fn update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+    let s = body_member(&body, "server")?;
+    for key in s.keys() {
+        if !["name", "description", "hostname", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"].contains(&key.as_str()) {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute server. Additional properties are not allowed ('{key}' was unexpected)"
+            ))));
+        }
+    }
+    let name = str_field(s, "name")?.map(str::to_string);
+    let hostname = if nova.mv.at_least(90) { str_field(s, "hostname")?.map(str::to_string) } else { None };
+    let server = state.compute.server_update(&nova.ctx, &id, name, hostname).await?;
+    Ok(Json(json!({"server": server_view(&state, &server, nova.mv, is_admin(&nova.ctx), true)})))
+}
+
+async fn delete(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<StatusCode> {
+    state.compute.server_delete(&nova.ctx, &id, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn action(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Response> {
+    let Some((name, arg)) = body.as_object().and_then(|o| (o.len() == 1).then(|| o.iter().next()).flatten()) else {
+        return Err(NovaError(Error::invalid("The action body must hold exactly one action.")));
+    };
+    let empty = Map::new();
+    let args = arg.as_object().unwrap_or(&empty);
+    let compute = &state.compute;
+    let ctx = &nova.ctx;
+    let simple = |a: ServerAction| a;
+    let act = match name.as_str() {
+        "os-start" => simple(ServerAction::Start),
+        "os-stop" => ServerAction::Stop,
+        "reboot" => match str_field(args, "type")?.map(str::to_ascii_uppercase).as_deref() {
+            Some("SOFT") => ServerAction::Reboot(RebootKind::Soft),
+            Some("HARD") => ServerAction::Reboot(RebootKind::Hard),
+            _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute type: it must be SOFT or HARD."))),
+        },
+        "pause" => ServerAction::Pause,
+        "unpause" => ServerAction::Unpause,
+        "suspend" => ServerAction::Suspend,
+        "resume" => ServerAction::Resume,
+        "lock" => ServerAction::Lock {
+            reason: if nova.mv.at_least(73) { str_field(args, "locked_reason")?.map(str::to_string) } else { None },
+        },
+        "unlock" => ServerAction::Unlock,
+        "resize" => ServerAction::Resize {
+            flavor_id: match args.get("flavorRef") {
+                Some(Value::String(f)) => ref_id(f),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute resize. 'flavorRef' is a required property"))),
+            },
+        },
+        "confirmResize" => ServerAction::ConfirmResize,
+        "revertResize" => ServerAction::RevertResize,
+        "rebuild" => ServerAction::Rebuild {
+            image_id: str_field(args, "imageRef")?
+                .map(ref_id)
+                .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute rebuild. 'imageRef' is a required property")))?,
+            name: str_field(args, "name")?.map(str::to_string),
+        },
+        "createImage" => {
+            let image_name = str_field(args, "name")?
+                .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute createImage. 'name' is a required property")))?;
+            let metadata = string_map(args.get("metadata"), "metadata")?;
+            let image_id = compute.server_snapshot(ctx, &id, image_name, metadata).await?;
+            let location = format!("{}/image/v2/images/{image_id}", state.public_url());
+            let mut response = if nova.mv.at_least(45) {
+                (StatusCode::ACCEPTED, Json(json!({"image_id": image_id}))).into_response()
+            } else {
+                StatusCode::ACCEPTED.into_response()
+            };
+            if let Ok(loc) = location.parse() {
+                response.headers_mut().insert(header::LOCATION, loc);
+            }
+            return Ok(response);
+        }
+        "os-getConsoleOutput" => {
+            let length = int_field(args, "length")?;
+            let output = compute.console_output(ctx, &id, length).await?;
+            return Ok(Json(json!({"output": output})).into_response());
+        }
+        other => {
+            return Err(NovaError(Error::invalid(format!("There is no such action: {other}"))));
+        }
+    };
+    let rebuild = matches!(act, ServerAction::Rebuild { .. });
+    compute.server_action(ctx, &id, act).await?;
+    if rebuild {
+        let s = compute.server_get(ctx, &id).await?;
+        return Ok((StatusCode::ACCEPTED, Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(ctx), true)}))).into_response());
+    }
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+async fn metadata_list(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+    let s = state.compute.server_get(&nova.ctx, &id).await?;
+    Ok(Json(json!({"metadata": s.metadata})))
+}
+
+async fn metadata_update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+    let m = string_map(body.get("metadata"), "metadata")?;
+    let all = state.compute.server_metadata_set(&nova.ctx, &id, m, false).await?;
+    Ok(Json(json!({"metadata": all})))
+}
+
+async fn metadata_replace(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+    let m = string_map(body.get("metadata"), "metadata")?;
+    let all = state.compute.server_metadata_set(&nova.ctx, &id, m, true).await?;
+    Ok(Json(json!({"metadata": all})))
+}
+
+async fn metadata_show(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<Json<Value>> {
+    let s = state.compute.server_get(&nova.ctx, &id).await?;
+    let v = s.metadata.get(&key).ok_or_else(|| NovaError(Error::NotFound { kind: "metadata item", id: key.clone() }))?;
+    Ok(Json(json!({"meta": {key: v}})))
+}
+
+async fn metadata_set_one(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+    let m = string_map(body.get("meta"), "meta")?;
+    if m.len() != 1 || !m.contains_key(&key) {
+        return Err(NovaError(Error::invalid("Request body and URI mismatch")));
+    }
+    state.compute.server_metadata_set(&nova.ctx, &id, m.clone(), false).await?;
+    Ok(Json(json!({"meta": m})))
+}
+
+async fn metadata_delete(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<StatusCode> {
+    state.compute.server_metadata_delete(&nova.ctx, &id, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Value {
+    let mut v = json!({
+        "action": a.action,
+        "instance_uuid": a.instance_id,
+        "message": a.message,
+        "project_id": a.project_id,
+        "request_id": a.request_id,
+        "start_time": time(a.start_time),
+        "user_id": a.user_id,
+    });
+    if mv.at_least(58) {
+        v["updated_at"] = json!(time(a.finish_time.unwrap_or(a.start_time)));
+    }
+    if with_events {
+        let events: Vec<Value> = serde_json::from_str::<Vec<Value>>(&a.events)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut e| {
+                for k in ["start_time", "finish_time"] {
+                    if let Some(t) = e.get(k).and_then(Value::as_i64) {
+                        e[k] = json!(time(t));
+                    }
+                }
+                if !admin {
+                    if let Some(o) = e.as_object_mut() {
+                        o.remove("traceback");
+                    }
+                }
+                e
+            })
+            .collect();
+        v["events"] = json!(events);
+    }
+    v
+}
+
+async fn actions_list(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+    let actions = state.compute.instance_actions(&nova.ctx, &id).await?;
+    let admin = is_admin(&nova.ctx);
+    Ok(Json(json!({"instanceActions": actions.iter().map(|a| action_view(a, nova.mv, false, admin)).collect::<Vec<_>>()})))
+}
+
+async fn action_show(State(state): State<AppState>, nova: Nova, Path((id, request_id)): Path<(String, String)>) -> NResult<Json<Value>> {
+    let actions = state.compute.instance_actions(&nova.ctx, &id).await?;
+    let a = actions
+        .iter()
+        .find(|a| a.request_id == request_id)
+        .ok_or_else(|| NovaError(Error::NotFound { kind: "action", id: request_id.clone() }))?;
+    Ok(Json(json!({"instanceAction": action_view(a, nova.mv, true, is_admin(&nova.ctx))})))
+}
+
+async fn ips(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+    state.compute.server_get(&nova.ctx, &id).await?;
+    let empty: HashMap<String, Value> = HashMap::new();
+    Ok(Json(json!({"addresses": empty})))
+}

@@ -1,0 +1,348 @@
+//! The launch saga: schedule → disks → config drive → spawn → active.
+//!
+//! Each step that changes the host has an undo, so a launch that fails anywhere ends with
+//! the instance in `ERROR` (with its fault), no VM process, no disk or config drive, and
+//! no node resources held (which also gives its cores and RAM back to the quota).
+
+use async_trait::async_trait;
+
+use super::servers::{Fault, Server};
+use super::{ComputeService, Flavor};
+use crate::server::context::OpCtx;
+use crate::server::db;
+use crate::server::drivers::compute::{config_drive_files, BootImage, InstanceSpec, PowerState};
+use crate::server::error::{Error, Result};
+use crate::server::saga::{execute, Step};
+use crate::server::services::image::Image;
+use crate::server::services::now;
+
+pub(super) const NO_VALID_HOST: &str = "No valid host was found. There are not enough hosts available.";
+
+/// What the steps share.
+pub(super) struct Launch {
+    pub svc: ComputeService,
+    pub ctx: OpCtx,
+    pub server: Server,
+    pub image: Image,
+    pub spec: Option<InstanceSpec>,
+}
+
+impl Launch {
+    /// Fails the step when the instance was deleted while it was being built.
+    async fn still_wanted(&self) -> Result<()> {
+        let mut conn = self.svc.db.conn().await?;
+        match db::compute::instance_get(&mut conn, &self.server.id).await? {
+            Some(row) if row.task_state.as_deref() != Some("deleting") => Ok(()),
+            _ => Err(Error::Conflict("The instance was deleted while it was being built.".into())),
+        }
+    }
+
+    async fn set_task(&mut self, task: &str) -> Result<()> {
+        self.still_wanted().await?;
+        self.server.task_state = Some(task.to_string());
+        self.server.updated_at = now();
+        self.svc.save(&self.server).await
+    }
+}
+
+struct Schedule;
+struct Disks;
+struct ConfigDrive;
+struct Spawn;
+struct Finish;
+
+#[async_trait]
+impl Step<Launch> for Schedule {
+    fn name(&self) -> &'static str {
+        "schedule"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        l.still_wanted().await?;
+        let _claim = l.svc.claims.lock().await;
+        let node = l.svc.pick_node(&l.server.flavor, &l.image).await?;
+        l.server.node_id = Some(node.id);
+        l.server.host = Some(node.host);
+        l.server.updated_at = now();
+        l.svc.save(&l.server).await
+    }
+
+    async fn undo(&self, l: &mut Launch) -> Result<()> {
+        l.server.node_id = None;
+        l.server.host = None;
+        l.svc.save(&l.server).await
+    }
+}
+
+#[async_trait]
+impl Step<Launch> for Disks {
+    fn name(&self) -> &'static str {
+        "disks"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        l.set_task("block_device_mapping").await?;
+        let spec = l.svc.spec_for(&l.ctx, &l.server, Some(&l.image)).await?;
+        l.svc
+            .driver
+            .create_disks(&spec)
+            .await
+            .map_err(|e| Error::internal("creating the instance's disks", e))?;
+        l.spec = Some(spec);
+        Ok(())
+    }
+
+    async fn undo(&self, l: &mut Launch) -> Result<()> {
+        l.svc
+            .driver
+            .delete_disks(&l.server.id)
+            .await
+            .map_err(|e| Error::internal("deleting the instance's disks", e))
+    }
+}
+
+#[async_trait]
+impl Step<Launch> for ConfigDrive {
+    fn name(&self) -> &'static str {
+        "config_drive"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        let spec = l.spec.as_ref().ok_or_else(|| Error::invalid("no instance spec"))?;
+        l.svc
+            .driver
+            .create_config_drive(spec)
+            .await
+            .map_err(|e| Error::internal("creating the config drive", e))
+    }
+
+    async fn undo(&self, l: &mut Launch) -> Result<()> {
+        l.svc
+            .driver
+            .delete_config_drive(&l.server.id)
+            .await
+            .map_err(|e| Error::internal("deleting the config drive", e))
+    }
+}
+
+#[async_trait]
+impl Step<Launch> for Spawn {
+    fn name(&self) -> &'static str {
+        "spawn"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        l.set_task("spawning").await?;
+        let spec = l.spec.as_ref().ok_or_else(|| Error::invalid("no instance spec"))?;
+        l.svc
+            .driver
+            .spawn(spec)
+            .await
+            .map_err(|e| Error::internal("starting the virtual machine", e))
+    }
+
+    async fn undo(&self, l: &mut Launch) -> Result<()> {
+        l.svc
+            .driver
+            .destroy(&l.server.id)
+            .await
+            .map_err(|e| Error::internal("stopping the virtual machine", e))
+    }
+}
+
+#[async_trait]
+impl Step<Launch> for Finish {
+    fn name(&self) -> &'static str {
+        "finish"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        l.still_wanted().await?;
+        let t = now();
+        l.server.vm_state = "active".into();
+        l.server.task_state = None;
+        l.server.power_state = PowerState::Running as i64;
+        l.server.launched_at = Some(t);
+        l.server.progress = 100;
+        l.server.updated_at = t;
+        l.svc.save(&l.server).await
+    }
+}
+
+impl ComputeService {
+    /// Runs the launch saga in the background and records how it ended.
+    pub(super) fn spawn_launch(&self, ctx: OpCtx, server: Server, image: Image, action_id: String) {
+        let svc = self.clone();
+        tokio::spawn(async move {
+            let started = now();
+            let mut launch = Launch {
+                svc: svc.clone(),
+                ctx,
+                server,
+                image,
+                spec: None,
+            };
+            let steps: [&dyn Step<Launch>; 5] = [&Schedule, &Disks, &ConfigDrive, &Spawn, &Finish];
+            let outcome = execute("launch", &steps, &mut launch, &svc.fail_points).await;
+            let id = launch.server.id.clone();
+            match outcome {
+                Ok(()) => {
+                    svc.action_finish(&action_id, "compute__do_build_and_run_instance", started, None).await;
+                }
+                Err(failure) => {
+                    let message = match &failure.error {
+                        Error::Conflict(m) if failure.step != "schedule" => m.clone(),
+                        e if failure.step == "schedule" && matches!(e, Error::InvalidRequest(_)) => NO_VALID_HOST.to_string(),
+                        e => format!("Build of instance {id} aborted: {}", e.external_message()),
+                    };
+                    let details = match &failure.error {
+                        Error::Internal(cause) => Some(format!("{cause:#}")),
+                        _ => None,
+                    };
+                    if let Ok(mut server) = svc.reload(&id).await {
+                        if server.task_state.as_deref() != Some("deleting") {
+                            server.vm_state = "error".into();
+                            server.task_state = None;
+                            server.power_state = PowerState::NoState as i64;
+                            server.node_id = None;
+                            server.host = None;
+                            server.fault = Some(Fault {
+                                code: 500,
+                                message: message.clone(),
+                                details: details.clone(),
+                                created: now(),
+                            });
+                            server.updated_at = now();
+                            if let Err(e) = svc.save(&server).await {
+                                e.log();
+                            }
+                        }
+                    }
+                    svc.action_finish(
+                        &action_id,
+                        "compute__do_build_and_run_instance",
+                        started,
+                        Some(&format!(
+                            "{} (at step {}){}",
+                            message,
+                            failure.step,
+                            if failure.undone { "" } else { "; clean-up was incomplete, see the controller log" }
+                        )),
+                    )
+                    .await;
+                }
+            }
+        });
+    }
+
+    /// The instance as the database has it now.
+    pub(super) async fn reload(&self, id: &str) -> Result<Server> {
+        let mut conn = self.db.conn().await?;
+        Ok(db::compute::instance_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("instance", id))?
+            .into())
+    }
+
+    /// The scheduler: enabled nodes with room for the flavor (after allocation ratios),
+    /// weighed by free RAM. The caller holds the claims lock.
+    pub(super) async fn pick_node(&self, flavor: &Flavor, image: &Image) -> Result<db::compute::NodeRow> {
+        if image.min_ram > flavor.ram || (flavor.disk > 0 && image.min_disk > flavor.disk) {
+            return Err(Error::invalid(NO_VALID_HOST));
+        }
+        let gib = 1i64 << 30;
+        let root_gb = if flavor.disk > 0 {
+            flavor.disk
+        } else {
+            (image.virtual_size.or(image.size).unwrap_or(0) + gib - 1) / gib
+        };
+        let disk_needed = root_gb + flavor.ephemeral + (flavor.swap + 1023) / 1024;
+        let mut conn = self.db.conn().await?;
+        let mut best: Option<(f64, db::compute::NodeRow)> = None;
+        for node in db::compute::node_list(&mut conn).await? {
+            if node.status != "enabled" {
+                continue;
+            }
+            let (_, cpu, ram, disk) = db::compute::node_usage(&mut conn, &node.id).await?;
+            let free_cpu = node.vcpus as f64 * node.cpu_allocation_ratio - cpu as f64;
+            let free_ram = node.memory_mb as f64 * node.ram_allocation_ratio - ram as f64;
+            let free_disk = node.local_gb as f64 * node.disk_allocation_ratio - disk as f64;
+            if free_cpu < flavor.vcpus as f64
+                || free_ram < flavor.ram as f64
+                || free_disk < disk_needed as f64
+            {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(w, _)| free_ram > *w) {
+                best = Some((free_ram, node));
+            }
+        }
+        best.map(|(_, n)| n).ok_or_else(|| Error::invalid(NO_VALID_HOST))
+    }
+
+    /// What the driver needs to know of an instance; `image` when its disks are to be made.
+    pub(super) async fn spec_for(&self, ctx: &OpCtx, server: &Server, image: Option<&Image>) -> Result<InstanceSpec> {
+        let mut spec = InstanceSpec {
+            id: server.id.clone(),
+            name: server.name.clone(),
+            hostname: server.hostname.clone(),
+            vcpus: server.flavor.vcpus,
+            memory_mb: server.flavor.ram,
+            root_gb: server.flavor.disk,
+            ephemeral_gb: server.flavor.ephemeral,
+            swap_mb: server.flavor.swap,
+            image: None,
+            kernel: None,
+            ramdisk: None,
+            kernel_args: None,
+            config_drive: None,
+        };
+        if let Some(image) = image {
+            let (image, path) = self
+                .image
+                .image_data(ctx, &image.id)
+                .await?
+                .ok_or_else(|| Error::invalid(format!("Image {} has no data.", image.id)))?;
+            if let Some(kernel_id) = image.properties.get("kernel_id") {
+                let (_, path) = self
+                    .image
+                    .image_data(ctx, kernel_id)
+                    .await?
+                    .ok_or_else(|| Error::invalid(format!("Kernel image {kernel_id} has no data.")))?;
+                spec.kernel = Some(path);
+            }
+            if let Some(ramdisk_id) = image.properties.get("ramdisk_id") {
+                let (_, path) = self
+                    .image
+                    .image_data(ctx, ramdisk_id)
+                    .await?
+                    .ok_or_else(|| Error::invalid(format!("Ramdisk image {ramdisk_id} has no data.")))?;
+                spec.ramdisk = Some(path);
+            }
+            spec.kernel_args = image.properties.get("os_command_line").cloned();
+            spec.image = Some(BootImage {
+                id: image.id.clone(),
+                path,
+                disk_format: image.disk_format.clone().unwrap_or_else(|| "raw".into()),
+                virtual_size: image.virtual_size,
+            });
+        }
+        if server.config_drive {
+            let key = server
+                .key_name
+                .as_deref()
+                .zip(server.key_data.as_deref());
+            let metadata = serde_json::to_value(&server.metadata).unwrap_or_default();
+            let user_data = server.user_data_bytes();
+            spec.config_drive = Some(config_drive_files(
+                &server.id,
+                &server.hostname,
+                &server.name,
+                key,
+                &metadata,
+                user_data.as_deref(),
+            ));
+        }
+        Ok(spec)
+    }
+}

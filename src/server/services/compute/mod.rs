@@ -1,0 +1,204 @@
+//! The compute service (Nova v2.1): flavors, key pairs, quotas, hypervisors, and servers
+//! with their lifecycle, run by a hypervisor driver.
+//!
+//! API calls check, claim and record; the work on the host runs afterwards as sagas
+//! (`launch.rs`, `lifecycle.rs`): a launch, a delete or a snapshot that fails at any step
+//! undoes what it did, so no VM process, disk, config drive or held resource is left.
+
+mod flavors;
+mod keypairs;
+mod launch;
+mod lifecycle;
+mod quotas;
+mod servers;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::server::db::compute::{ActionRow as InstanceAction, NodeRow as Hypervisor};
+use crate::server::db::{self, Db};
+use crate::server::drivers::compute::fake::{FakeCapacity, FakeDriver};
+use crate::server::drivers::compute::qemu::{QemuConfig, QemuDriver};
+use crate::server::drivers::compute::ComputeDriver;
+use crate::server::error::{Error, Result};
+use crate::server::saga::FailPoints;
+use crate::server::services::image::ImageService;
+use crate::server::services::now;
+pub use flavors::{Flavor, FlavorCreate};
+pub use keypairs::{Keypair, KeypairCreated};
+pub use quotas::{QuotaSet, QUOTA_RESOURCES};
+pub use lifecycle::{RebootKind, ServerAction};
+pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
+
+/// Which hypervisor driver runs the instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriverChoice {
+    Qemu,
+    Fake,
+}
+
+#[derive(Clone, Debug)]
+pub struct ComputeConfig {
+    pub driver: DriverChoice,
+    /// Nova's initial allocation ratios.
+    pub cpu_allocation_ratio: f64,
+    pub ram_allocation_ratio: f64,
+    pub disk_allocation_ratio: f64,
+    pub fake_capacity: FakeCapacity,
+    pub qemu: QemuConfig,
+    /// How long a guest gets to shut down cleanly on stop before it is stopped hard.
+    pub shutdown_timeout: std::time::Duration,
+}
+
+impl ComputeConfig {
+    pub fn new(driver: DriverChoice, data_dir: &std::path::Path) -> ComputeConfig {
+        ComputeConfig {
+            driver,
+            cpu_allocation_ratio: 4.0,
+            ram_allocation_ratio: 1.0,
+            disk_allocation_ratio: 1.0,
+            fake_capacity: FakeCapacity::default(),
+            qemu: QemuConfig::new(data_dir.join("instances")),
+            shutdown_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// Whether QEMU can run here (the default driver is `qemu` only then).
+pub fn qemu_available() -> bool {
+    crate::server::drivers::compute::qemu::find_binary().is_some()
+}
+
+/// A change to an instance, pushed to whoever watches (the portal's live status).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InstanceEvent {
+    pub id: String,
+    pub project_id: String,
+}
+
+#[derive(Clone)]
+pub struct ComputeService {
+    db: Db,
+    image: ImageService,
+    driver: Arc<dyn ComputeDriver>,
+    /// The fake driver when it is the one in use, for tests' failure injection.
+    fake: Option<FakeDriver>,
+    config: Arc<ComputeConfig>,
+    /// Serializes resource claims (quota checks, scheduling) in this controller.
+    claims: Arc<tokio::sync::Mutex<()>>,
+    fail_points: FailPoints,
+    events: tokio::sync::broadcast::Sender<InstanceEvent>,
+    host: String,
+}
+
+impl ComputeService {
+    pub async fn new(db: Db, image: ImageService, config: ComputeConfig) -> Result<ComputeService> {
+        let (driver, fake): (Arc<dyn ComputeDriver>, Option<FakeDriver>) = match config.driver {
+            DriverChoice::Fake => {
+                let fake = FakeDriver::new(config.fake_capacity.clone());
+                (Arc::new(fake.clone()), Some(fake))
+            }
+            DriverChoice::Qemu => (
+                Arc::new(
+                    QemuDriver::new(config.qemu.clone())
+                        .await
+                        .map_err(|e| Error::internal("starting the QEMU driver", e))?,
+                ),
+                None,
+            ),
+        };
+        let (events, _) = tokio::sync::broadcast::channel(256);
+        let service = ComputeService {
+            db,
+            image,
+            driver,
+            fake,
+            config: Arc::new(config),
+            claims: Arc::new(tokio::sync::Mutex::new(())),
+            fail_points: FailPoints::default(),
+            events,
+            host: crate::server::config::hostname(),
+        };
+        service.register_node().await?;
+        Ok(service)
+    }
+
+    /// Records this host's inventory as a compute node (a hypervisor).
+    async fn register_node(&self) -> Result<()> {
+        let info = self
+            .driver
+            .host_info()
+            .await
+            .map_err(|e| Error::internal("reading the host's inventory", e))?;
+        let t = now();
+        let mut conn = self.db.conn().await?;
+        let existing = db::compute::node_get_by_host(&mut conn, &self.host).await?;
+        let node = db::compute::NodeRow {
+            id: existing
+                .as_ref()
+                .map(|n| n.id.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            num: 0,
+            host: self.host.clone(),
+            hypervisor_type: info.hypervisor_type,
+            hypervisor_version: info.hypervisor_version,
+            host_ip: info.host_ip,
+            vcpus: info.vcpus,
+            memory_mb: info.memory_mb,
+            local_gb: info.local_gb,
+            cpu_allocation_ratio: self.config.cpu_allocation_ratio,
+            ram_allocation_ratio: self.config.ram_allocation_ratio,
+            disk_allocation_ratio: self.config.disk_allocation_ratio,
+            cpu_info: info.cpu_info.to_string(),
+            status: "enabled".into(),
+            disabled_reason: None,
+            created_at: existing.as_ref().map(|n| n.created_at).unwrap_or(t),
+            updated_at: t,
+        };
+        db::compute::node_upsert(&mut conn, &node).await?;
+        Ok(())
+    }
+
+    /// `qemu` or `fake`.
+    pub fn driver_kind(&self) -> &'static str {
+        self.driver.kind()
+    }
+
+    /// Tests: make the saga step `saga.step` fail (`launch.spawn`, `delete.disks` ...).
+    pub fn inject_failure(&self, point: &str) {
+        self.fail_points.set(point);
+    }
+
+    /// Tests: the fake driver, to make a driver call fail; `None` with `qemu`.
+    pub fn fake_driver(&self) -> Option<&FakeDriver> {
+        self.fake.as_ref()
+    }
+
+    /// Tests and leak checks: what the host still holds for an instance.
+    pub async fn host_leftovers(&self, id: &str) -> Vec<String> {
+        self.driver.leftovers(id).await
+    }
+
+    /// Instance changes as they happen (the portal's pushed updates).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<InstanceEvent> {
+        self.events.subscribe()
+    }
+
+    fn notify(&self, id: &str, project_id: &str) {
+        let _ = self.events.send(InstanceEvent {
+            id: id.to_string(),
+            project_id: project_id.to_string(),
+        });
+    }
+}
+
+/// Free-form string maps (metadata, extra specs) as stored.
+fn parse_map(json: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".into())
+}

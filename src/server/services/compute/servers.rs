@@ -1,0 +1,657 @@
+//! Servers: create (checks, quota, records; the launch saga does the rest), list, show,
+//! update, and the state Nova reports.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use super::{parse_map, to_json, ComputeService, Flavor};
+use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
+use crate::server::error::{Error, Result};
+use crate::server::services::now;
+
+/// The last error of an instance, as Nova shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    pub code: i64,
+    pub message: String,
+    pub details: Option<String>,
+    pub created: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub image_id: Option<String>,
+    pub flavor: Flavor,
+    pub key_name: Option<String>,
+    pub key_data: Option<String>,
+    pub user_data: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub hostname: String,
+    pub node_id: Option<String>,
+    pub host: Option<String>,
+    pub vm_state: String,
+    pub task_state: Option<String>,
+    pub power_state: i64,
+    pub locked: bool,
+    pub locked_by: Option<String>,
+    pub locked_reason: Option<String>,
+    pub fault: Option<Fault>,
+    pub config_drive: bool,
+    pub availability_zone: String,
+    pub progress: i64,
+    pub launched_at: Option<i64>,
+    pub terminated_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// During a resize: the flavor being moved to, and the one to go back to.
+    pub new_flavor: Option<Flavor>,
+    pub old_flavor: Option<Flavor>,
+}
+
+impl From<InstanceRow> for Server {
+    fn from(r: InstanceRow) -> Server {
+        Server {
+            flavor: serde_json::from_str(&r.flavor).unwrap_or_else(|_| Flavor {
+                id: r.flavor_id.clone(),
+                name: r.flavor_id.clone(),
+                vcpus: r.vcpus,
+                ram: r.memory_mb,
+                disk: r.disk_gb,
+                ephemeral: 0,
+                swap: 0,
+                rxtx_factor: 1.0,
+                is_public: true,
+                disabled: false,
+                description: None,
+                extra_specs: BTreeMap::new(),
+            }),
+            new_flavor: r.new_flavor.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            old_flavor: r.old_flavor.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            metadata: parse_map(&r.metadata),
+            fault: r.fault.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            id: r.id,
+            name: r.name,
+            project_id: r.project_id,
+            user_id: r.user_id,
+            image_id: r.image_id,
+            key_name: r.key_name,
+            key_data: r.key_data,
+            user_data: r.user_data,
+            hostname: r.hostname,
+            node_id: r.node_id,
+            host: r.host,
+            vm_state: r.vm_state,
+            task_state: r.task_state,
+            power_state: r.power_state,
+            locked: r.locked != 0,
+            locked_by: r.locked_by,
+            locked_reason: r.locked_reason,
+            config_drive: r.config_drive != 0,
+            availability_zone: r.availability_zone,
+            progress: r.progress,
+            launched_at: r.launched_at,
+            terminated_at: r.terminated_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+impl Server {
+    pub(super) fn to_row(&self) -> InstanceRow {
+        // During a resize the instance holds the larger of both flavors.
+        let held = |f: fn(&Flavor) -> i64| {
+            let mut v = f(&self.flavor);
+            for other in [&self.new_flavor, &self.old_flavor].into_iter().flatten() {
+                v = v.max(f(other));
+            }
+            v
+        };
+        InstanceRow {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            project_id: self.project_id.clone(),
+            user_id: self.user_id.clone(),
+            image_id: self.image_id.clone(),
+            flavor: to_json(&self.flavor),
+            flavor_id: self.flavor.id.clone(),
+            vcpus: held(|f| f.vcpus),
+            memory_mb: held(|f| f.ram),
+            disk_gb: held(Flavor::disk_gb),
+            new_flavor: self.new_flavor.as_ref().map(to_json),
+            old_flavor: self.old_flavor.as_ref().map(to_json),
+            key_name: self.key_name.clone(),
+            key_data: self.key_data.clone(),
+            user_data: self.user_data.clone(),
+            metadata: to_json(&self.metadata),
+            hostname: self.hostname.clone(),
+            node_id: self.node_id.clone(),
+            host: self.host.clone(),
+            vm_state: self.vm_state.clone(),
+            task_state: self.task_state.clone(),
+            power_state: self.power_state,
+            locked: self.locked as i64,
+            locked_by: self.locked_by.clone(),
+            locked_reason: self.locked_reason.clone(),
+            fault: self.fault.as_ref().map(to_json),
+            config_drive: self.config_drive as i64,
+            availability_zone: self.availability_zone.clone(),
+            progress: self.progress,
+            launched_at: self.launched_at,
+            terminated_at: self.terminated_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            deleted: 0,
+        }
+    }
+
+    /// Nova's `status`, from `vm_state` and `task_state`.
+    pub fn status(&self) -> &'static str {
+        let task = self.task_state.as_deref().unwrap_or("");
+        match self.vm_state.as_str() {
+            "active" => match task {
+                "rebooting" | "reboot_pending" | "reboot_started" => "REBOOT",
+                "rebooting_hard" | "reboot_pending_hard" | "reboot_started_hard" => "HARD_REBOOT",
+                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
+                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => "RESIZE",
+                "migrating" => "MIGRATING",
+                _ => "ACTIVE",
+            },
+            "building" => "BUILD",
+            "stopped" => match task {
+                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => "RESIZE",
+                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
+                _ => "SHUTOFF",
+            },
+            "resized" => match task {
+                "resize_reverting" => "REVERT_RESIZE",
+                _ => "VERIFY_RESIZE",
+            },
+            "paused" => "PAUSED",
+            "suspended" => "SUSPENDED",
+            "rescued" => "RESCUE",
+            "error" => match task {
+                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
+                _ => "ERROR",
+            },
+            "deleted" => "DELETED",
+            "soft_deleted" => "SOFT_DELETED",
+            "shelved" => "SHELVED",
+            "shelved_offloaded" => "SHELVED_OFFLOADED",
+            _ => "UNKNOWN",
+        }
+    }
+
+    pub fn user_data_bytes(&self) -> Option<Vec<u8>> {
+        self.user_data
+            .as_deref()
+            .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+    }
+}
+
+/// The vm_states a `status` filter selects.
+fn vm_states_for_status(status: &str) -> Option<Vec<&'static str>> {
+    Some(match status.to_ascii_uppercase().as_str() {
+        "ACTIVE" | "REBOOT" | "HARD_REBOOT" | "MIGRATING" | "PASSWORD" => vec!["active"],
+        "BUILD" => vec!["building"],
+        "SHUTOFF" => vec!["stopped"],
+        "RESIZE" => vec!["active", "stopped"],
+        "VERIFY_RESIZE" | "REVERT_RESIZE" => vec!["resized"],
+        "PAUSED" => vec!["paused"],
+        "SUSPENDED" => vec!["suspended"],
+        "RESCUE" => vec!["rescued"],
+        "ERROR" => vec!["error"],
+        "REBUILD" => vec!["active", "stopped", "error"],
+        "DELETED" => vec!["deleted"],
+        "SOFT_DELETED" => vec!["soft_deleted"],
+        "SHELVED" => vec!["shelved"],
+        "SHELVED_OFFLOADED" => vec!["shelved_offloaded"],
+        _ => return None,
+    })
+}
+
+/// What the caller asks to boot.
+#[derive(Clone, Debug, Default)]
+pub struct ServerCreate {
+    pub name: String,
+    pub image_id: Option<String>,
+    pub flavor_id: String,
+    pub key_name: Option<String>,
+    /// Base64, as the API takes it.
+    pub user_data: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub min_count: i64,
+    pub max_count: i64,
+    pub availability_zone: Option<String>,
+    pub hostname: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ServerListQuery {
+    /// Administrators: every project (`all_tenants`), or one (`project_id`).
+    pub all_projects: bool,
+    pub project_id: Option<String>,
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub image_id: Option<String>,
+    pub flavor_id: Option<String>,
+    pub host: Option<String>,
+    pub changes_since: Option<i64>,
+    pub marker: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub struct ServerList {
+    pub servers: Vec<Server>,
+    /// The id to continue after, when the page was full.
+    pub next_marker: Option<String>,
+    /// All matching servers (for the portal's pager).
+    pub total: i64,
+}
+
+/// Nova's largest page (`max_limit`).
+pub const MAX_LIMIT: i64 = 1000;
+
+/// A display name as a DNS label (Nova's sanitize_hostname).
+pub fn hostname_for(name: &str, id: &str) -> String {
+    let mut out = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            out.push(c);
+        } else if (c == ' ' || c == '_' || c == '.') && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out: String = out.trim_matches('-').chars().take(63).collect();
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        format!("server-{id}")
+    } else {
+        out
+    }
+}
+
+fn check_server_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "Invalid input for field/attribute name. Value: a server name has 1 to 255 printable characters.",
+        ));
+    }
+    Ok(())
+}
+
+fn check_metadata(metadata: &BTreeMap<String, String>, limit: i64) -> Result<()> {
+    if limit >= 0 && metadata.len() as i64 > limit {
+        return Err(Error::OverQuota(format!(
+            "Quota exceeded for metadata_items: Requested {}, but the limit is {limit}",
+            metadata.len()
+        )));
+    }
+    for (k, v) in metadata {
+        if k.is_empty() || k.chars().count() > 255 || v.chars().count() > 255 {
+            return Err(Error::invalid(
+                "Invalid input for field/attribute metadata: keys have 1 to 255 characters, values at most 255.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ComputeService {
+    /// Loads an instance the caller may see (a 404 otherwise).
+    pub(super) async fn load(&self, ctx: &OpCtx, id: &str, action: Action) -> Result<Server> {
+        let mut conn = self.db.conn().await?;
+        let server: Server = db::compute::instance_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| Error::not_found("instance", id))?
+            .into();
+        authorize(
+            ctx,
+            action,
+            Resource::ProjectOwned {
+                kind: "instance",
+                id,
+                project_id: &server.project_id,
+            },
+        )?;
+        Ok(server)
+    }
+
+    pub async fn server_get(&self, ctx: &OpCtx, id: &str) -> Result<Server> {
+        self.load(ctx, id, Action::Read).await
+    }
+
+    pub async fn server_list(&self, ctx: &OpCtx, q: ServerListQuery) -> Result<ServerList> {
+        let project_id = if q.all_projects || q.project_id.is_some() {
+            if !is_admin(ctx) {
+                // Nova ignores all_tenants for non-admins; a project filter of another
+                // project shows nothing.
+                match (&q.project_id, ctx.auth.project_id()) {
+                    (Some(p), Some(mine)) if p != mine => return Ok(ServerList { servers: Vec::new(), next_marker: None, total: 0 }),
+                    _ => ctx.auth.project_id().map(str::to_string),
+                }
+            } else {
+                q.project_id.clone()
+            }
+        } else {
+            ctx.auth.project_id().map(str::to_string)
+        };
+        let Some(scope) = project_id.clone().or_else(|| is_admin(ctx).then(String::new)) else {
+            return Err(Error::forbidden_msg("Servers are listed with a project-scoped token."));
+        };
+        if !scope.is_empty() {
+            authorize(
+                ctx,
+                Action::List,
+                Resource::ProjectOwned { kind: "instance", id: "*", project_id: &scope },
+            )?;
+        }
+        let vm_states = match &q.status {
+            None => Vec::new(),
+            Some(s) => vm_states_for_status(s)
+                .ok_or_else(|| Error::invalid(format!("Invalid status value: {s}")))?
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        };
+        let limit = q.limit.unwrap_or(MAX_LIMIT);
+        if !(0..=i64::MAX).contains(&limit) {
+            return Err(Error::invalid("limit must be a non-negative integer"));
+        }
+        let limit = limit.min(MAX_LIMIT);
+        let mut conn = self.db.conn().await?;
+        let after = match &q.marker {
+            None => None,
+            Some(m) => {
+                let row = db::compute::instance_get(&mut conn, m)
+                    .await?
+                    .filter(|r| is_admin(ctx) || visible(ctx, &r.project_id))
+                    .ok_or_else(|| Error::invalid(format!("marker [{m}] not found")))?;
+                Some((row.created_at, row.id))
+            }
+        };
+        let mut filter = InstanceFilter {
+            project_id,
+            name: q.name,
+            vm_states,
+            image_id: q.image_id,
+            flavor_id: q.flavor_id,
+            host: if is_admin(ctx) { q.host } else { None },
+            changes_since: q.changes_since,
+            after,
+            limit,
+        };
+        let rows = db::compute::instance_list(&mut conn, &filter).await?;
+        filter.after = None;
+        let total = db::compute::instance_count(&mut conn, &filter).await?;
+        let next_marker = (rows.len() as i64 == limit && limit > 0)
+            .then(|| rows.last().map(|r| r.id.clone()))
+            .flatten();
+        Ok(ServerList {
+            servers: rows.into_iter().map(Server::from).collect(),
+            next_marker,
+            total,
+        })
+    }
+
+    /// Checks a request, claims quota, records the instances (`BUILD`), and starts one
+    /// launch saga per instance. Returns the new servers.
+    pub async fn server_create(&self, ctx: &OpCtx, p: ServerCreate) -> Result<Vec<Server>> {
+        let project_id = ctx
+            .auth
+            .project_id()
+            .ok_or_else(|| Error::forbidden_msg("Servers are created with a project-scoped token."))?
+            .to_string();
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::ProjectOwned { kind: "instance", id: "*", project_id: &project_id },
+        )?;
+        check_server_name(&p.name)?;
+        if p.min_count < 1 || p.max_count < 1 || p.min_count > p.max_count {
+            return Err(Error::invalid(
+                "Invalid input for field/attribute min_count/max_count: both are at least 1 and min_count is not over max_count.",
+            ));
+        }
+        if let Some(az) = &p.availability_zone {
+            if az != "nova" && !az.is_empty() {
+                return Err(Error::invalid(format!(
+                    "The requested availability zone is not available: {az}"
+                )));
+            }
+        }
+        if let Some(h) = &p.hostname {
+            if h.is_empty() || h.len() > 63 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || h.starts_with('-') {
+                return Err(Error::invalid(format!("Invalid input for field/attribute hostname. Value: {h}.")));
+            }
+        }
+        if let Some(data) = &p.user_data {
+            if data.len() > 65535 || base64::engine::general_purpose::STANDARD.decode(data).is_err() {
+                return Err(Error::invalid(
+                    "Invalid input for field/attribute user_data: it must be Base64 of at most 65535 characters.",
+                ));
+            }
+        }
+        let limit = self.quota_limit(&project_id, "metadata_items").await?;
+        check_metadata(&p.metadata, limit)?;
+        let flavor = self.flavor_get(ctx, &p.flavor_id).await.map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid(format!("Flavor {} could not be found.", p.flavor_id)),
+            other => other,
+        })?;
+        if flavor.disabled {
+            return Err(Error::invalid(format!("Flavor {} is disabled.", flavor.id)));
+        }
+        let Some(image_id) = p.image_id.clone() else {
+            return Err(Error::invalid(
+                "Booting from a volume is not available: the volume service is not offered yet. Give an imageRef.",
+            ));
+        };
+        let image = self.image.image_get(ctx, &image_id).await.map_err(|e| match e {
+            Error::NotFound { .. } => Error::invalid(format!("Image {image_id} could not be found.")),
+            other => other,
+        })?;
+        if image.status != "active" {
+            return Err(Error::invalid(format!("Image {image_id} is not active.")));
+        }
+        if image.min_ram > flavor.ram {
+            return Err(Error::invalid("Flavor's memory is too small for requested image."));
+        }
+        let gib = 1i64 << 30;
+        if flavor.disk > 0
+            && (image.min_disk > flavor.disk
+                || image.virtual_size.unwrap_or(0) > flavor.disk * gib
+                || image.size.unwrap_or(0) > flavor.disk * gib)
+        {
+            return Err(Error::invalid("Flavor's disk is too small for requested image."));
+        }
+        let key = match &p.key_name {
+            None => None,
+            Some(name) => Some(
+                self.keypair_get(ctx, name, None)
+                    .await
+                    .map_err(|_| Error::invalid("Invalid key_name provided."))?,
+            ),
+        };
+
+        let _claim = self.claims.lock().await;
+        // Launch as many as the quota allows, at least min_count (as Nova does).
+        let mut count = p.max_count;
+        loop {
+            let wanted = [
+                ("instances", count),
+                ("cores", count * flavor.vcpus),
+                ("ram", count * flavor.ram),
+            ];
+            match self.check_quota(&project_id, &wanted).await {
+                Ok(()) => break,
+                Err(e) if count <= p.min_count => return Err(e),
+                Err(_) => count -= 1,
+            }
+        }
+        let t = now();
+        let mut servers = Vec::new();
+        let mut tx = self.db.begin().await?;
+        for n in 1..=count {
+            let id = uuid::Uuid::new_v4().to_string();
+            let name = if count > 1 { format!("{}-{n}", p.name) } else { p.name.clone() };
+            let hostname = match &p.hostname {
+                Some(h) if count == 1 => h.clone(),
+                _ => hostname_for(&name, &id),
+            };
+            let server = Server {
+                id: id.clone(),
+                name,
+                project_id: project_id.clone(),
+                user_id: ctx.user_id().to_string(),
+                image_id: Some(image_id.clone()),
+                flavor: flavor.clone(),
+                key_name: key.as_ref().map(|k| k.name.clone()),
+                key_data: key.as_ref().map(|k| k.public_key.clone()),
+                user_data: p.user_data.clone(),
+                metadata: p.metadata.clone(),
+                hostname,
+                node_id: None,
+                host: None,
+                vm_state: "building".into(),
+                task_state: Some("scheduling".into()),
+                power_state: 0,
+                locked: false,
+                locked_by: None,
+                locked_reason: None,
+                fault: None,
+                config_drive: true,
+                availability_zone: "nova".into(),
+                progress: 0,
+                launched_at: None,
+                terminated_at: None,
+                created_at: t,
+                updated_at: t,
+                new_flavor: None,
+                old_flavor: None,
+            };
+            db::compute::instance_insert(&mut tx, &server.to_row()).await?;
+            servers.push(server);
+        }
+        tx.commit().await?;
+        drop(_claim);
+        for server in &servers {
+            let action = self.action_start(ctx, &server.id, &server.project_id, "create").await?;
+            self.notify(&server.id, &server.project_id);
+            self.spawn_launch(ctx.clone(), server.clone(), image.clone(), action);
+        }
+        Ok(servers)
+    }
+
+    /// Renames (and re-describes) a server.
+    pub async fn server_update(&self, ctx: &OpCtx, id: &str, name: Option<String>, hostname: Option<String>) -> Result<Server> {
+        let mut server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        if let Some(name) = name {
+            check_server_name(&name)?;
+            server.name = name;
+        }
+        if let Some(h) = hostname {
+            if h.is_empty() || h.len() > 63 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(Error::invalid(format!("Invalid input for field/attribute hostname. Value: {h}.")));
+            }
+            server.hostname = h;
+        }
+        server.updated_at = now();
+        self.save(&server).await?;
+        Ok(server)
+    }
+
+    pub async fn server_metadata_set(&self, ctx: &OpCtx, id: &str, metadata: BTreeMap<String, String>, replace: bool) -> Result<BTreeMap<String, String>> {
+        let mut server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        if replace {
+            server.metadata = metadata;
+        } else {
+            server.metadata.extend(metadata);
+        }
+        let limit = self.quota_limit(&server.project_id, "metadata_items").await?;
+        check_metadata(&server.metadata, limit)?;
+        server.updated_at = now();
+        self.save(&server).await?;
+        Ok(server.metadata)
+    }
+
+    pub async fn server_metadata_delete(&self, ctx: &OpCtx, id: &str, key: &str) -> Result<()> {
+        let mut server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        if server.metadata.remove(key).is_none() {
+            return Err(Error::NotFound { kind: "metadata item", id: key.to_string() });
+        }
+        server.updated_at = now();
+        self.save(&server).await
+    }
+
+    pub(super) async fn save(&self, server: &Server) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        db::compute::instance_save(&mut conn, &server.to_row()).await?;
+        drop(conn);
+        self.notify(&server.id, &server.project_id);
+        Ok(())
+    }
+
+    /// A locked instance is changed only by administrators and by whoever locked it.
+    pub(super) fn check_unlocked(&self, ctx: &OpCtx, server: &Server) -> Result<()> {
+        if server.locked && !is_admin(ctx) && server.locked_by.as_deref() != Some(ctx.user_id()) {
+            return Err(Error::Conflict(format!("Instance {} is locked", server.id)));
+        }
+        Ok(())
+    }
+
+    pub async fn instance_actions(&self, ctx: &OpCtx, id: &str) -> Result<Vec<super::InstanceAction>> {
+        self.load(ctx, id, Action::Read).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::compute::action_list(&mut conn, id).await?)
+    }
+
+    /// Hypervisors with what their instances hold: (node, instances, vcpus, ram MB, disk GB).
+    pub async fn hypervisors(&self, ctx: &OpCtx) -> Result<Vec<(super::Hypervisor, i64, i64, i64, i64)>> {
+        authorize(ctx, Action::List, Resource::AdminOnly { policy: "os_compute_api:os-hypervisors:list" })?;
+        let mut conn = self.db.conn().await?;
+        let mut out = Vec::new();
+        for node in db::compute::node_list(&mut conn).await? {
+            let (n, cpu, ram, disk) = db::compute::node_usage(&mut conn, &node.id).await?;
+            out.push((node, n, cpu, ram, disk));
+        }
+        Ok(out)
+    }
+
+    /// Enables or disables this host's compute service (the scheduler skips a disabled one).
+    pub async fn service_set_status(&self, ctx: &OpCtx, node_id: &str, enabled: bool, reason: Option<String>) -> Result<super::Hypervisor> {
+        authorize(ctx, Action::Modify, Resource::AdminOnly { policy: "os_compute_api:os-services:update" })?;
+        let mut conn = self.db.conn().await?;
+        let node = db::compute::node_get(&mut conn, node_id)
+            .await?
+            .ok_or_else(|| Error::not_found("compute service", node_id))?;
+        let status = if enabled { "enabled" } else { "disabled" };
+        let reason = if enabled { None } else { reason };
+        db::compute::node_set_status(&mut conn, &node.id, status, reason.as_deref(), now()).await?;
+        Ok(db::compute::node_get(&mut conn, &node.id)
+            .await?
+            .ok_or_else(|| Error::not_found("compute service", node_id))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostnames_are_dns_labels() {
+        assert_eq!(hostname_for("My Web_Server.1", "x"), "my-web-server-1");
+        assert_eq!(hostname_for("웹", "abc"), "server-abc");
+        assert_eq!(hostname_for(&"a".repeat(80), "x").len(), 63);
+    }
+}
