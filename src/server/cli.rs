@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use crate::server::application::Application;
 use crate::server::config::Config;
 use crate::server::db::{sqlite_url, Db};
-use crate::server::services::identity::IdentityConfig;
 use crate::server::services::compute::{qemu_available, ComputeConfig, DriverChoice};
+use crate::server::services::identity::IdentityConfig;
 use crate::server::services::image::ImageConfig;
 
 #[derive(clap::Args, Debug)]

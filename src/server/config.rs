@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use secrecy::SecretString;
 
-use crate::server::services::identity::IdentityConfig;
 use crate::server::services::compute::{ComputeConfig, DriverChoice};
+use crate::server::services::identity::IdentityConfig;
 use crate::server::services::image::ImageConfig;
 
 #[derive(Debug)]

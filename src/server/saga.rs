@@ -32,7 +32,14 @@ pub struct FailPoints(Arc<Mutex<HashSet<String>>>);
 
 impl FailPoints {
     pub fn set(&self, point: &str) {
-        self.0.lock().expect("fail points").insert(point.to_string());
+        self.0
+            .lock()
+            .expect("fail points")
+            .insert(point.to_string());
+    }
+
+    pub fn clear(&self) {
+        self.0.lock().expect("fail points").clear();
     }
 
     fn hit(&self, point: &str) -> bool {
@@ -58,7 +65,9 @@ pub async fn execute<S: Send>(
     for (n, step) in steps.iter().enumerate() {
         let point = format!("{saga}.{}", step.name());
         let outcome = if fail_points.hit(&point) {
-            Err(Error::Internal(anyhow::anyhow!("injected failure at {point}")))
+            Err(Error::Internal(anyhow::anyhow!(
+                "injected failure at {point}"
+            )))
         } else {
             step.run(state).await
         };

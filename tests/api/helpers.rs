@@ -26,6 +26,8 @@ pub struct TestApp {
     database_url: Option<String>,
     server: tokio::task::JoinHandle<()>,
     admin_token: OnceCell<String>,
+    /// The controller's services, for tests that reach past the API (failure injection).
+    pub state: gureum::server::state::AppState,
 }
 
 impl Drop for TestApp {
@@ -70,6 +72,7 @@ async fn start(
         .expect("the application builds");
     let port = application.port();
     assert_ne!(port, 0, "the application listens on a port");
+    let state = application.state().clone();
     let server = tokio::spawn(async move {
         if let Err(e) = application.run_until_stopped().await {
             eprintln!("test server stopped: {e:#}");
@@ -88,6 +91,7 @@ async fn start(
         database_url,
         server,
         admin_token: OnceCell::new(),
+        state,
     }
 }
 
@@ -587,5 +591,24 @@ impl Reply {
     /// A Glance fault's message.
     pub fn glance_message(&self) -> &str {
         self.body["message"].as_str().unwrap_or_default()
+    }
+}
+
+impl Reply {
+    /// A reply read by a test's own request code.
+    pub fn from_parts(
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Value,
+        text: String,
+        what: String,
+    ) -> Reply {
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+            what,
+        }
     }
 }

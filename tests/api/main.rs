@@ -9,6 +9,7 @@
 mod helpers;
 
 mod bad_input;
+mod compute;
 mod images;
 mod isolation;
 mod portal;

@@ -318,9 +318,10 @@ class Server:
 # Driver
 # --------------------------------------------------------------------------
 
-def serve_and_run(name, run_checks):
+def serve_and_run(name, run_checks, serve_args=()):
     """Check the tools, start a server with a fresh data dir (temp dir prefix
-    `gureum-cli-<name>-`), call `run_checks(server)`, then stop and clean up."""
+    `gureum-cli-<name>-`), call `run_checks(server)`, then stop and clean up.
+    `serve_args` are extra `gureum serve` options (e.g. `--compute-driver qemu`)."""
     admin_pw = "adm-" + secrets.token_urlsafe(12)
 
     tools_ok = True
@@ -346,7 +347,7 @@ def serve_and_run(name, run_checks):
     try:
         server_env = dict(os.environ, GUREUM_ADMIN_PASSWORD=admin_pw)
         cmd = [str(GUREUM_BIN), "serve", "--listen", f"127.0.0.1:{port}",
-               "--data-dir", str(data_dir), "--public-url", base_url]
+               "--data-dir", str(data_dir), "--public-url", base_url, *serve_args]
         print(f"# starting: {shlex.join(cmd)}", flush=True)
         started = False
         with check("server starts and GET /identity/v3 returns 200"):
@@ -376,11 +377,12 @@ def serve_and_run(name, run_checks):
                 pass
 
 
-def main(name, run_checks):
-    """Run the whole test and exit with its status (0 only when nothing failed)."""
+def main(name, run_checks, serve_args=()):
+    """Run the whole test and exit with its status (0 only when nothing failed).
+    `serve_args` are extra `gureum serve` options."""
     t0 = time.monotonic()
     try:
-        serve_and_run(name, run_checks)
+        serve_and_run(name, run_checks, serve_args)
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         RESULTS.failed += 1

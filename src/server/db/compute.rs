@@ -102,7 +102,11 @@ pub async fn flavor_access_list(c: &mut C, flavor_id: &str) -> Result<Vec<String
     Ok(rows.into_iter().map(|(p,)| p).collect())
 }
 
-pub async fn flavor_access_add(c: &mut C, flavor_id: &str, project_id: &str) -> Result<(), DbError> {
+pub async fn flavor_access_add(
+    c: &mut C,
+    flavor_id: &str,
+    project_id: &str,
+) -> Result<(), DbError> {
     sqlx::query("INSERT INTO flavor_projects (flavor_id, project_id) VALUES ($1, $2)")
         .bind(flavor_id)
         .bind(project_id)
@@ -153,7 +157,11 @@ pub async fn keypair_insert(c: &mut C, k: &KeypairRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn keypair_get(c: &mut C, user_id: &str, name: &str) -> Result<Option<KeypairRow>, DbError> {
+pub async fn keypair_get(
+    c: &mut C,
+    user_id: &str,
+    name: &str,
+) -> Result<Option<KeypairRow>, DbError> {
     sqlx::query_as(&format!(
         "SELECT {KEYPAIR_COLS} FROM keypairs WHERE user_id = $1 AND name = $2"
     ))
@@ -199,7 +207,12 @@ pub async fn quota_list(c: &mut C, project_id: &str) -> Result<Vec<(String, i64)
         .await
 }
 
-pub async fn quota_set(c: &mut C, project_id: &str, resource: &str, limit: i64) -> Result<(), DbError> {
+pub async fn quota_set(
+    c: &mut C,
+    project_id: &str,
+    resource: &str,
+    limit: i64,
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO quotas (project_id, resource, hard_limit) VALUES ($1, $2, $3)
          ON CONFLICT (project_id, resource) DO UPDATE SET hard_limit = excluded.hard_limit",
@@ -261,10 +274,12 @@ pub struct NodeRow {
 const NODE_COLS: &str = "id, num, host, hypervisor_type, hypervisor_version, host_ip, vcpus, memory_mb, local_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, cpu_info, status, disabled_reason, created_at, updated_at";
 
 pub async fn node_get_by_host(c: &mut C, host: &str) -> Result<Option<NodeRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {NODE_COLS} FROM compute_nodes WHERE host = $1"))
-        .bind(host)
-        .fetch_optional(c)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {NODE_COLS} FROM compute_nodes WHERE host = $1"
+    ))
+    .bind(host)
+    .fetch_optional(c)
+    .await
 }
 
 pub async fn node_get(c: &mut C, id: &str) -> Result<Option<NodeRow>, DbError> {
@@ -277,9 +292,11 @@ pub async fn node_get(c: &mut C, id: &str) -> Result<Option<NodeRow>, DbError> {
 }
 
 pub async fn node_list(c: &mut C) -> Result<Vec<NodeRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {NODE_COLS} FROM compute_nodes ORDER BY num"))
-        .fetch_all(c)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {NODE_COLS} FROM compute_nodes ORDER BY num"
+    ))
+    .fetch_all(c)
+    .await
 }
 
 /// Records a node's inventory (created on its first report).
@@ -322,13 +339,15 @@ pub async fn node_set_status(
     reason: Option<&str>,
     now: i64,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE compute_nodes SET status = $2, disabled_reason = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(reason)
-        .bind(now)
-        .execute(c)
-        .await?;
+    sqlx::query(
+        "UPDATE compute_nodes SET status = $2, disabled_reason = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(reason)
+    .bind(now)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
@@ -541,7 +560,10 @@ macro_rules! bind_instance_filter {
 
 /// Newest first, as Nova lists.
 pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<InstanceRow>, DbError> {
-    let mut sql = format!("SELECT {INSTANCE_COLS} FROM instances {}", instance_where(f));
+    let mut sql = format!(
+        "SELECT {INSTANCE_COLS} FROM instances {}",
+        instance_where(f)
+    );
     let next = 7 + f.vm_states.len();
     let limit_at = if f.after.is_some() {
         sql.push_str(&format!(
@@ -552,7 +574,9 @@ pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<Instance
     } else {
         next
     };
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${limit_at}"));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT ${limit_at}"
+    ));
     let mut q = bind_instance_filter!(sqlx::query_as(&sql), f);
     if let Some((t, id)) = &f.after {
         q = q.bind(*t).bind(id.clone());

@@ -71,13 +71,25 @@ impl FakeDriver {
         Ok(())
     }
 
-    fn with_vm<T>(&self, id: &str, f: impl FnOnce(&mut FakeVm) -> DriverResult<T>) -> DriverResult<T> {
+    fn with_vm<T>(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut FakeVm) -> DriverResult<T>,
+    ) -> DriverResult<T> {
         let mut vms = self.vms.lock().expect("fake");
-        let vm = vms.get_mut(id).ok_or_else(|| anyhow!("fake driver: no instance {id}"))?;
+        let vm = vms
+            .get_mut(id)
+            .ok_or_else(|| anyhow!("fake driver: no instance {id}"))?;
         f(vm)
     }
 
-    fn set_state(&self, id: &str, op: &str, from: &[PowerState], to: PowerState) -> DriverResult<()> {
+    fn set_state(
+        &self,
+        id: &str,
+        op: &str,
+        from: &[PowerState],
+        to: PowerState,
+    ) -> DriverResult<()> {
         self.check(op)?;
         self.with_vm(id, |vm| {
             let now = vm.state.unwrap_or(PowerState::Shutdown);
@@ -180,7 +192,12 @@ impl ComputeDriver for FakeDriver {
 
     async fn power_off(&self, id: &str, _grace: Duration) -> DriverResult<()> {
         use PowerState::*;
-        self.set_state(id, "power_off", &[Running, Paused, Shutdown, Crashed], Shutdown)
+        self.set_state(
+            id,
+            "power_off",
+            &[Running, Paused, Shutdown, Crashed],
+            Shutdown,
+        )
     }
 
     async fn reboot(&self, spec: &InstanceSpec, hard: bool) -> DriverResult<()> {
@@ -225,7 +242,7 @@ impl ComputeDriver for FakeDriver {
             .lock()
             .expect("fake")
             .iter()
-            .filter(|(_, vm)| vm.state.is_some())
+            .filter(|(_, vm)| matches!(vm.state, Some(PowerState::Running | PowerState::Paused)))
             .map(|(id, _)| id.clone())
             .collect()
     }

@@ -133,7 +133,10 @@ pub fn config_drive_files(
     let mut files = Vec::new();
     for version in ["latest", "2012-08-10"] {
         files.push((format!("openstack/{version}/meta_data.json"), meta.clone()));
-        files.push((format!("openstack/{version}/network_data.json"), network.clone()));
+        files.push((
+            format!("openstack/{version}/network_data.json"),
+            network.clone(),
+        ));
         if let Some(data) = user_data {
             files.push((format!("openstack/{version}/user_data"), data.to_vec()));
         }
@@ -146,7 +149,10 @@ pub fn pid_alive(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => {
             // The state follows the parenthesised command name.
-            let state = stat.rsplit(')').next().and_then(|s| s.split_whitespace().next());
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next());
             !matches!(state, Some("Z") | Some("X") | None)
         }
         Err(_) => false,

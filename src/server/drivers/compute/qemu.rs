@@ -54,7 +54,10 @@ fn kvm_usable() -> bool {
         return false;
     }
     std::fs::read_to_string("/proc/cpuinfo")
-        .map(|c| c.lines().any(|l| l.starts_with("flags") && (l.contains(" vmx") || l.contains(" svm"))))
+        .map(|c| {
+            c.lines()
+                .any(|l| l.starts_with("flags") && (l.contains(" vmx") || l.contains(" svm")))
+        })
         .unwrap_or(false)
 }
 
@@ -87,8 +90,12 @@ impl QemuDriver {
             .unwrap_or("0.0.0")
             .to_string();
         let mut parts = version.split('.').map(|p| p.parse::<i64>().unwrap_or(0));
-        let numeric = parts.next().unwrap_or(0) * 1_000_000 + parts.next().unwrap_or(0) * 1000 + parts.next().unwrap_or(0);
-        tokio::fs::create_dir_all(config.dir.join("_base")).await.context("creating the instances directory")?;
+        let numeric = parts.next().unwrap_or(0) * 1_000_000
+            + parts.next().unwrap_or(0) * 1000
+            + parts.next().unwrap_or(0);
+        tokio::fs::create_dir_all(config.dir.join("_base"))
+            .await
+            .context("creating the instances directory")?;
         Ok(QemuDriver {
             kvm: kvm_usable(),
             config,
@@ -100,12 +107,19 @@ impl QemuDriver {
 
     fn dir(&self, id: &str) -> PathBuf {
         // Instance ids are UUIDs; anything else could name a path outside the directory.
-        let safe: String = id.chars().filter(|c| c.is_ascii_hexdigit() || *c == '-').collect();
+        let safe: String = id
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit() || *c == '-')
+            .collect();
         self.config.dir.join(safe)
     }
 
     fn pid(&self, id: &str) -> Option<u32> {
-        let pid: u32 = std::fs::read_to_string(self.dir(id).join("qemu.pid")).ok()?.trim().parse().ok()?;
+        let pid: u32 = std::fs::read_to_string(self.dir(id).join("qemu.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
         // The pid must still be this instance's QEMU, not a recycled number.
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let cmdline = String::from_utf8_lossy(&cmdline);
@@ -162,9 +176,15 @@ impl QemuDriver {
     }
 
     async fn run(cmd: &mut tokio::process::Command, what: &str) -> DriverResult<()> {
-        let out = cmd.output().await.with_context(|| format!("running {what}"))?;
+        let out = cmd
+            .output()
+            .await
+            .with_context(|| format!("running {what}"))?;
         if !out.status.success() {
-            bail!("{what} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "{what} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(())
     }
@@ -182,12 +202,24 @@ impl QemuDriver {
             "vhdx" => "vhdx",
             _ => "raw",
         };
-        let safe: String = image.id.chars().filter(|c| c.is_ascii_hexdigit() || *c == '-').collect();
-        let base = self.config.dir.join("_base").join(format!("{safe}.{format}"));
+        let safe: String = image
+            .id
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit() || *c == '-')
+            .collect();
+        let base = self
+            .config
+            .dir
+            .join("_base")
+            .join(format!("{safe}.{format}"));
         if !base.exists() {
             let partial = base.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple()));
-            tokio::fs::copy(&image.path, &partial).await.context("copying the image into the base cache")?;
-            tokio::fs::rename(&partial, &base).await.context("placing the cached image")?;
+            tokio::fs::copy(&image.path, &partial)
+                .await
+                .context("copying the image into the base cache")?;
+            tokio::fs::rename(&partial, &base)
+                .await
+                .context("placing the cached image")?;
         }
         Ok(Some((base, format.to_string())))
     }
@@ -199,31 +231,73 @@ impl QemuDriver {
         }
         let _ = tokio::fs::remove_file(dir.join("qmp.sock")).await;
         let vnc = free_vnc_ports()?;
-        tokio::fs::write(dir.join("vnc.json"), json!({"display": vnc.0, "websocket": vnc.1}).to_string()).await?;
+        tokio::fs::write(
+            dir.join("vnc.json"),
+            json!({"display": vnc.0, "websocket": vnc.1}).to_string(),
+        )
+        .await?;
         let is_iso = spec.image.as_ref().is_some_and(|i| i.disk_format == "iso");
         let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.arg("-name").arg(format!("guest={},debug-threads=on", spec.id))
-            .arg("-uuid").arg(&spec.id)
-            .args(["-machine", if self.kvm { "q35,accel=kvm" } else { "q35,accel=tcg" }])
-            .args(["-smp", &spec.vcpus.to_string(), "-m", &spec.memory_mb.to_string()])
-            .args(["-nodefaults", "-no-user-config", "-display", "none", "-device", "VGA"])
-            .arg("-vnc").arg(format!("127.0.0.1:{},websocket=127.0.0.1:{}", vnc.0, vnc.1))
-            .arg("-chardev").arg(format!(
+        cmd.arg("-name")
+            .arg(format!("guest={},debug-threads=on", spec.id))
+            .arg("-uuid")
+            .arg(&spec.id)
+            .args([
+                "-machine",
+                if self.kvm {
+                    "q35,accel=kvm"
+                } else {
+                    "q35,accel=tcg"
+                },
+            ])
+            .args([
+                "-smp",
+                &spec.vcpus.to_string(),
+                "-m",
+                &spec.memory_mb.to_string(),
+            ])
+            .args([
+                "-nodefaults",
+                "-no-user-config",
+                "-display",
+                "none",
+                "-device",
+                "VGA",
+            ])
+            .arg("-vnc")
+            .arg(format!("127.0.0.1:{},websocket=127.0.0.1:{}", vnc.0, vnc.1))
+            .arg("-chardev")
+            .arg(format!(
                 "socket,id=serial0,path={},server=on,wait=off,logfile={},logappend=on",
                 dir.join("console.sock").display(),
                 dir.join("console.log").display()
             ))
             .args(["-serial", "chardev:serial0"])
-            .arg("-qmp").arg(format!("unix:{},server=on,wait=off", dir.join("qmp.sock").display()))
-            .arg("-pidfile").arg(dir.join("qemu.pid"))
-            .args(["-device", "pcie-root-port,id=rp1,chassis=1", "-device", "pcie-root-port,id=rp2,chassis=2"])
+            .arg("-qmp")
+            .arg(format!(
+                "unix:{},server=on,wait=off",
+                dir.join("qmp.sock").display()
+            ))
+            .arg("-pidfile")
+            .arg(dir.join("qemu.pid"))
+            .args([
+                "-device",
+                "pcie-root-port,id=rp1,chassis=1",
+                "-device",
+                "pcie-root-port,id=rp2,chassis=2",
+            ])
             .args(["-nic", "none", "-device", "virtio-rng-pci"]);
         if self.kvm {
             cmd.args(["-cpu", "host"]);
         }
         let mut disk = |node: &str, file: &Path, format: &str, extra: &str| {
-            cmd.arg("-blockdev").arg(format!("driver=file,filename={},node-name={node}-file{extra}", file.display()));
-            cmd.arg("-blockdev").arg(format!("driver={format},file={node}-file,node-name={node}{extra}"));
+            cmd.arg("-blockdev").arg(format!(
+                "driver=file,filename={},node-name={node}-file{extra}",
+                file.display()
+            ));
+            cmd.arg("-blockdev").arg(format!(
+                "driver={format},file={node}-file,node-name={node}{extra}"
+            ));
         };
         disk("root", &dir.join("disk"), "qcow2", "");
         if spec.ephemeral_gb > 0 {
@@ -246,7 +320,9 @@ impl QemuDriver {
             cmd.args(["-device", "ide-cd,drive=cdrom,bus=ide.0,bootindex=1"]);
             boot = 2;
         }
-        cmd.arg("-device").arg(format!("virtio-blk-pci,drive=root,id=root-dev,bootindex={boot}"));
+        cmd.arg("-device").arg(format!(
+            "virtio-blk-pci,drive=root,id=root-dev,bootindex={boot}"
+        ));
         if spec.ephemeral_gb > 0 {
             cmd.args(["-device", "virtio-blk-pci,drive=eph0,id=eph0-dev"]);
         }
@@ -254,17 +330,25 @@ impl QemuDriver {
             cmd.args(["-device", "virtio-blk-pci,drive=swap,id=swap-dev"]);
         }
         if config_drive.exists() {
-            cmd.args(["-device", "virtio-blk-pci,drive=config,id=config-dev,serial=config-2"]);
+            cmd.args([
+                "-device",
+                "virtio-blk-pci,drive=config,id=config-dev,serial=config-2",
+            ]);
         }
         if let Some(kernel) = &spec.kernel {
             cmd.arg("-kernel").arg(kernel);
             if let Some(ramdisk) = &spec.ramdisk {
                 cmd.arg("-initrd").arg(ramdisk);
             }
-            cmd.arg("-append").arg(spec.kernel_args.clone().unwrap_or_else(|| "root=/dev/vda console=ttyS0".into()));
+            cmd.arg("-append").arg(
+                spec.kernel_args
+                    .clone()
+                    .unwrap_or_else(|| "root=/dev/vda console=ttyS0".into()),
+            );
         }
         if let Some(state) = incoming {
-            cmd.arg("-incoming").arg(format!("file:{}", state.display()));
+            cmd.arg("-incoming")
+                .arg(format!("file:{}", state.display()));
         }
         let log = std::fs::File::create(dir.join("qemu.log")).context("creating qemu.log")?;
         cmd.stdin(std::process::Stdio::null())
@@ -273,12 +357,16 @@ impl QemuDriver {
             // Its own process group: a ^C to the controller does not stop the guests.
             .process_group(0)
             .kill_on_drop(false);
-        let mut child = cmd.spawn().with_context(|| format!("starting {}", self.binary.display()))?;
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary.display()))?;
         // Wait for QMP to answer (or the process to die).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
-                let log = tokio::fs::read_to_string(dir.join("qemu.log")).await.unwrap_or_default();
+                let log = tokio::fs::read_to_string(dir.join("qemu.log"))
+                    .await
+                    .unwrap_or_default();
                 bail!("QEMU exited at start ({status}): {}", log.trim());
             }
             if self.qmp(&spec.id, "query-status", None).await.is_ok() {
@@ -305,12 +393,18 @@ fn free_vnc_ports() -> DriverResult<(u16, u16)> {
     let display = (0..1000u16)
         .find(|n| std::net::TcpListener::bind(("127.0.0.1", 5900 + n)).is_ok())
         .ok_or_else(|| anyhow!("no free VNC port"))?;
-    let ws = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+    let ws = std::net::TcpListener::bind(("127.0.0.1", 0))?
+        .local_addr()?
+        .port();
     Ok((display, ws))
 }
 
 /// One QMP command over the instance's socket: greeting, capabilities, command.
-pub async fn qmp_call(socket: &Path, command: &str, arguments: Option<Value>) -> DriverResult<Value> {
+pub async fn qmp_call(
+    socket: &Path,
+    command: &str,
+    arguments: Option<Value>,
+) -> DriverResult<Value> {
     let stream = tokio::time::timeout(Duration::from_secs(5), UnixStream::connect(socket))
         .await
         .map_err(|_| anyhow!("QMP connect timed out"))??;
@@ -333,7 +427,9 @@ pub async fn qmp_call(socket: &Path, command: &str, arguments: Option<Value>) ->
         text.push('\n');
         text
     };
-    write.write_all(send(json!({"execute": "qmp_capabilities"})).as_bytes()).await?;
+    write
+        .write_all(send(json!({"execute": "qmp_capabilities"})).as_bytes())
+        .await?;
     loop {
         let v: Value = serde_json::from_str(&next(&mut lines).await?)?;
         if v.get("return").is_some() {
@@ -354,7 +450,10 @@ pub async fn qmp_call(socket: &Path, command: &str, arguments: Option<Value>) ->
             return Ok(r.clone());
         }
         if let Some(e) = v.get("error") {
-            bail!("QMP {command}: {}", e.get("desc").and_then(Value::as_str).unwrap_or("error"));
+            bail!(
+                "QMP {command}: {}",
+                e.get("desc").and_then(Value::as_str).unwrap_or("error")
+            );
         }
         // Anything else is an asynchronous event; skip it.
     }
@@ -367,8 +466,12 @@ impl ComputeDriver for QemuDriver {
     }
 
     async fn host_info(&self) -> DriverResult<HostInfo> {
-        let vcpus = std::thread::available_parallelism().map(|n| n.get() as i64).unwrap_or(1);
-        let meminfo = tokio::fs::read_to_string("/proc/meminfo").await.unwrap_or_default();
+        let vcpus = std::thread::available_parallelism()
+            .map(|n| n.get() as i64)
+            .unwrap_or(1);
+        let meminfo = tokio::fs::read_to_string("/proc/meminfo")
+            .await
+            .unwrap_or_default();
         let memory_mb = meminfo
             .lines()
             .find(|l| l.starts_with("MemTotal:"))
@@ -377,7 +480,9 @@ impl ComputeDriver for QemuDriver {
             .map(|kb| kb / 1024)
             .unwrap_or(0);
         let local_gb = disk_gb(&self.config.dir).unwrap_or(0);
-        let cpuinfo = tokio::fs::read_to_string("/proc/cpuinfo").await.unwrap_or_default();
+        let cpuinfo = tokio::fs::read_to_string("/proc/cpuinfo")
+            .await
+            .unwrap_or_default();
         let model = cpuinfo
             .lines()
             .find(|l| l.starts_with("model name"))
@@ -400,14 +505,26 @@ impl ComputeDriver for QemuDriver {
 
     async fn create_disks(&self, spec: &InstanceSpec) -> DriverResult<()> {
         let dir = self.dir(&spec.id);
-        tokio::fs::create_dir_all(&dir).await.context("creating the instance directory")?;
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .context("creating the instance directory")?;
         let disk = dir.join("disk");
         let gib = 1u64 << 30;
-        match (self.cached_base(spec).await?, spec.image.as_ref().map(|i| i.disk_format.as_str())) {
+        match (
+            self.cached_base(spec).await?,
+            spec.image.as_ref().map(|i| i.disk_format.as_str()),
+        ) {
             (Some((base, format)), Some(f)) if f != "iso" => {
-                let virtual_size = spec.image.as_ref().and_then(|i| i.virtual_size).unwrap_or(0).max(0) as u64;
+                let virtual_size = spec
+                    .image
+                    .as_ref()
+                    .and_then(|i| i.virtual_size)
+                    .unwrap_or(0)
+                    .max(0) as u64;
                 let mut cmd = tokio::process::Command::new("qemu-img");
-                cmd.args(["create", "-q", "-f", "qcow2", "-F", &format, "-b"]).arg(&base).arg(&disk);
+                cmd.args(["create", "-q", "-f", "qcow2", "-F", &format, "-b"])
+                    .arg(&base)
+                    .arg(&disk);
                 let wanted = spec.root_gb.max(0) as u64 * gib;
                 if wanted > virtual_size {
                     cmd.arg(wanted.to_string());
@@ -417,7 +534,10 @@ impl ComputeDriver for QemuDriver {
             _ => {
                 let size = (spec.root_gb.max(1) as u64) * gib;
                 Self::run(
-                    tokio::process::Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(&disk).arg(size.to_string()),
+                    tokio::process::Command::new("qemu-img")
+                        .args(["create", "-q", "-f", "qcow2"])
+                        .arg(&disk)
+                        .arg(size.to_string()),
                     "qemu-img create (blank root disk)",
                 )
                 .await?;
@@ -479,7 +599,19 @@ impl ComputeDriver for QemuDriver {
             tokio::process::Command::new("genisoimage")
                 .arg("-o")
                 .arg(dir.join("disk.config"))
-                .args(["-ldots", "-allow-lowercase", "-allow-multidot", "-l", "-publisher", "Gureum", "-quiet", "-J", "-r", "-V", "config-2"])
+                .args([
+                    "-ldots",
+                    "-allow-lowercase",
+                    "-allow-multidot",
+                    "-l",
+                    "-publisher",
+                    "Gureum",
+                    "-quiet",
+                    "-J",
+                    "-r",
+                    "-V",
+                    "config-2",
+                ])
                 .arg(&staging),
             "genisoimage (config drive)",
         )
@@ -509,7 +641,14 @@ impl ComputeDriver for QemuDriver {
             let _ = tokio::time::timeout(Duration::from_secs(5), reaper).await;
         }
         let dir = self.dir(id);
-        for name in ["qmp.sock", "console.sock", "qemu.pid", "vnc.json", "qemu.log", "console.log"] {
+        for name in [
+            "qmp.sock",
+            "console.sock",
+            "qemu.pid",
+            "vnc.json",
+            "qemu.log",
+            "console.log",
+        ] {
             let _ = tokio::fs::remove_file(dir.join(name)).await;
         }
         remove_dir_if_done(&dir).await;
@@ -554,7 +693,12 @@ impl ComputeDriver for QemuDriver {
         // Managed save: the VM's memory and device state go to a file and QEMU exits.
         let state = self.dir(id).join("suspend.state");
         let _ = self.qmp(id, "stop", None).await;
-        self.qmp(id, "migrate", Some(json!({"uri": format!("file:{}", state.display())}))).await?;
+        self.qmp(
+            id,
+            "migrate",
+            Some(json!({"uri": format!("file:{}", state.display())})),
+        )
+        .await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         loop {
             let info = self.qmp(id, "query-migrate", None).await?;
@@ -564,7 +708,9 @@ impl ComputeDriver for QemuDriver {
                     let _ = self.qmp(id, "cont", None).await;
                     bail!("saving the VM's state failed: {info}");
                 }
-                _ if tokio::time::Instant::now() > deadline => bail!("saving the VM's state took too long"),
+                _ if tokio::time::Instant::now() > deadline => {
+                    bail!("saving the VM's state took too long")
+                }
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
@@ -688,11 +834,17 @@ impl ComputeDriver for QemuDriver {
                 .output()
                 .await?;
             let info: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-            let current = info.get("virtual-size").and_then(Value::as_i64).unwrap_or(0);
+            let current = info
+                .get("virtual-size")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             let wanted = spec.root_gb << 30;
             if wanted > current {
                 Self::run(
-                    tokio::process::Command::new("qemu-img").arg("resize").arg(&disk).arg(wanted.to_string()),
+                    tokio::process::Command::new("qemu-img")
+                        .arg("resize")
+                        .arg(&disk)
+                        .arg(wanted.to_string()),
                     "qemu-img resize",
                 )
                 .await?;

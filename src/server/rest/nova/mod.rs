@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/v2.1", get(version))
         .route("/v2.1/", get(version))
         .nest("/v2.1", api)
+        .fallback(not_found)
 }
 
 async fn not_found() -> NovaError {
@@ -109,12 +110,10 @@ async fn microversion(mut req: Request, next: Next) -> Response {
                 )
                     .into_response();
             }
-            None => {
-                return NovaError(Error::invalid(format!(
-                    "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum."
-                )))
-                .into_response()
-            }
+            None => return NovaError(Error::invalid(format!(
+                "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum."
+            )))
+            .into_response(),
         },
     };
     req.extensions_mut().insert(mv);
@@ -159,12 +158,22 @@ impl IntoResponse for NovaError {
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "computeFault"),
         };
         let message = match &self.0 {
-            Error::NotFound { kind: "instance", id } => format!("Instance {id} could not be found."),
+            Error::NotFound {
+                kind: "instance",
+                id,
+            } => format!("Instance {id} could not be found."),
             Error::NotFound { kind: "flavor", id } => format!("Flavor {id} could not be found."),
-            Error::NotFound { kind: "keypair", id } => format!("Keypair {id} not found."),
+            Error::NotFound {
+                kind: "keypair",
+                id,
+            } => format!("Keypair {id} not found."),
             e => e.external_message(),
         };
-        (status, Json(json!({key: {"code": status.as_u16(), "message": message}}))).into_response()
+        (
+            status,
+            Json(json!({key: {"code": status.as_u16(), "message": message}})),
+        )
+            .into_response()
     }
 }
 
@@ -180,7 +189,9 @@ impl FromRequestParts<AppState> for Nova {
     type Rejection = NovaError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> NResult<Self> {
-        let ctx = crate::server::rest::caller(parts, state).await.map_err(NovaError)?;
+        let ctx = crate::server::rest::caller(parts, state)
+            .await
+            .map_err(NovaError)?;
         let mv = parts.extensions.get::<Mv>().copied().unwrap_or(Mv(1));
         Ok(Nova { ctx, mv })
     }
@@ -244,7 +255,10 @@ pub fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Opt
     }
 }
 
-pub fn str_field<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> NResult<Option<&'a str>> {
+pub fn str_field<'a>(
+    obj: &'a serde_json::Map<String, Value>,
+    key: &str,
+) -> NResult<Option<&'a str>> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -255,7 +269,10 @@ pub fn str_field<'a>(obj: &'a serde_json::Map<String, Value>, key: &str) -> NRes
 }
 
 /// `{"k": "v"}` with string values only.
-pub fn string_map(v: Option<&Value>, field: &str) -> NResult<std::collections::BTreeMap<String, String>> {
+pub fn string_map(
+    v: Option<&Value>,
+    field: &str,
+) -> NResult<std::collections::BTreeMap<String, String>> {
     match v {
         None | Some(Value::Null) => Ok(Default::default()),
         Some(Value::Object(m)) => m
@@ -275,5 +292,9 @@ pub fn string_map(v: Option<&Value>, field: &str) -> NResult<std::collections::B
 
 /// The last path segment of a reference that may be a URL (`imageRef`, `flavorRef`).
 pub fn ref_id(r: &str) -> String {
-    r.trim_end_matches('/').rsplit('/').next().unwrap_or(r).to_string()
+    r.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(r)
+        .to_string()
 }

@@ -9,7 +9,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{body_member, int_field, links, str_field, string_map, time, Mv, NJson, NResult, Nova, NovaError};
+use super::{
+    body_member, int_field, links, str_field, string_map, time, Mv, NJson, NResult, Nova, NovaError,
+};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::services::compute::{Flavor, FlavorCreate, Hypervisor, Keypair};
@@ -19,17 +21,37 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/flavors", get(flavor_list).post(flavor_create))
         .route("/flavors/detail", get(flavor_list_detail))
-        .route("/flavors/{id}", get(flavor_show).put(flavor_update).delete(flavor_delete))
+        .route(
+            "/flavors/{id}",
+            get(flavor_show).put(flavor_update).delete(flavor_delete),
+        )
         .route("/flavors/{id}/action", post(flavor_action))
         .route("/flavors/{id}/os-flavor-access", get(flavor_access))
-        .route("/flavors/{id}/os-extra_specs", get(extra_specs_list).post(extra_specs_set))
-        .route("/flavors/{id}/os-extra_specs/{key}", get(extra_spec_show).put(extra_spec_put).delete(extra_spec_delete))
+        .route(
+            "/flavors/{id}/os-extra_specs",
+            get(extra_specs_list).post(extra_specs_set),
+        )
+        .route(
+            "/flavors/{id}/os-extra_specs/{key}",
+            get(extra_spec_show)
+                .put(extra_spec_put)
+                .delete(extra_spec_delete),
+        )
         .route("/os-keypairs", get(keypair_list).post(keypair_create))
-        .route("/os-keypairs/{name}", get(keypair_show).delete(keypair_delete))
-        .route("/os-quota-sets/{project_id}", get(quota_show).put(quota_update).delete(quota_delete))
+        .route(
+            "/os-keypairs/{name}",
+            get(keypair_show).delete(keypair_delete),
+        )
+        .route(
+            "/os-quota-sets/{project_id}",
+            get(quota_show).put(quota_update).delete(quota_delete),
+        )
         .route("/os-quota-sets/{project_id}/detail", get(quota_detail))
         .route("/os-quota-sets/{project_id}/defaults", get(quota_defaults))
-        .route("/os-quota-class-sets/{class}", get(quota_class_show).put(quota_class_update))
+        .route(
+            "/os-quota-class-sets/{class}",
+            get(quota_class_show).put(quota_class_update),
+        )
         .route("/limits", get(limits))
         .route("/os-hypervisors", get(hypervisor_list))
         .route("/os-hypervisors/detail", get(hypervisor_detail))
@@ -74,17 +96,30 @@ fn is_public_param(q: &BTreeMap<String, String>, admin: bool) -> NResult<Option<
         None => Ok(if admin { Some(true) } else { None }),
         Some(s) if s == "none" => Ok(None),
         Some(s) if ["true", "1", "yes", "t", "on"].contains(&s.as_str()) => Ok(Some(true)),
-        Some(s) if ["false", "0", "no", "f", "off"].contains(&s.as_str()) => Ok(if admin { Some(false) } else { None }),
-        Some(s) => Err(NovaError(Error::invalid(format!("Invalid is_public filter [{s}]")))),
+        Some(s) if ["false", "0", "no", "f", "off"].contains(&s.as_str()) => {
+            Ok(if admin { Some(false) } else { None })
+        }
+        Some(s) => Err(NovaError(Error::invalid(format!(
+            "Invalid is_public filter [{s}]"
+        )))),
     }
 }
 
-async fn flavors(state: &AppState, nova: &Nova, q: &BTreeMap<String, String>) -> NResult<Vec<Flavor>> {
+async fn flavors(
+    state: &AppState,
+    nova: &Nova,
+    q: &BTreeMap<String, String>,
+) -> NResult<Vec<Flavor>> {
     let admin = is_admin(&nova.ctx);
-    let mut list = state.compute.flavor_list(&nova.ctx, is_public_param(q, admin)?).await?;
+    let mut list = state
+        .compute
+        .flavor_list(&nova.ctx, is_public_param(q, admin)?)
+        .await?;
     for (key, field) in [("minRam", 0), ("minDisk", 1)] {
         if let Some(v) = q.get(key) {
-            let n: i64 = v.parse().map_err(|_| NovaError(Error::invalid(format!("Invalid {key} filter [{v}]"))))?;
+            let n: i64 = v
+                .parse()
+                .map_err(|_| NovaError(Error::invalid(format!("Invalid {key} filter [{v}]"))))?;
             list.retain(|f| if field == 0 { f.ram >= n } else { f.disk >= n });
         }
     }
@@ -96,13 +131,19 @@ async fn flavors(state: &AppState, nova: &Nova, q: &BTreeMap<String, String>) ->
         list.drain(..=pos);
     }
     if let Some(limit) = q.get("limit") {
-        let n: usize = limit.parse().map_err(|_| NovaError(Error::invalid(format!("Invalid limit [{limit}]"))))?;
+        let n: usize = limit
+            .parse()
+            .map_err(|_| NovaError(Error::invalid(format!("Invalid limit [{limit}]"))))?;
         list.truncate(n);
     }
     Ok(list)
 }
 
-async fn flavor_list(State(state): State<AppState>, nova: Nova, Query(q): Query<BTreeMap<String, String>>) -> NResult<Json<Value>> {
+async fn flavor_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
     let list = flavors(&state, &nova, &q).await?;
     Ok(Json(json!({"flavors": list.iter().map(|f| {
         let mut v = json!({"id": f.id, "name": f.name, "links": links(&state, &format!("flavors/{}", f.id))});
@@ -111,39 +152,73 @@ async fn flavor_list(State(state): State<AppState>, nova: Nova, Query(q): Query<
     }).collect::<Vec<_>>()})))
 }
 
-async fn flavor_list_detail(State(state): State<AppState>, nova: Nova, Query(q): Query<BTreeMap<String, String>>) -> NResult<Json<Value>> {
+async fn flavor_list_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
     let list = flavors(&state, &nova, &q).await?;
-    Ok(Json(json!({"flavors": list.iter().map(|f| flavor_view(&state, f, nova.mv)).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"flavors": list.iter().map(|f| flavor_view(&state, f, nova.mv)).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn flavor_show(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn flavor_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let f = state.compute.flavor_get(&nova.ctx, &id).await?;
     Ok(Json(json!({"flavor": flavor_view(&state, &f, nova.mv)})))
 }
 
-async fn flavor_create(State(state): State<AppState>, nova: Nova, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn flavor_create(
+    State(state): State<AppState>,
+    nova: Nova,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let f = body_member(&body, "flavor")?;
     let required = |key: &str| -> NResult<i64> {
-        int_field(f, key)?.ok_or_else(|| NovaError(Error::invalid(format!("Invalid input for field/attribute flavor. '{key}' is a required property"))))
+        int_field(f, key)?.ok_or_else(|| {
+            NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute flavor. '{key}' is a required property"
+            )))
+        })
     };
     let name = str_field(f, "name")?
-        .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute flavor. 'name' is a required property")))?
+        .ok_or_else(|| {
+            NovaError(Error::invalid(
+                "Invalid input for field/attribute flavor. 'name' is a required property",
+            ))
+        })?
         .to_string();
     let id = match f.get("id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
-        Some(v) => return Err(NovaError(Error::invalid(format!("Invalid input for field/attribute id. Value: {v}.")))),
+        Some(v) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute id. Value: {v}."
+            ))))
+        }
     };
     let is_public = match f.get("os-flavor-access:is_public") {
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
-        Some(v) => return Err(NovaError(Error::invalid(format!("Invalid input for field/attribute os-flavor-access:is_public. Value: {v}.")))),
+        Some(v) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute os-flavor-access:is_public. Value: {v}."
+            ))))
+        }
     };
     let rxtx = match f.get("rxtx_factor") {
         None | Some(Value::Null) => 1.0,
         Some(Value::Number(n)) => n.as_f64().unwrap_or(-1.0),
-        Some(v) => return Err(NovaError(Error::invalid(format!("Invalid input for field/attribute rxtx_factor. Value: {v}.")))),
+        Some(v) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute rxtx_factor. Value: {v}."
+            ))))
+        }
     };
     let created = state
         .compute
@@ -162,24 +237,47 @@ async fn flavor_create(State(state): State<AppState>, nova: Nova, NJson(body): N
                 },
                 rxtx_factor: rxtx,
                 is_public,
-                description: if nova.mv.at_least(55) { str_field(f, "description")?.map(str::to_string) } else { None },
+                description: if nova.mv.at_least(55) {
+                    str_field(f, "description")?.map(str::to_string)
+                } else {
+                    None
+                },
             },
         )
         .await?;
-    Ok(Json(json!({"flavor": flavor_view(&state, &created, nova.mv)})))
+    Ok(Json(
+        json!({"flavor": flavor_view(&state, &created, nova.mv)}),
+    ))
 }
 
-async fn flavor_update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn flavor_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     if !nova.mv.at_least(55) {
-        return Err(NovaError(Error::not_found("resource", "PUT /flavors (microversion 2.55 or later)")));
+        return Err(NovaError(Error::not_found(
+            "resource",
+            "PUT /flavors (microversion 2.55 or later)",
+        )));
     }
     let f = body_member(&body, "flavor")?;
     let description = str_field(f, "description")?.map(str::to_string);
-    let flavor = state.compute.flavor_update_description(&nova.ctx, &id, description).await?;
-    Ok(Json(json!({"flavor": flavor_view(&state, &flavor, nova.mv)})))
+    let flavor = state
+        .compute
+        .flavor_update_description(&nova.ctx, &id, description)
+        .await?;
+    Ok(Json(
+        json!({"flavor": flavor_view(&state, &flavor, nova.mv)}),
+    ))
 }
 
-async fn flavor_delete(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<StatusCode> {
+async fn flavor_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
     state.compute.flavor_delete(&nova.ctx, &id).await?;
     Ok(StatusCode::ACCEPTED)
 }
@@ -188,56 +286,115 @@ fn access_view(flavor_id: &str, projects: &[String]) -> Value {
     json!({"flavor_access": projects.iter().map(|p| json!({"flavor_id": flavor_id, "tenant_id": p})).collect::<Vec<_>>()})
 }
 
-async fn flavor_action(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn flavor_action(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     if let Some(a) = body.get("addTenantAccess") {
-        let tenant = a.get("tenant").and_then(Value::as_str).ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
-        let list = state.compute.flavor_access_add(&nova.ctx, &id, tenant).await?;
+        let tenant = a
+            .get("tenant")
+            .and_then(Value::as_str)
+            .ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
+        let list = state
+            .compute
+            .flavor_access_add(&nova.ctx, &id, tenant)
+            .await?;
         return Ok(Json(access_view(&id, &list)));
     }
     if let Some(a) = body.get("removeTenantAccess") {
-        let tenant = a.get("tenant").and_then(Value::as_str).ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
-        let list = state.compute.flavor_access_remove(&nova.ctx, &id, tenant).await?;
+        let tenant = a
+            .get("tenant")
+            .and_then(Value::as_str)
+            .ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
+        let list = state
+            .compute
+            .flavor_access_remove(&nova.ctx, &id, tenant)
+            .await?;
         return Ok(Json(access_view(&id, &list)));
     }
     Err(NovaError(Error::invalid("There is no such flavor action.")))
 }
 
-async fn flavor_access(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn flavor_access(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let list = state.compute.flavor_access_list(&nova.ctx, &id).await?;
     Ok(Json(access_view(&id, &list)))
 }
 
-async fn extra_specs_list(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn extra_specs_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let f = state.compute.flavor_get(&nova.ctx, &id).await?;
     Ok(Json(json!({"extra_specs": f.extra_specs})))
 }
 
-async fn extra_specs_set(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn extra_specs_set(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let specs = string_map(body.get("extra_specs"), "extra_specs")?;
     if body.get("extra_specs").is_none() {
-        return Err(NovaError(Error::invalid("Invalid input for field/attribute extra_specs. 'extra_specs' is a required property")));
+        return Err(NovaError(Error::invalid(
+            "Invalid input for field/attribute extra_specs. 'extra_specs' is a required property",
+        )));
     }
-    let all = state.compute.flavor_extra_specs_set(&nova.ctx, &id, specs).await?;
+    let all = state
+        .compute
+        .flavor_extra_specs_set(&nova.ctx, &id, specs)
+        .await?;
     Ok(Json(json!({"extra_specs": all})))
 }
 
-async fn extra_spec_show(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<Json<Value>> {
+async fn extra_spec_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+) -> NResult<Json<Value>> {
     let f = state.compute.flavor_get(&nova.ctx, &id).await?;
-    let v = f.extra_specs.get(&key).ok_or_else(|| NovaError(Error::NotFound { kind: "extra spec", id: format!("{key} of flavor {id}") }))?;
+    let v = f.extra_specs.get(&key).ok_or_else(|| {
+        NovaError(Error::NotFound {
+            kind: "extra spec",
+            id: format!("{key} of flavor {id}"),
+        })
+    })?;
     Ok(Json(json!({key: v})))
 }
 
-async fn extra_spec_put(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn extra_spec_put(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let m = string_map(Some(&body), "extra_specs")?;
     if m.len() != 1 || !m.contains_key(&key) {
         return Err(NovaError(Error::invalid("Request body and URI mismatch")));
     }
-    state.compute.flavor_extra_specs_set(&nova.ctx, &id, m.clone()).await?;
+    state
+        .compute
+        .flavor_extra_specs_set(&nova.ctx, &id, m.clone())
+        .await?;
     Ok(Json(json!(m)))
 }
 
-async fn extra_spec_delete(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<StatusCode> {
-    state.compute.flavor_extra_spec_delete(&nova.ctx, &id, &key).await?;
+async fn extra_spec_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+) -> NResult<StatusCode> {
+    state
+        .compute
+        .flavor_extra_spec_delete(&nova.ctx, &id, &key)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -251,33 +408,72 @@ fn keypair_view(k: &Keypair, mv: Mv) -> Value {
     v
 }
 
-async fn keypair_create(State(state): State<AppState>, nova: Nova, NJson(body): NJson<Value>) -> NResult<Response> {
+async fn keypair_create(
+    State(state): State<AppState>,
+    nova: Nova,
+    NJson(body): NJson<Value>,
+) -> NResult<Response> {
     let k = body_member(&body, "keypair")?;
-    let name = str_field(k, "name")?
-        .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute keypair. 'name' is a required property")))?;
-    let key_type = if nova.mv.at_least(2) { str_field(k, "type")? } else { None };
+    let name = str_field(k, "name")?.ok_or_else(|| {
+        NovaError(Error::invalid(
+            "Invalid input for field/attribute keypair. 'name' is a required property",
+        ))
+    })?;
+    let key_type = if nova.mv.at_least(2) {
+        str_field(k, "type")?
+    } else {
+        None
+    };
     let public_key = str_field(k, "public_key")?;
     if public_key.is_none() && nova.mv.at_least(92) {
-        return Err(NovaError(Error::invalid("Invalid input for field/attribute keypair. 'public_key' is a required property")));
+        return Err(NovaError(Error::invalid(
+            "Invalid input for field/attribute keypair. 'public_key' is a required property",
+        )));
     }
-    let made = state.compute.keypair_create(&nova.ctx, name, key_type, public_key).await?;
+    let made = state
+        .compute
+        .keypair_create(&nova.ctx, name, key_type, public_key)
+        .await?;
     let mut v = keypair_view(&made.keypair, nova.mv);
     v["user_id"] = json!(made.keypair.user_id);
     if let Some(private) = made.private_key {
         v["private_key"] = json!(private);
     }
-    let status = if nova.mv.at_least(2) { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if nova.mv.at_least(2) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(json!({"keypair": v}))).into_response())
 }
 
-async fn keypair_list(State(state): State<AppState>, nova: Nova, Query(q): Query<BTreeMap<String, String>>) -> NResult<Json<Value>> {
-    let user = if nova.mv.at_least(10) { q.get("user_id").map(String::as_str) } else { None };
+async fn keypair_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
+    let user = if nova.mv.at_least(10) {
+        q.get("user_id").map(String::as_str)
+    } else {
+        None
+    };
     let list = state.compute.keypair_list(&nova.ctx, user).await?;
-    Ok(Json(json!({"keypairs": list.iter().map(|k| json!({"keypair": keypair_view(k, nova.mv)})).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"keypairs": list.iter().map(|k| json!({"keypair": keypair_view(k, nova.mv)})).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn keypair_show(State(state): State<AppState>, nova: Nova, Path(name): Path<String>, Query(q): Query<BTreeMap<String, String>>) -> NResult<Json<Value>> {
-    let user = if nova.mv.at_least(10) { q.get("user_id").map(String::as_str) } else { None };
+async fn keypair_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(name): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
+    let user = if nova.mv.at_least(10) {
+        q.get("user_id").map(String::as_str)
+    } else {
+        None
+    };
     let k = state.compute.keypair_get(&nova.ctx, &name, user).await?;
     let mut v = keypair_view(&k, nova.mv);
     v["user_id"] = json!(k.user_id);
@@ -289,10 +485,23 @@ async fn keypair_show(State(state): State<AppState>, nova: Nova, Path(name): Pat
     Ok(Json(json!({"keypair": v})))
 }
 
-async fn keypair_delete(State(state): State<AppState>, nova: Nova, Path(name): Path<String>, Query(q): Query<BTreeMap<String, String>>) -> NResult<StatusCode> {
-    let user = if nova.mv.at_least(10) { q.get("user_id").map(String::as_str) } else { None };
+async fn keypair_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(name): Path<String>,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<StatusCode> {
+    let user = if nova.mv.at_least(10) {
+        q.get("user_id").map(String::as_str)
+    } else {
+        None
+    };
     state.compute.keypair_delete(&nova.ctx, &name, user).await?;
-    Ok(if nova.mv.at_least(2) { StatusCode::NO_CONTENT } else { StatusCode::ACCEPTED })
+    Ok(if nova.mv.at_least(2) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::ACCEPTED
+    })
 }
 
 // --- Quotas and limits -----------------------------------------------------------------
@@ -313,28 +522,51 @@ fn quota_view(id: &str, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
     Value::Object(v)
 }
 
-async fn quota_show(State(state): State<AppState>, nova: Nova, Path(project_id): Path<String>) -> NResult<Json<Value>> {
+async fn quota_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
     let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
-    Ok(Json(json!({"quota_set": quota_view(&project_id, &q.limits, nova.mv)})))
+    Ok(Json(
+        json!({"quota_set": quota_view(&project_id, &q.limits, nova.mv)}),
+    ))
 }
 
-async fn quota_detail(State(state): State<AppState>, nova: Nova, Path(project_id): Path<String>) -> NResult<Json<Value>> {
+async fn quota_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
     let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
     let mut v = serde_json::Map::new();
     v.insert("id".into(), json!(project_id));
     let key_pairs = state.compute.keypairs_used(&nova.ctx).await?;
     for (r, l) in &q.limits {
         if shown(r, nova.mv) {
-            let in_use = if r == "key_pairs" { key_pairs } else { q.in_use.get(r).copied().unwrap_or(0) };
-            v.insert(r.clone(), json!({"limit": l, "in_use": in_use, "reserved": 0}));
+            let in_use = if r == "key_pairs" {
+                key_pairs
+            } else {
+                q.in_use.get(r).copied().unwrap_or(0)
+            };
+            v.insert(
+                r.clone(),
+                json!({"limit": l, "in_use": in_use, "reserved": 0}),
+            );
         }
     }
     Ok(Json(json!({"quota_set": v})))
 }
 
-async fn quota_defaults(State(state): State<AppState>, nova: Nova, Path(project_id): Path<String>) -> NResult<Json<Value>> {
+async fn quota_defaults(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
     let d = state.compute.quota_defaults(&nova.ctx).await?;
-    Ok(Json(json!({"quota_set": quota_view(&project_id, &d, nova.mv)})))
+    Ok(Json(
+        json!({"quota_set": quota_view(&project_id, &d, nova.mv)}),
+    ))
 }
 
 fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, bool)> {
@@ -343,7 +575,8 @@ fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, boo
     let mut force = false;
     for (k, v) in q {
         if k == "force" {
-            force = v.as_bool().unwrap_or(false) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+            force = v.as_bool().unwrap_or(false)
+                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
             continue;
         }
         if k == "id" {
@@ -352,16 +585,28 @@ fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, boo
         let n = match v {
             Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or(0),
             Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().unwrap_or(0),
-            other => return Err(NovaError(Error::invalid(format!("Invalid input for field/attribute {k}. Value: {other}. It is not an integer.")))),
+            other => {
+                return Err(NovaError(Error::invalid(format!(
+                    "Invalid input for field/attribute {k}. Value: {other}. It is not an integer."
+                ))))
+            }
         };
         changes.insert(k.clone(), n);
     }
     Ok((changes, force))
 }
 
-async fn quota_update(State(state): State<AppState>, nova: Nova, Path(project_id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn quota_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let (changes, force) = quota_changes(&body, "quota_set")?;
-    let q = state.compute.quota_update(&nova.ctx, &project_id, changes, force).await?;
+    let q = state
+        .compute
+        .quota_update(&nova.ctx, &project_id, changes, force)
+        .await?;
     let mut v = quota_view(&project_id, &q.limits, nova.mv);
     if let Some(o) = v.as_object_mut() {
         o.remove("id");
@@ -369,22 +614,42 @@ async fn quota_update(State(state): State<AppState>, nova: Nova, Path(project_id
     Ok(Json(json!({"quota_set": v})))
 }
 
-async fn quota_delete(State(state): State<AppState>, nova: Nova, Path(project_id): Path<String>) -> NResult<StatusCode> {
+async fn quota_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<StatusCode> {
     state.compute.quota_reset(&nova.ctx, &project_id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn quota_class_show(State(state): State<AppState>, nova: Nova, Path(class): Path<String>) -> NResult<Json<Value>> {
+async fn quota_class_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(class): Path<String>,
+) -> NResult<Json<Value>> {
     let d = state.compute.quota_defaults(&nova.ctx).await?;
-    Ok(Json(json!({"quota_class_set": quota_view(&class, &d, nova.mv)})))
+    Ok(Json(
+        json!({"quota_class_set": quota_view(&class, &d, nova.mv)}),
+    ))
 }
 
-async fn quota_class_update(State(state): State<AppState>, nova: Nova, Path(class): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn quota_class_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(class): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     if class != "default" {
-        return Err(NovaError(Error::invalid("Only the default quota class can be changed.")));
+        return Err(NovaError(Error::invalid(
+            "Only the default quota class can be changed.",
+        )));
     }
     let (changes, _) = quota_changes(&body, "quota_class_set")?;
-    let d = state.compute.quota_defaults_update(&nova.ctx, changes).await?;
+    let d = state
+        .compute
+        .quota_defaults_update(&nova.ctx, changes)
+        .await?;
     let mut v = quota_view(&class, &d, nova.mv);
     if let Some(o) = v.as_object_mut() {
         o.remove("id");
@@ -392,11 +657,19 @@ async fn quota_class_update(State(state): State<AppState>, nova: Nova, Path(clas
     Ok(Json(json!({"quota_class_set": v})))
 }
 
-async fn limits(State(state): State<AppState>, nova: Nova, Query(q): Query<BTreeMap<String, String>>) -> NResult<Json<Value>> {
+async fn limits(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
     let project = match (q.get("tenant_id"), nova.ctx.auth.project_id()) {
         (Some(t), _) if is_admin(&nova.ctx) => t.clone(),
         (_, Some(p)) => p.to_string(),
-        _ => return Err(NovaError(Error::forbidden_msg("Limits are read with a project-scoped token."))),
+        _ => {
+            return Err(NovaError(Error::forbidden_msg(
+                "Limits are read with a project-scoped token.",
+            )))
+        }
     };
     let qs = state.compute.quota_get(&nova.ctx, &project).await?;
     let l = |r: &str| qs.limits.get(r).copied().unwrap_or(-1);
@@ -424,7 +697,11 @@ async fn limits(State(state): State<AppState>, nova: Nova, Query(q): Query<BTree
 // --- Hypervisors, services, zones ------------------------------------------------------
 
 fn hypervisor_id(h: &Hypervisor, mv: Mv) -> Value {
-    if mv.at_least(53) { json!(h.id) } else { json!(h.num) }
+    if mv.at_least(53) {
+        json!(h.id)
+    } else {
+        json!(h.num)
+    }
 }
 
 fn hypervisor_view(h: &Hypervisor, used: (i64, i64, i64, i64), mv: Mv, detail: bool) -> Value {
@@ -452,7 +729,9 @@ fn hypervisor_view(h: &Hypervisor, used: (i64, i64, i64, i64), mv: Mv, detail: b
             v["current_workload"] = json!(0);
             v["running_vms"] = json!(running);
             v["disk_available_least"] = json!(h.local_gb - disk);
-            v["cpu_info"] = serde_json::from_str::<Value>(&h.cpu_info).map(|c| json!(c.to_string())).unwrap_or(json!(""));
+            v["cpu_info"] = serde_json::from_str::<Value>(&h.cpu_info)
+                .map(|c| json!(c.to_string()))
+                .unwrap_or(json!(""));
         } else {
             v["uptime"] = Value::Null;
         }
@@ -462,29 +741,48 @@ fn hypervisor_view(h: &Hypervisor, used: (i64, i64, i64, i64), mv: Mv, detail: b
 
 async fn hypervisor_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
-    Ok(Json(json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, false)).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, false)).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn hypervisor_detail(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
-    Ok(Json(json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn hypervisor_show(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn hypervisor_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
     let (h, a, b, c, d) = list
         .iter()
         .find(|(h, ..)| h.id == id || h.num.to_string() == id)
-        .ok_or_else(|| NovaError(Error::NotFound { kind: "hypervisor", id: id.clone() }))?;
-    Ok(Json(json!({"hypervisor": hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)})))
+        .ok_or_else(|| {
+            NovaError(Error::NotFound {
+                kind: "hypervisor",
+                id: id.clone(),
+            })
+        })?;
+    Ok(Json(
+        json!({"hypervisor": hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)}),
+    ))
 }
 
 async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     if nova.mv.at_least(88) {
-        return Err(NovaError(Error::not_found("resource", "os-hypervisors/statistics (removed in microversion 2.88)")));
+        return Err(NovaError(Error::not_found(
+            "resource",
+            "os-hypervisors/statistics (removed in microversion 2.88)",
+        )));
     }
     let list = state.compute.hypervisors(&nova.ctx).await?;
-    let sum = |f: &dyn Fn(&(Hypervisor, i64, i64, i64, i64)) -> i64| list.iter().map(f).sum::<i64>();
+    let sum =
+        |f: &dyn Fn(&(Hypervisor, i64, i64, i64, i64)) -> i64| list.iter().map(f).sum::<i64>();
     let stats = json!({
         "count": list.len(),
         "vcpus": sum(&|x| x.0.vcpus),
@@ -518,27 +816,51 @@ fn service_view(h: &Hypervisor, mv: Mv) -> Value {
 
 async fn service_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     let list = state.compute.compute_services(&nova.ctx).await?;
-    Ok(Json(json!({"services": list.iter().map(|h| service_view(h, nova.mv)).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"services": list.iter().map(|h| service_view(h, nova.mv)).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn service_update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn service_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     if !nova.mv.at_least(53) {
-        return Err(NovaError(Error::invalid("Use microversion 2.53 or later to update a service by id.")));
+        return Err(NovaError(Error::invalid(
+            "Use microversion 2.53 or later to update a service by id.",
+        )));
     }
-    let obj = body.as_object().ok_or_else(|| NovaError(Error::invalid("The body must be an object.")))?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| NovaError(Error::invalid("The body must be an object.")))?;
     let enabled = match str_field(obj, "status")? {
         Some("enabled") => true,
         Some("disabled") => false,
-        Some(other) => return Err(NovaError(Error::invalid(format!("Invalid input for field/attribute status. Value: {other}.")))),
-        None => return Err(NovaError(Error::invalid("Invalid input for field/attribute status: it is required."))),
+        Some(other) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute status. Value: {other}."
+            ))))
+        }
+        None => {
+            return Err(NovaError(Error::invalid(
+                "Invalid input for field/attribute status: it is required.",
+            )))
+        }
     };
     let reason = str_field(obj, "disabled_reason")?.map(str::to_string);
-    let h = state.compute.service_set_status(&nova.ctx, &id, enabled, reason).await?;
+    let h = state
+        .compute
+        .service_set_status(&nova.ctx, &id, enabled, reason)
+        .await?;
     Ok(Json(json!({"service": service_view(&h, nova.mv)})))
 }
 
 async fn availability_zones(_nova: Nova) -> Json<Value> {
-    Json(json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}]}))
+    Json(
+        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}]}),
+    )
 }
 
 /// The legacy networks proxy: no networks until the networking service is offered.

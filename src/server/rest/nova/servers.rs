@@ -10,7 +10,10 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 use sha2::Digest;
 
-use super::{body_member, int_field, links, ref_id, str_field, string_map, time, Mv, NJson, NResult, Nova, NovaError};
+use super::{
+    body_member, int_field, links, ref_id, str_field, string_map, time, Mv, NJson, NResult, Nova,
+    NovaError,
+};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
@@ -25,10 +28,23 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/detail", get(list_detail))
         .route("/servers/{id}", get(show).put(update).delete(delete))
         .route("/servers/{id}/action", post(action))
-        .route("/servers/{id}/metadata", get(metadata_list).post(metadata_update).put(metadata_replace))
-        .route("/servers/{id}/metadata/{key}", get(metadata_show).put(metadata_set_one).delete(metadata_delete))
+        .route(
+            "/servers/{id}/metadata",
+            get(metadata_list)
+                .post(metadata_update)
+                .put(metadata_replace),
+        )
+        .route(
+            "/servers/{id}/metadata/{key}",
+            get(metadata_show)
+                .put(metadata_set_one)
+                .delete(metadata_delete),
+        )
         .route("/servers/{id}/os-instance-actions", get(actions_list))
-        .route("/servers/{id}/os-instance-actions/{request_id}", get(action_show))
+        .route(
+            "/servers/{id}/os-instance-actions/{request_id}",
+            get(action_show),
+        )
         .route("/servers/{id}/ips", get(ips))
 }
 
@@ -52,7 +68,9 @@ fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
 
 pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool) -> Value {
     let host_id = match &s.host {
-        Some(h) => hex::encode(sha2::Sha224::digest(format!("{}{}", s.project_id, h).as_bytes())),
+        Some(h) => hex::encode(sha2::Sha224::digest(
+            format!("{}{}", s.project_id, h).as_bytes(),
+        )),
         None => String::new(),
     };
     let mut v = json!({
@@ -91,7 +109,8 @@ pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool
     }
     if let Some(f) = &s.fault {
         if matches!(s.status(), "ERROR" | "DELETED") {
-            let mut fault = json!({"code": f.code, "message": f.message, "created": time(f.created)});
+            let mut fault =
+                json!({"code": f.code, "message": f.message, "created": time(f.created)});
             if admin || f.code != 500 {
                 fault["details"] = json!(f.details);
             }
@@ -101,10 +120,12 @@ pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool
     if admin {
         v["OS-EXT-SRV-ATTR:host"] = json!(s.host);
         v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = json!(s.host);
-        v["OS-EXT-SRV-ATTR:instance_name"] = json!(format!("instance-{}", &s.id[..8.min(s.id.len())]));
+        v["OS-EXT-SRV-ATTR:instance_name"] =
+            json!(format!("instance-{}", &s.id[..8.min(s.id.len())]));
         if mv.at_least(3) {
             v["OS-EXT-SRV-ATTR:hostname"] = json!(s.hostname);
-            v["OS-EXT-SRV-ATTR:reservation_id"] = json!(format!("r-{}", &s.id[..8.min(s.id.len())]));
+            v["OS-EXT-SRV-ATTR:reservation_id"] =
+                json!(format!("r-{}", &s.id[..8.min(s.id.len())]));
             v["OS-EXT-SRV-ATTR:launch_index"] = json!(0);
             v["OS-EXT-SRV-ATTR:kernel_id"] = json!("");
             v["OS-EXT-SRV-ATTR:ramdisk_id"] = json!("");
@@ -165,7 +186,12 @@ fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuer
     })
 }
 
-async fn list_common(state: &AppState, nova: &Nova, q: Vec<(String, String)>, detail: bool) -> NResult<Json<Value>> {
+async fn list_common(
+    state: &AppState,
+    nova: &Nova,
+    q: Vec<(String, String)>,
+    detail: bool,
+) -> NResult<Json<Value>> {
     let admin = is_admin(&nova.ctx);
     let query = list_query(&q, admin)?;
     let page = state.compute.server_list(&nova.ctx, query).await?;
@@ -194,35 +220,66 @@ async fn list_common(state: &AppState, nova: &Nova, q: Vec<(String, String)>, de
     Ok(Json(body))
 }
 
-async fn list(State(state): State<AppState>, nova: Nova, Query(q): Query<Vec<(String, String)>>) -> NResult<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
     list_common(&state, &nova, q, false).await
 }
 
-async fn list_detail(State(state): State<AppState>, nova: Nova, Query(q): Query<Vec<(String, String)>>) -> NResult<Json<Value>> {
+async fn list_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
     list_common(&state, &nova, q, true).await
 }
 
-async fn show(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let s = state.compute.server_get(&nova.ctx, &id).await?;
-    Ok(Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(&nova.ctx), true)})))
+    Ok(Json(
+        json!({"server": server_view(&state, &s, nova.mv, is_admin(&nova.ctx), true)}),
+    ))
 }
 
 fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
     let s = body_member(body, "server")?;
     let name = str_field(s, "name")?
-        .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute server. 'name' is a required property")))?
+        .ok_or_else(|| {
+            NovaError(Error::invalid(
+                "Invalid input for field/attribute server. 'name' is a required property",
+            ))
+        })?
         .to_string();
     let flavor_ref = match s.get("flavorRef") {
         Some(Value::String(f)) => ref_id(f),
         Some(Value::Number(n)) => n.to_string(),
-        _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute server. 'flavorRef' is a required property"))),
+        _ => {
+            return Err(NovaError(Error::invalid(
+                "Invalid input for field/attribute server. 'flavorRef' is a required property",
+            )))
+        }
     };
-    let mut image_id = str_field(s, "imageRef")?.filter(|i| !i.is_empty()).map(ref_id);
+    let mut image_id = str_field(s, "imageRef")?
+        .filter(|i| !i.is_empty())
+        .map(ref_id);
     if let Some(bdms) = s.get("block_device_mapping_v2") {
-        let list = bdms.as_array().ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute block_device_mapping_v2: it is not a list.")))?;
+        let list = bdms.as_array().ok_or_else(|| {
+            NovaError(Error::invalid(
+                "Invalid input for field/attribute block_device_mapping_v2: it is not a list.",
+            ))
+        })?;
         for bdm in list {
             let source = bdm.get("source_type").and_then(Value::as_str).unwrap_or("");
-            let dest = bdm.get("destination_type").and_then(Value::as_str).unwrap_or("local");
+            let dest = bdm
+                .get("destination_type")
+                .and_then(Value::as_str)
+                .unwrap_or("local");
             match (source, dest) {
                 ("image", "local") => {
                     if image_id.is_none() {
@@ -276,13 +333,24 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
         min_count,
         max_count,
         availability_zone: str_field(s, "availability_zone")?.map(str::to_string),
-        hostname: if mv.at_least(90) { str_field(s, "hostname")?.map(str::to_string) } else { None },
+        hostname: if mv.at_least(90) {
+            str_field(s, "hostname")?.map(str::to_string)
+        } else {
+            None
+        },
     };
-    let reservation = s.get("return_reservation_id").and_then(Value::as_bool).unwrap_or(false);
+    let reservation = s
+        .get("return_reservation_id")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     Ok((create, reservation))
 }
 
-async fn create(State(state): State<AppState>, nova: Nova, NJson(body): NJson<Value>) -> NResult<Response> {
+async fn create(
+    State(state): State<AppState>,
+    nova: Nova,
+    NJson(body): NJson<Value>,
+) -> NResult<Response> {
     let (params, reservation) = parse_create(&body, nova.mv)?;
     let servers = state.compute.server_create(&nova.ctx, params).await?;
     if reservation {
@@ -303,29 +371,66 @@ async fn create(State(state): State<AppState>, nova: Nova, NJson(body): NJson<Va
     Ok(response)
 }
 
-async fn update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let s = body_member(&body, "server")?;
     for key in s.keys() {
-        if !["name", "description", "hostname", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"].contains(&key.as_str()) {
+        if ![
+            "name",
+            "description",
+            "hostname",
+            "accessIPv4",
+            "accessIPv6",
+            "OS-DCF:diskConfig",
+        ]
+        .contains(&key.as_str())
+        {
             return Err(NovaError(Error::invalid(format!(
                 "Invalid input for field/attribute server. Additional properties are not allowed ('{key}' was unexpected)"
             ))));
         }
     }
     let name = str_field(s, "name")?.map(str::to_string);
-    let hostname = if nova.mv.at_least(90) { str_field(s, "hostname")?.map(str::to_string) } else { None };
-    let server = state.compute.server_update(&nova.ctx, &id, name, hostname).await?;
-    Ok(Json(json!({"server": server_view(&state, &server, nova.mv, is_admin(&nova.ctx), true)})))
+    let hostname = if nova.mv.at_least(90) {
+        str_field(s, "hostname")?.map(str::to_string)
+    } else {
+        None
+    };
+    let server = state
+        .compute
+        .server_update(&nova.ctx, &id, name, hostname)
+        .await?;
+    Ok(Json(
+        json!({"server": server_view(&state, &server, nova.mv, is_admin(&nova.ctx), true)}),
+    ))
 }
 
-async fn delete(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<StatusCode> {
+async fn delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
     state.compute.server_delete(&nova.ctx, &id, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn action(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Response> {
-    let Some((name, arg)) = body.as_object().and_then(|o| (o.len() == 1).then(|| o.iter().next()).flatten()) else {
-        return Err(NovaError(Error::invalid("The action body must hold exactly one action.")));
+async fn action(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Response> {
+    let Some((name, arg)) = body
+        .as_object()
+        .and_then(|o| (o.len() == 1).then(|| o.iter().next()).flatten())
+    else {
+        return Err(NovaError(Error::invalid(
+            "The action body must hold exactly one action.",
+        )));
     };
     let empty = Map::new();
     let args = arg.as_object().unwrap_or(&empty);
@@ -335,39 +440,59 @@ async fn action(State(state): State<AppState>, nova: Nova, Path(id): Path<String
     let act = match name.as_str() {
         "os-start" => simple(ServerAction::Start),
         "os-stop" => ServerAction::Stop,
-        "reboot" => match str_field(args, "type")?.map(str::to_ascii_uppercase).as_deref() {
+        "reboot" => match str_field(args, "type")?
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             Some("SOFT") => ServerAction::Reboot(RebootKind::Soft),
             Some("HARD") => ServerAction::Reboot(RebootKind::Hard),
-            _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute type: it must be SOFT or HARD."))),
+            _ => {
+                return Err(NovaError(Error::invalid(
+                    "Invalid input for field/attribute type: it must be SOFT or HARD.",
+                )))
+            }
         },
         "pause" => ServerAction::Pause,
         "unpause" => ServerAction::Unpause,
         "suspend" => ServerAction::Suspend,
         "resume" => ServerAction::Resume,
         "lock" => ServerAction::Lock {
-            reason: if nova.mv.at_least(73) { str_field(args, "locked_reason")?.map(str::to_string) } else { None },
+            reason: if nova.mv.at_least(73) {
+                str_field(args, "locked_reason")?.map(str::to_string)
+            } else {
+                None
+            },
         },
         "unlock" => ServerAction::Unlock,
         "resize" => ServerAction::Resize {
             flavor_id: match args.get("flavorRef") {
                 Some(Value::String(f)) => ref_id(f),
                 Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(NovaError(Error::invalid("Invalid input for field/attribute resize. 'flavorRef' is a required property"))),
+                _ => return Err(NovaError(Error::invalid(
+                    "Invalid input for field/attribute resize. 'flavorRef' is a required property",
+                ))),
             },
         },
         "confirmResize" => ServerAction::ConfirmResize,
         "revertResize" => ServerAction::RevertResize,
         "rebuild" => ServerAction::Rebuild {
-            image_id: str_field(args, "imageRef")?
-                .map(ref_id)
-                .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute rebuild. 'imageRef' is a required property")))?,
+            image_id: str_field(args, "imageRef")?.map(ref_id).ok_or_else(|| {
+                NovaError(Error::invalid(
+                    "Invalid input for field/attribute rebuild. 'imageRef' is a required property",
+                ))
+            })?,
             name: str_field(args, "name")?.map(str::to_string),
         },
         "createImage" => {
-            let image_name = str_field(args, "name")?
-                .ok_or_else(|| NovaError(Error::invalid("Invalid input for field/attribute createImage. 'name' is a required property")))?;
+            let image_name = str_field(args, "name")?.ok_or_else(|| {
+                NovaError(Error::invalid(
+                    "Invalid input for field/attribute createImage. 'name' is a required property",
+                ))
+            })?;
             let metadata = string_map(args.get("metadata"), "metadata")?;
-            let image_id = compute.server_snapshot(ctx, &id, image_name, metadata).await?;
+            let image_id = compute
+                .server_snapshot(ctx, &id, image_name, metadata)
+                .await?;
             let location = format!("{}/image/v2/images/{image_id}", state.public_url());
             let mut response = if nova.mv.at_least(45) {
                 (StatusCode::ACCEPTED, Json(json!({"image_id": image_id}))).into_response()
@@ -385,52 +510,102 @@ async fn action(State(state): State<AppState>, nova: Nova, Path(id): Path<String
             return Ok(Json(json!({"output": output})).into_response());
         }
         other => {
-            return Err(NovaError(Error::invalid(format!("There is no such action: {other}"))));
+            return Err(NovaError(Error::invalid(format!(
+                "There is no such action: {other}"
+            ))));
         }
     };
     let rebuild = matches!(act, ServerAction::Rebuild { .. });
     compute.server_action(ctx, &id, act).await?;
     if rebuild {
         let s = compute.server_get(ctx, &id).await?;
-        return Ok((StatusCode::ACCEPTED, Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(ctx), true)}))).into_response());
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(ctx), true)})),
+        )
+            .into_response());
     }
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-async fn metadata_list(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn metadata_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let s = state.compute.server_get(&nova.ctx, &id).await?;
     Ok(Json(json!({"metadata": s.metadata})))
 }
 
-async fn metadata_update(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn metadata_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let m = string_map(body.get("metadata"), "metadata")?;
-    let all = state.compute.server_metadata_set(&nova.ctx, &id, m, false).await?;
+    let all = state
+        .compute
+        .server_metadata_set(&nova.ctx, &id, m, false)
+        .await?;
     Ok(Json(json!({"metadata": all})))
 }
 
-async fn metadata_replace(State(state): State<AppState>, nova: Nova, Path(id): Path<String>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn metadata_replace(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let m = string_map(body.get("metadata"), "metadata")?;
-    let all = state.compute.server_metadata_set(&nova.ctx, &id, m, true).await?;
+    let all = state
+        .compute
+        .server_metadata_set(&nova.ctx, &id, m, true)
+        .await?;
     Ok(Json(json!({"metadata": all})))
 }
 
-async fn metadata_show(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<Json<Value>> {
+async fn metadata_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+) -> NResult<Json<Value>> {
     let s = state.compute.server_get(&nova.ctx, &id).await?;
-    let v = s.metadata.get(&key).ok_or_else(|| NovaError(Error::NotFound { kind: "metadata item", id: key.clone() }))?;
+    let v = s.metadata.get(&key).ok_or_else(|| {
+        NovaError(Error::NotFound {
+            kind: "metadata item",
+            id: key.clone(),
+        })
+    })?;
     Ok(Json(json!({"meta": {key: v}})))
 }
 
-async fn metadata_set_one(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>, NJson(body): NJson<Value>) -> NResult<Json<Value>> {
+async fn metadata_set_one(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
     let m = string_map(body.get("meta"), "meta")?;
     if m.len() != 1 || !m.contains_key(&key) {
         return Err(NovaError(Error::invalid("Request body and URI mismatch")));
     }
-    state.compute.server_metadata_set(&nova.ctx, &id, m.clone(), false).await?;
+    state
+        .compute
+        .server_metadata_set(&nova.ctx, &id, m.clone(), false)
+        .await?;
     Ok(Json(json!({"meta": m})))
 }
 
-async fn metadata_delete(State(state): State<AppState>, nova: Nova, Path((id, key)): Path<(String, String)>) -> NResult<StatusCode> {
-    state.compute.server_metadata_delete(&nova.ctx, &id, &key).await?;
+async fn metadata_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, key)): Path<(String, String)>,
+) -> NResult<StatusCode> {
+    state
+        .compute
+        .server_metadata_delete(&nova.ctx, &id, &key)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -470,22 +645,43 @@ fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Va
     v
 }
 
-async fn actions_list(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn actions_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     let actions = state.compute.instance_actions(&nova.ctx, &id).await?;
     let admin = is_admin(&nova.ctx);
-    Ok(Json(json!({"instanceActions": actions.iter().map(|a| action_view(a, nova.mv, false, admin)).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"instanceActions": actions.iter().map(|a| action_view(a, nova.mv, false, admin)).collect::<Vec<_>>()}),
+    ))
 }
 
-async fn action_show(State(state): State<AppState>, nova: Nova, Path((id, request_id)): Path<(String, String)>) -> NResult<Json<Value>> {
+async fn action_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, request_id)): Path<(String, String)>,
+) -> NResult<Json<Value>> {
     let actions = state.compute.instance_actions(&nova.ctx, &id).await?;
     let a = actions
         .iter()
         .find(|a| a.request_id == request_id)
-        .ok_or_else(|| NovaError(Error::NotFound { kind: "action", id: request_id.clone() }))?;
-    Ok(Json(json!({"instanceAction": action_view(a, nova.mv, true, is_admin(&nova.ctx))})))
+        .ok_or_else(|| {
+            NovaError(Error::NotFound {
+                kind: "action",
+                id: request_id.clone(),
+            })
+        })?;
+    Ok(Json(
+        json!({"instanceAction": action_view(a, nova.mv, true, is_admin(&nova.ctx))}),
+    ))
 }
 
-async fn ips(State(state): State<AppState>, nova: Nova, Path(id): Path<String>) -> NResult<Json<Value>> {
+async fn ips(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
     state.compute.server_get(&nova.ctx, &id).await?;
     let empty: HashMap<String, Value> = HashMap::new();
     Ok(Json(json!({"addresses": empty})))

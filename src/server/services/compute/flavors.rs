@@ -97,10 +97,17 @@ impl ComputeService {
         check_range("OS-FLV-EXT-DATA:ephemeral", p.ephemeral, 0, 1 << 30)?;
         check_range("swap", p.swap, 0, 1 << 30)?;
         if !(p.rxtx_factor > 0.0 && p.rxtx_factor <= 3.4e38) {
-            return Err(Error::invalid("Invalid input for field/attribute rxtx_factor."));
+            return Err(Error::invalid(
+                "Invalid input for field/attribute rxtx_factor.",
+            ));
         }
-        if p.description.as_ref().is_some_and(|d| d.chars().count() > 65535) {
-            return Err(Error::invalid("Invalid input for field/attribute description."));
+        if p.description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 65535)
+        {
+            return Err(Error::invalid(
+                "Invalid input for field/attribute description.",
+            ));
         }
         let id = match p.id.as_deref().map(str::trim) {
             None | Some("auto") => uuid::Uuid::new_v4().to_string(),
@@ -135,16 +142,18 @@ impl ComputeService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::compute::flavor_insert(&mut conn, &row).await.map_err(|e| {
-            if db::is_unique_violation(&e) {
-                Error::Conflict(format!(
-                    "Flavor with ID {} or name {} already exists.",
-                    row.id, row.name
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        db::compute::flavor_insert(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    Error::Conflict(format!(
+                        "Flavor with ID {} or name {} already exists.",
+                        row.id, row.name
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
         Ok(row.into())
     }
 
@@ -175,7 +184,11 @@ impl ComputeService {
             .into();
         if !flavor.is_public && !is_admin(ctx) {
             let access = db::compute::flavor_access_list(&mut conn, id).await?;
-            if !ctx.auth.project_id().is_some_and(|p| access.iter().any(|a| a == p)) {
+            if !ctx
+                .auth
+                .project_id()
+                .is_some_and(|p| access.iter().any(|a| a == p))
+            {
                 return Err(Error::not_found("flavor", id));
             }
         }
@@ -190,8 +203,13 @@ impl ComputeService {
     ) -> Result<Flavor> {
         authorize(ctx, Action::Modify, ADMIN)?;
         let mut flavor = self.flavor_get(ctx, id).await?;
-        if description.as_ref().is_some_and(|d| d.chars().count() > 65535) {
-            return Err(Error::invalid("Invalid input for field/attribute description."));
+        if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 65535)
+        {
+            return Err(Error::invalid(
+                "Invalid input for field/attribute description.",
+            ));
         }
         flavor.description = description;
         self.flavor_save(&flavor).await?;
@@ -267,7 +285,12 @@ impl ComputeService {
         Ok(db::compute::flavor_access_list(&mut conn, id).await?)
     }
 
-    pub async fn flavor_access_add(&self, ctx: &OpCtx, id: &str, project_id: &str) -> Result<Vec<String>> {
+    pub async fn flavor_access_add(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        project_id: &str,
+    ) -> Result<Vec<String>> {
         authorize(ctx, Action::Modify, ADMIN)?;
         let flavor = self.flavor_get(ctx, id).await?;
         if flavor.is_public {

@@ -67,7 +67,9 @@ impl ComputeService {
         let (public, private) = match public_key {
             Some(text) => {
                 let key = PublicKey::from_openssh(text.trim()).map_err(|e| {
-                    Error::invalid(format!("Keypair data is invalid: failed to generate fingerprint ({e})"))
+                    Error::invalid(format!(
+                        "Keypair data is invalid: failed to generate fingerprint ({e})"
+                    ))
                 })?;
                 (key, None)
             }
@@ -94,7 +96,9 @@ impl ComputeService {
             public_key: openssh,
             created_at: now(),
         };
-        let limit = self.quota_limit(ctx.auth.project_id().unwrap_or(""), "key_pairs").await?;
+        let limit = self
+            .quota_limit(ctx.auth.project_id().unwrap_or(""), "key_pairs")
+            .await?;
         let _claim = self.claims.lock().await;
         let mut conn = self.db.conn().await?;
         if limit >= 0 && db::compute::keypair_count(&mut conn, &user_id).await? >= limit {
@@ -102,13 +106,15 @@ impl ComputeService {
                 "Quota exceeded, too many key pairs (the limit is {limit})."
             )));
         }
-        db::compute::keypair_insert(&mut conn, &row).await.map_err(|e| {
-            if db::is_unique_violation(&e) {
-                Error::Conflict(format!("Key pair '{name}' already exists."))
-            } else {
-                e.into()
-            }
-        })?;
+        db::compute::keypair_insert(&mut conn, &row)
+            .await
+            .map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    Error::Conflict(format!("Key pair '{name}' already exists."))
+                } else {
+                    e.into()
+                }
+            })?;
         Ok(KeypairCreated {
             keypair: row,
             private_key: private,
@@ -123,7 +129,12 @@ impl ComputeService {
         Ok(db::compute::keypair_list(&mut conn, &user_id).await?)
     }
 
-    pub async fn keypair_get(&self, ctx: &OpCtx, name: &str, user_id: Option<&str>) -> Result<Keypair> {
+    pub async fn keypair_get(
+        &self,
+        ctx: &OpCtx,
+        name: &str,
+        user_id: Option<&str>,
+    ) -> Result<Keypair> {
         let user_id = user_id.unwrap_or(ctx.user_id()).to_string();
         authorize(ctx, Action::Read, Resource::User { id: &user_id })
             .map_err(|_| Error::not_found("keypair", name))?;
@@ -136,7 +147,12 @@ impl ComputeService {
             })
     }
 
-    pub async fn keypair_delete(&self, ctx: &OpCtx, name: &str, user_id: Option<&str>) -> Result<()> {
+    pub async fn keypair_delete(
+        &self,
+        ctx: &OpCtx,
+        name: &str,
+        user_id: Option<&str>,
+    ) -> Result<()> {
         let user_id = user_id.unwrap_or(ctx.user_id()).to_string();
         authorize(ctx, Action::Modify, Resource::User { id: &user_id })
             .map_err(|_| Error::not_found("keypair", name))?;

@@ -16,7 +16,8 @@ use crate::server::saga::{execute, Step};
 use crate::server::services::image::Image;
 use crate::server::services::now;
 
-pub(super) const NO_VALID_HOST: &str = "No valid host was found. There are not enough hosts available.";
+pub(super) const NO_VALID_HOST: &str =
+    "No valid host was found. There are not enough hosts available.";
 
 /// What the steps share.
 pub(super) struct Launch {
@@ -33,7 +34,9 @@ impl Launch {
         let mut conn = self.svc.db.conn().await?;
         match db::compute::instance_get(&mut conn, &self.server.id).await? {
             Some(row) if row.task_state.as_deref() != Some("deleting") => Ok(()),
-            _ => Err(Error::Conflict("The instance was deleted while it was being built.".into())),
+            _ => Err(Error::Conflict(
+                "The instance was deleted while it was being built.".into(),
+            )),
         }
     }
 
@@ -108,7 +111,10 @@ impl Step<Launch> for ConfigDrive {
     }
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
-        let spec = l.spec.as_ref().ok_or_else(|| Error::invalid("no instance spec"))?;
+        let spec = l
+            .spec
+            .as_ref()
+            .ok_or_else(|| Error::invalid("no instance spec"))?;
         l.svc
             .driver
             .create_config_drive(spec)
@@ -133,7 +139,10 @@ impl Step<Launch> for Spawn {
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
         l.set_task("spawning").await?;
-        let spec = l.spec.as_ref().ok_or_else(|| Error::invalid("no instance spec"))?;
+        let spec = l
+            .spec
+            .as_ref()
+            .ok_or_else(|| Error::invalid("no instance spec"))?;
         l.svc
             .driver
             .spawn(spec)
@@ -187,12 +196,22 @@ impl ComputeService {
             let id = launch.server.id.clone();
             match outcome {
                 Ok(()) => {
-                    svc.action_finish(&action_id, "compute__do_build_and_run_instance", started, None).await;
+                    svc.action_finish(
+                        &action_id,
+                        "compute__do_build_and_run_instance",
+                        started,
+                        None,
+                    )
+                    .await;
                 }
                 Err(failure) => {
                     let message = match &failure.error {
                         Error::Conflict(m) if failure.step != "schedule" => m.clone(),
-                        e if failure.step == "schedule" && matches!(e, Error::InvalidRequest(_)) => NO_VALID_HOST.to_string(),
+                        e if failure.step == "schedule"
+                            && matches!(e, Error::InvalidRequest(_)) =>
+                        {
+                            NO_VALID_HOST.to_string()
+                        }
                         e => format!("Build of instance {id} aborted: {}", e.external_message()),
                     };
                     let details = match &failure.error {
@@ -226,7 +245,11 @@ impl ComputeService {
                             "{} (at step {}){}",
                             message,
                             failure.step,
-                            if failure.undone { "" } else { "; clean-up was incomplete, see the controller log" }
+                            if failure.undone {
+                                ""
+                            } else {
+                                "; clean-up was incomplete, see the controller log"
+                            }
                         )),
                     )
                     .await;
@@ -246,7 +269,11 @@ impl ComputeService {
 
     /// The scheduler: enabled nodes with room for the flavor (after allocation ratios),
     /// weighed by free RAM. The caller holds the claims lock.
-    pub(super) async fn pick_node(&self, flavor: &Flavor, image: &Image) -> Result<db::compute::NodeRow> {
+    pub(super) async fn pick_node(
+        &self,
+        flavor: &Flavor,
+        image: &Image,
+    ) -> Result<db::compute::NodeRow> {
         if image.min_ram > flavor.ram || (flavor.disk > 0 && image.min_disk > flavor.disk) {
             return Err(Error::invalid(NO_VALID_HOST));
         }
@@ -277,11 +304,17 @@ impl ComputeService {
                 best = Some((free_ram, node));
             }
         }
-        best.map(|(_, n)| n).ok_or_else(|| Error::invalid(NO_VALID_HOST))
+        best.map(|(_, n)| n)
+            .ok_or_else(|| Error::invalid(NO_VALID_HOST))
     }
 
     /// What the driver needs to know of an instance; `image` when its disks are to be made.
-    pub(super) async fn spec_for(&self, ctx: &OpCtx, server: &Server, image: Option<&Image>) -> Result<InstanceSpec> {
+    pub(super) async fn spec_for(
+        &self,
+        ctx: &OpCtx,
+        server: &Server,
+        image: Option<&Image>,
+    ) -> Result<InstanceSpec> {
         let mut spec = InstanceSpec {
             id: server.id.clone(),
             name: server.name.clone(),
@@ -308,7 +341,9 @@ impl ComputeService {
                     .image
                     .image_data(ctx, kernel_id)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("Kernel image {kernel_id} has no data.")))?;
+                    .ok_or_else(|| {
+                        Error::invalid(format!("Kernel image {kernel_id} has no data."))
+                    })?;
                 spec.kernel = Some(path);
             }
             if let Some(ramdisk_id) = image.properties.get("ramdisk_id") {
@@ -316,7 +351,9 @@ impl ComputeService {
                     .image
                     .image_data(ctx, ramdisk_id)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("Ramdisk image {ramdisk_id} has no data.")))?;
+                    .ok_or_else(|| {
+                        Error::invalid(format!("Ramdisk image {ramdisk_id} has no data."))
+                    })?;
                 spec.ramdisk = Some(path);
             }
             spec.kernel_args = image.properties.get("os_command_line").cloned();
@@ -328,10 +365,7 @@ impl ComputeService {
             });
         }
         if server.config_drive {
-            let key = server
-                .key_name
-                .as_deref()
-                .zip(server.key_data.as_deref());
+            let key = server.key_name.as_deref().zip(server.key_data.as_deref());
             let metadata = serde_json::to_value(&server.metadata).unwrap_or_default();
             let user_data = server.user_data_bytes();
             spec.config_drive = Some(config_drive_files(

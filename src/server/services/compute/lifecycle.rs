@@ -37,12 +37,19 @@ pub enum ServerAction {
     Unpause,
     Suspend,
     Resume,
-    Lock { reason: Option<String> },
+    Lock {
+        reason: Option<String>,
+    },
     Unlock,
-    Resize { flavor_id: String },
+    Resize {
+        flavor_id: String,
+    },
     ConfirmResize,
     RevertResize,
-    Rebuild { image_id: String, name: Option<String> },
+    Rebuild {
+        image_id: String,
+        name: Option<String>,
+    },
 }
 
 impl ServerAction {
@@ -71,9 +78,10 @@ impl ServerAction {
             ServerAction::Start => (&["stopped"], "powering-on"),
             ServerAction::Stop => (&["active", "error"], "powering-off"),
             ServerAction::Reboot(RebootKind::Soft) => (&["active"], "rebooting"),
-            ServerAction::Reboot(RebootKind::Hard) => {
-                (&["active", "stopped", "paused", "suspended", "error"], "rebooting_hard")
-            }
+            ServerAction::Reboot(RebootKind::Hard) => (
+                &["active", "stopped", "paused", "suspended", "error"],
+                "rebooting_hard",
+            ),
             ServerAction::Pause => (&["active"], "pausing"),
             ServerAction::Unpause => (&["paused"], "unpausing"),
             ServerAction::Suspend => (&["active"], "suspending"),
@@ -105,7 +113,13 @@ fn state_conflict(action: &str, server: &Server) -> Error {
 }
 
 impl ComputeService {
-    pub(super) async fn action_start(&self, ctx: &OpCtx, instance_id: &str, project_id: &str, action: &str) -> Result<String> {
+    pub(super) async fn action_start(
+        &self,
+        ctx: &OpCtx,
+        instance_id: &str,
+        project_id: &str,
+        action: &str,
+    ) -> Result<String> {
         let row = ActionRow {
             id: uuid::Uuid::new_v4().to_string(),
             instance_id: instance_id.to_string(),
@@ -128,7 +142,13 @@ impl ComputeService {
     }
 
     /// Closes an action record with its one event; `error` when it failed.
-    pub(super) async fn action_finish(&self, action_id: &str, event: &str, started: i64, error: Option<&str>) {
+    pub(super) async fn action_finish(
+        &self,
+        action_id: &str,
+        event: &str,
+        started: i64,
+        error: Option<&str>,
+    ) {
         let t = now();
         let events = json!([{
             "event": event,
@@ -154,12 +174,17 @@ impl ComputeService {
         match &action {
             ServerAction::Lock { reason } => {
                 if reason.as_ref().is_some_and(|r| r.chars().count() > 255) {
-                    return Err(Error::invalid("Invalid input for field/attribute locked_reason."));
+                    return Err(Error::invalid(
+                        "Invalid input for field/attribute locked_reason.",
+                    ));
                 }
                 return self.set_lock(ctx, server, true, reason.clone()).await;
             }
             ServerAction::Unlock => {
-                if server.locked && !is_admin(ctx) && server.locked_by.as_deref() != Some(ctx.user_id()) {
+                if server.locked
+                    && !is_admin(ctx)
+                    && server.locked_by.as_deref() != Some(ctx.user_id())
+                {
                     return Err(Error::forbidden_msg(format!(
                         "Instance {id} was locked by another user; only an administrator can unlock it."
                     )));
@@ -178,14 +203,20 @@ impl ComputeService {
         let new_flavor = match &action {
             ServerAction::Resize { flavor_id } => {
                 let flavor = self.flavor_get(ctx, flavor_id).await.map_err(|e| match e {
-                    Error::NotFound { .. } => Error::invalid(format!("Flavor {flavor_id} could not be found.")),
+                    Error::NotFound { .. } => {
+                        Error::invalid(format!("Flavor {flavor_id} could not be found."))
+                    }
                     other => other,
                 })?;
                 if flavor.id == server.flavor.id {
-                    return Err(Error::invalid("When resizing, instances must change flavor!"));
+                    return Err(Error::invalid(
+                        "When resizing, instances must change flavor!",
+                    ));
                 }
                 if flavor.disk < server.flavor.disk {
-                    return Err(Error::invalid("Resize to zero disk flavor or a smaller disk is not allowed."));
+                    return Err(Error::invalid(
+                        "Resize to zero disk flavor or a smaller disk is not allowed.",
+                    ));
                 }
                 let _claim = self.claims.lock().await;
                 self.check_quota(
@@ -207,15 +238,25 @@ impl ComputeService {
                         return Err(Error::invalid("Invalid input for field/attribute name."));
                     }
                 }
-                let image = self.image.image_get(ctx, image_id).await.map_err(|e| match e {
-                    Error::NotFound { .. } => Error::invalid(format!("Image {image_id} could not be found.")),
-                    other => other,
-                })?;
+                let image = self
+                    .image
+                    .image_get(ctx, image_id)
+                    .await
+                    .map_err(|e| match e {
+                        Error::NotFound { .. } => {
+                            Error::invalid(format!("Image {image_id} could not be found."))
+                        }
+                        other => other,
+                    })?;
                 if image.status != "active" {
                     return Err(Error::invalid(format!("Image {image_id} is not active.")));
                 }
-                if image.min_ram > server.flavor.ram || (server.flavor.disk > 0 && image.min_disk > server.flavor.disk) {
-                    return Err(Error::invalid("Flavor's memory or disk is too small for requested image."));
+                if image.min_ram > server.flavor.ram
+                    || (server.flavor.disk > 0 && image.min_disk > server.flavor.disk)
+                {
+                    return Err(Error::invalid(
+                        "Flavor's memory or disk is too small for requested image.",
+                    ));
                 }
                 Some(image)
             }
@@ -241,7 +282,9 @@ impl ComputeService {
         tokio::spawn(async move {
             let started = now();
             let event = format!("compute_{}_instance", name.to_lowercase());
-            let result = svc.perform(&ctx, server.clone(), action, rebuild_image).await;
+            let result = svc
+                .perform(&ctx, server.clone(), action, rebuild_image)
+                .await;
             let mut current = match svc.reload(&server.id).await {
                 Ok(s) => s,
                 Err(_) => return,
@@ -262,26 +305,55 @@ impl ComputeService {
                     };
                     tracing::warn!(instance = %current.id, action = name, error = %details, "instance action failed");
                     current.power_state = svc.driver.power_state(&current.id).await as i64;
-                    current.fault = Some(Fault { code: 500, message: message.clone(), details: Some(details.clone()), created: now() });
+                    current.fault = Some(Fault {
+                        code: 500,
+                        message: message.clone(),
+                        details: Some(details.clone()),
+                        created: now(),
+                    });
                     Some(details)
                 }
             };
             if let Err(e) = svc.save(&current).await {
                 e.log();
             }
-            svc.action_finish(&action_id, &event, started, error.as_deref()).await;
+            svc.action_finish(&action_id, &event, started, error.as_deref())
+                .await;
         });
         Ok(())
     }
 
-    async fn set_lock(&self, ctx: &OpCtx, mut server: Server, locked: bool, reason: Option<String>) -> Result<()> {
-        let action_id = self.action_start(ctx, &server.id, &server.project_id, if locked { "lock" } else { "unlock" }).await?;
+    async fn set_lock(
+        &self,
+        ctx: &OpCtx,
+        mut server: Server,
+        locked: bool,
+        reason: Option<String>,
+    ) -> Result<()> {
+        let action_id = self
+            .action_start(
+                ctx,
+                &server.id,
+                &server.project_id,
+                if locked { "lock" } else { "unlock" },
+            )
+            .await?;
         server.locked = locked;
         server.locked_by = locked.then(|| ctx.user_id().to_string());
         server.locked_reason = if locked { reason } else { None };
         server.updated_at = now();
         self.save(&server).await?;
-        self.action_finish(&action_id, if locked { "compute_lock" } else { "compute_unlock" }, now(), None).await;
+        self.action_finish(
+            &action_id,
+            if locked {
+                "compute_lock"
+            } else {
+                "compute_unlock"
+            },
+            now(),
+            None,
+        )
+        .await;
         Ok(())
     }
 
@@ -296,18 +368,26 @@ impl ComputeService {
         Box::pin(async move {
             let drv = &self.driver;
             let fail = |what: &'static str| move |e: anyhow::Error| Error::internal(what, e);
-            let running = Outcome { vm_state: "active", power_state: PowerState::Running };
+            let running = Outcome {
+                vm_state: "active",
+                power_state: PowerState::Running,
+            };
             match action {
                 ServerAction::Start => {
                     let spec = self.spec_for(ctx, &server, None).await?;
-                    drv.resume(&spec).await.map_err(fail("starting the instance"))?;
+                    drv.resume(&spec)
+                        .await
+                        .map_err(fail("starting the instance"))?;
                     Ok(running)
                 }
                 ServerAction::Stop => {
                     drv.power_off(&server.id, self.config.shutdown_timeout)
                         .await
                         .map_err(fail("stopping the instance"))?;
-                    Ok(Outcome { vm_state: "stopped", power_state: PowerState::Shutdown })
+                    Ok(Outcome {
+                        vm_state: "stopped",
+                        power_state: PowerState::Shutdown,
+                    })
                 }
                 ServerAction::Reboot(kind) => {
                     let spec = self.spec_for(ctx, &server, None).await?;
@@ -317,25 +397,42 @@ impl ComputeService {
                     Ok(running)
                 }
                 ServerAction::Pause => {
-                    drv.pause(&server.id).await.map_err(fail("pausing the instance"))?;
-                    Ok(Outcome { vm_state: "paused", power_state: PowerState::Paused })
+                    drv.pause(&server.id)
+                        .await
+                        .map_err(fail("pausing the instance"))?;
+                    Ok(Outcome {
+                        vm_state: "paused",
+                        power_state: PowerState::Paused,
+                    })
                 }
                 ServerAction::Unpause => {
-                    drv.unpause(&server.id).await.map_err(fail("unpausing the instance"))?;
+                    drv.unpause(&server.id)
+                        .await
+                        .map_err(fail("unpausing the instance"))?;
                     Ok(running)
                 }
                 ServerAction::Suspend => {
-                    drv.suspend(&server.id).await.map_err(fail("suspending the instance"))?;
-                    Ok(Outcome { vm_state: "suspended", power_state: PowerState::Suspended })
+                    drv.suspend(&server.id)
+                        .await
+                        .map_err(fail("suspending the instance"))?;
+                    Ok(Outcome {
+                        vm_state: "suspended",
+                        power_state: PowerState::Suspended,
+                    })
                 }
                 ServerAction::Resume => {
                     let spec = self.spec_for(ctx, &server, None).await?;
-                    drv.resume(&spec).await.map_err(fail("resuming the instance"))?;
+                    drv.resume(&spec)
+                        .await
+                        .map_err(fail("resuming the instance"))?;
                     Ok(running)
                 }
                 ServerAction::Resize { .. } => {
                     let was_running = server.vm_state == "active";
-                    let new = server.new_flavor.clone().ok_or_else(|| Error::invalid("no flavor to resize to"))?;
+                    let new = server
+                        .new_flavor
+                        .clone()
+                        .ok_or_else(|| Error::invalid("no flavor to resize to"))?;
                     if was_running {
                         drv.power_off(&server.id, self.config.shutdown_timeout)
                             .await
@@ -343,9 +440,13 @@ impl ComputeService {
                     }
                     server.flavor = new;
                     let spec = self.spec_for(ctx, &server, None).await?;
-                    drv.resize(&spec).await.map_err(fail("resizing the instance"))?;
+                    drv.resize(&spec)
+                        .await
+                        .map_err(fail("resizing the instance"))?;
                     if was_running {
-                        drv.resume(&spec).await.map_err(fail("starting the resized instance"))?;
+                        drv.resume(&spec)
+                            .await
+                            .map_err(fail("starting the resized instance"))?;
                     }
                     // The flavor changes now; confirm or revert finishes it.
                     let mut current = self.reload(&server.id).await?;
@@ -353,7 +454,11 @@ impl ComputeService {
                     self.save(&current).await?;
                     Ok(Outcome {
                         vm_state: "resized",
-                        power_state: if was_running { PowerState::Running } else { PowerState::Shutdown },
+                        power_state: if was_running {
+                            PowerState::Running
+                        } else {
+                            PowerState::Shutdown
+                        },
                     })
                 }
                 ServerAction::ConfirmResize => {
@@ -364,7 +469,10 @@ impl ComputeService {
                     Ok(self.resting_state(&server.id).await)
                 }
                 ServerAction::RevertResize => {
-                    let old = server.old_flavor.clone().ok_or_else(|| Error::invalid("no flavor to revert to"))?;
+                    let old = server
+                        .old_flavor
+                        .clone()
+                        .ok_or_else(|| Error::invalid("no flavor to revert to"))?;
                     let was_running = drv.power_state(&server.id).await == PowerState::Running;
                     if was_running {
                         drv.power_off(&server.id, self.config.shutdown_timeout)
@@ -373,9 +481,13 @@ impl ComputeService {
                     }
                     server.flavor = old;
                     let spec = self.spec_for(ctx, &server, None).await?;
-                    drv.resize(&spec).await.map_err(fail("reverting the resize"))?;
+                    drv.resize(&spec)
+                        .await
+                        .map_err(fail("reverting the resize"))?;
                     if was_running {
-                        drv.resume(&spec).await.map_err(fail("starting the reverted instance"))?;
+                        drv.resume(&spec)
+                            .await
+                            .map_err(fail("starting the reverted instance"))?;
                     }
                     let mut current = self.reload(&server.id).await?;
                     current.flavor = server.flavor.clone();
@@ -384,29 +496,48 @@ impl ComputeService {
                     self.save(&current).await?;
                     Ok(Outcome {
                         vm_state: if was_running { "active" } else { "stopped" },
-                        power_state: if was_running { PowerState::Running } else { PowerState::Shutdown },
+                        power_state: if was_running {
+                            PowerState::Running
+                        } else {
+                            PowerState::Shutdown
+                        },
                     })
                 }
                 ServerAction::Rebuild { name, .. } => {
-                    let image = rebuild_image.ok_or_else(|| Error::invalid("no image to rebuild from"))?;
-                    drv.destroy(&server.id).await.map_err(fail("stopping the instance for its rebuild"))?;
-                    drv.delete_disks(&server.id).await.map_err(fail("deleting the old disks"))?;
-                    drv.delete_config_drive(&server.id).await.map_err(fail("deleting the old config drive"))?;
+                    let image =
+                        rebuild_image.ok_or_else(|| Error::invalid("no image to rebuild from"))?;
+                    drv.destroy(&server.id)
+                        .await
+                        .map_err(fail("stopping the instance for its rebuild"))?;
+                    drv.delete_disks(&server.id)
+                        .await
+                        .map_err(fail("deleting the old disks"))?;
+                    drv.delete_config_drive(&server.id)
+                        .await
+                        .map_err(fail("deleting the old config drive"))?;
                     server.image_id = Some(image.id.clone());
                     if let Some(n) = name {
                         server.name = n;
                     }
                     let spec = self.spec_for(ctx, &server, Some(&image)).await?;
-                    drv.create_disks(&spec).await.map_err(fail("creating the new disks"))?;
-                    drv.create_config_drive(&spec).await.map_err(fail("creating the config drive"))?;
-                    drv.spawn(&spec).await.map_err(fail("starting the rebuilt instance"))?;
+                    drv.create_disks(&spec)
+                        .await
+                        .map_err(fail("creating the new disks"))?;
+                    drv.create_config_drive(&spec)
+                        .await
+                        .map_err(fail("creating the config drive"))?;
+                    drv.spawn(&spec)
+                        .await
+                        .map_err(fail("starting the rebuilt instance"))?;
                     let mut current = self.reload(&server.id).await?;
                     current.image_id = server.image_id.clone();
                     current.name = server.name.clone();
                     self.save(&current).await?;
                     Ok(running)
                 }
-                ServerAction::Lock { .. } | ServerAction::Unlock => Ok(self.resting_state(&server.id).await),
+                ServerAction::Lock { .. } | ServerAction::Unlock => {
+                    Ok(self.resting_state(&server.id).await)
+                }
             }
         })
     }
@@ -414,23 +545,44 @@ impl ComputeService {
     /// The state matching what the hypervisor reports.
     async fn resting_state(&self, id: &str) -> Outcome {
         match self.driver.power_state(id).await {
-            PowerState::Running => Outcome { vm_state: "active", power_state: PowerState::Running },
-            PowerState::Paused => Outcome { vm_state: "paused", power_state: PowerState::Paused },
-            PowerState::Suspended => Outcome { vm_state: "suspended", power_state: PowerState::Suspended },
-            other => Outcome { vm_state: "stopped", power_state: other },
+            PowerState::Running => Outcome {
+                vm_state: "active",
+                power_state: PowerState::Running,
+            },
+            PowerState::Paused => Outcome {
+                vm_state: "paused",
+                power_state: PowerState::Paused,
+            },
+            PowerState::Suspended => Outcome {
+                vm_state: "suspended",
+                power_state: PowerState::Suspended,
+            },
+            other => Outcome {
+                vm_state: "stopped",
+                power_state: other,
+            },
         }
     }
 
     /// The serial console's log.
-    pub async fn console_output(&self, ctx: &OpCtx, id: &str, length: Option<i64>) -> Result<String> {
+    pub async fn console_output(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        length: Option<i64>,
+    ) -> Result<String> {
         let server = self.load(ctx, id, Action::Read).await?;
         if let Some(n) = length {
             if n < -1 {
-                return Err(Error::invalid("Invalid input for field/attribute length: it must be -1 or more."));
+                return Err(Error::invalid(
+                    "Invalid input for field/attribute length: it must be -1 or more.",
+                ));
             }
         }
         if server.node_id.is_none() {
-            return Err(Error::Conflict(format!("Instance {id} is not ready: it has not been placed on a host yet.")));
+            return Err(Error::Conflict(format!(
+                "Instance {id} is not ready: it has not been placed on a host yet."
+            )));
         }
         let lines = length.filter(|n| *n >= 0).map(|n| n as usize);
         self.driver
@@ -445,10 +597,11 @@ impl ComputeService {
         if server.vm_state != "active" {
             return Err(Error::Conflict(format!("Instance {id} is not running.")));
         }
-        self.driver
-            .vnc_websocket(id)
-            .await
-            .ok_or_else(|| Error::Conflict(format!("Instance {id} has no graphical console on this hypervisor.")))
+        self.driver.vnc_websocket(id).await.ok_or_else(|| {
+            Error::Conflict(format!(
+                "Instance {id} has no graphical console on this hypervisor."
+            ))
+        })
     }
 
     // --- Delete --------------------------------------------------------------------------
@@ -463,7 +616,9 @@ impl ComputeService {
         server.task_state = Some("deleting".into());
         server.updated_at = now();
         self.save(&server).await?;
-        let action_id = self.action_start(ctx, id, &server.project_id, "delete").await?;
+        let action_id = self
+            .action_start(ctx, id, &server.project_id, "delete")
+            .await?;
         let svc = self.clone();
         tokio::spawn(async move { svc.run_delete(server, Some(action_id)).await });
         Ok(())
@@ -471,8 +626,12 @@ impl ComputeService {
 
     pub(super) async fn run_delete(&self, server: Server, action_id: Option<String>) {
         let started = now();
-        let mut state = DeleteState { svc: self.clone(), server };
-        let steps: [&dyn Step<DeleteState>; 4] = [&StopVm, &RemoveConfigDrive, &RemoveDisks, &Forget];
+        let mut state = DeleteState {
+            svc: self.clone(),
+            server,
+        };
+        let steps: [&dyn Step<DeleteState>; 4] =
+            [&StopVm, &RemoveConfigDrive, &RemoveDisks, &Forget];
         let outcome = execute("delete", &steps, &mut state, &self.fail_points).await;
         let error = match outcome {
             Ok(()) => None,
@@ -485,7 +644,10 @@ impl ComputeService {
                     current.power_state = self.driver.power_state(&current.id).await as i64;
                     current.fault = Some(Fault {
                         code: 500,
-                        message: format!("The instance could not be deleted (at step {}); try again.", failure.step),
+                        message: format!(
+                            "The instance could not be deleted (at step {}); try again.",
+                            failure.step
+                        ),
                         details: Some(details.clone()),
                         created: now(),
                     });
@@ -497,7 +659,13 @@ impl ComputeService {
             }
         };
         if let Some(action_id) = action_id {
-            self.action_finish(&action_id, "compute_terminate_instance", started, error.as_deref()).await;
+            self.action_finish(
+                &action_id,
+                "compute_terminate_instance",
+                started,
+                error.as_deref(),
+            )
+            .await;
         }
     }
 
@@ -505,13 +673,21 @@ impl ComputeService {
 
     /// `createImage`: records a queued image at once (its id is the answer) and fills it
     /// from the instance's disk in the background.
-    pub async fn server_snapshot(&self, ctx: &OpCtx, id: &str, name: &str, metadata: BTreeMap<String, String>) -> Result<String> {
+    pub async fn server_snapshot(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        name: &str,
+        metadata: BTreeMap<String, String>,
+    ) -> Result<String> {
         let server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
         if name.trim().is_empty() || name.chars().count() > 255 {
             return Err(Error::invalid("Invalid input for field/attribute name."));
         }
-        if !["active", "stopped", "paused", "suspended"].contains(&server.vm_state.as_str()) || server.task_state.is_some() {
+        if !["active", "stopped", "paused", "suspended"].contains(&server.vm_state.as_str())
+            || server.task_state.is_some()
+        {
             return Err(state_conflict("createImage", &server));
         }
         // The snapshot inherits the base image's boot properties, as Nova's does.
@@ -524,9 +700,21 @@ impl ComputeService {
         attributes.insert("disk_format".into(), json!("qcow2"));
         attributes.insert("container_format".into(), json!("bare"));
         attributes.insert("min_disk".into(), json!(server.flavor.disk));
-        attributes.insert("min_ram".into(), json!(base.as_ref().map(|b| b.min_ram).unwrap_or(0)));
+        attributes.insert(
+            "min_ram".into(),
+            json!(base.as_ref().map(|b| b.min_ram).unwrap_or(0)),
+        );
         if let Some(base) = &base {
-            for key in ["kernel_id", "ramdisk_id", "os_command_line", "os_distro", "os_type", "architecture", "hw_disk_bus", "hw_vif_model"] {
+            for key in [
+                "kernel_id",
+                "ramdisk_id",
+                "os_command_line",
+                "os_distro",
+                "os_type",
+                "architecture",
+                "hw_disk_bus",
+                "hw_vif_model",
+            ] {
                 if let Some(v) = base.properties.get(key) {
                     attributes.insert(key.into(), json!(v));
                 }
@@ -545,7 +733,17 @@ impl ComputeService {
                 return Err(state_conflict("createImage", &self.reload(id).await?));
             }
         }
-        let image = match self.image.image_create(ctx, ImageCreate { id: None, attributes }).await {
+        let image = match self
+            .image
+            .image_create(
+                ctx,
+                ImageCreate {
+                    id: None,
+                    attributes,
+                },
+            )
+            .await
+        {
             Ok(image) => image,
             Err(e) => {
                 self.release_task(id).await;
@@ -553,7 +751,9 @@ impl ComputeService {
             }
         };
         self.notify(id, &server.project_id);
-        let action_id = self.action_start(ctx, id, &server.project_id, "createImage").await?;
+        let action_id = self
+            .action_start(ctx, id, &server.project_id, "createImage")
+            .await?;
         let svc = self.clone();
         let ctx = ctx.clone();
         let image_id = image.id.clone();
@@ -568,9 +768,25 @@ impl ComputeService {
             };
             let steps: [&dyn Step<SnapshotState>; 3] = [&ReserveImage, &CopyDisk, &Upload];
             let outcome = execute("snapshot", &steps, &mut state, &svc.fail_points).await;
+            if outcome.is_err() {
+                // The image was recorded before the saga began: a failed snapshot leaves
+                // no image, whichever step failed.
+                match svc.image.image_delete(&state.ctx, &state.image_id).await {
+                    Ok(()) | Err(Error::NotFound { .. }) => {}
+                    Err(e) => e.log(),
+                }
+            }
             svc.release_task(&server.id).await;
-            let error = outcome.err().map(|f| format!("{} (at step {})", f.error.external_message(), f.step));
-            svc.action_finish(&action_id, "compute_snapshot_instance", started, error.as_deref()).await;
+            let error = outcome
+                .err()
+                .map(|f| format!("{} (at step {})", f.error.external_message(), f.step));
+            svc.action_finish(
+                &action_id,
+                "compute_snapshot_instance",
+                started,
+                error.as_deref(),
+            )
+            .await;
         });
         Ok(image_id)
     }
@@ -623,7 +839,8 @@ impl ComputeService {
                     server.power_state = 0;
                     server.fault = Some(Fault {
                         code: 500,
-                        message: "The launch was interrupted by a restart of the controller.".into(),
+                        message: "The launch was interrupted by a restart of the controller."
+                            .into(),
                         details: None,
                         created: now(),
                     });
@@ -634,11 +851,14 @@ impl ComputeService {
                     server.task_state = None;
                     if server.node_id.is_some() {
                         match power {
-                            PowerState::Running if server.vm_state != "active" && server.vm_state != "resized" => {
+                            PowerState::Running
+                                if server.vm_state != "active" && server.vm_state != "resized" =>
+                            {
                                 server.vm_state = "active".into();
                             }
                             PowerState::NoState | PowerState::Shutdown | PowerState::Crashed
-                                if ["active", "paused", "resized"].contains(&server.vm_state.as_str()) =>
+                                if ["active", "paused", "resized"]
+                                    .contains(&server.vm_state.as_str()) =>
                             {
                                 server.vm_state = "stopped".into();
                             }
@@ -655,7 +875,13 @@ impl ComputeService {
 
     /// The compute services of this cloud (one per node), for `os-services`.
     pub async fn compute_services(&self, ctx: &OpCtx) -> Result<Vec<super::Hypervisor>> {
-        authorize(ctx, Action::List, Resource::AdminOnly { policy: "os_compute_api:os-services:list" })?;
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-services:list",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::node_list(&mut conn).await?)
     }
@@ -679,7 +905,11 @@ impl Step<DeleteState> for StopVm {
         "stop"
     }
     async fn run(&self, d: &mut DeleteState) -> Result<()> {
-        d.svc.driver.destroy(&d.server.id).await.map_err(|e| Error::internal("stopping the VM", e))
+        d.svc
+            .driver
+            .destroy(&d.server.id)
+            .await
+            .map_err(|e| Error::internal("stopping the VM", e))
     }
 }
 
@@ -703,7 +933,11 @@ impl Step<DeleteState> for RemoveDisks {
         "disks"
     }
     async fn run(&self, d: &mut DeleteState) -> Result<()> {
-        d.svc.driver.delete_disks(&d.server.id).await.map_err(|e| Error::internal("deleting the disks", e))
+        d.svc
+            .driver
+            .delete_disks(&d.server.id)
+            .await
+            .map_err(|e| Error::internal("deleting the disks", e))
     }
 }
 
@@ -753,7 +987,10 @@ impl Step<SnapshotState> for ReserveImage {
         // The image was recorded when the API answered; it must still be waiting.
         let image = s.svc.image.image_get(&s.ctx, &s.image_id).await?;
         if image.status != "queued" {
-            return Err(Error::Conflict(format!("Snapshot image {} is {}.", image.id, image.status)));
+            return Err(Error::Conflict(format!(
+                "Snapshot image {} is {}.",
+                image.id, image.status
+            )));
         }
         Ok(())
     }
@@ -771,7 +1008,8 @@ impl Step<SnapshotState> for CopyDisk {
         "copy_disk"
     }
     async fn run(&self, s: &mut SnapshotState) -> Result<()> {
-        let path = std::env::temp_dir().join(format!("gureum-snapshot-{}.qcow2", uuid::Uuid::new_v4()));
+        let path =
+            std::env::temp_dir().join(format!("gureum-snapshot-{}.qcow2", uuid::Uuid::new_v4()));
         s.file = Some(path.clone());
         s.svc
             .driver
@@ -793,7 +1031,10 @@ impl Step<SnapshotState> for Upload {
         "upload"
     }
     async fn run(&self, s: &mut SnapshotState) -> Result<()> {
-        let path = s.file.clone().ok_or_else(|| Error::invalid("no snapshot file"))?;
+        let path = s
+            .file
+            .clone()
+            .ok_or_else(|| Error::invalid("no snapshot file"))?;
         let file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| Error::internal("opening the snapshot", e))?;
@@ -809,7 +1050,11 @@ impl ComputeService {
     /// Image properties the portal shows for a snapshot's source (unused fields kept out).
     pub async fn snapshot_patch_name(&self, ctx: &OpCtx, image_id: &str, name: &str) -> Result<()> {
         self.image
-            .image_update(ctx, image_id, vec![ImagePatch::Set("name".into(), json!(name))])
+            .image_update(
+                ctx,
+                image_id,
+                vec![ImagePatch::Set("name".into(), json!(name))],
+            )
             .await
             .map(|_| ())
     }

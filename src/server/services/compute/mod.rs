@@ -28,8 +28,8 @@ use crate::server::services::image::ImageService;
 use crate::server::services::now;
 pub use flavors::{Flavor, FlavorCreate};
 pub use keypairs::{Keypair, KeypairCreated};
-pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use lifecycle::{RebootKind, ServerAction};
+pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
 
 /// Which hypervisor driver runs the instances.
@@ -169,6 +169,14 @@ impl ComputeService {
     /// Tests: make the saga step `saga.step` fail (`launch.spawn`, `delete.disks` ...).
     pub fn inject_failure(&self, point: &str) {
         self.fail_points.set(point);
+    }
+
+    /// Tests: no more injected failures (saga steps and fake driver calls).
+    pub fn clear_failures(&self) {
+        self.fail_points.clear();
+        if let Some(fake) = &self.fake {
+            fake.clear_failures();
+        }
     }
 
     /// Tests: the fake driver, to make a driver call fail; `None` with `qemu`.

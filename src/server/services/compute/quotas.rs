@@ -128,7 +128,13 @@ impl ComputeService {
         changes: BTreeMap<String, i64>,
         force: bool,
     ) -> Result<QuotaSet> {
-        authorize(ctx, Action::Modify, Resource::AdminOnly { policy: "os_compute_api:os-quota-sets:update" })?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-quota-sets:update",
+            },
+        )?;
         Self::check_limits(&changes)?;
         let _claim = self.claims.lock().await;
         if !force {
@@ -155,7 +161,13 @@ impl ComputeService {
 
     /// Back to the defaults.
     pub async fn quota_reset(&self, ctx: &OpCtx, project_id: &str) -> Result<()> {
-        authorize(ctx, Action::Delete, Resource::AdminOnly { policy: "os_compute_api:os-quota-sets:delete" })?;
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-quota-sets:delete",
+            },
+        )?;
         if project_id == DEFAULTS {
             return Err(Error::invalid("A project id is required."));
         }
@@ -170,7 +182,13 @@ impl ComputeService {
         ctx: &OpCtx,
         changes: BTreeMap<String, i64>,
     ) -> Result<BTreeMap<String, i64>> {
-        authorize(ctx, Action::Modify, Resource::AdminOnly { policy: "os_compute_api:os-quota-class-sets:update" })?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-quota-class-sets:update",
+            },
+        )?;
         Self::check_limits(&changes)?;
         let mut conn = self.db.conn().await?;
         for (resource, value) in &changes {

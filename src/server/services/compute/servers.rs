@@ -73,10 +73,19 @@ impl From<InstanceRow> for Server {
                 description: None,
                 extra_specs: BTreeMap::new(),
             }),
-            new_flavor: r.new_flavor.as_deref().and_then(|f| serde_json::from_str(f).ok()),
-            old_flavor: r.old_flavor.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            new_flavor: r
+                .new_flavor
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
+            old_flavor: r
+                .old_flavor
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
             metadata: parse_map(&r.metadata),
-            fault: r.fault.as_deref().and_then(|f| serde_json::from_str(f).ok()),
+            fault: r
+                .fault
+                .as_deref()
+                .and_then(|f| serde_json::from_str(f).ok()),
             id: r.id,
             name: r.name,
             project_id: r.project_id,
@@ -161,13 +170,17 @@ impl Server {
                 "rebooting" | "reboot_pending" | "reboot_started" => "REBOOT",
                 "rebooting_hard" | "reboot_pending_hard" | "reboot_started_hard" => "HARD_REBOOT",
                 "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
-                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => "RESIZE",
+                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => {
+                    "RESIZE"
+                }
                 "migrating" => "MIGRATING",
                 _ => "ACTIVE",
             },
             "building" => "BUILD",
             "stopped" => match task {
-                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => "RESIZE",
+                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => {
+                    "RESIZE"
+                }
                 "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
                 _ => "SHUTOFF",
             },
@@ -335,7 +348,13 @@ impl ComputeService {
                 // Nova ignores all_tenants for non-admins; a project filter of another
                 // project shows nothing.
                 match (&q.project_id, ctx.auth.project_id()) {
-                    (Some(p), Some(mine)) if p != mine => return Ok(ServerList { servers: Vec::new(), next_marker: None, total: 0 }),
+                    (Some(p), Some(mine)) if p != mine => {
+                        return Ok(ServerList {
+                            servers: Vec::new(),
+                            next_marker: None,
+                            total: 0,
+                        })
+                    }
                     _ => ctx.auth.project_id().map(str::to_string),
                 }
             } else {
@@ -344,14 +363,23 @@ impl ComputeService {
         } else {
             ctx.auth.project_id().map(str::to_string)
         };
-        let Some(scope) = project_id.clone().or_else(|| is_admin(ctx).then(String::new)) else {
-            return Err(Error::forbidden_msg("Servers are listed with a project-scoped token."));
+        let Some(scope) = project_id
+            .clone()
+            .or_else(|| is_admin(ctx).then(String::new))
+        else {
+            return Err(Error::forbidden_msg(
+                "Servers are listed with a project-scoped token.",
+            ));
         };
         if !scope.is_empty() {
             authorize(
                 ctx,
                 Action::List,
-                Resource::ProjectOwned { kind: "instance", id: "*", project_id: &scope },
+                Resource::ProjectOwned {
+                    kind: "instance",
+                    id: "*",
+                    project_id: &scope,
+                },
             )?;
         }
         let vm_states = match &q.status {
@@ -408,12 +436,18 @@ impl ComputeService {
         let project_id = ctx
             .auth
             .project_id()
-            .ok_or_else(|| Error::forbidden_msg("Servers are created with a project-scoped token."))?
+            .ok_or_else(|| {
+                Error::forbidden_msg("Servers are created with a project-scoped token.")
+            })?
             .to_string();
         authorize(
             ctx,
             Action::Create,
-            Resource::ProjectOwned { kind: "instance", id: "*", project_id: &project_id },
+            Resource::ProjectOwned {
+                kind: "instance",
+                id: "*",
+                project_id: &project_id,
+            },
         )?;
         check_server_name(&p.name)?;
         if p.min_count < 1 || p.max_count < 1 || p.min_count > p.max_count {
@@ -429,12 +463,22 @@ impl ComputeService {
             }
         }
         if let Some(h) = &p.hostname {
-            if h.is_empty() || h.len() > 63 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') || h.starts_with('-') {
-                return Err(Error::invalid(format!("Invalid input for field/attribute hostname. Value: {h}.")));
+            if h.is_empty()
+                || h.len() > 63
+                || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                || h.starts_with('-')
+            {
+                return Err(Error::invalid(format!(
+                    "Invalid input for field/attribute hostname. Value: {h}."
+                )));
             }
         }
         if let Some(data) = &p.user_data {
-            if data.len() > 65535 || base64::engine::general_purpose::STANDARD.decode(data).is_err() {
+            if data.len() > 65535
+                || base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .is_err()
+            {
                 return Err(Error::invalid(
                     "Invalid input for field/attribute user_data: it must be Base64 of at most 65535 characters.",
                 ));
@@ -442,10 +486,15 @@ impl ComputeService {
         }
         let limit = self.quota_limit(&project_id, "metadata_items").await?;
         check_metadata(&p.metadata, limit)?;
-        let flavor = self.flavor_get(ctx, &p.flavor_id).await.map_err(|e| match e {
-            Error::NotFound { .. } => Error::invalid(format!("Flavor {} could not be found.", p.flavor_id)),
-            other => other,
-        })?;
+        let flavor = self
+            .flavor_get(ctx, &p.flavor_id)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => {
+                    Error::invalid(format!("Flavor {} could not be found.", p.flavor_id))
+                }
+                other => other,
+            })?;
         if flavor.disabled {
             return Err(Error::invalid(format!("Flavor {} is disabled.", flavor.id)));
         }
@@ -454,15 +503,23 @@ impl ComputeService {
                 "Booting from a volume is not available: the volume service is not offered yet. Give an imageRef.",
             ));
         };
-        let image = self.image.image_get(ctx, &image_id).await.map_err(|e| match e {
-            Error::NotFound { .. } => Error::invalid(format!("Image {image_id} could not be found.")),
-            other => other,
-        })?;
+        let image = self
+            .image
+            .image_get(ctx, &image_id)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => {
+                    Error::invalid(format!("Image {image_id} could not be found."))
+                }
+                other => other,
+            })?;
         if image.status != "active" {
             return Err(Error::invalid(format!("Image {image_id} is not active.")));
         }
         if image.min_ram > flavor.ram {
-            return Err(Error::invalid("Flavor's memory is too small for requested image."));
+            return Err(Error::invalid(
+                "Flavor's memory is too small for requested image.",
+            ));
         }
         let gib = 1i64 << 30;
         if flavor.disk > 0
@@ -470,7 +527,9 @@ impl ComputeService {
                 || image.virtual_size.unwrap_or(0) > flavor.disk * gib
                 || image.size.unwrap_or(0) > flavor.disk * gib)
         {
-            return Err(Error::invalid("Flavor's disk is too small for requested image."));
+            return Err(Error::invalid(
+                "Flavor's disk is too small for requested image.",
+            ));
         }
         let key = match &p.key_name {
             None => None,
@@ -501,7 +560,11 @@ impl ComputeService {
         let mut tx = self.db.begin().await?;
         for n in 1..=count {
             let id = uuid::Uuid::new_v4().to_string();
-            let name = if count > 1 { format!("{}-{n}", p.name) } else { p.name.clone() };
+            let name = if count > 1 {
+                format!("{}-{n}", p.name)
+            } else {
+                p.name.clone()
+            };
             let hostname = match &p.hostname {
                 Some(h) if count == 1 => h.clone(),
                 _ => hostname_for(&name, &id),
@@ -543,7 +606,9 @@ impl ComputeService {
         tx.commit().await?;
         drop(_claim);
         for server in &servers {
-            let action = self.action_start(ctx, &server.id, &server.project_id, "create").await?;
+            let action = self
+                .action_start(ctx, &server.id, &server.project_id, "create")
+                .await?;
             self.notify(&server.id, &server.project_id);
             self.spawn_launch(ctx.clone(), server.clone(), image.clone(), action);
         }
@@ -551,7 +616,13 @@ impl ComputeService {
     }
 
     /// Renames (and re-describes) a server.
-    pub async fn server_update(&self, ctx: &OpCtx, id: &str, name: Option<String>, hostname: Option<String>) -> Result<Server> {
+    pub async fn server_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        name: Option<String>,
+        hostname: Option<String>,
+    ) -> Result<Server> {
         let mut server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
         if let Some(name) = name {
@@ -559,8 +630,13 @@ impl ComputeService {
             server.name = name;
         }
         if let Some(h) = hostname {
-            if h.is_empty() || h.len() > 63 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-                return Err(Error::invalid(format!("Invalid input for field/attribute hostname. Value: {h}.")));
+            if h.is_empty()
+                || h.len() > 63
+                || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err(Error::invalid(format!(
+                    "Invalid input for field/attribute hostname. Value: {h}."
+                )));
             }
             server.hostname = h;
         }
@@ -569,7 +645,13 @@ impl ComputeService {
         Ok(server)
     }
 
-    pub async fn server_metadata_set(&self, ctx: &OpCtx, id: &str, metadata: BTreeMap<String, String>, replace: bool) -> Result<BTreeMap<String, String>> {
+    pub async fn server_metadata_set(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        metadata: BTreeMap<String, String>,
+        replace: bool,
+    ) -> Result<BTreeMap<String, String>> {
         let mut server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
         if replace {
@@ -577,7 +659,9 @@ impl ComputeService {
         } else {
             server.metadata.extend(metadata);
         }
-        let limit = self.quota_limit(&server.project_id, "metadata_items").await?;
+        let limit = self
+            .quota_limit(&server.project_id, "metadata_items")
+            .await?;
         check_metadata(&server.metadata, limit)?;
         server.updated_at = now();
         self.save(&server).await?;
@@ -588,7 +672,10 @@ impl ComputeService {
         let mut server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
         if server.metadata.remove(key).is_none() {
-            return Err(Error::NotFound { kind: "metadata item", id: key.to_string() });
+            return Err(Error::NotFound {
+                kind: "metadata item",
+                id: key.to_string(),
+            });
         }
         server.updated_at = now();
         self.save(&server).await
@@ -610,15 +697,28 @@ impl ComputeService {
         Ok(())
     }
 
-    pub async fn instance_actions(&self, ctx: &OpCtx, id: &str) -> Result<Vec<super::InstanceAction>> {
+    pub async fn instance_actions(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+    ) -> Result<Vec<super::InstanceAction>> {
         self.load(ctx, id, Action::Read).await?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::action_list(&mut conn, id).await?)
     }
 
     /// Hypervisors with what their instances hold: (node, instances, vcpus, ram MB, disk GB).
-    pub async fn hypervisors(&self, ctx: &OpCtx) -> Result<Vec<(super::Hypervisor, i64, i64, i64, i64)>> {
-        authorize(ctx, Action::List, Resource::AdminOnly { policy: "os_compute_api:os-hypervisors:list" })?;
+    pub async fn hypervisors(
+        &self,
+        ctx: &OpCtx,
+    ) -> Result<Vec<(super::Hypervisor, i64, i64, i64, i64)>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-hypervisors:list",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         let mut out = Vec::new();
         for node in db::compute::node_list(&mut conn).await? {
@@ -629,8 +729,20 @@ impl ComputeService {
     }
 
     /// Enables or disables this host's compute service (the scheduler skips a disabled one).
-    pub async fn service_set_status(&self, ctx: &OpCtx, node_id: &str, enabled: bool, reason: Option<String>) -> Result<super::Hypervisor> {
-        authorize(ctx, Action::Modify, Resource::AdminOnly { policy: "os_compute_api:os-services:update" })?;
+    pub async fn service_set_status(
+        &self,
+        ctx: &OpCtx,
+        node_id: &str,
+        enabled: bool,
+        reason: Option<String>,
+    ) -> Result<super::Hypervisor> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-services:update",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         let node = db::compute::node_get(&mut conn, node_id)
             .await?

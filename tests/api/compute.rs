@@ -1,0 +1,1437 @@
+//! The compute service (Nova v2.1) over HTTP with the fake hypervisor: the launch
+//! walkthrough, microversions, quotas, the scheduler, sagas that fail at every step,
+//! actions and their states, isolation, paging, and Nova's faults.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_app_with, Member, Reply, TestApp};
+
+const MV: &str = "compute 2.79";
+
+impl TestApp {
+    /// A Nova call at the given microversion (`None`: no header, which is 2.1).
+    async fn nova_at(
+        &self,
+        mv: Option<&str>,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .request(
+                method.clone(),
+                format!("{}/compute/v2.1{path}", self.address),
+            )
+            .header("X-Auth-Token", token);
+        if let Some(mv) = mv {
+            req = req.header("OpenStack-API-Version", mv);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        assert!(
+            !status.is_server_error(),
+            "{method} {path}: server error {status}: {text}"
+        );
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply::from_parts(status, headers, body, text, format!("{method} {path}"))
+    }
+
+    async fn nova(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
+        self.nova_at(Some(MV), method, path, token, body).await
+    }
+}
+
+impl Reply {
+    /// Asserts a Nova fault: `{"<kind>": {"code", "message"}}`.
+    #[track_caller]
+    fn expect_nova(self, status: u16, kind: &str) -> Reply {
+        let r = self.expect(status);
+        assert_eq!(
+            r.body[kind]["code"],
+            json!(status),
+            "fault {kind} in {}",
+            r.text
+        );
+        assert!(
+            r.body[kind]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{}",
+            r.text
+        );
+        r
+    }
+
+    fn nova_message(&self) -> String {
+        self.body
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|v| v["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// A cloud with a flavor, an image and a member of project `alpha` with a key pair.
+struct World {
+    app: TestApp,
+    admin: String,
+    user: Member,
+    flavor: String,
+    image: String,
+}
+
+async fn upload_image(app: &TestApp, token: &str, name: &str, extra: Value) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.qcow2");
+    let out = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&path)
+        .arg("16M")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut body = json!({"name": name, "disk_format": "qcow2", "container_format": "bare"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let image = app
+        .call(Method::POST, "/image/v2/images", token, Some(&body))
+        .await
+        .expect(201)
+        .body;
+    let id = image["id"].as_str().unwrap().to_string();
+    app.call_bytes(
+        Method::PUT,
+        &format!("/image/v2/images/{id}/file"),
+        token,
+        "application/octet-stream",
+        std::fs::read(&path).unwrap(),
+    )
+    .await
+    .expect(204);
+    id
+}
+
+async fn world_with(configure: impl FnOnce(&mut gureum::server::config::Config)) -> World {
+    let app = spawn_app_with(configure).await;
+    let admin = app.admin_token().await;
+    let user = app.member("alice", "alpha", "member").await;
+    let flavor = app
+        .nova(
+            Method::POST,
+            "/flavors",
+            &admin,
+            Some(&json!({"flavor": {"name": "m1.small", "vcpus": 2, "ram": 512, "disk": 1}})),
+        )
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let image = upload_image(&app, &user.token, "cirros", json!({"min_ram": 64})).await;
+    World {
+        app,
+        admin,
+        user,
+        flavor,
+        image,
+    }
+}
+
+async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+impl World {
+    async fn boot(&self, name: &str) -> String {
+        self.boot_as(&self.user.token, name).await
+    }
+
+    async fn boot_as(&self, token: &str, name: &str) -> String {
+        let r = self
+            .app
+            .nova(Method::POST, "/servers", token, Some(&json!({"server": {"name": name, "imageRef": self.image, "flavorRef": self.flavor, "networks": "none"}})))
+            .await
+            .expect(202);
+        r.body["server"]["id"].as_str().unwrap().to_string()
+    }
+
+    async fn server(&self, id: &str) -> Value {
+        self.app
+            .nova(Method::GET, &format!("/servers/{id}"), &self.admin, None)
+            .await
+            .expect(200)
+            .body["server"]
+            .clone()
+    }
+
+    /// Waits for a status (and no task); returns the server.
+    async fn wait(&self, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..200 {
+            last = self.server(id).await;
+            if last["status"] == status && last["OS-EXT-STS:task_state"].is_null() {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server {id} did not reach {status}: {last}");
+    }
+
+    async fn wait_gone(&self, id: &str) {
+        for _ in 0..200 {
+            let r = self
+                .app
+                .nova(Method::GET, &format!("/servers/{id}"), &self.admin, None)
+                .await;
+            if r.status == 404 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server {id} was not deleted");
+    }
+
+    async fn act(&self, id: &str, action: Value) -> Reply {
+        self.app
+            .nova(
+                Method::POST,
+                &format!("/servers/{id}/action"),
+                &self.user.token,
+                Some(&action),
+            )
+            .await
+    }
+
+    async fn leftovers(&self, id: &str) -> Vec<String> {
+        self.app.state.compute.host_leftovers(id).await
+    }
+
+    async fn in_use(&self, resource: &str) -> i64 {
+        let q = self
+            .app
+            .nova(
+                Method::GET,
+                &format!("/os-quota-sets/{}/detail", self.user.project_id),
+                &self.user.token,
+                None,
+            )
+            .await
+            .expect(200);
+        q.body["quota_set"][resource]["in_use"].as_i64().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn version_discovery_and_microversions() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(format!("{}/compute/v2.1", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["version"]["min_version"], "2.1");
+    assert_eq!(v["version"]["version"], "2.79");
+    assert!(v["version"]["links"][0]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("/compute/v2.1/"));
+
+    let admin = app.admin_token().await;
+    let r = app
+        .nova_at(Some("compute 2.60"), Method::GET, "/flavors", &admin, None)
+        .await
+        .expect(200);
+    assert_eq!(r.header("openstack-api-version"), Some("compute 2.60"));
+    assert_eq!(r.header("x-openstack-nova-api-version"), Some("2.60"));
+    let r = app
+        .nova_at(None, Method::GET, "/flavors", &admin, None)
+        .await
+        .expect(200);
+    assert_eq!(r.header("openstack-api-version"), Some("compute 2.1"));
+    let r = app
+        .nova_at(
+            Some("compute latest"),
+            Method::GET,
+            "/flavors",
+            &admin,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.header("openstack-api-version"), Some("compute 2.79"));
+    app.nova_at(Some("compute 2.200"), Method::GET, "/flavors", &admin, None)
+        .await
+        .expect(406);
+    app.nova_at(Some("compute two"), Method::GET, "/flavors", &admin, None)
+        .await
+        .expect_nova(400, "badRequest");
+    // No token: Keystone's 401.
+    let r = app
+        .client
+        .get(format!("{}/compute/v2.1/servers", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // The catalog offers compute.
+    let catalog = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    assert!(catalog.body["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["type"] == "compute"));
+}
+
+#[tokio::test]
+async fn launch_console_stop_start_snapshot_relaunch_delete() {
+    let w = world().await;
+    let (app, token) = (&w.app, w.user.token.as_str());
+    // A generated key pair: the private key comes back once.
+    let kp = app
+        .nova(
+            Method::POST,
+            "/os-keypairs",
+            token,
+            Some(&json!({"keypair": {"name": "k1"}})),
+        )
+        .await
+        .expect(201)
+        .body;
+    assert!(kp["keypair"]["private_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----"));
+    assert_eq!(
+        kp["keypair"]["fingerprint"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .count(),
+        16
+    );
+    let listed = app
+        .nova(Method::GET, "/os-keypairs", token, None)
+        .await
+        .expect(200)
+        .body;
+    assert!(listed["keypairs"][0]["keypair"]
+        .get("private_key")
+        .is_none());
+
+    let r = app
+        .nova(
+            Method::POST,
+            "/servers",
+            token,
+            Some(&json!({"server": {
+                "name": "web 1", "imageRef": w.image, "flavorRef": w.flavor, "key_name": "k1",
+                "networks": "none", "metadata": {"role": "web"},
+                "user_data": "IyEvYmluL3NoCmVjaG8gaGk=",
+            }})),
+        )
+        .await
+        .expect(202);
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    assert!(r.header("location").unwrap().ends_with(&id));
+    let s = w.wait(&id, "ACTIVE").await;
+    assert_eq!(s["OS-EXT-STS:vm_state"], "active");
+    assert_eq!(s["OS-EXT-STS:power_state"], 1);
+    assert_eq!(s["key_name"], "k1");
+    assert_eq!(s["metadata"]["role"], "web");
+    assert_eq!(
+        s["flavor"]["original_name"], "m1.small",
+        "2.47+: the flavor is embedded"
+    );
+    assert_eq!(s["OS-EXT-SRV-ATTR:hostname"], "web-1");
+    assert!(!s["OS-SRV-USG:launched_at"].is_null());
+    assert!(w.leftovers(&id).await.contains(&"vm".to_string()));
+
+    let out = w
+        .act(&id, json!({"os-getConsoleOutput": {"length": 50}}))
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        out["output"].as_str().unwrap().contains("web-1 login:"),
+        "{out}"
+    );
+
+    w.act(&id, json!({"os-stop": null})).await.expect(202);
+    let s = w.wait(&id, "SHUTOFF").await;
+    assert_eq!(s["OS-EXT-STS:power_state"], 4);
+    // Stopping twice is a state conflict.
+    w.act(&id, json!({"os-stop": null}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    w.act(&id, json!({"os-start": null})).await.expect(202);
+    w.wait(&id, "ACTIVE").await;
+
+    // A snapshot becomes an image of the project, and a second server boots from it.
+    let r = w
+        .act(
+            &id,
+            json!({"createImage": {"name": "snap", "metadata": {"purpose": "test"}}}),
+        )
+        .await
+        .expect(202);
+    let snap = r.body["image_id"].as_str().unwrap().to_string();
+    assert!(r.header("location").unwrap().ends_with(&snap));
+    let mut image = Value::Null;
+    for _ in 0..200 {
+        image = app
+            .call(
+                Method::GET,
+                &format!("/image/v2/images/{snap}"),
+                token,
+                None,
+            )
+            .await
+            .expect(200)
+            .body;
+        if image["status"] == "active" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(image["status"], "active");
+    assert_eq!(image["image_type"], "snapshot");
+    assert_eq!(image["instance_uuid"], id.as_str());
+    assert_eq!(image["purpose"], "test");
+    assert_eq!(image["visibility"], "private");
+    w.wait(&id, "ACTIVE").await;
+    let r = app
+        .nova(Method::POST, "/servers", token, Some(&json!({"server": {"name": "from-snap", "imageRef": snap, "flavorRef": w.flavor, "networks": "none"}})))
+        .await
+        .expect(202);
+    let id2 = r.body["server"]["id"].as_str().unwrap().to_string();
+    w.wait(&id2, "ACTIVE").await;
+
+    // The action log.
+    let actions = app
+        .nova(
+            Method::GET,
+            &format!("/servers/{id}/os-instance-actions"),
+            token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    let names: Vec<&str> = actions["instanceActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    for a in ["create", "stop", "start", "createImage"] {
+        assert!(names.contains(&a), "{names:?}");
+    }
+    let request_id = actions["instanceActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["action"] == "create")
+        .unwrap()["request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = app
+        .nova(
+            Method::GET,
+            &format!("/servers/{id}/os-instance-actions/{request_id}"),
+            token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(one["instanceAction"]["events"][0]["result"], "Success");
+
+    for s in [&id, &id2] {
+        app.nova(Method::DELETE, &format!("/servers/{s}"), token, None)
+            .await
+            .expect(204);
+    }
+    for s in [&id, &id2] {
+        w.wait_gone(s).await;
+        assert!(
+            w.leftovers(s).await.is_empty(),
+            "nothing left of {s} on the host"
+        );
+    }
+    assert_eq!(w.in_use("instances").await, 0);
+    assert_eq!(w.in_use("cores").await, 0);
+}
+
+#[tokio::test]
+async fn a_launch_that_fails_at_any_step_leaves_nothing_behind() {
+    let w = world().await;
+    let compute = &w.app.state.compute;
+    for step in ["schedule", "disks", "config_drive", "spawn", "finish"] {
+        compute.clear_failures();
+        compute.inject_failure(&format!("launch.{step}"));
+        let id = w.boot(&format!("fail-{step}")).await;
+        let s = w.wait(&id, "ERROR").await;
+        assert!(
+            s["fault"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{step}: {s}"
+        );
+        assert!(
+            w.leftovers(&id).await.is_empty(),
+            "{step}: host leftovers {:?}",
+            w.leftovers(&id).await
+        );
+        assert_eq!(
+            w.in_use("cores").await,
+            0,
+            "{step}: the cores were given back"
+        );
+        assert_eq!(w.in_use("ram").await, 0, "{step}: the RAM was given back");
+        let actions = w
+            .app
+            .nova(
+                Method::GET,
+                &format!("/servers/{id}/os-instance-actions"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(actions["instanceActions"][0]["message"], "Error", "{step}");
+        w.app
+            .nova(
+                Method::DELETE,
+                &format!("/servers/{id}"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect(204);
+        w.wait_gone(&id).await;
+    }
+    // A driver failure (not injected by name) is undone the same way.
+    compute.clear_failures();
+    compute.fake_driver().unwrap().fail_on("spawn");
+    let id = w.boot("driver-fails").await;
+    let s = w.wait(&id, "ERROR").await;
+    assert!(
+        s["fault"]["details"]
+            .as_str()
+            .unwrap()
+            .contains("injected failure in spawn"),
+        "{s}"
+    );
+    assert!(w.leftovers(&id).await.is_empty());
+    compute.clear_failures();
+    // And with nothing injected the same request succeeds.
+    let id = w.boot("works").await;
+    w.wait(&id, "ACTIVE").await;
+    assert_eq!(w.in_use("cores").await, 2);
+}
+
+#[tokio::test]
+async fn a_failed_delete_can_be_retried_and_a_failed_snapshot_leaves_no_image() {
+    let w = world().await;
+    let compute = &w.app.state.compute;
+    let id = w.boot("victim").await;
+    w.wait(&id, "ACTIVE").await;
+
+    for step in ["image", "copy_disk", "upload"] {
+        compute.clear_failures();
+        compute.inject_failure(&format!("snapshot.{step}"));
+        let r = w
+            .act(
+                &id,
+                json!({"createImage": {"name": format!("snap-{step}")}}),
+            )
+            .await
+            .expect(202);
+        let image = r.body["image_id"].as_str().unwrap().to_string();
+        w.wait(&id, "ACTIVE").await;
+        w.app
+            .call(
+                Method::GET,
+                &format!("/image/v2/images/{image}"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect_glance_error(404);
+    }
+    compute.clear_failures();
+
+    for step in ["stop", "config_drive", "disks", "forget"] {
+        compute.inject_failure(&format!("delete.{step}"));
+        w.app
+            .nova(
+                Method::DELETE,
+                &format!("/servers/{id}"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect(204);
+        let s = w.wait(&id, "ERROR").await;
+        assert!(
+            s["fault"]["message"].as_str().unwrap().contains(step),
+            "{step}: {s}"
+        );
+        compute.clear_failures();
+    }
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{id}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(204);
+    w.wait_gone(&id).await;
+    assert!(w.leftovers(&id).await.is_empty());
+    assert_eq!(w.in_use("instances").await, 0);
+}
+
+#[tokio::test]
+async fn the_scheduler_refuses_what_does_not_fit() {
+    let w = world_with(|c| {
+        c.compute.fake_capacity.vcpus = 2;
+        c.compute.fake_capacity.memory_mb = 1024;
+        c.compute.cpu_allocation_ratio = 1.0;
+    })
+    .await;
+    let a = w.boot("a").await;
+    w.wait(&a, "ACTIVE").await;
+    // Two vCPUs are used; the next one does not fit.
+    let b = w.boot("b").await;
+    let s = w.wait(&b, "ERROR").await;
+    assert_eq!(
+        s["fault"]["message"],
+        "No valid host was found. There are not enough hosts available."
+    );
+    assert_eq!(w.in_use("cores").await, 2, "the failed one holds nothing");
+    let stats = w
+        .app
+        .nova_at(
+            None,
+            Method::GET,
+            "/os-hypervisors/statistics",
+            &w.admin,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(stats["hypervisor_statistics"]["vcpus_used"], 2);
+    assert_eq!(stats["hypervisor_statistics"]["running_vms"], 1);
+    assert_eq!(stats["hypervisor_statistics"]["vcpus"], 2);
+    // Deleting the first frees the host.
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{a}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(204);
+    w.wait_gone(&a).await;
+    let c = w.boot("c").await;
+    w.wait(&c, "ACTIVE").await;
+    // A disabled compute service takes nothing.
+    let services = w
+        .app
+        .nova(Method::GET, "/os-services", &w.admin, None)
+        .await
+        .expect(200)
+        .body;
+    let service = services["services"][0]["id"].as_str().unwrap().to_string();
+    w.app
+        .nova(
+            Method::PUT,
+            &format!("/os-services/{service}"),
+            &w.admin,
+            Some(&json!({"status": "disabled", "disabled_reason": "maintenance"})),
+        )
+        .await
+        .expect(200);
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{c}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(204);
+    w.wait_gone(&c).await;
+    let d = w.boot("d").await;
+    let s = w.wait(&d, "ERROR").await;
+    assert!(s["fault"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("No valid host"));
+    // Image and flavor sizes are checked before anything is recorded.
+    let big_image = upload_image(&w.app, &w.user.token, "big", json!({"min_ram": 4096})).await;
+    let r = w.app
+        .nova(Method::POST, "/servers", &w.user.token, Some(&json!({"server": {"name": "x", "imageRef": big_image, "flavorRef": w.flavor, "networks": "none"}})))
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(
+        r.nova_message().contains("memory is too small"),
+        "{}",
+        r.text
+    );
+}
+
+#[tokio::test]
+async fn quotas_limit_launches_and_admins_set_them() {
+    let w = world().await;
+    let (app, token, project) = (&w.app, w.user.token.as_str(), w.user.project_id.as_str());
+    let q = app
+        .nova(
+            Method::GET,
+            &format!("/os-quota-sets/{project}"),
+            token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(q["quota_set"]["instances"], 10);
+    assert_eq!(q["quota_set"]["cores"], 20);
+    // Only an administrator changes quotas.
+    app.nova(
+        Method::PUT,
+        &format!("/os-quota-sets/{project}"),
+        token,
+        Some(&json!({"quota_set": {"instances": 100}})),
+    )
+    .await
+    .expect_nova(403, "forbidden");
+    app.nova(
+        Method::PUT,
+        &format!("/os-quota-sets/{project}"),
+        &w.admin,
+        Some(&json!({"quota_set": {"instances": 2, "cores": 3}})),
+    )
+    .await
+    .expect(200);
+
+    let a = w.boot("a").await;
+    w.wait(&a, "ACTIVE").await;
+    // Cores: 2 used of 3, a second 2-vCPU server does not fit.
+    let r = app
+        .nova(Method::POST, "/servers", token, Some(&json!({"server": {"name": "b", "imageRef": w.image, "flavorRef": w.flavor, "networks": "none"}})))
+        .await
+        .expect_nova(403, "forbidden");
+    assert!(
+        r.nova_message().starts_with("Quota exceeded for cores"),
+        "{}",
+        r.text
+    );
+    // Lowering a limit under what is used is refused unless forced.
+    app.nova(
+        Method::PUT,
+        &format!("/os-quota-sets/{project}"),
+        &w.admin,
+        Some(&json!({"quota_set": {"cores": 1}})),
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    app.nova(
+        Method::PUT,
+        &format!("/os-quota-sets/{project}"),
+        &w.admin,
+        Some(&json!({"quota_set": {"cores": 10, "instances": 3}})),
+    )
+    .await
+    .expect(200);
+    // min_count/max_count: as many as fit, at least min_count.
+    let r = app
+        .nova(Method::POST, "/servers", token, Some(&json!({"server": {"name": "many", "imageRef": w.image, "flavorRef": w.flavor, "networks": "none", "min_count": 1, "max_count": 5, "return_reservation_id": true}})))
+        .await
+        .expect(202);
+    assert!(r.body["reservation_id"].as_str().unwrap().starts_with("r-"));
+    let list = app
+        .nova(Method::GET, "/servers", token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        list["servers"].as_array().unwrap().len(),
+        3,
+        "two more fit the instance quota of 3"
+    );
+    let limits = app
+        .nova(Method::GET, "/limits", token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(limits["limits"]["absolute"]["maxTotalInstances"], 3);
+    assert_eq!(limits["limits"]["absolute"]["totalInstancesUsed"], 3);
+    assert_eq!(limits["limits"]["absolute"]["totalCoresUsed"], 6);
+    // Defaults: the admin changes them, and a project without overrides follows.
+    app.nova(
+        Method::PUT,
+        "/os-quota-class-sets/default",
+        &w.admin,
+        Some(&json!({"quota_class_set": {"key_pairs": 1}})),
+    )
+    .await
+    .expect(200);
+    let d = app
+        .nova(
+            Method::GET,
+            &format!("/os-quota-sets/{project}/defaults"),
+            token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(d["quota_set"]["key_pairs"], 1);
+    app.nova(
+        Method::POST,
+        "/os-keypairs",
+        token,
+        Some(&json!({"keypair": {"name": "one"}})),
+    )
+    .await
+    .expect(201);
+    app.nova(
+        Method::POST,
+        "/os-keypairs",
+        token,
+        Some(&json!({"keypair": {"name": "two"}})),
+    )
+    .await
+    .expect_nova(403, "forbidden");
+    // Reset to defaults.
+    app.nova(
+        Method::DELETE,
+        &format!("/os-quota-sets/{project}"),
+        &w.admin,
+        None,
+    )
+    .await
+    .expect(202);
+    let q = app
+        .nova(
+            Method::GET,
+            &format!("/os-quota-sets/{project}"),
+            token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(q["quota_set"]["instances"], 10);
+}
+
+#[tokio::test]
+async fn actions_move_through_nova_states() {
+    let w = world().await;
+    let id = w.boot("s").await;
+    w.wait(&id, "ACTIVE").await;
+    for (action, status) in [
+        (json!({"pause": null}), "PAUSED"),
+        (json!({"unpause": null}), "ACTIVE"),
+        (json!({"suspend": null}), "SUSPENDED"),
+        (json!({"resume": null}), "ACTIVE"),
+        (json!({"reboot": {"type": "SOFT"}}), "ACTIVE"),
+        (json!({"reboot": {"type": "HARD"}}), "ACTIVE"),
+    ] {
+        w.act(&id, action.clone()).await.expect(202);
+        w.wait(&id, status).await;
+    }
+    w.act(&id, json!({"unpause": null}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    w.act(&id, json!({"os-start": null}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+
+    // Resize to a bigger flavor, then confirm; again, then revert.
+    let big = w.app
+        .nova(Method::POST, "/flavors", &w.admin, Some(&json!({"flavor": {"name": "m1.medium", "vcpus": 4, "ram": 1024, "disk": 2, "id": "42"}})))
+        .await
+        .expect(200);
+    assert_eq!(big.body["flavor"]["id"], "42");
+    w.act(&id, json!({"resize": {"flavorRef": "42"}}))
+        .await
+        .expect(202);
+    let s = w.wait(&id, "VERIFY_RESIZE").await;
+    assert_eq!(s["flavor"]["original_name"], "m1.medium");
+    assert_eq!(
+        w.in_use("cores").await,
+        4,
+        "the larger size is held during the resize"
+    );
+    w.act(&id, json!({"confirmResize": null})).await.expect(202);
+    let s = w.wait(&id, "ACTIVE").await;
+    assert_eq!(s["flavor"]["vcpus"], 4);
+    let small = w.flavor.clone();
+    let tiny = w
+        .app
+        .nova(
+            Method::POST,
+            "/flavors",
+            &w.admin,
+            Some(&json!({"flavor": {"name": "m1.wide", "vcpus": 6, "ram": 512, "disk": 2}})),
+        )
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.act(&id, json!({"resize": {"flavorRef": small}}))
+        .await
+        .expect_nova(400, "badRequest");
+    w.act(&id, json!({"resize": {"flavorRef": tiny}}))
+        .await
+        .expect(202);
+    w.wait(&id, "VERIFY_RESIZE").await;
+    w.act(&id, json!({"revertResize": null})).await.expect(202);
+    let s = w.wait(&id, "ACTIVE").await;
+    assert_eq!(s["flavor"]["original_name"], "m1.medium");
+    assert_eq!(w.in_use("cores").await, 4);
+
+    // Rebuild onto another image.
+    let other = upload_image(&w.app, &w.user.token, "other", json!({})).await;
+    let r = w
+        .act(
+            &id,
+            json!({"rebuild": {"imageRef": other, "name": "rebuilt"}}),
+        )
+        .await
+        .expect(202);
+    assert_eq!(r.body["server"]["id"], id.as_str());
+    let s = w.wait(&id, "ACTIVE").await;
+    assert_eq!(s["image"]["id"], other.as_str());
+    assert_eq!(s["name"], "rebuilt");
+
+    // Lock: another member of the project cannot act; its owner and admins can.
+    w.act(&id, json!({"lock": {"locked_reason": "maintenance"}}))
+        .await
+        .expect(202);
+    let s = w.server(&id).await;
+    assert_eq!(s["locked"], true);
+    assert_eq!(s["locked_reason"], "maintenance");
+    let bob_password = "bob-password";
+    let bob = w.app.create_user("bob", Some(bob_password)).await;
+    w.app.grant(&w.user.project_id, &bob, "member").await;
+    let bob_token = w.app.token("bob", bob_password, "alpha").await;
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{id}/action"),
+            &bob_token,
+            Some(&json!({"os-stop": null})),
+        )
+        .await
+        .expect_nova(409, "conflictingRequest");
+    w.app
+        .nova(Method::DELETE, &format!("/servers/{id}"), &bob_token, None)
+        .await
+        .expect_nova(409, "conflictingRequest");
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{id}/action"),
+            &bob_token,
+            Some(&json!({"unlock": null})),
+        )
+        .await
+        .expect_nova(403, "forbidden");
+    w.act(&id, json!({"unlock": null})).await.expect(202);
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{id}/action"),
+            &bob_token,
+            Some(&json!({"os-stop": null})),
+        )
+        .await
+        .expect(202);
+    w.wait(&id, "SHUTOFF").await;
+
+    // Rename and metadata.
+    let r = w
+        .app
+        .nova(
+            Method::PUT,
+            &format!("/servers/{id}"),
+            &w.user.token,
+            Some(&json!({"server": {"name": "renamed"}})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["server"]["name"], "renamed");
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{id}/metadata"),
+            &w.user.token,
+            Some(&json!({"metadata": {"a": "1"}})),
+        )
+        .await
+        .expect(200);
+    let m = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/servers/{id}/metadata/a"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(m.body["meta"]["a"], "1");
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{id}/metadata/a"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(204);
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{id}/metadata/a"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+}
+
+#[tokio::test]
+async fn another_project_sees_nothing() {
+    let w = world().await;
+    let id = w.boot("mine").await;
+    w.wait(&id, "ACTIVE").await;
+    let other = w.app.member("bob", "beta", "member").await;
+    for (method, path, body) in [
+        (Method::GET, format!("/servers/{id}"), None),
+        (
+            Method::PUT,
+            format!("/servers/{id}"),
+            Some(json!({"server": {"name": "x"}})),
+        ),
+        (Method::DELETE, format!("/servers/{id}"), None),
+        (
+            Method::POST,
+            format!("/servers/{id}/action"),
+            Some(json!({"os-stop": null})),
+        ),
+        (
+            Method::POST,
+            format!("/servers/{id}/action"),
+            Some(json!({"os-getConsoleOutput": {}})),
+        ),
+        (
+            Method::GET,
+            format!("/servers/{id}/os-instance-actions"),
+            None,
+        ),
+        (Method::GET, format!("/servers/{id}/metadata"), None),
+    ] {
+        w.app
+            .nova(method.clone(), &path, &other.token, body.as_ref())
+            .await
+            .expect_nova(404, "itemNotFound");
+    }
+    let list = w
+        .app
+        .nova(Method::GET, "/servers/detail", &other.token, None)
+        .await
+        .expect(200)
+        .body;
+    assert!(list["servers"].as_array().unwrap().is_empty());
+    // Even asking for all projects: a non-admin still sees its own.
+    let list = w
+        .app
+        .nova(Method::GET, "/servers?all_tenants=1", &other.token, None)
+        .await
+        .expect(200)
+        .body;
+    assert!(list["servers"].as_array().unwrap().is_empty());
+    let list = w
+        .app
+        .nova(Method::GET, "/servers?all_tenants=1", &w.admin, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(list["servers"][0]["id"], id.as_str());
+    // Its key pairs are its own, too; private flavors are for the projects given access.
+    w.app
+        .nova(
+            Method::POST,
+            "/os-keypairs",
+            &w.user.token,
+            Some(&json!({"keypair": {"name": "k"}})),
+        )
+        .await
+        .expect(201);
+    w.app
+        .nova(Method::GET, "/os-keypairs/k", &other.token, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+    let private = w.app
+        .nova(Method::POST, "/flavors", &w.admin, Some(&json!({"flavor": {"name": "secret", "vcpus": 1, "ram": 64, "disk": 1, "os-flavor-access:is_public": false}})))
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/flavors/{private}"),
+            &other.token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/flavors/{private}/action"),
+            &w.admin,
+            Some(&json!({"addTenantAccess": {"tenant": other.project_id}})),
+        )
+        .await
+        .expect(200);
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/flavors/{private}"),
+            &other.token,
+            None,
+        )
+        .await
+        .expect(200);
+    let flavors = w
+        .app
+        .nova(Method::GET, "/flavors", &w.user.token, None)
+        .await
+        .expect(200)
+        .body;
+    assert!(!flavors["flavors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["id"] == private.as_str()));
+}
+
+#[tokio::test]
+async fn server_lists_page_newest_first() {
+    let w = world().await;
+    app_quota(&w, 20).await;
+    let r = w.app
+        .nova(Method::POST, "/servers", &w.user.token, Some(&json!({"server": {"name": "p", "imageRef": w.image, "flavorRef": w.flavor, "networks": "none", "min_count": 5, "max_count": 5}})))
+        .await
+        .expect(202);
+    assert!(r.body["server"]["id"].is_string());
+    let mut seen = Vec::new();
+    let mut path = "/servers?limit=2".to_string();
+    loop {
+        let r = w
+            .app
+            .nova(Method::GET, &path, &w.user.token, None)
+            .await
+            .expect(200);
+        for s in r.body["servers"].as_array().unwrap() {
+            seen.push(s["id"].as_str().unwrap().to_string());
+        }
+        match r.body["servers_links"][0]["href"].as_str() {
+            Some(next) => path = next.split("/compute/v2.1").nth(1).unwrap().to_string(),
+            None => break,
+        }
+        assert!(seen.len() <= 5, "paging ends");
+    }
+    assert_eq!(seen.len(), 5);
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 5);
+    let all = w
+        .app
+        .nova(Method::GET, "/servers/detail", &w.user.token, None)
+        .await
+        .expect(200)
+        .body;
+    let ordered: Vec<String> = all["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ordered, seen, "pages follow the full list's order");
+    let named = w
+        .app
+        .nova(Method::GET, "/servers?name=p-3", &w.user.token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(named["servers"].as_array().unwrap().len(), 1);
+    for s in &seen {
+        w.wait(s, "ACTIVE").await;
+    }
+    let active = w
+        .app
+        .nova(Method::GET, "/servers?status=ACTIVE", &w.user.token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(active["servers"].as_array().unwrap().len(), 5);
+}
+
+async fn app_quota(w: &World, cores: i64) {
+    w.app
+        .nova(
+            Method::PUT,
+            &format!("/os-quota-sets/{}", w.user.project_id),
+            &w.admin,
+            Some(&json!({"quota_set": {"cores": cores, "instances": cores}})),
+        )
+        .await
+        .expect(200);
+}
+
+#[tokio::test]
+async fn bad_compute_requests_get_nova_faults() {
+    let w = world().await;
+    let (app, t) = (&w.app, w.user.token.as_str());
+    let good = json!({"name": "x", "imageRef": w.image, "flavorRef": w.flavor, "networks": "none"});
+    let with = |k: &str, v: Value| {
+        let mut s = good.clone();
+        if v.is_null() {
+            s.as_object_mut().unwrap().remove(k);
+        } else {
+            s[k] = v;
+        }
+        json!({"server": s})
+    };
+    for (body, why) in [
+        (json!({"nothing": {}}), "server"),
+        (with("name", Value::Null), "name"),
+        (with("name", json!("")), "name"),
+        (with("flavorRef", Value::Null), "flavorRef"),
+        (with("flavorRef", json!("nope")), "Flavor nope"),
+        (
+            with("imageRef", json!("00000000-0000-0000-0000-000000000000")),
+            "could not be found",
+        ),
+        (with("networks", Value::Null), "networks"),
+        (with("networks", json!([{"uuid": "net-1"}])), "net-1"),
+        (with("key_name", json!("missing")), "key_name"),
+        (with("user_data", json!("!!not base64!!")), "user_data"),
+        (with("metadata", json!({"a": 1})), "metadata"),
+        (with("min_count", json!(0)), "min_count"),
+        (
+            with("availability_zone", json!("mars")),
+            "availability zone",
+        ),
+        (
+            with(
+                "block_device_mapping_v2",
+                json!([{"source_type": "volume", "destination_type": "volume", "uuid": "v"}]),
+            ),
+            "volume",
+        ),
+    ] {
+        let r = app
+            .nova(Method::POST, "/servers", t, Some(&body))
+            .await
+            .expect_nova(400, "badRequest");
+        assert!(r.nova_message().contains(why), "{why}: {}", r.text);
+    }
+    app.client
+        .post(format!("{}/compute/v2.1/servers", app.address))
+        .header("X-Auth-Token", t)
+        .body("{not json")
+        .send()
+        .await
+        .map(|r| assert_eq!(r.status(), 400))
+        .unwrap();
+    let id = w.boot("ok").await;
+    w.wait(&id, "ACTIVE").await;
+    for action in [
+        json!({"dance": null}),
+        json!({"reboot": {"type": "GENTLE"}}),
+        json!({"resize": {}}),
+        json!({"createImage": {}}),
+        json!({}),
+        json!({"os-getConsoleOutput": {"length": -5}}),
+    ] {
+        w.act(&id, action).await.expect_nova(400, "badRequest");
+    }
+    app.nova(
+        Method::GET,
+        "/servers/00000000-0000-0000-0000-000000000000",
+        t,
+        None,
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+    for q in [
+        "limit=-1",
+        "limit=x",
+        "marker=nope",
+        "status=SLEEPY",
+        "changes-since=yesterday",
+    ] {
+        app.nova(Method::GET, &format!("/servers?{q}"), t, None)
+            .await
+            .expect_nova(400, "badRequest");
+    }
+    // Flavors: admin only, valid sizes, unique names.
+    let f = |v: Value| json!({"flavor": v});
+    app.nova(
+        Method::POST,
+        "/flavors",
+        t,
+        Some(&f(
+            json!({"name": "mine", "vcpus": 1, "ram": 64, "disk": 1}),
+        )),
+    )
+    .await
+    .expect_nova(403, "forbidden");
+    for bad in [
+        json!({"name": "z", "vcpus": 0, "ram": 64, "disk": 1}),
+        json!({"name": "z", "vcpus": 1, "ram": -1, "disk": 1}),
+        json!({"name": "z", "vcpus": "many", "ram": 64, "disk": 1}),
+        json!({"name": "", "vcpus": 1, "ram": 64, "disk": 1}),
+        json!({"vcpus": 1, "ram": 64, "disk": 1}),
+        json!({"name": "z", "vcpus": 1, "ram": 64, "disk": 1, "id": "bad/id"}),
+    ] {
+        app.nova(Method::POST, "/flavors", &w.admin, Some(&f(bad)))
+            .await
+            .expect_nova(400, "badRequest");
+    }
+    app.nova(
+        Method::POST,
+        "/flavors",
+        &w.admin,
+        Some(&f(
+            json!({"name": "m1.small", "vcpus": 1, "ram": 64, "disk": 1}),
+        )),
+    )
+    .await
+    .expect_nova(409, "conflictingRequest");
+    app.nova(Method::GET, "/flavors/nope", t, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+    app.nova(Method::GET, "/flavors?is_public=maybe", t, None)
+        .await
+        .expect_nova(400, "badRequest");
+    // Key pairs: names, keys, duplicates.
+    for bad in [
+        json!({"name": ""}),
+        json!({"name": "bad/name"}),
+        json!({"name": "k", "public_key": "ssh-rsa not-a-key"}),
+        json!({"name": "k", "type": "x509"}),
+    ] {
+        app.nova(
+            Method::POST,
+            "/os-keypairs",
+            t,
+            Some(&json!({"keypair": bad})),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    }
+    app.nova(
+        Method::POST,
+        "/os-keypairs",
+        t,
+        Some(&json!({"keypair": {"name": "dup"}})),
+    )
+    .await
+    .expect(201);
+    app.nova(
+        Method::POST,
+        "/os-keypairs",
+        t,
+        Some(&json!({"keypair": {"name": "dup"}})),
+    )
+    .await
+    .expect_nova(409, "conflictingRequest");
+    app.nova(Method::DELETE, "/os-keypairs/none-such", t, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+    // Quotas: unknown resources and values.
+    let p = &w.user.project_id;
+    for bad in [
+        json!({"quota_set": {"widgets": 1}}),
+        json!({"quota_set": {"cores": -2}}),
+        json!({"quota_set": {"cores": "lots"}}),
+    ] {
+        app.nova(
+            Method::PUT,
+            &format!("/os-quota-sets/{p}"),
+            &w.admin,
+            Some(&bad),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    }
+    // Hypervisors and services are for administrators.
+    app.nova(Method::GET, "/os-hypervisors", t, None)
+        .await
+        .expect_nova(403, "forbidden");
+    app.nova(Method::GET, "/os-services", t, None)
+        .await
+        .expect_nova(403, "forbidden");
+    app.nova(Method::GET, "/no-such-thing", t, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+}
+
+#[tokio::test]
+async fn a_restart_reconciles_instances_with_the_host() {
+    let w = world().await;
+    let id = w.boot("survivor").await;
+    w.wait(&id, "ACTIVE").await;
+    let password = w.user.password.clone();
+    let World { app, .. } = w;
+    // The fake hypervisor forgets its VMs with the process: after the restart the
+    // instance is shown as it really is, stopped.
+    let app = app.restart().await;
+    let token = app.token("alice", &password, "alpha").await;
+    let s = app
+        .nova(Method::GET, &format!("/servers/{id}"), &token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(s["server"]["status"], "SHUTOFF");
+    assert_eq!(s["server"]["OS-EXT-STS:task_state"], Value::Null);
+}
