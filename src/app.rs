@@ -8,7 +8,7 @@ use leptos_router::path;
 
 use crate::i18n::Lang;
 use crate::ui::{
-    admin, identity, layout::Dashboard, login::LoginPage, project, settings::SettingsPage,
+    admin, compute, identity, layout::Dashboard, login::LoginPage, project, settings::SettingsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,7 +45,18 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/auth/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/project/api_access"/> }/>
                 <ParentRoute path=path!("") view=Dashboard>
+                    <Route path=path!("/project/overview") view=compute::overview::OverviewPage/>
+                    <Route path=path!("/project/instances") view=compute::instances::InstancesPage/>
+                    <Route path=path!("/project/instances/:id") view=compute::detail::InstanceDetailPage/>
+                    <Route path=path!("/project/images") view=compute::images::ImagesPage/>
+                    <Route path=path!("/project/key_pairs") view=compute::keypairs::KeypairsPage/>
                     <Route path=path!("/project/api_access") view=project::ApiAccessPage/>
+                    <Route path=path!("/admin/instances") view=compute::instances::AdminInstancesPage/>
+                    <Route path=path!("/admin/instances/:id") view=compute::detail::InstanceDetailPage/>
+                    <Route path=path!("/admin/images") view=compute::images::AdminImagesPage/>
+                    <Route path=path!("/admin/flavors") view=compute::admin::FlavorsPage/>
+                    <Route path=path!("/admin/hypervisors") view=compute::admin::HypervisorsPage/>
+                    <Route path=path!("/admin/defaults") view=compute::admin::DefaultsPage/>
                     <Route path=path!("/admin/info") view=admin::SystemInfoPage/>
                     <Route path=path!("/identity/projects") view=identity::projects::ProjectsPage/>
                     <Route path=path!("/identity/users") view=identity::users::UsersPage/>

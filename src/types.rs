@@ -174,3 +174,134 @@ pub struct EndpointView {
     pub region: String,
     pub url: String,
 }
+
+// --- Compute and images ---------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceView {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub image_id: Option<String>,
+    pub image_name: String,
+    pub flavor_name: String,
+    pub vcpus: i64,
+    pub ram: i64,
+    pub disk: i64,
+    pub key_name: Option<String>,
+    /// Nova's status (ACTIVE, BUILD, SHUTOFF ...).
+    pub status: String,
+    pub task_state: Option<String>,
+    /// Running, Shutdown, Paused ...
+    pub power_state: String,
+    pub availability_zone: String,
+    pub host: Option<String>,
+    pub locked: bool,
+    /// ISO 8601.
+    pub created: String,
+    pub fault: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceActionView {
+    pub action: String,
+    pub request_id: String,
+    pub start_time: String,
+    pub user_id: String,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstanceDetail {
+    pub instance: InstanceView,
+    pub hostname: String,
+    pub user_id: String,
+    pub launched_at: Option<String>,
+    pub metadata: Vec<(String, String)>,
+    pub actions: Vec<InstanceActionView>,
+    pub has_console: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlavorView {
+    pub id: String,
+    pub name: String,
+    pub vcpus: i64,
+    pub ram: i64,
+    pub disk: i64,
+    pub ephemeral: i64,
+    pub swap: i64,
+    pub is_public: bool,
+    pub extra_specs: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImageView {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub visibility: String,
+    pub protected: bool,
+    pub disk_format: String,
+    pub container_format: String,
+    pub size: Option<i64>,
+    pub min_disk: i64,
+    pub min_ram: i64,
+    pub owner: String,
+    pub created: String,
+    /// `image` or `snapshot`.
+    pub image_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeypairView {
+    pub name: String,
+    pub fingerprint: String,
+    pub key_type: String,
+    pub public_key: String,
+}
+
+/// One resource's limit and use; a limit of -1 is unlimited.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuotaUsage {
+    pub resource: String,
+    pub limit: i64,
+    pub used: i64,
+}
+
+/// What the Launch Instance wizard offers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaunchChoices {
+    pub images: Vec<ImageView>,
+    pub flavors: Vec<FlavorView>,
+    pub keypairs: Vec<KeypairView>,
+    pub quota: Vec<QuotaUsage>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchRequest {
+    pub name: String,
+    pub count: u32,
+    pub image_id: String,
+    pub flavor_id: String,
+    pub key_name: Option<String>,
+    /// Plain text; the server encodes it.
+    pub user_data: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HypervisorView {
+    pub id: String,
+    pub hostname: String,
+    pub hypervisor_type: String,
+    pub vcpus: i64,
+    pub vcpus_used: i64,
+    pub memory_mb: i64,
+    pub memory_mb_used: i64,
+    pub local_gb: i64,
+    pub local_gb_used: i64,
+    pub running_vms: i64,
+    pub status: String,
+    pub cpu_allocation_ratio: f64,
+    pub ram_allocation_ratio: f64,
+}

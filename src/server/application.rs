@@ -213,7 +213,9 @@ async fn request_id(mut req: Request, next: Next) -> Response {
 /// cross-site POST to them is refused (SameSite=Lax already keeps the cookie off it; this
 /// is the second lock).
 async fn csrf_guard(req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && (path.starts_with("/api/") || path.starts_with("/portal/")) {
         let host = req
             .headers()
             .get("host")

@@ -81,6 +81,77 @@ pub fn download_routes() -> Router<AppState> {
     Router::new()
         .route("/project/api_access/openrc", get(download_openrc))
         .route("/project/api_access/clouds.yaml", get(download_clouds_yaml))
+        .route("/portal/images/{id}/file", axum::routing::put(upload_image))
+        .route("/portal/events", get(events))
+}
+
+/// The image upload of the portal's Create Image form: the browser sends the file here
+/// (with its progress bar) and it streams into the image service, as `PUT /v2/images/{id}/file`.
+async fn upload_image(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: axum::body::Body,
+) -> Response {
+    let ctx = match ctx_from_session(&state, &session).await {
+        Ok(ctx) => ctx,
+        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    match state
+        .image
+        .image_upload(&ctx, &id, body.into_data_stream())
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => {
+            let status = match &e {
+                Error::NotFound { .. } => StatusCode::NOT_FOUND,
+                Error::Conflict(_) => StatusCode::CONFLICT,
+                Error::Forbidden(_) => StatusCode::FORBIDDEN,
+                Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+                Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = app_error(e).to_string();
+            (status, message).into_response()
+        }
+    }
+}
+
+/// Pushed instance changes (server-sent events): the id of each instance of the caller's
+/// project (every project for an administrator) that changed. Pages refetch what they show.
+async fn events(State(state): State<AppState>, session: Session) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let ctx = match ctx_from_session(&state, &session).await {
+        Ok(ctx) => ctx,
+        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    let admin = crate::server::authz::is_admin(&ctx);
+    let project = ctx.auth.project_id().map(str::to_string);
+    let rx = state.compute.subscribe();
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let project = project.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(ev) if admin || project.as_deref() == Some(ev.project_id.as_str()) => {
+                        let event = Event::default().event("instance").data(ev.id);
+                        return Some((Ok::<_, std::convert::Infallible>(event), rx));
+                    }
+                    Ok(_) => continue,
+                    // Missed some: tell the page to refetch everything.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let event = Event::default().event("instance").data("*");
+                        return Some((Ok(event), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 async fn credentials_for(

@@ -10,9 +10,16 @@ use crate::server_fns::identity::list_endpoints;
 pub fn SystemInfoPage() -> impl IntoView {
     let t = use_texts();
     let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let query = leptos_router::hooks::use_query_map();
+    let compute_tab = move || query.with(|q| q.get("tab").as_deref() == Some("compute"));
     view! {
         <div class="page-header"><h2>{move || t().system_information}</h2></div>
-        <div class="tabs"><span class="tab active">{move || t().services}</span></div>
+        <div class="tabs">
+            <a class="tab" class:active=move || !compute_tab() href="?tab=services">{move || t().services}</a>
+            <a class="tab" class:active=compute_tab href="?tab=compute" id="compute-services-tab">{move || t().c.compute_services}</a>
+        </div>
+        <Show when=compute_tab><crate::ui::compute::admin::ComputeServicesTab/></Show>
+        <Show when=move || !compute_tab()>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 let list = endpoints.await.unwrap_or_default();
@@ -34,5 +41,6 @@ pub fn SystemInfoPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        </Show>
     }
 }

@@ -69,10 +69,19 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
             <div class="body">
                 <nav class="sidebar">
                     <NavGroup title=Signal::derive(move || t().project.to_string())>
+                        <NavLink href="/project/overview" label=Signal::derive(move || t().c.overview.to_string())/>
+                        <NavLink href="/project/instances" label=Signal::derive(move || t().c.instances.to_string())/>
+                        <NavLink href="/project/images" label=Signal::derive(move || t().c.images.to_string())/>
+                        <NavLink href="/project/key_pairs" label=Signal::derive(move || t().c.key_pairs.to_string())/>
                         <NavLink href="/project/api_access" label=Signal::derive(move || t().api_access.to_string())/>
                     </NavGroup>
                     {is_admin.then(|| view! {
                         <NavGroup title=Signal::derive(move || t().admin.to_string())>
+                            <NavLink href="/admin/hypervisors" label=Signal::derive(move || t().c.hypervisors.to_string())/>
+                            <NavLink href="/admin/instances" label=Signal::derive(move || t().c.instances.to_string())/>
+                            <NavLink href="/admin/flavors" label=Signal::derive(move || t().c.flavors.to_string())/>
+                            <NavLink href="/admin/images" label=Signal::derive(move || t().c.images.to_string())/>
+                            <NavLink href="/admin/defaults" label=Signal::derive(move || t().c.defaults.to_string())/>
                             <NavLink href="/admin/info" label=Signal::derive(move || t().system_information.to_string())/>
                         </NavGroup>
                     })}

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod components;
+pub mod compute;
 pub mod identity;
 pub mod layout;
 pub mod login;

@@ -401,7 +401,8 @@ def compute_checks(server, files):
         expect(st.get("vcpus_used") == 2, f"vcpus_used: {st}")
         expect(st.get("running_vms") == 2, f"running_vms: {st}")
         expect(st.get("memory_mb_used") == 512, f"memory_mb_used: {st}")
-        expect(st.get("vcpus") == os.cpu_count(), f"vcpus {st.get('vcpus')} != {os.cpu_count()}")
+        # The refusal below needs 512 vCPUs to be more than the host offers (ratio 4.0).
+        expect(0 < (st.get("vcpus") or 0) and st["vcpus"] * 4 < 512, f"vcpus: {st}")
 
     with check("admin: hypervisor list shows one QEMU hypervisor, up"):
         rows = osc(A + ["hypervisor", "list", "-f", "json"], admin_env, parse_json=True)
@@ -464,13 +465,16 @@ def compute_checks(server, files):
 
     # ---- 13. delete ------------------------------------------------------------------------
     with check("user: server delete --wait vm1 vm2; both gone from server list"):
-        need(ids.get("vm1") and ids.get("vm2"), "vm1 and vm2")
-        osc_slow(["server", "delete", "--wait", "vm1", "vm2"], env)
+        # Whichever exist are deleted, so no VM outlives a partly failed run.
+        names = [n for n in ("vm1", "vm2") if ids.get(n)]
+        need(names or None, "vm1 or vm2")
+        osc_slow(["server", "delete", "--wait", *names], env)
         rows = osc(["server", "list", "-f", "json"], env, parse_json=True)
-        for name in ("vm1", "vm2"):
+        for name in names:
             expect(find_row(rows, Name=name) is None, f"{name} still listed: {rows}")
-        osc_fails(["server", "show", ids["vm1"]], env, "404", "could not be found",
-                  "No Server found")
+            osc_fails(["server", "show", ids[name]], env, "404", "could not be found",
+                      "No Server found")
+        expect(names == ["vm1", "vm2"], f"only {names} existed")
         ids["deleted"] = True
 
     with check("after the delete: no QEMU process and no instances/<id> dir for vm1, vm2"):

@@ -523,6 +523,8 @@ pub struct InstanceFilter {
     /// Keyset paging: the (created_at, id) of the previous page's last row.
     pub after: Option<(i64, String)>,
     pub limit: i64,
+    /// Rows to skip (the portal's numbered pages).
+    pub offset: i64,
 }
 
 fn instance_where(f: &InstanceFilter) -> String {
@@ -575,13 +577,14 @@ pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<Instance
         next
     };
     sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT ${limit_at}"
+        " ORDER BY created_at DESC, id DESC LIMIT ${limit_at} OFFSET ${}",
+        limit_at + 1
     ));
     let mut q = bind_instance_filter!(sqlx::query_as(&sql), f);
     if let Some((t, id)) = &f.after {
         q = q.bind(*t).bind(id.clone());
     }
-    q.bind(f.limit).fetch_all(c).await
+    q.bind(f.limit).bind(f.offset).fetch_all(c).await
 }
 
 pub async fn instance_count(c: &mut C, f: &InstanceFilter) -> Result<i64, DbError> {

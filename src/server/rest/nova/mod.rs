@@ -110,10 +110,12 @@ async fn microversion(mut req: Request, next: Next) -> Response {
                 )
                     .into_response();
             }
-            None => return NovaError(Error::invalid(format!(
+            None => {
+                return NovaError(Error::invalid(format!(
                 "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum."
             )))
-            .into_response(),
+                .into_response()
+            }
         },
     };
     req.extensions_mut().insert(mv);

@@ -183,6 +183,7 @@ fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuer
         changes_since,
         marker: get("marker"),
         limit,
+        offset: 0,
     })
 }
 

@@ -260,6 +260,8 @@ pub struct ServerListQuery {
     pub changes_since: Option<i64>,
     pub marker: Option<String>,
     pub limit: Option<i64>,
+    /// Rows to skip (the portal's numbered pages).
+    pub offset: i64,
 }
 
 pub struct ServerList {
@@ -416,6 +418,7 @@ impl ComputeService {
             changes_since: q.changes_since,
             after,
             limit,
+            offset: q.offset.max(0),
         };
         let rows = db::compute::instance_list(&mut conn, &filter).await?;
         filter.after = None;

@@ -1,7 +1,7 @@
 //! Domains and projects.
 
 use super::{check_name, on_duplicate, Domain, IdentityService, Project, ProjectFilter};
-use crate::server::authz::{authorize, is_admin, Action, Resource};
+use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::error::{Error, Result};
@@ -265,16 +265,17 @@ impl IdentityService {
         Ok(project)
     }
 
-    /// Lists projects. Admins see all; other callers see only the projects they hold a role on.
-    pub async fn project_list(
-        &self,
-        ctx: &OpCtx,
-        mut filter: ProjectFilter,
-    ) -> Result<Vec<Project>> {
-        if !is_admin(ctx) {
-            let mine = self.user_project_ids(ctx.user_id()).await?;
-            filter.ids = Some(mine);
-        }
+    /// Lists projects: administrators only, as Keystone's `identity:list_projects`. Others
+    /// list their own with `/v3/auth/projects` or `/v3/users/{id}/projects`; clients such
+    /// as `openstack image add project` rely on this 403 to take a project id as given.
+    pub async fn project_list(&self, ctx: &OpCtx, filter: ProjectFilter) -> Result<Vec<Project>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "identity:list_projects",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::resources::project_list(&mut conn, &filter).await?)
     }

@@ -1,0 +1,611 @@
+//! Compute and image panels: instances, the launch wizard, images, key pairs, flavors,
+//! hypervisors and quotas. Each function is one call into the services.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::types::{
+    AppError, FlavorView, HypervisorView, ImageView, InstanceDetail, InstanceView, KeypairView,
+    LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage,
+};
+
+#[cfg(feature = "ssr")]
+pub(crate) mod convert {
+    use std::collections::HashMap;
+
+    use crate::server::services::compute::{Flavor, Keypair, Server};
+    use crate::server::services::image::Image;
+    use crate::types::{FlavorView, ImageView, InstanceView, KeypairView};
+
+    pub fn iso(t: i64) -> String {
+        crate::server::rest::nova::time(t)
+    }
+
+    pub fn power(p: i64) -> &'static str {
+        match p {
+            1 => "Running",
+            3 => "Paused",
+            4 => "Shutdown",
+            6 => "Crashed",
+            7 => "Suspended",
+            _ => "No State",
+        }
+    }
+
+    pub fn instance(s: &Server, images: &HashMap<String, String>) -> InstanceView {
+        InstanceView {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            project_id: s.project_id.clone(),
+            image_name: s
+                .image_id
+                .as_ref()
+                .map(|i| images.get(i).cloned().unwrap_or_else(|| i.clone()))
+                .unwrap_or_default(),
+            image_id: s.image_id.clone(),
+            flavor_name: s.flavor.name.clone(),
+            vcpus: s.flavor.vcpus,
+            ram: s.flavor.ram,
+            disk: s.flavor.disk,
+            key_name: s.key_name.clone(),
+            status: s.status().to_string(),
+            task_state: s.task_state.clone(),
+            power_state: power(s.power_state).to_string(),
+            availability_zone: s.availability_zone.clone(),
+            host: s.host.clone(),
+            locked: s.locked,
+            created: iso(s.created_at),
+            fault: s.fault.as_ref().map(|f| f.message.clone()),
+        }
+    }
+
+    pub fn flavor(f: &Flavor) -> FlavorView {
+        FlavorView {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            vcpus: f.vcpus,
+            ram: f.ram,
+            disk: f.disk,
+            ephemeral: f.ephemeral,
+            swap: f.swap,
+            is_public: f.is_public,
+            extra_specs: f
+                .extra_specs
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn image(i: &Image) -> ImageView {
+        ImageView {
+            id: i.id.clone(),
+            name: i.name.clone().unwrap_or_default(),
+            status: i.status.clone(),
+            visibility: i.visibility.clone(),
+            protected: i.protected,
+            disk_format: i.disk_format.clone().unwrap_or_default(),
+            container_format: i.container_format.clone().unwrap_or_default(),
+            size: i.size,
+            min_disk: i.min_disk,
+            min_ram: i.min_ram,
+            owner: i.owner.clone(),
+            created: iso(i.created_at),
+            image_type: i
+                .properties
+                .get("image_type")
+                .cloned()
+                .unwrap_or_else(|| "image".into()),
+        }
+    }
+
+    pub fn keypair(k: &Keypair) -> KeypairView {
+        KeypairView {
+            name: k.name.clone(),
+            fingerprint: k.fingerprint.clone(),
+            key_type: k.key_type.clone(),
+            public_key: k.public_key.clone(),
+        }
+    }
+}
+
+/// Image names by id, for the tables that show an instance's image.
+#[cfg(feature = "ssr")]
+async fn image_names(
+    state: &crate::server::state::AppState,
+    ctx: &crate::server::context::OpCtx,
+) -> Result<std::collections::HashMap<String, String>, AppError> {
+    use crate::server::services::image::{ImageQuery, MAX_PAGE};
+    let page = state
+        .image
+        .image_list(
+            ctx,
+            ImageQuery {
+                limit: Some(MAX_PAGE),
+                visibility: Some("all".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    Ok(page
+        .images
+        .into_iter()
+        .map(|i| (i.id.clone(), i.name.clone().unwrap_or(i.id)))
+        .collect())
+}
+
+/// Project → Instances (or, `all_projects`, Admin → Instances): newest first.
+#[server(input = Json)]
+pub async fn list_instances(
+    query: ListQuery,
+    all_projects: bool,
+) -> Result<Page<InstanceView>, AppError> {
+    use crate::server::services::compute::ServerListQuery;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let size = query.size() as i64;
+    let list = state
+        .compute
+        .server_list(
+            &ctx,
+            ServerListQuery {
+                all_projects,
+                name: Some(query.filter.clone()).filter(|f| !f.is_empty()),
+                limit: Some(size),
+                offset: query.page as i64 * size,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let images = image_names(&state, &ctx).await?;
+    Ok(Page {
+        items: list
+            .servers
+            .iter()
+            .map(|s| convert::instance(s, &images))
+            .collect(),
+        total: list.total as u64,
+        page: query.page,
+        page_size: query.size(),
+    })
+}
+
+#[server(input = Json)]
+pub async fn get_instance(id: String) -> Result<InstanceDetail, AppError> {
+    use crate::types::InstanceActionView;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let s = state.compute.server_get(&ctx, &id).await?;
+    let images = image_names(&state, &ctx).await?;
+    let actions = state.compute.instance_actions(&ctx, &id).await?;
+    Ok(InstanceDetail {
+        instance: convert::instance(&s, &images),
+        hostname: s.hostname.clone(),
+        user_id: s.user_id.clone(),
+        launched_at: s.launched_at.map(convert::iso),
+        metadata: s
+            .metadata
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        actions: actions
+            .into_iter()
+            .map(|a| InstanceActionView {
+                action: a.action,
+                request_id: a.request_id,
+                start_time: convert::iso(a.start_time),
+                user_id: a.user_id,
+                message: a.message,
+            })
+            .collect(),
+        has_console: state.compute.driver_kind() == "qemu",
+    })
+}
+
+/// A row action of the Instances table.
+#[server(input = Json)]
+pub async fn instance_action(id: String, action: String) -> Result<(), AppError> {
+    use crate::server::services::compute::{RebootKind, ServerAction};
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let a = match action.as_str() {
+        "start" => ServerAction::Start,
+        "stop" => ServerAction::Stop,
+        "soft_reboot" => ServerAction::Reboot(RebootKind::Soft),
+        "hard_reboot" => ServerAction::Reboot(RebootKind::Hard),
+        "pause" => ServerAction::Pause,
+        "unpause" => ServerAction::Unpause,
+        "suspend" => ServerAction::Suspend,
+        "resume" => ServerAction::Resume,
+        "lock" => ServerAction::Lock { reason: None },
+        "unlock" => ServerAction::Unlock,
+        "confirm_resize" => ServerAction::ConfirmResize,
+        "revert_resize" => ServerAction::RevertResize,
+        other => return Err(AppError::Invalid(format!("unknown action {other}"))),
+    };
+    Ok(state.compute.server_action(&ctx, &id, a).await?)
+}
+
+#[server(input = Json)]
+pub async fn delete_instances(ids: Vec<String>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    for id in ids {
+        state.compute.server_delete(&ctx, &id, false).await?;
+    }
+    Ok(())
+}
+
+#[server(input = Json)]
+pub async fn create_snapshot(id: String, name: String) -> Result<String, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .server_snapshot(&ctx, &id, &name, Default::default())
+        .await?)
+}
+
+#[server(input = Json)]
+pub async fn instance_log(id: String, lines: Option<u32>) -> Result<String, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .console_output(&ctx, &id, lines.map(|l| l as i64))
+        .await?)
+}
+
+#[cfg(feature = "ssr")]
+async fn quota_usage(
+    state: &crate::server::state::AppState,
+    ctx: &crate::server::context::OpCtx,
+) -> Result<Vec<QuotaUsage>, AppError> {
+    let Some(project) = ctx.auth.project_id() else {
+        return Ok(Vec::new());
+    };
+    let q = state.compute.quota_get(ctx, project).await?;
+    let keypairs = state.compute.keypairs_used(ctx).await?;
+    Ok(["instances", "cores", "ram", "key_pairs"]
+        .iter()
+        .map(|r| QuotaUsage {
+            resource: r.to_string(),
+            limit: q.limits.get(*r).copied().unwrap_or(-1),
+            used: if *r == "key_pairs" {
+                keypairs
+            } else {
+                q.in_use.get(*r).copied().unwrap_or(0)
+            },
+        })
+        .collect())
+}
+
+/// Project → Overview: the project's limits and what it uses.
+#[server]
+pub async fn project_usage() -> Result<Vec<QuotaUsage>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    quota_usage(&state, &ctx).await
+}
+
+#[server]
+pub async fn launch_options() -> Result<LaunchChoices, AppError> {
+    use crate::server::services::image::{ImageQuery, MAX_PAGE};
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let images = state
+        .image
+        .image_list(
+            &ctx,
+            ImageQuery {
+                limit: Some(MAX_PAGE),
+                status: Some("active".into()),
+                ..Default::default()
+            },
+        )
+        .await?
+        .images;
+    let flavors = state.compute.flavor_list(&ctx, None).await?;
+    let keypairs = state.compute.keypair_list(&ctx, None).await?;
+    Ok(LaunchChoices {
+        images: images.iter().map(convert::image).collect(),
+        flavors: flavors.iter().map(convert::flavor).collect(),
+        keypairs: keypairs.iter().map(convert::keypair).collect(),
+        quota: quota_usage(&state, &ctx).await?,
+    })
+}
+
+#[server(input = Json)]
+pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppError> {
+    use crate::server::services::compute::ServerCreate;
+    use base64::Engine;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let count = request.count.max(1) as i64;
+    let user_data = (!request.user_data.is_empty())
+        .then(|| base64::engine::general_purpose::STANDARD.encode(request.user_data.as_bytes()));
+    let servers = state
+        .compute
+        .server_create(
+            &ctx,
+            ServerCreate {
+                name: request.name,
+                image_id: Some(request.image_id).filter(|i| !i.is_empty()),
+                flavor_id: request.flavor_id,
+                key_name: request.key_name.filter(|k| !k.is_empty()),
+                user_data,
+                metadata: Default::default(),
+                min_count: count,
+                max_count: count,
+                availability_zone: None,
+                hostname: None,
+            },
+        )
+        .await?;
+    Ok(servers.into_iter().map(|s| s.id).collect())
+}
+
+/// Project → Images (or Admin → Images with `all_projects`).
+#[server(input = Json)]
+pub async fn list_images(
+    query: ListQuery,
+    all_projects: bool,
+) -> Result<Page<ImageView>, AppError> {
+    use crate::server::services::image::{ImageQuery, MAX_PAGE};
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let visibility = if all_projects {
+        None
+    } else {
+        Some("all".to_string())
+    };
+    let mut images: Vec<ImageView> = state
+        .image
+        .image_list(
+            &ctx,
+            ImageQuery {
+                limit: Some(MAX_PAGE),
+                visibility,
+                ..Default::default()
+            },
+        )
+        .await?
+        .images
+        .iter()
+        .filter(|i| {
+            all_projects
+                || i.visibility != "community"
+                || Some(i.owner.as_str()) == ctx.auth.project_id()
+        })
+        .map(convert::image)
+        .collect();
+    if !query.filter.is_empty() {
+        let f = query.filter.to_lowercase();
+        images.retain(|i| i.name.to_lowercase().contains(&f));
+    }
+    let total = images.len() as u64;
+    let size = query.size() as usize;
+    Ok(Page {
+        items: images
+            .into_iter()
+            .skip(query.page as usize * size)
+            .take(size)
+            .collect(),
+        total,
+        page: query.page,
+        page_size: query.size(),
+    })
+}
+
+/// Creates an image record; the browser then uploads its file to
+/// `/portal/images/{id}/file` with a progress bar.
+#[server(input = Json)]
+pub async fn create_image(
+    name: String,
+    disk_format: String,
+    container_format: String,
+    visibility: String,
+    min_disk: i64,
+    min_ram: i64,
+    protected: bool,
+) -> Result<String, AppError> {
+    use crate::server::services::image::ImageCreate;
+    use serde_json::json;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("name".into(), json!(name));
+    attributes.insert("disk_format".into(), json!(disk_format));
+    attributes.insert("container_format".into(), json!(container_format));
+    attributes.insert("visibility".into(), json!(visibility));
+    attributes.insert("min_disk".into(), json!(min_disk));
+    attributes.insert("min_ram".into(), json!(min_ram));
+    attributes.insert("protected".into(), json!(protected));
+    let image = state
+        .image
+        .image_create(
+            &ctx,
+            ImageCreate {
+                id: None,
+                attributes,
+            },
+        )
+        .await?;
+    Ok(image.id)
+}
+
+#[server(input = Json)]
+pub async fn update_image(
+    id: String,
+    name: String,
+    visibility: String,
+    min_disk: i64,
+    min_ram: i64,
+    protected: bool,
+) -> Result<(), AppError> {
+    use crate::server::services::image::ImagePatch;
+    use serde_json::json;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    state
+        .image
+        .image_update(
+            &ctx,
+            &id,
+            vec![
+                ImagePatch::Set("name".into(), json!(name)),
+                ImagePatch::Set("visibility".into(), json!(visibility)),
+                ImagePatch::Set("min_disk".into(), json!(min_disk)),
+                ImagePatch::Set("min_ram".into(), json!(min_ram)),
+                ImagePatch::Set("protected".into(), json!(protected)),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+#[server(input = Json)]
+pub async fn delete_images(ids: Vec<String>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    for id in ids {
+        state.image.image_delete(&ctx, &id).await?;
+    }
+    Ok(())
+}
+
+#[server]
+pub async fn list_keypairs() -> Result<Vec<KeypairView>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .keypair_list(&ctx, None)
+        .await?
+        .iter()
+        .map(convert::keypair)
+        .collect())
+}
+
+/// Creates a key pair; with no public key one is generated and its private half returned
+/// (once) for the browser to save as `NAME.pem`.
+#[server(input = Json)]
+pub async fn create_keypair(
+    name: String,
+    public_key: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let made = state
+        .compute
+        .keypair_create(
+            &ctx,
+            &name,
+            None,
+            public_key.as_deref().filter(|k| !k.trim().is_empty()),
+        )
+        .await?;
+    Ok(made.private_key)
+}
+
+#[server(input = Json)]
+pub async fn delete_keypairs(names: Vec<String>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    for name in names {
+        state.compute.keypair_delete(&ctx, &name, None).await?;
+    }
+    Ok(())
+}
+
+#[server]
+pub async fn list_flavors() -> Result<Vec<FlavorView>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .flavor_list(&ctx, None)
+        .await?
+        .iter()
+        .map(convert::flavor)
+        .collect())
+}
+
+#[server(input = Json)]
+pub async fn create_flavor(
+    name: String,
+    id: String,
+    vcpus: i64,
+    ram: i64,
+    disk: i64,
+    ephemeral: i64,
+    swap: i64,
+    is_public: bool,
+) -> Result<String, AppError> {
+    use crate::server::services::compute::FlavorCreate;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let f = state
+        .compute
+        .flavor_create(
+            &ctx,
+            FlavorCreate {
+                id: Some(id).filter(|i| !i.trim().is_empty()),
+                name,
+                vcpus,
+                ram,
+                disk,
+                ephemeral,
+                swap,
+                rxtx_factor: 1.0,
+                is_public,
+                description: None,
+            },
+        )
+        .await?;
+    Ok(f.id)
+}
+
+#[server(input = Json)]
+pub async fn delete_flavors(ids: Vec<String>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    for id in ids {
+        state.compute.flavor_delete(&ctx, &id).await?;
+    }
+    Ok(())
+}
+
+#[server]
+pub async fn list_hypervisors() -> Result<Vec<HypervisorView>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .hypervisors(&ctx)
+        .await?
+        .into_iter()
+        .map(|(h, running, cpu, ram, disk)| HypervisorView {
+            id: h.id,
+            hostname: h.host,
+            hypervisor_type: h.hypervisor_type,
+            vcpus: h.vcpus,
+            vcpus_used: cpu,
+            memory_mb: h.memory_mb,
+            memory_mb_used: ram,
+            local_gb: h.local_gb,
+            local_gb_used: disk,
+            running_vms: running,
+            status: h.status,
+            cpu_allocation_ratio: h.cpu_allocation_ratio,
+            ram_allocation_ratio: h.ram_allocation_ratio,
+        })
+        .collect())
+}
+
+/// Admin → Defaults: the default quotas.
+#[server]
+pub async fn quota_defaults() -> Result<Vec<QuotaUsage>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state
+        .compute
+        .quota_defaults(&ctx)
+        .await?
+        .into_iter()
+        .map(|(resource, limit)| QuotaUsage {
+            resource,
+            limit,
+            used: 0,
+        })
+        .collect())
+}
+
+#[server(input = Json)]
+pub async fn update_quota_defaults(values: Vec<(String, i64)>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    state
+        .compute
+        .quota_defaults_update(&ctx, values.into_iter().collect())
+        .await?;
+    Ok(())
+}
