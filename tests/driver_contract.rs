@@ -208,5 +208,27 @@ async fn the_qemu_driver_keeps_the_contract_with_a_real_guest() {
         disk_format: "qcow2".into(),
         virtual_size,
     };
-    contract(&driver, Some(boot), true, scratch.path()).await;
+    contract(&driver, Some(boot.clone()), true, scratch.path()).await;
+
+    // Instances started together each get their own ports and files.
+    let specs: Vec<InstanceSpec> = (0..3)
+        .map(|_| spec(&uuid::Uuid::new_v4().to_string(), Some(boot.clone())))
+        .collect();
+    let starts = specs.iter().map(|s| async {
+        driver.create_disks(s).await?;
+        driver.create_config_drive(s).await?;
+        driver.spawn(s).await
+    });
+    for result in futures_util::future::join_all(starts).await {
+        result.expect("a concurrent start");
+    }
+    for s in &specs {
+        assert_eq!(driver.power_state(&s.id).await, PowerState::Running);
+    }
+    for s in &specs {
+        driver.destroy(&s.id).await.unwrap();
+        driver.delete_config_drive(&s.id).await.unwrap();
+        driver.delete_disks(&s.id).await.unwrap();
+        assert!(driver.leftovers(&s.id).await.is_empty());
+    }
 }

@@ -62,8 +62,8 @@ pub fn InstanceDetailPage() -> impl IntoView {
                         <dl class="detail" id="instance-overview">
                             <dt>{t().name}</dt><dd>{i.name.clone()}</dd>
                             <dt>"ID"</dt><dd class="mono">{i.id.clone()}</dd>
-                            <dt>{t().status}</dt><dd>{i.status.clone()}</dd>
-                            <dt>{t().c.power_state}</dt><dd>{i.power_state.clone()}</dd>
+                            <dt>{t().status}</dt><dd>{super::status_label(t(), &i.status)}</dd>
+                            <dt>{t().c.power_state}</dt><dd>{super::power_label(t(), &i.power_state)}</dd>
                             <dt>{t().c.task}</dt><dd>{i.task_state.clone().unwrap_or_else(|| t().none.into())}</dd>
                             <dt>{t().c.availability_zone}</dt><dd>{i.availability_zone.clone()}</dd>
                             <dt>{t().c.created}</dt><dd>{i.created.clone()}</dd>

@@ -169,7 +169,7 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                                                     {i.fault.clone().map(|f| { let title = f.clone(); view! { <div class="fault" title=title>{f}</div> } })}</td>
                                                 {(!all_projects).then(|| view! { <td>{i.availability_zone.clone()}</td> })}
                                                 <td class="task">{i.task_state.clone().unwrap_or_else(|| t().none.to_string())}</td>
-                                                <td class="power">{i.power_state.clone()}</td>
+                                                <td class="power">{super::power_label(t(), &i.power_state)}</td>
                                                 <td>{age(&i.created)}</td>
                                                 <td class="row-actions">
                                                     {(i.status == "ACTIVE" || i.status == "SHUTOFF").then(|| view! {

@@ -92,9 +92,45 @@ pub fn QuotaCharts(usage: Vec<QuotaUsage>) -> impl IntoView {
     }
 }
 
+/// Nova's status in the user's language.
+pub fn status_label(t: &'static crate::i18n::Texts, status: &str) -> String {
+    let c = t.c;
+    match status {
+        "ACTIVE" => c.st_active,
+        "BUILD" => c.st_build,
+        "SHUTOFF" => c.st_shutoff,
+        "ERROR" => c.st_error,
+        "PAUSED" => c.st_paused,
+        "SUSPENDED" => c.st_suspended,
+        "REBOOT" => c.st_reboot,
+        "HARD_REBOOT" => c.st_hard_reboot,
+        "RESIZE" => c.st_resize,
+        "VERIFY_RESIZE" => c.st_verify_resize,
+        "REVERT_RESIZE" => c.st_revert_resize,
+        "REBUILD" => c.st_rebuild,
+        "DELETED" => c.st_deleted,
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+/// A power state (as the views carry it) in the user's language.
+pub fn power_label(t: &'static crate::i18n::Texts, power: &str) -> &'static str {
+    let c = t.c;
+    match power {
+        "Running" => c.pw_running,
+        "Shutdown" => c.pw_shutdown,
+        "Paused" => c.pw_paused,
+        "Suspended" => c.pw_suspended,
+        "Crashed" => c.pw_crashed,
+        _ => c.pw_nostate,
+    }
+}
+
 /// Nova's status as a badge (BUILD and task states animate).
 #[component]
 pub fn StatusBadge(status: String, task: Option<String>) -> impl IntoView {
+    let t = use_texts();
     let class = match status.as_str() {
         "ACTIVE" => "badge badge-ok",
         "ERROR" => "badge badge-error",
@@ -103,7 +139,7 @@ pub fn StatusBadge(status: String, task: Option<String>) -> impl IntoView {
     };
     let busy = task.is_some() || status == "BUILD";
     let data = status.clone();
-    view! { <span class=class class:busy=busy data-status=data>{status}</span> }
+    view! { <span class=class class:busy=busy data-status=data>{move || status_label(t(), &status)}</span> }
 }
 
 /// Bumps a counter each time the server pushes an instance change (server-sent events on

@@ -45,6 +45,8 @@ pub struct FakeDriver {
     capacity: FakeCapacity,
     vms: Arc<Mutex<HashMap<String, FakeVm>>>,
     fail: Arc<Mutex<HashSet<String>>>,
+    /// When each instance's spawn was called (benchmarks of the control plane).
+    spawned: Arc<Mutex<HashMap<String, std::time::Instant>>>,
 }
 
 impl FakeDriver {
@@ -62,6 +64,11 @@ impl FakeDriver {
 
     pub fn clear_failures(&self) {
         self.fail.lock().expect("fake").clear();
+    }
+
+    /// When `spawn` was called for an instance.
+    pub fn spawned_at(&self, id: &str) -> Option<std::time::Instant> {
+        self.spawned.lock().expect("fake").get(id).copied()
     }
 
     fn check(&self, op: &str) -> DriverResult<()> {
@@ -164,6 +171,10 @@ impl ComputeDriver for FakeDriver {
     }
 
     async fn spawn(&self, spec: &InstanceSpec) -> DriverResult<()> {
+        self.spawned
+            .lock()
+            .expect("fake")
+            .insert(spec.id.clone(), std::time::Instant::now());
         self.check("spawn")?;
         self.with_vm(&spec.id, |vm| {
             if !vm.disks {

@@ -68,6 +68,9 @@ pub struct QemuDriver {
     version: (i64, String),
     /// Children this process started, so they are reaped when they exit.
     children: Arc<tokio::sync::Mutex<HashMap<String, tokio::task::JoinHandle<()>>>>,
+    /// Held from choosing a VM's VNC ports until its QEMU has bound them, so two
+    /// instances starting together never pick the same port.
+    start_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl QemuDriver {
@@ -102,6 +105,7 @@ impl QemuDriver {
             binary,
             version: (numeric, version),
             children: Arc::default(),
+            start_lock: Arc::default(),
         })
     }
 
@@ -230,6 +234,7 @@ impl QemuDriver {
             return Ok(());
         }
         let _ = tokio::fs::remove_file(dir.join("qmp.sock")).await;
+        let _ports = self.start_lock.lock().await;
         let vnc = free_vnc_ports()?;
         tokio::fs::write(
             dir.join("vnc.json"),

@@ -1,0 +1,113 @@
+import { expect, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { consoleErrors, hydrated, loggedIn, login } from "./fixtures";
+
+// The walkthrough in the browser: upload the repository's own test image, launch it from
+// the wizard on the real QEMU driver, watch it become Active without reloading, read its
+// boot log, and delete it after confirming.
+test.describe.configure({ mode: "serial" });
+
+const work = mkdtempSync(join(tmpdir(), "gureum-e2e-image-"));
+const image = join(work, "guest.qcow2");
+
+test.beforeAll(() => {
+  execFileSync(resolve(__dirname, "../../scripts/build-test-image.sh"), [image], { stdio: "inherit" });
+});
+
+test("admin creates a flavor for the walkthrough", async ({ page }) => {
+  await login(page);
+  await loggedIn(page);
+  await page.goto("/admin/flavors");
+  await hydrated(page);
+  await page.click("#create-flavor");
+  const form = page.locator("#create-flavor-form");
+  await form.locator("input[name=name]").fill("e2e.tiny");
+  await form.locator("input[name=vcpus]").fill("1");
+  await form.locator("input[name=ram]").fill("256");
+  await form.locator("input[name=disk]").fill("1");
+  await form.locator("button[type=submit]").click();
+  await expect(page.locator("#flavors tr[data-name='e2e.tiny']")).toContainText("256 MB");
+});
+
+test("a user uploads an image with a progress bar, launches it from the wizard, reads its log and deletes it", async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = consoleErrors(page);
+  await login(page);
+  await loggedIn(page);
+
+  // Upload.
+  await page.goto("/project/images");
+  await hydrated(page);
+  await page.click("#create-image");
+  const form = page.locator("#create-image-form");
+  await form.locator("input[name=name]").fill("e2e-guest");
+  await form.locator("#image-file").setInputFiles(image);
+  await form.locator("select[name=disk_format]").selectOption("qcow2");
+  await form.locator("button[type=submit]").click();
+  const row = page.locator("#images tr[data-name=e2e-guest]");
+  await expect(row).toHaveAttribute("data-status", "active", { timeout: 60_000 });
+  await expect(row).toContainText("QCOW2");
+
+  // Launch from the wizard.
+  await page.goto("/project/instances");
+  await hydrated(page);
+  await page.click("#launch-instance");
+  const wizard = page.locator("#launch-wizard");
+  await wizard.locator("#instance-name").fill("e2e-vm");
+  await wizard.locator("#wizard-next").click();
+  await wizard.locator("#image-picker tr[data-name=e2e-guest] input[type=radio]").check();
+  await wizard.locator("#wizard-next").click();
+  await wizard.locator("#flavor-picker tr[data-name='e2e.tiny'] input[type=radio]").check();
+  // The impact on the quota shows the one instance being added.
+  await expect(wizard.locator("#quota-impact [data-resource=instances]")).toContainText("+ 1");
+  await wizard.locator("#wizard-next").click();
+  await expect(wizard.locator("#networks-placeholder")).toBeVisible();
+  await wizard.locator("#wizard-launch").click();
+
+  // Active, pushed to the page (no reload).
+  const vm = page.locator("#instances tr[data-name=e2e-vm]");
+  await expect(vm).toHaveAttribute("data-status", "ACTIVE", { timeout: 60_000 });
+  await expect(vm).toContainText("Running");
+
+  // The log shows the guest's login prompt.
+  await vm.locator("a").first().click();
+  await expect(page.locator("#instance-name")).toHaveText("e2e-vm");
+  await page.click("a[data-tab=log]");
+  await expect(async () => {
+    await page.click("text=Refresh");
+    await expect(page.locator("#console-log")).toContainText("e2e-vm login:", { timeout: 5_000 });
+  }).toPass({ timeout: 150_000 });
+
+  // Delete, confirmed.
+  await page.goto("/project/instances");
+  await hydrated(page);
+  await page.locator("#instances tr[data-name=e2e-vm] .more-actions").click();
+  await page.locator("#instances tr[data-name=e2e-vm] .delete-row").click();
+  await expect(page.locator(".confirm-names")).toHaveText("e2e-vm");
+  await page.locator(".modal .confirm").click();
+  await expect(page.locator("#instances tr[data-name=e2e-vm]")).toHaveCount(0, { timeout: 60_000 });
+  expect(errors.filter((e) => !e.includes("favicon"))).toEqual([]);
+});
+
+test("the overview shows the limit summary and the key pair page offers the private key once", async ({ page }) => {
+  await login(page);
+  await loggedIn(page);
+  await page.goto("/project/overview");
+  await hydrated(page);
+  await expect(page.locator("#limit-summary .usage-pie")).toHaveCount(4);
+  await expect(page.locator("#limit-summary [data-resource=Instances]")).toContainText("of 10");
+
+  await page.goto("/project/key_pairs");
+  await hydrated(page);
+  await page.click("#create-key-pair");
+  await page.locator("#create-key-pair-form input[name=name]").fill("e2e-key");
+  await page.locator("#create-key-pair-form button[type=submit]").click();
+  const download = page.waitForEvent("download");
+  await page.click("#download-private-key");
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("e2e-key.pem");
+  await expect(page.locator("#key-pairs tr[data-name=e2e-key]")).toBeVisible();
+});
