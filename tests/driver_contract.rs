@@ -102,6 +102,20 @@ async fn contract(
         assert!(tail.lines().count() <= 3);
     }
 
+    // A graphical console: QEMU's VNC server answers with the RFB banner; the fake has none.
+    match driver.vnc_address(&id).await {
+        Some(address) => {
+            use tokio::io::AsyncReadExt;
+            let mut tcp = tokio::net::TcpStream::connect(address)
+                .await
+                .expect("VNC connects");
+            let mut banner = [0u8; 12];
+            tcp.read_exact(&mut banner).await.expect("an RFB banner");
+            assert!(banner.starts_with(b"RFB 003."), "{banner:?}");
+        }
+        None => assert!(!boots, "a real hypervisor offers a console"),
+    }
+
     driver.pause(&id).await.expect("pause");
     assert_eq!(driver.power_state(&id).await, PowerState::Paused);
     driver.unpause(&id).await.expect("unpause");

@@ -81,6 +81,12 @@ test("a user uploads an image with a progress bar, launches it from the wizard, 
     await expect(page.locator("#console-log")).toContainText("e2e-vm login:", { timeout: 5_000 });
   }).toPass({ timeout: 150_000 });
 
+  // The console: noVNC in the page, through the portal's websocket proxy.
+  await page.click("a[data-tab=console]");
+  const console = page.frameLocator("#console-frame");
+  await expect(console.locator("body")).toHaveAttribute("data-state", "connected", { timeout: 30_000 });
+  await expect(console.locator("#screen canvas")).toBeVisible();
+
   // Delete, confirmed.
   await page.goto("/project/instances");
   await hydrated(page);

@@ -1061,6 +1061,11 @@ async fn another_project_sees_nothing() {
             None,
         ),
         (Method::GET, format!("/servers/{id}/metadata"), None),
+        (
+            Method::POST,
+            format!("/servers/{id}/remote-consoles"),
+            Some(json!({"remote_console": {"protocol": "vnc", "type": "novnc"}})),
+        ),
     ] {
         w.app
             .nova(method.clone(), &path, &other.token, body.as_ref())
@@ -1414,6 +1419,30 @@ async fn bad_compute_requests_get_nova_faults() {
     app.nova(Method::GET, "/no-such-thing", t, None)
         .await
         .expect_nova(404, "itemNotFound");
+    // Consoles: only vnc/novnc is offered; the fake hypervisor has none to give.
+    let rc = |protocol: &str, kind: &str| json!({"remote_console": {"protocol": protocol, "type": kind}});
+    app.nova(
+        Method::POST,
+        &format!("/servers/{id}/remote-consoles"),
+        t,
+        Some(&rc("spice", "spice-html5")),
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    let r = app
+        .nova(
+            Method::POST,
+            &format!("/servers/{id}/remote-consoles"),
+            t,
+            Some(&rc("vnc", "novnc")),
+        )
+        .await
+        .expect_nova(409, "conflictingRequest");
+    assert!(
+        r.nova_message().contains("no graphical console"),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]

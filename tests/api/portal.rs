@@ -165,3 +165,205 @@ async fn cross_site_posts_to_server_functions_are_refused() {
     assert!(same_origin.status().is_success() || same_origin.status().is_redirection());
     assert_eq!(session(&client, &app.address).await["user_name"], "admin");
 }
+
+/// Logs a user of the default domain in to the portal, scoped to its default project.
+async fn login_user(client: &reqwest::Client, base: &str, user: &str, password: &str) {
+    let r = client
+        .post(format!("{base}{}", Login::PATH))
+        .header("accept", "application/json")
+        .form(&[("domain", ""), ("username", user), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "login: {}",
+        r.status()
+    );
+}
+
+/// An instance of project alpha (fake hypervisor), ACTIVE.
+async fn active_instance(app: &crate::helpers::TestApp, token: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i.qcow2");
+    assert!(std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&path)
+        .arg("1M")
+        .status()
+        .unwrap()
+        .success());
+    let admin = app.admin_token().await;
+    let flavor = app
+        .call(
+            reqwest::Method::POST,
+            "/compute/v2.1/flavors",
+            &admin,
+            Some(&serde_json::json!({"flavor": {"name": "p1", "vcpus": 1, "ram": 64, "disk": 1}})),
+        )
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let image = app
+        .call(reqwest::Method::POST, "/image/v2/images", token, Some(&serde_json::json!({"name": "i", "disk_format": "qcow2", "container_format": "bare"})))
+        .await
+        .expect(201)
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.call_bytes(
+        reqwest::Method::PUT,
+        &format!("/image/v2/images/{image}/file"),
+        token,
+        "application/octet-stream",
+        std::fs::read(&path).unwrap(),
+    )
+    .await
+    .expect(204);
+    let id = app
+        .call(reqwest::Method::POST, "/compute/v2.1/servers", token, Some(&serde_json::json!({"server": {"name": "s", "imageRef": image, "flavorRef": flavor}})))
+        .await
+        .expect(202)
+        .body["server"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        let s = app
+            .call(
+                reqwest::Method::GET,
+                &format!("/compute/v2.1/servers/{id}"),
+                token,
+                None,
+            )
+            .await
+            .expect(200);
+        if s.body["server"]["status"] == "ACTIVE" {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the instance did not become ACTIVE");
+}
+
+#[tokio::test]
+async fn the_console_and_the_upload_are_for_the_right_people_only() {
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let alice = app.member("alice", "alpha", "member").await;
+    let _bob = app.member("bob", "beta", "member").await;
+    let id = active_instance(&app, &alice.token).await;
+
+    // No session: 401.
+    let anonymous = browser();
+    let r = anonymous
+        .get(format!("{base}/portal/instances/{id}/console"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = anonymous
+        .get(format!("{base}/portal/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Another project's member: the instance does not exist for it.
+    let bob = browser();
+    login_user(&bob, &base, "bob", "bob-password").await;
+    let r = bob
+        .get(format!("{base}/portal/instances/{id}/console"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    // Its own project's member gets past authorization; the fake hypervisor has no
+    // graphical console, which is said plainly.
+    let owner = browser();
+    login_user(&owner, &base, "alice", "alice-password").await;
+    let r = owner
+        .get(format!("{base}/portal/instances/{id}/console"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("no graphical console"));
+
+    // A websocket opened from another site is refused before anything else.
+    let r = owner
+        .get(format!("{base}/portal/instances/{id}/vnc"))
+        .header("origin", "http://evil.example")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Uploads: a cross-site PUT is refused; without a session it is a 401.
+    let r = owner
+        .put(format!("{base}/portal/images/{id}/file"))
+        .header("origin", "http://evil.example")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = anonymous
+        .put(format!("{base}/portal/images/{id}/file"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn instance_changes_are_pushed_to_the_portal() {
+    use futures_util::StreamExt;
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let alice = app.member("alice", "alpha", "member").await;
+    let id = active_instance(&app, &alice.token).await;
+    let owner = browser();
+    login_user(&owner, &base, "alice", "alice-password").await;
+    let r = owner
+        .get(format!("{base}/portal/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut stream = r.bytes_stream();
+    // A change to the instance arrives as an event naming it.
+    app.call(
+        reqwest::Method::POST,
+        &format!("/compute/v2.1/servers/{id}/action"),
+        &alice.token,
+        Some(&serde_json::json!({"os-stop": null})),
+    )
+    .await
+    .expect(202);
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(&format!("data: {id}")) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream stays open")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: instance"), "{seen}");
+}

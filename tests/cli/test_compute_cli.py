@@ -378,6 +378,13 @@ def compute_checks(server, files):
         for r in rows:
             expect(r.get("Server ID") == ids["vm1"], f"Server ID: {r}")
 
+    with check("user: console url show vm1 -> the portal's noVNC console of vm1"):
+        need(ids.get("vm1"), "vm1")
+        out = osc(["console", "url", "show", "vm1", "-f", "json"], env, parse_json=True)
+        url = out.get("url", "")
+        expect(url.endswith(f"/portal/instances/{ids['vm1']}/console"), f"console url: {out}")
+        expect(out.get("type") == "novnc", f"console type: {out}")
+
     # ---- 10. quota ------------------------------------------------------------------------
     with check("user: quota show --compute: instances 10, cores 20, ram 51200"):
         rows = osc(["quota", "show", "--compute", "-f", "json"], env, parse_json=True)

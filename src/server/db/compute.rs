@@ -239,8 +239,8 @@ pub async fn quota_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
 pub async fn project_usage(c: &mut C, project_id: &str) -> Result<(i64, i64, i64), DbError> {
     sqlx::query_as(
         "SELECT COUNT(*),
-                COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE vcpus END), 0),
-                COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE memory_mb END), 0)
+                CAST(COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE vcpus END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE memory_mb END), 0) AS BIGINT)
          FROM instances WHERE project_id = $1 AND deleted = 0",
     )
     .bind(project_id)
@@ -352,9 +352,11 @@ pub async fn node_set_status(
 }
 
 /// What the live instances on a node hold: (instances, vcpus, memory_mb, disk_gb).
+/// (PostgreSQL sums BIGINTs as NUMERIC; the casts keep them BIGINT on both backends.)
 pub async fn node_usage(c: &mut C, node_id: &str) -> Result<(i64, i64, i64, i64), DbError> {
     sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(vcpus), 0), COALESCE(SUM(memory_mb), 0), COALESCE(SUM(disk_gb), 0)
+        "SELECT COUNT(*), CAST(COALESCE(SUM(vcpus), 0) AS BIGINT), CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT),
+                CAST(COALESCE(SUM(disk_gb), 0) AS BIGINT)
          FROM instances WHERE node_id = $1 AND deleted = 0",
     )
     .bind(node_id)

@@ -50,12 +50,15 @@ pub fn InstanceDetailPage() -> impl IntoView {
                     Err(e) => return view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
                 };
                 let i = d.instance.clone();
+                let console_src = format!("/portal/instances/{}/console", i.id);
+                let running = i.status == "ACTIVE";
                 view! {
                     <div class="page-header"><h2 id="instance-name">{i.name.clone()}</h2>
                         <StatusBadge status=i.status.clone() task=i.task_state.clone()/></div>
                     <div class="tabs">
                         {tab_link("overview", t().c.overview)}
                         {tab_link("log", t().c.log)}
+                        {d.has_console.then(|| tab_link("console", t().c.console))}
                         {tab_link("actions", t().c.action_log)}
                     </div>
                     <Show when=move || tab() == "overview">
@@ -78,6 +81,17 @@ pub fn InstanceDetailPage() -> impl IntoView {
                         <dl class="detail">
                             {d.metadata.iter().map(|(k, v)| view! { <dt>{k.clone()}</dt><dd>{v.clone()}</dd> }).collect_view()}
                         </dl>
+                    </Show>
+                    <Show when=move || tab() == "console">
+                        <p class="help">{t().c.console_help}</p>
+                        {
+                            let src = console_src.clone();
+                            if running {
+                                view! { <iframe class="console-frame" id="console-frame" src=src title=t().c.console></iframe> }.into_any()
+                            } else {
+                                view! { <div class="alert alert-info">{t().c.console_unavailable}</div> }.into_any()
+                            }
+                        }
                     </Show>
                     <Show when=move || tab() == "actions">
                         <table class="table" id="instance-actions">

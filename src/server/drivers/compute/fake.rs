@@ -300,7 +300,7 @@ impl ComputeDriver for FakeDriver {
         })
     }
 
-    async fn vnc_websocket(&self, _id: &str) -> Option<std::net::SocketAddr> {
+    async fn vnc_address(&self, _id: &str) -> Option<std::net::SocketAddr> {
         None
     }
 

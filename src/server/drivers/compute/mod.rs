@@ -100,8 +100,9 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn snapshot(&self, id: &str, out: &Path) -> DriverResult<()>;
     /// Changes the VM's size (stopped); disks only grow.
     async fn resize(&self, spec: &InstanceSpec) -> DriverResult<()>;
-    /// The loopback address of the VM's VNC websocket, for the browser console.
-    async fn vnc_websocket(&self, id: &str) -> Option<std::net::SocketAddr>;
+    /// The loopback address of the VM's VNC server, for the browser console (the portal
+    /// proxies a websocket to it).
+    async fn vnc_address(&self, id: &str) -> Option<std::net::SocketAddr>;
     /// What the host holds for an instance (files, processes), for leak checks.
     async fn leftovers(&self, id: &str) -> Vec<String>;
 }

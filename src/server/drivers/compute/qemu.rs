@@ -4,7 +4,8 @@
 //! Each instance has a directory under `DATA_DIR/instances/<id>/`:
 //! `disk` (a qcow2 overlay over the cached image in `_base/`), `disk.eph0`, `disk.swap`,
 //! `disk.config` (the config drive, ISO 9660 labelled `config-2`), `console.log` (the
-//! serial console), `qmp.sock`, `qemu.pid`, `vnc.json`, and `suspend.state` while
+//! serial console), `qmp.sock`, `qemu.pid`, `vnc.json` (its VNC display on loopback, which
+//! the portal's console proxies), and `suspend.state` while
 //! suspended (a migration stream, QEMU's managed save).
 //!
 //! The VMs outlive a restart of the controller: they run in their own process group,
@@ -235,10 +236,10 @@ impl QemuDriver {
         }
         let _ = tokio::fs::remove_file(dir.join("qmp.sock")).await;
         let _ports = self.start_lock.lock().await;
-        let vnc = free_vnc_ports()?;
+        let display = free_vnc_display()?;
         tokio::fs::write(
             dir.join("vnc.json"),
-            json!({"display": vnc.0, "websocket": vnc.1}).to_string(),
+            json!({"display": display, "port": 5900 + display}).to_string(),
         )
         .await?;
         let is_iso = spec.image.as_ref().is_some_and(|i| i.disk_format == "iso");
@@ -270,7 +271,7 @@ impl QemuDriver {
                 "VGA",
             ])
             .arg("-vnc")
-            .arg(format!("127.0.0.1:{},websocket=127.0.0.1:{}", vnc.0, vnc.1))
+            .arg(format!("127.0.0.1:{display}"))
             .arg("-chardev")
             .arg(format!(
                 "socket,id=serial0,path={},server=on,wait=off,logfile={},logappend=on",
@@ -393,15 +394,11 @@ impl QemuDriver {
     }
 }
 
-/// A free VNC display (port 5900 + n) and a free websocket port on loopback.
-fn free_vnc_ports() -> DriverResult<(u16, u16)> {
-    let display = (0..1000u16)
+/// A free VNC display (port 5900 + n) on loopback.
+fn free_vnc_display() -> DriverResult<u16> {
+    (0..1000u16)
         .find(|n| std::net::TcpListener::bind(("127.0.0.1", 5900 + n)).is_ok())
-        .ok_or_else(|| anyhow!("no free VNC port"))?;
-    let ws = std::net::TcpListener::bind(("127.0.0.1", 0))?
-        .local_addr()?
-        .port();
-    Ok((display, ws))
+        .ok_or_else(|| anyhow!("no free VNC port"))
 }
 
 /// One QMP command over the instance's socket: greeting, capabilities, command.
@@ -859,11 +856,11 @@ impl ComputeDriver for QemuDriver {
         Ok(())
     }
 
-    async fn vnc_websocket(&self, id: &str) -> Option<std::net::SocketAddr> {
+    async fn vnc_address(&self, id: &str) -> Option<std::net::SocketAddr> {
         self.pid(id)?;
         let text = std::fs::read_to_string(self.dir(id).join("vnc.json")).ok()?;
         let v: Value = serde_json::from_str(&text).ok()?;
-        let port = v.get("websocket")?.as_u64()? as u16;
+        let port = v.get("port")?.as_u64()? as u16;
         Some(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
     }
 

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
             "/servers/{id}/os-instance-actions/{request_id}",
             get(action_show),
         )
+        .route("/servers/{id}/remote-consoles", post(remote_console))
         .route("/servers/{id}/ips", get(ips))
 }
 
@@ -505,6 +506,17 @@ async fn action(
             }
             return Ok(response);
         }
+        "os-getVNCConsole" => {
+            let kind = str_field(args, "type")?.unwrap_or("novnc");
+            if kind != "novnc" {
+                return Err(NovaError(Error::invalid(format!(
+                    "Unsupported console type {kind}: only novnc is offered."
+                ))));
+            }
+            compute.console_address(ctx, &id).await?;
+            let url = format!("{}/portal/instances/{id}/console", state.public_url());
+            return Ok(Json(json!({"console": {"type": "novnc", "url": url}})).into_response());
+        }
         "os-getConsoleOutput" => {
             let length = int_field(args, "length")?;
             let output = compute.console_output(ctx, &id, length).await?;
@@ -686,4 +698,27 @@ async fn ips(
     state.compute.server_get(&nova.ctx, &id).await?;
     let empty: HashMap<String, Value> = HashMap::new();
     Ok(Json(json!({"addresses": empty})))
+}
+
+/// A browser console for the instance: the portal's noVNC page (it opens in a signed-in
+/// portal session, like Horizon's console tab).
+async fn remote_console(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
+    let rc = body_member(&body, "remote_console")?;
+    let protocol = str_field(rc, "protocol")?.unwrap_or("");
+    let kind = str_field(rc, "type")?.unwrap_or("");
+    if protocol != "vnc" || kind != "novnc" {
+        return Err(NovaError(Error::invalid(format!(
+            "Unsupported console protocol {protocol} / type {kind}: this cloud offers vnc / novnc."
+        ))));
+    }
+    state.compute.console_address(&nova.ctx, &id).await?;
+    let url = format!("{}/portal/instances/{id}/console", state.public_url());
+    Ok(Json(
+        json!({"remote_console": {"protocol": "vnc", "type": "novnc", "url": url}}),
+    ))
 }

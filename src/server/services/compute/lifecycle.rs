@@ -591,13 +591,14 @@ impl ComputeService {
             .map_err(|e| Error::internal("reading the console log", e))
     }
 
-    /// The VNC websocket of an instance the caller may read (the browser console).
-    pub async fn console_websocket(&self, ctx: &OpCtx, id: &str) -> Result<std::net::SocketAddr> {
+    /// The VNC server of an instance whose console the caller may use (members of its
+    /// project, not readers), for the portal's proxied browser console.
+    pub async fn console_address(&self, ctx: &OpCtx, id: &str) -> Result<std::net::SocketAddr> {
         let server = self.load(ctx, id, Action::Modify).await?;
         if server.vm_state != "active" {
             return Err(Error::Conflict(format!("Instance {id} is not running.")));
         }
-        self.driver.vnc_websocket(id).await.ok_or_else(|| {
+        self.driver.vnc_address(id).await.ok_or_else(|| {
             Error::Conflict(format!(
                 "Instance {id} has no graphical console on this hypervisor."
             ))
