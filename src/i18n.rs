@@ -517,6 +517,12 @@ pub struct ComputeTexts {
     pub pw_suspended: &'static str,
     pub pw_crashed: &'static str,
     pub pw_nostate: &'static str,
+    pub update_metadata: &'static str,
+    pub modify_access: &'static str,
+    pub flavor_access: &'static str,
+    pub key: &'static str,
+    pub value: &'static str,
+    pub public_flavor_all: &'static str,
 }
 
 pub const COMPUTE_EN: ComputeTexts = ComputeTexts {
@@ -660,6 +666,12 @@ pub const COMPUTE_EN: ComputeTexts = ComputeTexts {
     pw_suspended: "Suspended",
     pw_crashed: "Crashed",
     pw_nostate: "No State",
+    update_metadata: "Update Metadata",
+    modify_access: "Modify Access",
+    flavor_access: "Flavor Access",
+    key: "Key",
+    value: "Value",
+    public_flavor_all: "A public flavor is available to every project.",
 };
 
 pub const COMPUTE_KO: ComputeTexts = ComputeTexts {
@@ -803,4 +815,10 @@ pub const COMPUTE_KO: ComputeTexts = ComputeTexts {
     pw_suspended: "중단",
     pw_crashed: "충돌",
     pw_nostate: "상태 없음",
+    update_metadata: "메타데이터 업데이트",
+    modify_access: "접근 권한 수정",
+    flavor_access: "Flavor 접근 권한",
+    key: "키",
+    value: "값",
+    public_flavor_all: "공용 Flavor는 모든 프로젝트에서 쓸 수 있습니다.",
 };

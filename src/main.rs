@@ -32,16 +32,36 @@ enum Command {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // The config file feeds the flags' environment variables, so it is read before the
+    // command line is parsed and before the runtime starts any thread.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("serve") {
+        if let Err(e) = gureum::server::cli::apply_config_file(&args) {
+            eprintln!("gureum: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    }
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve(args) => gureum::server::cli::serve(args).await,
-        Command::Status {
-            data_dir,
-            database_url,
-        } => gureum::server::cli::status(data_dir, database_url).await,
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("gureum: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
     };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => gureum::server::cli::serve(args).await,
+            Command::Status {
+                data_dir,
+                database_url,
+            } => gureum::server::cli::status(data_dir, database_url).await,
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -176,3 +176,70 @@ fn first_start_bootstraps_and_status_reports() {
     );
     stop(child);
 }
+
+#[test]
+fn a_config_file_sets_what_flags_do_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gureum.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# settings named as the flags\nlisten = \"not-an-address\"\ncompute_driver = \"fake\"\ndata_dir = \"{}\"\ntoken_ttl = 600\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    // The file's listen is overridden by the flag; its driver and data dir are used.
+    let mut cmd = gureum();
+    cmd.args([
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Gureum is serving");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("Compute driver: fake")),
+        "{lines:?}"
+    );
+    assert!(
+        dir.path().join("data").join("gureum.db").exists(),
+        "the file's data_dir is used"
+    );
+    stop(child);
+
+    // A setting the file cannot hold, or a bad value, is a clear error.
+    std::fs::write(&config, "frobnicate = 1\n").unwrap();
+    fails_with(
+        &["serve", "--config", config.to_str().unwrap()],
+        "unknown setting `frobnicate`",
+    );
+    std::fs::write(&config, "token_ttl = 5\n").unwrap();
+    fails_with(
+        &[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "invalid value '5'",
+    );
+    fails_with(
+        &["serve", "--config", "/nonexistent/gureum.toml"],
+        "reading the config file",
+    );
+}

@@ -30,6 +30,27 @@ test("admin creates a flavor for the walkthrough", async ({ page }) => {
   await form.locator("input[name=disk]").fill("1");
   await form.locator("button[type=submit]").click();
   await expect(page.locator("#flavors tr[data-name='e2e.tiny']")).toContainText("256 MB");
+
+  // Update Metadata: an extra spec is added and shown.
+  await page.locator("#flavors tr[data-name='e2e.tiny'] .specs-row").click();
+  await page.locator("#extra-specs-form input[name=key]").fill("hw:cpu_policy");
+  await page.locator("#extra-specs-form input[name=value]").fill("shared");
+  await page.locator("#extra-specs-form button[type=submit]").click();
+  await expect(page.locator("#flavors tr[data-name='e2e.tiny']")).toContainText("hw:cpu_policy=shared");
+
+  // A private flavor is given to a project through Modify Access.
+  await page.click("#create-flavor");
+  await form.locator("input[name=name]").fill("e2e.private");
+  await form.locator("input[type=checkbox]").uncheck();
+  await form.locator("button[type=submit]").click();
+  const priv = page.locator("#flavors tr[data-name='e2e.private']");
+  await expect(priv).toContainText("No");
+  await priv.locator(".access-row").click();
+  await page.locator("#flavor-access input[data-project=admin]").check();
+  await page.click("#save-flavor-access");
+  await expect(page.locator("#flavor-access")).toHaveCount(0);
+  await priv.locator(".access-row").click();
+  await expect(page.locator("#flavor-access input[data-project=admin]")).toBeChecked();
 });
 
 test("a user uploads an image with a progress bar, launches it from the wizard, reads its log and deletes it", async ({ page }) => {

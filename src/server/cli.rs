@@ -17,6 +17,10 @@ use crate::server::services::image::ImageConfig;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
+    /// A TOML file of settings named as these flags (`listen = "0.0.0.0:8080"`,
+    /// `compute_driver = "qemu"` ...). Flags and environment variables win over it.
+    #[arg(long, env = "GUREUM_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Address and port for the portal and the APIs.
     #[arg(long, default_value = "127.0.0.1:8080", env = "GUREUM_LISTEN")]
     pub listen: SocketAddr,
@@ -33,24 +37,90 @@ pub struct ServeArgs {
     #[arg(long, default_value = "target/site", env = "LEPTOS_SITE_ROOT")]
     pub site_root: PathBuf,
     /// Token lifetime in seconds.
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=604800))]
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=604800), env = "GUREUM_TOKEN_TTL")]
     pub token_ttl: i64,
     /// Failed logins before an account is locked (0 turns locking off).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(0..=1000))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(i64).range(0..=1000), env = "GUREUM_LOCKOUT_FAILURE_ATTEMPTS")]
     pub lockout_failure_attempts: i64,
     /// Lock duration in seconds.
-    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(i64).range(1..=31536000))]
+    #[arg(long, default_value_t = 1800, value_parser = clap::value_parser!(i64).range(1..=31536000), env = "GUREUM_LOCKOUT_DURATION")]
     pub lockout_duration: i64,
     /// Portal sessions end after this many idle seconds.
-    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=604800))]
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(i64).range(60..=604800), env = "GUREUM_SESSION_IDLE_TIMEOUT")]
     pub session_idle_timeout: i64,
     /// The largest image accepted, in bytes (Glance's image_size_cap).
-    #[arg(long, default_value_t = 1 << 40, value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(long, default_value_t = 1 << 40, value_parser = clap::value_parser!(i64).range(1..), env = "GUREUM_IMAGE_SIZE_CAP")]
     pub image_size_cap: i64,
     /// The hypervisor driver: `qemu` (the default when QEMU is installed) or `fake`
     /// (instances only in memory, for development and tests).
     #[arg(long, value_enum, env = "GUREUM_COMPUTE_DRIVER")]
     pub compute_driver: Option<DriverChoice>,
+}
+
+/// The settings a config file may hold, with the environment variable each one feeds.
+const CONFIG_KEYS: [(&str, &str); 11] = [
+    ("listen", "GUREUM_LISTEN"),
+    ("data_dir", "GUREUM_DATA_DIR"),
+    ("database_url", "GUREUM_DATABASE_URL"),
+    ("public_url", "GUREUM_PUBLIC_URL"),
+    ("site_root", "LEPTOS_SITE_ROOT"),
+    ("token_ttl", "GUREUM_TOKEN_TTL"),
+    (
+        "lockout_failure_attempts",
+        "GUREUM_LOCKOUT_FAILURE_ATTEMPTS",
+    ),
+    ("lockout_duration", "GUREUM_LOCKOUT_DURATION"),
+    ("session_idle_timeout", "GUREUM_SESSION_IDLE_TIMEOUT"),
+    ("image_size_cap", "GUREUM_IMAGE_SIZE_CAP"),
+    ("compute_driver", "GUREUM_COMPUTE_DRIVER"),
+];
+
+/// Reads the config file named by `--config FILE` (or `GUREUM_CONFIG`) in `args`, before
+/// the command line is parsed: each setting becomes the environment variable of its flag,
+/// unless that variable is already set, so flags and the environment win over the file
+/// and clap checks every value the same way. Must run before any other thread starts.
+pub fn apply_config_file(args: &[String]) -> anyhow::Result<()> {
+    let mut path = std::env::var_os("GUREUM_CONFIG").map(PathBuf::from);
+    for (n, a) in args.iter().enumerate() {
+        if a == "--config" {
+            path = args.get(n + 1).map(PathBuf::from);
+        } else if let Some(p) = a.strip_prefix("--config=") {
+            path = Some(PathBuf::from(p));
+        }
+    }
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the config file {}", path.display()))?;
+    let table: toml::Table = text
+        .parse()
+        .with_context(|| format!("the config file {} is not valid TOML", path.display()))?;
+    for (key, value) in &table {
+        let Some((_, env)) = CONFIG_KEYS.iter().find(|(k, _)| k == key) else {
+            let known: Vec<&str> = CONFIG_KEYS.iter().map(|(k, _)| *k).collect();
+            anyhow::bail!(
+                "unknown setting `{key}` in {} (known: {})",
+                path.display(),
+                known.join(", ")
+            );
+        };
+        let value = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => anyhow::bail!(
+                "setting `{key}` in {} must be a string or a number, not {}",
+                path.display(),
+                other.type_str()
+            ),
+        };
+        if std::env::var_os(env).is_none() {
+            // SAFETY (edition 2021: a safe call): no other thread runs yet.
+            std::env::set_var(env, value);
+        }
+    }
+    Ok(())
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -109,6 +179,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "Credentials: {}/admin-openrc.sh and {}/clouds.yaml",
         data_dir.display(),
         data_dir.display()
+    );
+    let _ = writeln!(
+        out,
+        "Compute driver: {}",
+        match app.state().compute.driver_kind() {
+            "fake" => "fake (instances live only in memory; for development and tests)",
+            _ => "qemu",
+        }
     );
     let _ = writeln!(
         out,

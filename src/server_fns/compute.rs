@@ -609,3 +609,47 @@ pub async fn update_quota_defaults(values: Vec<(String, i64)>) -> Result<(), App
         .await?;
     Ok(())
 }
+
+/// Admin → Flavors → Modify Access: the projects a private flavor is given to.
+#[server(input = Json)]
+pub async fn flavor_access(id: String) -> Result<Vec<String>, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state.compute.flavor_access_list(&ctx, &id).await?)
+}
+
+/// Sets a private flavor's projects to exactly `projects`.
+#[server(input = Json)]
+pub async fn set_flavor_access(id: String, projects: Vec<String>) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let current = state.compute.flavor_access_list(&ctx, &id).await?;
+    for p in projects.iter().filter(|p| !current.contains(p)) {
+        state.compute.flavor_access_add(&ctx, &id, p).await?;
+    }
+    for p in current.iter().filter(|p| !projects.contains(p)) {
+        state.compute.flavor_access_remove(&ctx, &id, p).await?;
+    }
+    Ok(())
+}
+
+/// Admin → Flavors → Update Metadata: sets `specs` and removes `removed`.
+#[server(input = Json)]
+pub async fn set_flavor_extra_specs(
+    id: String,
+    specs: Vec<(String, String)>,
+    removed: Vec<String>,
+) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    if !specs.is_empty() {
+        state
+            .compute
+            .flavor_extra_specs_set(&ctx, &id, specs.into_iter().collect())
+            .await?;
+    }
+    for key in removed {
+        state
+            .compute
+            .flavor_extra_spec_delete(&ctx, &id, &key)
+            .await?;
+    }
+    Ok(())
+}

@@ -1464,3 +1464,36 @@ async fn a_restart_reconciles_instances_with_the_host() {
     assert_eq!(s["server"]["status"], "SHUTOFF");
     assert_eq!(s["server"]["OS-EXT-STS:task_state"], Value::Null);
 }
+
+#[tokio::test]
+async fn kernel_and_ramdisk_images_are_resolved_for_direct_boot() {
+    let w = world().await;
+    let t = w.user.token.as_str();
+    // A kernel the project can read: the launch resolves it and boots.
+    let kernel = upload_image(&w.app, t, "vmlinuz", json!({})).await;
+    let ramdisk = upload_image(&w.app, t, "initrd", json!({})).await;
+    let bootable = upload_image(
+        &w.app,
+        t,
+        "root",
+        json!({"kernel_id": kernel, "ramdisk_id": ramdisk, "os_command_line": "console=ttyS0"}),
+    )
+    .await;
+    let r = w.app
+        .nova(Method::POST, "/servers", t, Some(&json!({"server": {"name": "direct", "imageRef": bootable, "flavorRef": w.flavor, "networks": "none"}})))
+        .await
+        .expect(202);
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    w.wait(&id, "ACTIVE").await;
+    // A kernel the project cannot read (another project's private image) is not booted.
+    let other = w.app.member("bob", "beta", "member").await;
+    let foreign = upload_image(&w.app, &other.token, "foreign-kernel", json!({})).await;
+    let sneaky = upload_image(&w.app, t, "sneaky", json!({"kernel_id": foreign})).await;
+    let r = w.app
+        .nova(Method::POST, "/servers", t, Some(&json!({"server": {"name": "sneaky", "imageRef": sneaky, "flavorRef": w.flavor, "networks": "none"}})))
+        .await
+        .expect(202);
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    let s = w.wait(&id, "ERROR").await;
+    assert!(w.leftovers(&id).await.is_empty(), "{s}");
+}

@@ -6,9 +6,11 @@ use leptos::prelude::*;
 use super::{quota_label, UsagePie};
 use crate::app::use_texts;
 use crate::server_fns::compute::{
-    list_flavors, list_hypervisors, quota_defaults, CreateFlavor, DeleteFlavors,
-    UpdateQuotaDefaults,
+    flavor_access, list_flavors, list_hypervisors, quota_defaults, CreateFlavor, DeleteFlavors,
+    SetFlavorAccess, SetFlavorExtraSpecs, UpdateQuotaDefaults,
 };
+use crate::server_fns::identity::list_projects;
+use crate::types::{FlavorView, ListQuery};
 use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
 
 #[component]
@@ -16,10 +18,21 @@ pub fn FlavorsPage() -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateFlavor>::new();
     let delete = ServerAction::<DeleteFlavors>::new();
+    let set_specs = ServerAction::<SetFlavorExtraSpecs>::new();
+    let set_access = ServerAction::<SetFlavorAccess>::new();
     let flavors = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || {
+            (
+                create.version().get(),
+                delete.version().get(),
+                set_specs.version().get(),
+                set_access.version().get(),
+            )
+        },
         |_| list_flavors(),
     );
+    let specs_for: RwSignal<Option<FlavorView>> = RwSignal::new(None);
+    let access_for: RwSignal<Option<FlavorView>> = RwSignal::new(None);
     let selected = Selection::new();
     let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
@@ -67,18 +80,25 @@ pub fn FlavorsPage() -> impl IntoView {
                     Ok(list) => view! {
                         <table class="table" id="flavors">
                             <thead><tr><th class="select"></th><th>{t().name}</th><th>{t().c.vcpus}</th><th>{t().c.ram_mb}</th><th>{t().c.root_disk}</th>
-                                <th>{t().c.ephemeral_disk}</th><th>{t().c.swap_disk}</th><th>"ID"</th><th>{t().c.public}</th><th>{t().c.extra_specs}</th></tr></thead>
+                                <th>{t().c.ephemeral_disk}</th><th>{t().c.swap_disk}</th><th>"ID"</th><th>{t().c.public}</th><th>{t().c.extra_specs}</th><th>{t().actions}</th></tr></thead>
                             <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="10" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|f| view! {
+                                {list.is_empty().then(|| view! { <tr><td colspan="11" class="empty">{t().no_items}</td></tr> })}
+                                {list.into_iter().map(|f| {
+                                    let (for_specs, for_access) = (f.clone(), f.clone());
+                                    let private = !f.is_public;
+                                    view! {
                                     <tr data-name=f.name.clone()>
                                         <RowCheck selection=selected id=f.id.clone() name=f.name.clone()/>
                                         <td>{f.name.clone()}</td><td>{f.vcpus}</td><td>{format!("{} MB", f.ram)}</td><td>{format!("{} GB", f.disk)}</td>
                                         <td>{format!("{} GB", f.ephemeral)}</td><td>{format!("{} MB", f.swap)}</td><td class="mono">{f.id.clone()}</td>
                                         <td>{crate::ui::components::yes_no(t(), f.is_public)}</td>
                                         <td>{f.extra_specs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</td>
+                                        <td class="row-actions">
+                                            <button class="btn btn-sm specs-row" on:click=move |_| specs_for.set(Some(for_specs.clone()))>{t().c.update_metadata}</button>
+                                            {private.then(|| view! { <button class="btn btn-sm access-row" on:click=move |_| access_for.set(Some(for_access.clone()))>{t().c.modify_access}</button> })}
+                                        </td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     }.into_any(),
@@ -92,6 +112,8 @@ pub fn FlavorsPage() -> impl IntoView {
             pending=delete.pending().into()
             on_confirm=Callback::new(move |_| { delete.dispatch(DeleteFlavors { ids: selected.ids() }); })
         />
+        {move || specs_for.get().map(|f| view! { <ExtraSpecsDialog flavor=f action=set_specs close=Callback::new(move |_| specs_for.set(None))/> })}
+        {move || access_for.get().map(|f| view! { <AccessDialog flavor=f action=set_access close=Callback::new(move |_| access_for.set(None))/> })}
         <Modal title=Signal::derive(move || t().c.create_flavor.to_string()) open=create_open>
             <form id="create-flavor-form" on:submit=move |ev| {
                 ev.prevent_default();
@@ -223,5 +245,143 @@ pub fn ComputeServicesTab() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Update Metadata: a flavor's extra specs as key/value rows; rows can be added and removed.
+#[component]
+fn ExtraSpecsDialog(
+    flavor: FlavorView,
+    action: ServerAction<SetFlavorExtraSpecs>,
+    close: Callback<()>,
+) -> impl IntoView {
+    let t = use_texts();
+    let open = RwSignal::new(true);
+    let original: Vec<String> = flavor.extra_specs.iter().map(|(k, _)| k.clone()).collect();
+    let rows = RwSignal::new(flavor.extra_specs.clone());
+    let new_key = RwSignal::new(String::new());
+    let new_value = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if !open.get() {
+            close.run(());
+        }
+    });
+    Effect::new(move |prev: Option<usize>| {
+        let v = action.version().get();
+        if prev.is_some_and(|p| p != v) && matches!(action.value().get_untracked(), Some(Ok(()))) {
+            open.set(false);
+        }
+        v
+    });
+    let id = flavor.id.clone();
+    let title = format!("{} — {}", t().c.update_metadata, flavor.name);
+    view! {
+        <crate::ui::components::Dialog title=Signal::derive(move || title.clone()) open>
+            <form id="extra-specs-form" on:submit=move |ev| {
+                ev.prevent_default();
+                let mut specs = rows.get_untracked();
+                let (k, v) = (new_key.get_untracked(), new_value.get_untracked());
+                if !k.trim().is_empty() {
+                    specs.push((k.trim().to_string(), v));
+                }
+                let removed = original.iter().filter(|o| !specs.iter().any(|(k, _)| k == *o)).cloned().collect();
+                action.dispatch(SetFlavorExtraSpecs { id: id.clone(), specs, removed });
+            }>
+                <ActionError value=action.value()/>
+                <table class="table">
+                    <thead><tr><th>{t().c.key}</th><th>{t().c.value}</th><th></th></tr></thead>
+                    <tbody>
+                        {move || rows.get().into_iter().enumerate().map(|(n, (k, v))| {
+                            let key = k.clone();
+                            view! {
+                                <tr data-key=key>
+                                    <td class="mono">{k}</td>
+                                    <td><input type="text" value=v on:input=move |ev| rows.update(|r| r[n].1 = event_target_value(&ev))/></td>
+                                    <td><button type="button" class="btn btn-sm btn-danger" on:click=move |_| rows.update(|r| { r.remove(n); })>{t().remove}</button></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                        <tr>
+                            <td><input type="text" name="key" placeholder=move || t().c.key prop:value=move || new_key.get() on:input=move |ev| new_key.set(event_target_value(&ev))/></td>
+                            <td><input type="text" name="value" placeholder=move || t().c.value prop:value=move || new_value.get() on:input=move |ev| new_value.set(event_target_value(&ev))/></td>
+                            <td></td>
+                        </tr>
+                    </tbody>
+                </table>
+                <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || action.pending().get()>{t().save}</button></div>
+            </form>
+        </crate::ui::components::Dialog>
+    }
+}
+
+/// Modify Access: which projects may use a private flavor.
+#[component]
+fn AccessDialog(
+    flavor: FlavorView,
+    action: ServerAction<SetFlavorAccess>,
+    close: Callback<()>,
+) -> impl IntoView {
+    let t = use_texts();
+    let open = RwSignal::new(true);
+    let id = flavor.id.clone();
+    let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
+    let data = {
+        let id = id.clone();
+        Resource::new(
+            move || id.clone(),
+            |id| async move {
+                let projects = list_projects(ListQuery::all()).await?;
+                let access = flavor_access(id).await?;
+                Ok::<_, crate::types::AppError>((projects.items, access))
+            },
+        )
+    };
+    Effect::new(move |_| {
+        if !open.get() {
+            close.run(());
+        }
+    });
+    Effect::new(move |prev: Option<usize>| {
+        let v = action.version().get();
+        if prev.is_some_and(|p| p != v) && matches!(action.value().get_untracked(), Some(Ok(()))) {
+            open.set(false);
+        }
+        v
+    });
+    let title = format!("{} — {}", t().c.flavor_access, flavor.name);
+    view! {
+        <crate::ui::components::Dialog title=Signal::derive(move || title.clone()) open>
+            <ActionError value=action.value()/>
+            <Transition fallback=move || view! { <p>{t().loading}</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                        Ok((projects, access)) => {
+                            chosen.set(access);
+                            view! {
+                                <ul class="member-list" id="flavor-access">
+                                    {projects.into_iter().map(|p| {
+                                        let (pid, pid2) = (p.id.clone(), p.id.clone());
+                                        let name = p.name.clone();
+                                        view! {
+                                            <li><label class="inline"><input type="checkbox" data-project=name
+                                                prop:checked=move || chosen.get().contains(&pid)
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen.update(|c| { c.retain(|x| *x != pid2); if on { c.push(pid2.clone()); } });
+                                                }/>{p.name}</label></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <div class="modal-footer">
+                <button class="btn btn-primary" id="save-flavor-access" disabled=move || action.pending().get()
+                    on:click=move |_| { action.dispatch(SetFlavorAccess { id: id.clone(), projects: chosen.get_untracked() }); }>{t().save}</button>
+            </div>
+        </crate::ui::components::Dialog>
     }
 }

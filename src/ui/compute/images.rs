@@ -102,6 +102,7 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
     let create_open = RwSignal::new(false);
     let edit_open = RwSignal::new(false);
     let launch_open = RwSignal::new(false);
+    let launch_image = RwSignal::new(String::new());
     let editing: RwSignal<Option<ImageView>> = RwSignal::new(None);
     let progress = RwSignal::new(-1.0f64);
     let upload_error: RwSignal<Option<String>> = RwSignal::new(None);
@@ -182,6 +183,7 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
                                     {page.items.is_empty().then(|| view! { <tr><td colspan="9" class="empty">{t().no_items}</td></tr> })}
                                     {page.items.into_iter().map(|i| {
                                         let (id, name_) = (i.id.clone(), i.name.clone());
+                                        let launch_id = i.id.clone();
                                         let edit = i.clone();
                                         let active = i.status == "active";
                                         view! {
@@ -193,7 +195,7 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
                                                 <td>{i.visibility.clone()}</td><td>{crate::ui::components::yes_no(t(), i.protected)}</td>
                                                 <td>{i.disk_format.to_uppercase()}</td><td>{human_size(i.size)}</td>
                                                 <td class="row-actions">
-                                                    {(active && !all_projects).then(|| view! { <button class="btn btn-sm launch-row" on:click=move |_| launch_open.set(true)>{t().c.launch}</button> })}
+                                                    {(active && !all_projects).then(|| view! { <button class="btn btn-sm launch-row" on:click=move |_| { launch_image.set(launch_id.clone()); launch_open.set(true); }>{t().c.launch}</button> })}
                                                     <button class="btn btn-sm edit-row" on:click=move |_| {
                                                         name.set(edit.name.clone()); visibility.set(edit.visibility.clone());
                                                         min_disk.set(edit.min_disk); min_ram.set(edit.min_ram); protected.set(edit.protected);
@@ -273,7 +275,7 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
                 <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || update.pending().get()>{move || t().save}</button></div>
             </form>
         </Modal>
-        {(!all_projects).then(|| view! { <LaunchWizard open=launch_open on_launched=Callback::new(move |_| ())/> })}
+        {(!all_projects).then(|| view! { <LaunchWizard open=launch_open preset_image=launch_image on_launched=Callback::new(move |_| ())/> })}
     }
 }
 

@@ -14,7 +14,13 @@ use crate::ui::components::{ActionError, Modal};
 const LAST_STEP: usize = 5;
 
 #[component]
-pub fn LaunchWizard(open: RwSignal<bool>, on_launched: Callback<()>) -> impl IntoView {
+pub fn LaunchWizard(
+    open: RwSignal<bool>,
+    on_launched: Callback<()>,
+    /// The image to boot, chosen already (an image's Launch action).
+    #[prop(optional)]
+    preset_image: Option<RwSignal<String>>,
+) -> impl IntoView {
     let t = use_texts();
     let step = RwSignal::new(0usize);
     let create_key = ServerAction::<CreateKeypair>::new();
@@ -26,6 +32,16 @@ pub fn LaunchWizard(open: RwSignal<bool>, on_launched: Callback<()>) -> impl Int
     let name = RwSignal::new(String::new());
     let count = RwSignal::new(1u32);
     let image = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if open.get() {
+            if let Some(preset) = preset_image {
+                let chosen = preset.get_untracked();
+                if !chosen.is_empty() {
+                    image.set(chosen);
+                }
+            }
+        }
+    });
     let flavor = RwSignal::new(String::new());
     let key = RwSignal::new(String::new());
     let user_data = RwSignal::new(String::new());
