@@ -18,7 +18,7 @@ use crate::server::db::{self, compute::ActionRow};
 use crate::server::drivers::compute::PowerState;
 use crate::server::error::{Error, Result};
 use crate::server::saga::{execute, Step};
-use crate::server::services::image::{ImageCreate, ImagePatch};
+use crate::server::services::image::ImageCreate;
 use crate::server::services::now;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1044,19 +1044,5 @@ impl Step<SnapshotState> for Upload {
         let _ = tokio::fs::remove_file(&path).await;
         s.file = None;
         result.map(|_| ())
-    }
-}
-
-impl ComputeService {
-    /// Image properties the portal shows for a snapshot's source (unused fields kept out).
-    pub async fn snapshot_patch_name(&self, ctx: &OpCtx, image_id: &str, name: &str) -> Result<()> {
-        self.image
-            .image_update(
-                ctx,
-                image_id,
-                vec![ImagePatch::Set("name".into(), json!(name))],
-            )
-            .await
-            .map(|_| ())
     }
 }

@@ -4,7 +4,7 @@
 //! complete and checked; a partial file is removed when its writer goes away, and any
 //! left by a crash are removed at the next start.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct ImageStore {
@@ -94,10 +94,6 @@ impl ImageStore {
                 let _ = tokio::fs::remove_file(entry.path()).await;
             }
         }
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
