@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/instances/:id") view=compute::detail::InstanceDetailPage/>
                     <Route path=path!("/admin/images") view=compute::images::AdminImagesPage/>
                     <Route path=path!("/admin/flavors") view=compute::admin::FlavorsPage/>
+                    <Route path=path!("/admin/overview") view=compute::overview::AdminOverviewPage/>
                     <Route path=path!("/admin/hypervisors") view=compute::admin::HypervisorsPage/>
                     <Route path=path!("/admin/defaults") view=compute::admin::DefaultsPage/>
                     <Route path=path!("/admin/info") view=admin::SystemInfoPage/>

@@ -305,3 +305,50 @@ pub struct HypervisorView {
     pub cpu_allocation_ratio: f64,
     pub ram_allocation_ratio: f64,
 }
+
+/// One instance in a usage report (Project → Overview).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageInstance {
+    pub name: String,
+    pub vcpus: i64,
+    /// Root plus ephemeral, GB.
+    pub disk: i64,
+    /// MB.
+    pub ram: i64,
+    pub hours: f64,
+    /// Seconds since it launched.
+    pub uptime: i64,
+    pub state: String,
+}
+
+/// One project's line in Admin → Overview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectUsage {
+    pub project_id: String,
+    pub project_name: String,
+    /// What its instances that are still there hold.
+    pub vcpus: i64,
+    pub disk: i64,
+    pub ram: i64,
+    pub vcpu_hours: f64,
+    pub disk_gb_hours: f64,
+    pub memory_mb_hours: f64,
+}
+
+/// A usage report for a period of days: the project's instances (Project → Overview) or
+/// every project (Admin → Overview), and the totals Horizon shows above the table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageSummary {
+    /// YYYY-MM-DD, both days included.
+    pub start: String,
+    pub end: String,
+    pub instances: Vec<UsageInstance>,
+    pub projects: Vec<ProjectUsage>,
+    pub active_instances: i64,
+    pub active_vcpus: i64,
+    pub active_ram: i64,
+    pub active_disk: i64,
+    pub vcpu_hours: f64,
+    pub disk_gb_hours: f64,
+    pub memory_mb_hours: f64,
+}

@@ -127,6 +127,24 @@ test("the overview shows the limit summary and the key pair page offers the priv
   await expect(page.locator("#limit-summary .usage-pie")).toHaveCount(4);
   await expect(page.locator("#limit-summary [data-resource=Instances]")).toContainText("of 10");
 
+  // The usage summary covers this month so far: the e2e-vm deleted above ran in it.
+  await expect(page.locator("#usage-start")).toHaveValue(/^\d{4}-\d{2}-01$/);
+  await expect(page.locator("#usage-table")).toContainText("e2e-vm");
+  await expect(page.locator("#usage-totals")).toContainText("VCPU-Hours");
+  const csv = page.waitForEvent("download");
+  await page.click("#usage-csv");
+  expect((await csv).suggestedFilename()).toMatch(/^usage-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  // A period that ends before it starts is explained inline.
+  await page.fill("#usage-start", "2026-11-20");
+  await page.fill("#usage-end", "2026-11-01");
+  await page.click("#usage-period button[type=submit]");
+  await expect(page.locator("#usage-error")).toContainText("must not be after");
+
+  // Admin → Overview: every project's usage.
+  await page.goto("/admin/overview");
+  await hydrated(page);
+  await expect(page.locator("#usage-table tbody tr").first()).toBeVisible();
+
   await page.goto("/project/key_pairs");
   await hydrated(page);
   await page.click("#create-key-pair");

@@ -81,6 +81,8 @@ pub fn download_routes() -> Router<AppState> {
     Router::new()
         .route("/project/api_access/openrc", get(download_openrc))
         .route("/project/api_access/clouds.yaml", get(download_clouds_yaml))
+        .route("/project/overview/usage.csv", get(project_usage_csv))
+        .route("/admin/overview/usage.csv", get(admin_usage_csv))
         .route("/portal/images/{id}/file", axum::routing::put(upload_image))
         .route("/portal/events", get(events))
         .route("/portal/instances/{id}/console", get(console_page))
@@ -301,6 +303,73 @@ async fn credentials_for(
         ctx.auth.user_domain_name.clone(),
         project,
     ))
+}
+
+#[derive(serde::Deserialize)]
+struct Period {
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+}
+
+/// Project → Overview → Download CSV Summary.
+async fn project_usage_csv(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Query(p): axum::extract::Query<Period>,
+) -> Response {
+    let ctx = match ctx_from_session(&state, &session).await {
+        Ok(ctx) => ctx,
+        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    let Some(project) = ctx.auth.project_id().map(str::to_string) else {
+        return (StatusCode::BAD_REQUEST, "Choose a project first.").into_response();
+    };
+    usage_csv(&state, &ctx, Some(&project), &p).await
+}
+
+/// Admin → Overview → Download CSV Summary.
+async fn admin_usage_csv(
+    State(state): State<AppState>,
+    session: Session,
+    axum::extract::Query(p): axum::extract::Query<Period>,
+) -> Response {
+    let ctx = match ctx_from_session(&state, &session).await {
+        Ok(ctx) => ctx,
+        Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
+    };
+    usage_csv(&state, &ctx, None, &p).await
+}
+
+async fn usage_csv(state: &AppState, ctx: &OpCtx, project: Option<&str>, p: &Period) -> Response {
+    use crate::server_fns::compute::usage;
+    let result = match usage::summary(state, ctx, project, &p.start, &p.end).await {
+        Ok(s) => usage::csv(&s, project).map(|body| (s, body)),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((s, body)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"usage-{}-{}.csv\"", s.start, s.end),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            let status = match e {
+                AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (status, e.to_string()).into_response()
+        }
+    }
 }
 
 fn attachment(name: &str, body: String) -> Response {

@@ -6,7 +6,7 @@ use leptos::server_fn::codec::Json;
 
 use crate::types::{
     AppError, FlavorView, HypervisorView, ImageView, InstanceDetail, InstanceView, KeypairView,
-    LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage,
+    LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage, UsageSummary,
 };
 
 #[cfg(feature = "ssr")]
@@ -110,28 +110,15 @@ pub(crate) mod convert {
 }
 
 /// Image names by id, for the tables that show an instance's image.
+/// The names of the images these instances boot from.
 #[cfg(feature = "ssr")]
 async fn image_names(
     state: &crate::server::state::AppState,
     ctx: &crate::server::context::OpCtx,
+    servers: &[crate::server::services::compute::Server],
 ) -> Result<std::collections::HashMap<String, String>, AppError> {
-    use crate::server::services::image::{ImageQuery, MAX_PAGE};
-    let page = state
-        .image
-        .image_list(
-            ctx,
-            ImageQuery {
-                limit: Some(MAX_PAGE),
-                visibility: Some("all".into()),
-                ..Default::default()
-            },
-        )
-        .await?;
-    Ok(page
-        .images
-        .into_iter()
-        .map(|i| (i.id.clone(), i.name.clone().unwrap_or(i.id)))
-        .collect())
+    let ids: Vec<String> = servers.iter().filter_map(|s| s.image_id.clone()).collect();
+    Ok(state.image.image_names(ctx, &ids).await?)
 }
 
 /// Project → Instances (or, `all_projects`, Admin → Instances): newest first.
@@ -156,7 +143,7 @@ pub async fn list_instances(
             },
         )
         .await?;
-    let images = image_names(&state, &ctx).await?;
+    let images = image_names(&state, &ctx, &list.servers).await?;
     Ok(Page {
         items: list
             .servers
@@ -174,7 +161,7 @@ pub async fn get_instance(id: String) -> Result<InstanceDetail, AppError> {
     use crate::types::InstanceActionView;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let s = state.compute.server_get(&ctx, &id).await?;
-    let images = image_names(&state, &ctx).await?;
+    let images = image_names(&state, &ctx, std::slice::from_ref(&s)).await?;
     let actions = state.compute.instance_actions(&ctx, &id).await?;
     Ok(InstanceDetail {
         instance: convert::instance(&s, &images),
@@ -292,6 +279,7 @@ pub async fn launch_options() -> Result<LaunchChoices, AppError> {
             ImageQuery {
                 limit: Some(MAX_PAGE),
                 status: Some("active".into()),
+                project_view: true,
                 ..Default::default()
             },
         )
@@ -342,46 +330,23 @@ pub async fn list_images(
     query: ListQuery,
     all_projects: bool,
 ) -> Result<Page<ImageView>, AppError> {
-    use crate::server::services::image::{ImageQuery, MAX_PAGE};
+    use crate::server::services::image::ImageQuery;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    let visibility = if all_projects {
-        None
-    } else {
-        Some("all".to_string())
+    // Glance's default set: public, the project's own, and shared with it (accepted);
+    // for an administrator (Admin → Images), every image.
+    let size = query.size() as i64;
+    let q = ImageQuery {
+        project_view: !all_projects,
+        name_contains: Some(query.filter.clone()).filter(|f| !f.is_empty()),
+        limit: Some(size),
+        offset: query.page as i64 * size,
+        ..Default::default()
     };
-    let mut images: Vec<ImageView> = state
-        .image
-        .image_list(
-            &ctx,
-            ImageQuery {
-                limit: Some(MAX_PAGE),
-                visibility,
-                ..Default::default()
-            },
-        )
-        .await?
-        .images
-        .iter()
-        .filter(|i| {
-            all_projects
-                || i.visibility != "community"
-                || Some(i.owner.as_str()) == ctx.auth.project_id()
-        })
-        .map(convert::image)
-        .collect();
-    if !query.filter.is_empty() {
-        let f = query.filter.to_lowercase();
-        images.retain(|i| i.name.to_lowercase().contains(&f));
-    }
-    let total = images.len() as u64;
-    let size = query.size() as usize;
+    let total = state.image.image_count(&ctx, q.clone()).await?;
+    let images = state.image.image_list(&ctx, q).await?.images;
     Ok(Page {
-        items: images
-            .into_iter()
-            .skip(query.page as usize * size)
-            .take(size)
-            .collect(),
-        total,
+        items: images.iter().map(convert::image).collect(),
+        total: total as u64,
         page: query.page,
         page_size: query.size(),
     })
@@ -652,4 +617,235 @@ pub async fn set_flavor_extra_specs(
             .await?;
     }
     Ok(())
+}
+
+/// Usage reports for the Overview pages and their CSV downloads.
+#[cfg(feature = "ssr")]
+pub(crate) mod usage {
+    use std::collections::HashMap;
+
+    use chrono::{Datelike, NaiveDate, Utc};
+
+    use crate::server::context::OpCtx;
+    use crate::server::services::compute::UsageQuery;
+    use crate::server::services::identity::ProjectFilter;
+    use crate::server::state::AppState;
+    use crate::types::{AppError, ProjectUsage, UsageInstance, UsageSummary};
+
+    /// The period as Horizon takes it: two days, YYYY-MM-DD, both included; by default
+    /// from the first of this month to today.
+    pub fn period(start: &str, end: &str) -> Result<(NaiveDate, NaiveDate), AppError> {
+        let today = Utc::now().date_naive();
+        let parse = |s: &str, default: NaiveDate| {
+            if s.trim().is_empty() {
+                return Ok(default);
+            }
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map_err(|_| AppError::Invalid("The date should be in YYYY-MM-DD format.".into()))
+        };
+        let start = parse(start, today.with_day(1).unwrap_or(today))?;
+        let end = parse(end, today)?;
+        if start > end {
+            return Err(AppError::Invalid(
+                "The start date must not be after the end date.".into(),
+            ));
+        }
+        Ok((start, end))
+    }
+
+    /// One project's report (`Some`) or every project's (`None`, administrators).
+    pub async fn summary(
+        state: &AppState,
+        ctx: &OpCtx,
+        project_id: Option<&str>,
+        start: &str,
+        end: &str,
+    ) -> Result<UsageSummary, AppError> {
+        let (first, last) = period(start, end)?;
+        let report = state
+            .compute
+            .usage(
+                ctx,
+                UsageQuery {
+                    start: first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+                    end: last
+                        .succ_opt()
+                        .unwrap_or(last)
+                        .and_hms_opt(0, 0, 0)
+                        .unwrap_or_default()
+                        .and_utc(),
+                    project_id: project_id.map(str::to_string),
+                    marker: None,
+                    limit: None,
+                },
+            )
+            .await?;
+        let names: HashMap<String, String> = if project_id.is_none() {
+            state
+                .identity
+                .project_list(ctx, ProjectFilter::default())
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.name))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let mut s = UsageSummary {
+            start: first.to_string(),
+            end: last.to_string(),
+            instances: Vec::new(),
+            projects: Vec::new(),
+            active_instances: 0,
+            active_vcpus: 0,
+            active_ram: 0,
+            active_disk: 0,
+            vcpu_hours: 0.0,
+            disk_gb_hours: 0.0,
+            memory_mb_hours: 0.0,
+        };
+        for t in &report.tenants {
+            let active: Vec<_> = t
+                .server_usages
+                .iter()
+                .filter(|u| u.state != "terminated")
+                .collect();
+            let line = ProjectUsage {
+                project_id: t.tenant_id.clone(),
+                project_name: names
+                    .get(&t.tenant_id)
+                    .cloned()
+                    .unwrap_or_else(|| t.tenant_id.clone()),
+                vcpus: active.iter().map(|u| u.vcpus).sum(),
+                disk: active.iter().map(|u| u.local_gb).sum(),
+                ram: active.iter().map(|u| u.memory_mb).sum(),
+                vcpu_hours: t.total_vcpus_usage,
+                disk_gb_hours: t.total_local_gb_usage,
+                memory_mb_hours: t.total_memory_mb_usage,
+            };
+            s.active_instances += active.len() as i64;
+            s.active_vcpus += line.vcpus;
+            s.active_disk += line.disk;
+            s.active_ram += line.ram;
+            s.vcpu_hours += line.vcpu_hours;
+            s.disk_gb_hours += line.disk_gb_hours;
+            s.memory_mb_hours += line.memory_mb_hours;
+            s.projects.push(line);
+            if project_id.is_some() {
+                s.instances
+                    .extend(t.server_usages.iter().map(|u| UsageInstance {
+                        name: u.name.clone(),
+                        vcpus: u.vcpus,
+                        disk: u.local_gb,
+                        ram: u.memory_mb,
+                        hours: u.hours,
+                        uptime: u.uptime,
+                        state: u.state.clone(),
+                    }));
+            }
+        }
+        s.projects
+            .sort_by(|a, b| a.project_name.cmp(&b.project_name));
+        Ok(s)
+    }
+
+    /// The report as Horizon's "Download CSV Summary" writes it. Cells that a
+    /// spreadsheet would run as a formula are quoted as text.
+    pub fn csv(s: &UsageSummary, project: Option<&str>) -> Result<String, AppError> {
+        fn cell(v: &str) -> String {
+            if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{v}")
+            } else {
+                v.to_string()
+            }
+        }
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(Vec::new());
+        let err = |e: csv::Error| AppError::Internal(e.to_string());
+        w.write_record(["Usage Report For Period:", &s.start, "/", &s.end])
+            .map_err(err)?;
+        if let Some(p) = project {
+            w.write_record(["Project ID:", p]).map_err(err)?;
+        }
+        for (label, value) in [
+            ("Active Instances:", s.active_instances.to_string()),
+            ("Total Active VCPUs:", s.active_vcpus.to_string()),
+            ("CPU-HRs Used:", format!("{:.2}", s.vcpu_hours)),
+            ("Total Active RAM (MB):", s.active_ram.to_string()),
+            ("Total Disk Size:", s.active_disk.to_string()),
+            ("Total Disk Usage:", format!("{:.2}", s.disk_gb_hours)),
+        ] {
+            w.write_record([label, value.as_str()]).map_err(err)?;
+        }
+        w.write_record([""]).map_err(err)?;
+        if project.is_some() {
+            w.write_record([
+                "Instance Name",
+                "VCPUs",
+                "RAM (MB)",
+                "Disk (GB)",
+                "Usage (Hours)",
+                "Time since created (Seconds)",
+                "State",
+            ])
+            .map_err(err)?;
+            for i in &s.instances {
+                w.write_record([
+                    cell(&i.name),
+                    i.vcpus.to_string(),
+                    i.ram.to_string(),
+                    i.disk.to_string(),
+                    format!("{:.2}", i.hours),
+                    i.uptime.to_string(),
+                    i.state.clone(),
+                ])
+                .map_err(err)?;
+            }
+        } else {
+            w.write_record([
+                "Project Name",
+                "VCPUs",
+                "RAM (MB)",
+                "Disk (GB)",
+                "VCPU Hours",
+                "Disk GB Hours",
+                "Memory MB Hours",
+            ])
+            .map_err(err)?;
+            for p in &s.projects {
+                w.write_record([
+                    cell(&p.project_name),
+                    p.vcpus.to_string(),
+                    p.ram.to_string(),
+                    p.disk.to_string(),
+                    format!("{:.2}", p.vcpu_hours),
+                    format!("{:.2}", p.disk_gb_hours),
+                    format!("{:.2}", p.memory_mb_hours),
+                ])
+                .map_err(err)?;
+            }
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// Project → Overview → Usage Summary for a period (YYYY-MM-DD, both days included).
+#[server]
+pub async fn project_usage_report(start: String, end: String) -> Result<UsageSummary, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let Some(project) = ctx.auth.project_id().map(str::to_string) else {
+        return Err(AppError::Invalid("Choose a project first.".into()));
+    };
+    usage::summary(&state, &ctx, Some(&project), &start, &end).await
+}
+
+/// Admin → Overview: every project's usage for a period.
+#[server]
+pub async fn admin_usage_report(start: String, end: String) -> Result<UsageSummary, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    usage::summary(&state, &ctx, None, &start, &end).await
 }

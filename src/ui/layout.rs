@@ -77,6 +77,7 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
                     </NavGroup>
                     {is_admin.then(|| view! {
                         <NavGroup title=Signal::derive(move || t().admin.to_string())>
+                            <NavLink href="/admin/overview" label=Signal::derive(move || t().c.overview.to_string())/>
                             <NavLink href="/admin/hypervisors" label=Signal::derive(move || t().c.hypervisors.to_string())/>
                             <NavLink href="/admin/instances" label=Signal::derive(move || t().c.instances.to_string())/>
                             <NavLink href="/admin/flavors" label=Signal::derive(move || t().c.flavors.to_string())/>

@@ -1497,3 +1497,233 @@ async fn kernel_and_ramdisk_images_are_resolved_for_direct_boot() {
     let s = w.wait(&id, "ERROR").await;
     assert!(w.leftovers(&id).await.is_empty(), "{s}");
 }
+
+fn usage_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+fn close(a: &Value, b: f64) -> bool {
+    // Seconds pass between the test's clock and the server's: 0.1 % and then some.
+    a.as_f64()
+        .is_some_and(|a| (a - b).abs() < 0.02 + b.abs() * 0.001)
+}
+
+#[tokio::test]
+async fn usage_reports_count_the_hours_instances_ran() {
+    let w = world().await;
+    let project = w.user.project_id.clone();
+    let running = w.boot("running").await;
+    let gone = w.boot("gone").await;
+    w.wait(&running, "ACTIVE").await;
+    w.wait(&gone, "ACTIVE").await;
+    // `running` launched 3 hours ago and runs on; `gone` ran for 5 hours until now.
+    w.app.backdate_instance(&running, 3 * 3600).await;
+    w.app.backdate_instance(&gone, 5 * 3600).await;
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{gone}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(204);
+    w.wait_gone(&gone).await;
+
+    let now = chrono::Utc::now();
+    let window = format!(
+        "start={}&end={}",
+        usage_time(now - chrono::Duration::hours(10)),
+        usage_time(now + chrono::Duration::hours(1))
+    );
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage/{project}?{window}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    let u = &r.body["tenant_usage"];
+    assert_eq!(u["tenant_id"], json!(project));
+    // 3 h + 5 h of a 2-vCPU, 512 MB, 1 GB flavor.
+    assert!(close(&u["total_hours"], 8.0), "{}", r.text);
+    assert!(close(&u["total_vcpus_usage"], 16.0), "{}", r.text);
+    assert!(close(&u["total_memory_mb_usage"], 4096.0), "{}", r.text);
+    assert!(close(&u["total_local_gb_usage"], 8.0), "{}", r.text);
+    let servers = u["server_usages"].as_array().unwrap();
+    assert_eq!(servers.len(), 2);
+    let by_name = |n: &str| servers.iter().find(|s| s["name"] == n).unwrap().clone();
+    let g = by_name("gone");
+    assert_eq!(g["state"], "terminated");
+    assert!(g["ended_at"].is_string());
+    assert!((g["uptime"].as_i64().unwrap() - 5 * 3600).abs() <= 5, "{g}");
+    let a = by_name("running");
+    assert_eq!(a["state"], "active");
+    assert_eq!(a["ended_at"], Value::Null);
+    assert_eq!(
+        (
+            a["vcpus"].clone(),
+            a["memory_mb"].clone(),
+            a["local_gb"].clone(),
+            a["flavor"].clone()
+        ),
+        (json!(2), json!(512), json!(1), json!("m1.small"))
+    );
+    assert!(close(&a["hours"], 3.0), "{a}");
+
+    // A window that ends before either launched has nothing: an empty object, as in Nova.
+    let early = format!(
+        "start={}&end={}",
+        usage_time(now - chrono::Duration::hours(10)),
+        usage_time(now - chrono::Duration::hours(6))
+    );
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage/{project}?{early}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["tenant_usage"], json!({}));
+    // A window inside `gone`'s life counts only its part: 4 h ago to 3.5 h ago.
+    let part = format!(
+        "start={}&end={}",
+        usage_time(now - chrono::Duration::hours(4)),
+        usage_time(now - chrono::Duration::minutes(210))
+    );
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage/{project}?{part}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(
+        close(&r.body["tenant_usage"]["total_hours"], 0.5),
+        "{}",
+        r.text
+    );
+
+    // Paging (2.40): one instance a page, a next link, then nothing.
+    let mut path = format!("/os-simple-tenant-usage/{project}?{window}&limit=1");
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let r = w
+            .app
+            .nova(Method::GET, &path, &w.user.token, None)
+            .await
+            .expect(200);
+        if let Some(list) = r.body["tenant_usage"]["server_usages"].as_array() {
+            seen.extend(
+                list.iter()
+                    .map(|s| s["instance_id"].as_str().unwrap().to_string()),
+            );
+        }
+        match r.body["tenant_usage_links"][0]["href"].as_str() {
+            Some(next) => path = next.split("/compute/v2.1").nth(1).unwrap().to_string(),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut both = vec![running.clone(), gone.clone()];
+    both.sort();
+    assert_eq!(seen, both);
+    // Before 2.40 there are no links.
+    let r = w
+        .app
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/os-simple-tenant-usage/{project}?{window}&limit=1"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(r.body.get("tenant_usage_links").is_none(), "{}", r.text);
+
+    // Every project: administrators only; `detailed=1` adds the instances.
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage?{window}&detailed=1"),
+            &w.admin,
+            None,
+        )
+        .await
+        .expect(200);
+    let mine = r.body["tenant_usages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tenant_id"] == json!(project))
+        .unwrap()
+        .clone();
+    assert_eq!(mine["server_usages"].as_array().unwrap().len(), 2);
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage?{window}"),
+            &w.admin,
+            None,
+        )
+        .await
+        .expect(200);
+    assert!(r.body["tenant_usages"][0].get("server_usages").is_none());
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage?{window}"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect_nova(403, "forbidden");
+    let other = w.app.member("bob", "beta", "member").await;
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/os-simple-tenant-usage/{project}?{window}"),
+            &other.token,
+            None,
+        )
+        .await
+        .expect_nova(403, "forbidden");
+
+    // Bad input.
+    for (query, message) in [
+        ("start=yesterday", "Datetime is in invalid format"),
+        (
+            "start=2026-11-02T00:00:00&end=2026-11-01T00:00:00",
+            "The start time cannot occur after the end time",
+        ),
+        ("limit=-1", "limit"),
+        (
+            "marker=no-such-instance",
+            "Marker no-such-instance could not be found",
+        ),
+    ] {
+        let r = w
+            .app
+            .nova(
+                Method::GET,
+                &format!("/os-simple-tenant-usage/{project}?{query}"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect_nova(400, "badRequest");
+        assert!(r.nova_message().contains(message), "{query}: {}", r.text);
+    }
+}

@@ -95,6 +95,27 @@ async fn start(
     }
 }
 
+impl TestApp {
+    /// Moves an instance's launch (and creation) `seconds` into the past, so usage
+    /// reports have hours to count. Tests only: the services never rewrite history.
+    pub async fn backdate_instance(&self, id: &str, seconds: i64) {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&self.state.config.database_url)
+            .await
+            .expect("the test database");
+        let done = sqlx::query(
+            "UPDATE instances SET launched_at = launched_at - $2, created_at = created_at - $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(seconds)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1, "instance {id}");
+    }
+}
+
 /// Creates `test_<uuid>` on the server of `base` and returns its URL.
 async fn create_database(base: &str) -> String {
     use sqlx::{Connection, Executor};

@@ -367,3 +367,95 @@ async fn instance_changes_are_pushed_to_the_portal() {
     }
     assert!(seen.contains("event: instance"), "{seen}");
 }
+
+#[tokio::test]
+async fn the_usage_summary_downloads_as_csv() {
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let alice = app.member("alice", "alpha", "member").await;
+    let _bob = app.member("bob", "beta", "member").await;
+    let id = active_instance(&app, &alice.token).await;
+    app.backdate_instance(&id, 2 * 3600).await;
+    let today = chrono::Utc::now().date_naive();
+    let period = format!("start={}&end={today}", today - chrono::Duration::days(1));
+
+    let anonymous = browser();
+    let r = anonymous
+        .get(format!("{base}/project/overview/usage.csv?{period}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let owner = browser();
+    login_user(&owner, &base, "alice", "alice-password").await;
+    let r = owner
+        .get(format!("{base}/project/overview/usage.csv?{period}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("attachment"));
+    let text = r.text().await.unwrap();
+    assert!(text.contains("Active Instances:,1"), "{text}");
+    assert!(text.contains("CPU-HRs Used:,2.0"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("s,"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(row.starts_with("s,1,64,1,2.0"), "{row}");
+
+    // Another project's member has no usage of alice's instance.
+    let bob = browser();
+    login_user(&bob, &base, "bob", "bob-password").await;
+    let text = bob
+        .get(format!("{base}/project/overview/usage.csv?{period}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("Active Instances:,0"), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("s,")), "{text}");
+    // Every project's report is for administrators.
+    let r = bob
+        .get(format!("{base}/admin/overview/usage.csv?{period}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Bad periods are a 400 with the reason.
+    for bad in ["start=11/01/2026", "start=2026-11-02&end=2026-11-01"] {
+        let r = owner
+            .get(format!("{base}/project/overview/usage.csv?{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+
+    // The administrator's report has alpha's line.
+    let admin = browser();
+    login_user(&admin, &base, "admin", ADMIN_PASSWORD).await;
+    let text = admin
+        .get(format!("{base}/admin/overview/usage.csv?{period}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with("alpha,1,64,1,2.0")),
+        "{text}"
+    );
+}

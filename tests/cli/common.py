@@ -312,6 +312,18 @@ class Server:
         self.log_path = log_path
         self.openrc = data_dir / "admin-openrc.sh"
         self.clouds = data_dir / "clouds.yaml"
+        self.cmd = None
+        self.env = None
+        self.log = None
+
+    def restart(self):
+        """Stops `gureum serve` (SIGTERM, as an operator's restart would) and starts
+        it again on the same data dir and port."""
+        stop_server(self.proc)
+        self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_for_server(self.proc, self.auth_url, self.log_path)
 
 
 # --------------------------------------------------------------------------
@@ -343,6 +355,7 @@ def serve_and_run(name, run_checks, serve_args=()):
     base_url = f"http://127.0.0.1:{port}"
     auth_url = f"{base_url}/identity/v3"
     proc = None
+    server = None
     log = open(log_path, "wb")
     try:
         server_env = dict(os.environ, GUREUM_ADMIN_PASSWORD=admin_pw)
@@ -360,8 +373,13 @@ def serve_and_run(name, run_checks, serve_args=()):
             print(f"# server up in {time.monotonic() - t0:.1f}s at {base_url}", flush=True)
         if not started:
             return
-        run_checks(Server(data_dir, base_url, admin_pw, proc, log_path))
+        server = Server(data_dir, base_url, admin_pw, proc, log_path)
+        server.cmd, server.env, server.log = cmd, server_env, log
+        run_checks(server)
+        proc = server.proc
     finally:
+        if server is not None:
+            proc = server.proc
         stop_server(proc)
         log.close()
         if RESULTS.failed:

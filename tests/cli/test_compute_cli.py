@@ -470,6 +470,45 @@ def compute_checks(server, files):
             expect(not (server.data_dir / "instances" / ids["vm-huge-id"]).exists(),
                    "instances/<vm-huge id> exists")
 
+    # ---- 12b. usage reports (os-simple-tenant-usage) -------------------------------------
+    with check("user: usage show: 2 servers (the never-launched vm-huge is not one), CPU hours > 0"):
+        u = osc(["usage", "show", "-f", "json"], env, parse_json=True)
+        expect(u.get("Servers") == 2, f"usage show: {u}")
+        for key in ("CPU Hours", "RAM MB-Hours", "Disk GB-Hours"):
+            expect(float(u.get(key) or 0) > 0, f"{key}: {u}")
+
+    with check(f"admin: usage list has {PROJECT} with 2 servers"):
+        rows = osc(A + ["usage", "list", "-f", "json"], admin_env, parse_json=True)
+        row = find_row(rows, Project=PROJECT)
+        expect(row is not None and row.get("Servers") == 2, f"usage list: {rows}")
+
+    # ---- 12c. a controller restart keeps the VMs -------------------------------------------
+    with check("restart gureum serve: vm1 and vm2 stay ACTIVE in the same QEMU processes"):
+        vm1, vm2 = need(ids.get("vm1"), "vm1"), need(ids.get("vm2"), "vm2")
+        def pids():
+            return sorted(pid for pid, a in qemu_processes(server.data_dir)
+                          if vm1 in a or vm2 in a)
+        before = pids()
+        expect(len(before) == 2, f"QEMU processes before: {before}")
+        server.restart()
+        expect(pids() == before, f"QEMU processes before {before}, after {pids()}")
+        for name in ("vm1", "vm2"):
+            s = osc(["server", "show", name, "-f", "json"], env, parse_json=True)
+            expect(s.get("status") == "ACTIVE" and s.get("OS-EXT-STS:power_state") in (1, "Running"),
+                   f"{name} after the restart: {s}")
+        ids["restarted"] = True
+
+    with check("after the restart: server stop vm2 stops its QEMU, server start boots it again"):
+        need(ids.get("restarted"), "restarted controller")
+        vm2 = ids["vm2"]
+        osc(["server", "stop", "vm2"], env)
+        wait_status("vm2", env, "SHUTOFF")
+        poll("QEMU of vm2 exits",
+             lambda: (not any(vm2 in a for _, a in qemu_processes(server.data_dir)), None), 30)
+        osc(["server", "start", "vm2"], env)
+        wait_status("vm2", env, "ACTIVE")
+        wait_console("vm2", env, ["vm2 login:"], counts={"vm2 login:": 2})
+
     # ---- 13. delete ------------------------------------------------------------------------
     with check("user: server delete --wait vm1 vm2; both gone from server list"):
         # Whichever exist are deleted, so no VM outlives a partly failed run.

@@ -663,3 +663,65 @@ pub async fn action_list(c: &mut C, instance_id: &str) -> Result<Vec<ActionRow>,
     .fetch_all(c)
     .await
 }
+
+// --- Usage (os-simple-tenant-usage) --------------------------------------------------
+
+/// What a usage report needs of an instance, deleted ones included.
+#[derive(Clone, Debug, FromRow)]
+pub struct UsageRow {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    /// The flavor as it was at launch (or after a resize), JSON.
+    pub flavor: String,
+    pub vm_state: String,
+    pub launched_at: Option<i64>,
+    pub terminated_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct UsageFilter {
+    /// `None`: every project.
+    pub project_id: Option<String>,
+    /// The window, in seconds since the epoch: instances launched before `end` and not
+    /// terminated before `start` (Nova's "active by window").
+    pub start: i64,
+    pub end: i64,
+    /// Keyset paging: the (created_at, id) of the previous page's last row.
+    pub after: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+/// Instances that ran during a window, oldest first.
+pub async fn usage_instances(c: &mut C, f: &UsageFilter) -> Result<Vec<UsageRow>, DbError> {
+    let mut sql = String::from(
+        "SELECT id, name, project_id, flavor, vm_state, launched_at, terminated_at, created_at
+         FROM instances
+         WHERE ($1 IS NULL OR project_id = $1) AND launched_at IS NOT NULL AND launched_at < $3
+           AND (terminated_at IS NULL OR terminated_at > $2)",
+    );
+    let limit_at = if f.after.is_some() {
+        sql.push_str(" AND (created_at > $4 OR (created_at = $4 AND id > $5))");
+        6
+    } else {
+        4
+    };
+    sql.push_str(&format!(" ORDER BY created_at, id LIMIT ${limit_at}"));
+    let mut q = sqlx::query_as(&sql)
+        .bind(f.project_id.as_deref())
+        .bind(f.start)
+        .bind(f.end);
+    if let Some((t, id)) = &f.after {
+        q = q.bind(*t).bind(id.clone());
+    }
+    q.bind(f.limit).fetch_all(c).await
+}
+
+/// The paging position of an instance, deleted or not (a usage report's marker).
+pub async fn usage_marker(c: &mut C, id: &str) -> Result<Option<(i64, String)>, DbError> {
+    sqlx::query_as("SELECT created_at, id FROM instances WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}

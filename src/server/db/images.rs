@@ -256,11 +256,17 @@ pub struct ImageFilter {
     pub size_min: Option<i64>,
     pub size_max: Option<i64>,
     pub tags: Vec<String>,
+    /// Case-insensitive substring of the name (the portal's filter box).
+    pub name_contains: Option<String>,
+    /// Only these images (empty: no restriction).
+    pub ids: Vec<String>,
     pub sort: ImageSort,
     pub descending: bool,
     /// Keyset paging: the sort value and id of the last row of the previous page.
     pub after: Option<(SortValue, String)>,
     pub limit: i64,
+    /// Rows to skip (the portal's numbered pages).
+    pub offset: i64,
 }
 
 impl Default for ImageFilter {
@@ -278,10 +284,13 @@ impl Default for ImageFilter {
             size_min: None,
             size_max: None,
             tags: Vec::new(),
+            name_contains: None,
+            ids: Vec::new(),
             sort: ImageSort::CreatedAt,
             descending: true,
             after: None,
             limit: 25,
+            offset: 0,
         }
     }
 }
@@ -303,12 +312,32 @@ fn image_where(f: &ImageFilter) -> String {
         "WHERE {visible}
          AND ($4 IS NULL OR name = $4) AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR owner = $6)
          AND ($7 IS NULL OR disk_format = $7) AND ($8 IS NULL OR container_format = $8)
-         AND ($9 IS NULL OR protected = $9) AND ($10 IS NULL OR size >= $10) AND ($11 IS NULL OR size <= $11)"
+         AND ($9 IS NULL OR protected = $9) AND ($10 IS NULL OR size >= $10) AND ($11 IS NULL OR size <= $11)
+         AND ($12 IS NULL OR LOWER(name) LIKE $12 ESCAPE '\\')"
     );
     for n in 0..f.tags.len() {
-        sql.push_str(&format!(" AND tags LIKE ${} ESCAPE '\\'", 12 + n));
+        sql.push_str(&format!(
+            " AND tags LIKE ${} ESCAPE '\\'",
+            FIXED_PARAMS + 1 + n
+        ));
+    }
+    if !f.ids.is_empty() {
+        let first = FIXED_PARAMS + 1 + f.tags.len();
+        let list = (0..f.ids.len())
+            .map(|n| format!("${}", first + n))
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(" AND id IN ({list})"));
     }
     sql
+}
+
+/// The parameters every image filter binds before its tags and ids.
+const FIXED_PARAMS: usize = 12;
+
+/// The number of parameters a filter binds.
+fn filter_params(f: &ImageFilter) -> usize {
+    FIXED_PARAMS + f.tags.len() + f.ids.len()
 }
 
 /// The pattern that finds one tag in the JSON array (`"tag"` with LIKE wildcards escaped).
@@ -338,9 +367,13 @@ macro_rules! bind_image_filter {
             .bind($f.container_format.as_deref())
             .bind($f.protected.map(b))
             .bind($f.size_min)
-            .bind($f.size_max);
+            .bind($f.size_max)
+            .bind($f.name_contains.as_deref().map(super::like_pattern));
         for t in &$f.tags {
             q = q.bind(tag_pattern(t));
+        }
+        for id in &$f.ids {
+            q = q.bind(id.clone());
         }
         q
     }};
@@ -354,7 +387,7 @@ pub async fn image_list(c: &mut C, f: &ImageFilter) -> Result<Vec<ImageRow>, DbE
         ("ASC", ">")
     };
     let mut sql = format!("SELECT {IMAGE_COLS} FROM images {}", image_where(f));
-    let next = 12 + f.tags.len();
+    let next = filter_params(f) + 1;
     if f.after.is_some() {
         sql.push_str(&format!(
             " AND ({expr} {op} ${next} OR ({expr} = ${next} AND id {op} ${}))",
@@ -363,7 +396,8 @@ pub async fn image_list(c: &mut C, f: &ImageFilter) -> Result<Vec<ImageRow>, DbE
     }
     let limit_at = if f.after.is_some() { next + 2 } else { next };
     sql.push_str(&format!(
-        " ORDER BY {expr} {dir}, id {dir} LIMIT ${limit_at}"
+        " ORDER BY {expr} {dir}, id {dir} LIMIT ${limit_at} OFFSET ${}",
+        limit_at + 1
     ));
     let mut q = bind_image_filter!(sqlx::query_as(&sql), f);
     if let Some((value, id)) = &f.after {
@@ -373,7 +407,16 @@ pub async fn image_list(c: &mut C, f: &ImageFilter) -> Result<Vec<ImageRow>, DbE
         };
         q = q.bind(id.clone());
     }
-    q.bind(f.limit).fetch_all(c).await
+    q.bind(f.limit).bind(f.offset).fetch_all(c).await
+}
+
+/// How many images a filter finds (paging and `after` aside).
+pub async fn image_count(c: &mut C, f: &ImageFilter) -> Result<i64, DbError> {
+    let sql = format!("SELECT COUNT(*) FROM images {}", image_where(f));
+    let (n,): (i64,) = bind_image_filter!(sqlx::query_as(&sql), f)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
 }
 
 #[derive(Clone, Debug, FromRow)]

@@ -323,6 +323,7 @@ async fn list(
         descending,
         marker: first(&q, "marker").cloned(),
         limit: int_param(&q, "limit")?,
+        ..Default::default()
     };
     let page = state.image.image_list(&ctx, query).await?;
     let mut body = json!({
@@ -335,28 +336,10 @@ async fn list(
             let mut params: Vec<(String, String)> =
                 q.into_iter().filter(|(k, _)| k != "marker").collect();
             params.push(("marker".into(), last.id.clone()));
-            let qs = params
-                .iter()
-                .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-                .collect::<Vec<_>>()
-                .join("&");
-            body["next"] = json!(format!("/v2/images?{qs}"));
+            body["next"] = json!(format!("/v2/images?{}", super::query_string(&params)));
         }
     }
     Ok(Json(body))
-}
-
-fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b',' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 const PATCH_TYPES: [&str; 2] = [

@@ -98,6 +98,33 @@ pub fn parse_iso_time(s: &str) -> Option<i64> {
 
 /// Query-string booleans the way OpenStack services read them: `true`, `True`, `1`, `yes`,
 /// and a bare key (`?effective`).
+/// `k=v&...`, percent-encoded, for the next-page links the APIs return.
+pub fn query_string(params: &[(String, String)]) -> String {
+    fn encode(s: &str) -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z'
+                | b'a'..=b'z'
+                | b'0'..=b'9'
+                | b'-'
+                | b'_'
+                | b'.'
+                | b'~'
+                | b':'
+                | b',' => out.push(b as char),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    }
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn query_bool(v: Option<&String>) -> Option<bool> {
     v.map(|s| {
         !matches!(

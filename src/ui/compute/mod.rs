@@ -173,8 +173,12 @@ pub fn age(created: &str) -> String {
     let Some(then) = parse_iso(created) else {
         return created.to_string();
     };
-    let now = now_seconds();
-    let s = (now - then).max(0);
+    duration((now_seconds() - then).max(0))
+}
+
+/// A length of time as the Age and "Time since created" columns show it.
+pub fn duration(s: i64) -> String {
+    let s = s.max(0);
     match s {
         0..=59 => format!("{s} s"),
         60..=3599 => format!("{} min", s / 60),

@@ -11,7 +11,7 @@
 //! The VMs outlive a restart of the controller: they run in their own process group,
 //! and are found again through their pid files and QMP sockets. Every lifecycle action
 //! goes through QMP (`system_powerdown`, `stop`, `cont`, `system_reset`, `migrate`,
-//! `quit`); QMP's JSON lines are read and written with serde.
+//! `quit`), typed by the `qapi` crate (commands and replies generated from QEMU's schema).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,9 +20,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use async_trait::async_trait;
+use qapi::qmp;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::UnixStream;
 
 use super::{pid_alive, ComputeDriver, DriverResult, HostInfo, InstanceSpec, PowerState};
 
@@ -131,8 +130,11 @@ impl QemuDriver {
         (pid_alive(pid) && cmdline.contains(id)).then_some(pid)
     }
 
-    async fn qmp(&self, id: &str, command: &str, arguments: Option<Value>) -> DriverResult<Value> {
-        qmp_call(&self.dir(id).join("qmp.sock"), command, arguments).await
+    async fn qmp<C>(&self, id: &str, command: C) -> DriverResult<C::Ok>
+    where
+        C: qmp::QmpCommand + Send + 'static,
+    {
+        qmp_call(&self.dir(id).join("qmp.sock"), command).await
     }
 
     /// Waits for the QEMU process to end.
@@ -166,7 +168,7 @@ impl QemuDriver {
             }
             !pid_alive(pid)
         };
-        let _ = self.qmp(id, "quit", None).await;
+        let _ = self.qmp(id, qmp::quit {}).await;
         if gone(Duration::from_secs(5)).await {
             return Ok(());
         }
@@ -375,7 +377,7 @@ impl QemuDriver {
                     .unwrap_or_default();
                 bail!("QEMU exited at start ({status}): {}", log.trim());
             }
-            if self.qmp(&spec.id, "query-status", None).await.is_ok() {
+            if self.qmp(&spec.id, qmp::query_status {}).await.is_ok() {
                 break;
             }
             if tokio::time::Instant::now() > deadline {
@@ -402,63 +404,24 @@ fn free_vnc_display() -> DriverResult<u16> {
 }
 
 /// One QMP command over the instance's socket: greeting, capabilities, command.
-pub async fn qmp_call(
-    socket: &Path,
-    command: &str,
-    arguments: Option<Value>,
-) -> DriverResult<Value> {
-    let stream = tokio::time::timeout(Duration::from_secs(5), UnixStream::connect(socket))
-        .await
-        .map_err(|_| anyhow!("QMP connect timed out"))??;
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    async fn next(
-        lines: &mut tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
-    ) -> DriverResult<String> {
-        tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+pub async fn qmp_call<C>(socket: &Path, command: C) -> DriverResult<C::Ok>
+where
+    C: qmp::QmpCommand + Send + 'static,
+{
+    let name = <C as qapi::Command>::NAME;
+    let exchange = async {
+        let mut stream = qapi::futures::QmpStreamTokio::open_uds(socket)
+            .await?
+            .negotiate()
+            .await?;
+        stream
+            .execute(command)
             .await
-            .map_err(|_| anyhow!("QMP timed out"))??
-            .ok_or_else(|| anyhow!("QMP closed"))
-    }
-    let greeting: Value = serde_json::from_str(&next(&mut lines).await?)?;
-    if greeting.get("QMP").is_none() {
-        bail!("not a QMP greeting: {greeting}");
-    }
-    let send = |v: Value| {
-        let mut text = v.to_string();
-        text.push('\n');
-        text
+            .map_err(|e| anyhow!("QMP {name}: {e}"))
     };
-    write
-        .write_all(send(json!({"execute": "qmp_capabilities"})).as_bytes())
-        .await?;
-    loop {
-        let v: Value = serde_json::from_str(&next(&mut lines).await?)?;
-        if v.get("return").is_some() {
-            break;
-        }
-        if let Some(e) = v.get("error") {
-            bail!("QMP capabilities: {e}");
-        }
-    }
-    let mut request = json!({"execute": command});
-    if let Some(a) = arguments {
-        request["arguments"] = a;
-    }
-    write.write_all(send(request).as_bytes()).await?;
-    loop {
-        let v: Value = serde_json::from_str(&next(&mut lines).await?)?;
-        if let Some(r) = v.get("return") {
-            return Ok(r.clone());
-        }
-        if let Some(e) = v.get("error") {
-            bail!(
-                "QMP {command}: {}",
-                e.get("desc").and_then(Value::as_str).unwrap_or("error")
-            );
-        }
-        // Anything else is an asynchronous event; skip it.
-    }
+    tokio::time::timeout(Duration::from_secs(30), exchange)
+        .await
+        .map_err(|_| anyhow!("QMP {name} timed out"))?
 }
 
 #[async_trait]
@@ -661,7 +624,7 @@ impl ComputeDriver for QemuDriver {
         if self.pid(id).is_none() {
             return Ok(());
         }
-        if self.qmp(id, "system_powerdown", None).await.is_ok() && self.wait_exit(id, grace).await {
+        if self.qmp(id, qmp::system_powerdown {}).await.is_ok() && self.wait_exit(id, grace).await {
             return Ok(());
         }
         tracing::info!(instance = %id, "the guest did not shut down in time; stopping it");
@@ -673,9 +636,9 @@ impl ComputeDriver for QemuDriver {
             return self.start(spec, None).await;
         }
         if hard {
-            self.qmp(&spec.id, "system_reset", None).await?;
+            self.qmp(&spec.id, qmp::system_reset {}).await?;
             // A paused or suspended guest runs again after a hard reboot.
-            let _ = self.qmp(&spec.id, "cont", None).await;
+            let _ = self.qmp(&spec.id, qmp::cont {}).await;
             return Ok(());
         }
         // Soft: an ACPI shutdown, then the same VM started again.
@@ -684,31 +647,38 @@ impl ComputeDriver for QemuDriver {
     }
 
     async fn pause(&self, id: &str) -> DriverResult<()> {
-        self.qmp(id, "stop", None).await.map(|_| ())
+        self.qmp(id, qmp::stop {}).await.map(|_| ())
     }
 
     async fn unpause(&self, id: &str) -> DriverResult<()> {
-        self.qmp(id, "cont", None).await.map(|_| ())
+        self.qmp(id, qmp::cont {}).await.map(|_| ())
     }
 
     async fn suspend(&self, id: &str) -> DriverResult<()> {
         // Managed save: the VM's memory and device state go to a file and QEMU exits.
         let state = self.dir(id).join("suspend.state");
-        let _ = self.qmp(id, "stop", None).await;
+        let _ = self.qmp(id, qmp::stop {}).await;
         self.qmp(
             id,
-            "migrate",
-            Some(json!({"uri": format!("file:{}", state.display())})),
+            qmp::migrate {
+                uri: Some(format!("file:{}", state.display())),
+                channels: None,
+                detach: None,
+                resume: None,
+            },
         )
         .await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         loop {
-            let info = self.qmp(id, "query-migrate", None).await?;
-            match info.get("status").and_then(Value::as_str) {
-                Some("completed") => break,
-                Some("failed") | Some("cancelled") => {
-                    let _ = self.qmp(id, "cont", None).await;
-                    bail!("saving the VM's state failed: {info}");
+            let info = self.qmp(id, qmp::query_migrate {}).await?;
+            match info.status {
+                Some(qmp::MigrationStatus::completed) => break,
+                Some(qmp::MigrationStatus::failed | qmp::MigrationStatus::cancelled) => {
+                    let _ = self.qmp(id, qmp::cont {}).await;
+                    bail!(
+                        "saving the VM's state failed: {}",
+                        info.error_desc.unwrap_or_default()
+                    );
                 }
                 _ if tokio::time::Instant::now() > deadline => {
                     bail!("saving the VM's state took too long")
@@ -723,7 +693,7 @@ impl ComputeDriver for QemuDriver {
         let state = self.dir(&spec.id).join("suspend.state");
         if self.pid(&spec.id).is_some() {
             // Paused: just continue.
-            self.qmp(&spec.id, "cont", None).await?;
+            self.qmp(&spec.id, qmp::cont {}).await?;
             return Ok(());
         }
         if state.exists() {
@@ -731,13 +701,12 @@ impl ComputeDriver for QemuDriver {
             // The incoming migration must finish before the file can go.
             let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
             loop {
-                let status = self.qmp(&spec.id, "query-status", None).await?;
-                let s = status.get("status").and_then(Value::as_str).unwrap_or("");
-                if s == "running" {
+                let status = self.qmp(&spec.id, qmp::query_status {}).await?.status;
+                if status == qmp::RunState::running {
                     break;
                 }
-                if s == "paused" || s == "postmigrate" {
-                    self.qmp(&spec.id, "cont", None).await?;
+                if matches!(status, qmp::RunState::paused | qmp::RunState::postmigrate) {
+                    self.qmp(&spec.id, qmp::cont {}).await?;
                     break;
                 }
                 if tokio::time::Instant::now() > deadline {
@@ -761,12 +730,14 @@ impl ComputeDriver for QemuDriver {
                 PowerState::NoState
             };
         }
-        match self.qmp(id, "query-status", None).await {
-            Ok(v) => match v.get("status").and_then(Value::as_str).unwrap_or("") {
-                "running" => PowerState::Running,
-                "paused" | "suspended" => PowerState::Paused,
-                "guest-panicked" | "internal-error" => PowerState::Crashed,
-                "shutdown" => PowerState::Shutdown,
+        match self.qmp(id, qmp::query_status {}).await {
+            Ok(info) => match info.status {
+                qmp::RunState::running => PowerState::Running,
+                qmp::RunState::paused | qmp::RunState::suspended => PowerState::Paused,
+                qmp::RunState::guest_panicked | qmp::RunState::internal_error => {
+                    PowerState::Crashed
+                }
+                qmp::RunState::shutdown => PowerState::Shutdown,
                 _ => PowerState::Running,
             },
             Err(_) => PowerState::NoState,
@@ -811,7 +782,7 @@ impl ComputeDriver for QemuDriver {
         // A consistent copy: the guest is paused while its disk is read.
         let running = self.power_state(id).await == PowerState::Running;
         if running {
-            self.qmp(id, "stop", None).await?;
+            self.qmp(id, qmp::stop {}).await?;
         }
         let result = Self::run(
             tokio::process::Command::new("qemu-img")
@@ -822,7 +793,7 @@ impl ComputeDriver for QemuDriver {
         )
         .await;
         if running {
-            let _ = self.qmp(id, "cont", None).await;
+            let _ = self.qmp(id, qmp::cont {}).await;
         }
         result
     }

@@ -6,6 +6,7 @@
 
 mod resources;
 mod servers;
+mod usage;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -36,6 +37,7 @@ impl Mv {
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .merge(servers::routes())
+        .merge(usage::routes())
         .merge(resources::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(microversion));
@@ -234,6 +236,19 @@ pub fn links(state: &AppState, path: &str) -> Value {
         {"rel": "self", "href": format!("{base}/compute/v2.1/{path}")},
         {"rel": "bookmark", "href": format!("{base}/compute/{path}")},
     ])
+}
+
+/// `[{"rel": "next", "href": ...}]`: the request's own query with the next page's marker.
+pub fn next_links(state: &AppState, path: &str, q: &[(String, String)], marker: &str) -> Value {
+    let mut params: Vec<(String, String)> =
+        q.iter().filter(|(k, _)| k != "marker").cloned().collect();
+    params.push(("marker".into(), marker.to_string()));
+    let href = format!(
+        "{}/compute/v2.1/{path}?{}",
+        state.public_url(),
+        crate::server::rest::query_string(&params)
+    );
+    json!([{"rel": "next", "href": href}])
 }
 
 /// Reads the one object a body must hold under `key`.

@@ -210,14 +210,8 @@ async fn list_common(
         .collect();
     let mut body = json!({"servers": servers});
     if let Some(marker) = page.next_marker {
-        let mut params: Vec<String> = q
-            .iter()
-            .filter(|(k, _)| k != "marker")
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        params.push(format!("marker={marker}"));
         let path = if detail { "servers/detail" } else { "servers" };
-        body["servers_links"] = json!([{"rel": "next", "href": format!("{}/compute/v2.1/{path}?{}", state.public_url(), params.join("&"))}]);
+        body["servers_links"] = super::next_links(state, path, &q, &marker);
     }
     Ok(Json(body))
 }

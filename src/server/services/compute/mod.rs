@@ -11,6 +11,7 @@ mod launch;
 mod lifecycle;
 mod quotas;
 mod servers;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +32,9 @@ pub use keypairs::{Keypair, KeypairCreated};
 pub use lifecycle::{RebootKind, ServerAction};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
+pub use usage::{
+    parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,
+};
 
 /// Which hypervisor driver runs the instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -356,10 +356,19 @@ pub struct ImageQuery {
     pub size_min: Option<i64>,
     pub size_max: Option<i64>,
     pub tags: Vec<String>,
+    /// Case-insensitive substring of the name (the portal's filter box).
+    pub name_contains: Option<String>,
+    /// Only these images.
+    pub ids: Vec<String>,
+    /// List what a member of the token's project sees, even for an administrator
+    /// (Horizon's Project → Images, the launch wizard).
+    pub project_view: bool,
     pub sort: ImageSort,
     pub descending: bool,
     pub marker: Option<String>,
     pub limit: Option<i64>,
+    /// Rows to skip (the portal's numbered pages).
+    pub offset: i64,
 }
 
 impl Default for ImageQuery {
@@ -376,10 +385,14 @@ impl Default for ImageQuery {
             size_min: None,
             size_max: None,
             tags: Vec::new(),
+            name_contains: None,
+            ids: Vec::new(),
+            project_view: false,
             sort: ImageSort::CreatedAt,
             descending: true,
             marker: None,
             limit: None,
+            offset: 0,
         }
     }
 }
@@ -526,6 +539,65 @@ impl ImageService {
     }
 
     pub async fn image_list(&self, ctx: &OpCtx, q: ImageQuery) -> Result<ImagePage> {
+        let limit = q.limit.unwrap_or(25);
+        if !(0..=MAX_PAGE).contains(&limit) {
+            return Err(Error::invalid(format!(
+                "limit must be between 0 and {MAX_PAGE}"
+            )));
+        }
+        let mut filter = self.filter(ctx, q).await?;
+        filter.limit = limit + 1;
+        let mut conn = self.db.conn().await?;
+        let mut rows = db::images::image_list(&mut conn, &filter).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok(ImagePage {
+            images: rows.into_iter().map(Image::from).collect(),
+            more,
+        })
+    }
+
+    /// How many images a query finds, all pages together (the portal's pager).
+    pub async fn image_count(&self, ctx: &OpCtx, q: ImageQuery) -> Result<i64> {
+        let filter = self.filter(ctx, q).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::images::image_count(&mut conn, &filter).await?)
+    }
+
+    /// The names of the images among `ids` the caller may see (an instance list's
+    /// Image Name column); the others are left out.
+    pub async fn image_names(
+        &self,
+        ctx: &OpCtx,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let limit = ids.len() as i64;
+        let page = self
+            .image_list(
+                ctx,
+                ImageQuery {
+                    visibility: Some("all".into()),
+                    ids,
+                    limit: Some(limit.min(MAX_PAGE)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(page
+            .images
+            .into_iter()
+            .map(|i| (i.id.clone(), i.name.unwrap_or(i.id)))
+            .collect())
+    }
+
+    /// Checks a query and turns it into the database filter for the caller.
+    async fn filter(&self, ctx: &OpCtx, q: ImageQuery) -> Result<ImageFilter> {
         if let Some(v) = &q.visibility {
             if !VISIBILITIES.contains(&v.as_str()) && v != "all" {
                 return Err(Error::invalid(format!("Invalid visibility value: {v}")));
@@ -537,13 +609,7 @@ impl ImageService {
                 "Invalid status value: {member_status}"
             )));
         }
-        let limit = q.limit.unwrap_or(25);
-        if !(0..=MAX_PAGE).contains(&limit) {
-            return Err(Error::invalid(format!(
-                "limit must be between 0 and {MAX_PAGE}"
-            )));
-        }
-        let project_id = if is_admin(ctx) {
+        let project_id = if is_admin(ctx) && !(q.project_view && ctx.auth.project_id().is_some()) {
             None
         } else {
             let p = ctx.auth.project_id().ok_or_else(|| {
@@ -572,7 +638,7 @@ impl ImageService {
                 Some((q.sort.value_of(&marker.to_row()), marker.id))
             }
         };
-        let filter = ImageFilter {
+        Ok(ImageFilter {
             project_id,
             visibility: q.visibility,
             member_status,
@@ -585,18 +651,13 @@ impl ImageService {
             size_min: q.size_min,
             size_max: q.size_max,
             tags: q.tags,
+            name_contains: q.name_contains,
+            ids: q.ids,
             sort: q.sort,
             descending: q.descending,
             after,
-            limit: limit + 1,
-        };
-        let mut conn = self.db.conn().await?;
-        let mut rows = db::images::image_list(&mut conn, &filter).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        Ok(ImagePage {
-            images: rows.into_iter().map(Image::from).collect(),
-            more,
+            limit: 0,
+            offset: q.offset,
         })
     }
 

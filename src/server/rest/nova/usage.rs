@@ -1,0 +1,142 @@
+//! os-simple-tenant-usage: usage reports for every project (administrators) or one.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::{next_links, Mv, NResult, Nova, NovaError};
+use crate::server::error::Error;
+use crate::server::services::compute::{
+    parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport,
+};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/os-simple-tenant-usage", get(list))
+        .route("/os-simple-tenant-usage/{tenant_id}", get(show))
+}
+
+fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The window, and paging from 2.40 (before it a page is Nova's max_limit).
+fn query(q: &[(String, String)], mv: Mv, project_id: Option<String>) -> NResult<UsageQuery> {
+    let start = parse_usage_time(param(q, "start"))?;
+    let end = parse_usage_time(param(q, "end"))?;
+    let (mut limit, mut marker) = (None, None);
+    if mv.at_least(40) {
+        if let Some(l) = param(q, "limit") {
+            let n: i64 = l
+                .parse()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| NovaError(Error::invalid(format!("Invalid input for query parameters limit. Value: {l}. '{l}' is not a valid non-negative integer"))))?;
+            limit = Some(n);
+        }
+        marker = param(q, "marker").map(str::to_string);
+    }
+    Ok(UsageQuery {
+        start,
+        end,
+        project_id,
+        marker,
+        // Without paging parameters Nova still returns at most max_limit instances.
+        limit: Some(limit.unwrap_or(crate::server::services::compute::USAGE_MAX_LIMIT)),
+    })
+}
+
+fn time(t: i64) -> Value {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| json!(d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn window(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+fn server_view(s: &ServerUsage) -> Value {
+    json!({
+        "instance_id": s.instance_id,
+        "name": s.name,
+        "tenant_id": s.tenant_id,
+        "flavor": s.flavor,
+        "vcpus": s.vcpus,
+        "memory_mb": s.memory_mb,
+        "local_gb": s.local_gb,
+        "hours": s.hours,
+        "started_at": time(s.started_at),
+        "ended_at": s.ended_at.map(time).unwrap_or(Value::Null),
+        "state": s.state,
+        "uptime": s.uptime,
+    })
+}
+
+fn tenant_view(r: &UsageReport, t: &TenantUsage, detailed: bool) -> Value {
+    let mut v = json!({
+        "tenant_id": t.tenant_id,
+        "total_hours": t.total_hours,
+        "total_vcpus_usage": t.total_vcpus_usage,
+        "total_memory_mb_usage": t.total_memory_mb_usage,
+        "total_local_gb_usage": t.total_local_gb_usage,
+        "start": window(r.start),
+        "stop": window(r.stop),
+    });
+    if detailed {
+        v["server_usages"] = t.server_usages.iter().map(server_view).collect();
+    }
+    v
+}
+
+async fn list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let detailed = param(&q, "detailed") == Some("1");
+    let report = state
+        .compute
+        .usage(&nova.ctx, query(&q, nova.mv, None)?)
+        .await?;
+    let tenants: Vec<Value> = report
+        .tenants
+        .iter()
+        .map(|t| tenant_view(&report, t, detailed))
+        .collect();
+    let mut body = json!({"tenant_usages": tenants});
+    if let (true, Some(marker)) = (nova.mv.at_least(40), &report.next_marker) {
+        body["tenant_usages_links"] = next_links(&state, "os-simple-tenant-usage", &q, marker);
+    }
+    Ok(Json(body))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(tenant_id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let report = state
+        .compute
+        .usage(&nova.ctx, query(&q, nova.mv, Some(tenant_id.clone()))?)
+        .await?;
+    // A project without usage in the window is an empty object, as in Nova.
+    let usage = report
+        .tenants
+        .first()
+        .map(|t| tenant_view(&report, t, true))
+        .unwrap_or_else(|| json!({}));
+    let mut body = json!({"tenant_usage": usage});
+    if let (true, Some(marker)) = (nova.mv.at_least(40), &report.next_marker) {
+        body["tenant_usage_links"] = next_links(
+            &state,
+            &format!("os-simple-tenant-usage/{tenant_id}"),
+            &q,
+            marker,
+        );
+    }
+    Ok(Json(body))
+}
