@@ -285,7 +285,7 @@ pub async fn launch_options() -> Result<LaunchChoices, AppError> {
         )
         .await?
         .images;
-    let flavors = state.compute.flavor_list(&ctx, None).await?;
+    let flavors = state.compute.flavor_list(&ctx, Default::default()).await?;
     let keypairs = state.compute.keypair_list(&ctx, None).await?;
     Ok(LaunchChoices {
         images: images.iter().map(convert::image).collect(),
@@ -472,7 +472,7 @@ pub async fn list_flavors() -> Result<Vec<FlavorView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     Ok(state
         .compute
-        .flavor_list(&ctx, None)
+        .flavor_list(&ctx, Default::default())
         .await?
         .iter()
         .map(convert::flavor)

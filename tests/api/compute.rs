@@ -1727,3 +1727,86 @@ async fn usage_reports_count_the_hours_instances_ran() {
         assert!(r.nova_message().contains(message), "{query}: {}", r.text);
     }
 }
+
+#[tokio::test]
+async fn flavor_lists_filter_and_page_smallest_first() {
+    let w = world().await;
+    for (name, ram, disk, public) in [
+        ("f.big", 4096, 40, true),
+        ("f.mid", 1024, 10, true),
+        ("f.secret", 2048, 20, false),
+    ] {
+        w.app
+            .nova(Method::POST, "/flavors", &w.admin, Some(&json!({"flavor": {"name": name, "vcpus": 1, "ram": ram, "disk": disk, "os-flavor-access:is_public": public}})))
+            .await
+            .expect(200);
+    }
+    let names = |r: &Reply| -> Vec<String> {
+        r.body["flavors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A member sees public flavors only, smallest first.
+    let r = w
+        .app
+        .nova(Method::GET, "/flavors", &w.user.token, None)
+        .await
+        .expect(200);
+    assert_eq!(names(&r), ["m1.small", "f.mid", "f.big"]);
+    let r = w
+        .app
+        .nova(
+            Method::GET,
+            "/flavors?minRam=1000&minDisk=20",
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(names(&r), ["f.big"]);
+    // The administrator pages through all of them (is_public=none), two at a time.
+    let mut seen = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..4 {
+        let path = match &marker {
+            Some(m) => format!("/flavors/detail?is_public=none&limit=2&marker={m}"),
+            None => "/flavors/detail?is_public=none&limit=2".to_string(),
+        };
+        let r = w
+            .app
+            .nova(Method::GET, &path, &w.admin, None)
+            .await
+            .expect(200);
+        let page = r.body["flavors"].as_array().unwrap().clone();
+        if page.is_empty() {
+            break;
+        }
+        seen.extend(names(&r));
+        marker = page.last().unwrap()["id"].as_str().map(str::to_string);
+    }
+    assert_eq!(seen, ["m1.small", "f.mid", "f.secret", "f.big"]);
+    // A private flavor the project was not given cannot be a member's marker either.
+    let secret = w
+        .app
+        .nova(Method::GET, "/flavors?is_public=false", &w.admin, None)
+        .await
+        .expect(200)
+        .body["flavors"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for bad in [
+        format!("/flavors?marker={secret}"),
+        "/flavors?marker=nope".to_string(),
+        "/flavors?limit=-1".to_string(),
+        "/flavors?minRam=lots".to_string(),
+    ] {
+        w.app
+            .nova(Method::GET, &bad, &w.user.token, None)
+            .await
+            .expect_nova(400, "badRequest");
+    }
+}

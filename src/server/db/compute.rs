@@ -55,23 +55,50 @@ pub async fn flavor_get(c: &mut C, id: &str) -> Result<Option<FlavorRow>, DbErro
         .await
 }
 
-/// Flavors a project may use (public ones and those it was given access to); every
-/// flavor when `project_id` is `None` (an administrator).
-pub async fn flavor_list(
-    c: &mut C,
-    project_id: Option<&str>,
-    is_public: Option<bool>,
-) -> Result<Vec<FlavorRow>, DbError> {
-    sqlx::query_as(&format!(
+/// Which flavors a list returns.
+#[derive(Clone, Debug, Default)]
+pub struct FlavorFilter {
+    /// Flavors this project may use (public ones and those it was given access to);
+    /// every flavor when `None` (an administrator).
+    pub project_id: Option<String>,
+    pub is_public: Option<bool>,
+    pub min_ram: Option<i64>,
+    pub min_disk: Option<i64>,
+    /// Keyset paging: the (memory_mb, vcpus, id) of the previous page's last flavor.
+    pub after: Option<(i64, i64, String)>,
+    pub limit: Option<i64>,
+}
+
+/// Smallest first (RAM, then vCPUs), as Horizon shows them.
+pub async fn flavor_list(c: &mut C, f: &FlavorFilter) -> Result<Vec<FlavorRow>, DbError> {
+    let mut sql = format!(
         "SELECT {FLAVOR_COLS} FROM flavors
          WHERE ($1 IS NULL OR is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects WHERE project_id = $1))
-           AND ($2 IS NULL OR is_public = $2)
-         ORDER BY memory_mb, vcpus, id"
-    ))
-    .bind(project_id)
-    .bind(is_public.map(b))
-    .fetch_all(c)
-    .await
+           AND ($2 IS NULL OR is_public = $2) AND ($3 IS NULL OR memory_mb >= $3)
+           AND ($4 IS NULL OR root_gb >= $4)"
+    );
+    if f.after.is_some() {
+        sql.push_str(
+            " AND (memory_mb > $5 OR (memory_mb = $5 AND (vcpus > $6 OR (vcpus = $6 AND id > $7))))",
+        );
+    }
+    sql.push_str(" ORDER BY memory_mb, vcpus, id");
+    let limit_at = if f.after.is_some() { 8 } else { 5 };
+    if f.limit.is_some() {
+        sql.push_str(&format!(" LIMIT ${limit_at}"));
+    }
+    let mut q = sqlx::query_as(&sql)
+        .bind(f.project_id.as_deref())
+        .bind(f.is_public.map(b))
+        .bind(f.min_ram)
+        .bind(f.min_disk);
+    if let Some((ram, vcpus, id)) = &f.after {
+        q = q.bind(*ram).bind(*vcpus).bind(id.clone());
+    }
+    if let Some(limit) = f.limit {
+        q = q.bind(limit);
+    }
+    q.fetch_all(c).await
 }
 
 pub async fn flavor_update(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {

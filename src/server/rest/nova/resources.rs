@@ -14,7 +14,7 @@ use super::{
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
-use crate::server::services::compute::{Flavor, FlavorCreate, Hypervisor, Keypair};
+use crate::server::services::compute::{Flavor, FlavorCreate, FlavorQuery, Hypervisor, Keypair};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -111,32 +111,36 @@ async fn flavors(
     q: &BTreeMap<String, String>,
 ) -> NResult<Vec<Flavor>> {
     let admin = is_admin(&nova.ctx);
-    let mut list = state
+    let int = |key: &str| -> NResult<Option<i64>> {
+        q.get(key)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| NovaError(Error::invalid(format!("Invalid {key} filter [{v}]"))))
+            })
+            .transpose()
+    };
+    let limit = q
+        .get("limit")
+        .map(|l| {
+            l.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| NovaError(Error::invalid(format!("Invalid limit [{l}]"))))
+        })
+        .transpose()?;
+    Ok(state
         .compute
-        .flavor_list(&nova.ctx, is_public_param(q, admin)?)
-        .await?;
-    for (key, field) in [("minRam", 0), ("minDisk", 1)] {
-        if let Some(v) = q.get(key) {
-            let n: i64 = v
-                .parse()
-                .map_err(|_| NovaError(Error::invalid(format!("Invalid {key} filter [{v}]"))))?;
-            list.retain(|f| if field == 0 { f.ram >= n } else { f.disk >= n });
-        }
-    }
-    if let Some(marker) = q.get("marker") {
-        let pos = list
-            .iter()
-            .position(|f| &f.id == marker)
-            .ok_or_else(|| NovaError(Error::invalid(format!("marker [{marker}] not found"))))?;
-        list.drain(..=pos);
-    }
-    if let Some(limit) = q.get("limit") {
-        let n: usize = limit
-            .parse()
-            .map_err(|_| NovaError(Error::invalid(format!("Invalid limit [{limit}]"))))?;
-        list.truncate(n);
-    }
-    Ok(list)
+        .flavor_list(
+            &nova.ctx,
+            FlavorQuery {
+                is_public: is_public_param(q, admin)?,
+                min_ram: int("minRam")?,
+                min_disk: int("minDisk")?,
+                marker: q.get("marker").cloned(),
+                limit,
+            },
+        )
+        .await?)
 }
 
 async fn flavor_list(

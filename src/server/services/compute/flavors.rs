@@ -54,6 +54,18 @@ impl Flavor {
     }
 }
 
+/// `GET /flavors` parameters, already parsed.
+#[derive(Clone, Debug, Default)]
+pub struct FlavorQuery {
+    /// `None`: public and private alike (as far as the caller may see them).
+    pub is_public: Option<bool>,
+    pub min_ram: Option<i64>,
+    pub min_disk: Option<i64>,
+    /// The last flavor of the previous page.
+    pub marker: Option<String>,
+    pub limit: Option<i64>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct FlavorCreate {
     /// Generated (a UUID) when `None` or `"auto"`.
@@ -159,15 +171,39 @@ impl ComputeService {
 
     /// Flavors the caller may use; `is_public`: `Some(true)` public only, `Some(false)`
     /// private only (admins), `None` both (Nova's `is_public=None`).
-    pub async fn flavor_list(&self, ctx: &OpCtx, is_public: Option<bool>) -> Result<Vec<Flavor>> {
+    /// The flavors the caller may use (an administrator: all), smallest first.
+    pub async fn flavor_list(&self, ctx: &OpCtx, q: FlavorQuery) -> Result<Vec<Flavor>> {
         authorize(ctx, Action::List, Resource::Catalog)?;
-        let project = if is_admin(ctx) {
+        let project_id = if is_admin(ctx) {
             None
         } else {
-            Some(ctx.auth.project_id().unwrap_or("-"))
+            Some(ctx.auth.project_id().unwrap_or("-").to_string())
+        };
+        if let Some(l) = q.limit {
+            if l < 0 {
+                return Err(Error::invalid(format!("Invalid limit [{l}]")));
+            }
+        }
+        let after = match &q.marker {
+            None => None,
+            Some(m) => {
+                let f = self.flavor_get(ctx, m).await.map_err(|e| match e {
+                    Error::NotFound { .. } => Error::invalid(format!("marker [{m}] not found")),
+                    other => other,
+                })?;
+                Some((f.ram, f.vcpus, f.id))
+            }
         };
         let mut conn = self.db.conn().await?;
-        Ok(db::compute::flavor_list(&mut conn, project, is_public)
+        let filter = db::compute::FlavorFilter {
+            project_id,
+            is_public: q.is_public,
+            min_ram: q.min_ram,
+            min_disk: q.min_disk,
+            after,
+            limit: q.limit,
+        };
+        Ok(db::compute::flavor_list(&mut conn, &filter)
             .await?
             .into_iter()
             .map(Flavor::from)

@@ -27,7 +27,7 @@ use crate::server::error::{Error, Result};
 use crate::server::saga::FailPoints;
 use crate::server::services::image::ImageService;
 use crate::server::services::now;
-pub use flavors::{Flavor, FlavorCreate};
+pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use keypairs::{Keypair, KeypairCreated};
 pub use lifecycle::{RebootKind, ServerAction};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
