@@ -96,7 +96,9 @@ async fn list(
     nova: Nova,
     Query(q): Query<Vec<(String, String)>>,
 ) -> NResult<Json<Value>> {
-    let detailed = param(&q, "detailed") == Some("1");
+    // Nova takes `1`; openstacksdk (and so `openstack usage list`) sends `True`.
+    let detailed =
+        param(&q, "detailed").is_some_and(|d| d == "1" || d.eq_ignore_ascii_case("true"));
     let report = state
         .compute
         .usage(&nova.ctx, query(&q, nova.mv, None)?)
