@@ -23,6 +23,7 @@ use crate::server::db::Db;
 use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
 use crate::server::services::image::ImageService;
+use crate::server::services::network::NetworkService;
 use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::{files, portal, rest, status};
@@ -94,6 +95,8 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("reconciling instances: {e:#}"))?;
 
+        let network = NetworkService::new(db.clone(), config.network.clone());
+
         let leptos_options = LeptosOptions::builder()
             .output_name("gureum")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -105,6 +108,7 @@ impl Application {
             identity,
             image,
             compute,
+            network,
             config: Arc::new(config),
         };
         let session_store = DbSessionStore::new(db.clone());

@@ -43,7 +43,15 @@ pub enum Resource<'a> {
         visibility: &'a str,
         member: bool,
     },
-    /// A resource owned by a project (instances, key pairs, networks ...).
+    /// A network, or a subnet of one: beyond its project, every project reads a shared or
+    /// external (`router:external`) one.
+    Shareable {
+        kind: &'static str,
+        id: &'a str,
+        project_id: &'a str,
+        shared: bool,
+    },
+    /// A resource owned by a project (instances, key pairs, ports ...).
     ProjectOwned {
         kind: &'static str,
         id: &'a str,
@@ -112,6 +120,14 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
             (Standing::Reader, Read | List) => true,
             _ => false,
         },
+        Resource::Shareable {
+            project_id, shared, ..
+        } => match (standing_in(ctx, project_id), action) {
+            (Standing::Member, _) => true,
+            (Standing::Reader, Read | List) => true,
+            (_, Read | List) => shared,
+            _ => false,
+        },
     }
 }
 
@@ -155,6 +171,18 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
             project_id,
         } => {
             if standing_in(ctx, project_id) == Standing::Outsider {
+                Error::not_found(kind, id)
+            } else {
+                Error::forbidden(kind)
+            }
+        }
+        Resource::Shareable {
+            kind,
+            id,
+            project_id,
+            shared,
+        } => {
+            if standing_in(ctx, project_id) == Standing::Outsider && !shared {
                 Error::not_found(kind, id)
             } else {
                 Error::forbidden(kind)
@@ -240,7 +268,7 @@ mod tests {
             ("member@p2", ctx(&["member", "reader"], "p2", "u2")),
             ("norole@p1", ctx(&[], "p1", "u1")),
         ];
-        let resources: [(&str, Resource<'static>); 10] = [
+        let resources: [(&str, Resource<'static>); 12] = [
             (
                 "identity-admin",
                 Resource::AdminOnly {
@@ -294,6 +322,24 @@ mod tests {
                     member: true,
                 },
             ),
+            (
+                "shared network of p3",
+                Resource::Shareable {
+                    kind: "network",
+                    id: "n1",
+                    project_id: "p3",
+                    shared: true,
+                },
+            ),
+            (
+                "private network of p1",
+                Resource::Shareable {
+                    kind: "network",
+                    id: "n2",
+                    project_id: "p1",
+                    shared: false,
+                },
+            ),
         ];
         let actions = [Read, List, Create, Modify, Delete];
         let mut table = String::new();
@@ -317,6 +363,8 @@ admin@other  server in p3           allow allow allow allow allow
 admin@other  public image of p3     allow allow allow allow allow
 admin@other  private image of p1    allow allow allow allow allow
 admin@other  image shared w/ caller allow allow allow allow allow
+admin@other  shared network of p3   allow allow allow allow allow
+admin@other  private network of p1  allow allow allow allow allow
 member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -327,6 +375,8 @@ member@p1    server in p3           404 404 404 404 404
 member@p1    public image of p3     allow allow 403 403 403
 member@p1    private image of p1    allow allow allow allow allow
 member@p1    image shared w/ caller allow allow 403 403 403
+member@p1    shared network of p3   allow allow 403 403 403
+member@p1    private network of p1  allow allow allow allow allow
 reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -337,6 +387,8 @@ reader@p1    server in p3           404 404 404 404 404
 reader@p1    public image of p3     allow allow 403 403 403
 reader@p1    private image of p1    allow allow 403 403 403
 reader@p1    image shared w/ caller allow allow 403 403 403
+reader@p1    shared network of p3   allow allow 403 403 403
+reader@p1    private network of p1  allow allow 403 403 403
 member@p2    identity-admin         403 403 403 403 403
 member@p2    project p1             403 403 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
@@ -347,6 +399,8 @@ member@p2    server in p3           404 404 404 404 404
 member@p2    public image of p3     allow allow 403 403 403
 member@p2    private image of p1    404 404 404 404 404
 member@p2    image shared w/ caller allow allow 403 403 403
+member@p2    shared network of p3   allow allow 403 403 403
+member@p2    private network of p1  404 404 404 404 404
 norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -357,6 +411,8 @@ norole@p1    server in p3           404 404 404 404 404
 norole@p1    public image of p3     allow allow 403 403 403
 norole@p1    private image of p1    404 404 404 404 404
 norole@p1    image shared w/ caller allow allow 403 403 403
+norole@p1    shared network of p3   allow allow 403 403 403
+norole@p1    private network of p1  404 404 404 404 404
 ";
         assert_eq!(table, expected, "policy changed:\n{table}");
     }

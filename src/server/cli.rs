@@ -156,6 +156,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             &args.data_dir,
         ),
+        network: crate::server::services::network::NetworkConfig::default(),
         admin_password: std::env::var("GUREUM_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty())

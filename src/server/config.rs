@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use crate::server::services::compute::{ComputeConfig, DriverChoice};
 use crate::server::services::identity::IdentityConfig;
 use crate::server::services::image::ImageConfig;
+use crate::server::services::network::NetworkConfig;
 
 #[derive(Debug)]
 pub struct Config {
@@ -22,6 +23,7 @@ pub struct Config {
     pub identity: IdentityConfig,
     pub image: ImageConfig,
     pub compute: ComputeConfig,
+    pub network: NetworkConfig,
     /// `GUREUM_ADMIN_PASSWORD`: the admin's password on the first start.
     pub admin_password: Option<SecretString>,
     /// Portal sessions end after this much inactivity (seconds).
@@ -39,6 +41,7 @@ impl Config {
             identity: IdentityConfig::default(),
             image: ImageConfig::default(),
             compute: ComputeConfig::new(DriverChoice::Fake, &data_dir),
+            network: NetworkConfig::default(),
             admin_password: Some(SecretString::from("admin-secret-pw")),
             session_idle_timeout: 3600,
             database_url,

@@ -38,6 +38,14 @@ pub enum Error {
     /// Anything else: a database or I/O failure. The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// Another error with the name of the OpenStack exception behind it (Neutron's
+    /// `NeutronError.type`: `IpAddressInUse`, `NetworkNotFound` ...). Every other
+    /// renderer shows the inner error.
+    #[error("{inner}")]
+    Coded {
+        code: &'static str,
+        inner: Box<Error>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -73,6 +81,29 @@ impl Error {
         Error::Conflict(format!("Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."))
     }
 
+    /// Names the exception behind an error (see `Coded`).
+    pub fn coded(code: &'static str, inner: Error) -> Error {
+        Error::Coded {
+            code,
+            inner: Box::new(inner),
+        }
+    }
+
+    /// The error without its exception name.
+    pub fn plain(&self) -> &Error {
+        match self {
+            Error::Coded { inner, .. } => inner.plain(),
+            e => e,
+        }
+    }
+
+    pub fn into_plain(self) -> Error {
+        match self {
+            Error::Coded { inner, .. } => inner.into_plain(),
+            e => e,
+        }
+    }
+
     pub fn internal(context: &'static str, e: impl Into<anyhow::Error>) -> Error {
         Error::Internal(e.into().context(context))
     }
@@ -94,12 +125,13 @@ impl Error {
             | Error::TooLarge(m)
             | Error::UnsupportedMediaType(m)
             | Error::OverQuota(m) => m.clone(),
+            Error::Coded { inner, .. } => inner.external_message(),
         }
     }
 
     /// Logs an internal error with its whole cause chain; other variants are the client's doing.
     pub fn log(&self) {
-        if let Error::Internal(e) = self {
+        if let Error::Internal(e) = self.plain() {
             tracing::error!(error.cause_chain = ?e, error.message = %e, "internal error");
         }
     }

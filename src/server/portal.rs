@@ -21,6 +21,7 @@ pub const TOKEN_KEY: &str = "token";
 /// Maps a service error to what the portal may show, logging internal ones.
 pub fn app_error(e: Error) -> AppError {
     e.log();
+    let e = e.into_plain();
     match e {
         Error::NotFound { .. } => AppError::NotFound(e.external_message()),
         Error::Conflict(m) => AppError::Conflict(m),
@@ -29,7 +30,9 @@ pub fn app_error(e: Error) -> AppError {
         Error::AccountLocked { .. } => AppError::AccountLocked,
         Error::Forbidden(m) | Error::OverQuota(m) => AppError::Forbidden(m),
         Error::TooLarge(m) | Error::UnsupportedMediaType(m) => AppError::Invalid(m),
-        Error::Internal(_) => AppError::Internal(uuid::Uuid::new_v4().to_string()),
+        Error::Internal(_) | Error::Coded { .. } => {
+            AppError::Internal(uuid::Uuid::new_v4().to_string())
+        }
     }
 }
 
@@ -237,7 +240,7 @@ async fn upload_image(
     {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => {
-            let status = match &e {
+            let status = match e.plain() {
                 Error::NotFound { .. } => StatusCode::NOT_FOUND,
                 Error::Conflict(_) => StatusCode::CONFLICT,
                 Error::Forbidden(_) => StatusCode::FORBIDDEN,

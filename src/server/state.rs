@@ -9,6 +9,7 @@ use crate::server::config::Config;
 use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::IdentityService;
 use crate::server::services::image::ImageService;
+use crate::server::services::network::NetworkService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub identity: IdentityService,
     pub image: ImageService,
     pub compute: ComputeService,
+    pub network: NetworkService,
     pub config: Arc<Config>,
 }
 

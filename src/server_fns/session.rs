@@ -32,15 +32,16 @@ pub async fn login(domain: String, username: String, password: String) -> Result
         },
         scope: ScopeRequest::Default,
     };
-    let (mut token, auth) = state
-        .identity
-        .authenticate(req)
-        .await
-        .map_err(|e| match e {
-            crate::server::error::Error::AccountLocked { .. } => AppError::AccountLocked,
-            crate::server::error::Error::Internal(_) => crate::server::portal::app_error(e),
-            _ => AppError::InvalidCredentials,
-        })?;
+    let (mut token, auth) =
+        state
+            .identity
+            .authenticate(req)
+            .await
+            .map_err(|e| match e.plain() {
+                crate::server::error::Error::AccountLocked { .. } => AppError::AccountLocked,
+                crate::server::error::Error::Internal(_) => crate::server::portal::app_error(e),
+                _ => AppError::InvalidCredentials,
+            })?;
     if auth.project_id().is_none() {
         // No usable default project: take the first project the user may use, as Horizon does.
         if let Some(first) = state

@@ -1006,7 +1006,7 @@ async fn regions_services_and_endpoints() {
 #[tokio::test]
 async fn the_paths_of_services_to_come_are_reserved() {
     let app = crate::helpers::spawn_app().await;
-    for path in ["/networking/v2.0/networks", "/volume/v3"] {
+    for path in ["/volume/v3", "/volume"] {
         let r = app
             .client
             .get(format!("{}{path}", app.address))

@@ -68,7 +68,7 @@ impl From<Error> for GlanceError {
 impl IntoResponse for GlanceError {
     fn into_response(self) -> Response {
         self.0.log();
-        let status = match &self.0 {
+        let status = match self.0.plain() {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::InvalidRequest(_) => StatusCode::BAD_REQUEST,
@@ -76,9 +76,9 @@ impl IntoResponse for GlanceError {
             Error::Forbidden(_) | Error::OverQuota(_) => StatusCode::FORBIDDEN,
             Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Internal(_) | Error::Coded { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let message = match &self.0 {
+        let message = match self.0.plain() {
             // Glance's words for a missing image.
             Error::NotFound { kind: "image", id } => format!("No image found with ID {id}"),
             e => e.external_message(),

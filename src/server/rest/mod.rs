@@ -3,6 +3,7 @@
 
 pub mod glance;
 pub mod keystone;
+pub mod neutron;
 pub mod nova;
 
 use axum::http::StatusCode;
@@ -14,14 +15,16 @@ use serde_json::json;
 use crate::server::state::AppState;
 
 /// The paths of the services to come; nothing else may claim them.
-pub const RESERVED_PATHS: [&str; 2] = ["/networking", "/volume"];
+pub const RESERVED_PATHS: [&str; 1] = ["/volume"];
 
 /// Every REST API, nested under its path on the one port.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .nest("/identity", keystone::router())
         .nest("/image", glance::router())
-        .nest("/compute", nova::router());
+        .nest("/compute", nova::router())
+        .nest("/networking", neutron::router())
+        .route("/networking/", axum::routing::get(neutron::versions));
     for path in RESERVED_PATHS {
         router = router
             .route(path, any(not_offered))
@@ -96,8 +99,6 @@ pub fn parse_iso_time(s: &str) -> Option<i64> {
     None
 }
 
-/// Query-string booleans the way OpenStack services read them: `true`, `True`, `1`, `yes`,
-/// and a bare key (`?effective`).
 /// `k=v&...`, percent-encoded, for the next-page links the APIs return.
 pub fn query_string(params: &[(String, String)]) -> String {
     fn encode(s: &str) -> String {
@@ -125,6 +126,8 @@ pub fn query_string(params: &[(String, String)]) -> String {
         .join("&")
 }
 
+/// Query-string booleans the way OpenStack services read them: `true`, `True`, `1`, `yes`,
+/// and a bare key (`?effective`).
 pub fn query_bool(v: Option<&String>) -> Option<bool> {
     v.map(|s| {
         !matches!(

@@ -5,6 +5,7 @@
 pub mod compute;
 pub mod identity;
 pub mod image;
+pub mod network;
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

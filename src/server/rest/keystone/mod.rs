@@ -52,7 +52,7 @@ impl From<Error> for KsError {
 impl IntoResponse for KsError {
     fn into_response(self) -> Response {
         self.0.log();
-        let (status, title) = match &self.0 {
+        let (status, title) = match self.0.plain() {
             Error::NotFound { .. } => (StatusCode::NOT_FOUND, "Not Found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
             Error::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "Bad Request"),
@@ -64,7 +64,9 @@ impl IntoResponse for KsError {
             Error::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type")
             }
-            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+            Error::Internal(_) | Error::Coded { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+            }
         };
         let body = json!({"error": {"code": status.as_u16(), "title": title, "message": self.0.external_message()}});
         let mut response = (status, Json(body)).into_response();

@@ -148,7 +148,7 @@ impl From<Error> for NovaError {
 impl IntoResponse for NovaError {
     fn into_response(self) -> Response {
         self.0.log();
-        let (status, key) = match &self.0 {
+        let (status, key) = match self.0.plain() {
             Error::NotFound { .. } => (StatusCode::NOT_FOUND, "itemNotFound"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflictingRequest"),
             Error::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "badRequest"),
@@ -159,9 +159,11 @@ impl IntoResponse for NovaError {
             Error::Forbidden(_) | Error::OverQuota(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "overLimit"),
             Error::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "badMediaType"),
-            Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "computeFault"),
+            Error::Internal(_) | Error::Coded { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "computeFault")
+            }
         };
-        let message = match &self.0 {
+        let message = match self.0.plain() {
             Error::NotFound {
                 kind: "instance",
                 id,

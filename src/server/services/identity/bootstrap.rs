@@ -32,10 +32,11 @@ pub struct BootstrapOutcome {
 }
 
 /// The services this controller offers, with the path each is served under.
-pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 3] = [
+pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 4] = [
     ("identity", "keystone", "/identity/v3", "Identity Service"),
     ("image", "glance", "/image", "Image Service"),
     ("compute", "nova", "/compute/v2.1", "Compute Service"),
+    ("network", "neutron", "/networking", "Networking Service"),
 ];
 
 impl IdentityService {

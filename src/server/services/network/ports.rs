@@ -1,0 +1,578 @@
+//! Ports: a MAC address and fixed IPs on a network, bound to a device (an instance, a
+//! router, a DHCP server). Addresses are taken from the subnets' pools, lowest first; the
+//! database refuses a second holder of an address, and the next one is tried.
+
+use std::collections::HashSet;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::ipam;
+use super::networks::{owner, scope, Network};
+use super::subnets::Subnet;
+use super::{
+    conflict, from_refusal, invalid, not_found, parse_list, policy, to_json, NetworkService,
+};
+use crate::server::authz::{authorize, is_admin, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, network::AllocationRow, network::PortFilter, network::PortRow, Tx};
+use crate::server::error::{Error, Result};
+use crate::server::services::now;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedIp {
+    pub subnet_id: String,
+    pub ip_address: String,
+}
+
+/// An address a port may also use (a VIP, a container's address).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressPair {
+    pub ip_address: String,
+    pub mac_address: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Port {
+    pub id: String,
+    pub network_id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: String,
+    pub mac_address: String,
+    pub admin_state_up: bool,
+    pub status: String,
+    pub device_id: String,
+    pub device_owner: String,
+    pub port_security_enabled: bool,
+    pub allowed_address_pairs: Vec<AddressPair>,
+    pub binding_host_id: String,
+    pub binding_vif_type: String,
+    pub tags: Vec<String>,
+    pub revision_number: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub fixed_ips: Vec<FixedIp>,
+}
+
+impl Port {
+    fn from_row(r: PortRow, fixed_ips: Vec<FixedIp>) -> Port {
+        Port {
+            allowed_address_pairs: parse_list(&r.allowed_address_pairs),
+            tags: parse_list(&r.tags),
+            id: r.id,
+            network_id: r.network_id,
+            project_id: r.project_id,
+            name: r.name,
+            description: r.description,
+            mac_address: r.mac_address,
+            admin_state_up: r.admin_state_up != 0,
+            status: r.status,
+            device_id: r.device_id,
+            device_owner: r.device_owner,
+            port_security_enabled: r.port_security_enabled != 0,
+            binding_host_id: r.binding_host_id,
+            binding_vif_type: r.binding_vif_type,
+            revision_number: r.revision_number,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            fixed_ips,
+        }
+    }
+
+    fn to_row(&self) -> PortRow {
+        PortRow {
+            id: self.id.clone(),
+            network_id: self.network_id.clone(),
+            project_id: self.project_id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            mac_address: self.mac_address.clone(),
+            admin_state_up: self.admin_state_up as i64,
+            status: self.status.clone(),
+            device_id: self.device_id.clone(),
+            device_owner: self.device_owner.clone(),
+            port_security_enabled: self.port_security_enabled as i64,
+            allowed_address_pairs: to_json(&self.allowed_address_pairs),
+            binding_host_id: self.binding_host_id.clone(),
+            binding_vif_type: self.binding_vif_type.clone(),
+            tags: to_json(&self.tags),
+            revision_number: self.revision_number,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    fn resource(&self) -> Resource<'_> {
+        Resource::ProjectOwned {
+            kind: "port",
+            id: &self.id,
+            project_id: &self.project_id,
+        }
+    }
+}
+
+/// One entry of a request's `fixed_ips`: a subnet, an address, or both.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FixedIpRequest {
+    pub subnet_id: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PortCreate {
+    pub network_id: String,
+    pub name: String,
+    pub description: String,
+    /// `None`: one address from the first subnet with room; `Some([])`: none.
+    pub fixed_ips: Option<Vec<FixedIpRequest>>,
+    pub mac_address: Option<String>,
+    pub device_id: String,
+    pub device_owner: String,
+    pub admin_state_up: Option<bool>,
+    pub port_security_enabled: Option<bool>,
+    pub allowed_address_pairs: Vec<(String, Option<String>)>,
+    pub binding_host_id: Option<String>,
+    pub project_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PortUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub fixed_ips: Option<Vec<FixedIpRequest>>,
+    pub device_id: Option<String>,
+    pub device_owner: Option<String>,
+    pub admin_state_up: Option<bool>,
+    pub port_security_enabled: Option<bool>,
+    pub allowed_address_pairs: Option<Vec<(String, Option<String>)>>,
+    pub binding_host_id: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PortQuery {
+    pub ids: Vec<String>,
+    pub network_id: Option<String>,
+    pub name: Option<String>,
+    pub project_id: Option<String>,
+    pub device_id: Option<String>,
+    pub device_owner: Option<String>,
+    pub mac_address: Option<String>,
+    pub status: Option<String>,
+    pub ip_address: Option<String>,
+    pub subnet_id: Option<String>,
+    pub marker: Option<String>,
+    pub limit: Option<i64>,
+}
+
+fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec<AddressPair>> {
+    list.iter()
+        .map(|(ip, mac)| {
+            let ok = ip.parse::<std::net::IpAddr>().is_ok() || ip.parse::<ipnet::IpNet>().is_ok();
+            if !ok {
+                return Err(invalid(
+                    "InvalidInput",
+                    format!("Invalid input for allowed_address_pairs. Reason: '{ip}' is not a valid IP address."),
+                ));
+            }
+            let mac = match mac {
+                Some(m) => ipam::parse_mac(m).map_err(from_refusal)?,
+                None => own_mac.to_string(),
+            };
+            Ok(AddressPair {
+                ip_address: ip.clone(),
+                mac_address: mac,
+            })
+        })
+        .collect()
+}
+
+/// Which subnet of the network holds an address, if any.
+fn subnet_for(subnets: &[Subnet], ip: Ipv4Addr) -> Option<&Subnet> {
+    subnets.iter().find(|s| {
+        s.net()
+            .is_ok_and(|n| n.contains(&ip) && ip != n.network() && ip != n.broadcast())
+    })
+}
+
+impl NetworkService {
+    pub async fn port_create(&self, ctx: &OpCtx, req: PortCreate) -> Result<Port> {
+        let network = self.network_get(ctx, &req.network_id).await?;
+        let project_id = owner(ctx, req.project_id.as_deref(), "port")?;
+        let admin = is_admin(ctx);
+        // Ports go on one's own networks and on shared ones.
+        if !admin && !network.shared && Some(network.project_id.as_str()) != ctx.auth.project_id() {
+            return Err(policy("rule:create_port and rule:create_port:network"));
+        }
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::ProjectOwned {
+                kind: "port",
+                id: "",
+                project_id: &project_id,
+            },
+        )?;
+        if !admin && (req.mac_address.is_some() || req.binding_host_id.is_some()) {
+            return Err(policy(
+                "rule:create_port:mac_address or rule:create_port:binding:host_id",
+            ));
+        }
+        let port_security = req
+            .port_security_enabled
+            .unwrap_or(network.port_security_enabled);
+        if !port_security && !req.allowed_address_pairs.is_empty() {
+            return Err(conflict(
+                "AddressPairAndPortSecurityRequired",
+                "Port Security must be enabled in order to have allowed address pairs on a port.",
+            ));
+        }
+        let given_mac = req
+            .mac_address
+            .as_deref()
+            .map(|m| ipam::parse_mac(m).map_err(from_refusal))
+            .transpose()?;
+        let t = now();
+        let mut port = Port {
+            id: super::new_uuid(),
+            network_id: network.id.clone(),
+            project_id: project_id.clone(),
+            name: req.name,
+            description: req.description,
+            mac_address: given_mac.clone().unwrap_or_else(ipam::random_mac),
+            admin_state_up: req.admin_state_up.unwrap_or(true),
+            status: "DOWN".into(),
+            device_id: req.device_id,
+            device_owner: req.device_owner,
+            port_security_enabled: port_security,
+            allowed_address_pairs: Vec::new(),
+            binding_host_id: req.binding_host_id.unwrap_or_default(),
+            binding_vif_type: "unbound".into(),
+            tags: Vec::new(),
+            revision_number: 1,
+            created_at: t,
+            updated_at: t,
+            fixed_ips: Vec::new(),
+        };
+        let _claim = self.claims.lock().await;
+        self.check_quota(&project_id, "port", 1).await?;
+        let subnets = self.subnets_on(&network).await?;
+        let mut tx = self.db.begin().await?;
+        let mut tries = 0;
+        while !db::network::port_insert(&mut tx, &port.to_row()).await? {
+            tries += 1;
+            if given_mac.is_some() || tries > 8 {
+                return Err(conflict(
+                    "MacAddressInUse",
+                    format!(
+                        "Unable to complete operation for network {}. The mac address {} is in use.",
+                        network.id, port.mac_address
+                    ),
+                ));
+            }
+            port.mac_address = ipam::random_mac();
+        }
+        port.allowed_address_pairs = address_pairs(&req.allowed_address_pairs, &port.mac_address)?;
+        if !port.allowed_address_pairs.is_empty() {
+            db::network::port_save(&mut tx, &port.to_row()).await?;
+        }
+        port.fixed_ips =
+            allocate(&mut tx, &network, &subnets, &port.id, req.fixed_ips, &[]).await?;
+        tx.commit().await?;
+        Ok(port)
+    }
+
+    async fn subnets_on(&self, network: &Network) -> Result<Vec<Subnet>> {
+        let mut conn = self.db.conn().await?;
+        Ok(db::network::subnets_of(&mut conn, &network.id)
+            .await?
+            .into_iter()
+            .map(|r| Subnet::from_row(r, network.external))
+            .collect())
+    }
+
+    pub async fn port_get(&self, ctx: &OpCtx, id: &str) -> Result<Port> {
+        let mut conn = self.db.conn().await?;
+        let row = db::network::port_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found("port", id))?;
+        let fixed = fixed_ips(&mut conn, &[row.id.clone()]).await?;
+        let port = Port::from_row(row, fixed.into_iter().map(|(_, f)| f).collect());
+        authorize(ctx, Action::Read, port.resource()).map_err(|e| match e {
+            Error::NotFound { .. } => not_found("port", id),
+            e => e,
+        })?;
+        Ok(port)
+    }
+
+    pub async fn port_list(&self, ctx: &OpCtx, q: PortQuery) -> Result<Vec<Port>> {
+        let filter = PortFilter {
+            scope: scope(ctx),
+            ids: q.ids,
+            network_id: q.network_id,
+            name: q.name,
+            project_id: q.project_id,
+            device_id: q.device_id,
+            device_owner: q.device_owner,
+            mac_address: q.mac_address,
+            status: q.status,
+            ip_address: q.ip_address,
+            subnet_id: q.subnet_id,
+            after: q.marker,
+            limit: q.limit,
+        };
+        let mut conn = self.db.conn().await?;
+        let rows = db::network::port_list(&mut conn, &filter).await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut fixed = fixed_ips(&mut conn, &ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let mine = fixed
+                    .iter()
+                    .filter(|(p, _)| *p == r.id)
+                    .map(|(_, f)| f.clone())
+                    .collect();
+                fixed.retain(|(p, _)| *p != r.id);
+                Port::from_row(r, mine)
+            })
+            .collect())
+    }
+
+    pub async fn port_update(&self, ctx: &OpCtx, id: &str, u: PortUpdate) -> Result<Port> {
+        let mut port = self.port_get(ctx, id).await?;
+        authorize(ctx, Action::Modify, port.resource())?;
+        if !is_admin(ctx) && u.binding_host_id.is_some() {
+            return Err(policy("rule:update_port:binding:host_id"));
+        }
+        if let Some(v) = u.name {
+            port.name = v;
+        }
+        if let Some(v) = u.description {
+            port.description = v;
+        }
+        if let Some(v) = u.device_id {
+            port.device_id = v;
+        }
+        if let Some(v) = u.device_owner {
+            port.device_owner = v;
+        }
+        if let Some(v) = u.admin_state_up {
+            port.admin_state_up = v;
+        }
+        if let Some(v) = u.binding_host_id {
+            port.binding_host_id = v;
+        }
+        if let Some(v) = u.port_security_enabled {
+            port.port_security_enabled = v;
+        }
+        if let Some(pairs) = u.allowed_address_pairs {
+            port.allowed_address_pairs = address_pairs(&pairs, &port.mac_address)?;
+        }
+        if !port.port_security_enabled && !port.allowed_address_pairs.is_empty() {
+            return Err(conflict(
+                "AddressPairAndPortSecurityRequired",
+                "Port Security must be enabled in order to have allowed address pairs on a port.",
+            ));
+        }
+        port.revision_number += 1;
+        port.updated_at = now();
+        let _claim = self.claims.lock().await;
+        let on = match &u.fixed_ips {
+            Some(_) => {
+                let network = self.network_unchecked(&port.network_id).await?;
+                let subnets = self.subnets_on(&network).await?;
+                Some((network, subnets))
+            }
+            None => None,
+        };
+        let mut tx = self.db.begin().await?;
+        if let (Some(wanted), Some((network, subnets))) = (u.fixed_ips, on) {
+            // Addresses asked for again are kept; the others are given up.
+            let keep: Vec<FixedIp> = port
+                .fixed_ips
+                .iter()
+                .filter(|f| {
+                    wanted
+                        .iter()
+                        .any(|w| w.ip_address.as_deref() == Some(f.ip_address.as_str()))
+                })
+                .cloned()
+                .collect();
+            db::network::allocations_delete_for_port(&mut tx, &port.id).await?;
+            let fresh: Vec<FixedIpRequest> = wanted
+                .into_iter()
+                .filter(|w| {
+                    !keep
+                        .iter()
+                        .any(|k| w.ip_address.as_deref() == Some(k.ip_address.as_str()))
+                })
+                .collect();
+            port.fixed_ips =
+                allocate(&mut tx, &network, &subnets, &port.id, Some(fresh), &keep).await?;
+        }
+        db::network::port_save(&mut tx, &port.to_row()).await?;
+        tx.commit().await?;
+        Ok(port)
+    }
+
+    pub async fn port_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        let port = self.port_get(ctx, id).await?;
+        authorize(ctx, Action::Delete, port.resource())?;
+        let mut tx = self.db.begin().await?;
+        db::network::allocations_delete_for_port(&mut tx, id).await?;
+        if !db::network::port_delete(&mut tx, id).await? {
+            return Err(not_found("port", id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The fixed IPs of these ports, as (port id, address).
+async fn fixed_ips(
+    c: &mut crate::server::db::Conn,
+    port_ids: &[String],
+) -> Result<Vec<(String, FixedIp)>> {
+    let mut rows = db::network::allocations_of_ports(c, port_ids).await?;
+    rows.sort_by(|a, b| {
+        let key = |r: &AllocationRow| {
+            r.ip_address
+                .parse::<Ipv4Addr>()
+                .map(u32::from)
+                .unwrap_or(u32::MAX)
+        };
+        key(a).cmp(&key(b))
+    });
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.port_id,
+                FixedIp {
+                    subnet_id: r.subnet_id,
+                    ip_address: r.ip_address,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Takes addresses for a port: the ones asked for, or (no request) one from the first
+/// subnet that has room. `kept` are addresses the port holds already, taken again.
+async fn allocate(
+    tx: &mut Tx,
+    network: &Network,
+    subnets: &[Subnet],
+    port_id: &str,
+    request: Option<Vec<FixedIpRequest>>,
+    kept: &[FixedIp],
+) -> Result<Vec<FixedIp>> {
+    let mut out = Vec::new();
+    let take = |subnet: &Subnet, ip: Ipv4Addr| AllocationRow {
+        network_id: network.id.clone(),
+        ip_address: ip.to_string(),
+        subnet_id: subnet.id.clone(),
+        port_id: port_id.to_string(),
+    };
+    for k in kept {
+        let row = AllocationRow {
+            network_id: network.id.clone(),
+            ip_address: k.ip_address.clone(),
+            subnet_id: k.subnet_id.clone(),
+            port_id: port_id.to_string(),
+        };
+        db::network::allocation_try_insert(tx, &row).await?;
+        out.push(k.clone());
+    }
+    let exhausted = || {
+        conflict(
+            "IpAddressGenerationFailure",
+            format!("No more IP addresses available on network {}.", network.id),
+        )
+    };
+    let Some(request) = request else {
+        if subnets.is_empty() {
+            return Ok(out);
+        }
+        for s in subnets {
+            if let Some(ip) = take_any(tx, s, &take).await? {
+                out.push(FixedIp {
+                    subnet_id: s.id.clone(),
+                    ip_address: ip.to_string(),
+                });
+                return Ok(out);
+            }
+        }
+        return Err(exhausted());
+    };
+    for r in request {
+        let subnet = match &r.subnet_id {
+            Some(id) => Some(subnets.iter().find(|s| &s.id == id).ok_or_else(|| {
+                invalid(
+                    "InvalidInput",
+                    format!("Invalid input for operation: Failed to create port on network {}, because fixed_ips included invalid subnet {id}.", network.id),
+                )
+            })?),
+            None => None,
+        };
+        match &r.ip_address {
+            Some(text) => {
+                let ip = ipam::parse_ip(text, "fixed_ips").map_err(from_refusal)?;
+                let within = subnet_for(subnets, ip);
+                let s = match (subnet, within) {
+                    (Some(s), Some(w)) if s.id == w.id => s,
+                    (None, Some(w)) => w,
+                    _ => {
+                        return Err(invalid(
+                            "InvalidIpForNetwork",
+                            format!("IP address {ip} is not a valid IP for any of the subnets on the specified network."),
+                        ))
+                    }
+                };
+                if !db::network::allocation_try_insert(tx, &take(s, ip)).await? {
+                    return Err(conflict(
+                        "IpAddressInUse",
+                        format!("Unable to complete operation for network {}. The IP address {ip} is in use.", network.id),
+                    ));
+                }
+                out.push(FixedIp {
+                    subnet_id: s.id.clone(),
+                    ip_address: ip.to_string(),
+                });
+            }
+            None => {
+                let s = subnet.ok_or_else(|| {
+                    invalid("InvalidInput", "Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.")
+                })?;
+                let ip = take_any(tx, s, &take).await?.ok_or_else(exhausted)?;
+                out.push(FixedIp {
+                    subnet_id: s.id.clone(),
+                    ip_address: ip.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The lowest free address of a subnet's pools, taken; `None` when all are held.
+async fn take_any(
+    tx: &mut Tx,
+    subnet: &Subnet,
+    take: &impl Fn(&Subnet, Ipv4Addr) -> AllocationRow,
+) -> Result<Option<Ipv4Addr>> {
+    let held: HashSet<String> = db::network::allocated_on_subnet(tx, &subnet.id)
+        .await?
+        .into_iter()
+        .collect();
+    for ip in ipam::candidates(&subnet.allocation_pools) {
+        if held.contains(&ip.to_string()) {
+            continue;
+        }
+        if db::network::allocation_try_insert(tx, &take(subnet, ip)).await? {
+            return Ok(Some(ip));
+        }
+    }
+    Ok(None)
+}
