@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""The network service (Neutron v2.0) with the real python-openstackclient: the
+seed's provider network and a project's network, subnet and ports.
+
+Plain python3, stdlib only, no pytest. It starts its own gureum server on a free
+loopback port with a fresh data dir (the fake compute driver: no VM is booted
+here), prints one line per check and ends with `N passed, M failed`. The harness
+is in common.py (next to this file). The data plane (bridges, DHCP, routers,
+floating IPs, SSH into a guest) joins this walkthrough as it lands.
+
+Environment: as test_compute_cli.py (GUREUM_BIN, OPENSTACK, GUREUM_TEST_VERBOSE,
+GUREUM_KEEP_DATA).
+"""
+
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ for common.py in the source tree
+import common  # noqa: E402
+from common import ADMIN, check, expect, find_row, need, osc, osc_fails  # noqa: E402
+
+PASSWORD = "net-Secret-42"
+PROJECT = "demo"
+USER = "demo-user"
+
+
+def run_checks(server):
+    A = ADMIN
+    admin_env = common.admin_env(server)
+    env = common.user_env(server.auth_url, USER, PASSWORD, PROJECT)
+    ids = {}
+
+    with check(f"admin: project {PROJECT} with user {USER} as member"):
+        osc(A + ["project", "create", PROJECT], admin_env)
+        osc(A + ["user", "create", USER, "--project", PROJECT, "--password", PASSWORD],
+            admin_env)
+        osc(A + ["role", "add", "--user", USER, "--project", PROJECT, "member"], admin_env)
+
+    with check("catalog list has the network service at /networking"):
+        rows = osc(A + ["catalog", "list", "-f", "json"], admin_env, parse_json=True)
+        svc = find_row(rows, Type="network")
+        expect(svc is not None and "/networking" in str(svc.get("Endpoints")),
+               f"catalog: {rows}")
+
+    # ---- the seed's external network ----------------------------------------------
+    with check("admin: network create --external --provider-network-type flat "
+               "--provider-physical-network extnet extnet"):
+        n = osc(A + ["network", "create", "--external", "--provider-network-type", "flat",
+                     "--provider-physical-network", "extnet", "extnet", "-f", "json"],
+                admin_env, parse_json=True)
+        expect(n.get("router:external") in (True, "External"), f"not external: {n}")
+        expect(n.get("provider:network_type") == "flat", f"type: {n}")
+        expect(n.get("provider:physical_network") == "extnet", f"physnet: {n}")
+        expect(n.get("status") == "ACTIVE", f"status: {n}")
+        ids["extnet"] = n["id"]
+
+    with check("admin: subnet create --allocation-pool --dns-nameserver --no-dhcp on extnet"):
+        need(ids.get("extnet"), "extnet")
+        s = osc(A + ["subnet", "create", "--network", "extnet", "--subnet-range",
+                     "203.0.113.0/24", "--gateway", "203.0.113.1", "--allocation-pool",
+                     "start=203.0.113.100,end=203.0.113.200", "--dns-nameserver", "203.0.113.1",
+                     "--no-dhcp", "extnet-subnet", "-f", "json"], admin_env, parse_json=True)
+        pools = str(s.get("allocation_pools"))
+        expect("203.0.113.100" in pools and "203.0.113.200" in pools, f"pools: {s}")
+        expect(s.get("cidr") == "203.0.113.0/24" and s.get("gateway_ip") == "203.0.113.1",
+               f"subnet: {s}")
+        expect(s.get("enable_dhcp") is False, f"dhcp: {s}")
+
+    with check("admin: a second flat network on extnet is refused (409)"):
+        osc_fails(A + ["network", "create", "--provider-network-type", "flat",
+                       "--provider-physical-network", "extnet", "again"], admin_env,
+                  "409", "in use")
+
+    # ---- the project's network --------------------------------------------------------
+    with check("user: network create demo-net; subnet create 10.0.0.0/24 --dns-nameserver 8.8.8.8"):
+        n = osc(["network", "create", "demo-net", "-f", "json"], env, parse_json=True)
+        expect(n.get("status") == "ACTIVE" and n.get("name") == "demo-net", f"network: {n}")
+        ids["demo-net"] = n["id"]
+        s = osc(["subnet", "create", "--network", "demo-net", "--subnet-range", "10.0.0.0/24",
+                 "--dns-nameserver", "8.8.8.8", "demo-subnet", "-f", "json"], env,
+                parse_json=True)
+        expect(s.get("gateway_ip") == "10.0.0.1", f"gateway: {s}")
+        expect("10.0.0.2" in str(s.get("allocation_pools")), f"pools: {s}")
+        expect("8.8.8.8" in str(s.get("dns_nameservers")), f"dns: {s}")
+        ids["demo-subnet"] = s["id"]
+
+    with check("user: network list shows demo-net and the external extnet"):
+        rows = osc(["network", "list", "-f", "json"], env, parse_json=True)
+        names = sorted(r.get("Name") for r in rows)
+        expect(names == ["demo-net", "extnet"], f"networks: {rows}")
+        rows = osc(["network", "list", "--external", "-f", "json"], env, parse_json=True)
+        expect([r.get("Name") for r in rows] == ["extnet"], f"external: {rows}")
+
+    with check("user: the provider network type is for administrators only (403)"):
+        osc_fails(["network", "create", "--provider-network-type", "flat",
+                   "--provider-physical-network", "extnet", "mine"], env, "403",
+                  "disallowed by policy")
+
+    # ---- ports ----------------------------------------------------------------------------
+    with check("user: port create --network demo-net gets 10.0.0.2; --fixed-ip ip-address=10.0.0.50"):
+        need(ids.get("demo-subnet"), "demo-subnet")
+        p = osc(["port", "create", "--network", "demo-net", "p1", "-f", "json"], env,
+                parse_json=True)
+        expect("10.0.0.2" in str(p.get("fixed_ips")), f"fixed_ips: {p}")
+        expect(str(p.get("mac_address", "")).startswith("fa:16:3e:"), f"mac: {p}")
+        p = osc(["port", "create", "--network", "demo-net", "--fixed-ip",
+                 "subnet=demo-subnet,ip-address=10.0.0.50", "p2", "-f", "json"], env,
+                parse_json=True)
+        expect("10.0.0.50" in str(p.get("fixed_ips")), f"fixed_ips: {p}")
+        ids["ports"] = True
+
+    with check("user: the same address again is refused (409 in use)"):
+        need(ids.get("ports"), "ports")
+        osc_fails(["port", "create", "--network", "demo-net", "--fixed-ip",
+                   "ip-address=10.0.0.50", "p3"], env, "409", "in use")
+
+    with check("user: port list --network demo-net shows p1 and p2 with their addresses"):
+        need(ids.get("ports"), "ports")
+        rows = osc(["port", "list", "--network", "demo-net", "-f", "json"], env,
+                   parse_json=True)
+        expect(sorted(r.get("Name") for r in rows) == ["p1", "p2"], f"ports: {rows}")
+        expect("10.0.0.50" in str(find_row(rows, Name="p2")), f"p2: {rows}")
+
+    with check("user: network delete demo-net is refused while ports use it (409)"):
+        osc_fails(["network", "delete", "demo-net"], env, "409", "in use")
+
+    with check("user: quota show --network: networks 100, ports 500; 1 network, 2 ports in use"):
+        rows = osc(["quota", "show", "--network", "--usage", "-f", "json"], env,
+                   parse_json=True)
+        for res, limit, used in (("networks", 100, 1), ("ports", 500, 2)):
+            row = find_row(rows, Resource=res)
+            expect(row is not None and row.get("Limit") == limit and row.get("In Use") == used,
+                   f"{res}: {row} in {rows}")
+
+    with check("user: port delete p1 p2; subnet delete; network delete demo-net"):
+        osc(["port", "delete", "p1", "p2"], env)
+        osc(["subnet", "delete", "demo-subnet"], env)
+        osc(["network", "delete", "demo-net"], env)
+        rows = osc(["network", "list", "-f", "json"], env, parse_json=True)
+        expect([r.get("Name") for r in rows] == ["extnet"], f"networks: {rows}")
+
+    with check("another project does not see demo's networks or ports"):
+        osc(A + ["project", "create", "other"], admin_env)
+        osc(A + ["user", "create", "other-user", "--project", "other", "--password", PASSWORD],
+            admin_env)
+        osc(A + ["role", "add", "--user", "other-user", "--project", "other", "member"],
+            admin_env)
+        other = common.user_env(server.auth_url, "other-user", PASSWORD, "other")
+        osc(["network", "create", "secret-net"], env)
+        rows = osc(["network", "list", "-f", "json"], other, parse_json=True)
+        expect([r.get("Name") for r in rows] == ["extnet"], f"other sees: {rows}")
+        osc_fails(["network", "show", "secret-net"], other, "No Network found", "404",
+                  "could not be found")
+
+
+if __name__ == "__main__":
+    common.main("network", run_checks, serve_args=("--compute-driver", "fake"))
