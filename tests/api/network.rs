@@ -1012,3 +1012,400 @@ async fn network_lists_page_by_id() {
     assert_eq!(seen.len(), 5);
     assert_eq!(sorted, seen, "pages follow id order without repeats");
 }
+
+#[tokio::test]
+async fn security_groups_default_rules_templates_and_ports() {
+    let w = world().await;
+    let t = w.alice.token.clone();
+    // Every project has `default`, made on first sight, as OSC finds it by name.
+    let r = w
+        .app
+        .neutron(Method::GET, "/security-groups?name=default", &t, None)
+        .await
+        .expect(200);
+    let groups = r.body["security_groups"].as_array().unwrap().clone();
+    assert_eq!(groups.len(), 1, "{}", r.text);
+    let default = groups[0].clone();
+    let rules = default["security_group_rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 4);
+    let ingress: Vec<&Value> = rules
+        .iter()
+        .filter(|r| r["direction"] == "ingress")
+        .collect();
+    assert_eq!(ingress.len(), 2);
+    assert!(
+        ingress
+            .iter()
+            .all(|r| r["remote_group_id"] == default["id"]),
+        "ingress only from members"
+    );
+    assert!(rules
+        .iter()
+        .filter(|r| r["direction"] == "egress")
+        .all(|r| r["remote_ip_prefix"].is_null() && r["protocol"].is_null()));
+    // Listing again does not make a second one.
+    let r = w
+        .app
+        .neutron(Method::GET, "/security-groups", &t, None)
+        .await
+        .expect(200);
+    assert_eq!(r.body["security_groups"].as_array().unwrap().len(), 1);
+
+    // SSH and ICMP into default (the CLI's body: a prefix of 0.0.0.0/0), as in the seed.
+    let rule = |group: &Value, extra: Value| {
+        let mut body =
+            json!({"security_group_id": group["id"], "direction": "ingress", "ethertype": "IPv4"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        json!({"security_group_rule": body})
+    };
+    let ssh = w
+        .app
+        .neutron(Method::POST, "/security-group-rules", &t, Some(&rule(&default, json!({"protocol": "tcp", "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}))))
+        .await
+        .expect(201)
+        .body["security_group_rule"]
+        .clone();
+    assert_eq!(ssh["protocol"], "tcp");
+    assert_eq!(ssh["belongs_to_default_sg"], true);
+    let r = w
+        .app
+        .neutron(
+            Method::POST,
+            "/security-group-rules",
+            &t,
+            Some(&rule(
+                &default,
+                json!({"protocol": "tcp", "port_range_min": 22, "port_range_max": 22}),
+            )),
+        )
+        .await
+        .expect_neutron(409, "SecurityGroupRuleExists");
+    assert!(
+        r.neutron_message().contains(ssh["id"].as_str().unwrap()),
+        "{}",
+        r.text
+    );
+    w.app
+        .neutron(
+            Method::POST,
+            "/security-group-rules",
+            &t,
+            Some(&rule(
+                &default,
+                json!({"protocol": "icmp", "remote_ip_prefix": "0.0.0.0/0"}),
+            )),
+        )
+        .await
+        .expect(201);
+    // A `web` group with HTTP and HTTPS; it starts with egress only.
+    let web = w
+        .app
+        .neutron(
+            Method::POST,
+            "/security-groups",
+            &t,
+            Some(&json!({"security_group": {"name": "web", "description": "HTTP and HTTPS"}})),
+        )
+        .await
+        .expect(201)
+        .body["security_group"]
+        .clone();
+    assert_eq!(web["security_group_rules"].as_array().unwrap().len(), 2);
+    for port in [80, 443] {
+        w.app
+            .neutron(
+                Method::POST,
+                "/security-group-rules",
+                &t,
+                Some(&rule(
+                    &web,
+                    json!({"protocol": "tcp", "port_range_min": port, "port_range_max": port}),
+                )),
+            )
+            .await
+            .expect(201);
+    }
+    let r = w
+        .app
+        .neutron(
+            Method::GET,
+            &format!(
+                "/security-group-rules?security_group_id={}&direction=ingress",
+                id(&web)
+            ),
+            &t,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["security_group_rules"].as_array().unwrap().len(), 2);
+    w.app
+        .neutron(
+            Method::POST,
+            "/security-groups",
+            &t,
+            Some(&json!({"security_group": {"name": "default"}})),
+        )
+        .await
+        .expect_neutron(409, "SecurityGroupDefaultAlreadyExists");
+
+    // Ports take default, or the groups they name, or none without port security.
+    let net = w.network(&t, json!({"name": "n"})).await;
+    w.subnet(&t, json!({"network_id": id(&net), "cidr": "10.0.0.0/24"}))
+        .await;
+    let p1 = w
+        .port(&t, json!({"network_id": id(&net)}))
+        .await
+        .expect(201)
+        .body["port"]
+        .clone();
+    assert_eq!(p1["security_groups"], json!([default["id"]]));
+    let p2 = w
+        .port(
+            &t,
+            json!({"network_id": id(&net), "security_groups": [id(&web)]}),
+        )
+        .await
+        .expect(201)
+        .body["port"]
+        .clone();
+    assert_eq!(p2["security_groups"], json!([web["id"]]));
+    let p3 = w
+        .port(
+            &t,
+            json!({"network_id": id(&net), "port_security_enabled": false}),
+        )
+        .await
+        .expect(201)
+        .body["port"]
+        .clone();
+    assert_eq!(p3["security_groups"], json!([]));
+    w.port(&t, json!({"network_id": id(&net), "port_security_enabled": false, "security_groups": [id(&web)]}))
+        .await
+        .expect_neutron(409, "PortSecurityAndIPRequiredForSecurityGroups");
+    w.port(
+        &t,
+        json!({"network_id": id(&net), "security_groups": ["nope"]}),
+    )
+    .await
+    .expect_neutron(404, "SecurityGroupNotFound");
+    let moved = w
+        .app
+        .neutron(
+            Method::PUT,
+            &format!("/ports/{}", id(&p1)),
+            &t,
+            Some(
+                &json!({"port": {"security_groups": [id(&web), default["id"].as_str().unwrap()]}}),
+            ),
+        )
+        .await
+        .expect(200)
+        .body["port"]
+        .clone();
+    assert_eq!(moved["security_groups"].as_array().unwrap().len(), 2);
+    w.app
+        .neutron(
+            Method::PUT,
+            &format!("/ports/{}", id(&p1)),
+            &t,
+            Some(&json!({"port": {"port_security_enabled": false}})),
+        )
+        .await
+        .expect_neutron(409, "PortSecurityPortHasSecurityGroup");
+
+    // Groups in use stay; default stays for members.
+    w.app
+        .neutron(
+            Method::DELETE,
+            &format!("/security-groups/{}", id(&web)),
+            &t,
+            None,
+        )
+        .await
+        .expect_neutron(409, "SecurityGroupInUse");
+    w.app
+        .neutron(
+            Method::DELETE,
+            &format!("/security-groups/{}", id(&default)),
+            &t,
+            None,
+        )
+        .await
+        .expect_neutron(409, "SecurityGroupCannotRemoveDefault");
+    for p in [&p1, &p2] {
+        w.app
+            .neutron(Method::DELETE, &format!("/ports/{}", id(p)), &t, None)
+            .await
+            .expect(204);
+    }
+    w.app
+        .neutron(
+            Method::DELETE,
+            &format!("/security-groups/{}", id(&web)),
+            &t,
+            None,
+        )
+        .await
+        .expect(204);
+    w.app
+        .neutron(
+            Method::DELETE,
+            &format!("/security-group-rules/{}", id(&ssh)),
+            &t,
+            None,
+        )
+        .await
+        .expect(204);
+    w.app
+        .neutron(
+            Method::GET,
+            &format!("/security-group-rules/{}", id(&ssh)),
+            &t,
+            None,
+        )
+        .await
+        .expect_neutron(404, "SecurityGroupRuleNotFound");
+
+    // Another project sees its own default only.
+    let bob = w.app.member("bob", "beta", "member").await;
+    let r = w
+        .app
+        .neutron(Method::GET, "/security-groups", &bob.token, None)
+        .await
+        .expect(200);
+    let theirs = r.body["security_groups"].as_array().unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_ne!(theirs[0]["id"], default["id"]);
+    w.app
+        .neutron(
+            Method::GET,
+            &format!("/security-groups/{}", id(&default)),
+            &bob.token,
+            None,
+        )
+        .await
+        .expect_neutron(404, "SecurityGroupNotFound");
+    w.app
+        .neutron(
+            Method::POST,
+            "/security-group-rules",
+            &bob.token,
+            Some(&rule(&default, json!({"protocol": "tcp"}))),
+        )
+        .await
+        .expect_neutron(404, "SecurityGroupNotFound");
+}
+
+#[tokio::test]
+async fn bad_security_group_rules_are_refused() {
+    let w = world().await;
+    let t = w.alice.token.clone();
+    let default = w
+        .app
+        .neutron(Method::GET, "/security-groups", &t, None)
+        .await
+        .expect(200)
+        .body["security_groups"][0]
+        .clone();
+    let cases = [
+        (json!({"direction": "sideways"}), 400, "InvalidInput"),
+        (
+            json!({"direction": "ingress", "protocol": "teleport"}),
+            400,
+            "SecurityGroupRuleInvalidProtocol",
+        ),
+        (
+            json!({"direction": "ingress", "protocol": "300"}),
+            400,
+            "SecurityGroupRuleInvalidProtocol",
+        ),
+        (
+            json!({"direction": "ingress", "port_range_min": 22}),
+            400,
+            "SecurityGroupProtocolRequiredWithPorts",
+        ),
+        (
+            json!({"direction": "ingress", "protocol": "tcp", "port_range_min": 90, "port_range_max": 80}),
+            400,
+            "SecurityGroupInvalidPortRange",
+        ),
+        (
+            json!({"direction": "ingress", "protocol": "udp", "port_range_min": 70000, "port_range_max": 70000}),
+            400,
+            "SecurityGroupInvalidPortValue",
+        ),
+        (
+            json!({"direction": "ingress", "protocol": "icmp", "port_range_max": 0}),
+            400,
+            "SecurityGroupMissingIcmpType",
+        ),
+        (
+            json!({"direction": "ingress", "remote_ip_prefix": "10.0.0.0/8", "remote_group_id": default["id"]}),
+            400,
+            "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+        ),
+        (
+            json!({"direction": "ingress", "ethertype": "IPv4", "remote_ip_prefix": "::/0"}),
+            400,
+            "SecurityGroupRuleParameterConflict",
+        ),
+        (
+            json!({"direction": "ingress", "ethertype": "IPX"}),
+            400,
+            "SecurityGroupRuleInvalidEtherType",
+        ),
+        (
+            json!({"direction": "ingress", "remote_ip_prefix": "banana"}),
+            400,
+            "InvalidInput",
+        ),
+        (
+            json!({"direction": "ingress", "remote_group_id": "nope"}),
+            404,
+            "SecurityGroupNotFound",
+        ),
+        (
+            json!({"direction": "ingress", "colour": "red"}),
+            400,
+            "HTTPBadRequest",
+        ),
+    ];
+    for (extra, status, kind) in cases {
+        let mut body = json!({"security_group_id": default["id"]});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        w.app
+            .neutron(
+                Method::POST,
+                "/security-group-rules",
+                &t,
+                Some(&json!({"security_group_rule": body})),
+            )
+            .await
+            .expect_neutron(status, kind);
+    }
+    // A host address is taken as its /32; a single port as a range of one.
+    let r = w
+        .app
+        .neutron(Method::POST, "/security-group-rules", &t, Some(&json!({"security_group_rule": {"security_group_id": default["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 8080, "remote_ip_prefix": "192.0.2.7"}})))
+        .await
+        .expect(201);
+    assert_eq!(
+        r.body["security_group_rule"]["remote_ip_prefix"],
+        "192.0.2.7/32"
+    );
+    assert_eq!(r.body["security_group_rule"]["port_range_max"], 8080);
+    // Rules count against the quota.
+    let project = w.alice.project_id.clone();
+    let d = w
+        .app
+        .neutron(Method::GET, &format!("/quotas/{project}/details"), &t, None)
+        .await
+        .expect(200);
+    assert_eq!(d.body["quota"]["security_group_rule"]["used"], 5);
+    assert_eq!(d.body["quota"]["security_group"]["used"], 1);
+}

@@ -120,6 +120,51 @@ def run_checks(server):
         expect(sorted(r.get("Name") for r in rows) == ["p1", "p2"], f"ports: {rows}")
         expect("10.0.0.50" in str(find_row(rows, Name="p2")), f"p2: {rows}")
 
+    # ---- security groups --------------------------------------------------------------
+    with check("user: security group rule create --protocol tcp --dst-port 22 default; and icmp"):
+        r = osc(["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                 "default", "-f", "json"], env, parse_json=True)
+        expect(r.get("port_range_min") == 22 and r.get("port_range_max") == 22, f"rule: {r}")
+        expect(r.get("direction") == "ingress" and r.get("protocol") == "tcp", f"rule: {r}")
+        r = osc(["security", "group", "rule", "create", "--protocol", "icmp", "default",
+                 "-f", "json"], env, parse_json=True)
+        expect(r.get("protocol") == "icmp", f"rule: {r}")
+        ids["ssh"] = True
+
+    with check("user: the same SSH rule again is refused (409 already exists)"):
+        need(ids.get("ssh"), "ssh rule")
+        osc_fails(["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                   "default"], env, "409", "already exists")
+
+    with check("user: security group create web; rules for 80 and 443; rule list web"):
+        g = osc(["security", "group", "create", "web", "-f", "json"], env, parse_json=True)
+        expect(g.get("name") == "web", f"group: {g}")
+        for port in ("80", "443"):
+            osc(["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", port,
+                 "web"], env)
+        rows = osc(["security", "group", "rule", "list", "web", "-f", "json"], env,
+                   parse_json=True)
+        ranges = sorted(str(r.get("Port Range")) for r in rows if r.get("IP Protocol") == "tcp")
+        expect(ranges == ["443:443", "80:80"], f"rules: {rows}")
+        ids["web"] = g["id"]
+
+    with check("user: security group list shows default and web; default has 4 + 2 rules"):
+        rows = osc(["security", "group", "list", "-f", "json"], env, parse_json=True)
+        expect(sorted(r.get("Name") for r in rows) == ["default", "web"], f"groups: {rows}")
+        rows = osc(["security", "group", "rule", "list", "default", "-f", "json"], env,
+                   parse_json=True)
+        expect(len(rows) == 6, f"default rules: {rows}")
+
+    with check("user: port create --security-group web; a port without one gets default"):
+        need(ids.get("web"), "web")
+        p = osc(["port", "create", "--network", "demo-net", "--security-group", "web", "p-web",
+                 "-f", "json"], env, parse_json=True)
+        expect(ids["web"] in str(p.get("security_group_ids")), f"port: {p}")
+        p = osc(["port", "show", "p1", "-f", "json"], env, parse_json=True)
+        expect(len(p.get("security_group_ids") or []) == 1 and ids["web"] not in str(p.get("security_group_ids")),
+               f"p1: {p}")
+        osc(["port", "delete", "p-web"], env)
+
     with check("user: network delete demo-net is refused while ports use it (409)"):
         osc_fails(["network", "delete", "demo-net"], env, "409", "in use")
 

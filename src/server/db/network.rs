@@ -607,3 +607,261 @@ pub async fn quota_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+// --- Security groups ---------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct SecurityGroupRow {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: String,
+    pub stateful: i64,
+    pub is_default: i64,
+    pub tags: String,
+    pub revision_number: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SG_COLS: &str = "id, project_id, name, description, stateful, is_default, tags, revision_number, created_at, updated_at";
+
+macro_rules! bind_sg {
+    ($q:expr, $g:expr) => {
+        $q.bind(&$g.id)
+            .bind(&$g.project_id)
+            .bind(&$g.name)
+            .bind(&$g.description)
+            .bind($g.stateful)
+            .bind($g.is_default)
+            .bind(&$g.tags)
+            .bind($g.revision_number)
+            .bind($g.created_at)
+            .bind($g.updated_at)
+    };
+}
+
+/// `false` when the project has its `default` group already (the partial unique index).
+pub async fn sg_insert(c: &mut C, g: &SecurityGroupRow) -> Result<bool, DbError> {
+    let sql = format!(
+        "INSERT INTO security_groups ({SG_COLS}) VALUES ({}) ON CONFLICT DO NOTHING",
+        placeholders(1, 10)
+    );
+    let r = bind_sg!(sqlx::query(&sql), g).execute(c).await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn sg_save(c: &mut C, g: &SecurityGroupRow) -> Result<(), DbError> {
+    bind_sg!(sqlx::query(&update_sql("security_groups", SG_COLS)), g)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn sg_get(c: &mut C, id: &str) -> Result<Option<SecurityGroupRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {SG_COLS} FROM security_groups WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+pub async fn sg_default_of(
+    c: &mut C,
+    project_id: &str,
+) -> Result<Option<SecurityGroupRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {SG_COLS} FROM security_groups WHERE project_id = $1 AND is_default = 1"
+    ))
+    .bind(project_id)
+    .fetch_optional(c)
+    .await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SecurityGroupFilter {
+    pub scope: Scope,
+    pub ids: Vec<String>,
+    pub name: Option<String>,
+    pub project_id: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub async fn sg_list(c: &mut C, f: &SecurityGroupFilter) -> Result<Vec<SecurityGroupRow>, DbError> {
+    let mut sql = format!(
+        "SELECT {SG_COLS} FROM security_groups
+         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
+           AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR id > $4)"
+    );
+    if !f.ids.is_empty() {
+        sql.push_str(&format!(" AND id IN ({})", placeholders(5, f.ids.len())));
+    }
+    sql.push_str(" ORDER BY id");
+    if f.limit.is_some() {
+        sql.push_str(&format!(" LIMIT ${}", 5 + f.ids.len()));
+    }
+    let mut q = sqlx::query_as(&sql)
+        .bind(f.scope.project_id.as_deref())
+        .bind(f.name.as_deref())
+        .bind(f.project_id.as_deref())
+        .bind(f.after.as_deref());
+    for id in &f.ids {
+        q = q.bind(id.clone());
+    }
+    if let Some(l) = f.limit {
+        q = q.bind(l);
+    }
+    q.fetch_all(c).await
+}
+
+pub async fn sg_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM security_groups WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn sg_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM security_groups WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+/// How many ports use a group.
+pub async fn sg_port_count(c: &mut C, id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM port_security_groups WHERE security_group_id = $1")
+            .bind(id)
+            .fetch_one(c)
+            .await?;
+    Ok(n)
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct RuleRow {
+    pub id: String,
+    pub security_group_id: String,
+    pub project_id: String,
+    pub direction: String,
+    pub ethertype: String,
+    pub protocol: Option<String>,
+    pub port_range_min: Option<i64>,
+    pub port_range_max: Option<i64>,
+    pub remote_ip_prefix: Option<String>,
+    pub remote_group_id: Option<String>,
+    pub description: String,
+    pub revision_number: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const RULE_COLS: &str = "id, security_group_id, project_id, direction, ethertype, protocol, port_range_min, port_range_max, remote_ip_prefix, remote_group_id, description, revision_number, created_at, updated_at";
+
+pub async fn rule_insert(c: &mut C, r: &RuleRow) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO security_group_rules ({RULE_COLS}) VALUES ({})",
+        placeholders(1, 14)
+    ))
+    .bind(&r.id)
+    .bind(&r.security_group_id)
+    .bind(&r.project_id)
+    .bind(&r.direction)
+    .bind(&r.ethertype)
+    .bind(&r.protocol)
+    .bind(r.port_range_min)
+    .bind(r.port_range_max)
+    .bind(&r.remote_ip_prefix)
+    .bind(&r.remote_group_id)
+    .bind(&r.description)
+    .bind(r.revision_number)
+    .bind(r.created_at)
+    .bind(r.updated_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn rule_get(c: &mut C, id: &str) -> Result<Option<RuleRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {RULE_COLS} FROM security_group_rules WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+/// The rules of these groups, oldest first.
+pub async fn rules_of(c: &mut C, group_ids: &[String]) -> Result<Vec<RuleRow>, DbError> {
+    if group_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {RULE_COLS} FROM security_group_rules WHERE security_group_id IN ({}) ORDER BY created_at, id",
+        placeholders(1, group_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in group_ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(c).await
+}
+
+pub async fn rule_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM security_group_rules WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn rule_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM security_group_rules WHERE project_id = $1")
+            .bind(project_id)
+            .fetch_one(c)
+            .await?;
+    Ok(n)
+}
+
+// --- Ports' security groups ------------------------------------------------------------
+
+pub async fn port_groups_set(c: &mut C, port_id: &str, groups: &[String]) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM port_security_groups WHERE port_id = $1")
+        .bind(port_id)
+        .execute(&mut *c)
+        .await?;
+    for g in groups {
+        sqlx::query(
+            "INSERT INTO port_security_groups (port_id, security_group_id) VALUES ($1, $2)",
+        )
+        .bind(port_id)
+        .bind(g)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The groups of these ports, as (port id, group id).
+pub async fn port_groups_of(
+    c: &mut C,
+    port_ids: &[String],
+) -> Result<Vec<(String, String)>, DbError> {
+    if port_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT port_id, security_group_id FROM port_security_groups WHERE port_id IN ({}) ORDER BY security_group_id",
+        placeholders(1, port_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in port_ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(c).await
+}

@@ -3,6 +3,7 @@
 
 mod networks;
 mod quotas;
+mod security_groups;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/extensions/{alias}", get(extension))
         .merge(networks::routes())
         .merge(quotas::routes())
+        .merge(security_groups::routes())
         .fallback(not_found);
     Router::new()
         .route("/", get(versions))
@@ -52,6 +54,8 @@ async fn resources(State(state): State<AppState>) -> Json<Value> {
         ("network", "networks"),
         ("subnet", "subnets"),
         ("port", "ports"),
+        ("security_group", "security-groups"),
+        ("security_group_rule", "security-group-rules"),
     ]
     .iter()
     .map(|(name, collection)| {
@@ -62,7 +66,8 @@ async fn resources(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The API extensions this cloud implements (clients look some up before they use them).
-const EXTENSIONS: [(&str, &str, &str); 11] = [
+const EXTENSIONS: [(&str, &str, &str); 12] = [
+    ("security-group", "security-group", "The security groups extension."),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),
     ("port-security", "Port Security", "Provides port security"),

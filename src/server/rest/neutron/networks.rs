@@ -470,7 +470,7 @@ fn port_view(p: &Port, admin: bool) -> Value {
         "fixed_ips": p.fixed_ips,
         "allowed_address_pairs": p.allowed_address_pairs,
         "extra_dhcp_opts": [],
-        "security_groups": [],
+        "security_groups": p.security_groups,
         "port_security_enabled": p.port_security_enabled,
         "ip_allocation": "immediate",
         "binding:vnic_type": "normal",
@@ -529,17 +529,6 @@ fn address_pairs(obj: &Map<String, Value>) -> NResult<Option<Vec<(String, Option
     }
 }
 
-fn no_security_groups(obj: &Map<String, Value>) -> NResult<()> {
-    // Security groups arrive with their own API; until then only "none" is taken.
-    match obj.get("security_groups") {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::Array(a)) if a.is_empty() => Ok(()),
-        Some(_) => Err(invalid_input(
-            "security groups are not offered by this cloud yet",
-        )),
-    }
-}
-
 async fn port_create(
     State(state): State<AppState>,
     n: Neutron,
@@ -568,7 +557,6 @@ async fn port_create(
             "extra_dhcp_opts",
         ],
     )?;
-    no_security_groups(obj)?;
     let network_id = opt_str(obj, "network_id")?.ok_or_else(|| {
         bad_request("Failed to parse request. Required attribute 'network_id' not specified")
     })?;
@@ -585,6 +573,7 @@ async fn port_create(
         allowed_address_pairs: address_pairs(obj)?.unwrap_or_default(),
         binding_host_id: opt_str(obj, "binding:host_id")?,
         project_id: project_of(obj)?,
+        security_groups: str_list(obj, "security_groups")?,
     };
     let port = state.network.port_create(&n.ctx, req).await?;
     Ok((
@@ -669,7 +658,6 @@ async fn port_update(
             "extra_dhcp_opts",
         ],
     )?;
-    no_security_groups(obj)?;
     let u = PortUpdate {
         name: opt_str(obj, "name")?,
         description: opt_str(obj, "description")?,
@@ -680,6 +668,7 @@ async fn port_update(
         port_security_enabled: opt_bool(obj, "port_security_enabled")?,
         allowed_address_pairs: address_pairs(obj)?,
         binding_host_id: opt_str(obj, "binding:host_id")?,
+        security_groups: str_list(obj, "security_groups")?,
     };
     let port = state.network.port_update(&n.ctx, &id, u).await?;
     Ok(Json(json!({"port": port_view(&port, is_admin(&n.ctx))})))

@@ -9,6 +9,7 @@ mod ipam;
 mod networks;
 mod ports;
 mod quotas;
+mod security_groups;
 mod subnets;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,9 @@ pub use ipam::Pool;
 pub use networks::{Network, NetworkCreate, NetworkQuery, NetworkUpdate};
 pub use ports::{AddressPair, FixedIp, FixedIpRequest, Port, PortCreate, PortQuery, PortUpdate};
 pub use quotas::{NetworkQuota, NETWORK_QUOTA_RESOURCES};
+pub use security_groups::{
+    RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery, SecurityGroupRule,
+};
 pub use subnets::{GatewayRequest, HostRoute, Subnet, SubnetCreate, SubnetQuery, SubnetUpdate};
 
 #[derive(Clone, Debug)]

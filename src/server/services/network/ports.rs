@@ -53,10 +53,11 @@ pub struct Port {
     pub created_at: i64,
     pub updated_at: i64,
     pub fixed_ips: Vec<FixedIp>,
+    pub security_groups: Vec<String>,
 }
 
 impl Port {
-    fn from_row(r: PortRow, fixed_ips: Vec<FixedIp>) -> Port {
+    fn from_row(r: PortRow, fixed_ips: Vec<FixedIp>, security_groups: Vec<String>) -> Port {
         Port {
             allowed_address_pairs: parse_list(&r.allowed_address_pairs),
             tags: parse_list(&r.tags),
@@ -77,6 +78,7 @@ impl Port {
             created_at: r.created_at,
             updated_at: r.updated_at,
             fixed_ips,
+            security_groups,
         }
     }
 
@@ -134,6 +136,8 @@ pub struct PortCreate {
     pub allowed_address_pairs: Vec<(String, Option<String>)>,
     pub binding_host_id: Option<String>,
     pub project_id: Option<String>,
+    /// `None`: the project's `default` group (none for unprotected or network ports).
+    pub security_groups: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -147,6 +151,7 @@ pub struct PortUpdate {
     pub port_security_enabled: Option<bool>,
     pub allowed_address_pairs: Option<Vec<(String, Option<String>)>>,
     pub binding_host_id: Option<String>,
+    pub security_groups: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -253,9 +258,19 @@ impl NetworkService {
             created_at: t,
             updated_at: t,
             fixed_ips: Vec::new(),
+            security_groups: Vec::new(),
         };
         let _claim = self.claims.lock().await;
         self.check_quota(&project_id, "port", 1).await?;
+        port.security_groups = self
+            .groups_for_port(
+                ctx,
+                &project_id,
+                req.security_groups,
+                port_security,
+                &port.device_owner,
+            )
+            .await?;
         let subnets = self.subnets_on(&network).await?;
         let mut tx = self.db.begin().await?;
         let mut tries = 0;
@@ -278,6 +293,7 @@ impl NetworkService {
         }
         port.fixed_ips =
             allocate(&mut tx, &network, &subnets, &port.id, req.fixed_ips, &[]).await?;
+        db::network::port_groups_set(&mut tx, &port.id, &port.security_groups).await?;
         tx.commit().await?;
         Ok(port)
     }
@@ -297,7 +313,12 @@ impl NetworkService {
             .await?
             .ok_or_else(|| not_found("port", id))?;
         let fixed = fixed_ips(&mut conn, &[row.id.clone()]).await?;
-        let port = Port::from_row(row, fixed.into_iter().map(|(_, f)| f).collect());
+        let groups = db::network::port_groups_of(&mut conn, &[row.id.clone()]).await?;
+        let port = Port::from_row(
+            row,
+            fixed.into_iter().map(|(_, f)| f).collect(),
+            groups.into_iter().map(|(_, g)| g).collect(),
+        );
         authorize(ctx, Action::Read, port.resource()).map_err(|e| match e {
             Error::NotFound { .. } => not_found("port", id),
             e => e,
@@ -325,6 +346,7 @@ impl NetworkService {
         let rows = db::network::port_list(&mut conn, &filter).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut fixed = fixed_ips(&mut conn, &ids).await?;
+        let mut groups = db::network::port_groups_of(&mut conn, &ids).await?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -334,7 +356,13 @@ impl NetworkService {
                     .map(|(_, f)| f.clone())
                     .collect();
                 fixed.retain(|(p, _)| *p != r.id);
-                Port::from_row(r, mine)
+                let sgs = groups
+                    .iter()
+                    .filter(|(p, _)| *p == r.id)
+                    .map(|(_, g)| g.clone())
+                    .collect();
+                groups.retain(|(p, _)| *p != r.id);
+                Port::from_row(r, mine, sgs)
             })
             .collect())
     }
@@ -378,6 +406,24 @@ impl NetworkService {
         port.revision_number += 1;
         port.updated_at = now();
         let _claim = self.claims.lock().await;
+        let groups_changed = u.security_groups.is_some();
+        if let Some(list) = u.security_groups {
+            let project_id = port.project_id.clone();
+            port.security_groups = self
+                .groups_for_port(
+                    ctx,
+                    &project_id,
+                    Some(list),
+                    port.port_security_enabled,
+                    &port.device_owner,
+                )
+                .await?;
+        } else if !port.port_security_enabled && !port.security_groups.is_empty() {
+            return Err(conflict(
+                "PortSecurityPortHasSecurityGroup",
+                "Port has security group associated. Cannot disable port security or ip address until security group is removed.",
+            ));
+        }
         let on = match &u.fixed_ips {
             Some(_) => {
                 let network = self.network_unchecked(&port.network_id).await?;
@@ -412,6 +458,9 @@ impl NetworkService {
                 allocate(&mut tx, &network, &subnets, &port.id, Some(fresh), &keep).await?;
         }
         db::network::port_save(&mut tx, &port.to_row()).await?;
+        if groups_changed {
+            db::network::port_groups_set(&mut tx, &port.id, &port.security_groups).await?;
+        }
         tx.commit().await?;
         Ok(port)
     }

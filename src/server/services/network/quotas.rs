@@ -62,12 +62,15 @@ impl NetworkService {
             "port".to_string(),
             db::network::port_count(&mut conn, project_id).await?,
         );
-        for r in [
-            "router",
-            "floatingip",
-            "security_group",
-            "security_group_rule",
-        ] {
+        used.insert(
+            "security_group".to_string(),
+            db::network::sg_count(&mut conn, project_id).await?,
+        );
+        used.insert(
+            "security_group_rule".to_string(),
+            db::network::rule_count(&mut conn, project_id).await?,
+        );
+        for r in ["router", "floatingip"] {
             used.insert(r.to_string(), 0);
         }
         Ok(used)
