@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { consoleErrors, hydrated, loggedIn, login } from "./fixtures";
@@ -10,11 +10,18 @@ import { consoleErrors, hydrated, loggedIn, login } from "./fixtures";
 // boot log, and delete it after confirming.
 test.describe.configure({ mode: "serial" });
 
-const work = mkdtempSync(join(tmpdir(), "gureum-e2e-image-"));
-const image = join(work, "guest.qcow2");
+// Made when the tests run (the runner also loads this file, to list them) and removed after.
+let work = "";
+let image = "";
 
 test.beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "gureum-e2e-image-"));
+  image = join(work, "guest.qcow2");
   execFileSync(resolve(__dirname, "../../scripts/build-test-image.sh"), [image], { stdio: "inherit" });
+});
+
+test.afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test("admin creates a flavor for the walkthrough", async ({ page }) => {

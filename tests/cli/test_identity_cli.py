@@ -256,7 +256,9 @@ def run_checks(server):
     def appcred_args(secret):
         return ["--os-auth-type", "v3applicationcredential",
                 "--os-application-credential-id", need(ids.get("appcred_id"), "app cred id"),
-                "--os-application-credential-secret", secret,
+                # One argument with `=`: a secret may start with "-", which argparse would
+                # take for an option.
+                f"--os-application-credential-secret={secret}",
                 "--os-auth-url", auth_url, "--os-identity-api-version", "3"]
 
     with check("application credential auth: token issue scoped to demo"):
