@@ -97,7 +97,7 @@ const NETWORK_CREATE_ATTRS: [&str; 16] = [
     "qos_policy_id",
 ];
 
-fn project_of(obj: &Map<String, Value>) -> NResult<Option<String>> {
+pub(super) fn project_of(obj: &Map<String, Value>) -> NResult<Option<String>> {
     let p = opt_str(obj, "project_id")?;
     let t = opt_str(obj, "tenant_id")?;
     match (p, t) {

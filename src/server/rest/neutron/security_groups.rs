@@ -82,7 +82,7 @@ async fn group_create(
         name: opt_str(obj, "name")?.unwrap_or_default(),
         description: opt_str(obj, "description")?.unwrap_or_default(),
         stateful: opt_bool(obj, "stateful")?,
-        project_id: opt_str(obj, "project_id")?.or(opt_str(obj, "tenant_id")?),
+        project_id: super::networks::project_of(obj)?,
     };
     let g = state.network.security_group_create(&n.ctx, req).await?;
     Ok((
@@ -199,14 +199,7 @@ async fn rule_create(
         remote_group_id: opt_str(obj, "remote_group_id")?,
         description: opt_str(obj, "description")?.unwrap_or_default(),
     };
-    let group = req.security_group_id.clone();
-    let r = state.network.rule_create(&n.ctx, req).await?;
-    let default = state
-        .network
-        .security_group_get(&n.ctx, &group)
-        .await
-        .map(|g| g.is_default)
-        .unwrap_or(false);
+    let (r, default) = state.network.rule_create(&n.ctx, req).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"security_group_rule": rule_view(&r, default)})),

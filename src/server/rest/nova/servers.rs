@@ -50,7 +50,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Nova's `launched_at` form: microseconds, no zone.
-fn usage_time(t: Option<i64>) -> Value {
+/// Nova's usage times (`OS-SRV-USG:*`, usage reports): microseconds, no zone.
+pub(super) fn usage_time(t: Option<i64>) -> Value {
     t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map(|d| json!(d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
         .unwrap_or(Value::Null)

@@ -5,6 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::servers::usage_time;
 use super::{next_links, Mv, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::services::compute::{
@@ -48,12 +49,6 @@ fn query(q: &[(String, String)], mv: Mv, project_id: Option<String>) -> NResult<
     })
 }
 
-fn time(t: i64) -> Value {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| json!(d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
-        .unwrap_or(Value::Null)
-}
-
 fn window(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
@@ -68,8 +63,8 @@ fn server_view(s: &ServerUsage) -> Value {
         "memory_mb": s.memory_mb,
         "local_gb": s.local_gb,
         "hours": s.hours,
-        "started_at": time(s.started_at),
-        "ended_at": s.ended_at.map(time).unwrap_or(Value::Null),
+        "started_at": usage_time(Some(s.started_at)),
+        "ended_at": usage_time(s.ended_at),
         "state": s.state,
         "uptime": s.uptime,
     })

@@ -563,7 +563,12 @@ impl NetworkService {
         Ok(())
     }
 
-    pub async fn rule_create(&self, ctx: &OpCtx, req: RuleCreate) -> Result<SecurityGroupRule> {
+    /// Adds a rule; also says whether its group is the project's `default`.
+    pub async fn rule_create(
+        &self,
+        ctx: &OpCtx,
+        req: RuleCreate,
+    ) -> Result<(SecurityGroupRule, bool)> {
         let group = self.security_group_get(ctx, &req.security_group_id).await?;
         authorize(ctx, Action::Modify, group.resource())?;
         if let Some(remote) = &req.remote_group_id {
@@ -604,7 +609,7 @@ impl NetworkService {
             .await?;
         let mut conn = self.db.conn().await?;
         db::network::rule_insert(&mut conn, &r.to_row()).await?;
-        Ok(r)
+        Ok((r, group.is_default))
     }
 
     pub async fn rule_get(&self, ctx: &OpCtx, id: &str) -> Result<SecurityGroupRule> {
