@@ -87,15 +87,23 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("image recovery: {e:#}"))?;
 
-        let compute = ComputeService::new(db.clone(), image.clone(), config.compute.clone())
+        let network = NetworkService::new(db.clone(), config.network.clone());
+        network
+            .register_agents(&hostname())
             .await
-            .map_err(|e| anyhow::anyhow!("compute service: {e:#}"))?;
+            .map_err(|e| anyhow::anyhow!("recording the network agents: {e:#}"))?;
+        let compute = ComputeService::new(
+            db.clone(),
+            image.clone(),
+            network.clone(),
+            config.compute.clone(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("compute service: {e:#}"))?;
         compute
             .reconcile()
             .await
             .map_err(|e| anyhow::anyhow!("reconciling instances: {e:#}"))?;
-
-        let network = NetworkService::new(db.clone(), config.network.clone());
 
         let leptos_options = LeptosOptions::builder()
             .output_name("gureum")

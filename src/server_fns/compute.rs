@@ -318,6 +318,10 @@ pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppE
                 max_count: count,
                 availability_zone: None,
                 hostname: None,
+                // The project's one network, as Horizon offers it (the wizard's Networks
+                // step will name them).
+                networks: crate::server::services::compute::NetworkRequest::Legacy,
+                security_groups: Vec::new(),
             },
         )
         .await?;

@@ -12,6 +12,7 @@ mod bad_input;
 mod compute;
 mod images;
 mod isolation;
+mod l3;
 mod network;
 mod portal;
 mod resources;

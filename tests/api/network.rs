@@ -12,7 +12,7 @@ use crate::helpers::{spawn_app, Member, Reply, TestApp};
 const BASE: &str = "/networking/v2.0";
 
 impl TestApp {
-    async fn neutron(
+    pub(crate) async fn neutron(
         &self,
         method: Method,
         path: &str,
@@ -27,7 +27,7 @@ impl TestApp {
 impl Reply {
     /// Asserts a Neutron fault: the status and `{"NeutronError": {"type", "message"}}`.
     #[track_caller]
-    fn expect_neutron(self, status: u16, kind: &str) -> Reply {
+    pub(crate) fn expect_neutron(self, status: u16, kind: &str) -> Reply {
         let r = self.expect(status);
         assert_eq!(r.body["NeutronError"]["type"], json!(kind), "{}", r.text);
         assert!(
@@ -40,7 +40,7 @@ impl Reply {
         r
     }
 
-    fn neutron_message(&self) -> String {
+    pub(crate) fn neutron_message(&self) -> String {
         self.body["NeutronError"]["message"]
             .as_str()
             .unwrap_or_default()
@@ -48,13 +48,13 @@ impl Reply {
     }
 }
 
-struct World {
-    app: TestApp,
-    admin: String,
-    alice: Member,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
+    pub(crate) alice: Member,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let alice = app.member("alice", "alpha", "member").await;
@@ -62,7 +62,7 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn network(&self, token: &str, body: Value) -> Value {
+    pub(crate) async fn network(&self, token: &str, body: Value) -> Value {
         self.app
             .neutron(
                 Method::POST,
@@ -76,7 +76,7 @@ impl World {
             .clone()
     }
 
-    async fn subnet(&self, token: &str, body: Value) -> Value {
+    pub(crate) async fn subnet(&self, token: &str, body: Value) -> Value {
         self.app
             .neutron(
                 Method::POST,
@@ -90,14 +90,14 @@ impl World {
             .clone()
     }
 
-    async fn port(&self, token: &str, body: Value) -> Reply {
+    pub(crate) async fn port(&self, token: &str, body: Value) -> Reply {
         self.app
             .neutron(Method::POST, "/ports", token, Some(&json!({"port": body})))
             .await
     }
 }
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 

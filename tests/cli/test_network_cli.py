@@ -5,8 +5,9 @@ seed's provider network and a project's network, subnet and ports.
 Plain python3, stdlib only, no pytest. It starts its own gureum server on a free
 loopback port with a fresh data dir (the fake compute driver: no VM is booted
 here), prints one line per check and ends with `N passed, M failed`. The harness
-is in common.py (next to this file). The data plane (bridges, DHCP, routers,
-floating IPs, SSH into a guest) joins this walkthrough as it lands.
+is in common.py (next to this file). Routers, floating IPs and agents are in the
+control plane so far; the data plane (bridges, DHCP, NAT, SSH into a guest) joins
+this walkthrough as it lands.
 
 Environment: as test_compute_cli.py (GUREUM_BIN, OPENSTACK, GUREUM_TEST_VERBOSE,
 GUREUM_KEEP_DATA).
@@ -165,16 +166,78 @@ def run_checks(server):
                f"p1: {p}")
         osc(["port", "delete", "p-web"], env)
 
+    # ---- the router, its gateway and a floating IP ---------------------------------
+    with check("user: router create; router set --external-gateway extnet; router add subnet"):
+        r = osc(["router", "create", "demo-router", "-f", "json"], env, parse_json=True)
+        expect(r.get("status") == "ACTIVE", f"router: {r}")
+        ids["router"] = r["id"]
+        osc(["router", "set", "--external-gateway", "extnet", "demo-router"], env)
+        osc(["router", "add", "subnet", "demo-router", "demo-subnet"], env)
+        r = osc(["router", "show", "demo-router", "-f", "json"], env, parse_json=True)
+        gw = r.get("external_gateway_info") or {}
+        expect(gw.get("network_id") == ids["extnet"] and gw.get("enable_snat") is True,
+               f"gateway: {r}")
+        gw_ip = (gw.get("external_fixed_ips") or [{}])[0].get("ip_address", "")
+        expect(gw_ip.startswith("203.0.113.") and 100 <= int(gw_ip.rsplit(".", 1)[1]) <= 200,
+               f"gateway address: {gw}")
+        interfaces = r.get("interfaces_info") or []
+        expect([i.get("ip_address") for i in interfaces] == ["10.0.0.1"],
+               f"interfaces: {r}")
+
+    with check("user: floating ip create extnet; floating ip set --port p1; list shows it"):
+        f = osc(["floating", "ip", "create", "extnet", "-f", "json"], env, parse_json=True)
+        ids["fip"] = f["floating_ip_address"]
+        expect(f.get("status") == "DOWN" and ids["fip"].startswith("203.0.113."), f"fip: {f}")
+        osc(["floating", "ip", "set", "--port", "p1", ids["fip"]], env)
+        rows = osc(["floating", "ip", "list", "-f", "json"], env, parse_json=True)
+        row = find_row(rows, **{"Floating IP Address": ids["fip"]})
+        expect(row is not None and row.get("Fixed IP Address") == "10.0.0.2",
+               f"floating ips: {rows}")
+        f = osc(["floating", "ip", "show", ids["fip"], "-f", "json"], env, parse_json=True)
+        expect(f.get("router_id") == ids["router"] and f.get("status") == "ACTIVE", f"fip: {f}")
+
+    with check("user: router remove subnet is refused while the floating IP needs it (409)"):
+        osc_fails(["router", "remove", "subnet", "demo-router", "demo-subnet"], env, "409",
+                  "floating IP")
+
+    with check("user: router set --route via 10.0.0.50; a next hop off the router's subnets is 400"):
+        osc(["router", "set", "--route", "destination=192.168.50.0/24,gateway=10.0.0.50",
+             "demo-router"], env)
+        r = osc(["router", "show", "demo-router", "-f", "json"], env, parse_json=True)
+        expect("192.168.50.0/24" in str(r.get("routes")), f"routes: {r}")
+        osc_fails(["router", "set", "--route", "destination=192.168.60.0/24,gateway=172.16.0.1",
+                   "demo-router"], env, "400", "nexthop")
+        osc(["router", "set", "--no-route", "demo-router"], env)
+
+    with check("admin: network agent list shows the L3, DHCP and Linux bridge agents alive"):
+        rows = osc(A + ["network", "agent", "list", "-f", "json"], admin_env, parse_json=True)
+        kinds = sorted(r.get("Agent Type") for r in rows)
+        expect(kinds == ["DHCP agent", "L3 agent", "Linux bridge agent"], f"agents: {rows}")
+        expect(all(r.get("Alive") in (True, ":-)") for r in rows), f"not alive: {rows}")
+        osc_fails(["network", "agent", "list"], env, "403")
+
     with check("user: network delete demo-net is refused while ports use it (409)"):
         osc_fails(["network", "delete", "demo-net"], env, "409", "in use")
 
-    with check("user: quota show --network: networks 100, ports 500; 1 network, 2 ports in use"):
+    with check("user: quota show --network --usage: networks, ports, routers and floating IPs in use"):
         rows = osc(["quota", "show", "--network", "--usage", "-f", "json"], env,
                    parse_json=True)
-        for res, limit, used in (("networks", 100, 1), ("ports", 500, 2)):
+        for res, limit, used in (("networks", 100, 1), ("ports", 500, 3), ("routers", 10, 1),
+                                 ("floating_ips", 50, 1)):
             row = find_row(rows, Resource=res)
             expect(row is not None and row.get("Limit") == limit and row.get("In Use") == used,
                    f"{res}: {row} in {rows}")
+
+    with check("user: floating ip unset --port; delete; router remove subnet, unset gateway, delete"):
+        osc(["floating", "ip", "unset", "--port", ids["fip"]], env)
+        f = osc(["floating", "ip", "show", ids["fip"], "-f", "json"], env, parse_json=True)
+        expect(f.get("port_id") is None and f.get("status") == "DOWN", f"fip: {f}")
+        osc(["floating", "ip", "delete", ids["fip"]], env)
+        osc(["router", "remove", "subnet", "demo-router", "demo-subnet"], env)
+        osc(["router", "unset", "--external-gateway", "demo-router"], env)
+        osc(["router", "delete", "demo-router"], env)
+        rows = osc(["router", "list", "-f", "json"], env, parse_json=True)
+        expect(rows == [], f"routers: {rows}")
 
     with check("user: port delete p1 p2; subnet delete; network delete demo-net"):
         osc(["port", "delete", "p1", "p2"], env)

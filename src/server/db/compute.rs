@@ -752,3 +752,64 @@ pub async fn usage_marker(c: &mut C, id: &str) -> Result<Option<(i64, String)>, 
         .fetch_optional(c)
         .await
 }
+
+// --- Network interfaces ------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct NicRow {
+    pub instance_id: String,
+    pub position: i64,
+    pub port_id: String,
+    pub preserve_on_delete: i64,
+}
+
+pub async fn nic_insert(c: &mut C, n: &NicRow) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO instance_nics (instance_id, position, port_id, preserve_on_delete) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&n.instance_id)
+    .bind(n.position)
+    .bind(&n.port_id)
+    .bind(n.preserve_on_delete)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The interfaces of these instances, each instance's in order.
+pub async fn nics_of(c: &mut C, instance_ids: &[String]) -> Result<Vec<NicRow>, DbError> {
+    if instance_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT instance_id, position, port_id, preserve_on_delete FROM instance_nics
+          WHERE instance_id IN ({}) ORDER BY instance_id, position",
+        (1..=instance_ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in instance_ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(c).await
+}
+
+pub async fn nic_delete(c: &mut C, instance_id: &str, port_id: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM instance_nics WHERE instance_id = $1 AND port_id = $2")
+        .bind(instance_id)
+        .bind(port_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Forgets an interface whose port went away by itself (deleted through Neutron).
+pub async fn nic_delete_port(c: &mut C, port_id: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM instance_nics WHERE port_id = $1")
+        .bind(port_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod compute;
 pub mod credentials;
 pub mod heartbeats;
 pub mod images;
+pub mod l3;
 pub mod network;
 pub mod resources;
 pub mod roles;

@@ -4,15 +4,44 @@ use sqlx::FromRow;
 
 use super::{b, DbError, C};
 
-fn placeholders(from: usize, n: usize) -> String {
+pub(super) fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
+type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
+
+/// The tail every keyset-paged list shares: `AND id IN (...)`, `ORDER BY id`, `LIMIT`.
+/// `next` is the first placeholder number the tail may use.
+pub(super) fn page_sql(sql: &mut String, next: usize, ids: &[String], limit: Option<i64>) {
+    if !ids.is_empty() {
+        sql.push_str(&format!(" AND id IN ({})", placeholders(next, ids.len())));
+    }
+    sql.push_str(" ORDER BY id");
+    if limit.is_some() {
+        sql.push_str(&format!(" LIMIT ${}", next + ids.len()));
+    }
+}
+
+/// Binds what [`page_sql`] asked for.
+pub(super) fn page_bind<'q, O>(
+    mut q: AnyQueryAs<'q, O>,
+    ids: &[String],
+    limit: Option<i64>,
+) -> AnyQueryAs<'q, O> {
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    if let Some(l) = limit {
+        q = q.bind(l);
+    }
+    q
+}
+
 /// `UPDATE table SET col2 = $2, ... WHERE id = $1` for every column after the id.
-fn update_sql(table: &str, cols: &str) -> String {
+pub(super) fn update_sql(table: &str, cols: &str) -> String {
     let sets = cols
         .split(", ")
         .enumerate()
@@ -130,14 +159,8 @@ pub async fn network_list(c: &mut C, f: &NetworkFilter) -> Result<Vec<NetworkRow
            AND ($8 IS NULL OR network_type = $8) AND ($9 IS NULL OR physical_network = $9)
            AND ($10 IS NULL OR id > $10)"
     );
-    if !f.ids.is_empty() {
-        sql.push_str(&format!(" AND id IN ({})", placeholders(11, f.ids.len())));
-    }
-    sql.push_str(" ORDER BY id");
-    if f.limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${}", 11 + f.ids.len()));
-    }
-    let mut q = sqlx::query_as(&sql)
+    page_sql(&mut sql, 11, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
         .bind(f.scope.project_id.as_deref())
         .bind(f.name.as_deref())
         .bind(f.project_id.as_deref())
@@ -148,13 +171,7 @@ pub async fn network_list(c: &mut C, f: &NetworkFilter) -> Result<Vec<NetworkRow
         .bind(f.network_type.as_deref())
         .bind(f.physical_network.as_deref())
         .bind(f.after.as_deref());
-    for id in &f.ids {
-        q = q.bind(id.clone());
-    }
-    if let Some(l) = f.limit {
-        q = q.bind(l);
-    }
-    q.fetch_all(c).await
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
 }
 
 pub async fn network_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
@@ -265,14 +282,8 @@ pub async fn subnet_list(c: &mut C, f: &SubnetFilter) -> Result<Vec<SubnetRow>, 
            AND ($4 IS NULL OR project_id = $4) AND ($5 IS NULL OR cidr = $5)
            AND ($6 IS NULL OR enable_dhcp = $6) AND ($7 IS NULL OR id > $7)"
     );
-    if !f.ids.is_empty() {
-        sql.push_str(&format!(" AND id IN ({})", placeholders(8, f.ids.len())));
-    }
-    sql.push_str(" ORDER BY id");
-    if f.limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${}", 8 + f.ids.len()));
-    }
-    let mut q = sqlx::query_as(&sql)
+    page_sql(&mut sql, 8, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
         .bind(f.scope.project_id.as_deref())
         .bind(f.network_id.as_deref())
         .bind(f.name.as_deref())
@@ -280,13 +291,7 @@ pub async fn subnet_list(c: &mut C, f: &SubnetFilter) -> Result<Vec<SubnetRow>, 
         .bind(f.cidr.as_deref())
         .bind(f.enable_dhcp.map(b))
         .bind(f.after.as_deref());
-    for id in &f.ids {
-        q = q.bind(id.clone());
-    }
-    if let Some(l) = f.limit {
-        q = q.bind(l);
-    }
-    q.fetch_all(c).await
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
 }
 
 /// The subnets of one network, oldest first (the order addresses are taken from).
@@ -439,14 +444,8 @@ pub async fn port_list(c: &mut C, f: &PortFilter) -> Result<Vec<PortRow>, DbErro
            AND ($10 IS NULL OR id IN (SELECT port_id FROM ip_allocations WHERE subnet_id = $10))
            AND ($11 IS NULL OR id > $11)"
     );
-    if !f.ids.is_empty() {
-        sql.push_str(&format!(" AND id IN ({})", placeholders(12, f.ids.len())));
-    }
-    sql.push_str(" ORDER BY id");
-    if f.limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${}", 12 + f.ids.len()));
-    }
-    let mut q = sqlx::query_as(&sql)
+    page_sql(&mut sql, 12, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
         .bind(f.scope.project_id.as_deref())
         .bind(f.network_id.as_deref())
         .bind(f.name.as_deref())
@@ -458,13 +457,7 @@ pub async fn port_list(c: &mut C, f: &PortFilter) -> Result<Vec<PortRow>, DbErro
         .bind(f.ip_address.as_deref())
         .bind(f.subnet_id.as_deref())
         .bind(f.after.as_deref());
-    for id in &f.ids {
-        q = q.bind(id.clone());
-    }
-    if let Some(l) = f.limit {
-        q = q.bind(l);
-    }
-    q.fetch_all(c).await
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
 }
 
 pub async fn port_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
@@ -695,23 +688,27 @@ pub async fn sg_list(c: &mut C, f: &SecurityGroupFilter) -> Result<Vec<SecurityG
          WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
            AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR id > $4)"
     );
-    if !f.ids.is_empty() {
-        sql.push_str(&format!(" AND id IN ({})", placeholders(5, f.ids.len())));
-    }
-    sql.push_str(" ORDER BY id");
-    if f.limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${}", 5 + f.ids.len()));
-    }
-    let mut q = sqlx::query_as(&sql)
+    page_sql(&mut sql, 5, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
         .bind(f.scope.project_id.as_deref())
         .bind(f.name.as_deref())
         .bind(f.project_id.as_deref())
         .bind(f.after.as_deref());
-    for id in &f.ids {
-        q = q.bind(id.clone());
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+}
+
+/// (id, name) of these groups.
+pub async fn sg_names(c: &mut C, ids: &[String]) -> Result<Vec<(String, String)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    if let Some(l) = f.limit {
-        q = q.bind(l);
+    let sql = format!(
+        "SELECT id, name FROM security_groups WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id.clone());
     }
     q.fetch_all(c).await
 }

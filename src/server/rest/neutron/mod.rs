@@ -1,6 +1,8 @@
 //! The Neutron v2.0 API under `/networking`: version documents, extensions, networks,
-//! subnets, ports and quotas. Faults are `{"NeutronError": {"type", "message", "detail"}}`.
+//! subnets, ports, security groups, routers, floating IPs, agents and quotas. Faults are
+//! `{"NeutronError": {"type", "message", "detail"}}`.
 
+mod l3;
 mod networks;
 mod quotas;
 mod security_groups;
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/extensions", get(extensions))
         .route("/extensions/{alias}", get(extension))
         .merge(networks::routes())
+        .merge(l3::routes())
         .merge(quotas::routes())
         .merge(security_groups::routes())
         .fallback(not_found);
@@ -56,6 +59,9 @@ async fn resources(State(state): State<AppState>) -> Json<Value> {
         ("port", "ports"),
         ("security_group", "security-groups"),
         ("security_group_rule", "security-group-rules"),
+        ("router", "routers"),
+        ("floatingip", "floatingips"),
+        ("agent", "agents"),
     ]
     .iter()
     .map(|(name, collection)| {
@@ -66,7 +72,12 @@ async fn resources(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// The API extensions this cloud implements (clients look some up before they use them).
-const EXTENSIONS: [(&str, &str, &str); 12] = [
+const EXTENSIONS: [(&str, &str, &str); 17] = [
+    ("router", "Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."),
+    ("ext-gw-mode", "Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for specifying whether SNAT should occur on the external gateway"),
+    ("extraroute", "Neutron Extra Route", "Extra routes configuration for L3 router"),
+    ("extraroute-atomic", "Atomically add/remove extra routes", "Edit extra routes of a router on server side by atomically adding/removing extra routes"),
+    ("agent", "agent", "The agent management extension."),
     ("security-group", "security-group", "The security groups extension."),
     ("external-net", "Neutron external network", "Adds external network attribute to network resource."),
     ("provider", "Provider Network", "Expose mapping of virtual networks to physical networks"),

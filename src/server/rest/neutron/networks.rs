@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn params(q: Vec<(String, String)>) -> ListParams {
+pub(super) fn params(q: Vec<(String, String)>) -> ListParams {
     ListParams { pairs: q }
 }
 
@@ -489,7 +489,15 @@ fn port_view(p: &Port, admin: bool) -> Value {
 }
 
 fn fixed_ip_requests(obj: &Map<String, Value>) -> NResult<Option<Vec<FixedIpRequest>>> {
-    match obj.get("fixed_ips") {
+    fixed_ip_list(obj, "fixed_ips")
+}
+
+/// A list of `{subnet_id, ip_address}` under `key` (`fixed_ips`, `external_fixed_ips`).
+pub(super) fn fixed_ip_list(
+    obj: &Map<String, Value>,
+    key: &str,
+) -> NResult<Option<Vec<FixedIpRequest>>> {
+    match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(a)) => a
             .iter()

@@ -18,8 +18,10 @@ use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    Flavor, InstanceAction, RebootKind, Server, ServerAction, ServerCreate, ServerListQuery,
+    Flavor, InstanceAction, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
+    ServerCreate, ServerListQuery,
 };
+use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -68,7 +70,44 @@ fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
     }
 }
 
-pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool) -> Value {
+/// Nova's `addresses`: per network name, each address with its type and MAC.
+fn addresses_view(net: &InstanceNetworking, extended: bool) -> Value {
+    let mut map = Map::new();
+    for a in &net.addresses {
+        let mut v = json!({"version": a.version, "addr": a.addr});
+        if extended {
+            v["OS-EXT-IPS:type"] = json!(a.kind);
+            v["OS-EXT-IPS-MAC:mac_addr"] = json!(a.mac);
+        }
+        if let Value::Array(list) = map
+            .entry(a.network_name.clone())
+            .or_insert_with(|| json!([]))
+        {
+            list.push(v);
+        }
+    }
+    Value::Object(map)
+}
+
+/// The addresses and groups of the servers on a page (one lookup for all of them).
+async fn networking(
+    state: &AppState,
+    servers: &[&Server],
+) -> NResult<HashMap<String, InstanceNetworking>> {
+    let ids: Vec<String> = servers.iter().map(|s| s.id.clone()).collect();
+    Ok(state.compute.networking_of(&ids).await?)
+}
+
+pub fn server_view(
+    state: &AppState,
+    s: &Server,
+    net: Option<&InstanceNetworking>,
+    mv: Mv,
+    admin: bool,
+    show: bool,
+) -> Value {
+    let none = InstanceNetworking::default();
+    let net = net.unwrap_or(&none);
     let host_id = match &s.host {
         Some(h) => hex::encode(sha2::Sha224::digest(
             format!("{}{}", s.project_id, h).as_bytes(),
@@ -90,7 +129,7 @@ pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool
         "flavor": flavor_view(state, &s.flavor, mv),
         "created": time(s.created_at),
         "updated": time(s.updated_at),
-        "addresses": {},
+        "addresses": addresses_view(net, true),
         "accessIPv4": "",
         "accessIPv6": "",
         "links": links(state, &format!("servers/{}", s.id)),
@@ -104,8 +143,15 @@ pub fn server_view(state: &AppState, s: &Server, mv: Mv, admin: bool, show: bool
         "OS-EXT-STS:vm_state": s.vm_state,
         "OS-EXT-STS:power_state": s.power_state,
         "os-extended-volumes:volumes_attached": [],
-        "security_groups": [{"name": "default"}],
     });
+    if !net.security_groups.is_empty() {
+        let groups: Vec<Value> = net
+            .security_groups
+            .iter()
+            .map(|n| json!({"name": n}))
+            .collect();
+        v["security_groups"] = json!(groups);
+    }
     if matches!(s.status(), "BUILD" | "ACTIVE") {
         v["progress"] = json!(s.progress);
     }
@@ -198,12 +244,17 @@ async fn list_common(
     let admin = is_admin(&nova.ctx);
     let query = list_query(&q, admin)?;
     let page = state.compute.server_list(&nova.ctx, query).await?;
+    let nets = if detail {
+        networking(state, &page.servers.iter().collect::<Vec<_>>()).await?
+    } else {
+        HashMap::new()
+    };
     let servers: Vec<Value> = page
         .servers
         .iter()
         .map(|s| {
             if detail {
-                server_view(state, s, nova.mv, admin, false)
+                server_view(state, s, nets.get(&s.id), nova.mv, admin, false)
             } else {
                 json!({"id": s.id, "name": s.name, "links": links(state, &format!("servers/{}", s.id))})
             }
@@ -239,9 +290,60 @@ async fn show(
     Path(id): Path<String>,
 ) -> NResult<Json<Value>> {
     let s = state.compute.server_get(&nova.ctx, &id).await?;
+    let nets = networking(&state, &[&s]).await?;
     Ok(Json(
-        json!({"server": server_view(&state, &s, nova.mv, is_admin(&nova.ctx), true)}),
+        json!({"server": server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(&nova.ctx), true)}),
     ))
+}
+
+/// `networks`: `"auto"`, `"none"` (2.37), or a list of `{uuid, port, fixed_ip}`.
+fn networks_of(s: &Map<String, Value>, mv: Mv) -> NResult<NetworkRequest> {
+    let bad = |v: &Value| {
+        NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute networks. Value: {v}."
+        )))
+    };
+    match s.get("networks") {
+        None if mv.at_least(37) => Err(NovaError(Error::invalid(
+            "Invalid input for field/attribute server. 'networks' is a required property",
+        ))),
+        None | Some(Value::Null) => Ok(NetworkRequest::Legacy),
+        Some(Value::String(n)) if n == "auto" && mv.at_least(37) => Ok(NetworkRequest::Auto),
+        Some(Value::String(n)) if n == "none" && mv.at_least(37) => Ok(NetworkRequest::None),
+        Some(Value::Array(list)) if list.is_empty() && !mv.at_least(37) => Ok(NetworkRequest::None),
+        Some(Value::Array(list)) if !list.is_empty() => {
+            let mut out = Vec::new();
+            for entry in list {
+                let obj = entry.as_object().ok_or_else(|| bad(entry))?;
+                if let Some(k) = obj
+                    .keys()
+                    .find(|k| !["uuid", "port", "fixed_ip", "tag"].contains(&k.as_str()))
+                {
+                    return Err(NovaError(Error::invalid(format!(
+                        "Invalid input for field/attribute networks. Additional properties are not allowed ('{k}' was unexpected)"
+                    ))));
+                }
+                let field = |k: &str| -> NResult<Option<String>> {
+                    match obj.get(k) {
+                        None | Some(Value::Null) => Ok(None),
+                        Some(Value::String(v)) => Ok(Some(v.clone())),
+                        Some(v) => Err(bad(v)),
+                    }
+                };
+                let nic = NicRequest {
+                    network_id: field("uuid")?,
+                    port_id: field("port")?,
+                    fixed_ip: field("fixed_ip")?,
+                };
+                if nic.network_id.is_none() && nic.port_id.is_none() {
+                    return Err(bad(entry));
+                }
+                out.push(nic);
+            }
+            Ok(NetworkRequest::List(out))
+        }
+        Some(other) => Err(bad(other)),
+    }
 }
 
 fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
@@ -292,32 +394,28 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
             }
         }
     }
-    match s.get("networks") {
-        None if mv.at_least(37) => {
-            return Err(NovaError(Error::invalid(
-                "Invalid input for field/attribute server. 'networks' is a required property",
-            )))
-        }
-        None | Some(Value::Null) => {}
-        Some(Value::String(n)) if n == "auto" || n == "none" => {}
-        Some(Value::Array(list)) if list.is_empty() => {}
-        Some(Value::Array(list)) => {
-            let first = &list[0];
-            let what = first
-                .get("uuid")
-                .or_else(|| first.get("port"))
-                .and_then(Value::as_str)
-                .unwrap_or("requested");
-            return Err(NovaError(Error::invalid(format!(
-                "Network {what} could not be found: the networking service is not offered yet; use \"networks\": \"none\"."
-            ))));
-        }
+    let networks = networks_of(s, mv)?;
+    let security_groups = match s.get("security_groups") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|g| {
+                g.get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        NovaError(Error::invalid(format!(
+                            "Invalid input for field/attribute security_groups. Value: {g}."
+                        )))
+                    })
+            })
+            .collect::<NResult<Vec<_>>>()?,
         Some(other) => {
             return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute networks. Value: {other}."
+                "Invalid input for field/attribute security_groups. Value: {other}."
             ))))
         }
-    }
+    };
     let min_count = int_field(s, "min_count")?.unwrap_or(1);
     let max_count = int_field(s, "max_count")?.unwrap_or(min_count);
     let create = ServerCreate {
@@ -335,6 +433,8 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
         } else {
             None
         },
+        networks,
+        security_groups,
     };
     let reservation = s
         .get("return_reservation_id")
@@ -401,8 +501,9 @@ async fn update(
         .compute
         .server_update(&nova.ctx, &id, name, hostname)
         .await?;
+    let nets = networking(&state, &[&server]).await?;
     Ok(Json(
-        json!({"server": server_view(&state, &server, nova.mv, is_admin(&nova.ctx), true)}),
+        json!({"server": server_view(&state, &server, nets.get(&server.id), nova.mv, is_admin(&nova.ctx), true)}),
     ))
 }
 
@@ -527,9 +628,10 @@ async fn action(
     compute.server_action(ctx, &id, act).await?;
     if rebuild {
         let s = compute.server_get(ctx, &id).await?;
+        let nets = networking(&state, &[&s]).await?;
         return Ok((
             StatusCode::ACCEPTED,
-            Json(json!({"server": server_view(&state, &s, nova.mv, is_admin(ctx), true)})),
+            Json(json!({"server": server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(ctx), true)})),
         )
             .into_response());
     }
@@ -690,9 +792,12 @@ async fn ips(
     nova: Nova,
     Path(id): Path<String>,
 ) -> NResult<Json<Value>> {
-    state.compute.server_get(&nova.ctx, &id).await?;
-    let empty: HashMap<String, Value> = HashMap::new();
-    Ok(Json(json!({"addresses": empty})))
+    let s = state.compute.server_get(&nova.ctx, &id).await?;
+    let nets = networking(&state, &[&s]).await?;
+    let none = InstanceNetworking::default();
+    Ok(Json(
+        json!({"addresses": addresses_view(nets.get(&s.id).unwrap_or(&none), false)}),
+    ))
 }
 
 /// A browser console for the instance: the portal's noVNC page (it opens in a signed-in

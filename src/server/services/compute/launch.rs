@@ -1,11 +1,12 @@
-//! The launch saga: schedule → disks → config drive → spawn → active.
+//! The launch saga: schedule → ports → disks → config drive → spawn → active.
 //!
 //! Each step that changes the host has an undo, so a launch that fails anywhere ends with
-//! the instance in `ERROR` (with its fault), no VM process, no disk or config drive, and
-//! no node resources held (which also gives its cores and RAM back to the quota).
+//! the instance in `ERROR` (with its fault), no VM process, no port, disk or config drive,
+//! and no node resources held (which also gives its cores and RAM back to the quota).
 
 use async_trait::async_trait;
 
+use super::nics::NicPlan;
 use super::servers::{Fault, Server};
 use super::{ComputeService, Flavor};
 use crate::server::context::OpCtx;
@@ -25,6 +26,7 @@ pub(super) struct Launch {
     pub ctx: OpCtx,
     pub server: Server,
     pub image: Image,
+    pub nics: Vec<NicPlan>,
     pub spec: Option<InstanceSpec>,
 }
 
@@ -49,6 +51,7 @@ impl Launch {
 }
 
 struct Schedule;
+struct Ports;
 struct Disks;
 struct ConfigDrive;
 struct Spawn;
@@ -74,6 +77,25 @@ impl Step<Launch> for Schedule {
         l.server.node_id = None;
         l.server.host = None;
         l.svc.save(&l.server).await
+    }
+}
+
+#[async_trait]
+impl Step<Launch> for Ports {
+    fn name(&self) -> &'static str {
+        "ports"
+    }
+
+    async fn run(&self, l: &mut Launch) -> Result<()> {
+        l.set_task("networking").await?;
+        let host = l.server.host.clone().unwrap_or_default();
+        l.svc
+            .attach_nics(&l.ctx, &l.server.id, &host, &l.nics)
+            .await
+    }
+
+    async fn undo(&self, l: &mut Launch) -> Result<()> {
+        l.svc.release_nics(&l.server.id).await
     }
 }
 
@@ -180,7 +202,14 @@ impl Step<Launch> for Finish {
 
 impl ComputeService {
     /// Runs the launch saga in the background and records how it ended.
-    pub(super) fn spawn_launch(&self, ctx: OpCtx, server: Server, image: Image, action_id: String) {
+    pub(super) fn spawn_launch(
+        &self,
+        ctx: OpCtx,
+        server: Server,
+        image: Image,
+        nics: Vec<NicPlan>,
+        action_id: String,
+    ) {
         let svc = self.clone();
         tokio::spawn(async move {
             let started = now();
@@ -189,9 +218,11 @@ impl ComputeService {
                 ctx,
                 server,
                 image,
+                nics,
                 spec: None,
             };
-            let steps: [&dyn Step<Launch>; 5] = [&Schedule, &Disks, &ConfigDrive, &Spawn, &Finish];
+            let steps: [&dyn Step<Launch>; 6] =
+                [&Schedule, &Ports, &Disks, &ConfigDrive, &Spawn, &Finish];
             let outcome = execute("launch", &steps, &mut launch, &svc.fail_points).await;
             let id = launch.server.id.clone();
             match outcome {

@@ -631,8 +631,13 @@ impl ComputeService {
             svc: self.clone(),
             server,
         };
-        let steps: [&dyn Step<DeleteState>; 4] =
-            [&StopVm, &RemoveConfigDrive, &RemoveDisks, &Forget];
+        let steps: [&dyn Step<DeleteState>; 5] = [
+            &StopVm,
+            &RemoveConfigDrive,
+            &RemoveDisks,
+            &ReleasePorts,
+            &Forget,
+        ];
         let outcome = execute("delete", &steps, &mut state, &self.fail_points).await;
         let error = match outcome {
             Ok(()) => None,
@@ -898,6 +903,7 @@ struct DeleteState {
 struct StopVm;
 struct RemoveConfigDrive;
 struct RemoveDisks;
+struct ReleasePorts;
 struct Forget;
 
 #[async_trait]
@@ -939,6 +945,16 @@ impl Step<DeleteState> for RemoveDisks {
             .delete_disks(&d.server.id)
             .await
             .map_err(|e| Error::internal("deleting the disks", e))
+    }
+}
+
+#[async_trait]
+impl Step<DeleteState> for ReleasePorts {
+    fn name(&self) -> &'static str {
+        "ports"
+    }
+    async fn run(&self, d: &mut DeleteState) -> Result<()> {
+        d.svc.release_nics(&d.server.id).await
     }
 }
 

@@ -9,6 +9,7 @@ mod flavors;
 mod keypairs;
 mod launch;
 mod lifecycle;
+mod nics;
 mod quotas;
 mod servers;
 mod usage;
@@ -26,10 +27,12 @@ use crate::server::drivers::compute::ComputeDriver;
 use crate::server::error::{Error, Result};
 use crate::server::saga::FailPoints;
 use crate::server::services::image::ImageService;
+use crate::server::services::network::NetworkService;
 use crate::server::services::now;
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use keypairs::{Keypair, KeypairCreated};
 pub use lifecycle::{RebootKind, ServerAction};
+pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
 pub use usage::{
@@ -86,6 +89,8 @@ pub struct InstanceEvent {
 pub struct ComputeService {
     db: Db,
     image: ImageService,
+    /// Instances' ports and addresses.
+    network: NetworkService,
     driver: Arc<dyn ComputeDriver>,
     /// The fake driver when it is the one in use, for tests' failure injection.
     fake: Option<FakeDriver>,
@@ -98,7 +103,12 @@ pub struct ComputeService {
 }
 
 impl ComputeService {
-    pub async fn new(db: Db, image: ImageService, config: ComputeConfig) -> Result<ComputeService> {
+    pub async fn new(
+        db: Db,
+        image: ImageService,
+        network: NetworkService,
+        config: ComputeConfig,
+    ) -> Result<ComputeService> {
         let (driver, fake): (Arc<dyn ComputeDriver>, Option<FakeDriver>) = match config.driver {
             DriverChoice::Fake => {
                 let fake = FakeDriver::new(config.fake_capacity.clone());
@@ -117,6 +127,7 @@ impl ComputeService {
         let service = ComputeService {
             db,
             image,
+            network,
             driver,
             fake,
             config: Arc::new(config),

@@ -245,6 +245,9 @@ pub struct ServerCreate {
     pub max_count: i64,
     pub availability_zone: Option<String>,
     pub hostname: Option<String>,
+    pub networks: super::NetworkRequest,
+    /// Security groups by name or id (none: the project's `default`).
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -543,6 +546,10 @@ impl ComputeService {
             ),
         };
 
+        let nics = self
+            .plan_nics(ctx, &p.networks, &p.security_groups, p.max_count)
+            .await?;
+
         let _claim = self.claims.lock().await;
         // Launch as many as the quota allows, at least min_count (as Nova does).
         let mut count = p.max_count;
@@ -613,7 +620,13 @@ impl ComputeService {
                 .action_start(ctx, &server.id, &server.project_id, "create")
                 .await?;
             self.notify(&server.id, &server.project_id);
-            self.spawn_launch(ctx.clone(), server.clone(), image.clone(), action);
+            self.spawn_launch(
+                ctx.clone(),
+                server.clone(),
+                image.clone(),
+                nics.clone(),
+                action,
+            );
         }
         Ok(servers)
     }

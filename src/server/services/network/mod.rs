@@ -5,10 +5,14 @@
 //! (network, address) decides between concurrent allocations, so two ports never share an
 //! address, whatever runs at once.
 
+mod agents;
+mod floating_ips;
+mod instances;
 mod ipam;
 mod networks;
 mod ports;
 mod quotas;
+mod routers;
 mod security_groups;
 mod subnets;
 
@@ -20,10 +24,17 @@ use serde::Serialize;
 use crate::server::db::Db;
 use crate::server::error::Error;
 
+pub use agents::{Agent, AgentQuery, AgentUpdate};
+pub use floating_ips::{FloatingIp, FloatingIpCreate, FloatingIpQuery, FloatingIpUpdate};
+pub use instances::{InstanceAddress, InstanceNetworking, OWNER_COMPUTE};
 pub use ipam::Pool;
 pub use networks::{Network, NetworkCreate, NetworkQuery, NetworkUpdate};
 pub use ports::{AddressPair, FixedIp, FixedIpRequest, Port, PortCreate, PortQuery, PortUpdate};
 pub use quotas::{NetworkQuota, NETWORK_QUOTA_RESOURCES};
+pub use routers::{
+    ExternalGateway, InterfaceRequest, Route, Router, RouterCreate, RouterGateway, RouterInterface,
+    RouterQuery, RouterUpdate,
+};
 pub use security_groups::{
     RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery, SecurityGroupRule,
 };
@@ -35,6 +46,8 @@ pub struct NetworkConfig {
     pub physnets: BTreeMap<String, String>,
     /// The MTU of networks that do not say.
     pub default_mtu: i64,
+    /// What moves the packets (`fake` moves none); agents report it.
+    pub driver_name: String,
 }
 
 impl Default for NetworkConfig {
@@ -42,6 +55,7 @@ impl Default for NetworkConfig {
         NetworkConfig {
             physnets: BTreeMap::from([("extnet".to_string(), "br-ex".to_string())]),
             default_mtu: 1500,
+            driver_name: "fake".into(),
         }
     }
 }

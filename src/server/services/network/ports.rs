@@ -82,7 +82,7 @@ impl Port {
         }
     }
 
-    fn to_row(&self) -> PortRow {
+    pub(super) fn to_row(&self) -> PortRow {
         PortRow {
             id: self.id.clone(),
             network_id: self.network_id.clone(),
@@ -105,13 +105,33 @@ impl Port {
         }
     }
 
-    fn resource(&self) -> Resource<'_> {
+    pub(super) fn resource(&self) -> Resource<'_> {
         Resource::ProjectOwned {
             kind: "port",
             id: &self.id,
             project_id: &self.project_id,
         }
     }
+}
+
+/// Device owners of the ports routers and floating IPs hold: only their own API removes
+/// them.
+pub const OWNER_ROUTER_INTERFACE: &str = "network:router_interface";
+pub const OWNER_ROUTER_GATEWAY: &str = "network:router_gateway";
+pub const OWNER_FLOATING_IP: &str = "network:floatingip";
+const L3_OWNERS: [&str; 3] = [
+    OWNER_ROUTER_INTERFACE,
+    OWNER_ROUTER_GATEWAY,
+    OWNER_FLOATING_IP,
+];
+
+/// What a network-owned port is for (see [`NetworkService::port_create_owned`]).
+pub(super) struct OwnedPort<'a> {
+    /// '' for ports no project owns (gateways, floating IPs).
+    pub project_id: &'a str,
+    pub device_owner: &'a str,
+    pub device_id: &'a str,
+    pub fixed_ips: Option<Vec<FixedIpRequest>>,
 }
 
 /// One entry of a request's `fixed_ips`: a subnet, an address, or both.
@@ -298,6 +318,65 @@ impl NetworkService {
         Ok(port)
     }
 
+    /// A port the network itself owns — a router's interface or gateway, a floating IP's
+    /// address — made inside the caller's transaction: no security groups, no port
+    /// security, and no policy or quota check (the caller has made those).
+    pub(super) async fn port_create_owned(
+        &self,
+        tx: &mut Tx,
+        network: &Network,
+        owned: OwnedPort<'_>,
+    ) -> Result<Port> {
+        let subnets: Vec<Subnet> = db::network::subnets_of(tx, &network.id)
+            .await?
+            .into_iter()
+            .map(|r| Subnet::from_row(r, network.external))
+            .collect();
+        let t = now();
+        let mut port = Port {
+            id: super::new_uuid(),
+            network_id: network.id.clone(),
+            project_id: owned.project_id.to_string(),
+            name: String::new(),
+            description: String::new(),
+            mac_address: ipam::random_mac(),
+            admin_state_up: true,
+            status: "ACTIVE".into(),
+            device_id: owned.device_id.to_string(),
+            device_owner: owned.device_owner.to_string(),
+            port_security_enabled: false,
+            allowed_address_pairs: Vec::new(),
+            binding_host_id: String::new(),
+            binding_vif_type: "unbound".into(),
+            tags: Vec::new(),
+            revision_number: 1,
+            created_at: t,
+            updated_at: t,
+            fixed_ips: Vec::new(),
+            security_groups: Vec::new(),
+        };
+        let mut tries = 0;
+        while !db::network::port_insert(tx, &port.to_row()).await? {
+            tries += 1;
+            if tries > 8 {
+                return Err(conflict(
+                    "MacAddressGenerationFailure",
+                    format!("Unable to generate unique mac on network {}.", network.id),
+                ));
+            }
+            port.mac_address = ipam::random_mac();
+        }
+        port.fixed_ips = allocate(tx, network, &subnets, &port.id, owned.fixed_ips, &[]).await?;
+        Ok(port)
+    }
+
+    /// Removes a port and its addresses inside the caller's transaction.
+    pub(super) async fn port_delete_owned(tx: &mut Tx, id: &str) -> Result<()> {
+        db::network::allocations_delete_for_port(tx, id).await?;
+        db::network::port_delete(tx, id).await?;
+        Ok(())
+    }
+
     async fn subnets_on(&self, network: &Network) -> Result<Vec<Subnet>> {
         let mut conn = self.db.conn().await?;
         Ok(db::network::subnets_of(&mut conn, &network.id)
@@ -344,6 +423,13 @@ impl NetworkService {
         };
         let mut conn = self.db.conn().await?;
         let rows = db::network::port_list(&mut conn, &filter).await?;
+        drop(conn);
+        self.ports_from_rows(rows).await
+    }
+
+    /// Ports with their addresses and groups (two queries for any number of rows).
+    pub(super) async fn ports_from_rows(&self, rows: Vec<PortRow>) -> Result<Vec<Port>> {
+        let mut conn = self.db.conn().await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut fixed = fixed_ips(&mut conn, &ids).await?;
         let mut groups = db::network::port_groups_of(&mut conn, &ids).await?;
@@ -468,7 +554,20 @@ impl NetworkService {
     pub async fn port_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
         let port = self.port_get(ctx, id).await?;
         authorize(ctx, Action::Delete, port.resource())?;
+        if L3_OWNERS.contains(&port.device_owner.as_str()) {
+            return Err(conflict(
+                "L3PortInUse",
+                format!(
+                    "Port {id} has owner {} and therefore cannot be deleted directly via the port API.",
+                    port.device_owner
+                ),
+            ));
+        }
         let mut tx = self.db.begin().await?;
+        // A floating IP outlives its port; it is only let go.
+        db::l3::fips_disassociate_port(&mut tx, id, now()).await?;
+        // An instance's interface whose port is deleted here is gone from the instance.
+        db::compute::nic_delete_port(&mut tx, id).await?;
         db::network::allocations_delete_for_port(&mut tx, id).await?;
         if !db::network::port_delete(&mut tx, id).await? {
             return Err(not_found("port", id));

@@ -70,10 +70,20 @@ impl NetworkService {
             "security_group_rule".to_string(),
             db::network::rule_count(&mut conn, project_id).await?,
         );
-        for r in ["router", "floatingip"] {
-            used.insert(r.to_string(), 0);
-        }
+        used.insert(
+            "router".to_string(),
+            db::l3::router_count(&mut conn, project_id).await?,
+        );
+        used.insert(
+            "floatingip".to_string(),
+            db::l3::fip_count(&mut conn, project_id).await?,
+        );
         Ok(used)
+    }
+
+    /// Whether a project has room for `more` ports (Nova checks before it launches).
+    pub async fn port_room(&self, project_id: &str, more: i64) -> Result<bool> {
+        Ok(self.check_quota(project_id, "port", more).await.is_ok())
     }
 
     /// Refuses `more` of a resource beyond the project's limit (-1 is unlimited).

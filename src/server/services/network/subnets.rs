@@ -298,6 +298,18 @@ impl NetworkService {
         Ok(subnet)
     }
 
+    /// A subnet without the caller's check (for services that checked its network).
+    pub(super) async fn subnet_unchecked(&self, id: &str) -> Result<Subnet> {
+        let mut conn = self.db.conn().await?;
+        let row = db::network::subnet_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| not_found("subnet", id))?;
+        let external = db::network::network_get(&mut conn, &row.network_id)
+            .await?
+            .is_some_and(|n| n.external != 0);
+        Ok(Subnet::from_row(row, external))
+    }
+
     pub async fn subnet_get(&self, ctx: &OpCtx, id: &str) -> Result<Subnet> {
         let mut conn = self.db.conn().await?;
         let row = db::network::subnet_get(&mut conn, id)

@@ -1,0 +1,422 @@
+//! Routers, floating IPs and network agents (Neutron's L3 and agent resources).
+
+use sqlx::FromRow;
+
+use super::network::{page_bind, page_sql, placeholders, update_sql, Scope};
+use super::{DbError, C};
+
+// --- Routers -----------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct RouterRow {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: String,
+    pub admin_state_up: i64,
+    pub status: String,
+    pub gw_network_id: Option<String>,
+    pub gw_port_id: Option<String>,
+    pub enable_snat: i64,
+    pub routes: String,
+    pub tags: String,
+    pub revision_number: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ROUTER_COLS: &str = "id, project_id, name, description, admin_state_up, status, gw_network_id, gw_port_id, enable_snat, routes, tags, revision_number, created_at, updated_at";
+
+macro_rules! bind_router {
+    ($q:expr, $r:expr) => {
+        $q.bind(&$r.id)
+            .bind(&$r.project_id)
+            .bind(&$r.name)
+            .bind(&$r.description)
+            .bind($r.admin_state_up)
+            .bind(&$r.status)
+            .bind(&$r.gw_network_id)
+            .bind(&$r.gw_port_id)
+            .bind($r.enable_snat)
+            .bind(&$r.routes)
+            .bind(&$r.tags)
+            .bind($r.revision_number)
+            .bind($r.created_at)
+            .bind($r.updated_at)
+    };
+}
+
+pub async fn router_insert(c: &mut C, r: &RouterRow) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO routers ({ROUTER_COLS}) VALUES ({})",
+        placeholders(1, 14)
+    );
+    bind_router!(sqlx::query(&sql), r).execute(c).await?;
+    Ok(())
+}
+
+pub async fn router_save(c: &mut C, r: &RouterRow) -> Result<(), DbError> {
+    bind_router!(sqlx::query(&update_sql("routers", ROUTER_COLS)), r)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn router_get(c: &mut C, id: &str) -> Result<Option<RouterRow>, DbError> {
+    sqlx::query_as(&format!("SELECT {ROUTER_COLS} FROM routers WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RouterFilter {
+    pub scope: Scope,
+    pub ids: Vec<String>,
+    pub name: Option<String>,
+    pub project_id: Option<String>,
+    pub status: Option<String>,
+    /// Routers whose gateway is on this network.
+    pub gw_network_id: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub async fn router_list(c: &mut C, f: &RouterFilter) -> Result<Vec<RouterRow>, DbError> {
+    let mut sql = format!(
+        "SELECT {ROUTER_COLS} FROM routers
+         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
+           AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR status = $4)
+           AND ($5 IS NULL OR gw_network_id = $5) AND ($6 IS NULL OR id > $6)"
+    );
+    page_sql(&mut sql, 7, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
+        .bind(f.scope.project_id.as_deref())
+        .bind(f.name.as_deref())
+        .bind(f.project_id.as_deref())
+        .bind(f.status.as_deref())
+        .bind(f.gw_network_id.as_deref())
+        .bind(f.after.as_deref());
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+}
+
+pub async fn router_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM routers WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn router_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM routers WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+/// The router that connects a subnet to an external network: a gateway on `network_id`
+/// and an interface on `subnet_id`. Oldest router first when several would do.
+pub async fn router_between(
+    c: &mut C,
+    network_id: &str,
+    subnet_id: &str,
+) -> Result<Option<String>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT r.id FROM routers r
+           JOIN ports p ON p.device_id = r.id AND p.device_owner = 'network:router_interface'
+           JOIN ip_allocations a ON a.port_id = p.id
+          WHERE r.gw_network_id = $1 AND a.subnet_id = $2
+          ORDER BY r.created_at, r.id LIMIT 1",
+    )
+    .bind(network_id)
+    .bind(subnet_id)
+    .fetch_optional(c)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+// --- Floating IPs ------------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct FloatingIpRow {
+    pub id: String,
+    pub project_id: String,
+    pub floating_network_id: String,
+    pub floating_ip_address: String,
+    pub floating_port_id: String,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<String>,
+    pub router_id: Option<String>,
+    pub status: String,
+    pub description: String,
+    pub tags: String,
+    pub revision_number: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const FIP_COLS: &str = "id, project_id, floating_network_id, floating_ip_address, floating_port_id, port_id, fixed_ip_address, router_id, status, description, tags, revision_number, created_at, updated_at";
+
+macro_rules! bind_fip {
+    ($q:expr, $f:expr) => {
+        $q.bind(&$f.id)
+            .bind(&$f.project_id)
+            .bind(&$f.floating_network_id)
+            .bind(&$f.floating_ip_address)
+            .bind(&$f.floating_port_id)
+            .bind(&$f.port_id)
+            .bind(&$f.fixed_ip_address)
+            .bind(&$f.router_id)
+            .bind(&$f.status)
+            .bind(&$f.description)
+            .bind(&$f.tags)
+            .bind($f.revision_number)
+            .bind($f.created_at)
+            .bind($f.updated_at)
+    };
+}
+
+pub async fn fip_insert(c: &mut C, f: &FloatingIpRow) -> Result<(), DbError> {
+    let sql = format!(
+        "INSERT INTO floating_ips ({FIP_COLS}) VALUES ({})",
+        placeholders(1, 14)
+    );
+    bind_fip!(sqlx::query(&sql), f).execute(c).await?;
+    Ok(())
+}
+
+/// `false` when another floating IP holds the same fixed address of the port already
+/// (the partial unique index on (port_id, fixed_ip_address)).
+pub async fn fip_save(c: &mut C, f: &FloatingIpRow) -> Result<bool, DbError> {
+    let taken: Option<(String,)> = match (&f.port_id, &f.fixed_ip_address) {
+        (Some(port), Some(ip)) => sqlx::query_as(
+            "SELECT id FROM floating_ips WHERE port_id = $1 AND fixed_ip_address = $2 AND id <> $3",
+        )
+        .bind(port)
+        .bind(ip)
+        .bind(&f.id)
+        .fetch_optional(&mut *c)
+        .await?,
+        _ => None,
+    };
+    if taken.is_some() {
+        return Ok(false);
+    }
+    bind_fip!(sqlx::query(&update_sql("floating_ips", FIP_COLS)), f)
+        .execute(c)
+        .await?;
+    Ok(true)
+}
+
+pub async fn fip_get(c: &mut C, id: &str) -> Result<Option<FloatingIpRow>, DbError> {
+    sqlx::query_as(&format!(
+        "SELECT {FIP_COLS} FROM floating_ips WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FloatingIpFilter {
+    pub scope: Scope,
+    pub ids: Vec<String>,
+    pub project_id: Option<String>,
+    pub floating_network_id: Option<String>,
+    pub floating_ip_address: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ip_address: Option<String>,
+    pub router_id: Option<String>,
+    pub status: Option<String>,
+    pub description: Option<String>,
+    pub after: Option<String>,
+    pub limit: Option<i64>,
+}
+
+pub async fn fip_list(c: &mut C, f: &FloatingIpFilter) -> Result<Vec<FloatingIpRow>, DbError> {
+    let mut sql = format!(
+        "SELECT {FIP_COLS} FROM floating_ips
+         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR project_id = $2)
+           AND ($3 IS NULL OR floating_network_id = $3) AND ($4 IS NULL OR floating_ip_address = $4)
+           AND ($5 IS NULL OR port_id = $5) AND ($6 IS NULL OR fixed_ip_address = $6)
+           AND ($7 IS NULL OR router_id = $7) AND ($8 IS NULL OR status = $8)
+           AND ($9 IS NULL OR description = $9) AND ($10 IS NULL OR id > $10)"
+    );
+    page_sql(&mut sql, 11, &f.ids, f.limit);
+    let q = sqlx::query_as(&sql)
+        .bind(f.scope.project_id.as_deref())
+        .bind(f.project_id.as_deref())
+        .bind(f.floating_network_id.as_deref())
+        .bind(f.floating_ip_address.as_deref())
+        .bind(f.port_id.as_deref())
+        .bind(f.fixed_ip_address.as_deref())
+        .bind(f.router_id.as_deref())
+        .bind(f.status.as_deref())
+        .bind(f.description.as_deref())
+        .bind(f.after.as_deref());
+    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+}
+
+/// The floating IPs associated with any of these ports.
+pub async fn fips_of_ports(c: &mut C, port_ids: &[String]) -> Result<Vec<FloatingIpRow>, DbError> {
+    if port_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {FIP_COLS} FROM floating_ips WHERE port_id IN ({}) ORDER BY id",
+        placeholders(1, port_ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in port_ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(c).await
+}
+
+pub async fn fip_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM floating_ips WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn fip_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM floating_ips WHERE project_id = $1")
+        .bind(project_id)
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+/// Floating IPs translated by a router, optionally only those whose fixed address is on
+/// one subnet (an interface about to be removed).
+pub async fn fips_via_router(
+    c: &mut C,
+    router_id: &str,
+    subnet_id: Option<&str>,
+) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM floating_ips f WHERE f.router_id = $1
+           AND ($2 IS NULL OR EXISTS (SELECT 1 FROM ip_allocations a
+                 WHERE a.port_id = f.port_id AND a.ip_address = f.fixed_ip_address AND a.subnet_id = $2))",
+    )
+    .bind(router_id)
+    .bind(subnet_id)
+    .fetch_one(c)
+    .await?;
+    Ok(n)
+}
+
+/// Lets go of the floating IPs associated with a port (the port is going away).
+pub async fn fips_disassociate_port(c: &mut C, port_id: &str, now: i64) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE floating_ips SET port_id = NULL, fixed_ip_address = NULL, router_id = NULL,
+                status = 'DOWN', revision_number = revision_number + 1, updated_at = $2
+          WHERE port_id = $1",
+    )
+    .bind(port_id)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+// --- Network agents ----------------------------------------------------------------------
+
+#[derive(Clone, Debug, FromRow)]
+pub struct AgentRow {
+    pub id: String,
+    pub agent_type: String,
+    pub binary_name: String,
+    pub host: String,
+    pub topic: String,
+    pub availability_zone: Option<String>,
+    pub admin_state_up: i64,
+    pub description: String,
+    pub configurations: String,
+    pub created_at: i64,
+    pub started_at: i64,
+    /// The host controller's last heartbeat (joined from `heartbeats`).
+    pub heartbeat: Option<i64>,
+}
+
+const AGENT_SELECT: &str = "SELECT a.id, a.agent_type, a.binary_name, a.host, a.topic, a.availability_zone,
+        a.admin_state_up, a.description, a.configurations, a.created_at, a.started_at,
+        h.last_seen AS heartbeat
+   FROM network_agents a LEFT JOIN heartbeats h ON h.binary_name = 'gureum-api' AND h.host = a.host";
+
+/// Records an agent starting on a host: a new row the first time, afterwards the same id
+/// with a new start time and configuration.
+pub async fn agent_started(c: &mut C, a: &AgentRow) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO network_agents (id, agent_type, binary_name, host, topic, availability_zone,
+                admin_state_up, description, configurations, created_at, started_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, '', $7, $8, $8)
+         ON CONFLICT (binary_name, host) DO UPDATE SET agent_type = excluded.agent_type,
+             topic = excluded.topic, availability_zone = excluded.availability_zone,
+             configurations = excluded.configurations, started_at = excluded.started_at",
+    )
+    .bind(&a.id)
+    .bind(&a.agent_type)
+    .bind(&a.binary_name)
+    .bind(&a.host)
+    .bind(&a.topic)
+    .bind(&a.availability_zone)
+    .bind(&a.configurations)
+    .bind(a.started_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AgentFilter {
+    pub agent_type: Option<String>,
+    pub host: Option<String>,
+    pub binary_name: Option<String>,
+}
+
+pub async fn agent_list(c: &mut C, f: &AgentFilter) -> Result<Vec<AgentRow>, DbError> {
+    sqlx::query_as(&format!(
+        "{AGENT_SELECT} WHERE ($1 IS NULL OR a.agent_type = $1) AND ($2 IS NULL OR a.host = $2)
+           AND ($3 IS NULL OR a.binary_name = $3) ORDER BY a.host, a.binary_name"
+    ))
+    .bind(f.agent_type.as_deref())
+    .bind(f.host.as_deref())
+    .bind(f.binary_name.as_deref())
+    .fetch_all(c)
+    .await
+}
+
+pub async fn agent_get(c: &mut C, id: &str) -> Result<Option<AgentRow>, DbError> {
+    sqlx::query_as(&format!("{AGENT_SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn agent_update(
+    c: &mut C,
+    id: &str,
+    admin_state_up: i64,
+    description: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE network_agents SET admin_state_up = $2, description = $3 WHERE id = $1")
+        .bind(id)
+        .bind(admin_state_up)
+        .bind(description)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn agent_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let r = sqlx::query("DELETE FROM network_agents WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

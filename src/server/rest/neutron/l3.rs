@@ -1,0 +1,553 @@
+//! Routers (with their interfaces and extra routes), floating IPs and network agents.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use super::networks::{fixed_ip_list, params, project_of};
+use super::{
+    bad_request, body_member, invalid_input, opt_bool, opt_str, time, NJson, NResult, Neutron,
+};
+use crate::server::authz::is_admin;
+use crate::server::services::network::{
+    Agent, AgentQuery, AgentUpdate, ExternalGateway, FloatingIp, FloatingIpCreate, FloatingIpQuery,
+    FloatingIpUpdate, InterfaceRequest, Route, Router as NRouter, RouterCreate, RouterInterface,
+    RouterQuery, RouterUpdate,
+};
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/routers", get(router_list).post(router_create))
+        .route(
+            "/routers/{id}",
+            get(router_show).put(router_update).delete(router_delete),
+        )
+        .route("/routers/{id}/add_router_interface", put(interface_add))
+        .route(
+            "/routers/{id}/remove_router_interface",
+            put(interface_remove),
+        )
+        .route("/routers/{id}/add_extraroutes", put(extraroutes_add))
+        .route("/routers/{id}/remove_extraroutes", put(extraroutes_remove))
+        .route("/floatingips", get(fip_list).post(fip_create))
+        .route(
+            "/floatingips/{id}",
+            get(fip_show).put(fip_update).delete(fip_delete),
+        )
+        .route("/agents", get(agent_list))
+        .route(
+            "/agents/{id}",
+            get(agent_show).put(agent_update).delete(agent_delete),
+        )
+}
+
+// --- Routers -----------------------------------------------------------------------------
+
+fn router_view(r: &NRouter, admin: bool) -> Value {
+    let gateway = r.gateway.as_ref().map(|g| {
+        json!({
+            "network_id": g.network_id,
+            "enable_snat": g.enable_snat,
+            "external_fixed_ips": g.external_fixed_ips,
+        })
+    });
+    let mut v = json!({
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "project_id": r.project_id,
+        "tenant_id": r.project_id,
+        "admin_state_up": r.admin_state_up,
+        "status": r.status,
+        "external_gateway_info": gateway,
+        "routes": r.routes,
+        "availability_zone_hints": [],
+        "availability_zones": ["nova"],
+        "flavor_id": null,
+        "tags": r.tags,
+        "created_at": time(r.created_at),
+        "updated_at": time(r.updated_at),
+        "revision_number": r.revision_number,
+    });
+    if admin {
+        v["distributed"] = json!(false);
+        v["ha"] = json!(false);
+    }
+    v
+}
+
+/// `external_gateway_info`: absent (no change), `null` or `{}` (none), or a gateway.
+fn gateway_of(obj: &Map<String, Value>) -> NResult<Option<Option<ExternalGateway>>> {
+    let info = match obj.get("external_gateway_info") {
+        None => return Ok(None),
+        Some(Value::Null) => return Ok(Some(None)),
+        Some(Value::Object(o)) if o.is_empty() => return Ok(Some(None)),
+        Some(Value::Object(o)) => o,
+        Some(v) => {
+            return Err(invalid_input(format!(
+                "'{v}' is not a dictionary for external_gateway_info"
+            )))
+        }
+    };
+    let known = ["network_id", "enable_snat", "external_fixed_ips"];
+    if let Some(k) = info.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(invalid_input(format!(
+            "Validation of dictionary's keys failed. Unexpected key '{k}' in external_gateway_info"
+        )));
+    }
+    let network_id = opt_str(info, "network_id")?.ok_or_else(|| {
+        invalid_input("Validation of dictionary's keys failed. Expected keys: {'network_id'}")
+    })?;
+    Ok(Some(Some(ExternalGateway {
+        network_id,
+        enable_snat: opt_bool(info, "enable_snat")?,
+        external_fixed_ips: fixed_ip_list(info, "external_fixed_ips")?,
+    })))
+}
+
+fn routes_of(obj: &Map<String, Value>) -> NResult<Option<Vec<Route>>> {
+    match obj.get("routes") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(Vec::new())),
+        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|_| {
+            invalid_input(format!(
+                "'{v}' is not a list of routes ({{destination, nexthop}})"
+            ))
+        }),
+    }
+}
+
+async fn router_create(
+    State(state): State<AppState>,
+    n: Neutron,
+    NJson(body): NJson,
+) -> NResult<(StatusCode, Json<Value>)> {
+    let obj = body_member(
+        &body,
+        "router",
+        &[
+            "name",
+            "description",
+            "admin_state_up",
+            "external_gateway_info",
+            "project_id",
+            "tenant_id",
+            "availability_zone_hints",
+            "distributed",
+            "ha",
+        ],
+    )?;
+    for flag in ["distributed", "ha"] {
+        if opt_bool(obj, flag)? == Some(true) {
+            return Err(bad_request(format!(
+                "Bad router request: this cloud has no {flag} routers."
+            )));
+        }
+    }
+    let req = RouterCreate {
+        name: opt_str(obj, "name")?.unwrap_or_default(),
+        description: opt_str(obj, "description")?.unwrap_or_default(),
+        admin_state_up: opt_bool(obj, "admin_state_up")?,
+        external_gateway: gateway_of(obj)?.flatten(),
+        project_id: project_of(obj)?,
+    };
+    let router = state.network.router_create(&n.ctx, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"router": router_view(&router, is_admin(&n.ctx))})),
+    ))
+}
+
+async fn router_list(
+    State(state): State<AppState>,
+    n: Neutron,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let p = params(q);
+    let limit = p.limit()?;
+    let list = state
+        .network
+        .router_list(
+            &n.ctx,
+            RouterQuery {
+                ids: p.all("id"),
+                name: p.get("name"),
+                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                status: p.get("status"),
+                marker: p.get("marker"),
+                limit,
+            },
+        )
+        .await?;
+    let admin = is_admin(&n.ctx);
+    let last = list.last().map(|x| x.id.clone());
+    let items = list.iter().map(|x| router_view(x, admin)).collect();
+    Ok(Json(p.page(&state, "routers", items, last, limit)))
+}
+
+async fn router_show(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let router = state.network.router_get(&n.ctx, &id).await?;
+    let item = params(q).project(vec![router_view(&router, is_admin(&n.ctx))]);
+    Ok(Json(json!({"router": item[0]})))
+}
+
+async fn router_update(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let obj = body_member(
+        &body,
+        "router",
+        &[
+            "name",
+            "description",
+            "admin_state_up",
+            "external_gateway_info",
+            "routes",
+        ],
+    )?;
+    let u = RouterUpdate {
+        name: opt_str(obj, "name")?,
+        description: opt_str(obj, "description")?,
+        admin_state_up: opt_bool(obj, "admin_state_up")?,
+        external_gateway: gateway_of(obj)?,
+        routes: routes_of(obj)?,
+    };
+    let router = state.network.router_update(&n.ctx, &id, u).await?;
+    Ok(Json(
+        json!({"router": router_view(&router, is_admin(&n.ctx))}),
+    ))
+}
+
+async fn router_delete(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
+    state.network.router_delete(&n.ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body of `add_router_interface` / `remove_router_interface`: a subnet or a port.
+fn interface_of(body: &Value) -> NResult<InterfaceRequest> {
+    let obj = body.as_object().ok_or_else(|| {
+        bad_request("Bad router request: a body with subnet_id or port_id is required.")
+    })?;
+    match (opt_str(obj, "subnet_id")?, opt_str(obj, "port_id")?) {
+        (Some(_), Some(_)) => Err(bad_request(
+            "Bad router request: Cannot specify both subnet-id and port-id",
+        )),
+        (Some(s), None) => Ok(InterfaceRequest::Subnet(s)),
+        (None, Some(p)) => Ok(InterfaceRequest::Port(p)),
+        (None, None) => Err(bad_request(
+            "Bad router request: Either subnet_id or port_id must be specified",
+        )),
+    }
+}
+
+fn interface_view(i: &RouterInterface) -> Value {
+    json!({
+        "id": i.router_id,
+        "project_id": i.project_id,
+        "tenant_id": i.project_id,
+        "network_id": i.network_id,
+        "port_id": i.port_id,
+        "subnet_id": i.subnet_ids.first(),
+        "subnet_ids": i.subnet_ids,
+    })
+}
+
+async fn interface_add(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let what = interface_of(&body)?;
+    let i = state
+        .network
+        .router_interface_add(&n.ctx, &id, what)
+        .await?;
+    Ok(Json(interface_view(&i)))
+}
+
+async fn interface_remove(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let what = interface_of(&body)?;
+    let i = state
+        .network
+        .router_interface_remove(&n.ctx, &id, what)
+        .await?;
+    Ok(Json(interface_view(&i)))
+}
+
+async fn extraroutes(
+    state: AppState,
+    n: Neutron,
+    id: String,
+    body: Value,
+    add: bool,
+) -> NResult<Json<Value>> {
+    let obj = body_member(&body, "router", &["routes"])?;
+    let routes =
+        routes_of(obj)?.ok_or_else(|| bad_request("Bad router request: 'routes' is required."))?;
+    let router = state
+        .network
+        .router_routes_change(&n.ctx, &id, add, routes)
+        .await?;
+    Ok(Json(
+        json!({"router": router_view(&router, is_admin(&n.ctx))}),
+    ))
+}
+
+async fn extraroutes_add(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    extraroutes(state, n, id, body, true).await
+}
+
+async fn extraroutes_remove(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    extraroutes(state, n, id, body, false).await
+}
+
+// --- Floating IPs ------------------------------------------------------------------------
+
+fn fip_view(f: &FloatingIp) -> Value {
+    json!({
+        "id": f.id,
+        "project_id": f.project_id,
+        "tenant_id": f.project_id,
+        "floating_network_id": f.floating_network_id,
+        "floating_ip_address": f.floating_ip_address,
+        "fixed_ip_address": f.fixed_ip_address,
+        "port_id": f.port_id,
+        "router_id": f.router_id,
+        "status": f.status,
+        "description": f.description,
+        "port_forwardings": [],
+        "tags": f.tags,
+        "created_at": time(f.created_at),
+        "updated_at": time(f.updated_at),
+        "revision_number": f.revision_number,
+    })
+}
+
+async fn fip_create(
+    State(state): State<AppState>,
+    n: Neutron,
+    NJson(body): NJson,
+) -> NResult<(StatusCode, Json<Value>)> {
+    let obj = body_member(
+        &body,
+        "floatingip",
+        &[
+            "floating_network_id",
+            "floating_ip_address",
+            "subnet_id",
+            "port_id",
+            "fixed_ip_address",
+            "description",
+            "project_id",
+            "tenant_id",
+        ],
+    )?;
+    let network = opt_str(obj, "floating_network_id")?.ok_or_else(|| {
+        bad_request(
+            "Failed to parse request. Required attribute 'floating_network_id' not specified",
+        )
+    })?;
+    let req = FloatingIpCreate {
+        floating_network_id: network,
+        floating_ip_address: opt_str(obj, "floating_ip_address")?,
+        subnet_id: opt_str(obj, "subnet_id")?,
+        port_id: opt_str(obj, "port_id")?,
+        fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
+        description: opt_str(obj, "description")?.unwrap_or_default(),
+        project_id: project_of(obj)?,
+    };
+    let fip = state.network.floating_ip_create(&n.ctx, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"floatingip": fip_view(&fip)})),
+    ))
+}
+
+async fn fip_list(
+    State(state): State<AppState>,
+    n: Neutron,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let p = params(q);
+    let limit = p.limit()?;
+    let list = state
+        .network
+        .floating_ip_list(
+            &n.ctx,
+            FloatingIpQuery {
+                ids: p.all("id"),
+                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                floating_network_id: p.get("floating_network_id"),
+                floating_ip_address: p.get("floating_ip_address"),
+                port_id: p.get("port_id"),
+                fixed_ip_address: p.get("fixed_ip_address"),
+                router_id: p.get("router_id"),
+                status: p.get("status"),
+                description: p.get("description"),
+                marker: p.get("marker"),
+                limit,
+            },
+        )
+        .await?;
+    let last = list.last().map(|x| x.id.clone());
+    let items = list.iter().map(fip_view).collect();
+    Ok(Json(p.page(&state, "floatingips", items, last, limit)))
+}
+
+async fn fip_show(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let fip = state.network.floating_ip_get(&n.ctx, &id).await?;
+    let item = params(q).project(vec![fip_view(&fip)]);
+    Ok(Json(json!({"floatingip": item[0]})))
+}
+
+async fn fip_update(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let obj = body_member(
+        &body,
+        "floatingip",
+        &["port_id", "fixed_ip_address", "description"],
+    )?;
+    let port_id = match obj.get("port_id") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(_) => Some(opt_str(obj, "port_id")?),
+    };
+    let u = FloatingIpUpdate {
+        port_id,
+        fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
+        description: opt_str(obj, "description")?,
+    };
+    let fip = state.network.floating_ip_update(&n.ctx, &id, u).await?;
+    Ok(Json(json!({"floatingip": fip_view(&fip)})))
+}
+
+async fn fip_delete(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
+    state.network.floating_ip_delete(&n.ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// --- Agents ------------------------------------------------------------------------------
+
+/// Neutron prints agent times without the `T` and zone: `2026-11-26 10:00:00`.
+fn agent_time(t: i64) -> String {
+    time(t).replace('T', " ").trim_end_matches('Z').to_string()
+}
+
+fn agent_view(a: &Agent) -> Value {
+    json!({
+        "id": a.id,
+        "agent_type": a.agent_type,
+        "binary": a.binary,
+        "host": a.host,
+        "topic": a.topic,
+        "availability_zone": a.availability_zone,
+        "admin_state_up": a.admin_state_up,
+        "alive": a.alive,
+        "description": a.description,
+        "configurations": a.configurations,
+        "created_at": agent_time(a.created_at),
+        "started_at": agent_time(a.started_at),
+        "heartbeat_timestamp": a.heartbeat_timestamp.map(agent_time),
+        "resources_synced": null,
+        "ha_state": null,
+        "resource_versions": {},
+    })
+}
+
+async fn agent_list(
+    State(state): State<AppState>,
+    n: Neutron,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let p = params(q);
+    let list = state
+        .network
+        .agent_list(
+            &n.ctx,
+            AgentQuery {
+                agent_type: p.get("agent_type"),
+                host: p.get("host"),
+                binary: p.get("binary"),
+            },
+        )
+        .await?;
+    let items = p.project(list.iter().map(agent_view).collect());
+    Ok(Json(json!({"agents": items})))
+}
+
+async fn agent_show(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    let agent = state.network.agent_get(&n.ctx, &id).await?;
+    Ok(Json(json!({"agent": agent_view(&agent)})))
+}
+
+async fn agent_update(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let obj = body_member(&body, "agent", &["admin_state_up", "description"])?;
+    let u = AgentUpdate {
+        admin_state_up: opt_bool(obj, "admin_state_up")?,
+        description: opt_str(obj, "description")?,
+    };
+    let agent = state.network.agent_update(&n.ctx, &id, u).await?;
+    Ok(Json(json!({"agent": agent_view(&agent)})))
+}
+
+async fn agent_delete(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
+    state.network.agent_delete(&n.ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

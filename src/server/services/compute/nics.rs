@@ -1,0 +1,316 @@
+//! Instances' network interfaces: what `networks` in a create request resolves to (checked
+//! before anything is recorded, with Nova's errors), the launch step that makes or binds
+//! the ports, and their release when the instance goes.
+
+use std::collections::HashMap;
+
+use super::ComputeService;
+use crate::server::authz::is_admin;
+use crate::server::context::OpCtx;
+use crate::server::db;
+use crate::server::error::{Error, Result};
+use crate::server::services::network::{
+    FixedIpRequest, InstanceNetworking, NetworkQuery, PortCreate, SecurityGroupQuery, OWNER_COMPUTE,
+};
+
+/// `networks` of a create request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum NetworkRequest {
+    /// The one network the project can use (none: no interface before 2.37).
+    #[default]
+    Legacy,
+    /// `"auto"`: the one network the project can use; an error when there is none.
+    Auto,
+    /// `"none"`: no interface.
+    None,
+    List(Vec<NicRequest>),
+}
+
+/// One entry of `networks`: a network (with perhaps an address on it) or a port.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NicRequest {
+    pub network_id: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ip: Option<String>,
+}
+
+/// A resolved interface: a port to make on a network, or the user's port to bind.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum NicPlan {
+    New {
+        network_id: String,
+        fixed_ip: Option<String>,
+        security_groups: Option<Vec<String>>,
+    },
+    Existing {
+        port_id: String,
+    },
+}
+
+impl ComputeService {
+    /// Checks `networks` and `security_groups` of a create request as Nova does before it
+    /// records anything, and says which ports each instance gets.
+    pub(super) async fn plan_nics(
+        &self,
+        ctx: &OpCtx,
+        request: &NetworkRequest,
+        security_groups: &[String],
+        count: i64,
+    ) -> Result<Vec<NicPlan>> {
+        let groups = self.resolve_groups(ctx, security_groups).await?;
+        let new = |network_id: String, fixed_ip: Option<String>| NicPlan::New {
+            network_id,
+            fixed_ip,
+            security_groups: groups.clone(),
+        };
+        let plans = match request {
+            NetworkRequest::None => Vec::new(),
+            NetworkRequest::Legacy | NetworkRequest::Auto => {
+                let usable = self.usable_networks(ctx).await?;
+                match usable.as_slice() {
+                    [] if *request == NetworkRequest::Legacy => Vec::new(),
+                    [] => {
+                        return Err(Error::invalid(format!(
+                            "Unable to automatically allocate a network for project {}: it has no network. Create one (with a subnet) or use \"networks\": \"none\".",
+                            ctx.auth.project_id().unwrap_or("")
+                        )))
+                    }
+                    [one] => vec![new(one.clone(), None)],
+                    _ => {
+                        return Err(Error::Conflict(
+                            "Multiple possible networks found, use a Network ID to be more specific."
+                                .into(),
+                        ))
+                    }
+                }
+            }
+            NetworkRequest::List(list) => {
+                let mut plans = Vec::new();
+                for nic in list {
+                    plans.push(self.plan_nic(ctx, nic, &new, count).await?);
+                }
+                plans
+            }
+        };
+        if !plans.is_empty() {
+            let project = ctx.auth.project_id().unwrap_or("");
+            let wanted = plans
+                .iter()
+                .filter(|p| matches!(p, NicPlan::New { .. }))
+                .count() as i64
+                * count;
+            if wanted > 0 && !self.network.port_room(project, wanted).await? {
+                return Err(Error::forbidden_msg("Maximum number of ports exceeded"));
+            }
+        }
+        Ok(plans)
+    }
+
+    async fn plan_nic(
+        &self,
+        ctx: &OpCtx,
+        nic: &NicRequest,
+        new: &impl Fn(String, Option<String>) -> NicPlan,
+        count: i64,
+    ) -> Result<NicPlan> {
+        if let Some(port_id) = &nic.port_id {
+            if count > 1 {
+                return Err(Error::invalid(
+                    "Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.",
+                ));
+            }
+            let port = self
+                .network
+                .port_get(ctx, port_id)
+                .await
+                .map_err(|_| Error::invalid(format!("Port {port_id} could not be found.")))?;
+            if !port.device_id.is_empty() {
+                return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
+            }
+            if port.fixed_ips.is_empty() {
+                return Err(Error::invalid(format!(
+                    "Port {port_id} requires a FixedIP in order to be used."
+                )));
+            }
+            return Ok(NicPlan::Existing {
+                port_id: port_id.clone(),
+            });
+        }
+        let Some(network_id) = &nic.network_id else {
+            return Err(Error::invalid(
+                "Invalid input for field/attribute networks: each entry needs a uuid or a port.",
+            ));
+        };
+        let network = self
+            .network
+            .network_get(ctx, network_id)
+            .await
+            .map_err(|_| Error::invalid(format!("Network {network_id} could not be found.")))?;
+        let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
+        if network.external && !network.shared && !own && !is_admin(ctx) {
+            return Err(Error::forbidden_msg(format!(
+                "It is not allowed to create an interface on external network {network_id}"
+            )));
+        }
+        if network.subnets.is_empty() {
+            return Err(Error::invalid(format!(
+                "Network {network_id} requires a subnet in order to boot instances on."
+            )));
+        }
+        if let Some(ip) = &nic.fixed_ip {
+            if ip.parse::<std::net::Ipv4Addr>().is_err() {
+                return Err(Error::invalid(format!(
+                    "Invalid input for field/attribute fixed_ip. Value: {ip}. '{ip}' is not a 'ipv4' address."
+                )));
+            }
+            if count > 1 {
+                return Err(Error::invalid(
+                    "Unable to launch multiple instances with a single fixed IP address.",
+                ));
+            }
+        }
+        Ok(new(network_id.clone(), nic.fixed_ip.clone()))
+    }
+
+    /// The project's own networks and shared ones, not external, that have a subnet.
+    async fn usable_networks(&self, ctx: &OpCtx) -> Result<Vec<String>> {
+        let list = self
+            .network
+            .network_list(ctx, NetworkQuery::default())
+            .await?;
+        let project = ctx.auth.project_id();
+        Ok(list
+            .into_iter()
+            .filter(|n| !n.external && !n.subnets.is_empty())
+            .filter(|n| n.shared || Some(n.project_id.as_str()) == project)
+            .map(|n| n.id)
+            .collect())
+    }
+
+    /// Security groups by name or id, within the project; `None` when none are named.
+    async fn resolve_groups(&self, ctx: &OpCtx, names: &[String]) -> Result<Option<Vec<String>>> {
+        if names.is_empty() {
+            return Ok(None);
+        }
+        let groups = self
+            .network
+            .security_group_list(ctx, SecurityGroupQuery::default())
+            .await?;
+        let project = ctx.auth.project_id();
+        let mut ids = Vec::new();
+        for name in names {
+            let found: Vec<_> = groups
+                .iter()
+                .filter(|g| Some(g.project_id.as_str()) == project)
+                .filter(|g| &g.id == name || &g.name == name)
+                .collect();
+            match found.as_slice() {
+                [g] => {
+                    if !ids.contains(&g.id) {
+                        ids.push(g.id.clone())
+                    }
+                }
+                [] => {
+                    return Err(Error::invalid(format!(
+                        "Unable to find security_group with name or id '{name}'"
+                    )))
+                }
+                _ => {
+                    return Err(Error::Conflict(format!(
+                        "Multiple security_group matches found for name '{name}', use an ID to be more specific."
+                    )))
+                }
+            }
+        }
+        Ok(Some(ids))
+    }
+
+    /// Makes (or binds) an instance's ports in order and records them as its interfaces.
+    /// What was done before a failure is undone by [`Self::release_nics`].
+    pub(super) async fn attach_nics(
+        &self,
+        ctx: &OpCtx,
+        instance_id: &str,
+        host: &str,
+        plans: &[NicPlan],
+    ) -> Result<()> {
+        for (position, plan) in plans.iter().enumerate() {
+            let (port_id, preserve) = match plan {
+                NicPlan::Existing { port_id } => (port_id.clone(), true),
+                NicPlan::New {
+                    network_id,
+                    fixed_ip,
+                    security_groups,
+                } => {
+                    let port = self
+                        .network
+                        .port_create(
+                            ctx,
+                            PortCreate {
+                                network_id: network_id.clone(),
+                                device_id: instance_id.to_string(),
+                                device_owner: OWNER_COMPUTE.to_string(),
+                                fixed_ips: fixed_ip.as_ref().map(|ip| {
+                                    vec![FixedIpRequest {
+                                        subnet_id: None,
+                                        ip_address: Some(ip.clone()),
+                                    }]
+                                }),
+                                security_groups: security_groups.clone(),
+                                ..Default::default()
+                            },
+                        )
+                        .await?;
+                    (port.id, false)
+                }
+            };
+            // Recorded first, so that a failed bind is still undone.
+            let mut conn = self.db.conn().await?;
+            db::compute::nic_insert(
+                &mut conn,
+                &db::compute::NicRow {
+                    instance_id: instance_id.to_string(),
+                    position: position as i64,
+                    port_id: port_id.clone(),
+                    preserve_on_delete: preserve as i64,
+                },
+            )
+            .await?;
+            drop(conn);
+            self.network.port_bind(&port_id, instance_id, host).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the ports made for an instance and unbinds the ones the user brought.
+    pub(super) async fn release_nics(&self, instance_id: &str) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        let nics = db::compute::nics_of(&mut conn, &[instance_id.to_string()]).await?;
+        drop(conn);
+        for nic in nics {
+            if nic.preserve_on_delete != 0 {
+                self.network.port_unbind(&nic.port_id).await?;
+            } else {
+                self.network.port_release(&nic.port_id).await?;
+            }
+            let mut conn = self.db.conn().await?;
+            db::compute::nic_delete(&mut conn, instance_id, &nic.port_id).await?;
+        }
+        Ok(())
+    }
+
+    /// The addresses and security groups of these instances (for their API bodies).
+    pub async fn networking_of(
+        &self,
+        instance_ids: &[String],
+    ) -> Result<HashMap<String, InstanceNetworking>> {
+        let mut conn = self.db.conn().await?;
+        let nics = db::compute::nics_of(&mut conn, instance_ids).await?;
+        drop(conn);
+        let pairs: Vec<(String, String)> = nics
+            .into_iter()
+            .map(|n| (n.instance_id, n.port_id))
+            .collect();
+        self.network.instance_networking(&pairs).await
+    }
+}

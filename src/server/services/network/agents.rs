@@ -1,0 +1,180 @@
+//! Network agents (Neutron's `/agents`): the parts of the data plane that run on a host —
+//! the bridge agent, DHCP and L3. A controller records its agents when it starts; they
+//! are alive while the host's controller heartbeat is fresh.
+
+use crate::server::authz::{authorize, Action, Resource};
+use crate::server::context::OpCtx;
+use crate::server::db::{self, l3::AgentFilter, l3::AgentRow};
+use crate::server::error::{Error, Result};
+use crate::server::services::now;
+use crate::server::status::DOWN_AFTER_SECONDS;
+
+use super::{policy, refuse, NetworkService};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Agent {
+    pub id: String,
+    pub agent_type: String,
+    pub binary: String,
+    pub host: String,
+    pub topic: String,
+    pub availability_zone: Option<String>,
+    pub admin_state_up: bool,
+    pub alive: bool,
+    pub description: String,
+    pub configurations: serde_json::Value,
+    pub created_at: i64,
+    pub started_at: i64,
+    pub heartbeat_timestamp: Option<i64>,
+}
+
+impl Agent {
+    fn from_row(r: AgentRow, now: i64) -> Agent {
+        Agent {
+            alive: r.heartbeat.is_some_and(|h| now - h <= DOWN_AFTER_SECONDS),
+            configurations: serde_json::from_str(&r.configurations)
+                .unwrap_or_else(|_| serde_json::json!({})),
+            id: r.id,
+            agent_type: r.agent_type,
+            binary: r.binary_name,
+            host: r.host,
+            topic: r.topic,
+            availability_zone: r.availability_zone,
+            admin_state_up: r.admin_state_up != 0,
+            description: r.description,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            heartbeat_timestamp: r.heartbeat,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AgentQuery {
+    pub agent_type: Option<String>,
+    pub host: Option<String>,
+    pub binary: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AgentUpdate {
+    pub admin_state_up: Option<bool>,
+    pub description: Option<String>,
+}
+
+/// The agents a host runs: (agent type, binary, topic, availability zone).
+const HOST_AGENTS: [(&str, &str, &str, Option<&str>); 3] = [
+    (
+        "Linux bridge agent",
+        "gureum-linuxbridge-agent",
+        "N/A",
+        None,
+    ),
+    (
+        "DHCP agent",
+        "gureum-dhcp-agent",
+        "dhcp_agent",
+        Some("nova"),
+    ),
+    ("L3 agent", "gureum-l3-agent", "l3_agent", Some("nova")),
+];
+
+/// Agents are the administrators' (Neutron's `rule:get_agent` and friends).
+fn admin_only(ctx: &OpCtx, action: Action, rule: &'static str) -> Result<()> {
+    authorize(ctx, action, Resource::AdminOnly { policy: rule }).map_err(|_| policy(rule))
+}
+
+fn agent_not_found(id: &str) -> Error {
+    refuse("AgentNotFound", Error::not_found("agent", id))
+}
+
+impl NetworkService {
+    /// Records this host's agents (at controller start), with what drives them.
+    pub async fn register_agents(&self, host: &str) -> Result<()> {
+        let configurations = serde_json::json!({
+            "driver": self.config.driver_name,
+            "bridge_mappings": self.config.physnets,
+        })
+        .to_string();
+        let t = now();
+        let mut conn = self.db.conn().await?;
+        for (agent_type, binary, topic, zone) in HOST_AGENTS {
+            db::l3::agent_started(
+                &mut conn,
+                &AgentRow {
+                    id: super::new_uuid(),
+                    agent_type: agent_type.into(),
+                    binary_name: binary.into(),
+                    host: host.into(),
+                    topic: topic.into(),
+                    availability_zone: zone.map(str::to_string),
+                    admin_state_up: 1,
+                    description: String::new(),
+                    configurations: configurations.clone(),
+                    created_at: t,
+                    started_at: t,
+                    heartbeat: None,
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn agent_list(&self, ctx: &OpCtx, q: AgentQuery) -> Result<Vec<Agent>> {
+        admin_only(ctx, Action::List, "rule:get_agent")?;
+        let mut conn = self.db.conn().await?;
+        let t = now();
+        Ok(db::l3::agent_list(
+            &mut conn,
+            &AgentFilter {
+                agent_type: q.agent_type,
+                host: q.host,
+                binary_name: q.binary,
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|r| Agent::from_row(r, t))
+        .collect())
+    }
+
+    pub async fn agent_get(&self, ctx: &OpCtx, id: &str) -> Result<Agent> {
+        admin_only(ctx, Action::Read, "rule:get_agent")?;
+        let mut conn = self.db.conn().await?;
+        let row = db::l3::agent_get(&mut conn, id)
+            .await?
+            .ok_or_else(|| agent_not_found(id))?;
+        Ok(Agent::from_row(row, now()))
+    }
+
+    pub async fn agent_update(&self, ctx: &OpCtx, id: &str, u: AgentUpdate) -> Result<Agent> {
+        admin_only(ctx, Action::Modify, "rule:update_agent")?;
+        let mut agent = self.agent_get(ctx, id).await?;
+        if let Some(v) = u.admin_state_up {
+            agent.admin_state_up = v;
+        }
+        if let Some(v) = u.description {
+            agent.description = v;
+        }
+        let mut conn = self.db.conn().await?;
+        db::l3::agent_update(
+            &mut conn,
+            id,
+            agent.admin_state_up as i64,
+            &agent.description,
+        )
+        .await?;
+        Ok(agent)
+    }
+
+    /// Forgets an agent (one of a host that is gone); a running host records it again.
+    pub async fn agent_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        admin_only(ctx, Action::Delete, "rule:delete_agent")?;
+        let mut conn = self.db.conn().await?;
+        if !db::l3::agent_delete(&mut conn, id).await? {
+            return Err(agent_not_found(id));
+        }
+        Ok(())
+    }
+}
