@@ -49,7 +49,13 @@ impl TestApp {
         Reply::from_parts(status, headers, body, text, format!("{method} {path}"))
     }
 
-    async fn nova(&self, method: Method, path: &str, token: &str, body: Option<&Value>) -> Reply {
+    pub(crate) async fn nova(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Reply {
         self.nova_at(Some(MV), method, path, token, body).await
     }
 }
@@ -57,7 +63,7 @@ impl TestApp {
 impl Reply {
     /// Asserts a Nova fault: `{"<kind>": {"code", "message"}}`.
     #[track_caller]
-    fn expect_nova(self, status: u16, kind: &str) -> Reply {
+    pub(crate) fn expect_nova(self, status: u16, kind: &str) -> Reply {
         let r = self.expect(status);
         assert_eq!(
             r.body[kind]["code"],
@@ -75,7 +81,7 @@ impl Reply {
         r
     }
 
-    fn nova_message(&self) -> String {
+    pub(crate) fn nova_message(&self) -> String {
         self.body
             .as_object()
             .and_then(|o| o.values().next())
@@ -86,15 +92,15 @@ impl Reply {
 }
 
 /// A cloud with a flavor, an image and a member of project `alpha` with a key pair.
-struct World {
-    app: TestApp,
-    admin: String,
-    user: Member,
-    flavor: String,
-    image: String,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
+    pub(crate) user: Member,
+    pub(crate) flavor: String,
+    pub(crate) image: String,
 }
 
-async fn upload_image(app: &TestApp, token: &str, name: &str, extra: Value) -> String {
+pub(crate) async fn upload_image(app: &TestApp, token: &str, name: &str, extra: Value) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("i.qcow2");
     let out = std::process::Command::new("qemu-img")
@@ -153,16 +159,16 @@ async fn world_with(configure: impl FnOnce(&mut gureum::server::config::Config))
     }
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     world_with(|_| {}).await
 }
 
 impl World {
-    async fn boot(&self, name: &str) -> String {
+    pub(crate) async fn boot(&self, name: &str) -> String {
         self.boot_as(&self.user.token, name).await
     }
 
-    async fn boot_as(&self, token: &str, name: &str) -> String {
+    pub(crate) async fn boot_as(&self, token: &str, name: &str) -> String {
         let r = self
             .app
             .nova(Method::POST, "/servers", token, Some(&json!({"server": {"name": name, "imageRef": self.image, "flavorRef": self.flavor, "networks": "none"}})))
@@ -171,7 +177,7 @@ impl World {
         r.body["server"]["id"].as_str().unwrap().to_string()
     }
 
-    async fn server(&self, id: &str) -> Value {
+    pub(crate) async fn server(&self, id: &str) -> Value {
         self.app
             .nova(Method::GET, &format!("/servers/{id}"), &self.admin, None)
             .await
@@ -181,7 +187,7 @@ impl World {
     }
 
     /// Waits for a status (and no task); returns the server.
-    async fn wait(&self, id: &str, status: &str) -> Value {
+    pub(crate) async fn wait(&self, id: &str, status: &str) -> Value {
         let mut last = Value::Null;
         for _ in 0..200 {
             last = self.server(id).await;
@@ -193,7 +199,7 @@ impl World {
         panic!("server {id} did not reach {status}: {last}");
     }
 
-    async fn wait_gone(&self, id: &str) {
+    pub(crate) async fn wait_gone(&self, id: &str) {
         for _ in 0..200 {
             let r = self
                 .app
@@ -207,7 +213,7 @@ impl World {
         panic!("server {id} was not deleted");
     }
 
-    async fn act(&self, id: &str, action: Value) -> Reply {
+    pub(crate) async fn act(&self, id: &str, action: Value) -> Reply {
         self.app
             .nova(
                 Method::POST,
@@ -218,11 +224,11 @@ impl World {
             .await
     }
 
-    async fn leftovers(&self, id: &str) -> Vec<String> {
+    pub(crate) async fn leftovers(&self, id: &str) -> Vec<String> {
         self.app.state.compute.host_leftovers(id).await
     }
 
-    async fn in_use(&self, resource: &str) -> i64 {
+    pub(crate) async fn in_use(&self, resource: &str) -> i64 {
         let q = self
             .app
             .nova(

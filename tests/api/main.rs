@@ -16,4 +16,5 @@ mod l3;
 mod network;
 mod portal;
 mod resources;
+mod server_networks;
 mod tokens;

@@ -1,0 +1,488 @@
+//! Servers on networks (Nova with Neutron) over HTTP: ports made at launch on the networks
+//! asked for (or the project's one network for `auto`), a port the user brings, addresses
+//! and security groups in the server body, floating IPs, release on delete and on a failed
+//! launch, and Nova's errors for bad `networks`.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::compute::{upload_image, world, World};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+impl World {
+    async fn neutron_as(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
+        let body = (!body.is_null()).then_some(body);
+        let r = self.app.neutron(method, path, token, body.as_ref()).await;
+        assert!(r.status.is_success(), "{}", r.text);
+        r.body
+    }
+
+    /// A network of the user's with one subnet.
+    async fn user_network(&self, name: &str, cidr: &str) -> String {
+        let token = self.user.token.clone();
+        let n = self
+            .neutron_as(
+                &token,
+                Method::POST,
+                "/networks",
+                json!({"network": {"name": name}}),
+            )
+            .await;
+        let net = id(&n["network"]);
+        self.neutron_as(
+            &token,
+            Method::POST,
+            "/subnets",
+            json!({"subnet": {"network_id": net, "cidr": cidr, "ip_version": 4}}),
+        )
+        .await;
+        net
+    }
+
+    async fn launch(&self, extra: Value) -> crate::helpers::Reply {
+        let mut server = json!({"name": "vm", "imageRef": self.image, "flavorRef": self.flavor});
+        for (k, v) in extra.as_object().unwrap() {
+            server[k] = v.clone();
+        }
+        self.app
+            .nova(
+                Method::POST,
+                "/servers",
+                &self.user.token,
+                Some(&json!({"server": server})),
+            )
+            .await
+    }
+
+    async fn ports_of(&self, device: &str) -> Vec<Value> {
+        let token = self.user.token.clone();
+        self.neutron_as(
+            &token,
+            Method::GET,
+            &format!("/ports?device_id={device}"),
+            Value::Null,
+        )
+        .await["ports"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+#[tokio::test]
+async fn servers_get_ports_on_their_networks_and_give_them_back() {
+    let w = world().await;
+    let token = w.user.token.clone();
+    let net1 = w.user_network("net1", "10.1.0.0/24").await;
+
+    // `auto` with one network takes it; the port is the instance's, bound and active.
+    let r = w.launch(json!({"networks": "auto"})).await.expect(202);
+    let vm1 = id(&r.body["server"]);
+    let s = w.wait(&vm1, "ACTIVE").await;
+    let ports = w.ports_of(&vm1).await;
+    assert_eq!(ports.len(), 1, "{ports:?}");
+    let port = &ports[0];
+    assert_eq!(port["network_id"], json!(net1));
+    assert_eq!(port["device_owner"], "compute:nova");
+    assert_eq!(port["status"], "ACTIVE");
+    let ip = port["fixed_ips"][0]["ip_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(ip.starts_with("10.1.0."), "{ip}");
+    let addrs = &s["addresses"]["net1"];
+    assert_eq!(addrs[0]["addr"], json!(ip), "{s}");
+    assert_eq!(addrs[0]["version"], 4);
+    assert_eq!(addrs[0]["OS-EXT-IPS:type"], "fixed");
+    assert_eq!(addrs[0]["OS-EXT-IPS-MAC:mac_addr"], port["mac_address"]);
+    assert_eq!(s["security_groups"], json!([{"name": "default"}]));
+    let ips = w
+        .app
+        .nova(Method::GET, &format!("/servers/{vm1}/ips"), &token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        ips["addresses"]["net1"],
+        json!([{"version": 4, "addr": ip}])
+    );
+    // The detailed list carries the same addresses.
+    let list = w
+        .app
+        .nova(Method::GET, "/servers/detail", &token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        list["servers"][0]["addresses"]["net1"][0]["addr"],
+        json!(ip)
+    );
+
+    // Two networks: `auto` is ambiguous; naming them gives one interface each, in order,
+    // with the security groups asked for.
+    let net2 = w.user_network("net2", "10.2.0.0/24").await;
+    w.launch(json!({"networks": "auto"}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    let web = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/security-groups",
+            json!({"security_group": {"name": "web"}}),
+        )
+        .await;
+    let r = w
+        .launch(json!({
+            "networks": [{"uuid": net2, "fixed_ip": "10.2.0.77"}, {"uuid": net1}],
+            "security_groups": [{"name": "web"}, {"name": "default"}],
+        }))
+        .await
+        .expect(202);
+    let vm2 = id(&r.body["server"]);
+    let s = w.wait(&vm2, "ACTIVE").await;
+    assert_eq!(s["addresses"]["net2"][0]["addr"], "10.2.0.77", "{s}");
+    assert!(s["addresses"]["net1"][0]["addr"]
+        .as_str()
+        .unwrap()
+        .starts_with("10.1.0."));
+    let mut groups: Vec<String> = s["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap().to_string())
+        .collect();
+    groups.sort();
+    assert_eq!(groups, ["default", "web"]);
+    let ports = w.ports_of(&vm2).await;
+    assert_eq!(ports.len(), 2);
+    for p in &ports {
+        assert_eq!(p["security_groups"].as_array().unwrap().len(), 2, "{p}");
+        assert!(p["security_groups"]
+            .as_array()
+            .unwrap()
+            .contains(&web["security_group"]["id"]));
+    }
+
+    // A port the user brings is bound, and kept (unbound) when the server goes.
+    let own = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/ports",
+            json!({"port": {"network_id": net2, "name": "mine"}}),
+        )
+        .await["port"]
+        .clone();
+    let r = w
+        .launch(json!({"networks": [{"port": id(&own)}]}))
+        .await
+        .expect(202);
+    let vm3 = id(&r.body["server"]);
+    let s = w.wait(&vm3, "ACTIVE").await;
+    assert_eq!(
+        s["addresses"]["net2"][0]["addr"],
+        own["fixed_ips"][0]["ip_address"]
+    );
+    // Now in use: a second server cannot take it.
+    w.launch(json!({"networks": [{"port": id(&own)}]}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+
+    // A floating IP through a router shows in the server's addresses.
+    let admin = w.admin.clone();
+    let public = w
+        .neutron_as(
+            &admin,
+            Method::POST,
+            "/networks",
+            json!({"network": {"name": "public", "router:external": true}}),
+        )
+        .await["network"]
+        .clone();
+    w.neutron_as(
+        &admin,
+        Method::POST,
+        "/subnets",
+        json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4}}),
+    )
+    .await;
+    let router = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/routers",
+            json!({"router": {"name": "r1", "external_gateway_info": {"network_id": id(&public)}}}),
+        )
+        .await["router"]
+        .clone();
+    let subnet1 = w
+        .neutron_as(
+            &token,
+            Method::GET,
+            &format!("/subnets?network_id={net1}"),
+            Value::Null,
+        )
+        .await["subnets"][0]["id"]
+        .clone();
+    w.neutron_as(
+        &token,
+        Method::PUT,
+        &format!("/routers/{}/add_router_interface", id(&router)),
+        json!({"subnet_id": subnet1}),
+    )
+    .await;
+    let vm1_port = id(&w.ports_of(&vm1).await[0]);
+    let fip = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/floatingips",
+            json!({"floatingip": {"floating_network_id": id(&public), "port_id": vm1_port}}),
+        )
+        .await["floatingip"]
+        .clone();
+    let s = w.server(&vm1).await;
+    let net1_addrs = s["addresses"]["net1"].as_array().unwrap();
+    assert_eq!(net1_addrs.len(), 2, "{s}");
+    assert_eq!(net1_addrs[1]["addr"], fip["floating_ip_address"]);
+    assert_eq!(net1_addrs[1]["OS-EXT-IPS:type"], "floating");
+
+    // Deleting servers: made ports go (the floating IP stays, let go), the user's stays.
+    for vm in [&vm1, &vm2, &vm3] {
+        w.app
+            .nova(Method::DELETE, &format!("/servers/{vm}"), &token, None)
+            .await
+            .expect(204);
+        w.wait_gone(vm).await;
+        assert_eq!(w.ports_of(vm).await, Vec::<Value>::new(), "{vm}");
+    }
+    let kept = w
+        .neutron_as(
+            &token,
+            Method::GET,
+            &format!("/ports/{}", id(&own)),
+            Value::Null,
+        )
+        .await["port"]
+        .clone();
+    assert_eq!(kept["device_id"], "");
+    assert_eq!(kept["status"], "DOWN");
+    let fip = w
+        .neutron_as(
+            &token,
+            Method::GET,
+            &format!("/floatingips/{}", id(&fip)),
+            Value::Null,
+        )
+        .await["floatingip"]
+        .clone();
+    assert_eq!(fip["port_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_launch_that_fails_after_its_ports_gives_them_back() {
+    let w = world().await;
+    let net = w.user_network("net1", "10.1.0.0/24").await;
+    let compute = &w.app.state.compute;
+    for step in ["ports", "disks", "spawn", "finish"] {
+        compute.clear_failures();
+        compute.inject_failure(&format!("launch.{step}"));
+        let r = w
+            .launch(json!({"networks": [{"uuid": net}]}))
+            .await
+            .expect(202);
+        let vm = id(&r.body["server"]);
+        w.wait(&vm, "ERROR").await;
+        assert_eq!(
+            w.ports_of(&vm).await,
+            Vec::<Value>::new(),
+            "{step}: ports left"
+        );
+        w.app
+            .nova(
+                Method::DELETE,
+                &format!("/servers/{vm}"),
+                &w.user.token,
+                None,
+            )
+            .await
+            .expect(204);
+        w.wait_gone(&vm).await;
+    }
+    compute.clear_failures();
+    // The addresses were given back too: the next port gets the first one again.
+    let r = w
+        .launch(json!({"networks": [{"uuid": net}]}))
+        .await
+        .expect(202);
+    let vm = id(&r.body["server"]);
+    let s = w.wait(&vm, "ACTIVE").await;
+    assert_eq!(s["addresses"]["net1"][0]["addr"], "10.1.0.2", "{s}");
+}
+
+#[tokio::test]
+async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
+    let w = world().await;
+    let token = w.user.token.clone();
+    let net = w.user_network("net1", "10.1.0.0/24").await;
+    let bare = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/networks",
+            json!({"network": {"name": "bare"}}),
+        )
+        .await["network"]
+        .clone();
+    let admin = w.admin.clone();
+    let public = w
+        .neutron_as(
+            &admin,
+            Method::POST,
+            "/networks",
+            json!({"network": {"name": "public", "router:external": true}}),
+        )
+        .await["network"]
+        .clone();
+    let port = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/ports",
+            json!({"port": {"network_id": net}}),
+        )
+        .await["port"]
+        .clone();
+    let noip = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/ports",
+            json!({"port": {"network_id": id(&bare)}}),
+        )
+        .await["port"]
+        .clone();
+    let cases: Vec<(Value, u16, &str, &str)> = vec![
+        (
+            json!({"networks": [{"uuid": "nope"}]}),
+            400,
+            "badRequest",
+            "nope could not be found",
+        ),
+        (
+            json!({"networks": [{"uuid": id(&bare)}]}),
+            400,
+            "badRequest",
+            "requires a subnet",
+        ),
+        (
+            json!({"networks": [{"uuid": id(&public)}]}),
+            403,
+            "forbidden",
+            "external network",
+        ),
+        (
+            json!({"networks": [{"port": "nope"}]}),
+            400,
+            "badRequest",
+            "Port nope",
+        ),
+        (
+            json!({"networks": [{"port": id(&noip)}]}),
+            400,
+            "badRequest",
+            "FixedIP",
+        ),
+        (
+            json!({"networks": [{"port": id(&port)}], "max_count": 2}),
+            400,
+            "badRequest",
+            "single configured port",
+        ),
+        (
+            json!({"networks": [{"uuid": net, "fixed_ip": "10.1.0"}]}),
+            400,
+            "badRequest",
+            "fixed_ip",
+        ),
+        (
+            json!({"networks": [{"uuid": net}], "security_groups": [{"name": "nope"}]}),
+            400,
+            "badRequest",
+            "nope",
+        ),
+        (
+            json!({"networks": [{"uuid": net, "colour": "red"}]}),
+            400,
+            "badRequest",
+            "colour",
+        ),
+        (json!({"networks": [{}]}), 400, "badRequest", "networks"),
+        (json!({"networks": "some"}), 400, "badRequest", "networks"),
+        (
+            json!({"networks": [{"uuid": net}], "security_groups": "default"}),
+            400,
+            "badRequest",
+            "security_groups",
+        ),
+    ];
+    for (extra, status, kind, words) in cases {
+        let r = w.launch(extra.clone()).await.expect_nova(status, kind);
+        assert!(r.nova_message().contains(words), "{extra}: {}", r.text);
+    }
+    // Nothing was recorded: no server, no port beyond the two made above.
+    let servers = w
+        .app
+        .nova(Method::GET, "/servers", &token, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(servers["servers"], json!([]));
+    let ports = w
+        .neutron_as(&token, Method::GET, "/ports", Value::Null)
+        .await;
+    assert_eq!(ports["ports"].as_array().unwrap().len(), 2);
+    // A project without networks: `auto` is an error, while "none" boots without one.
+    let bob = w.app.member("bob", "beta", "member").await;
+    let bobs_image = upload_image(&w.app, &bob.token, "b", json!({})).await;
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            "/servers",
+            &bob.token,
+            Some(&json!({"server": {"name": "b", "imageRef": bobs_image, "flavorRef": w.flavor, "networks": "auto"}})),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(
+        r.nova_message()
+            .contains("Unable to automatically allocate"),
+        "{}",
+        r.text
+    );
+    // The port quota is checked up front.
+    w.app
+        .call(
+            Method::PUT,
+            &format!("/networking/v2.0/quotas/{}", w.user.project_id),
+            &admin,
+            Some(&json!({"quota": {"port": 2}})),
+        )
+        .await
+        .expect(200);
+    let r = w
+        .launch(json!({"networks": [{"uuid": net}]}))
+        .await
+        .expect_nova(403, "forbidden");
+    assert!(
+        r.nova_message()
+            .contains("Maximum number of ports exceeded"),
+        "{}",
+        r.text
+    );
+}
