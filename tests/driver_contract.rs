@@ -38,6 +38,7 @@ fn spec(id: &str, image: Option<BootImage>) -> InstanceSpec {
             &serde_json::json!({"role": "test"}),
             Some(b"#!/bin/sh\necho contract-user-data-ran\n"),
         )),
+        nics: Vec::new(),
     }
 }
 

@@ -87,7 +87,12 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("image recovery: {e:#}"))?;
 
-        let network = NetworkService::new(db.clone(), config.network.clone());
+        let network = NetworkService::new(db.clone(), config.network.clone())
+            .map_err(|e| anyhow::anyhow!("network service: {e:#}"))?;
+        // The data plane is reconciled from the database before anything is served.
+        if let Err(e) = network.sync().await {
+            tracing::error!(error = %format!("{e:#}"), "reconciling the network data plane; retrying in the background");
+        }
         network
             .register_agents(&hostname())
             .await
@@ -130,6 +135,7 @@ impl Application {
                 "identity".into(),
             )),
             tokio::spawn(housekeeping(state.identity.clone(), session_store)),
+            tokio::spawn(state.network.clone().sync_loop()),
         ];
         Ok(Application {
             listener,

@@ -11,9 +11,11 @@ use secrecy::SecretString;
 use crate::server::application::Application;
 use crate::server::config::Config;
 use crate::server::db::{sqlite_url, Db};
+use crate::server::drivers::network::linuxbridge::available as linuxbridge_available;
 use crate::server::services::compute::{qemu_available, ComputeConfig, DriverChoice};
 use crate::server::services::identity::IdentityConfig;
 use crate::server::services::image::ImageConfig;
+use crate::server::services::network::{parse_physnet, NetworkConfig, NetworkDriverChoice};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -55,10 +57,19 @@ pub struct ServeArgs {
     /// (instances only in memory, for development and tests).
     #[arg(long, value_enum, env = "GUREUM_COMPUTE_DRIVER")]
     pub compute_driver: Option<DriverChoice>,
+    /// The network data plane: `linuxbridge` (the default when running as root with
+    /// iproute2, nftables and dnsmasq) or `fake` (no packets move; for development and
+    /// tests).
+    #[arg(long, value_enum, env = "GUREUM_NETWORK_DRIVER")]
+    pub network_driver: Option<NetworkDriverChoice>,
+    /// A physical network and the host bridge it maps to, `NAME:BRIDGE` (repeat, or
+    /// separate with commas). The bridge is made when missing.
+    #[arg(long = "physnet", value_parser = parse_physnet, value_delimiter = ',', default_value = "extnet:br-ex", env = "GUREUM_PHYSNETS")]
+    pub physnets: Vec<(String, String)>,
 }
 
 /// The settings a config file may hold, with the environment variable each one feeds.
-const CONFIG_KEYS: [(&str, &str); 11] = [
+const CONFIG_KEYS: [(&str, &str); 13] = [
     ("listen", "GUREUM_LISTEN"),
     ("data_dir", "GUREUM_DATA_DIR"),
     ("database_url", "GUREUM_DATABASE_URL"),
@@ -73,6 +84,8 @@ const CONFIG_KEYS: [(&str, &str); 11] = [
     ("session_idle_timeout", "GUREUM_SESSION_IDLE_TIMEOUT"),
     ("image_size_cap", "GUREUM_IMAGE_SIZE_CAP"),
     ("compute_driver", "GUREUM_COMPUTE_DRIVER"),
+    ("network_driver", "GUREUM_NETWORK_DRIVER"),
+    ("physnet", "GUREUM_PHYSNETS"),
 ];
 
 /// Reads the config file named by `--config FILE` (or `GUREUM_CONFIG`) in `args`, before
@@ -156,7 +169,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             },
             &args.data_dir,
         ),
-        network: crate::server::services::network::NetworkConfig::default(),
+        network: NetworkConfig {
+            physnets: args.physnets.into_iter().collect(),
+            ..NetworkConfig::new(
+                match args.network_driver {
+                    Some(d) => d,
+                    None if linuxbridge_available() => NetworkDriverChoice::Linuxbridge,
+                    None => {
+                        tracing::warn!("the linuxbridge data plane needs root, iproute2, nftables and dnsmasq (scripts/setup installs them): using the fake network driver, which moves no packets");
+                        NetworkDriverChoice::Fake
+                    }
+                },
+                &args.data_dir,
+            )
+        },
         admin_password: std::env::var("GUREUM_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty())
@@ -187,6 +213,23 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         match app.state().compute.driver_kind() {
             "fake" => "fake (instances live only in memory; for development and tests)",
             _ => "qemu",
+        }
+    );
+    let _ = writeln!(
+        out,
+        "Network driver: {}",
+        match app.state().network.driver().kind() {
+            "fake" => "fake (no packets move; for development and tests)".to_string(),
+            kind => format!(
+                "{kind} (physical networks: {})",
+                app.state()
+                    .network
+                    .physnets()
+                    .iter()
+                    .map(|(n, b)| format!("{n} on {b}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     );
     let _ = writeln!(

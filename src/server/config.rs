@@ -41,7 +41,10 @@ impl Config {
             identity: IdentityConfig::default(),
             image: ImageConfig::default(),
             compute: ComputeConfig::new(DriverChoice::Fake, &data_dir),
-            network: NetworkConfig::default(),
+            network: NetworkConfig::new(
+                crate::server::services::network::NetworkDriverChoice::Fake,
+                &data_dir,
+            ),
             admin_password: Some(SecretString::from("admin-secret-pw")),
             session_idle_timeout: 3600,
             database_url,

@@ -363,6 +363,14 @@ impl TestApp {
         spawn_app_on(self.dir.clone(), self.database_url.clone()).await
     }
 
+    /// A restart with the configuration changed the same way as at the first start.
+    pub async fn restart_with(self, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = self.dir.clone();
+        let database_url = self.database_url.clone();
+        drop(self);
+        start(dir, database_url, configure).await
+    }
+
     pub async fn restart(self) -> TestApp {
         let dir = self.dir.clone();
         let database_url = self.database_url.clone();

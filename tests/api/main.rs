@@ -14,6 +14,7 @@ mod images;
 mod isolation;
 mod l3;
 mod network;
+mod network_contract;
 mod portal;
 mod resources;
 mod server_networks;

@@ -291,6 +291,21 @@ async fn the_seed_networks_subnets_and_ports() {
         .expect(200);
     assert_eq!(names(&r, "subnets"), ["public-subnet"]);
 
+    // The network's DHCP server holds the first address of the pool.
+    let dhcp = w
+        .app
+        .neutron(
+            Method::GET,
+            &format!("/ports?network_id={}&device_owner=network:dhcp", id(&net)),
+            &w.alice.token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body["ports"]
+        .clone();
+    assert_eq!(dhcp.as_array().unwrap().len(), 1, "{dhcp}");
+    assert_eq!(dhcp[0]["fixed_ips"][0]["ip_address"], "10.0.0.2");
     // Ports: the lowest free address first, a given one, then exhaustion.
     let p1 = w
         .port(
@@ -303,7 +318,7 @@ async fn the_seed_networks_subnets_and_ports() {
         .clone();
     assert_eq!(
         p1["fixed_ips"],
-        json!([{"subnet_id": id(&subnet), "ip_address": "10.0.0.2"}])
+        json!([{"subnet_id": id(&subnet), "ip_address": "10.0.0.3"}])
     );
     assert!(p1["mac_address"].as_str().unwrap().starts_with("fa:16:3e:"));
     assert_eq!(p1["status"], "DOWN");
@@ -338,7 +353,7 @@ async fn the_seed_networks_subnets_and_ports() {
         .app
         .neutron(
             Method::GET,
-            "/ports?fixed_ips=ip_address%3D10.0.0.2",
+            "/ports?fixed_ips=ip_address%3D10.0.0.3",
             &w.alice.token,
             None,
         )
@@ -366,7 +381,7 @@ async fn the_seed_networks_subnets_and_ports() {
         .expect(201)
         .body["port"]
         .clone();
-    assert_eq!(again["fixed_ips"][0]["ip_address"], "10.0.0.2");
+    assert_eq!(again["fixed_ips"][0]["ip_address"], "10.0.0.3");
 
     // A network with ports is in use; its ports and subnet go first.
     w.app
@@ -422,7 +437,7 @@ async fn the_seed_networks_subnets_and_ports() {
 async fn a_small_subnet_runs_out_of_addresses_cleanly() {
     let w = world().await;
     let net = w.network(&w.alice.token, json!({"name": "tiny"})).await;
-    w.subnet(&w.alice.token, json!({"network_id": id(&net), "cidr": "10.1.0.0/29", "allocation_pools": [{"start": "10.1.0.2", "end": "10.1.0.4"}]}))
+    w.subnet(&w.alice.token, json!({"network_id": id(&net), "cidr": "10.1.0.0/29", "enable_dhcp": false, "allocation_pools": [{"start": "10.1.0.2", "end": "10.1.0.4"}]}))
         .await;
     for _ in 0..3 {
         w.port(&w.alice.token, json!({"network_id": id(&net)}))
@@ -489,7 +504,8 @@ async fn two_hundred_ports_created_at_once_never_share_an_address() {
         )
         .await
         .expect(200);
-    assert_eq!(listed.body["ports"].as_array().unwrap().len(), 200);
+    // And the network's DHCP port.
+    assert_eq!(listed.body["ports"].as_array().unwrap().len(), 201);
 }
 
 #[tokio::test]

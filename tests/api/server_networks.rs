@@ -314,14 +314,15 @@ async fn a_launch_that_fails_after_its_ports_gives_them_back() {
         w.wait_gone(&vm).await;
     }
     compute.clear_failures();
-    // The addresses were given back too: the next port gets the first one again.
+    // The addresses were given back too: the next port gets the first one after the
+    // DHCP server's again.
     let r = w
         .launch(json!({"networks": [{"uuid": net}]}))
         .await
         .expect(202);
     let vm = id(&r.body["server"]);
     let s = w.wait(&vm, "ACTIVE").await;
-    assert_eq!(s["addresses"]["net1"][0]["addr"], "10.1.0.2", "{s}");
+    assert_eq!(s["addresses"]["net1"][0]["addr"], "10.1.0.3", "{s}");
 }
 
 #[tokio::test]
@@ -434,7 +435,8 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
         let r = w.launch(extra.clone()).await.expect_nova(status, kind);
         assert!(r.nova_message().contains(words), "{extra}: {}", r.text);
     }
-    // Nothing was recorded: no server, no port beyond the two made above.
+    // Nothing was recorded: no server, no port beyond the two made above and net1's
+    // DHCP port.
     let servers = w
         .app
         .nova(Method::GET, "/servers", &token, None)
@@ -445,7 +447,7 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
     let ports = w
         .neutron_as(&token, Method::GET, "/ports", Value::Null)
         .await;
-    assert_eq!(ports["ports"].as_array().unwrap().len(), 2);
+    assert_eq!(ports["ports"].as_array().unwrap().len(), 3);
     // A project without networks: `auto` is an error, while "none" boots without one.
     let bob = w.app.member("bob", "beta", "member").await;
     let bobs_image = upload_image(&w.app, &bob.token, "b", json!({})).await;

@@ -558,6 +558,15 @@ pub async fn allocations_delete_for_port(c: &mut C, port_id: &str) -> Result<(),
     Ok(())
 }
 
+pub async fn allocation_delete(c: &mut C, network_id: &str, ip: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM ip_allocations WHERE network_id = $1 AND ip_address = $2")
+        .bind(network_id)
+        .bind(ip)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 pub async fn allocations_delete_for_subnet(c: &mut C, subnet_id: &str) -> Result<(), DbError> {
     sqlx::query("DELETE FROM ip_allocations WHERE subnet_id = $1")
         .bind(subnet_id)

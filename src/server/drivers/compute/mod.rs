@@ -56,6 +56,17 @@ pub struct InstanceSpec {
     pub kernel_args: Option<String>,
     /// Files of the config drive (`openstack/latest/meta_data.json` ...), when it has one.
     pub config_drive: Option<Vec<(String, Vec<u8>)>>,
+    /// Network interfaces in order (eth0 first).
+    pub nics: Vec<NicSpec>,
+}
+
+/// One network interface: the guest's MAC and the host tap it is wired to (`None` when
+/// the network driver makes no taps, as the fake one: the NIC is then left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NicSpec {
+    pub port_id: String,
+    pub mac: String,
+    pub tap: Option<String>,
 }
 
 /// Nova's power states.

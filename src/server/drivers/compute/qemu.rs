@@ -295,6 +295,17 @@ impl QemuDriver {
                 "pcie-root-port,id=rp2,chassis=2",
             ])
             .args(["-nic", "none", "-device", "virtio-rng-pci"]);
+        // Each NIC on its pre-made tap (QEMU runs no scripts; the network driver plugged
+        // the tap into its bridge).
+        for (n, nic) in spec.nics.iter().enumerate() {
+            let Some(tap) = &nic.tap else { continue };
+            cmd.arg("-netdev")
+                .arg(format!(
+                    "tap,id=net{n},ifname={tap},script=no,downscript=no"
+                ))
+                .arg("-device")
+                .arg(format!("virtio-net-pci,netdev=net{n},mac={}", nic.mac));
+        }
         if self.kvm {
             cmd.args(["-cpu", "host"]);
         }

@@ -91,7 +91,12 @@ impl Step<Launch> for Ports {
         let host = l.server.host.clone().unwrap_or_default();
         l.svc
             .attach_nics(&l.ctx, &l.server.id, &host, &l.nics)
-            .await
+            .await?;
+        // The taps must exist before QEMU opens them.
+        if !l.nics.is_empty() {
+            l.svc.network.sync().await?;
+        }
+        Ok(())
     }
 
     async fn undo(&self, l: &mut Launch) -> Result<()> {
@@ -360,6 +365,7 @@ impl ComputeService {
             ramdisk: None,
             kernel_args: None,
             config_drive: None,
+            nics: self.nic_specs(&server.id).await?,
         };
         if let Some(image) = image {
             let (image, path) = self

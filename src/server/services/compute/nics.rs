@@ -8,6 +8,7 @@ use super::ComputeService;
 use crate::server::authz::is_admin;
 use crate::server::context::OpCtx;
 use crate::server::db;
+use crate::server::drivers::compute::NicSpec;
 use crate::server::error::{Error, Result};
 use crate::server::services::network::{
     FixedIpRequest, InstanceNetworking, NetworkQuery, PortCreate, SecurityGroupQuery, OWNER_COMPUTE,
@@ -297,6 +298,25 @@ impl ComputeService {
             db::compute::nic_delete(&mut conn, instance_id, &nic.port_id).await?;
         }
         Ok(())
+    }
+
+    /// The NICs the hypervisor gives an instance, in order.
+    pub(super) async fn nic_specs(&self, instance_id: &str) -> Result<Vec<NicSpec>> {
+        let mut conn = self.db.conn().await?;
+        let nics = db::compute::nics_of(&mut conn, &[instance_id.to_string()]).await?;
+        drop(conn);
+        let ids: Vec<String> = nics.into_iter().map(|n| n.port_id).collect();
+        Ok(self
+            .network
+            .vifs(&ids)
+            .await?
+            .into_iter()
+            .map(|v| NicSpec {
+                port_id: v.port_id,
+                mac: v.mac,
+                tap: v.tap,
+            })
+            .collect())
     }
 
     /// The addresses and security groups of these instances (for their API bodies).

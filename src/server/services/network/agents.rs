@@ -92,7 +92,7 @@ impl NetworkService {
     /// Records this host's agents (at controller start), with what drives them.
     pub async fn register_agents(&self, host: &str) -> Result<()> {
         let configurations = serde_json::json!({
-            "driver": self.config.driver_name,
+            "driver": self.driver.kind(),
             "bridge_mappings": self.config.physnets,
         })
         .to_string();

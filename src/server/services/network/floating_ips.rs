@@ -223,6 +223,7 @@ impl NetworkService {
             return Err(already_associated(&fip));
         }
         tx.commit().await?;
+        self.changed();
         Ok(fip)
     }
 
@@ -300,6 +301,7 @@ impl NetworkService {
             return Err(already_associated(&fip));
         }
         tx.commit().await?;
+        self.changed();
         Ok(fip)
     }
 
@@ -312,6 +314,7 @@ impl NetworkService {
         }
         Self::port_delete_owned(&mut tx, &fip.floating_port_id).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 

@@ -14,6 +14,14 @@ use crate::server::services::now;
 /// The device owner of instances' ports.
 pub const OWNER_COMPUTE: &str = "compute:nova";
 
+/// A port as the hypervisor plugs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vif {
+    pub port_id: String,
+    pub mac: String,
+    pub tap: Option<String>,
+}
+
 /// One address of an instance, as Nova's `addresses` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceAddress {
@@ -49,6 +57,7 @@ impl NetworkService {
         row.updated_at = now();
         db::network::port_save(&mut conn, &row).await?;
         drop(conn);
+        self.changed();
         self.port_unchecked(port_id).await
     }
 
@@ -66,6 +75,7 @@ impl NetworkService {
         row.revision_number += 1;
         row.updated_at = now();
         db::network::port_save(&mut conn, &row).await?;
+        self.changed();
         Ok(())
     }
 
@@ -76,7 +86,32 @@ impl NetworkService {
         db::l3::fips_disassociate_port(&mut tx, port_id, now()).await?;
         Self::port_delete_owned(&mut tx, port_id).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
+    }
+
+    /// The host side of ports, in the order given: MAC and tap (none with a driver that
+    /// makes no taps). Ports that are gone are left out.
+    pub async fn vifs(&self, port_ids: &[String]) -> Result<Vec<Vif>> {
+        let mut conn = self.db.conn().await?;
+        let rows = db::network::port_list(
+            &mut conn,
+            &PortFilter {
+                ids: port_ids.to_vec(),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let taps = self.driver.makes_taps();
+        Ok(port_ids
+            .iter()
+            .filter_map(|id| rows.iter().find(|r| &r.id == id))
+            .map(|r| Vif {
+                port_id: r.id.clone(),
+                mac: r.mac_address.clone(),
+                tap: taps.then(|| crate::server::drivers::network::tap_name(&r.id)),
+            })
+            .collect())
     }
 
     /// A port without the caller's check.

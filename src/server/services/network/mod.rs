@@ -6,6 +6,7 @@
 //! address, whatever runs at once.
 
 mod agents;
+mod dataplane;
 mod floating_ips;
 mod instances;
 mod ipam;
@@ -17,16 +18,21 @@ mod security_groups;
 mod subnets;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::server::db::Db;
-use crate::server::error::Error;
+use crate::server::drivers::network::fake::FakeNetworkDriver;
+use crate::server::drivers::network::linuxbridge::{LinuxBridgeConfig, LinuxBridgeDriver};
+use crate::server::drivers::network::NetworkDriver;
+use crate::server::error::{Error, Result};
 
 pub use agents::{Agent, AgentQuery, AgentUpdate};
+pub use dataplane::OWNER_DHCP;
 pub use floating_ips::{FloatingIp, FloatingIpCreate, FloatingIpQuery, FloatingIpUpdate};
-pub use instances::{InstanceAddress, InstanceNetworking, OWNER_COMPUTE};
+pub use instances::{InstanceAddress, InstanceNetworking, Vif, OWNER_COMPUTE};
 pub use ipam::Pool;
 pub use networks::{Network, NetworkCreate, NetworkQuery, NetworkUpdate};
 pub use ports::{AddressPair, FixedIp, FixedIpRequest, Port, PortCreate, PortQuery, PortUpdate};
@@ -40,14 +46,32 @@ pub use security_groups::{
 };
 pub use subnets::{GatewayRequest, HostRoute, Subnet, SubnetCreate, SubnetQuery, SubnetUpdate};
 
+/// Which data-plane driver moves the packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkDriverChoice {
+    Linuxbridge,
+    Fake,
+}
+
 #[derive(Clone, Debug)]
 pub struct NetworkConfig {
     /// Physical network name → host bridge (`extnet` → `br-ex`).
     pub physnets: BTreeMap<String, String>,
     /// The MTU of networks that do not say.
     pub default_mtu: i64,
-    /// What moves the packets (`fake` moves none); agents report it.
-    pub driver_name: String,
+    pub driver: NetworkDriverChoice,
+    /// The data plane's own files (the driver's ledger, dnsmasq's files).
+    pub state_dir: PathBuf,
+}
+
+impl NetworkConfig {
+    pub fn new(driver: NetworkDriverChoice, data_dir: &Path) -> NetworkConfig {
+        NetworkConfig {
+            driver,
+            state_dir: data_dir.join("network"),
+            ..NetworkConfig::default()
+        }
+    }
 }
 
 impl Default for NetworkConfig {
@@ -55,9 +79,32 @@ impl Default for NetworkConfig {
         NetworkConfig {
             physnets: BTreeMap::from([("extnet".to_string(), "br-ex".to_string())]),
             default_mtu: 1500,
-            driver_name: "fake".into(),
+            driver: NetworkDriverChoice::Fake,
+            state_dir: PathBuf::from("network"),
         }
     }
+}
+
+/// `NAME:BRIDGE` of `--physnet`.
+pub fn parse_physnet(text: &str) -> std::result::Result<(String, String), String> {
+    let (name, bridge) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not NAME:BRIDGE (extnet:br-ex)"))?;
+    let ok_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
+    let ok_bridge = !bridge.is_empty()
+        && bridge.len() <= 15
+        && bridge
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !ok_name || !ok_bridge {
+        return Err(format!(
+            "`{text}`: the physical network name is letters, digits, - and _; the bridge a Linux interface name of at most 15 characters"
+        ));
+    }
+    Ok((name.to_string(), bridge.to_string()))
 }
 
 #[derive(Clone)]
@@ -66,15 +113,60 @@ pub struct NetworkService {
     config: Arc<NetworkConfig>,
     /// Serializes quota checks and the creation of per-project defaults.
     claims: Arc<tokio::sync::Mutex<()>>,
+    driver: Arc<dyn NetworkDriver>,
+    /// The fake driver when it is the one in use (tests read its plan).
+    fake: Option<FakeNetworkDriver>,
+    /// Set by every change; the sync loop applies.
+    dirty: Arc<tokio::sync::Notify>,
+    /// One apply at a time.
+    applying: Arc<tokio::sync::Mutex<()>>,
+    /// This host (instances' ports bound to it get taps here).
+    host: String,
 }
 
 impl NetworkService {
-    pub fn new(db: Db, config: NetworkConfig) -> NetworkService {
-        NetworkService {
+    pub fn new(db: Db, config: NetworkConfig) -> Result<NetworkService> {
+        let (driver, fake): (Arc<dyn NetworkDriver>, Option<FakeNetworkDriver>) = match config
+            .driver
+        {
+            NetworkDriverChoice::Fake => {
+                let fake = FakeNetworkDriver::new();
+                (Arc::new(fake.clone()), Some(fake))
+            }
+            NetworkDriverChoice::Linuxbridge => {
+                use sha2::Digest;
+                let dir =
+                    std::fs::canonicalize(config.state_dir.parent().unwrap_or(Path::new(".")))
+                        .unwrap_or_else(|_| config.state_dir.clone());
+                let tag = hex::encode(&sha2::Sha256::digest(dir.to_string_lossy().as_bytes())[..4]);
+                let driver = LinuxBridgeDriver::new(LinuxBridgeConfig {
+                    state_dir: config.state_dir.clone(),
+                    tag,
+                })
+                .map_err(|e| Error::internal("starting the linuxbridge driver", e))?;
+                (Arc::new(driver), None)
+            }
+        };
+        Ok(NetworkService {
             db,
             config: Arc::new(config),
             claims: Arc::new(tokio::sync::Mutex::new(())),
-        }
+            driver,
+            fake,
+            dirty: Arc::new(tokio::sync::Notify::new()),
+            applying: Arc::new(tokio::sync::Mutex::new(())),
+            host: crate::server::config::hostname(),
+        })
+    }
+
+    /// The fake driver, when it is in use.
+    pub fn fake_driver(&self) -> Option<&FakeNetworkDriver> {
+        self.fake.as_ref()
+    }
+
+    /// The host the service's data plane runs on.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     pub fn physnets(&self) -> &BTreeMap<String, String> {

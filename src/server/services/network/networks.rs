@@ -409,6 +409,7 @@ impl NetworkService {
         network.updated_at = now();
         let mut conn = self.db.conn().await?;
         db::network::network_save(&mut conn, &network.to_row()).await?;
+        self.changed();
         Ok(network)
     }
 
@@ -442,6 +443,7 @@ impl NetworkService {
             return Err(not_found("network", id));
         }
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 }

@@ -315,6 +315,7 @@ impl NetworkService {
             allocate(&mut tx, &network, &subnets, &port.id, req.fixed_ips, &[]).await?;
         db::network::port_groups_set(&mut tx, &port.id, &port.security_groups).await?;
         tx.commit().await?;
+        self.changed();
         Ok(port)
     }
 
@@ -548,6 +549,7 @@ impl NetworkService {
             db::network::port_groups_set(&mut tx, &port.id, &port.security_groups).await?;
         }
         tx.commit().await?;
+        self.changed();
         Ok(port)
     }
 
@@ -573,6 +575,7 @@ impl NetworkService {
             return Err(not_found("port", id));
         }
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 }
@@ -608,7 +611,7 @@ async fn fixed_ips(
 
 /// Takes addresses for a port: the ones asked for, or (no request) one from the first
 /// subnet that has room. `kept` are addresses the port holds already, taken again.
-async fn allocate(
+pub(super) async fn allocate(
     tx: &mut Tx,
     network: &Network,
     subnets: &[Subnet],

@@ -203,6 +203,7 @@ impl NetworkService {
             db::l3::router_save(&mut tx, &router.to_row()).await?;
         }
         tx.commit().await?;
+        self.changed();
         Ok(router)
     }
 
@@ -266,6 +267,7 @@ impl NetworkService {
         router.updated_at = now();
         db::l3::router_save(&mut tx, &router.to_row()).await?;
         tx.commit().await?;
+        self.changed();
         Ok(router)
     }
 
@@ -313,6 +315,7 @@ impl NetworkService {
         self.clear_gateway(&mut tx, &mut router).await?;
         db::l3::router_delete(&mut tx, id).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -360,6 +363,7 @@ impl NetworkService {
                     )
                     .await?;
                 tx.commit().await?;
+                self.changed();
                 Ok(RouterInterface {
                     router_id: router.id,
                     project_id: router.project_id,
@@ -405,6 +409,7 @@ impl NetworkService {
                 db::network::port_save(&mut tx, &port.to_row()).await?;
                 db::network::port_groups_set(&mut tx, &port.id, &[]).await?;
                 tx.commit().await?;
+                self.changed();
                 Ok(RouterInterface {
                     router_id: router.id,
                     project_id: router.project_id,
@@ -485,6 +490,7 @@ impl NetworkService {
         }
         Self::port_delete_owned(&mut tx, &port.id).await?;
         tx.commit().await?;
+        self.changed();
         Ok(RouterInterface {
             router_id: router.id,
             project_id: router.project_id,

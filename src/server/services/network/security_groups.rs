@@ -390,6 +390,7 @@ impl NetworkService {
                 db::network::rule_insert(&mut tx, &r.to_row()).await?;
             }
             tx.commit().await?;
+            self.changed();
             return Ok(group);
         }
         // Another request made it first.
@@ -453,6 +454,7 @@ impl NetworkService {
             db::network::rule_insert(&mut tx, &r.to_row()).await?;
         }
         tx.commit().await?;
+        self.changed();
         Ok(group)
     }
 
@@ -560,6 +562,7 @@ impl NetworkService {
         }
         db::network::sg_delete(&mut tx, id).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 
@@ -609,6 +612,7 @@ impl NetworkService {
             .await?;
         let mut conn = self.db.conn().await?;
         db::network::rule_insert(&mut conn, &r.to_row()).await?;
+        self.changed();
         Ok((r, group.is_default))
     }
 
@@ -656,6 +660,7 @@ impl NetworkService {
         )?;
         let mut conn = self.db.conn().await?;
         db::network::rule_delete(&mut conn, id).await?;
+        self.changed();
         Ok(())
     }
 

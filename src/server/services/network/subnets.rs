@@ -281,8 +281,8 @@ impl NetworkService {
         };
         let _claim = self.claims.lock().await;
         self.check_quota(&project_id, "subnet", 1).await?;
-        let mut conn = self.db.conn().await?;
-        for other in db::network::subnets_of(&mut conn, &network.id).await? {
+        let mut tx = self.db.begin().await?;
+        for other in db::network::subnets_of(&mut tx, &network.id).await? {
             let theirs = ipam::parse_cidr(&other.cidr).map_err(from_refusal)?;
             if theirs.contains(&net.network()) || net.contains(&theirs.network()) {
                 return Err(invalid(
@@ -294,7 +294,11 @@ impl NetworkService {
                 ));
             }
         }
-        db::network::subnet_insert(&mut conn, &subnet.to_row()).await?;
+        db::network::subnet_insert(&mut tx, &subnet.to_row()).await?;
+        // The network's DHCP server takes an address on it (when it has DHCP).
+        self.sync_dhcp_port(&mut tx, &network).await?;
+        tx.commit().await?;
+        self.changed();
         Ok(subnet)
     }
 
@@ -425,8 +429,12 @@ impl NetworkService {
         }
         subnet.revision_number += 1;
         subnet.updated_at = now();
-        let mut conn = self.db.conn().await?;
-        db::network::subnet_save(&mut conn, &subnet.to_row()).await?;
+        let network = self.network_unchecked(&subnet.network_id).await?;
+        let mut tx = self.db.begin().await?;
+        db::network::subnet_save(&mut tx, &subnet.to_row()).await?;
+        self.sync_dhcp_port(&mut tx, &network).await?;
+        tx.commit().await?;
+        self.changed();
         Ok(subnet)
     }
 
@@ -456,7 +464,10 @@ impl NetworkService {
         if !db::network::subnet_delete(&mut tx, id).await? {
             return Err(not_found("subnet", id));
         }
+        let network = self.network_unchecked(&subnet.network_id).await?;
+        self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
+        self.changed();
         Ok(())
     }
 }

@@ -1,0 +1,347 @@
+//! The network data-plane contract: one walkthrough through the API — an external flat
+//! network, a project network with DHCP, a router with its gateway and an interface, an
+//! instance's port with security groups, a floating IP — checked after every step
+//! against what the driver finds on the host. It runs with the fake driver and with
+//! `linuxbridge` (root, iproute2, nftables, dnsmasq: what scripts/setup installs), which
+//! also has to repair drift, survive a restart, and leave nothing behind.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use gureum::server::config::Config;
+use gureum::server::drivers::network::{tap_name, HostState};
+use gureum::server::services::network::NetworkDriverChoice;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+/// Converges, then compares what the driver finds with what the plan asks for.
+async fn check(app: &TestApp, step: &str) -> HostState {
+    let network = &app.state.network;
+    network
+        .sync()
+        .await
+        .unwrap_or_else(|e| panic!("{step}: sync: {e:?}"));
+    let plan = network.plan().await.unwrap();
+    let found = network.driver().observe().await.unwrap();
+    let expected = HostState::expected(&plan);
+    assert_eq!(found, expected, "{step}: the host differs from the plan");
+    found
+}
+
+async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Value) -> Value {
+    let body = (!body.is_null()).then_some(body);
+    let r = app
+        .neutron(method.clone(), path, token, body.as_ref())
+        .await;
+    assert!(r.status.is_success(), "{method} {path}: {}", r.text);
+    r.body
+}
+
+/// Removes what a failed linuxbridge run left on the host (a passing run removes it all
+/// through the API and checks that).
+struct Leftovers(std::sync::Mutex<Vec<(&'static str, String)>>);
+
+impl Leftovers {
+    fn add(&self, kind: &'static str, name: String) {
+        self.0.lock().unwrap().push((kind, name));
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        for (kind, name) in self.0.lock().unwrap().iter().rev() {
+            let args: Vec<&str> = match *kind {
+                "netns" => vec!["netns", "delete", name],
+                _ => vec!["link", "delete", name],
+            };
+            let _ = std::process::Command::new("ip").args(&args).output();
+        }
+    }
+}
+
+async fn contract(driver: NetworkDriverChoice) {
+    let bridge = format!("brx{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let leftovers = Leftovers(Default::default());
+    if driver == NetworkDriverChoice::Linuxbridge {
+        leftovers.add("link", bridge.clone());
+    }
+    let configure = {
+        let bridge = bridge.clone();
+        move |c: &mut Config| {
+            c.network.driver = driver;
+            c.network.physnets = BTreeMap::from([("extnet".to_string(), bridge)]);
+        }
+    };
+    let app = spawn_app_with(configure.clone()).await;
+    let admin = app.admin_token().await;
+    let alice = app.member("alice", "alpha", "member").await;
+    let a = alice.token.as_str();
+
+    let s = check(&app, "start").await;
+    assert!(
+        s.bridges.contains(&bridge),
+        "the physical bridge is made: {s:?}"
+    );
+
+    let public = call(&app, &admin, Method::POST, "/networks", json!({"network": {"name": "public", "router:external": true, "provider:network_type": "flat", "provider:physical_network": "extnet"}})).await["network"].clone();
+    call(&app, &admin, Method::POST, "/subnets", json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": false, "gateway_ip": "203.0.113.1", "allocation_pools": [{"start": "203.0.113.100", "end": "203.0.113.120"}]}})).await;
+    let net = call(
+        &app,
+        a,
+        Method::POST,
+        "/networks",
+        json!({"network": {"name": "net1"}}),
+    )
+    .await["network"]
+        .clone();
+    let subnet = call(&app, a, Method::POST, "/subnets", json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4, "dns_nameservers": ["192.0.2.53"]}})).await["subnet"].clone();
+    let s = check(&app, "network with DHCP").await;
+    let dhcp_ns = format!("qdhcp-{}", id(&net));
+    if driver == NetworkDriverChoice::Linuxbridge {
+        leftovers.add("netns", dhcp_ns.clone());
+    }
+    assert!(s.namespaces.contains(&dhcp_ns), "{s:?}");
+    assert_eq!(
+        s.addresses[&dhcp_ns].iter().collect::<Vec<_>>(),
+        ["10.0.0.2/24"]
+    );
+
+    let router = call(
+        &app,
+        a,
+        Method::POST,
+        "/routers",
+        json!({"router": {"name": "r1", "external_gateway_info": {"network_id": id(&public)}}}),
+    )
+    .await["router"]
+        .clone();
+    call(
+        &app,
+        a,
+        Method::PUT,
+        &format!("/routers/{}/add_router_interface", id(&router)),
+        json!({"subnet_id": id(&subnet)}),
+    )
+    .await;
+    let gw_ip = router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let s = check(&app, "router").await;
+    let router_ns = format!("qrouter-{}", id(&router));
+    if driver == NetworkDriverChoice::Linuxbridge {
+        leftovers.add("netns", router_ns.clone());
+    }
+    assert!(
+        s.addresses[&router_ns].contains(&format!("{gw_ip}/24")),
+        "{s:?}"
+    );
+    assert!(s.addresses[&router_ns].contains("10.0.0.1/24"), "{s:?}");
+
+    // An instance's port, bound to this host: a tap on the network's bridge, filtered.
+    call(&app, a, Method::POST, "/security-group-rules", json!({"security_group_rule": {"security_group_id": default_group(&app, a).await, "direction": "ingress", "protocol": "tcp", "port_range_min": 22, "port_range_max": 22}})).await;
+    let port = call(
+        &app,
+        a,
+        Method::POST,
+        "/ports",
+        json!({"port": {"network_id": id(&net)}}),
+    )
+    .await["port"]
+        .clone();
+    let host = app.state.network.host().to_string();
+    app.state
+        .network
+        .port_bind(&id(&port), "vm-1", &host)
+        .await
+        .unwrap();
+    let tap = tap_name(&id(&port));
+    if driver == NetworkDriverChoice::Linuxbridge {
+        leftovers.add("link", tap.clone());
+    }
+    let s = check(&app, "instance port").await;
+    assert!(s.ports.contains_key(&tap), "{s:?}");
+    assert!(s.filtered.contains(&tap), "{s:?}");
+    let fixed = port["fixed_ips"][0]["ip_address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        s.dhcp_hosts[&dhcp_ns].contains(&(
+            port["mac_address"].as_str().unwrap().to_string(),
+            fixed.clone()
+        )),
+        "{s:?}"
+    );
+
+    // A floating IP: DNAT to the fixed address, and the address on the gateway.
+    let fip = call(
+        &app,
+        a,
+        Method::POST,
+        "/floatingips",
+        json!({"floatingip": {"floating_network_id": id(&public), "port_id": id(&port)}}),
+    )
+    .await["floatingip"]
+        .clone();
+    let floating = fip["floating_ip_address"].as_str().unwrap().to_string();
+    let s = check(&app, "floating IP").await;
+    assert!(
+        s.nat[&router_ns].contains(&(floating.clone(), fixed.clone())),
+        "{s:?}"
+    );
+    assert!(
+        s.addresses[&router_ns].contains(&format!("{floating}/32")),
+        "{s:?}"
+    );
+
+    if driver == NetworkDriverChoice::Linuxbridge {
+        // Drift is repaired: a tap deleted behind the driver's back comes back.
+        let out = std::process::Command::new("ip")
+            .args(["link", "delete", &tap])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        check(&app, "after drift").await;
+        // Packets move: a namespace on the physical bridge reaches the router's gateway.
+        let outside = format!("gr-out-{}", &bridge[3..]);
+        let sh = |args: &[&str]| {
+            let out = std::process::Command::new("ip")
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "ip {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        sh(&["netns", "add", &outside]);
+        let veth = format!("vo{}", &bridge[3..]);
+        sh(&[
+            "link", "add", &veth, "type", "veth", "peer", "name", "eth0", "netns", &outside,
+        ]);
+        sh(&["link", "set", &veth, "master", &bridge, "up"]);
+        sh(&[
+            "-n",
+            &outside,
+            "addr",
+            "add",
+            "203.0.113.2/24",
+            "dev",
+            "eth0",
+        ]);
+        sh(&["-n", &outside, "link", "set", "eth0", "up"]);
+        let ping = std::process::Command::new("ip")
+            .args([
+                "netns", "exec", &outside, "ping", "-c", "2", "-W", "2", &gw_ip,
+            ])
+            .output()
+            .unwrap();
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "delete", &outside])
+            .output();
+        let _ = std::process::Command::new("ip")
+            .args(["link", "delete", &veth])
+            .output();
+        assert!(
+            ping.status.success(),
+            "ping {gw_ip} from outside: {}",
+            String::from_utf8_lossy(&ping.stdout)
+        );
+    }
+
+    // A restart reconciles to the same state.
+    let before = app.state.network.driver().observe().await.unwrap();
+    let app = app.restart_with(configure).await;
+    let after = check(&app, "after a restart").await;
+    if driver == NetworkDriverChoice::Linuxbridge {
+        assert_eq!(before, after, "a restart changed the host");
+    }
+
+    // Taking everything down leaves nothing but the physical bridge.
+    let admin = app.admin_token().await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/floatingips/{}", id(&fip)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/ports/{}", id(&port)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::PUT,
+        &format!("/routers/{}/remove_router_interface", id(&router)),
+        json!({"subnet_id": id(&subnet)}),
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/routers/{}", id(&router)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/networks/{}", id(&net)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        &admin,
+        Method::DELETE,
+        &format!("/networks/{}", id(&public)),
+        Value::Null,
+    )
+    .await;
+    let s = check(&app, "all deleted").await;
+    assert!(s.namespaces.is_empty() && s.ports.is_empty(), "{s:?}");
+    assert_eq!(s.bridges.iter().collect::<Vec<_>>(), [&bridge]);
+}
+
+async fn default_group(app: &TestApp, token: &str) -> String {
+    let list = call(
+        app,
+        token,
+        Method::GET,
+        "/security-groups?name=default",
+        Value::Null,
+    )
+    .await;
+    id(&list["security_groups"][0])
+}
+
+#[tokio::test]
+async fn the_fake_network_driver_keeps_the_contract() {
+    contract(NetworkDriverChoice::Fake).await;
+}
+
+#[tokio::test]
+async fn the_linuxbridge_driver_keeps_the_contract_on_this_host() {
+    assert!(
+        gureum::server::drivers::network::linuxbridge::available(),
+        "the linuxbridge driver needs root, iproute2, nftables and dnsmasq (scripts/setup installs them)"
+    );
+    contract(NetworkDriverChoice::Linuxbridge).await;
+}
