@@ -359,6 +359,10 @@ def serve_and_run(name, run_checks, serve_args=()):
     log = open(log_path, "wb")
     try:
         server_env = dict(os.environ, GUREUM_ADMIN_PASSWORD=admin_pw)
+        # The fake data plane unless a test asks for the real one (it makes bridges and
+        # namespaces on this host).
+        if "--network-driver" not in serve_args:
+            serve_args = (*serve_args, "--network-driver", "fake")
         cmd = [str(GUREUM_BIN), "serve", "--listen", f"127.0.0.1:{port}",
                "--data-dir", str(data_dir), "--public-url", base_url, *serve_args]
         print(f"# starting: {shlex.join(cmd)}", flush=True)

@@ -97,11 +97,11 @@ def run_checks(server):
                   "disallowed by policy")
 
     # ---- ports ----------------------------------------------------------------------------
-    with check("user: port create --network demo-net gets 10.0.0.2; --fixed-ip ip-address=10.0.0.50"):
+    with check("user: port create --network demo-net gets 10.0.0.3 (DHCP holds .2); --fixed-ip ip-address=10.0.0.50"):
         need(ids.get("demo-subnet"), "demo-subnet")
         p = osc(["port", "create", "--network", "demo-net", "p1", "-f", "json"], env,
                 parse_json=True)
-        expect("10.0.0.2" in str(p.get("fixed_ips")), f"fixed_ips: {p}")
+        expect("10.0.0.3" in str(p.get("fixed_ips")), f"fixed_ips: {p}")
         expect(str(p.get("mac_address", "")).startswith("fa:16:3e:"), f"mac: {p}")
         p = osc(["port", "create", "--network", "demo-net", "--fixed-ip",
                  "subnet=demo-subnet,ip-address=10.0.0.50", "p2", "-f", "json"], env,
@@ -114,11 +114,12 @@ def run_checks(server):
         osc_fails(["port", "create", "--network", "demo-net", "--fixed-ip",
                    "ip-address=10.0.0.50", "p3"], env, "409", "in use")
 
-    with check("user: port list --network demo-net shows p1 and p2 with their addresses"):
+    with check("user: port list --network demo-net shows p1, p2 and the DHCP port"):
         need(ids.get("ports"), "ports")
         rows = osc(["port", "list", "--network", "demo-net", "-f", "json"], env,
                    parse_json=True)
-        expect(sorted(r.get("Name") for r in rows) == ["p1", "p2"], f"ports: {rows}")
+        expect(sorted(r.get("Name") for r in rows) == ["", "p1", "p2"], f"ports: {rows}")
+        expect("10.0.0.2" in str(find_row(rows, Name="")), f"the DHCP port: {rows}")
         expect("10.0.0.50" in str(find_row(rows, Name="p2")), f"p2: {rows}")
 
     # ---- security groups --------------------------------------------------------------
@@ -191,7 +192,7 @@ def run_checks(server):
         osc(["floating", "ip", "set", "--port", "p1", ids["fip"]], env)
         rows = osc(["floating", "ip", "list", "-f", "json"], env, parse_json=True)
         row = find_row(rows, **{"Floating IP Address": ids["fip"]})
-        expect(row is not None and row.get("Fixed IP Address") == "10.0.0.2",
+        expect(row is not None and row.get("Fixed IP Address") == "10.0.0.3",
                f"floating ips: {rows}")
         f = osc(["floating", "ip", "show", ids["fip"], "-f", "json"], env, parse_json=True)
         expect(f.get("router_id") == ids["router"] and f.get("status") == "ACTIVE", f"fip: {f}")
@@ -222,7 +223,8 @@ def run_checks(server):
     with check("user: quota show --network --usage: networks, ports, routers and floating IPs in use"):
         rows = osc(["quota", "show", "--network", "--usage", "-f", "json"], env,
                    parse_json=True)
-        for res, limit, used in (("networks", 100, 1), ("ports", 500, 3), ("routers", 10, 1),
+        # Ports: p1, p2, the router interface and the network's DHCP port.
+        for res, limit, used in (("networks", 100, 1), ("ports", 500, 4), ("routers", 10, 1),
                                  ("floating_ips", 50, 1)):
             row = find_row(rows, Resource=res)
             expect(row is not None and row.get("Limit") == limit and row.get("In Use") == used,
