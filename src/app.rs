@@ -8,7 +8,7 @@ use leptos_router::path;
 
 use crate::i18n::Lang;
 use crate::ui::{
-    admin, compute, identity, layout::Dashboard, login::LoginPage, project, settings::SettingsPage,
+    admin, compute, identity, layout::Dashboard, login::LoginPage, network, project, settings::SettingsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,6 +51,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/project/images") view=compute::images::ImagesPage/>
                     <Route path=path!("/project/key_pairs") view=compute::keypairs::KeypairsPage/>
                     <Route path=path!("/project/api_access") view=project::ApiAccessPage/>
+                    <Route path=path!("/project/network_topology") view=network::topology::TopologyPage/>
+                    <Route path=path!("/project/networks") view=|| view! { <network::networks::NetworksPage/> }/>
+                    <Route path=path!("/project/routers") view=|| view! { <network::routers::RoutersPage/> }/>
+                    <Route path=path!("/project/security_groups") view=network::security_groups::SecurityGroupsPage/>
+                    <Route path=path!("/project/floating_ips") view=|| view! { <network::floating_ips::FloatingIpsPage/> }/>
+                    <Route path=path!("/admin/networks") view=network::AdminNetworksPage/>
+                    <Route path=path!("/admin/routers") view=network::AdminRoutersPage/>
+                    <Route path=path!("/admin/floating_ips") view=network::AdminFloatingIpsPage/>
                     <Route path=path!("/admin/instances") view=compute::instances::AdminInstancesPage/>
                     <Route path=path!("/admin/instances/:id") view=compute::detail::InstanceDetailPage/>
                     <Route path=path!("/admin/images") view=compute::images::AdminImagesPage/>

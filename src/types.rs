@@ -276,6 +276,10 @@ pub struct LaunchChoices {
     pub flavors: Vec<FlavorView>,
     pub keypairs: Vec<KeypairView>,
     pub quota: Vec<QuotaUsage>,
+    /// (id, `name (cidr, …)`) of the networks an instance can be put on.
+    pub networks: Vec<(String, String)>,
+    /// Names of the project's security groups.
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -287,6 +291,10 @@ pub struct LaunchRequest {
     pub key_name: Option<String>,
     /// Plain text; the server encodes it.
     pub user_data: String,
+    /// Network ids, in the order of the instance's interfaces.
+    pub networks: Vec<String>,
+    /// Security group names (none: `default`).
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -351,4 +359,202 @@ pub struct UsageSummary {
     pub vcpu_hours: f64,
     pub disk_gb_hours: f64,
     pub memory_mb_hours: f64,
+}
+
+// --- Network panels ----------------------------------------------------------------------
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubnetView {
+    pub id: String,
+    pub name: String,
+    pub cidr: String,
+    pub gateway_ip: Option<String>,
+    pub enable_dhcp: bool,
+    pub pools: Vec<(String, String)>,
+    pub dns: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkView {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub subnets: Vec<SubnetView>,
+    pub shared: bool,
+    pub external: bool,
+    pub status: String,
+    pub admin_state_up: bool,
+    pub network_type: String,
+    pub physical_network: Option<String>,
+    pub segmentation_id: Option<i64>,
+    pub mtu: i64,
+}
+
+/// The Create Network workflow: Network → Subnet → Subnet Details.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NetworkCreateRequest {
+    pub name: String,
+    pub admin_state_up: bool,
+    pub shared: bool,
+    /// Administrators: an external provider network.
+    pub external: bool,
+    pub network_type: String,
+    pub physical_network: String,
+    pub segmentation_id: Option<i64>,
+    pub create_subnet: bool,
+    pub subnet_name: String,
+    pub cidr: String,
+    pub gateway_ip: String,
+    pub disable_gateway: bool,
+    pub enable_dhcp: bool,
+    /// `start,end` per line.
+    pub pools: String,
+    /// One address per line.
+    pub dns: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouterInterfaceView {
+    pub port_id: String,
+    pub subnet_id: String,
+    pub network_name: String,
+    pub ip: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RouterView {
+    pub id: String,
+    pub name: String,
+    pub project_id: String,
+    pub status: String,
+    pub admin_state_up: bool,
+    /// (network id, name) of the gateway.
+    pub gateway: Option<(String, String)>,
+    pub gateway_ips: Vec<String>,
+    pub snat: bool,
+    pub interfaces: Vec<RouterInterfaceView>,
+    pub routes: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub id: String,
+    pub direction: String,
+    pub ethertype: String,
+    pub protocol: String,
+    pub port_range: String,
+    pub remote: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityGroupView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub project_id: String,
+    pub rules: Vec<RuleView>,
+}
+
+/// Horizon's rule templates: key, label, protocol, port range (None: any / asked for).
+pub const RULE_TEMPLATES: [(&str, &str, &str, Option<(i64, i64)>); 12] = [
+    ("custom_tcp", "Custom TCP Rule", "tcp", None),
+    ("custom_udp", "Custom UDP Rule", "udp", None),
+    ("custom_icmp", "Custom ICMP Rule", "icmp", None),
+    ("all_icmp", "All ICMP", "icmp", None),
+    ("all_tcp", "All TCP", "tcp", Some((1, 65535))),
+    ("all_udp", "All UDP", "udp", Some((1, 65535))),
+    ("dns", "DNS", "udp", Some((53, 53))),
+    ("http", "HTTP", "tcp", Some((80, 80))),
+    ("https", "HTTPS", "tcp", Some((443, 443))),
+    ("mysql", "MYSQL", "tcp", Some((3306, 3306))),
+    ("rdp", "RDP", "tcp", Some((3389, 3389))),
+    ("ssh", "SSH", "tcp", Some((22, 22))),
+];
+
+/// Add Rule: a template, and what a custom one asks for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleRequest {
+    pub group_id: String,
+    pub template: String,
+    pub direction: String,
+    /// `port` or `range` (custom TCP/UDP).
+    pub port_mode: String,
+    pub port: Option<i64>,
+    pub from_port: Option<i64>,
+    pub to_port: Option<i64>,
+    pub icmp_type: Option<i64>,
+    pub icmp_code: Option<i64>,
+    /// `cidr` or `group`.
+    pub remote: String,
+    pub cidr: String,
+    pub remote_group_id: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FloatingIpView {
+    pub id: String,
+    pub address: String,
+    pub pool: String,
+    pub fixed_ip: Option<String>,
+    pub port_id: Option<String>,
+    /// (instance id, name) the port belongs to.
+    pub instance: Option<(String, String)>,
+    pub status: String,
+    pub project_id: String,
+}
+
+/// A port a floating IP can be associated with: `vm1: 10.0.0.3`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortChoice {
+    pub port_id: String,
+    pub fixed_ip: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyNetwork {
+    pub id: String,
+    pub name: String,
+    pub cidrs: Vec<String>,
+    pub external: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyRouter {
+    pub id: String,
+    pub name: String,
+    pub gateway: Option<String>,
+    /// Networks it has interfaces on.
+    pub networks: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopologyInstance {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    /// (network id, address) of each interface.
+    pub ports: Vec<(String, String)>,
+}
+
+/// What Network Topology draws.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TopologyView {
+    pub networks: Vec<TopologyNetwork>,
+    pub routers: Vec<TopologyRouter>,
+    pub instances: Vec<TopologyInstance>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AgentView {
+    pub id: String,
+    pub agent_type: String,
+    pub binary: String,
+    pub host: String,
+    pub alive: bool,
+    pub admin_state_up: bool,
+    pub heartbeat: Option<String>,
+    pub driver: String,
 }

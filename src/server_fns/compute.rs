@@ -287,17 +287,49 @@ pub async fn launch_options() -> Result<LaunchChoices, AppError> {
         .images;
     let flavors = state.compute.flavor_list(&ctx, Default::default()).await?;
     let keypairs = state.compute.keypair_list(&ctx, None).await?;
+    let own = ctx.auth.project_id().unwrap_or("").to_string();
+    let networks = state
+        .network
+        .network_list(&ctx, Default::default())
+        .await?;
+    let subnets = state.network.subnet_list(&ctx, Default::default()).await?;
+    let mut network_choices: Vec<(String, String)> = networks
+        .iter()
+        .filter(|n| !n.external && (n.shared || n.project_id == own))
+        .filter(|n| !n.subnets.is_empty())
+        .map(|n| {
+            let cidrs: Vec<&str> = subnets
+                .iter()
+                .filter(|s| s.network_id == n.id)
+                .map(|s| s.cidr.as_str())
+                .collect();
+            (n.id.clone(), format!("{} ({})", n.name, cidrs.join(", ")))
+        })
+        .collect();
+    network_choices.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut groups: Vec<String> = state
+        .network
+        .security_group_list(&ctx, Default::default())
+        .await?
+        .into_iter()
+        .filter(|g| g.project_id == own)
+        .map(|g| g.name)
+        .collect();
+    groups.sort();
+    groups.dedup();
     Ok(LaunchChoices {
         images: images.iter().map(convert::image).collect(),
         flavors: flavors.iter().map(convert::flavor).collect(),
         keypairs: keypairs.iter().map(convert::keypair).collect(),
         quota: quota_usage(&state, &ctx).await?,
+        networks: network_choices,
+        security_groups: groups,
     })
 }
 
 #[server(input = Json)]
 pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppError> {
-    use crate::server::services::compute::ServerCreate;
+    use crate::server::services::compute::{NetworkRequest, NicRequest, ServerCreate};
     use base64::Engine;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let count = request.count.max(1) as i64;
@@ -318,10 +350,22 @@ pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppE
                 max_count: count,
                 availability_zone: None,
                 hostname: None,
-                // The project's one network, as Horizon offers it (the wizard's Networks
-                // step will name them).
-                networks: crate::server::services::compute::NetworkRequest::Legacy,
-                security_groups: Vec::new(),
+                // The wizard's Networks step, in order; none chosen is no interface.
+                networks: if request.networks.is_empty() {
+                    NetworkRequest::None
+                } else {
+                    NetworkRequest::List(
+                        request
+                            .networks
+                            .iter()
+                            .map(|id| NicRequest {
+                                network_id: Some(id.clone()),
+                                ..Default::default()
+                            })
+                            .collect(),
+                    )
+                },
+                security_groups: request.security_groups.clone(),
             },
         )
         .await?;

@@ -3,4 +3,5 @@
 
 pub mod compute;
 pub mod identity;
+pub mod network;
 pub mod session;

@@ -12,14 +12,17 @@ pub fn SystemInfoPage() -> impl IntoView {
     let endpoints = Resource::new(|| (), |_| list_endpoints());
     let query = leptos_router::hooks::use_query_map();
     let compute_tab = move || query.with(|q| q.get("tab").as_deref() == Some("compute"));
+    let network_tab = move || query.with(|q| q.get("tab").as_deref() == Some("network"));
     view! {
         <div class="page-header"><h2>{move || t().system_information}</h2></div>
         <div class="tabs">
-            <a class="tab" class:active=move || !compute_tab() href="?tab=services">{move || t().services}</a>
+            <a class="tab" class:active=move || !compute_tab() && !network_tab() href="?tab=services">{move || t().services}</a>
             <a class="tab" class:active=compute_tab href="?tab=compute" id="compute-services-tab">{move || t().c.compute_services}</a>
+            <a class="tab" class:active=network_tab href="?tab=network" id="network-agents-tab">{move || t().n.network_agents}</a>
         </div>
         <Show when=compute_tab><crate::ui::compute::admin::ComputeServicesTab/></Show>
-        <Show when=move || !compute_tab()>
+        <Show when=network_tab><crate::ui::network::NetworkAgentsTab/></Show>
+        <Show when=move || !compute_tab() && !network_tab()>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 let list = endpoints.await.unwrap_or_default();

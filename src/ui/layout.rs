@@ -75,6 +75,13 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
                         <NavLink href="/project/key_pairs" label=Signal::derive(move || t().c.key_pairs.to_string())/>
                         <NavLink href="/project/api_access" label=Signal::derive(move || t().api_access.to_string())/>
                     </NavGroup>
+                    <NavGroup title=Signal::derive(move || t().n.network.to_string())>
+                        <NavLink href="/project/network_topology" label=Signal::derive(move || t().n.topology.to_string())/>
+                        <NavLink href="/project/networks" label=Signal::derive(move || t().n.networks.to_string())/>
+                        <NavLink href="/project/routers" label=Signal::derive(move || t().n.routers.to_string())/>
+                        <NavLink href="/project/security_groups" label=Signal::derive(move || t().n.security_groups.to_string())/>
+                        <NavLink href="/project/floating_ips" label=Signal::derive(move || t().n.floating_ips.to_string())/>
+                    </NavGroup>
                     {is_admin.then(|| view! {
                         <NavGroup title=Signal::derive(move || t().admin.to_string())>
                             <NavLink href="/admin/overview" label=Signal::derive(move || t().c.overview.to_string())/>
@@ -82,6 +89,9 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
                             <NavLink href="/admin/instances" label=Signal::derive(move || t().c.instances.to_string())/>
                             <NavLink href="/admin/flavors" label=Signal::derive(move || t().c.flavors.to_string())/>
                             <NavLink href="/admin/images" label=Signal::derive(move || t().c.images.to_string())/>
+                            <NavLink href="/admin/networks" label=Signal::derive(move || t().n.networks.to_string())/>
+                            <NavLink href="/admin/routers" label=Signal::derive(move || t().n.routers.to_string())/>
+                            <NavLink href="/admin/floating_ips" label=Signal::derive(move || t().n.floating_ips.to_string())/>
                             <NavLink href="/admin/defaults" label=Signal::derive(move || t().c.defaults.to_string())/>
                             <NavLink href="/admin/info" label=Signal::derive(move || t().system_information.to_string())/>
                         </NavGroup>

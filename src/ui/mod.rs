@@ -7,6 +7,7 @@ pub mod compute;
 pub mod identity;
 pub mod layout;
 pub mod login;
+pub mod network;
 pub mod prefs;
 pub mod project;
 pub mod settings;

@@ -11,7 +11,7 @@ use crate::types::{FlavorView, ImageView, LaunchRequest};
 use crate::ui::components::{ActionError, Modal};
 
 /// Details, Source, Flavor, Networks, Key Pair, Configuration.
-const LAST_STEP: usize = 5;
+const LAST_STEP: usize = 6;
 
 #[component]
 pub fn LaunchWizard(
@@ -45,6 +45,9 @@ pub fn LaunchWizard(
     let flavor = RwSignal::new(String::new());
     let key = RwSignal::new(String::new());
     let user_data = RwSignal::new(String::new());
+    // Chosen networks in order, and security groups.
+    let nets = RwSignal::new(Vec::<String>::new());
+    let groups = RwSignal::new(vec!["default".to_string()]);
     let new_key_name = RwSignal::new(String::new());
     let import_key = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -67,6 +70,7 @@ pub fn LaunchWizard(
             c.source,
             c.flavor,
             c.networks,
+            t().n.security_groups,
             c.key_pair,
             c.configuration,
         ]
@@ -80,6 +84,8 @@ pub fn LaunchWizard(
                 flavor_id: flavor.get_untracked(),
                 key_name: Some(key.get_untracked()).filter(|k| !k.is_empty()),
                 user_data: user_data.get_untracked(),
+                networks: nets.get_untracked(),
+                security_groups: groups.get_untracked(),
             },
         });
     };
@@ -104,6 +110,8 @@ pub fn LaunchWizard(
                         let flavors = opts.flavors.clone();
                         let keypairs = opts.keypairs.clone();
                         let quota = opts.quota.clone();
+                        let network_choices = opts.networks.clone();
+                        let group_choices = opts.security_groups.clone();
                         let chosen_image = {
                             let images = images.clone();
                             move || images.iter().find(|i| i.id == image.get()).cloned()
@@ -160,9 +168,42 @@ pub fn LaunchWizard(
                                     </div>
                                 </Show>
                                 <Show when=move || step.get() == 3>
-                                    <div class="alert alert-info" id="networks-placeholder">{move || t().c.networks_placeholder}</div>
+                                    <p class="help">{move || t().n.networks_step_help}</p>
+                                    <div id="wizard-networks">
+                                        {network_choices.is_empty().then(|| view! { <p class="empty" id="no-networks">{move || t().n.no_network_choice}</p> })}
+                                        {network_choices.iter().map(|(id, label)| {
+                                            let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+                                            view! {
+                                                <label class="check" data-network=id.clone()>
+                                                    <input type="checkbox" prop:checked=move || nets.with(|n| n.contains(&id1)) on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        nets.update(|n| { n.retain(|x| x != &id2); if on { n.push(id2.clone()); } });
+                                                    }/>
+                                                    {label.clone()}
+                                                    <span class="nic-order">{move || nets.with(|n| n.iter().position(|x| x == &id3).map(|p| format!(" eth{p}")).unwrap_or_default())}</span>
+                                                </label>
+                                            }
+                                        }).collect_view()}
+                                    </div>
                                 </Show>
                                 <Show when=move || step.get() == 4>
+                                    <p class="help">{move || t().n.groups_step_help}</p>
+                                    <div id="wizard-security-groups">
+                                        {group_choices.iter().map(|g| {
+                                            let (g1, g2) = (g.clone(), g.clone());
+                                            view! {
+                                                <label class="check" data-group=g.clone()>
+                                                    <input type="checkbox" prop:checked=move || groups.with(|l| l.contains(&g1)) on:change=move |ev| {
+                                                        let on = event_target_checked(&ev);
+                                                        groups.update(|l| { l.retain(|x| x != &g2); if on { l.push(g2.clone()); } });
+                                                    }/>
+                                                    {g.clone()}
+                                                </label>
+                                            }
+                                        }).collect_view()}
+                                    </div>
+                                </Show>
+                                <Show when=move || step.get() == 5>
                                     <p class="help">{move || t().c.select_key_pair}</p>
                                     <label>{move || t().c.key_pair}
                                         <select id="key-pair" on:change=move |ev| key.set(event_target_value(&ev))>
@@ -193,7 +234,7 @@ pub fn LaunchWizard(
                                         })}
                                     </details>
                                 </Show>
-                                <Show when=move || step.get() == 5>
+                                <Show when=move || step.get() == 6>
                                     <label>{move || t().c.user_data}
                                         <textarea id="user-data" rows="8" placeholder="#!/bin/sh" prop:value=move || user_data.get() on:input=move |ev| user_data.set(event_target_value(&ev))></textarea></label>
                                     <p class="help">{move || t().c.user_data_help}</p>

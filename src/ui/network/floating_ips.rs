@@ -1,0 +1,151 @@
+//! Project → Network → Floating IPs (and Admin → Network → Floating IPs): IP Address,
+//! Mapped Fixed IP Address (with its instance), Pool, Status; Allocate IP To Project,
+//! Associate / Disassociate, Release (confirmed).
+
+use leptos::prelude::*;
+
+use crate::app::use_texts;
+use crate::server_fns::network::{
+    list_floating_ips, list_networks, port_choices, AllocateFloatingIp, AssociateFloatingIp,
+    ReleaseFloatingIps,
+};
+use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+
+#[component]
+pub fn FloatingIpsPage(#[prop(optional)] admin: bool) -> impl IntoView {
+    let t = use_texts();
+    let allocate = ServerAction::<AllocateFloatingIp>::new();
+    let associate = ServerAction::<AssociateFloatingIp>::new();
+    let release = ServerAction::<ReleaseFloatingIps>::new();
+    let fips = Resource::new(
+        move || {
+            (
+                allocate.version().get(),
+                associate.version().get(),
+                release.version().get(),
+            )
+        },
+        move |_| list_floating_ips(admin),
+    );
+    let networks = Resource::new(|| (), |_| list_networks(false));
+    let ports = Resource::new(move || associate.version().get(), |_| port_choices());
+    let selected = Selection::new();
+    let confirm_open = RwSignal::new(false);
+    let allocate_open = RwSignal::new(false);
+    let associate_open = RwSignal::new(false);
+    let target = RwSignal::new((String::new(), String::new()));
+    let choice = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = release.value().get() {
+            confirm_open.set(false);
+            selected.clear();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = allocate.value().get() {
+            allocate_open.set(false);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = associate.value().get() {
+            associate_open.set(false);
+        }
+    });
+    let pools = move || {
+        networks
+            .get()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.external)
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <div class="page-header"><h2>{move || t().n.floating_ips}</h2></div>
+        <div class="table-toolbar">
+            <button class="btn btn-primary" id="allocate-ip" on:click=move |_| { choice.set(pools().first().map(|n| n.id.clone()).unwrap_or_default()); allocate_open.set(true); }>{move || t().n.allocate_ip}</button>
+            <button class="btn btn-danger" id="release-ips" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.release_ips}</button>
+        </div>
+        <ActionError value=release.value()/>
+        <ActionError value=associate.value()/>
+        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+            {move || Suspend::new(async move {
+                match fips.await {
+                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" id="floating-ips">
+                            <thead><tr>
+                                <th class="select"></th>
+                                {admin.then(|| view! { <th>{t().project}</th> })}
+                                <th>{t().n.floating_ip}</th><th>{t().n.mapped_fixed_ip}</th><th>{t().n.pool}</th><th>{t().status}</th><th>{t().actions}</th>
+                            </tr></thead>
+                            <tbody>
+                                {list.is_empty().then(|| view! { <tr><td colspan="7" class="empty">{t().no_items}</td></tr> })}
+                                {list.into_iter().map(|f| {
+                                    let (id, address) = (f.id.clone(), f.address.clone());
+                                    let (id_a, addr_a) = (id.clone(), address.clone());
+                                    let (id_r, addr_r) = (id.clone(), address.clone());
+                                    let id_d = id.clone();
+                                    let associated = f.port_id.is_some();
+                                    let mapped = match (&f.instance, &f.fixed_ip) {
+                                        (Some((_, name)), Some(ip)) => format!("{name} {ip}"),
+                                        (None, Some(ip)) => ip.clone(),
+                                        _ => "-".into(),
+                                    };
+                                    view! {
+                                        <tr data-address=f.address.clone()>
+                                            <RowCheck selection=selected id=id.clone() name=address.clone()/>
+                                            {admin.then(|| view! { <td class="mono">{f.project_id.clone()}</td> })}
+                                            <td class="address">{f.address.clone()}</td>
+                                            <td class="mapped">{mapped}</td>
+                                            <td>{f.pool.clone()}</td>
+                                            <td>{f.status.clone()}</td>
+                                            <td class="row-actions">
+                                                {if associated {
+                                                    view! { <button class="btn btn-sm disassociate" on:click=move |_| { associate.dispatch(AssociateFloatingIp { id: id_d.clone(), port_id: None }); }>{t().n.disassociate}</button> }.into_any()
+                                                } else {
+                                                    view! { <button class="btn btn-sm btn-primary associate" on:click=move |_| { target.set((id_a.clone(), addr_a.clone())); choice.set(String::new()); associate_open.set(true); }>{t().n.associate}</button> }.into_any()
+                                                }}
+                                                <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id_r.clone(), addr_r.clone()); confirm_open.set(true); }>{t().n.release_ip}</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <ConfirmDelete
+            title=Signal::derive(move || t().n.release_ips.to_string())
+            open=confirm_open
+            names=Signal::derive(move || selected.names())
+            pending=release.pending().into()
+            on_confirm=Callback::new(move |_| { release.dispatch(ReleaseFloatingIps { ids: selected.ids() }); })
+        />
+        <Modal title=Signal::derive(move || t().n.allocate_ip.to_string()) open=allocate_open>
+            <form id="allocate-ip-form" on:submit=move |ev| { ev.prevent_default(); allocate.dispatch(AllocateFloatingIp { network_id: choice.get_untracked() }); }>
+                <ActionError value=allocate.value()/>
+                <label>{move || t().n.pool}" *"
+                    <select name="pool" required on:change=move |ev| choice.set(event_target_value(&ev))>
+                        {move || pools().into_iter().map(|n| view! { <option value=n.id.clone()>{n.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || allocate.pending().get()>{move || t().n.allocate_ip}</button></div>
+            </form>
+        </Modal>
+        <Modal title=Signal::derive(move || format!("{}: {}", t().n.manage_fip, target.get().1)) open=associate_open>
+            <form id="associate-form" on:submit=move |ev| { ev.prevent_default(); associate.dispatch(AssociateFloatingIp { id: target.get_untracked().0, port_id: Some(choice.get_untracked()) }); }>
+                <ActionError value=associate.value()/>
+                <label>{move || t().n.port_to_associate}" *"
+                    <select name="port" required on:change=move |ev| choice.set(event_target_value(&ev))>
+                        <option value="">"-"</option>
+                        {move || ports.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|p| view! { <option value=p.port_id.clone()>{p.label.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || associate.pending().get()>{move || t().n.associate}</button></div>
+            </form>
+        </Modal>
+    }
+}
