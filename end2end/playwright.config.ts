@@ -32,9 +32,12 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     trace: "off",
     acceptDownloads: true,
+    actionTimeout: 20_000,
   },
   webServer: {
-    command: `${bin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --site-root ${join(root, "target/site")}`,
+    // The fake data plane: these tests are about the portal (the CLI walkthrough moves
+    // real packets), and it leaves nothing on the host.
+    command: `${bin} serve --listen 127.0.0.1:${port} --data-dir ${dataDir} --site-root ${join(root, "target/site")} --network-driver fake`,
     url: `http://127.0.0.1:${port}/identity/v3`,
     env: { GUREUM_ADMIN_PASSWORD: "e2e-admin-password", RUST_LOG: "warn" },
     reuseExistingServer: false,

@@ -8,7 +8,8 @@ use leptos_router::path;
 
 use crate::i18n::Lang;
 use crate::ui::{
-    admin, compute, identity, layout::Dashboard, login::LoginPage, network, project, settings::SettingsPage,
+    admin, compute, identity, layout::Dashboard, login::LoginPage, network, project,
+    settings::SettingsPage,
 };
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -200,6 +200,8 @@ pub struct InstanceView {
     /// ISO 8601.
     pub created: String,
     pub fault: Option<String>,
+    /// Fixed then floating addresses, per interface in order.
+    pub addresses: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

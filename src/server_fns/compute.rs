@@ -32,7 +32,11 @@ pub(crate) mod convert {
         }
     }
 
-    pub fn instance(s: &Server, images: &HashMap<String, String>) -> InstanceView {
+    pub fn instance(
+        s: &Server,
+        images: &HashMap<String, String>,
+        nets: &HashMap<String, crate::server::services::network::InstanceNetworking>,
+    ) -> InstanceView {
         InstanceView {
             id: s.id.clone(),
             name: s.name.clone(),
@@ -56,6 +60,10 @@ pub(crate) mod convert {
             locked: s.locked,
             created: iso(s.created_at),
             fault: s.fault.as_ref().map(|f| f.message.clone()),
+            addresses: nets
+                .get(&s.id)
+                .map(|n| n.addresses.iter().map(|a| a.addr.clone()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -144,11 +152,13 @@ pub async fn list_instances(
         )
         .await?;
     let images = image_names(&state, &ctx, &list.servers).await?;
+    let ids: Vec<String> = list.servers.iter().map(|s| s.id.clone()).collect();
+    let nets = state.compute.networking_of(&ids).await?;
     Ok(Page {
         items: list
             .servers
             .iter()
-            .map(|s| convert::instance(s, &images))
+            .map(|s| convert::instance(s, &images, &nets))
             .collect(),
         total: list.total as u64,
         page: query.page,
@@ -163,8 +173,12 @@ pub async fn get_instance(id: String) -> Result<InstanceDetail, AppError> {
     let s = state.compute.server_get(&ctx, &id).await?;
     let images = image_names(&state, &ctx, std::slice::from_ref(&s)).await?;
     let actions = state.compute.instance_actions(&ctx, &id).await?;
+    let nets = state
+        .compute
+        .networking_of(std::slice::from_ref(&s.id))
+        .await?;
     Ok(InstanceDetail {
-        instance: convert::instance(&s, &images),
+        instance: convert::instance(&s, &images, &nets),
         hostname: s.hostname.clone(),
         user_id: s.user_id.clone(),
         launched_at: s.launched_at.map(convert::iso),
@@ -288,10 +302,7 @@ pub async fn launch_options() -> Result<LaunchChoices, AppError> {
     let flavors = state.compute.flavor_list(&ctx, Default::default()).await?;
     let keypairs = state.compute.keypair_list(&ctx, None).await?;
     let own = ctx.auth.project_id().unwrap_or("").to_string();
-    let networks = state
-        .network
-        .network_list(&ctx, Default::default())
-        .await?;
+    let networks = state.network.network_list(&ctx, Default::default()).await?;
     let subnets = state.network.subnet_list(&ctx, Default::default()).await?;
     let mut network_choices: Vec<(String, String)> = networks
         .iter()

@@ -6,17 +6,15 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::types::{
-    AgentView, AppError, FloatingIpView, NetworkCreateRequest, NetworkView, PortChoice,
-    RouterView, RuleRequest, SecurityGroupView, TopologyView,
+    AgentView, AppError, FloatingIpView, NetworkCreateRequest, NetworkView, PortChoice, RouterView,
+    RuleRequest, SecurityGroupView, TopologyView,
 };
 
 #[cfg(feature = "ssr")]
 mod convert {
     use std::collections::HashMap;
 
-    use crate::server::services::network::{
-        Network, SecurityGroup, SecurityGroupRule, Subnet,
-    };
+    use crate::server::services::network::{Network, SecurityGroup, SecurityGroupRule, Subnet};
     use crate::types::{NetworkView, RuleView, SecurityGroupView, SubnetView};
 
     pub fn subnet(s: &Subnet) -> SubnetView {
@@ -67,7 +65,12 @@ mod convert {
         let remote = match (&r.remote_ip_prefix, &r.remote_group_id) {
             (Some(p), _) => p.clone(),
             (_, Some(g)) => names.get(g).cloned().unwrap_or_else(|| g.clone()),
-            _ => if r.ethertype == "IPv6" { "::/0" } else { "0.0.0.0/0" }.into(),
+            _ => if r.ethertype == "IPv6" {
+                "::/0"
+            } else {
+                "0.0.0.0/0"
+            }
+            .into(),
         };
         RuleView {
             id: r.id.clone(),
@@ -80,8 +83,10 @@ mod convert {
     }
 
     pub fn groups(list: &[SecurityGroup]) -> Vec<SecurityGroupView> {
-        let names: HashMap<String, String> =
-            list.iter().map(|g| (g.id.clone(), g.name.clone())).collect();
+        let names: HashMap<String, String> = list
+            .iter()
+            .map(|g| (g.id.clone(), g.name.clone()))
+            .collect();
         list.iter()
             .map(|g| SecurityGroupView {
                 id: g.id.clone(),
@@ -136,7 +141,9 @@ pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppErro
     use crate::server::services::network::{GatewayRequest, NetworkCreate, SubnetCreate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     if req.name.trim().is_empty() && !req.create_subnet {
-        return Err(AppError::Invalid("A network needs a name or a subnet.".into()));
+        return Err(AppError::Invalid(
+            "A network needs a name or a subnet.".into(),
+        ));
     }
     let admin = crate::server::authz::is_admin(&ctx);
     let provider = admin && !req.network_type.is_empty();
@@ -261,7 +268,12 @@ pub async fn list_routers(all_projects: bool) -> Result<Vec<RouterView>, AppErro
             gateway_ips: r
                 .gateway
                 .as_ref()
-                .map(|g| g.external_fixed_ips.iter().map(|f| f.ip_address.clone()).collect())
+                .map(|g| {
+                    g.external_fixed_ips
+                        .iter()
+                        .map(|f| f.ip_address.clone())
+                        .collect()
+                })
                 .unwrap_or_default(),
             snat: r.gateway.as_ref().is_some_and(|g| g.enable_snat),
             interfaces: ports
@@ -289,7 +301,10 @@ pub async fn list_routers(all_projects: bool) -> Result<Vec<RouterView>, AppErro
 }
 
 #[server(input = Json)]
-pub async fn create_router(name: String, external_network: Option<String>) -> Result<String, AppError> {
+pub async fn create_router(
+    name: String,
+    external_network: Option<String>,
+) -> Result<String, AppError> {
     use crate::server::services::network::{ExternalGateway, RouterCreate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let r = state
@@ -298,12 +313,12 @@ pub async fn create_router(name: String, external_network: Option<String>) -> Re
             &ctx,
             RouterCreate {
                 name: name.trim().to_string(),
-                external_gateway: external_network.filter(|n| !n.is_empty()).map(|network_id| {
-                    ExternalGateway {
+                external_gateway: external_network
+                    .filter(|n| !n.is_empty())
+                    .map(|network_id| ExternalGateway {
                         network_id,
                         ..Default::default()
-                    }
-                }),
+                    }),
                 ..Default::default()
             },
         )
@@ -313,7 +328,10 @@ pub async fn create_router(name: String, external_network: Option<String>) -> Re
 
 /// Set Gateway (a network) or Clear Gateway (`None`).
 #[server(input = Json)]
-pub async fn set_router_gateway(router_id: String, network_id: Option<String>) -> Result<(), AppError> {
+pub async fn set_router_gateway(
+    router_id: String,
+    network_id: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::services::network::{ExternalGateway, RouterUpdate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     state
@@ -436,7 +454,10 @@ pub async fn add_rule(req: RuleRequest) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let Some((key, _, protocol, range)) = RULE_TEMPLATES.iter().find(|t| t.0 == req.template)
     else {
-        return Err(AppError::Invalid(format!("Unknown rule `{}`.", req.template)));
+        return Err(AppError::Invalid(format!(
+            "Unknown rule `{}`.",
+            req.template
+        )));
     };
     let (min, max) = match (*key, range) {
         (_, Some((a, b))) => (Some(*a), Some(*b)),
@@ -448,13 +469,22 @@ pub async fn add_rule(req: RuleRequest) -> Result<(), AppError> {
         _ => (None, None),
     };
     if matches!(*key, "custom_tcp" | "custom_udp") && (min.is_none() || max.is_none()) {
-        return Err(AppError::Invalid("Give a port, or both ends of a range (1-65535).".into()));
+        return Err(AppError::Invalid(
+            "Give a port, or both ends of a range (1-65535).".into(),
+        ));
     }
     let (prefix, group) = if req.remote == "group" && !req.remote_group_id.is_empty() {
         (None, Some(req.remote_group_id.clone()))
     } else {
         let cidr = req.cidr.trim();
-        (Some(if cidr.is_empty() { "0.0.0.0/0".to_string() } else { cidr.to_string() }), None)
+        (
+            Some(if cidr.is_empty() {
+                "0.0.0.0/0".to_string()
+            } else {
+                cidr.to_string()
+            }),
+            None,
+        )
     };
     state
         .network
@@ -462,7 +492,12 @@ pub async fn add_rule(req: RuleRequest) -> Result<(), AppError> {
             &ctx,
             RuleCreate {
                 security_group_id: req.group_id,
-                direction: if req.direction == "egress" { "egress" } else { "ingress" }.into(),
+                direction: if req.direction == "egress" {
+                    "egress"
+                } else {
+                    "ingress"
+                }
+                .into(),
                 ethertype: Some("IPv4".into()),
                 protocol: Some(protocol.to_string()),
                 port_range_min: min,
@@ -548,11 +583,7 @@ async fn instance_names(
             },
         )
         .await?;
-    Ok(page
-        .servers
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect())
+    Ok(page.servers.into_iter().map(|s| (s.id, s.name)).collect())
 }
 
 #[server(input = Json)]
@@ -621,7 +652,10 @@ pub async fn port_choices() -> Result<Vec<PortChoice>, AppError> {
         .iter()
         .filter(|p| p.project_id == own)
         .flat_map(|p| {
-            let name = names.get(&p.device_id).cloned().unwrap_or_else(|| p.device_id.clone());
+            let name = names
+                .get(&p.device_id)
+                .cloned()
+                .unwrap_or_else(|| p.device_id.clone());
             p.fixed_ips.iter().map(move |f| PortChoice {
                 port_id: p.id.clone(),
                 fixed_ip: f.ip_address.clone(),
@@ -726,7 +760,10 @@ pub async fn topology() -> Result<TopologyView, AppError> {
 pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
     use crate::server::services::network::AgentQuery;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    let list = state.network.agent_list(&ctx, AgentQuery::default()).await?;
+    let list = state
+        .network
+        .agent_list(&ctx, AgentQuery::default())
+        .await?;
     Ok(list
         .iter()
         .map(|a| AgentView {
@@ -737,7 +774,10 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
             alive: a.alive,
             admin_state_up: a.admin_state_up,
             heartbeat: a.heartbeat_timestamp.map(crate::server::rest::iso_time),
-            driver: a.configurations["driver"].as_str().unwrap_or("").to_string(),
+            driver: a.configurations["driver"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
         })
         .collect())
 }

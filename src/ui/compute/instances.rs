@@ -162,7 +162,7 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                                                 {all_projects.then(|| view! { <td class="mono">{i.project_id.clone()}</td><td>{i.host.clone().unwrap_or_default()}</td> })}
                                                 <td><A href=href>{i.name.clone()}</A></td>
                                                 <td>{i.image_name.clone()}</td>
-                                                {(!all_projects).then(|| view! { <td>"-"</td> })}
+                                                {(!all_projects).then(|| view! { <td class="addresses">{if i.addresses.is_empty() { "-".to_string() } else { i.addresses.join(", ") }}</td> })}
                                                 <td>{i.flavor_name.clone()}</td>
                                                 {(!all_projects).then(|| view! { <td>{i.key_name.clone().unwrap_or_else(|| "-".into())}</td> })}
                                                 <td class="status-cell"><StatusBadge status=i.status.clone() task=i.task_state.clone()/>

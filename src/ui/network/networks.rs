@@ -108,13 +108,15 @@ fn CreateNetworkWorkflow(action: ServerAction<CreateNetwork>, admin: bool) -> im
         enable_dhcp: true,
         ..Default::default()
     });
-    let text = move |get: fn(&NetworkCreateRequest) -> &String, set: fn(&mut NetworkCreateRequest, String)| {
+    let text = move |get: fn(&NetworkCreateRequest) -> &String,
+                     set: fn(&mut NetworkCreateRequest, String)| {
         (
             move || req.with(|r| get(r).clone()),
             move |ev| req.update(|r| set(r, event_target_value(&ev))),
         )
     };
-    let flag = move |get: fn(&NetworkCreateRequest) -> bool, set: fn(&mut NetworkCreateRequest, bool)| {
+    let flag = move |get: fn(&NetworkCreateRequest) -> bool,
+                     set: fn(&mut NetworkCreateRequest, bool)| {
         (
             move || req.with(get),
             move |ev| req.update(|r| set(r, event_target_checked(&ev))),

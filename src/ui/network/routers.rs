@@ -66,6 +66,11 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
             interface_open.set(false);
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = route.value().get() {
+            routes_open.set(false);
+        }
+    });
     let external_options = move || {
         networks
             .get()
