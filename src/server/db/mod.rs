@@ -94,8 +94,15 @@ impl Db {
         self.pool.acquire().await
     }
 
+    /// A transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads and then writes fails at once with SQLITE_BUSY
+    /// when another writer committed in between (the busy timeout cannot help), while an
+    /// immediate one waits its turn.
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        self.pool.begin().await
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            _ => self.pool.begin().await,
+        }
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {
