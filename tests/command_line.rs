@@ -10,8 +10,11 @@ use std::time::{Duration, Instant};
 
 fn gureum() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gureum"));
+    // The fake data plane: these tests start controllers as root, and the real one would
+    // make the physical network's bridge on this host.
     c.env_remove("GUREUM_ADMIN_PASSWORD")
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .env("GUREUM_NETWORK_DRIVER", "fake");
     c
 }
 
