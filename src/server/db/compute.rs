@@ -784,10 +784,7 @@ pub async fn nics_of(c: &mut C, instance_ids: &[String]) -> Result<Vec<NicRow>, 
     let sql = format!(
         "SELECT instance_id, position, port_id, preserve_on_delete FROM instance_nics
           WHERE instance_id IN ({}) ORDER BY instance_id, position",
-        (1..=instance_ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::network::placeholders(1, instance_ids.len())
     );
     let mut q = sqlx::query_as(&sql);
     for id in instance_ids {

@@ -132,8 +132,21 @@ struct Link {
     master: Option<String>,
     #[serde(default)]
     operstate: String,
+    /// `UP` among them when the link is administratively up.
+    #[serde(default)]
+    flags: Vec<String>,
     #[serde(default)]
     linkinfo: Option<LinkInfo>,
+}
+
+impl Link {
+    fn is_up(&self) -> bool {
+        self.flags.iter().any(|f| f == "UP")
+    }
+
+    fn plugged_into(&self, bridge: &str) -> bool {
+        self.master.as_deref() == Some(bridge)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -522,13 +535,14 @@ async fn ensure_bridge(
 }
 
 async fn ensure_tap(present: &BTreeMap<String, Link>, t: &TapPlan) -> DriverResult<()> {
-    if !present.contains_key(&t.tap) {
+    let link = present.get(&t.tap);
+    if link.is_some_and(|l| l.plugged_into(&t.bridge) && l.is_up()) {
+        return Ok(());
+    }
+    if link.is_none() {
         ip(&["tuntap", "add", "dev", &t.tap, "mode", "tap"]).await?;
     }
-    let master_ok = present
-        .get(&t.tap)
-        .is_some_and(|l| l.master.as_deref() == Some(t.bridge.as_str()));
-    if !master_ok {
+    if !link.is_some_and(|l| l.plugged_into(&t.bridge)) {
         ip(&["link", "set", &t.tap, "master", &t.bridge]).await?;
     }
     ip(&["link", "set", &t.tap, "up"]).await?;
@@ -554,7 +568,8 @@ async fn ensure_leg(
     let outer = tap_name(&port.port_id);
     let inner = inner_name(prefix, &port.port_id);
     let inside = links(Some(ns)).await?;
-    if !present.contains_key(&outer) || !inside.contains_key(&inner) {
+    let made = !present.contains_key(&outer) || !inside.contains_key(&inner);
+    if made {
         if present.contains_key(&outer) {
             ip(&["link", "delete", &outer]).await?;
         }
@@ -564,14 +579,17 @@ async fn ensure_leg(
         .await?;
         ip(&["-n", ns, "link", "set", &inner, "address", &port.mac]).await?;
     }
-    let master_ok = present
-        .get(&outer)
-        .is_some_and(|l| l.master.as_deref() == Some(port.bridge.as_str()));
-    if !master_ok {
+    // Only what differs: a leg already up and plugged costs no command.
+    let outer_link = present.get(&outer).filter(|_| !made);
+    if !outer_link.is_some_and(|l| l.plugged_into(&port.bridge)) {
         ip(&["link", "set", &outer, "master", &port.bridge]).await?;
     }
-    ip(&["link", "set", &outer, "up"]).await?;
-    ip(&["-n", ns, "link", "set", &inner, "up"]).await?;
+    if !outer_link.is_some_and(Link::is_up) {
+        ip(&["link", "set", &outer, "up"]).await?;
+    }
+    if made || !inside.get(&inner).is_some_and(Link::is_up) {
+        ip(&["-n", ns, "link", "set", &inner, "up"]).await?;
+    }
     let have = addresses(ns).await?.remove(&inner).unwrap_or_default();
     let want: BTreeSet<String> = port
         .addresses

@@ -83,7 +83,13 @@ impl NetworkService {
 
     /// Whether a project has room for `more` ports (Nova checks before it launches).
     pub async fn port_room(&self, project_id: &str, more: i64) -> Result<bool> {
-        Ok(self.check_quota(project_id, "port", more).await.is_ok())
+        match self.check_quota(project_id, "port", more).await {
+            Ok(()) => Ok(true),
+            Err(Error::Coded {
+                code: "OverQuota", ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Refuses `more` of a resource beyond the project's limit (-1 is unlimited).
