@@ -986,6 +986,16 @@ pub struct NetworkTexts {
     pub topology_empty: &'static str,
     pub mode_graph: &'static str,
     pub rules_of: &'static str,
+    pub attach_interface: &'static str,
+    pub detach_interface: &'static str,
+    pub specify_interface: &'static str,
+    pub by_network: &'static str,
+    pub by_port: &'static str,
+    pub fixed_ip_address: &'static str,
+    pub fixed_ip_help: &'static str,
+    pub no_free_ports: &'static str,
+    pub no_interfaces: &'static str,
+    pub detach_help: &'static str,
 }
 
 pub const NETWORK_EN: NetworkTexts = NetworkTexts {
@@ -1083,6 +1093,16 @@ pub const NETWORK_EN: NetworkTexts = NetworkTexts {
     topology_empty: "Nothing to draw yet: create a network.",
     mode_graph: "Graph",
     rules_of: "Manage Security Group Rules: {name}",
+    attach_interface: "Attach Interface",
+    detach_interface: "Detach Interface",
+    specify_interface: "The way to specify an interface",
+    by_network: "by Network (and IP address)",
+    by_port: "by Port",
+    fixed_ip_address: "Fixed IP Address",
+    fixed_ip_help: "Leave it empty to get a free address of the subnet.",
+    no_free_ports: "No port is free to attach.",
+    no_interfaces: "This instance has no interfaces.",
+    detach_help: "The guest may take a few seconds to let the device go.",
 };
 
 pub const NETWORK_KO: NetworkTexts = NetworkTexts {
@@ -1180,4 +1200,14 @@ pub const NETWORK_KO: NetworkTexts = NetworkTexts {
     topology_empty: "아직 그릴 것이 없습니다. 네트워크를 생성하세요.",
     mode_graph: "그래프",
     rules_of: "보안 그룹 규칙 관리: {name}",
+    attach_interface: "인터페이스 연결",
+    detach_interface: "인터페이스 분리",
+    specify_interface: "인터페이스 지정 방식",
+    by_network: "네트워크(및 IP 주소)로",
+    by_port: "포트로",
+    fixed_ip_address: "고정 IP 주소",
+    fixed_ip_help: "비워 두면 서브넷의 빈 주소를 받습니다.",
+    no_free_ports: "연결할 수 있는 포트가 없습니다.",
+    no_interfaces: "이 인스턴스에는 인터페이스가 없습니다.",
+    detach_help: "게스트가 장치를 놓아줄 때까지 몇 초 걸릴 수 있습니다.",
 };

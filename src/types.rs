@@ -284,6 +284,16 @@ pub struct LaunchChoices {
     pub security_groups: Vec<String>,
 }
 
+/// What the Attach Interface and Detach Interface dialogs offer: (id, label) each.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InterfaceChoices {
+    pub networks: Vec<(String, String)>,
+    /// The project's ports that no instance or router uses.
+    pub free_ports: Vec<(String, String)>,
+    /// The instance's interfaces.
+    pub attached: Vec<(String, String)>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LaunchRequest {
     pub name: String,

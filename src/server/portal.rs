@@ -264,24 +264,38 @@ async fn events(State(state): State<AppState>, session: Session) -> Response {
     };
     let admin = crate::server::authz::is_admin(&ctx);
     let project = ctx.auth.project_id().map(str::to_string);
-    let rx = state.compute.subscribe();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+    // Instance changes ("instance", the instance's id) and changes to networks, subnets
+    // and routers ("network"), each only to who may see them.
+    let streams = (state.compute.subscribe(), state.network.subscribe());
+    let stream = futures_util::stream::unfold(streams, move |(mut instances, mut networks)| {
         let project = project.clone();
         async move {
+            use tokio::sync::broadcast::error::RecvError;
+            let mine = |p: &str| admin || p.is_empty() || project.as_deref() == Some(p);
             loop {
-                match rx.recv().await {
-                    Ok(ev) if admin || project.as_deref() == Some(ev.project_id.as_str()) => {
-                        let event = Event::default().event("instance").data(ev.id);
-                        return Some((Ok::<_, std::convert::Infallible>(event), rx));
-                    }
-                    Ok(_) => continue,
-                    // Missed some: tell the page to refetch everything.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        let event = Event::default().event("instance").data("*");
-                        return Some((Ok(event), rx));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
+                let event = tokio::select! {
+                    ev = instances.recv() => match ev {
+                        Ok(ev) if mine(&ev.project_id) => Event::default().event("instance").data(ev.id),
+                        Ok(_) => continue,
+                        // Missed some: tell the page to refetch everything.
+                        Err(RecvError::Lagged(_)) => Event::default().event("instance").data("*"),
+                        Err(RecvError::Closed) => return None,
+                    },
+                    ev = networks.recv() => match ev {
+                        // The project whose graph changed ("*": every project's).
+                        Ok(ev) if mine(&ev.project_id) => {
+                            let data = if ev.project_id.is_empty() { "*".to_string() } else { ev.project_id };
+                            Event::default().event("network").data(data)
+                        }
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(_)) => Event::default().event("network").data("*"),
+                        Err(RecvError::Closed) => return None,
+                    },
+                };
+                return Some((
+                    Ok::<_, std::convert::Infallible>(event),
+                    (instances, networks),
+                ));
             }
         }
     });

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::types::{
-    AppError, FlavorView, HypervisorView, ImageView, InstanceDetail, InstanceView, KeypairView,
-    LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage, UsageSummary,
+    AppError, FlavorView, HypervisorView, ImageView, InstanceDetail, InstanceView,
+    InterfaceChoices, KeypairView, LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage,
+    UsageSummary,
 };
 
 #[cfg(feature = "ssr")]
@@ -224,6 +225,122 @@ pub async fn instance_action(id: String, action: String) -> Result<(), AppError>
     Ok(state.compute.server_action(&ctx, &id, a).await?)
 }
 
+/// (id, `name (cidr, …)`) of the networks the project can put an instance on: its own
+/// and shared ones with a subnet, not external.
+#[cfg(feature = "ssr")]
+async fn network_choices(
+    state: &crate::server::state::AppState,
+    ctx: &crate::server::context::OpCtx,
+) -> Result<Vec<(String, String)>, AppError> {
+    let own = ctx.auth.project_id().unwrap_or("").to_string();
+    let networks = state.network.network_list(ctx, Default::default()).await?;
+    let subnets = state.network.subnet_list(ctx, Default::default()).await?;
+    let mut choices: Vec<(String, String)> = networks
+        .iter()
+        .filter(|n| !n.external && (n.shared || n.project_id == own))
+        .filter(|n| !n.subnets.is_empty())
+        .map(|n| {
+            let cidrs: Vec<&str> = subnets
+                .iter()
+                .filter(|s| s.network_id == n.id)
+                .map(|s| s.cidr.as_str())
+                .collect();
+            (n.id.clone(), format!("{} ({})", n.name, cidrs.join(", ")))
+        })
+        .collect();
+    choices.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(choices)
+}
+
+/// What the Attach Interface and Detach Interface dialogs offer for an instance.
+#[server]
+pub async fn interface_options(id: String) -> Result<InterfaceChoices, AppError> {
+    use crate::server::services::network::PortQuery;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let own = ctx.auth.project_id().unwrap_or("").to_string();
+    let networks = network_choices(&state, &ctx).await?;
+    let names: std::collections::HashMap<String, String> = state
+        .network
+        .network_list(&ctx, Default::default())
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n.name))
+        .collect();
+    let label = |net: &str, ips: Vec<String>, port: &str| {
+        let net = names.get(net).cloned().unwrap_or_else(|| net.to_string());
+        format!("{net}: {} ({})", ips.join(", "), &port[..port.len().min(8)])
+    };
+    let attached = state
+        .compute
+        .interface_list(&ctx, &id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let ips = a.fixed_ips.iter().map(|(ip, _)| ip.clone()).collect();
+            let text = label(&a.net_id, ips, &a.port_id);
+            (a.port_id, text)
+        })
+        .collect();
+    let mut free_ports: Vec<(String, String)> = state
+        .network
+        .port_list(&ctx, PortQuery::default())
+        .await?
+        .into_iter()
+        .filter(|p| p.project_id == own && p.device_id.is_empty() && !p.fixed_ips.is_empty())
+        .map(|p| {
+            let ips = p.fixed_ips.iter().map(|f| f.ip_address.clone()).collect();
+            let text = if p.name.is_empty() {
+                label(&p.network_id, ips, &p.id)
+            } else {
+                format!("{} — {}", p.name, label(&p.network_id, ips, &p.id))
+            };
+            (p.id, text)
+        })
+        .collect();
+    free_ports.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(InterfaceChoices {
+        networks,
+        free_ports,
+        attached,
+    })
+}
+
+/// Attach Interface: by network (with perhaps a fixed address) or by port.
+#[server(input = Json)]
+pub async fn attach_interface(
+    id: String,
+    network_id: Option<String>,
+    fixed_ip: Option<String>,
+    port_id: Option<String>,
+) -> Result<(), AppError> {
+    use crate::server::services::compute::InterfaceAttach;
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (network_id, fixed_ip, port_id) = (blank(network_id), blank(fixed_ip), blank(port_id));
+    if network_id.is_none() && port_id.is_none() {
+        return Err(AppError::Invalid("Choose a network or a port.".into()));
+    }
+    state
+        .compute
+        .interface_attach(
+            &ctx,
+            &id,
+            InterfaceAttach {
+                net_id: network_id,
+                port_id,
+                fixed_ips: fixed_ip.into_iter().collect(),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+#[server(input = Json)]
+pub async fn detach_interface(id: String, port_id: String) -> Result<(), AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    Ok(state.compute.interface_detach(&ctx, &id, &port_id).await?)
+}
+
 #[server(input = Json)]
 pub async fn delete_instances(ids: Vec<String>) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
@@ -302,22 +419,7 @@ pub async fn launch_options() -> Result<LaunchChoices, AppError> {
     let flavors = state.compute.flavor_list(&ctx, Default::default()).await?;
     let keypairs = state.compute.keypair_list(&ctx, None).await?;
     let own = ctx.auth.project_id().unwrap_or("").to_string();
-    let networks = state.network.network_list(&ctx, Default::default()).await?;
-    let subnets = state.network.subnet_list(&ctx, Default::default()).await?;
-    let mut network_choices: Vec<(String, String)> = networks
-        .iter()
-        .filter(|n| !n.external && (n.shared || n.project_id == own))
-        .filter(|n| !n.subnets.is_empty())
-        .map(|n| {
-            let cidrs: Vec<&str> = subnets
-                .iter()
-                .filter(|s| s.network_id == n.id)
-                .map(|s| s.cidr.as_str())
-                .collect();
-            (n.id.clone(), format!("{} ({})", n.name, cidrs.join(", ")))
-        })
-        .collect();
-    network_choices.sort_by(|a, b| a.1.cmp(&b.1));
+    let network_choices = network_choices(&state, &ctx).await?;
     let mut groups: Vec<String> = state
         .network
         .security_group_list(&ctx, Default::default())

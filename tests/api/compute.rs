@@ -13,7 +13,7 @@ const MV: &str = "compute 2.79";
 
 impl TestApp {
     /// A Nova call at the given microversion (`None`: no header, which is 2.1).
-    async fn nova_at(
+    pub(crate) async fn nova_at(
         &self,
         mv: Option<&str>,
         method: Method,

@@ -459,3 +459,79 @@ async fn the_usage_summary_downloads_as_csv() {
         "{text}"
     );
 }
+
+/// Reads an event stream until `until` shows up (10 s at most); returns all it read.
+async fn read_until(
+    stream: &mut (impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    until: &str,
+) -> String {
+    use futures_util::StreamExt;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains(until) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{until:?} within 10 s; read {seen:?}"))
+            .expect("the stream stays open")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
+#[tokio::test]
+async fn network_changes_are_pushed_to_their_project_only() {
+    let app = spawn_app().await;
+    let base = app.address.clone();
+    let alice = app.member("alice", "alpha", "member").await;
+    let bob = app.member("bob", "beta", "member").await;
+    let admin = app.admin_token().await;
+    let owner = browser();
+    login_user(&owner, &base, "alice", "alice-password").await;
+    let r = owner
+        .get(format!("{base}/portal/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut stream = r.bytes_stream();
+    let neutron = |token: String, path: &'static str, body: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.call(
+                reqwest::Method::POST,
+                &format!("/networking/v2.0{path}"),
+                &token,
+                Some(&body),
+            )
+            .await
+            .expect(201)
+            .body
+        }
+    };
+    // Bob's network is not Alice's business; her own router is.
+    neutron(
+        bob.token.clone(),
+        "/networks",
+        serde_json::json!({"network": {"name": "bobs"}}),
+    )
+    .await;
+    neutron(
+        alice.token.clone(),
+        "/routers",
+        serde_json::json!({"router": {"name": "r1"}}),
+    )
+    .await;
+    let seen = read_until(&mut stream, &format!("data: {}", alice.project_id)).await;
+    assert!(seen.contains("event: network"), "{seen}");
+    assert!(!seen.contains(&bob.project_id), "{seen}");
+    // A network every project sees (external) reaches everyone.
+    neutron(
+        admin,
+        "/networks",
+        serde_json::json!({"network": {"name": "public", "router:external": true}}),
+    )
+    .await;
+    let seen = read_until(&mut stream, "data: *").await;
+    assert!(seen.contains("event: network"), "{seen}");
+}

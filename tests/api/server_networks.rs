@@ -3,6 +3,7 @@
 //! and security groups in the server body, floating IPs, release on delete and on a failed
 //! launch, and Nova's errors for bad `networks`.
 
+use gureum::server::drivers::compute::ComputeDriver;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -487,4 +488,591 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
         "{}",
         r.text
     );
+}
+
+impl World {
+    async fn interfaces(&self, server: &str) -> Vec<Value> {
+        self.app
+            .nova(
+                Method::GET,
+                &format!("/servers/{server}/os-interface"),
+                &self.user.token,
+                None,
+            )
+            .await
+            .expect(200)
+            .body["interfaceAttachments"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    async fn attach(&self, server: &str, body: Value) -> crate::helpers::Reply {
+        self.app
+            .nova(
+                Method::POST,
+                &format!("/servers/{server}/os-interface"),
+                &self.user.token,
+                Some(&body),
+            )
+            .await
+    }
+
+    /// The ports whose NICs the fake hypervisor has plugged into the VM, in slot order.
+    async fn plugged(&self, server: &str) -> Vec<String> {
+        self.app
+            .state
+            .compute
+            .fake_driver()
+            .unwrap()
+            .plugged_nics(server)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the server has these interfaces (a detach finishes in the background).
+    async fn wait_interfaces(&self, server: &str, ports: &[&str]) -> Vec<Value> {
+        let mut last = Vec::new();
+        for _ in 0..200 {
+            last = self.interfaces(server).await;
+            let now: Vec<&str> = last
+                .iter()
+                .map(|a| a["port_id"].as_str().unwrap())
+                .collect();
+            if now == ports && self.server(server).await["OS-EXT-STS:task_state"].is_null() {
+                return last;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server {server} did not come to interfaces {ports:?}: {last:?}");
+    }
+}
+
+#[tokio::test]
+async fn interfaces_attach_and_detach_while_the_server_runs() {
+    let w = world().await;
+    let token = w.user.token.clone();
+    let net1 = w.user_network("net1", "10.1.0.0/24").await;
+    let net2 = w.user_network("net2", "10.2.0.0/24").await;
+    let r = w
+        .launch(json!({"networks": [{"uuid": net1}]}))
+        .await
+        .expect(202);
+    let vm = id(&r.body["server"]);
+    w.wait(&vm, "ACTIVE").await;
+    let first = w.interfaces(&vm).await;
+    assert_eq!(first.len(), 1, "{first:?}");
+    let eth0 = first[0]["port_id"].as_str().unwrap().to_string();
+    assert_eq!(first[0]["net_id"], json!(net1));
+    assert_eq!(first[0]["port_state"], "ACTIVE");
+    assert_eq!(w.plugged(&vm).await, [eth0.clone()]);
+
+    // By network with an address: made, bound, answered with the interface, hot-plugged.
+    let a = w
+        .attach(
+            &vm,
+            json!({"interfaceAttachment": {"net_id": net2, "fixed_ips": [{"ip_address": "10.2.0.50"}]}}),
+        )
+        .await
+        .expect(200)
+        .body["interfaceAttachment"]
+        .clone();
+    let eth1 = a["port_id"].as_str().unwrap().to_string();
+    assert_eq!(a["net_id"], json!(net2));
+    assert_eq!(a["port_state"], "ACTIVE");
+    assert_eq!(a["fixed_ips"][0]["ip_address"], "10.2.0.50", "{a}");
+    assert!(
+        a["mac_addr"].as_str().unwrap().starts_with("fa:16:3e:"),
+        "{a}"
+    );
+    assert!(a["tag"].is_null(), "{a}");
+    let old = w
+        .app
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/servers/{vm}/os-interface"),
+            &token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        old["interfaceAttachments"][1].get("tag").is_none(),
+        "no tag before 2.70: {old}"
+    );
+    assert_eq!(w.plugged(&vm).await, [eth0.clone(), eth1.clone()]);
+    let port = &w.ports_of(&vm).await;
+    assert_eq!(port.len(), 2);
+    let s = w.server(&vm).await;
+    assert_eq!(s["addresses"]["net2"][0]["addr"], "10.2.0.50", "{s}");
+    // Show, and a port the server does not have.
+    let shown = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm}/os-interface/{eth1}"),
+            &token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(shown["interfaceAttachment"], a);
+
+    // By the user's own port: bound to the server, kept (unbound) when detached.
+    let own = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/ports",
+            json!({"port": {"network_id": net1, "name": "mine"}}),
+        )
+        .await["port"]
+        .clone();
+    let own_id = id(&own);
+    w.attach(&vm, json!({"interfaceAttachment": {"port_id": own_id}}))
+        .await
+        .expect(200);
+    assert_eq!(
+        w.plugged(&vm).await,
+        [eth0.clone(), eth1.clone(), own_id.clone()]
+    );
+    let list = w.interfaces(&vm).await;
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[2]["port_id"], json!(own_id));
+
+    // Detach answers 202 and unplugs in the background; the made port goes, the user's
+    // port stays, free.
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{vm}/os-interface/{eth1}"),
+            &token,
+            None,
+        )
+        .await
+        .expect(202);
+    w.wait_interfaces(&vm, &[&eth0, &own_id]).await;
+    assert_eq!(w.plugged(&vm).await, [eth0.clone(), own_id.clone()]);
+    w.app
+        .neutron(Method::GET, &format!("/ports/{eth1}"), &token, None)
+        .await
+        .expect(404);
+    w.app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{vm}/os-interface/{own_id}"),
+            &token,
+            None,
+        )
+        .await
+        .expect(202);
+    w.wait_interfaces(&vm, &[&eth0]).await;
+    let kept = w
+        .neutron_as(
+            &token,
+            Method::GET,
+            &format!("/ports/{own_id}"),
+            Value::Null,
+        )
+        .await["port"]
+        .clone();
+    assert_eq!(kept["device_id"], "");
+    assert_eq!(kept["status"], "DOWN");
+    let s = w.server(&vm).await;
+    assert!(s["addresses"].get("net2").is_none(), "{s}");
+
+    // The freed slot is taken again first: the next NIC is eth1 again.
+    let again = w
+        .attach(&vm, json!({"interfaceAttachment": {"net_id": net2}}))
+        .await
+        .expect(200)
+        .body["interfaceAttachment"]["port_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(w.plugged(&vm).await, [eth0.clone(), again.clone()]);
+
+    // A stopped server gets the interface at its next start, in its slot.
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{vm}/action"),
+            &token,
+            Some(&json!({"os-stop": null})),
+        )
+        .await
+        .expect(202);
+    w.wait(&vm, "SHUTOFF").await;
+    let third = w
+        .attach(&vm, json!({"interfaceAttachment": {"port_id": own_id}}))
+        .await
+        .expect(200)
+        .body["interfaceAttachment"]["port_id"]
+        .clone();
+    assert_eq!(third, json!(own_id));
+    assert_eq!(w.plugged(&vm).await, Vec::<String>::new());
+    w.app
+        .nova(
+            Method::POST,
+            &format!("/servers/{vm}/action"),
+            &token,
+            Some(&json!({"os-start": null})),
+        )
+        .await
+        .expect(202);
+    w.wait(&vm, "ACTIVE").await;
+    assert_eq!(
+        w.plugged(&vm).await,
+        [eth0.clone(), again.clone(), own_id.clone()]
+    );
+
+    // Both are in the action log.
+    let actions = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm}/os-instance-actions"),
+            &token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    let names: Vec<&str> = actions["instanceActions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "attach_interface").count(),
+        4,
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| **n == "detach_interface").count(),
+        2,
+        "{names:?}"
+    );
+
+    // Deleting the server releases what it holds: made ports go, the user's stays.
+    w.app
+        .nova(Method::DELETE, &format!("/servers/{vm}"), &token, None)
+        .await
+        .expect(204);
+    w.wait_gone(&vm).await;
+    assert!(w.ports_of(&vm).await.is_empty());
+    let kept = w
+        .neutron_as(
+            &token,
+            Method::GET,
+            &format!("/ports/{own_id}"),
+            Value::Null,
+        )
+        .await["port"]
+        .clone();
+    assert_eq!(kept["device_id"], "");
+    let driver = w.app.state.compute.fake_driver().unwrap().clone();
+    assert!(driver.leftovers(&vm).await.is_empty());
+}
+
+#[tokio::test]
+async fn interface_attach_refuses_bad_requests_and_undoes_a_failed_plug() {
+    let w = world().await;
+    let token = w.user.token.clone();
+    let net = w.user_network("net1", "10.1.0.0/24").await;
+    let other_net = w.user_network("net2", "10.2.0.0/24").await;
+    let r = w
+        .launch(json!({"networks": [{"uuid": net}]}))
+        .await
+        .expect(202);
+    let vm = id(&r.body["server"]);
+    w.wait(&vm, "ACTIVE").await;
+    let r = w
+        .launch(json!({"networks": [{"uuid": net}]}))
+        .await
+        .expect(202);
+    let vm2 = id(&r.body["server"]);
+    w.wait(&vm2, "ACTIVE").await;
+    let used = w.ports_of(&vm2).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let eth0 = w.interfaces(&vm).await[0]["port_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bob = w.app.member("bob", "beta", "member").await;
+    let bobs_net = w
+        .app
+        .neutron(
+            Method::POST,
+            "/networks",
+            &bob.token,
+            Some(&json!({"network": {"name": "b"}})),
+        )
+        .await
+        .expect(201)
+        .body["network"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let empty = w
+        .neutron_as(
+            &token,
+            Method::POST,
+            "/networks",
+            json!({"network": {"name": "empty"}}),
+        )
+        .await["network"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let missing = "00000000-0000-4000-8000-000000000000";
+    let cases = [
+        (
+            json!({"interfaceAttachment": {"net_id": net, "port_id": used}}),
+            400,
+            "badRequest",
+            "Must not input both",
+        ),
+        (
+            json!({"interfaceAttachment": {"fixed_ips": [{"ip_address": "10.1.0.9"}]}}),
+            400,
+            "badRequest",
+            "Must input network_id",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": "not-a-uuid"}}),
+            400,
+            "badRequest",
+            "uuid",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": net, "colour": "red"}}),
+            400,
+            "badRequest",
+            "colour",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": net, "fixed_ips": [{"ip_address": "10.1.0"}]}}),
+            400,
+            "badRequest",
+            "10.1.0",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": net, "fixed_ips": [{"ip_address": "10.1.0.8"}, {"ip_address": "10.1.0.9"}]}}),
+            400,
+            "badRequest",
+            "exactly one",
+        ),
+        (
+            json!({"interfaceAttachment": "net1"}),
+            400,
+            "badRequest",
+            "object",
+        ),
+        (
+            json!({"interfaceAttachment": {}}),
+            400,
+            "badRequest",
+            "Multiple possible networks",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": missing}}),
+            404,
+            "itemNotFound",
+            "Network",
+        ),
+        // Another project's network is not found either.
+        (
+            json!({"interfaceAttachment": {"net_id": bobs_net}}),
+            404,
+            "itemNotFound",
+            "Network",
+        ),
+        (
+            json!({"interfaceAttachment": {"port_id": missing}}),
+            404,
+            "itemNotFound",
+            "Port",
+        ),
+        (
+            json!({"interfaceAttachment": {"port_id": used}}),
+            409,
+            "conflictingRequest",
+            "still in use",
+        ),
+        (
+            json!({"interfaceAttachment": {"net_id": empty}}),
+            400,
+            "badRequest",
+            "requires a subnet",
+        ),
+    ];
+    for (body, status, kind, words) in cases {
+        let r = w.attach(&vm, body.clone()).await.expect_nova(status, kind);
+        assert!(r.nova_message().contains(words), "{body}: {}", r.text);
+    }
+    // An address another port holds.
+    let taken = w.ports_of(&vm2).await[0]["fixed_ips"][0]["ip_address"].clone();
+    let r = w
+        .attach(
+            &vm,
+            json!({"interfaceAttachment": {"net_id": net, "fixed_ips": [{"ip_address": taken}]}}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    // Another project's server is not found; a port it does not have is not attached.
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            &format!("/servers/{vm}/os-interface"),
+            &bob.token,
+            Some(&json!({"interfaceAttachment": {"net_id": net}})),
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    assert!(r.nova_message().contains(&vm), "{}", r.text);
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm}/os-interface"),
+            &bob.token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    let r = w
+        .app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{vm}/os-interface/{used}"),
+            &token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    assert!(r.nova_message().contains("is not attached"), "{}", r.text);
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm}/os-interface/{used}"),
+            &token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+
+    // States: a paused server takes an interface but cannot give one back; a suspended
+    // one neither; a locked one is refused.
+    let act = |body: Value| {
+        let w = &w;
+        let token = token.clone();
+        let vm = vm.clone();
+        async move {
+            w.app
+                .nova(
+                    Method::POST,
+                    &format!("/servers/{vm}/action"),
+                    &token,
+                    Some(&body),
+                )
+                .await
+                .expect(202);
+        }
+    };
+    act(json!({"suspend": null})).await;
+    w.wait(&vm, "SUSPENDED").await;
+    let r = w
+        .attach(&vm, json!({"interfaceAttachment": {"net_id": other_net}}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    assert!(r.nova_message().contains("attach_interface"), "{}", r.text);
+    act(json!({"resume": null})).await;
+    w.wait(&vm, "ACTIVE").await;
+    act(json!({"pause": null})).await;
+    w.wait(&vm, "PAUSED").await;
+    let r = w
+        .app
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{vm}/os-interface/{eth0}"),
+            &token,
+            None,
+        )
+        .await
+        .expect_nova(409, "conflictingRequest");
+    assert!(r.nova_message().contains("detach_interface"), "{}", r.text);
+    act(json!({"unpause": null})).await;
+    w.wait(&vm, "ACTIVE").await;
+    // Locked by an administrator: the owner is refused.
+    let admin_act = |body: Value| {
+        let w = &w;
+        let vm = vm.clone();
+        async move {
+            w.app
+                .nova(
+                    Method::POST,
+                    &format!("/servers/{vm}/action"),
+                    &w.admin,
+                    Some(&body),
+                )
+                .await
+                .expect(202);
+        }
+    };
+    admin_act(json!({"lock": null})).await;
+    let r = w
+        .attach(&vm, json!({"interfaceAttachment": {"net_id": other_net}}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    assert!(r.nova_message().contains("locked"), "{}", r.text);
+    admin_act(json!({"unlock": null})).await;
+
+    // A hot-plug the hypervisor refuses: a clear error, and nothing is left of the try.
+    let ports_before = w.ports_of(&vm).await;
+    let fake = w.app.state.compute.fake_driver().unwrap();
+    fake.fail_on("attach_nic");
+    let r = w
+        .attach(&vm, json!({"interfaceAttachment": {"net_id": other_net}}))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    assert!(
+        r.nova_message()
+            .contains("Failed to attach network adapter device"),
+        "{}",
+        r.text
+    );
+    fake.clear_failures();
+    assert_eq!(w.ports_of(&vm).await, ports_before);
+    assert_eq!(w.interfaces(&vm).await.len(), 1);
+    assert_eq!(w.plugged(&vm).await, [eth0.clone()]);
+    let s = w.server(&vm).await;
+    assert!(s["OS-EXT-STS:task_state"].is_null(), "{s}");
+    assert!(s["addresses"].get("net2").is_none(), "{s}");
+    // Eight slots: the ninth interface is refused before anything is made.
+    for _ in 1..8 {
+        w.attach(&vm, json!({"interfaceAttachment": {"net_id": other_net}}))
+            .await
+            .expect(200);
+    }
+    let r = w
+        .attach(&vm, json!({"interfaceAttachment": {"net_id": other_net}}))
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(r.nova_message().contains("detach one first"), "{}", r.text);
+    assert_eq!(w.interfaces(&vm).await.len(), 8);
+    assert_eq!(w.plugged(&vm).await.len(), 8);
+    // And a launch asking for more than eight is refused as a bad request.
+    let nine: Vec<Value> = (0..9).map(|_| json!({"uuid": other_net})).collect();
+    let r = w
+        .launch(json!({"networks": nine}))
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(r.nova_message().contains("at most 8"), "{}", r.text);
 }

@@ -5,10 +5,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::interfaces::InterfaceDialogs;
 use super::launch::LaunchWizard;
 use super::{age, use_instance_events, StatusBadge};
 use crate::app::use_texts;
-use crate::server_fns::compute::{list_instances, CreateSnapshot, DeleteInstances, InstanceAction};
+use crate::server_fns::compute::{
+    list_instances, AttachInterface, CreateSnapshot, DeleteInstances, DetachInterface,
+    InstanceAction,
+};
 use crate::types::InstanceView;
 use crate::ui::components::{
     use_list_query, ActionError, ConfirmDelete, FilterBox, Modal, Pager, RowCheck, Selection,
@@ -39,9 +43,18 @@ fn row_actions(i: &InstanceView) -> Vec<&'static str> {
         "ERROR" => out.extend(["hard_reboot"]),
         _ => {}
     }
+    if matches!(i.status.as_str(), "ACTIVE" | "PAUSED" | "SHUTOFF") {
+        out.push("attach_interface");
+    }
+    if matches!(i.status.as_str(), "ACTIVE" | "SHUTOFF") {
+        out.push("detach_interface");
+    }
     out.push(if i.locked { "unlock" } else { "lock" });
     out
 }
+
+/// Row actions that open a dialog instead of acting at once.
+const DIALOG_ACTIONS: &[&str] = &["attach_interface", "detach_interface"];
 
 fn action_label(t: &'static crate::i18n::Texts, a: &str) -> &'static str {
     let c = t.c;
@@ -58,6 +71,8 @@ fn action_label(t: &'static crate::i18n::Texts, a: &str) -> &'static str {
         "unlock" => c.unlock_instance,
         "confirm_resize" => c.confirm_resize,
         "revert_resize" => c.revert_resize,
+        "attach_interface" => t.n.attach_interface,
+        "detach_interface" => t.n.detach_interface,
         _ => "?",
     }
 }
@@ -70,6 +85,11 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
     let act = ServerAction::<InstanceAction>::new();
     let delete = ServerAction::<DeleteInstances>::new();
     let snapshot = ServerAction::<CreateSnapshot>::new();
+    let attach = ServerAction::<AttachInterface>::new();
+    let detach = ServerAction::<DetachInterface>::new();
+    let interface_for: RwSignal<Option<(String, String)>> = RwSignal::new(None);
+    let attach_open = RwSignal::new(false);
+    let detach_open = RwSignal::new(false);
     let launched = RwSignal::new(0u64);
     let instances = Resource::new(
         move || {
@@ -78,6 +98,8 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                 events.get(),
                 act.version().get(),
                 delete.version().get(),
+                attach.version().get(),
+                detach.version().get(),
                 launched.get(),
             )
         },
@@ -148,7 +170,10 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                                     {page.items.is_empty().then(|| view! { <tr><td colspan=colspan class="empty">{t().no_items}</td></tr> })}
                                     {page.items.into_iter().map(|i| {
                                         let (id, name) = (i.id.clone(), i.name.clone());
-                                        let actions = row_actions(&i);
+                                        let mut actions = row_actions(&i);
+                                        if all_projects {
+                                            actions.retain(|a| !DIALOG_ACTIONS.contains(a));
+                                        }
                                         let href = if all_projects { format!("/admin/instances/{}", i.id) } else { format!("/project/instances/{}", i.id) };
                                         let menu_id = id.clone();
                                         let open = move || menu_open.get().as_deref() == Some(menu_id.as_str());
@@ -179,8 +204,16 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                                                         <button class="btn btn-sm more-actions" on:click=move |_| menu_open.update(|m| *m = if m.as_deref() == Some(toggle_id.as_str()) { None } else { Some(toggle_id.clone()) })>{t().c.more_actions}" ▾"</button>
                                                         <div class="dropdown" class:open=open>
                                                             {actions.into_iter().map(|a| {
-                                                                let id = id.clone();
-                                                                view! { <button class="link" data-action=a on:click=move |_| { menu_open.set(None); act.dispatch(InstanceAction { id: id.clone(), action: a.to_string() }); }>{action_label(t(), a)}</button> }
+                                                                let (id, name) = (id.clone(), name.clone());
+                                                                view! { <button class="link" data-action=a on:click=move |_| {
+                                                                    menu_open.set(None);
+                                                                    if DIALOG_ACTIONS.contains(&a) {
+                                                                        interface_for.set(Some((id.clone(), name.clone())));
+                                                                        if a == "attach_interface" { attach_open.set(true) } else { detach_open.set(true) }
+                                                                    } else {
+                                                                        act.dispatch(InstanceAction { id: id.clone(), action: a.to_string() });
+                                                                    }
+                                                                }>{action_label(t(), a)}</button> }
                                                             }).collect_view()}
                                                             <button class="link danger delete-row" on:click=move |_| { menu_open.set(None); selected.only(delete_pair.0.clone(), delete_pair.1.clone()); confirm_open.set(true); }>{t().c.delete_instance}</button>
                                                         </div>
@@ -217,6 +250,7 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
                 <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || snapshot.pending().get()>{move || t().c.create_snapshot}</button></div>
             </form>
         </Modal>
+        <InterfaceDialogs target=interface_for attach_open detach_open attach detach/>
         {(!all_projects).then(|| view! { <LaunchWizard open=launch_open on_launched=Callback::new(move |_| launched.update(|v| *v += 1))/> })}
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod detail;
 pub mod images;
 pub mod instances;
+pub mod interfaces;
 pub mod keypairs;
 pub mod launch;
 pub mod overview;
@@ -145,6 +146,12 @@ pub fn StatusBadge(status: String, task: Option<String>) -> impl IntoView {
 /// Bumps a counter each time the server pushes an instance change (server-sent events on
 /// `/portal/events`), so a page refetches what it shows: no per-row polling.
 pub fn use_instance_events() -> ReadSignal<u64> {
+    use_pushed_events(&["instance"])
+}
+
+/// Bumps a counter on each pushed event of these kinds: `instance` (an instance changed)
+/// and `network` (a network, subnet or router the user can see changed).
+pub fn use_pushed_events(kinds: &'static [&'static str]) -> ReadSignal<u64> {
     let (version, set_version) = signal(0u64);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -157,14 +164,16 @@ pub fn use_instance_events() -> ReadSignal<u64> {
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_ev: web_sys::MessageEvent| {
                 set_version.update(|v| *v += 1);
             });
-        let _ =
-            source.add_event_listener_with_callback("instance", on_event.as_ref().unchecked_ref());
+        for kind in kinds {
+            let _ =
+                source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+        }
         on_event.forget();
         let source = send_wrapper::SendWrapper::new(source);
         on_cleanup(move || source.close());
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = set_version;
+    let _ = (set_version, kinds);
     version
 }
 

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::app::use_texts;
 use crate::server_fns::network::topology;
 use crate::types::TopologyView;
-use crate::ui::compute::use_instance_events;
+use crate::ui::compute::use_pushed_events;
 
 const TOP: f64 = 70.0;
 const COL: f64 = 170.0;
@@ -84,7 +84,7 @@ fn node(
 #[component]
 pub fn TopologyPage() -> impl IntoView {
     let t = use_texts();
-    let events = use_instance_events();
+    let events = use_pushed_events(&["instance", "network"]);
     let data = Resource::new(move || events.get(), |_| topology());
     view! {
         <div class="page-header"><h2>{move || t().n.topology}</h2></div>

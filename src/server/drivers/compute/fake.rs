@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use async_trait::async_trait;
 
-use super::{ComputeDriver, DriverResult, HostInfo, InstanceSpec, PowerState};
+use super::{ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec, PowerState};
 
 /// The fake host's size (a configuration, so tests can make it tight).
 #[derive(Clone, Debug)]
@@ -38,6 +38,17 @@ struct FakeVm {
     console: String,
     vcpus: i64,
     memory_mb: i64,
+    /// The NICs of the running VM: (slot, port).
+    nics: Vec<(usize, String)>,
+}
+
+fn plug_all(vm: &mut FakeVm, spec: &InstanceSpec) {
+    vm.nics = spec
+        .nics
+        .iter()
+        .map(|n| (n.slot, n.port_id.clone()))
+        .collect();
+    vm.nics.sort();
 }
 
 #[derive(Clone, Default)]
@@ -181,6 +192,7 @@ impl ComputeDriver for FakeDriver {
                 bail!("fake driver: spawn without disks");
             }
             vm.state = Some(PowerState::Running);
+            plug_all(vm, spec);
             vm.console.push_str(&format!(
                 "[fake] booting {}\n{} login: \n",
                 spec.name, spec.hostname
@@ -218,7 +230,11 @@ impl ComputeDriver for FakeDriver {
         } else {
             &[Running]
         };
-        self.set_state(&spec.id, "reboot", from, Running)
+        self.set_state(&spec.id, "reboot", from, Running)?;
+        if hard {
+            self.with_vm(&spec.id, |vm| Ok(plug_all(vm, spec)))?;
+        }
+        Ok(())
     }
 
     async fn pause(&self, id: &str) -> DriverResult<()> {
@@ -236,7 +252,8 @@ impl ComputeDriver for FakeDriver {
 
     async fn resume(&self, spec: &InstanceSpec) -> DriverResult<()> {
         use PowerState::*;
-        self.set_state(&spec.id, "resume", &[Suspended, Shutdown], Running)
+        self.set_state(&spec.id, "resume", &[Suspended, Shutdown], Running)?;
+        self.with_vm(&spec.id, |vm| Ok(plug_all(vm, spec)))
     }
 
     async fn power_state(&self, id: &str) -> PowerState {
@@ -298,6 +315,38 @@ impl ComputeDriver for FakeDriver {
             vm.memory_mb = spec.memory_mb;
             Ok(())
         })
+    }
+
+    async fn attach_nic(&self, id: &str, nic: &NicSpec) -> DriverResult<()> {
+        self.check("attach_nic")?;
+        self.with_vm(id, |vm| {
+            if !matches!(vm.state, Some(PowerState::Running | PowerState::Paused)) {
+                bail!("fake driver: hot-plug into a VM that is not running");
+            }
+            if vm.nics.iter().any(|(slot, _)| *slot == nic.slot) {
+                bail!("fake driver: NIC slot {} is taken", nic.slot);
+            }
+            vm.nics.push((nic.slot, nic.port_id.clone()));
+            vm.nics.sort();
+            Ok(())
+        })
+    }
+
+    async fn detach_nic(&self, id: &str, port_id: &str) -> DriverResult<()> {
+        self.check("detach_nic")?;
+        self.with_vm(id, |vm| {
+            vm.nics.retain(|(_, port)| port != port_id);
+            Ok(())
+        })
+    }
+
+    async fn plugged_nics(&self, id: &str) -> DriverResult<Vec<String>> {
+        let vms = self.vms.lock().expect("fake");
+        Ok(vms
+            .get(id)
+            .filter(|vm| matches!(vm.state, Some(PowerState::Running | PowerState::Paused)))
+            .map(|vm| vm.nics.iter().map(|(_, port)| port.clone()).collect())
+            .unwrap_or_default())
     }
 
     async fn vnc_address(&self, _id: &str) -> Option<std::net::SocketAddr> {

@@ -60,13 +60,19 @@ pub struct InstanceSpec {
     pub nics: Vec<NicSpec>,
 }
 
-/// One network interface: the guest's MAC and the host tap it is wired to (`None` when
-/// the network driver makes no taps, as the fake one: the NIC is then left out).
+/// How many network interfaces an instance can have: each sits in its own hot-pluggable
+/// slot, so that any of them can be detached and more attached while the VM runs.
+pub const NIC_SLOTS: usize = 8;
+
+/// One network interface: the guest's MAC, the host tap it is wired to (`None` when the
+/// network driver makes no taps, as the fake one: the NIC is then left out), and its slot
+/// (`0..NIC_SLOTS`; the guest names interfaces in slot order, eth0 first).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NicSpec {
     pub port_id: String,
     pub mac: String,
     pub tap: Option<String>,
+    pub slot: usize,
 }
 
 /// Nova's power states.
@@ -114,6 +120,14 @@ pub trait ComputeDriver: Send + Sync + 'static {
     /// The loopback address of the VM's VNC server, for the browser console (the portal
     /// proxies a websocket to it).
     async fn vnc_address(&self, id: &str) -> Option<std::net::SocketAddr>;
+    /// Plugs a NIC into a running (or paused) VM: PCI hot-plug into the NIC's slot.
+    async fn attach_nic(&self, id: &str, nic: &NicSpec) -> DriverResult<()>;
+    /// Unplugs a NIC from a running VM and waits until the guest has let it go; fine when
+    /// the VM does not have it.
+    async fn detach_nic(&self, id: &str, port_id: &str) -> DriverResult<()>;
+    /// The ports whose NICs the running VM has now, in slot order (empty when it is
+    /// not running).
+    async fn plugged_nics(&self, id: &str) -> DriverResult<Vec<String>>;
     /// What the host holds for an instance (files, processes), for leak checks.
     async fn leftovers(&self, id: &str) -> Vec<String>;
 }

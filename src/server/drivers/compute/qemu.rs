@@ -23,7 +23,9 @@ use async_trait::async_trait;
 use qapi::qmp;
 use serde_json::{json, Value};
 
-use super::{pid_alive, ComputeDriver, DriverResult, HostInfo, InstanceSpec, PowerState};
+use super::{
+    pid_alive, ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec, PowerState, NIC_SLOTS,
+};
 
 #[derive(Clone, Debug)]
 pub struct QemuConfig {
@@ -288,23 +290,35 @@ impl QemuDriver {
             ))
             .arg("-pidfile")
             .arg(dir.join("qemu.pid"))
-            .args([
-                "-device",
-                "pcie-root-port,id=rp1,chassis=1",
-                "-device",
-                "pcie-root-port,id=rp2,chassis=2",
-            ])
             .args(["-nic", "none", "-device", "virtio-rng-pci"]);
+        // A PCIe root port per NIC slot, so that every NIC (those of the command line
+        // too) can be unplugged and others plugged in while the VM runs; each NIC sits in
+        // its slot's port whether it came at start or later, so a VM restarted from a
+        // saved state (resume) finds the same layout.
+        for slot in 0..NIC_SLOTS {
+            cmd.arg("-device").arg(format!(
+                "pcie-root-port,id={},chassis={}",
+                nic_port(slot),
+                slot + 1
+            ));
+        }
         // Each NIC on its pre-made tap (QEMU runs no scripts; the network driver plugged
         // the tap into its bridge).
-        for (n, nic) in spec.nics.iter().enumerate() {
+        for nic in &spec.nics {
             let Some(tap) = &nic.tap else { continue };
             cmd.arg("-netdev")
                 .arg(format!(
-                    "tap,id=net{n},ifname={tap},script=no,downscript=no"
+                    "tap,id={},ifname={tap},script=no,downscript=no",
+                    netdev_id(&nic.port_id)
                 ))
                 .arg("-device")
-                .arg(format!("virtio-net-pci,netdev=net{n},mac={}", nic.mac));
+                .arg(format!(
+                    "virtio-net-pci,netdev={},id={},bus={},mac={}",
+                    netdev_id(&nic.port_id),
+                    nic_id(&nic.port_id),
+                    nic_port(nic.slot),
+                    nic.mac
+                ));
         }
         if self.kvm {
             cmd.args(["-cpu", "host"]);
@@ -405,6 +419,26 @@ impl QemuDriver {
         self.children.lock().await.insert(spec.id.clone(), reaper);
         Ok(())
     }
+}
+
+/// The PCIe root port of a NIC slot.
+fn nic_port(slot: usize) -> String {
+    format!("nicslot{slot}")
+}
+
+/// QEMU ids of a port's NIC (ids must start with a letter; port ids are UUIDs).
+fn nic_id(port_id: &str) -> String {
+    format!("nic-{}", qemu_safe(port_id))
+}
+
+fn netdev_id(port_id: &str) -> String {
+    format!("net-{}", qemu_safe(port_id))
+}
+
+fn qemu_safe(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
 }
 
 /// A free VNC display (port 5900 + n) on loopback.
@@ -836,6 +870,118 @@ impl ComputeDriver for QemuDriver {
         }
         // vCPUs and memory take effect at the next start.
         Ok(())
+    }
+
+    async fn attach_nic(&self, id: &str, nic: &NicSpec) -> DriverResult<()> {
+        let Some(tap) = &nic.tap else {
+            // The network driver makes no taps (the fake one): no NIC, as at start.
+            return Ok(());
+        };
+        if nic.slot >= NIC_SLOTS {
+            bail!("NIC slot {} is out of range", nic.slot);
+        }
+        if self.pid(id).is_none() {
+            bail!("instance {id} has no running VM to plug a NIC into");
+        }
+        if self.plugged_nics(id).await?.contains(&nic.port_id) {
+            return Ok(());
+        }
+        self.qmp(
+            id,
+            qmp::netdev_add(qmp::Netdev::tap {
+                id: netdev_id(&nic.port_id),
+                tap: qmp::NetdevTapOptions {
+                    ifname: Some(tap.clone()),
+                    script: Some("no".into()),
+                    downscript: Some("no".into()),
+                    ..Default::default()
+                },
+            }),
+        )
+        .await?;
+        let mut arguments = qapi::Dictionary::new();
+        arguments.insert("netdev".into(), json!(netdev_id(&nic.port_id)));
+        arguments.insert("mac".into(), json!(nic.mac));
+        let added = self
+            .qmp(
+                id,
+                qmp::device_add {
+                    driver: "virtio-net-pci".into(),
+                    id: Some(nic_id(&nic.port_id)),
+                    bus: Some(nic_port(nic.slot)),
+                    arguments,
+                },
+            )
+            .await;
+        if let Err(e) = added {
+            let _ = self
+                .qmp(
+                    id,
+                    qmp::netdev_del {
+                        id: netdev_id(&nic.port_id),
+                    },
+                )
+                .await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn detach_nic(&self, id: &str, port_id: &str) -> DriverResult<()> {
+        if self.pid(id).is_none() {
+            return Ok(());
+        }
+        if self.plugged_nics(id).await?.iter().any(|p| p == port_id) {
+            self.qmp(
+                id,
+                qmp::device_del {
+                    id: nic_id(port_id),
+                },
+            )
+            .await?;
+            // The guest is asked to let the device go (PCIe hot-plug: the attention
+            // button, which Linux honours after its 5 s grace); QEMU removes it then.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while self.plugged_nics(id).await?.iter().any(|p| p == port_id) {
+                if tokio::time::Instant::now() > deadline {
+                    bail!("the guest of instance {id} did not release the NIC of port {port_id} within 30 s");
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        // The backend outlives its device until deleted; gone already is fine.
+        let _ = self
+            .qmp(
+                id,
+                qmp::netdev_del {
+                    id: netdev_id(port_id),
+                },
+            )
+            .await;
+        Ok(())
+    }
+
+    async fn plugged_nics(&self, id: &str) -> DriverResult<Vec<String>> {
+        if self.pid(id).is_none() {
+            return Ok(Vec::new());
+        }
+        let buses = self.qmp(id, qmp::query_pci {}).await?;
+        let mut found = Vec::new();
+        for bus in &buses {
+            for device in &bus.devices {
+                let Some(slot) = (0..NIC_SLOTS).find(|s| device.qdev_id == nic_port(*s)) else {
+                    continue;
+                };
+                let children = device.pci_bridge.as_ref().and_then(|b| b.devices.as_ref());
+                for child in children.into_iter().flatten() {
+                    if let Some(port) = child.qdev_id.strip_prefix("nic-") {
+                        found.push((slot, port.to_string()));
+                    }
+                }
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().map(|(_, port)| port).collect())
     }
 
     async fn vnc_address(&self, id: &str) -> Option<std::net::SocketAddr> {

@@ -4,6 +4,7 @@
 //! Faults are Nova's: `{"itemNotFound": {"code": 404, "message": "..."}}` and kin. Every
 //! answer carries the microversion it was served at (`OpenStack-API-Version`).
 
+mod interfaces;
 mod resources;
 mod servers;
 mod usage;
@@ -37,6 +38,7 @@ impl Mv {
 pub fn router() -> Router<AppState> {
     let api = Router::new()
         .merge(servers::routes())
+        .merge(interfaces::routes())
         .merge(usage::routes())
         .merge(resources::routes())
         .fallback(not_found)
@@ -173,6 +175,15 @@ impl IntoResponse for NovaError {
                 kind: "keypair",
                 id,
             } => format!("Keypair {id} not found."),
+            Error::NotFound { kind: "port", id } => format!("Port {id} could not be found."),
+            Error::NotFound {
+                kind: "network",
+                id,
+            } => format!("Network {id} could not be found."),
+            Error::NotFound {
+                kind: "attached port",
+                id,
+            } => format!("Port {id} is not attached"),
             e => e.external_message(),
         };
         (

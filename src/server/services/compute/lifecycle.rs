@@ -101,7 +101,7 @@ struct Outcome {
     power_state: PowerState,
 }
 
-fn state_conflict(action: &str, server: &Server) -> Error {
+pub(super) fn state_conflict(action: &str, server: &Server) -> Error {
     let (attr, state) = match &server.task_state {
         Some(t) => ("task_state", t.as_str()),
         None => ("vm_state", server.vm_state.as_str()),

@@ -6,6 +6,7 @@
 //! undoes what it did, so no VM process, disk, config drive or held resource is left.
 
 mod flavors;
+mod interfaces;
 mod keypairs;
 mod launch;
 mod lifecycle;
@@ -30,6 +31,7 @@ use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
 use crate::server::services::now;
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
+pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
 pub use lifecycle::{RebootKind, ServerAction};
 pub use nics::{NetworkRequest, NicRequest};

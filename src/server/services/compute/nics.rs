@@ -4,15 +4,15 @@
 
 use std::collections::HashMap;
 
+use super::interfaces::instance_port;
 use super::ComputeService;
 use crate::server::authz::is_admin;
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::NicSpec;
+use crate::server::drivers::compute::NIC_SLOTS;
 use crate::server::error::{Error, Result};
-use crate::server::services::network::{
-    FixedIpRequest, InstanceNetworking, NetworkQuery, PortCreate, SecurityGroupQuery, OWNER_COMPUTE,
-};
+use crate::server::services::network::{InstanceNetworking, NetworkQuery, SecurityGroupQuery};
 
 /// `networks` of a create request.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,7 +40,8 @@ pub struct NicRequest {
 pub(super) enum NicPlan {
     New {
         network_id: String,
-        fixed_ip: Option<String>,
+        /// The addresses asked for; none: the first free one.
+        fixed_ips: Vec<String>,
         security_groups: Option<Vec<String>>,
     },
     Existing {
@@ -61,7 +62,7 @@ impl ComputeService {
         let groups = self.resolve_groups(ctx, security_groups).await?;
         let new = |network_id: String, fixed_ip: Option<String>| NicPlan::New {
             network_id,
-            fixed_ip,
+            fixed_ips: fixed_ip.into_iter().collect(),
             security_groups: groups.clone(),
         };
         let plans = match request {
@@ -93,6 +94,12 @@ impl ComputeService {
                 plans
             }
         };
+        if plans.len() > NIC_SLOTS {
+            return Err(Error::invalid(format!(
+                "An instance can have at most {NIC_SLOTS} interfaces; {} were asked for.",
+                plans.len()
+            )));
+        }
         if !plans.is_empty() {
             let project = ctx.auth.project_id().unwrap_or("");
             let wanted = plans
@@ -174,7 +181,7 @@ impl ComputeService {
     }
 
     /// The project's own networks and shared ones, not external, that have a subnet.
-    async fn usable_networks(&self, ctx: &OpCtx) -> Result<Vec<String>> {
+    pub(super) async fn usable_networks(&self, ctx: &OpCtx) -> Result<Vec<String>> {
         let list = self
             .network
             .network_list(ctx, NetworkQuery::default())
@@ -240,26 +247,19 @@ impl ComputeService {
                 NicPlan::Existing { port_id } => (port_id.clone(), true),
                 NicPlan::New {
                     network_id,
-                    fixed_ip,
+                    fixed_ips,
                     security_groups,
                 } => {
                     let port = self
                         .network
                         .port_create(
                             ctx,
-                            PortCreate {
-                                network_id: network_id.clone(),
-                                device_id: instance_id.to_string(),
-                                device_owner: OWNER_COMPUTE.to_string(),
-                                fixed_ips: fixed_ip.as_ref().map(|ip| {
-                                    vec![FixedIpRequest {
-                                        subnet_id: None,
-                                        ip_address: Some(ip.clone()),
-                                    }]
-                                }),
-                                security_groups: security_groups.clone(),
-                                ..Default::default()
-                            },
+                            instance_port(
+                                instance_id,
+                                network_id,
+                                fixed_ips,
+                                security_groups.clone(),
+                            ),
                         )
                         .await?;
                     (port.id, false)
@@ -285,36 +285,48 @@ impl ComputeService {
 
     /// Deletes the ports made for an instance and unbinds the ones the user brought.
     pub(super) async fn release_nics(&self, instance_id: &str) -> Result<()> {
-        let mut conn = self.db.conn().await?;
-        let nics = db::compute::nics_of(&mut conn, &[instance_id.to_string()]).await?;
-        drop(conn);
-        for nic in nics {
-            if nic.preserve_on_delete != 0 {
-                self.network.port_unbind(&nic.port_id).await?;
-            } else {
-                self.network.port_release(&nic.port_id).await?;
-            }
-            let mut conn = self.db.conn().await?;
-            db::compute::nic_delete(&mut conn, instance_id, &nic.port_id).await?;
+        for nic in self.nic_rows(instance_id).await? {
+            self.release_nic(&nic).await?;
         }
         Ok(())
     }
 
-    /// The NICs the hypervisor gives an instance, in order.
-    pub(super) async fn nic_specs(&self, instance_id: &str) -> Result<Vec<NicSpec>> {
+    /// Lets one interface go: its port deleted (or unbound, when the user brought it)
+    /// and its slot freed. Fine when it is gone already (undo and retries).
+    pub(super) async fn release_nic(&self, nic: &db::compute::NicRow) -> Result<()> {
+        if nic.preserve_on_delete != 0 {
+            self.network.port_unbind(&nic.port_id).await?;
+        } else {
+            self.network.port_release(&nic.port_id).await?;
+        }
         let mut conn = self.db.conn().await?;
-        let nics = db::compute::nics_of(&mut conn, &[instance_id.to_string()]).await?;
-        drop(conn);
-        let ids: Vec<String> = nics.into_iter().map(|n| n.port_id).collect();
+        db::compute::nic_delete(&mut conn, &nic.instance_id, &nic.port_id).await?;
+        Ok(())
+    }
+
+    /// An instance's interfaces in slot order.
+    pub(super) async fn nic_rows(&self, instance_id: &str) -> Result<Vec<db::compute::NicRow>> {
+        let mut conn = self.db.conn().await?;
+        Ok(db::compute::nics_of(&mut conn, &[instance_id.to_string()]).await?)
+    }
+
+    /// The NICs the hypervisor gives an instance, in slot order.
+    pub(super) async fn nic_specs(&self, instance_id: &str) -> Result<Vec<NicSpec>> {
+        let nics = self.nic_rows(instance_id).await?;
+        let ids: Vec<String> = nics.iter().map(|n| n.port_id.clone()).collect();
         Ok(self
             .network
             .vifs(&ids)
             .await?
             .into_iter()
-            .map(|v| NicSpec {
-                port_id: v.port_id,
-                mac: v.mac,
-                tap: v.tap,
+            .filter_map(|v| {
+                let nic = nics.iter().find(|n| n.port_id == v.port_id)?;
+                Some(NicSpec {
+                    slot: nic.position as usize,
+                    port_id: v.port_id,
+                    mac: v.mac,
+                    tap: v.tap,
+                })
             })
             .collect())
     }

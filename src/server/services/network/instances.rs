@@ -116,21 +116,32 @@ impl NetworkService {
 
     /// A port without the caller's check.
     pub(super) async fn port_unchecked(&self, id: &str) -> Result<Port> {
+        self.ports_unchecked(&[id.to_string()])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| super::not_found("port", id))
+    }
+
+    /// Ports of an instance the compute service authorized, in the order given; ports
+    /// that are gone are left out.
+    pub async fn ports_unchecked(&self, ids: &[String]) -> Result<Vec<Port>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut conn = self.db.conn().await?;
         let rows = db::network::port_list(
             &mut conn,
             &PortFilter {
-                ids: vec![id.to_string()],
+                ids: ids.to_vec(),
                 ..Default::default()
             },
         )
         .await?;
         drop(conn);
-        let ports = self.ports_from_rows(rows).await?;
-        ports
-            .into_iter()
-            .next()
-            .ok_or_else(|| super::not_found("port", id))
+        let mut ports = self.ports_from_rows(rows).await?;
+        ports.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
+        Ok(ports)
     }
 
     /// The networking of instances, from their interfaces `(instance id, port id)` in

@@ -122,6 +122,16 @@ pub struct NetworkService {
     applying: Arc<tokio::sync::Mutex<()>>,
     /// This host (instances' ports bound to it get taps here).
     host: String,
+    /// Changes to what Network Topology draws, pushed to the portal.
+    events: tokio::sync::broadcast::Sender<NetworkEvent>,
+}
+
+/// A change to a project's networks, subnets or routers, pushed to whoever watches (the
+/// portal's Network Topology). `project_id` is empty for a change every project sees (a
+/// shared or external network).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkEvent {
+    pub project_id: String,
 }
 
 impl NetworkService {
@@ -154,6 +164,7 @@ impl NetworkService {
             driver,
             fake,
             dirty: Arc::new(tokio::sync::Notify::new()),
+            events: tokio::sync::broadcast::channel(256).0,
             applying: Arc::new(tokio::sync::Mutex::new(())),
             host: crate::server::config::hostname(),
         })
@@ -162,6 +173,20 @@ impl NetworkService {
     /// The fake driver, when it is in use.
     pub fn fake_driver(&self) -> Option<&FakeNetworkDriver> {
         self.fake.as_ref()
+    }
+
+    /// Changes to networks, subnets and routers as they happen.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<NetworkEvent> {
+        self.events.subscribe()
+    }
+
+    /// Tells watchers that a project's network graph changed (every project's, when
+    /// `everyone`: a shared or external network).
+    fn announce(&self, project_id: &str, everyone: bool) {
+        let project_id = if everyone { "" } else { project_id };
+        let _ = self.events.send(NetworkEvent {
+            project_id: project_id.to_string(),
+        });
     }
 
     /// The host the service's data plane runs on.

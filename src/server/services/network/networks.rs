@@ -242,6 +242,7 @@ impl NetworkService {
             }
             return Err(e.into());
         }
+        self.announce(&network.project_id, network.shared || network.external);
         Ok(network)
     }
 
@@ -378,6 +379,7 @@ impl NetworkService {
     pub async fn network_update(&self, ctx: &OpCtx, id: &str, u: NetworkUpdate) -> Result<Network> {
         let mut network = self.network_get(ctx, id).await?;
         authorize(ctx, Action::Modify, network.resource())?;
+        let was_public = network.shared || network.external;
         if !is_admin(ctx) && (u.shared.is_some() || u.external.is_some()) {
             return Err(policy(
                 "rule:update_network:shared or rule:update_network:router:external",
@@ -410,6 +412,10 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         db::network::network_save(&mut conn, &network.to_row()).await?;
         self.changed();
+        self.announce(
+            &network.project_id,
+            was_public || network.shared || network.external,
+        );
         Ok(network)
     }
 
@@ -444,6 +450,7 @@ impl NetworkService {
         }
         tx.commit().await?;
         self.changed();
+        self.announce(&network.project_id, network.shared || network.external);
         Ok(())
     }
 }

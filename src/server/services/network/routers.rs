@@ -204,6 +204,7 @@ impl NetworkService {
         }
         tx.commit().await?;
         self.changed();
+        self.announce(&router.project_id, false);
         Ok(router)
     }
 
@@ -268,6 +269,7 @@ impl NetworkService {
         db::l3::router_save(&mut tx, &router.to_row()).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&router.project_id, false);
         Ok(router)
     }
 
@@ -316,6 +318,7 @@ impl NetworkService {
         db::l3::router_delete(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&router.project_id, false);
         Ok(())
     }
 
@@ -364,6 +367,7 @@ impl NetworkService {
                     .await?;
                 tx.commit().await?;
                 self.changed();
+                self.announce(&router.project_id, false);
                 Ok(RouterInterface {
                     router_id: router.id,
                     project_id: router.project_id,
@@ -410,6 +414,7 @@ impl NetworkService {
                 db::network::port_groups_set(&mut tx, &port.id, &[]).await?;
                 tx.commit().await?;
                 self.changed();
+                self.announce(&router.project_id, false);
                 Ok(RouterInterface {
                     router_id: router.id,
                     project_id: router.project_id,
@@ -491,6 +496,7 @@ impl NetworkService {
         Self::port_delete_owned(&mut tx, &port.id).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&router.project_id, false);
         Ok(RouterInterface {
             router_id: router.id,
             project_id: router.project_id,

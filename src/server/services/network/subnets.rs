@@ -299,6 +299,7 @@ impl NetworkService {
         self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&network.project_id, network.shared || network.external);
         Ok(subnet)
     }
 
@@ -435,6 +436,7 @@ impl NetworkService {
         self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&network.project_id, network.shared || network.external);
         Ok(subnet)
     }
 
@@ -468,6 +470,7 @@ impl NetworkService {
         self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
         self.changed();
+        self.announce(&network.project_id, network.shared || network.external);
         Ok(())
     }
 }

@@ -1,0 +1,505 @@
+//! Interfaces attached to a server after launch and detached from it (Nova's
+//! `os-interface`): a port made on a network, or the user's own, bound to the instance and
+//! recorded in its first free NIC slot, and hot-plugged when the VM runs. An attach runs
+//! while the request waits (as Nova's does) and is undone whole when a step fails; a
+//! detach answers at once and unplugs in the background (the guest takes a few seconds to
+//! let a PCI device go).
+
+use async_trait::async_trait;
+
+use super::lifecycle::state_conflict;
+use super::nics::NicPlan;
+use super::servers::Server;
+use super::ComputeService;
+use crate::server::authz::{is_admin, Action};
+use crate::server::context::OpCtx;
+use crate::server::db;
+use crate::server::drivers::compute::{NicSpec, PowerState, NIC_SLOTS};
+use crate::server::error::{Error, Result};
+use crate::server::saga::{execute, Step};
+use crate::server::services::network::{FixedIpRequest, Port, PortCreate, OWNER_COMPUTE};
+use crate::server::services::now;
+
+/// One of a server's interfaces, as `os-interface` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceAttachment {
+    pub port_id: String,
+    pub net_id: String,
+    pub mac_addr: String,
+    /// The port's status (`ACTIVE`, `DOWN`).
+    pub port_state: String,
+    /// `(ip_address, subnet_id)`.
+    pub fixed_ips: Vec<(String, String)>,
+}
+
+impl From<Port> for InterfaceAttachment {
+    fn from(p: Port) -> Self {
+        InterfaceAttachment {
+            fixed_ips: p
+                .fixed_ips
+                .into_iter()
+                .map(|f| (f.ip_address, f.subnet_id))
+                .collect(),
+            port_id: p.id,
+            net_id: p.network_id,
+            mac_addr: p.mac_address,
+            port_state: p.status,
+        }
+    }
+}
+
+/// `POST /servers/{id}/os-interface`: a network (with perhaps addresses on it), a port,
+/// or neither (the one network the project can use).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceAttach {
+    pub net_id: Option<String>,
+    pub port_id: Option<String>,
+    pub fixed_ips: Vec<String>,
+}
+
+/// The states an interface may be attached or detached in, as Nova allows (a paused
+/// guest cannot answer the unplug request, so detach waits for it to run).
+const ATTACH_FROM: &[&str] = &["active", "paused", "stopped"];
+const DETACH_FROM: &[&str] = &["active", "stopped"];
+
+impl ComputeService {
+    /// The server's interfaces in slot order.
+    pub async fn interface_list(&self, ctx: &OpCtx, id: &str) -> Result<Vec<InterfaceAttachment>> {
+        let server = self.load(ctx, id, Action::Read).await?;
+        let nics = self.nic_rows(&server.id).await?;
+        let ids: Vec<String> = nics.into_iter().map(|n| n.port_id).collect();
+        Ok(self
+            .network
+            .ports_unchecked(&ids)
+            .await?
+            .into_iter()
+            .map(InterfaceAttachment::from)
+            .collect())
+    }
+
+    pub async fn interface_get(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        port_id: &str,
+    ) -> Result<InterfaceAttachment> {
+        self.interface_list(ctx, id)
+            .await?
+            .into_iter()
+            .find(|a| a.port_id == port_id)
+            .ok_or_else(|| Error::not_found("attached port", port_id))
+    }
+
+    /// Attaches an interface and answers with it once the VM has it.
+    pub async fn interface_attach(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        request: InterfaceAttach,
+    ) -> Result<InterfaceAttachment> {
+        let server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        if !ATTACH_FROM.contains(&server.vm_state.as_str()) || server.task_state.is_some() {
+            return Err(state_conflict("attach_interface", &server));
+        }
+        let plan = self.plan_interface(ctx, &request).await?;
+        let slot = self.free_slot(&server).await?;
+        if matches!(plan, NicPlan::New { .. }) {
+            let project = server.project_id.as_str();
+            if !self.network.port_room(project, 1).await? {
+                return Err(Error::forbidden_msg("Maximum number of ports exceeded"));
+            }
+        }
+        self.claim_interface_task(&server, "interface_attaching", "attach_interface")
+            .await?;
+        let action_id = self
+            .action_start(ctx, id, &server.project_id, "attach_interface")
+            .await?;
+        let started = now();
+        let mut state = Attach {
+            svc: self.clone(),
+            ctx: ctx.clone(),
+            server: server.clone(),
+            plan,
+            slot,
+            port_id: None,
+        };
+        let outcome = execute(
+            "attach_interface",
+            &[&MakePort, &Plug],
+            &mut state,
+            &self.fail_points,
+        )
+        .await;
+        self.end_interface_task(&server).await;
+        let result = match outcome {
+            Ok(()) => {
+                let port_id = state.port_id.unwrap_or_default();
+                self.network
+                    .ports_unchecked(&[port_id])
+                    .await
+                    .map(|ports| ports.into_iter().next().map(InterfaceAttachment::from))
+            }
+            Err(failure) => Err(failure.error),
+        };
+        let error = match &result {
+            Ok(_) => None,
+            Err(e) => Some(e.external_message()),
+        };
+        self.action_finish(
+            &action_id,
+            "compute_attach_interface",
+            started,
+            error.as_deref(),
+        )
+        .await;
+        result?.ok_or_else(|| {
+            Error::internal(
+                "attaching an interface",
+                anyhow::anyhow!("the port went away"),
+            )
+        })
+    }
+
+    /// Checks and claims a detach, then unplugs and lets the port go in the background.
+    pub async fn interface_detach(&self, ctx: &OpCtx, id: &str, port_id: &str) -> Result<()> {
+        let server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        if !self
+            .nic_rows(&server.id)
+            .await?
+            .iter()
+            .any(|n| n.port_id == port_id)
+        {
+            return Err(Error::not_found("attached port", port_id));
+        }
+        if !DETACH_FROM.contains(&server.vm_state.as_str()) || server.task_state.is_some() {
+            return Err(state_conflict("detach_interface", &server));
+        }
+        self.claim_interface_task(&server, "interface_detaching", "detach_interface")
+            .await?;
+        let action_id = self
+            .action_start(ctx, id, &server.project_id, "detach_interface")
+            .await?;
+        let svc = self.clone();
+        let port_id = port_id.to_string();
+        tokio::spawn(async move {
+            let started = now();
+            let result = svc.detach_now(&server.id, &port_id).await;
+            svc.end_interface_task(&server).await;
+            let error = result.as_ref().err().map(|e| {
+                let details = match e {
+                    Error::Internal(cause) => format!("{cause:#}"),
+                    other => other.external_message(),
+                };
+                tracing::warn!(instance = %server.id, port = %port_id, error = %details, "interface detach failed");
+                details
+            });
+            svc.action_finish(
+                &action_id,
+                "compute_detach_interface",
+                started,
+                error.as_deref(),
+            )
+            .await;
+        });
+        Ok(())
+    }
+
+    async fn detach_now(&self, instance_id: &str, port_id: &str) -> Result<()> {
+        if self.is_live(instance_id).await {
+            self.driver
+                .detach_nic(instance_id, port_id)
+                .await
+                .map_err(|e| Error::internal("unplugging the interface", e))?;
+        }
+        let nics = self.nic_rows(instance_id).await?;
+        if let Some(nic) = nics.into_iter().find(|n| n.port_id == port_id) {
+            self.release_nic(&nic).await?;
+        }
+        Ok(())
+    }
+
+    /// What `networks` would resolve to for one more interface, with the errors Nova
+    /// gives for `os-interface` (a missing port or network is a 404 here).
+    async fn plan_interface(&self, ctx: &OpCtx, request: &InterfaceAttach) -> Result<NicPlan> {
+        if request.net_id.is_some() && request.port_id.is_some() {
+            return Err(Error::invalid("Must not input both network_id and port_id"));
+        }
+        if !request.fixed_ips.is_empty() && request.net_id.is_none() {
+            return Err(Error::invalid(
+                "Must input network_id when request IP address",
+            ));
+        }
+        if let Some(port_id) = &request.port_id {
+            let port = self
+                .network
+                .port_get(ctx, port_id)
+                .await
+                .map_err(|_| Error::not_found("port", port_id))?;
+            if !port.device_id.is_empty() {
+                return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
+            }
+            if port.fixed_ips.is_empty() {
+                return Err(Error::invalid(format!(
+                    "Port {port_id} requires a FixedIP in order to be used."
+                )));
+            }
+            return Ok(NicPlan::Existing {
+                port_id: port_id.clone(),
+            });
+        }
+        let network_id = match &request.net_id {
+            Some(n) => n.clone(),
+            None => match self.usable_networks(ctx).await?.as_slice() {
+                [one] => one.clone(),
+                [] => return Err(Error::invalid(format!(
+                    "No specific network was requested and none are available for project '{}'.",
+                    ctx.auth.project_id().unwrap_or("")
+                ))),
+                _ => {
+                    return Err(Error::invalid(
+                        "Multiple possible networks found, use a Network ID to be more specific.",
+                    ))
+                }
+            },
+        };
+        let network = self
+            .network
+            .network_get(ctx, &network_id)
+            .await
+            .map_err(|_| Error::not_found("network", &network_id))?;
+        let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
+        if network.external && !network.shared && !own && !is_admin(ctx) {
+            return Err(Error::forbidden_msg(format!(
+                "It is not allowed to create an interface on external network {network_id}"
+            )));
+        }
+        if network.subnets.is_empty() {
+            return Err(Error::invalid(format!(
+                "Network {network_id} requires a subnet in order to boot instances on."
+            )));
+        }
+        for ip in &request.fixed_ips {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(Error::invalid(format!(
+                    "Invalid input for field/attribute fixed_ips. Value: {ip}. '{ip}' is not a valid IP address."
+                )));
+            }
+        }
+        Ok(NicPlan::New {
+            network_id,
+            fixed_ips: request.fixed_ips.clone(),
+            security_groups: None,
+        })
+    }
+
+    /// The lowest NIC slot the server does not use.
+    async fn free_slot(&self, server: &Server) -> Result<usize> {
+        let used: Vec<i64> = self
+            .nic_rows(&server.id)
+            .await?
+            .into_iter()
+            .map(|n| n.position)
+            .collect();
+        (0..NIC_SLOTS)
+            .find(|s| !used.contains(&(*s as i64)))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "Instance {} has {NIC_SLOTS} interfaces, the most it can have; detach one first.",
+                    server.id
+                ))
+            })
+    }
+
+    async fn claim_interface_task(&self, server: &Server, task: &str, action: &str) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        if !db::compute::instance_claim_task(&mut conn, &server.id, task, now()).await? {
+            drop(conn);
+            return Err(state_conflict(action, &self.reload(&server.id).await?));
+        }
+        drop(conn);
+        self.notify(&server.id, &server.project_id);
+        Ok(())
+    }
+
+    async fn end_interface_task(&self, server: &Server) {
+        let result = async {
+            let mut current = self.reload(&server.id).await?;
+            current.task_state = None;
+            current.updated_at = now();
+            self.save(&current).await
+        }
+        .await;
+        if let Err(e) = result {
+            e.log();
+        }
+        self.notify(&server.id, &server.project_id);
+    }
+
+    /// Whether the instance has a VM that takes hot-plugged devices now.
+    async fn is_live(&self, instance_id: &str) -> bool {
+        matches!(
+            self.driver.power_state(instance_id).await,
+            PowerState::Running | PowerState::Paused
+        )
+    }
+}
+
+// --- The attach saga --------------------------------------------------------------------
+
+struct Attach {
+    svc: ComputeService,
+    ctx: OpCtx,
+    server: Server,
+    plan: NicPlan,
+    slot: usize,
+    /// The port once made or bound.
+    port_id: Option<String>,
+}
+
+/// Makes the port (or takes the user's), records it in the slot and binds it.
+struct MakePort;
+
+#[async_trait]
+impl Step<Attach> for MakePort {
+    fn name(&self) -> &'static str {
+        "port"
+    }
+
+    async fn run(&self, a: &mut Attach) -> Result<()> {
+        let (port_id, preserve) = match &a.plan {
+            NicPlan::Existing { port_id } => (port_id.clone(), true),
+            NicPlan::New {
+                network_id,
+                fixed_ips,
+                security_groups,
+            } => {
+                let port = a
+                    .svc
+                    .network
+                    .port_create(
+                        &a.ctx,
+                        instance_port(&a.server.id, network_id, fixed_ips, security_groups.clone()),
+                    )
+                    .await?;
+                (port.id, false)
+            }
+        };
+        a.port_id = Some(port_id.clone());
+        let mut conn = a.svc.db.conn().await?;
+        db::compute::nic_insert(
+            &mut conn,
+            &db::compute::NicRow {
+                instance_id: a.server.id.clone(),
+                position: a.slot as i64,
+                port_id: port_id.clone(),
+                preserve_on_delete: preserve as i64,
+            },
+        )
+        .await?;
+        drop(conn);
+        let host = a.server.host.clone().unwrap_or_default();
+        a.svc
+            .network
+            .port_bind(&port_id, &a.server.id, &host)
+            .await?;
+        Ok(())
+    }
+
+    async fn undo(&self, a: &mut Attach) -> Result<()> {
+        let Some(port_id) = &a.port_id else {
+            return Ok(());
+        };
+        let row = db::compute::NicRow {
+            instance_id: a.server.id.clone(),
+            position: a.slot as i64,
+            port_id: port_id.clone(),
+            preserve_on_delete: matches!(a.plan, NicPlan::Existing { .. }) as i64,
+        };
+        a.svc.release_nic(&row).await
+    }
+}
+
+/// Hot-plugs the NIC into a VM that runs (a stopped one gets it at its next start).
+struct Plug;
+
+#[async_trait]
+impl Step<Attach> for Plug {
+    fn name(&self) -> &'static str {
+        "plug"
+    }
+
+    async fn run(&self, a: &mut Attach) -> Result<()> {
+        // The tap must exist before QEMU opens it.
+        a.svc.network.sync().await?;
+        if !a.svc.is_live(&a.server.id).await {
+            return Ok(());
+        }
+        let port_id = a.port_id.clone().unwrap_or_default();
+        let vif = a
+            .svc
+            .network
+            .vifs(std::slice::from_ref(&port_id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::not_found("port", &port_id))?;
+        let nic = NicSpec {
+            port_id: vif.port_id,
+            mac: vif.mac,
+            tap: vif.tap,
+            slot: a.slot,
+        };
+        // The hypervisor's refusal is the request's answer (Nova's InterfaceAttachFailed),
+        // with its reason; the whole chain goes to the log.
+        a.svc
+            .driver
+            .attach_nic(&a.server.id, &nic)
+            .await
+            .map_err(|e| {
+                tracing::warn!(instance = %a.server.id, error = %format!("{e:#}"), "hot-plug failed");
+                Error::Conflict(format!(
+                    "Failed to attach network adapter device to {}: {e}",
+                    a.server.id
+                ))
+            })
+    }
+
+    async fn undo(&self, a: &mut Attach) -> Result<()> {
+        if let Some(port_id) = &a.port_id {
+            a.svc
+                .driver
+                .detach_nic(&a.server.id, port_id)
+                .await
+                .map_err(|e| Error::internal("unplugging the interface", e))?;
+        }
+        Ok(())
+    }
+}
+
+/// A port made for an instance: on the network, with the addresses asked for (or the
+/// first free one), in the groups named (or `default`).
+pub(super) fn instance_port(
+    server_id: &str,
+    network_id: &str,
+    fixed_ips: &[String],
+    security_groups: Option<Vec<String>>,
+) -> PortCreate {
+    PortCreate {
+        network_id: network_id.to_string(),
+        device_id: server_id.to_string(),
+        device_owner: OWNER_COMPUTE.to_string(),
+        fixed_ips: (!fixed_ips.is_empty()).then(|| {
+            fixed_ips
+                .iter()
+                .map(|ip| FixedIpRequest {
+                    subnet_id: None,
+                    ip_address: Some(ip.clone()),
+                })
+                .collect()
+        }),
+        security_groups,
+        ..Default::default()
+    }
+}
