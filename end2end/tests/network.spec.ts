@@ -196,6 +196,53 @@ test("the seed's network is built in the portal and drawn in Network Topology", 
   await expect(svg.locator("g[data-kind=instance][data-name=net-vm]")).toHaveAttribute("data-networks", netId!);
   await expect(svg.locator("g[data-kind=instance][data-name=net-vm]")).toHaveClass(/status-active/);
 
+  // Create Router opens in place, and the graph draws the new router.
+  await page.click("#topology-create-router");
+  await page.locator("#create-router-form input[name=name]").fill("topo-router");
+  await page.locator("#create-router-form button[type=submit]").click();
+  await expect(page.locator("#create-router-form")).toBeHidden();
+  await expect(svg.locator("g[data-kind=router][data-name=topo-router]")).toBeVisible();
+
+  // A network made elsewhere (the API) is pushed to the open page: no reload.
+  const headers = { "X-Auth-Token": token };
+  const made = await page.request.post("/networking/v2.0/networks", { headers, data: { network: { name: "pushed-net" } } });
+  expect(made.status()).toBe(201);
+  const pushedId = (await made.json()).network.id;
+  const sub = await page.request.post("/networking/v2.0/subnets", {
+    headers,
+    data: { subnet: { network_id: pushedId, cidr: "10.9.0.0/24", ip_version: 4, name: "pushed-subnet" } },
+  });
+  expect(sub.status()).toBe(201);
+  await expect(svg.locator("g[data-kind=network][data-name=pushed-net]")).toBeVisible();
+  await expect(svg.locator("g[data-kind=network][data-name=pushed-net] .net-cidr")).toHaveText("10.9.0.0/24");
+
+  // Attach Interface on net-vm: by network, with a fixed address; the row shows it and the
+  // graph links the instance to both networks. Detach Interface takes it off again.
+  await page.goto("/project/instances");
+  await hydrated(page);
+  await vm.locator(".more-actions").click();
+  await vm.locator("button[data-action=attach_interface]").click();
+  const attach = page.locator("#attach-interface-form");
+  await attach.locator("select[name=network]").selectOption({ label: "pushed-net (10.9.0.0/24)" });
+  await attach.locator("input[name=fixed_ip]").fill("10.9.0.99");
+  await attach.locator("button[type=submit]").click();
+  await expect(attach).toBeHidden();
+  await expect(vm).toContainText("10.9.0.99");
+  await page.goto("/project/network_topology");
+  await hydrated(page);
+  await expect(svg.locator("g[data-kind=instance][data-name=net-vm]")).toHaveAttribute("data-networks", new RegExp(pushedId));
+  await page.goto("/project/instances");
+  await hydrated(page);
+  await vm.locator(".more-actions").click();
+  await vm.locator("button[data-action=detach_interface]").click();
+  const detach = page.locator("#detach-interface-form");
+  const choice = await detach.locator("select[name=port] option", { hasText: "pushed-net: 10.9.0.99" }).getAttribute("value");
+  await detach.locator("select[name=port]").selectOption(choice!);
+  await detach.locator("button[type=submit]").click();
+  await expect(detach).toBeHidden();
+  await expect(vm).not.toContainText("10.9.0.99", { timeout: 30_000 });
+  await expect(vm).toContainText("10.0.0.");
+
   // System Information → Network Agents.
   await page.goto("/admin/info?tab=network");
   await hydrated(page);

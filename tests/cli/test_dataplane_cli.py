@@ -10,7 +10,9 @@ instance from the repository's test image, associates a floating IP and logs in 
 SSH through it with the key pair, from a namespace attached to the external bridge
 ("outside"). A port without a rule stays blocked (no answer at all), answers once a rule
 opens it (the guest resets the connection: nothing listens) and is blocked again when
-the rule goes. Then everything is deleted and nothing of it is left on the host.
+the rule goes. A second network's interface is hot-plugged into the running guest
+(`server add network`: eth1, with a DHCP lease) and unplugged (`server remove network`).
+Then everything is deleted and nothing of it is left on the host.
 
 Needs root, iproute2, nftables, dnsmasq, QEMU and the packages of
 scripts/build-test-image.sh: what scripts/setup installs. Plain python3, stdlib only;
@@ -255,6 +257,67 @@ def walkthrough(server, files):
                    20, interval=1)
         expect(got, "8080 still answers after the rule was deleted")
 
+    with check("user: server add network vm1 demo-net2 -> the guest has eth1 with the "
+               "port's MAC and gets its address by DHCP; server remove network -> eth1 goes"):
+        need(ids.get("ssh"), "SSH")
+        osc(["network", "create", "demo-net2"], env)
+        ids["net2"] = True
+        # No gateway: the guest's default route stays on eth0 (the way SSH comes in).
+        osc(["subnet", "create", "--network", "demo-net2", "--subnet-range", "10.0.1.0/24",
+             "--gateway", "none", "demo-subnet2"], env)
+        osc_slow(["server", "add", "network", "vm1", "demo-net2"], env)
+        ports = osc(["port", "list", "--server", "vm1", "--network", "demo-net2", "-f", "json"],
+                    env, parse_json=True)
+        expect(len(ports) == 1, f"ports on demo-net2: {ports}")
+        mac = ports[0]["MAC Address"]
+        ip = ports[0]["Fixed IP Addresses"][0]["ip_address"]
+        expect(ip.startswith("10.0.1."), f"fixed IP on demo-net2: {ports}")
+        got = poll("eth1 in the guest",
+                   lambda: ssh(key, ids["fip"], "cat /sys/class/net/eth1/address").stdout.strip()
+                   or None, 30, interval=1)
+        expect(got == mac, f"eth1's MAC {got!r}, the port's {mac!r}")
+        # A lease on eth1 from demo-net2's dnsmasq (printed, not applied).
+        lease = ssh(key, ids["fip"],
+                    "echo '#!/bin/sh' > /tmp/s; "
+                    """echo '[ "$1" = bound ] && echo lease $ip' >> /tmp/s; """
+                    "chmod +x /tmp/s; ip link set eth1 up; "
+                    "udhcpc -i eth1 -n -q -t 5 -T 2 -s /tmp/s", timeout=30)
+        expect(f"lease {ip}" in lease.stdout, f"DHCP on eth1: {lease.stdout}{lease.stderr}")
+        osc(["server", "remove", "network", "vm1", "demo-net2"], env)
+        gone = poll("eth1 to leave the guest",
+                    lambda: ssh(key, ids["fip"], "test -e /sys/class/net/eth1 || echo gone")
+                    .stdout.strip() == "gone" or None, 60, interval=2)
+        expect(gone, "eth1 is still in the guest")
+
+        def released():
+            left = osc(["port", "list", "--server", "vm1", "-f", "json"], env, parse_json=True)
+            return left if len(left) == 1 else None
+
+        left = poll("the port to be released", released, 30, interval=1)
+        expect(left[0]["Fixed IP Addresses"] and ids["fixed"] in str(left[0]),
+               f"vm1 keeps eth0: {left}")
+        r = ssh(key, ids["fip"], "hostname")
+        expect(r.stdout.strip() == "vm1", f"SSH after the detach: {r.stdout}{r.stderr}")
+
+    with check("user: port create p2; server add port vm1 p2; server remove port vm1 p2 "
+               "-> p2 is kept, free"):
+        need(ids.get("net2"), "demo-net2")
+        p2 = osc(["port", "create", "--network", "demo-net2", "p2", "-f", "json"], env,
+                 parse_json=True)
+        p2_ip = p2["fixed_ips"][0]["ip_address"]
+        osc_slow(["server", "add", "port", "vm1", "p2"], env)
+        s = osc(["server", "show", "vm1", "-f", "json"], env, parse_json=True)
+        expect(p2_ip in str((s.get("addresses") or {}).get("demo-net2")), f"addresses: {s}")
+        osc(["server", "remove", "port", "vm1", "p2"], env)
+
+        def freed():
+            p = osc(["port", "show", "p2", "-f", "json"], env, parse_json=True)
+            return p if not p.get("device_id") else None
+
+        p = poll("p2 to be let go", freed, 60, interval=2)
+        expect(p.get("status") == "DOWN", f"p2: {p}")
+        osc(["port", "delete", "p2"], env)
+
     with check("user: remove the floating IP, delete the server, router and networks; "
                "nothing of them is left on the host"):
         if ids.get("fip"):
@@ -265,6 +328,8 @@ def walkthrough(server, files):
         osc(["router", "remove", "subnet", "demo-router", "demo-subnet"], env)
         osc(["router", "delete", "demo-router"], env)
         osc(["network", "delete", "demo-net"], env)
+        if ids.get("net2"):
+            osc(["network", "delete", "demo-net2"], env)
         osc(A + ["network", "delete", "public"], admin_env)
 
         def settled():

@@ -99,7 +99,7 @@ pub fn NetworksPage(#[prop(optional)] admin: bool) -> impl IntoView {
 
 /// Network → Subnet → Subnet Details, one form submitted at the end.
 #[component]
-fn CreateNetworkWorkflow(action: ServerAction<CreateNetwork>, admin: bool) -> impl IntoView {
+pub fn CreateNetworkWorkflow(action: ServerAction<CreateNetwork>, admin: bool) -> impl IntoView {
     let t = use_texts();
     let step = RwSignal::new(0u8);
     let req = RwSignal::new(NetworkCreateRequest {

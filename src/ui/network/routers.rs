@@ -41,7 +41,6 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let gateway_open = RwSignal::new(false);
     let interface_open = RwSignal::new(false);
     let routes_open = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
     let choice = RwSignal::new(String::new());
     let destination = RwSignal::new(String::new());
     let nexthop = RwSignal::new(String::new());
@@ -49,11 +48,6 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
         if let Some(Ok(())) = delete.value().get() {
             confirm_open.set(false);
             selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
         }
     });
     Effect::new(move |_| {
@@ -97,7 +91,7 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
     view! {
         <div class="page-header"><h2>{move || t().n.routers}</h2></div>
         <div class="table-toolbar">
-            <button class="btn btn-primary" id="create-router" on:click=move |_| { name.set(String::new()); choice.set(String::new()); create_open.set(true); }>"+ "{move || t().n.create_router}</button>
+            <button class="btn btn-primary" id="create-router" on:click=move |_| create_open.set(true)>"+ "{move || t().n.create_router}</button>
             <button class="btn btn-danger" id="delete-routers" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.delete_routers}</button>
         </div>
         <ActionError value=delete.value()/>
@@ -175,19 +169,7 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
             pending=delete.pending().into()
             on_confirm=Callback::new(move |_| { delete.dispatch(DeleteRouters { ids: selected.ids() }); })
         />
-        <Modal title=Signal::derive(move || t().n.create_router.to_string()) open=create_open>
-            <form id="create-router-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateRouter { name: name.get_untracked(), external_network: Some(choice.get_untracked()) }); }>
-                <ActionError value=create.value()/>
-                <label>{move || t().n.router_name}<input type="text" name="name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
-                <label>{move || t().n.external_network}
-                    <select name="external_network" on:change=move |ev| choice.set(event_target_value(&ev))>
-                        <option value="">"-"</option>
-                        {move || external_options().into_iter().map(|n| view! { <option value=n.id.clone()>{n.name.clone()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>{move || t().n.create_router}</button></div>
-            </form>
-        </Modal>
+        <CreateRouterDialog open=create_open create external=Signal::derive(external_options)/>
         <Modal title=Signal::derive(move || format!("{}: {}", t().n.set_gateway, target.get().1)) open=gateway_open>
             <form id="set-gateway-form" on:submit=move |ev| { ev.prevent_default(); gateway.dispatch(SetRouterGateway { router_id: target.get_untracked().0, network_id: Some(choice.get_untracked()) }); }>
                 <ActionError value=gateway.value()/>
@@ -218,6 +200,44 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
                 <label>{move || t().n.destination_cidr}" *"<input type="text" name="destination" required placeholder="192.168.50.0/24" prop:value=move || destination.get() on:input=move |ev| destination.set(event_target_value(&ev))/></label>
                 <label>{move || t().n.next_hop}" *"<input type="text" name="nexthop" required prop:value=move || nexthop.get() on:input=move |ev| nexthop.set(event_target_value(&ev))/></label>
                 <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || route.pending().get()>{move || t().n.add_static_route}</button></div>
+            </form>
+        </Modal>
+    }
+}
+
+/// Create Router: a name and, optionally, the external network of its gateway.
+#[component]
+pub fn CreateRouterDialog(
+    open: RwSignal<bool>,
+    create: ServerAction<CreateRouter>,
+    external: Signal<Vec<NetworkView>>,
+) -> impl IntoView {
+    let t = use_texts();
+    let name = RwSignal::new(String::new());
+    let choice = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if open.get() {
+            name.set(String::new());
+            choice.set(String::new());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            open.set(false);
+        }
+    });
+    view! {
+        <Modal title=Signal::derive(move || t().n.create_router.to_string()) open=open>
+            <form id="create-router-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateRouter { name: name.get_untracked(), external_network: Some(choice.get_untracked()) }); }>
+                <ActionError value=create.value()/>
+                <label>{move || t().n.router_name}<input type="text" name="name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label>{move || t().n.external_network}
+                    <select name="external_network" on:change=move |ev| choice.set(event_target_value(&ev))>
+                        <option value="">"-"</option>
+                        {move || external.get().into_iter().map(|n| view! { <option value=n.id.clone()>{n.name.clone()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <div class="modal-footer"><button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>{move || t().n.create_router}</button></div>
             </form>
         </Modal>
     }

@@ -1,14 +1,18 @@
 //! Project → Network → Network Topology: Horizon's graph, drawn on the server as SVG.
 //! Each network is a vertical bar (external ones first); routers and instances are boxes
 //! on rows, with a line across to every network they have a port on. Instance changes
-//! pushed by the server redraw it (no polling); Launch Instance, Create Network and
-//! Create Router lead to their panels.
+//! changes and network, subnet and router changes pushed by the server redraw it (no
+//! polling); Launch Instance, Create Network and Create Router open their dialogs here.
 
 use leptos::prelude::*;
 
+use super::networks::CreateNetworkWorkflow;
+use super::routers::CreateRouterDialog;
 use crate::app::use_texts;
-use crate::server_fns::network::topology;
+use crate::server_fns::network::{list_networks, topology, CreateNetwork, CreateRouter};
 use crate::types::TopologyView;
+use crate::ui::components::Modal;
+use crate::ui::compute::launch::LaunchWizard;
 use crate::ui::compute::use_pushed_events;
 
 const TOP: f64 = 70.0;
@@ -85,14 +89,60 @@ fn node(
 pub fn TopologyPage() -> impl IntoView {
     let t = use_texts();
     let events = use_pushed_events(&["instance", "network"]);
-    let data = Resource::new(move || events.get(), |_| topology());
+    let launched = RwSignal::new(0u64);
+    let create_network = ServerAction::<CreateNetwork>::new();
+    let create_router = ServerAction::<CreateRouter>::new();
+    // Pushed events redraw the graph; the page's own changes redraw it at once too.
+    let data = Resource::new(
+        move || {
+            (
+                events.get(),
+                launched.get(),
+                create_network.version().get(),
+                create_router.version().get(),
+            )
+        },
+        |_| topology(),
+    );
+    let launch_open = RwSignal::new(false);
+    let network_open = RwSignal::new(false);
+    let router_open = RwSignal::new(false);
+    let external = Resource::new(
+        move || router_open.get(),
+        |open| async move {
+            if open {
+                list_networks(false).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
+    let external = Signal::derive(move || {
+        external
+            .get()
+            .and_then(|r| r.ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.external)
+            .collect()
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create_network.value().get() {
+            network_open.set(false);
+        }
+    });
     view! {
         <div class="page-header"><h2>{move || t().n.topology}</h2></div>
         <div class="table-toolbar">
-            <a class="btn btn-primary" href="/project/instances" id="topology-launch">{move || t().c.launch_instance}</a>
-            <a class="btn" href="/project/networks" id="topology-create-network">{move || t().n.create_network}</a>
-            <a class="btn" href="/project/routers" id="topology-create-router">{move || t().n.create_router}</a>
+            <button class="btn btn-primary" id="topology-launch" on:click=move |_| launch_open.set(true)>{move || t().c.launch_instance}</button>
+            <button class="btn" id="topology-create-network" on:click=move |_| network_open.set(true)>"+ "{move || t().n.create_network}</button>
+            <button class="btn" id="topology-create-router" on:click=move |_| router_open.set(true)>"+ "{move || t().n.create_router}</button>
         </div>
+        <LaunchWizard open=launch_open on_launched=Callback::new(move |_| launched.update(|v| *v += 1))/>
+        <Modal title=Signal::derive(move || t().n.create_network.to_string()) open=network_open>
+            <CreateNetworkWorkflow action=create_network admin=false/>
+        </Modal>
+        <CreateRouterDialog open=router_open create=create_router external/>
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {

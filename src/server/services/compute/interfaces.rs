@@ -115,50 +115,60 @@ impl ComputeService {
         let action_id = self
             .action_start(ctx, id, &server.project_id, "attach_interface")
             .await?;
-        let started = now();
-        let mut state = Attach {
-            svc: self.clone(),
-            ctx: ctx.clone(),
-            server: server.clone(),
-            plan,
-            slot,
-            port_id: None,
-        };
-        let outcome = execute(
-            "attach_interface",
-            &[&MakePort, &Plug],
-            &mut state,
-            &self.fail_points,
-        )
-        .await;
-        self.end_interface_task(&server).await;
-        let result = match outcome {
-            Ok(()) => {
-                let port_id = state.port_id.unwrap_or_default();
-                self.network
-                    .ports_unchecked(&[port_id])
-                    .await
-                    .map(|ports| ports.into_iter().next().map(InterfaceAttachment::from))
-            }
-            Err(failure) => Err(failure.error),
-        };
-        let error = match &result {
-            Ok(_) => None,
-            Err(e) => Some(e.external_message()),
-        };
-        self.action_finish(
-            &action_id,
-            "compute_attach_interface",
-            started,
-            error.as_deref(),
-        )
-        .await;
-        result?.ok_or_else(|| {
-            Error::internal(
-                "attaching an interface",
-                anyhow::anyhow!("the port went away"),
+        // The saga runs in a task of its own, which the request waits for: a client that
+        // hangs up never leaves half an attach behind.
+        let svc = self.clone();
+        let ctx = ctx.clone();
+        let id = id.to_string();
+        let task = tokio::spawn(async move {
+            let started = now();
+            let mut state = Attach {
+                svc: svc.clone(),
+                ctx,
+                server: server.clone(),
+                plan,
+                slot,
+                port_id: None,
+            };
+            let outcome = execute(
+                "attach_interface",
+                &[&MakePort, &Plug],
+                &mut state,
+                &svc.fail_points,
             )
-        })
+            .await;
+            svc.end_interface_task(&server).await;
+            let result = match outcome {
+                Ok(()) => {
+                    let port_id = state.port_id.unwrap_or_default();
+                    svc.network
+                        .ports_unchecked(&[port_id])
+                        .await
+                        .map(|ports| ports.into_iter().next().map(InterfaceAttachment::from))
+                }
+                Err(failure) => Err(failure.error),
+            };
+            let error = match &result {
+                Ok(_) => None,
+                Err(e) => Some(e.external_message()),
+            };
+            svc.action_finish(
+                &action_id,
+                "compute_attach_interface",
+                started,
+                error.as_deref(),
+            )
+            .await;
+            result
+        });
+        task.await
+            .map_err(|e| Error::internal("attaching an interface", e))??
+            .ok_or_else(|| {
+                Error::internal(
+                    "attaching an interface",
+                    anyhow::anyhow!("the port of instance {id} went away"),
+                )
+            })
     }
 
     /// Checks and claims a detach, then unplugs and lets the port go in the background.
@@ -249,21 +259,22 @@ impl ComputeService {
                 port_id: port_id.clone(),
             });
         }
-        let network_id = match &request.net_id {
-            Some(n) => n.clone(),
-            None => match self.usable_networks(ctx).await?.as_slice() {
-                [one] => one.clone(),
-                [] => return Err(Error::invalid(format!(
+        let network_id =
+            match &request.net_id {
+                Some(n) => n.clone(),
+                None => match self.usable_networks(ctx).await?.as_slice() {
+                    [one] => one.clone(),
+                    [] => {
+                        return Err(Error::invalid(format!(
                     "No specific network was requested and none are available for project '{}'.",
                     ctx.auth.project_id().unwrap_or("")
-                ))),
-                _ => {
-                    return Err(Error::invalid(
+                )))
+                    }
+                    _ => return Err(Error::invalid(
                         "Multiple possible networks found, use a Network ID to be more specific.",
-                    ))
-                }
-            },
-        };
+                    )),
+                },
+            };
         let network = self
             .network
             .network_get(ctx, &network_id)
