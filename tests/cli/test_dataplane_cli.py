@@ -10,7 +10,8 @@ instance from the repository's test image, associates a floating IP and logs in 
 SSH through it with the key pair, from a namespace attached to the external bridge
 ("outside"). A port without a rule stays blocked (no answer at all), answers once a rule
 opens it (the guest resets the connection: nothing listens) and is blocked again when
-the rule goes. A second network's interface is hot-plugged into the running guest
+the rule goes. A source address the port does not hold is dropped until an allowed
+address pair lets it through. A second network's interface is hot-plugged into the running guest
 (`server add network`: eth1, with a DHCP lease) and unplugged (`server remove network`).
 Then everything is deleted and nothing of it is left on the host.
 
@@ -256,6 +257,27 @@ def walkthrough(server, files):
                    lambda: tcp_probe(ids["fip"], 8080, timeout=2) == "timeout" or None,
                    20, interval=1)
         expect(got, "8080 still answers after the rule was deleted")
+
+    with check("a source address the port does not hold is dropped (anti-spoofing) until "
+               "port set --allowed-address lets it through"):
+        need(ids.get("ssh"), "SSH")
+        spoof = "10.0.0.200"
+        # The guest takes a second address; its traffic leaves by the router's SNAT.
+        r = ssh(key, ids["fip"], f"ip addr add {spoof}/24 dev eth0 && "
+                f"ping -c 2 -W 2 -I {spoof} {OUTSIDE_IP} >/dev/null && echo through || echo dropped")
+        expect(r.stdout.strip() == "dropped", f"a spoofed source got out: {r.stdout}{r.stderr}")
+        r = ssh(key, ids["fip"], f"ping -c 1 -W 2 {OUTSIDE_IP} >/dev/null && echo through")
+        expect(r.stdout.strip() == "through", f"the port's own address: {r.stdout}{r.stderr}")
+        port = osc(["port", "list", "--server", "vm1", "-f", "json"], env, parse_json=True)[0]
+        osc(["port", "set", "--allowed-address", f"ip-address={spoof}", port["ID"]], env)
+        got = poll("the allowed address pair to pass",
+                   lambda: ssh(key, ids["fip"], f"ping -c 1 -W 2 -I {spoof} {OUTSIDE_IP} "
+                               ">/dev/null && echo through").stdout.strip() == "through" or None,
+                   20, interval=1)
+        expect(got, "the allowed address pair did not pass")
+        # (Neutron stores the pair with the port's MAC, which `port unset` would have to name.)
+        osc(["port", "set", "--no-allowed-address", port["ID"]], env)
+        ssh(key, ids["fip"], f"ip addr del {spoof}/24 dev eth0")
 
     with check("user: server add network vm1 demo-net2 -> the guest has eth1 with the "
                "port's MAC and gets its address by DHCP; server remove network -> eth1 goes"):
