@@ -136,8 +136,11 @@ pub fn apply_config_file(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(mut args: ServeArgs) -> anyhow::Result<()> {
     crate::server::telemetry::init("info");
+    // Absolute from here on: helpers that change directory (dnsmasq) get these paths.
+    args.data_dir = std::path::absolute(&args.data_dir)
+        .with_context(|| format!("resolving --data-dir {}", args.data_dir.display()))?;
     if let Some(url) = &args.public_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             anyhow::bail!("--public-url must start with http:// or https://, got {url}");

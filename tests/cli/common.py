@@ -322,7 +322,7 @@ class Server:
         stop_server(self.proc)
         self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=self.data_dir.parent)
         wait_for_server(self.proc, self.auth_url, self.log_path)
 
 
@@ -363,15 +363,17 @@ def serve_and_run(name, run_checks, serve_args=()):
         # namespaces on this host).
         if "--network-driver" not in serve_args:
             serve_args = (*serve_args, "--network-driver", "fake")
+        # A relative data dir, as the README's `./data`: everything the server hands to
+        # helpers that change directory (dnsmasq's files) must still be found.
         cmd = [str(GUREUM_BIN), "serve", "--listen", f"127.0.0.1:{port}",
-               "--data-dir", str(data_dir), "--public-url", base_url, *serve_args]
+               "--data-dir", data_dir.name, "--public-url", base_url, *serve_args]
         print(f"# starting: {shlex.join(cmd)}", flush=True)
         started = False
         with check("server starts and GET /identity/v3 returns 200"):
             t0 = time.monotonic()
             proc = subprocess.Popen(cmd, env=server_env, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True, cwd=data_dir.parent)
             wait_for_server(proc, auth_url, log_path)
             started = True
             print(f"# server up in {time.monotonic() - t0:.1f}s at {base_url}", flush=True)

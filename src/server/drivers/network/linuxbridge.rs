@@ -213,7 +213,11 @@ fn inner_name(prefix: &str, port_id: &str) -> String {
 }
 
 impl LinuxBridgeDriver {
-    pub fn new(config: LinuxBridgeConfig) -> DriverResult<LinuxBridgeDriver> {
+    pub fn new(mut config: LinuxBridgeConfig) -> DriverResult<LinuxBridgeDriver> {
+        // dnsmasq leaves its working directory when it starts: every path it is given
+        // (pid, hosts, options, leases) must be absolute.
+        config.state_dir = std::path::absolute(&config.state_dir)
+            .with_context(|| format!("resolving {}", config.state_dir.display()))?;
         std::fs::create_dir_all(config.state_dir.join("dhcp"))
             .with_context(|| format!("creating {}", config.state_dir.display()))?;
         Ok(LinuxBridgeDriver {
