@@ -345,3 +345,123 @@ async fn the_linuxbridge_driver_keeps_the_contract_on_this_host() {
     );
     contract(NetworkDriverChoice::Linuxbridge).await;
 }
+
+/// One piece of the data plane that cannot be made (here a DHCP server whose directory is
+/// blocked by a file) is reported, and does not keep the rest down: a router made after
+/// it still gets its namespace. Once the obstacle goes, the next apply makes the DHCP
+/// server too.
+#[tokio::test]
+async fn a_failing_dhcp_server_does_not_keep_the_rest_of_the_host_down() {
+    assert!(
+        gureum::server::drivers::network::linuxbridge::available(),
+        "the linuxbridge driver needs root, iproute2, nftables and dnsmasq (scripts/setup installs them)"
+    );
+    let bridge = format!("brx{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let leftovers = Leftovers(Default::default());
+    leftovers.add("link", bridge.clone());
+    let app = spawn_app_with({
+        let bridge = bridge.clone();
+        move |c: &mut Config| {
+            c.network.driver = NetworkDriverChoice::Linuxbridge;
+            c.network.physnets = BTreeMap::from([("extnet".to_string(), bridge)]);
+        }
+    })
+    .await;
+    let alice = app.member("alice", "alpha", "member").await;
+    let a = alice.token.as_str();
+    let net = call(
+        &app,
+        a,
+        Method::POST,
+        "/networks",
+        json!({"network": {"name": "net1"}}),
+    )
+    .await["network"]
+        .clone();
+    let blocker = app.data_dir().join("network").join("dhcp").join(id(&net));
+    std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+    std::fs::write(&blocker, "in the way").unwrap();
+    let dhcp_ns = format!("qdhcp-{}", id(&net));
+    leftovers.add("netns", dhcp_ns.clone());
+    let subnet = call(
+        &app,
+        a,
+        Method::POST,
+        "/subnets",
+        json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}}),
+    )
+    .await["subnet"]
+        .clone();
+    let router = call(
+        &app,
+        a,
+        Method::POST,
+        "/routers",
+        json!({"router": {"name": "r1"}}),
+    )
+    .await["router"]
+        .clone();
+    let router_ns = format!("qrouter-{}", id(&router));
+    leftovers.add("netns", router_ns.clone());
+    call(
+        &app,
+        a,
+        Method::PUT,
+        &format!("/routers/{}/add_router_interface", id(&router)),
+        json!({"subnet_id": id(&subnet)}),
+    )
+    .await;
+    let network = &app.state.network;
+    let err = network
+        .sync()
+        .await
+        .expect_err("the DHCP server cannot be made");
+    assert!(format!("{err:?}").contains(&dhcp_ns), "{err:?}");
+    let found = network.driver().observe().await.unwrap();
+    assert!(
+        found.namespaces.contains(&router_ns),
+        "the router is made all the same: {found:?}"
+    );
+    assert!(
+        found.addresses[&router_ns].contains("10.0.0.1/24"),
+        "with its interface: {found:?}"
+    );
+    // The obstacle gone, the next apply converges the whole host.
+    std::fs::remove_file(&blocker).unwrap();
+    check(&app, "after the obstacle went").await;
+    // Cleaned up through the API.
+    call(
+        &app,
+        a,
+        Method::PUT,
+        &format!("/routers/{}/remove_router_interface", id(&router)),
+        json!({"subnet_id": id(&subnet)}),
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/routers/{}", id(&router)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/subnets/{}", id(&subnet)),
+        Value::Null,
+    )
+    .await;
+    call(
+        &app,
+        a,
+        Method::DELETE,
+        &format!("/networks/{}", id(&net)),
+        Value::Null,
+    )
+    .await;
+    let s = check(&app, "everything deleted").await;
+    assert!(s.namespaces.is_empty(), "{s:?}");
+}

@@ -401,27 +401,43 @@ impl NetworkDriver for LinuxBridgeDriver {
                 ip(&["link", "set", &name, "master", &b.bridge, "up"]).await?;
             }
         }
+        // From here each piece stands alone: one that fails (a DHCP server that will not
+        // start) is reported, and the others are still made.
+        let mut failed: Vec<String> = Vec::new();
+        let mut check = |what: &str, result: DriverResult<()>| {
+            if let Err(e) = result {
+                failed.push(format!("{what}: {e:#}"));
+            }
+        };
         // Instances' taps, plugged into their bridges (QEMU opens them by name).
         for t in &plan.taps {
-            ensure_tap(&present, t).await?;
+            check(&format!("tap {}", t.tap), ensure_tap(&present, t).await);
         }
         // DHCP servers and routers.
         let present_ns = namespaces().await?;
         for d in &plan.dhcp {
-            ensure_namespace(&present_ns, &d.namespace).await?;
-            let port = RouterPort {
-                port_id: d.port_id.clone(),
-                bridge: d.bridge.clone(),
-                mac: d.mac.clone(),
-                addresses: d.addresses.clone(),
-            };
-            ensure_leg(&present, &d.namespace, "ns-", &port, &[]).await?;
-            self.ensure_dnsmasq(d).await?;
+            let result = async {
+                ensure_namespace(&present_ns, &d.namespace).await?;
+                let port = RouterPort {
+                    port_id: d.port_id.clone(),
+                    bridge: d.bridge.clone(),
+                    mac: d.mac.clone(),
+                    addresses: d.addresses.clone(),
+                };
+                ensure_leg(&present, &d.namespace, "ns-", &port, &[]).await?;
+                self.ensure_dnsmasq(d).await
+            }
+            .await;
+            check(&d.namespace, result);
         }
         for r in &plan.routers {
-            self.ensure_router(&present, &present_ns, r).await?;
+            let result = self.ensure_router(&present, &present_ns, r).await;
+            check(&format!("router {}", r.router_id), result);
         }
-        self.apply_security_groups(plan).await?;
+        check("security groups", self.apply_security_groups(plan).await);
+        if !failed.is_empty() {
+            anyhow::bail!("{}", failed.join("; "));
+        }
         Ok(())
     }
 
