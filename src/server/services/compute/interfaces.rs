@@ -11,7 +11,7 @@ use super::lifecycle::state_conflict;
 use super::nics::NicPlan;
 use super::servers::Server;
 use super::ComputeService;
-use crate::server::authz::{is_admin, Action};
+use crate::server::authz::Action;
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::{NicSpec, PowerState, NIC_SLOTS};
@@ -242,19 +242,8 @@ impl ComputeService {
             ));
         }
         if let Some(port_id) = &request.port_id {
-            let port = self
-                .network
-                .port_get(ctx, port_id)
-                .await
-                .map_err(|_| Error::not_found("port", port_id))?;
-            if !port.device_id.is_empty() {
-                return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
-            }
-            if port.fixed_ips.is_empty() {
-                return Err(Error::invalid(format!(
-                    "Port {port_id} requires a FixedIP in order to be used."
-                )));
-            }
+            self.check_free_port(ctx, port_id, |id| Error::not_found("port", id))
+                .await?;
             return Ok(NicPlan::Existing {
                 port_id: port_id.clone(),
             });
@@ -275,22 +264,8 @@ impl ComputeService {
                     )),
                 },
             };
-        let network = self
-            .network
-            .network_get(ctx, &network_id)
-            .await
-            .map_err(|_| Error::not_found("network", &network_id))?;
-        let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
-        if network.external && !network.shared && !own && !is_admin(ctx) {
-            return Err(Error::forbidden_msg(format!(
-                "It is not allowed to create an interface on external network {network_id}"
-            )));
-        }
-        if network.subnets.is_empty() {
-            return Err(Error::invalid(format!(
-                "Network {network_id} requires a subnet in order to boot instances on."
-            )));
-        }
+        self.check_usable_network(ctx, &network_id, |id| Error::not_found("network", id))
+            .await?;
         for ip in &request.fixed_ips {
             if ip.parse::<std::net::IpAddr>().is_err() {
                 return Err(Error::invalid(format!(

@@ -127,19 +127,10 @@ impl ComputeService {
                     "Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.",
                 ));
             }
-            let port = self
-                .network
-                .port_get(ctx, port_id)
-                .await
-                .map_err(|_| Error::invalid(format!("Port {port_id} could not be found.")))?;
-            if !port.device_id.is_empty() {
-                return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
-            }
-            if port.fixed_ips.is_empty() {
-                return Err(Error::invalid(format!(
-                    "Port {port_id} requires a FixedIP in order to be used."
-                )));
-            }
+            self.check_free_port(ctx, port_id, |id| {
+                Error::invalid(format!("Port {id} could not be found."))
+            })
+            .await?;
             return Ok(NicPlan::Existing {
                 port_id: port_id.clone(),
             });
@@ -149,22 +140,10 @@ impl ComputeService {
                 "Invalid input for field/attribute networks: each entry needs a uuid or a port.",
             ));
         };
-        let network = self
-            .network
-            .network_get(ctx, network_id)
-            .await
-            .map_err(|_| Error::invalid(format!("Network {network_id} could not be found.")))?;
-        let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
-        if network.external && !network.shared && !own && !is_admin(ctx) {
-            return Err(Error::forbidden_msg(format!(
-                "It is not allowed to create an interface on external network {network_id}"
-            )));
-        }
-        if network.subnets.is_empty() {
-            return Err(Error::invalid(format!(
-                "Network {network_id} requires a subnet in order to boot instances on."
-            )));
-        }
+        self.check_usable_network(ctx, network_id, |id| {
+            Error::invalid(format!("Network {id} could not be found."))
+        })
+        .await?;
         if let Some(ip) = &nic.fixed_ip {
             if ip.parse::<std::net::Ipv4Addr>().is_err() {
                 return Err(Error::invalid(format!(
@@ -178,6 +157,57 @@ impl ComputeService {
             }
         }
         Ok(new(network_id.clone(), nic.fixed_ip.clone()))
+    }
+
+    /// A port an instance may take: found (else `missing`), no device's, with an address.
+    pub(super) async fn check_free_port(
+        &self,
+        ctx: &OpCtx,
+        port_id: &str,
+        missing: fn(&str) -> Error,
+    ) -> Result<()> {
+        let port = self
+            .network
+            .port_get(ctx, port_id)
+            .await
+            .map_err(|_| missing(port_id))?;
+        if !port.device_id.is_empty() {
+            return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
+        }
+        if port.fixed_ips.is_empty() {
+            return Err(Error::invalid(format!(
+                "Port {port_id} requires a FixedIP in order to be used."
+            )));
+        }
+        Ok(())
+    }
+
+    /// A network an instance may have an interface on: found (else `missing`), not
+    /// another project's external one (unless shared or for an administrator), with a
+    /// subnet.
+    pub(super) async fn check_usable_network(
+        &self,
+        ctx: &OpCtx,
+        network_id: &str,
+        missing: fn(&str) -> Error,
+    ) -> Result<()> {
+        let network = self
+            .network
+            .network_get(ctx, network_id)
+            .await
+            .map_err(|_| missing(network_id))?;
+        let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
+        if network.external && !network.shared && !own && !is_admin(ctx) {
+            return Err(Error::forbidden_msg(format!(
+                "It is not allowed to create an interface on external network {network_id}"
+            )));
+        }
+        if network.subnets.is_empty() {
+            return Err(Error::invalid(format!(
+                "Network {network_id} requires a subnet in order to boot instances on."
+            )));
+        }
+        Ok(())
     }
 
     /// The project's own networks and shared ones, not external, that have a subnet.
