@@ -222,6 +222,8 @@ pub struct InstanceDetail {
     pub metadata: Vec<(String, String)>,
     pub actions: Vec<InstanceActionView>,
     pub has_console: bool,
+    /// A member of the instance's project (not a reader): its log and console are shown.
+    pub may_operate: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -166,11 +166,11 @@ impl Application {
             router,
             tasks,
             shutdown,
+            state,
             ..
         } = self;
-        let result = axum::serve(listener, router.into_make_service())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result =
+            crate::server::serve::serve(listener, router, &state.config.limits, shutdown).await;
         for t in tasks {
             t.abort();
         }
@@ -213,8 +213,29 @@ fn router(state: AppState, session_store: DbSessionStore) -> Router {
 async fn request_id(mut req: Request, next: Next) -> Response {
     let id = format!("req-{}", uuid::Uuid::new_v4());
     req.extensions_mut().insert(RequestId(id.clone()));
+    let path = req.uri().path();
+    let portal_call = path.starts_with("/api/") || path.starts_with("/portal/");
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
+    let html = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    // Pages and the portal's calls show a user's data: no cache keeps them.
+    if html || portal_call {
+        headers
+            .entry("cache-control")
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    if html {
+        let framed = headers
+            .get("x-frame-options")
+            .is_some_and(|v| v == "SAMEORIGIN");
+        headers.insert(
+            "content-security-policy",
+            HeaderValue::from_static(if framed { CSP_FRAMED } else { CSP }),
+        );
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         headers.insert("x-openstack-request-id", v);
     }
@@ -230,30 +251,32 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     response
 }
 
+/// What a portal page may load and where: only from this controller (scripts inline too,
+/// as the hydration bootstrap is; WebAssembly compiled), framed by no one.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The same for the one page the portal frames (the instance console).
+const CSP_FRAMED: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
 /// Server functions change state with the session cookie as their only credential, so a
-/// cross-site POST to them is refused (SameSite=Lax already keeps the cookie off it; this
-/// is the second lock).
+/// cross-site request to them is refused (SameSite=Lax already keeps the cookie off it;
+/// this is the second lock). Browsers name the page a request comes from in `Origin`: it
+/// must be this controller (`null`, from a sandboxed or privacy-stripped page, is not). A
+/// request without `Origin` is a browser's only if `Sec-Fetch-Site` says so, or if it
+/// carries a cookie; then it is refused unless the browser says it is same-origin.
 async fn csrf_guard(req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && (path.starts_with("/api/") || path.starts_with("/portal/")) {
-        let host = req
-            .headers()
-            .get("host")
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or_default();
-        if let Some(origin) = req.headers().get("origin").and_then(|o| o.to_str().ok()) {
-            let origin_host = origin.split("://").nth(1).unwrap_or_default();
-            if origin != "null" && origin_host != host {
-                return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
-            }
-        }
-        if req
-            .headers()
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            == Some("cross-site")
-        {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let host = header("host").unwrap_or_default();
+        let allowed = match header("origin") {
+            Some(origin) => origin.split_once("://").is_some_and(|(_, h)| h == host),
+            None => match header("sec-fetch-site") {
+                Some(site) => matches!(site, "same-origin" | "none"),
+                None => header("cookie").is_none(),
+            },
+        };
+        if !allowed {
             return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
         }
     }

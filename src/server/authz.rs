@@ -33,6 +33,9 @@ pub enum Resource<'a> {
     User { id: &'a str },
     /// An application credential of a user.
     AppCred { user_id: &'a str },
+    /// Another token, validated for a caller (`GET/HEAD /v3/auth/tokens`): its owner,
+    /// administrators and services (Keystone's `identity:validate_token`).
+    Token { user_id: &'a str },
     /// The catalog and the endpoint list: every authenticated user reads them.
     Catalog,
     /// An image: beyond its owner, everyone reads a public or community image, and the
@@ -103,6 +106,9 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
         }
         Resource::User { id } => id == ctx.auth.user_id && matches!(action, Read | List | Modify),
         Resource::AppCred { user_id } => user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none(),
+        Resource::Token { user_id } => {
+            matches!(action, Read) && (user_id == ctx.auth.user_id || ctx.auth.has_role("service"))
+        }
         Resource::Catalog => matches!(action, Read | List),
         Resource::Image {
             owner,
@@ -150,6 +156,7 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         Resource::User { id } if id == ctx.auth.user_id => Error::forbidden("identity:user"),
         Resource::User { .. } => Error::forbidden("identity:get_user"),
         Resource::AppCred { .. } => Error::forbidden("identity:application_credential"),
+        Resource::Token { .. } => Error::forbidden("identity:validate_token"),
         Resource::Catalog => Error::forbidden("identity:catalog"),
         Resource::Image {
             id,
@@ -268,7 +275,7 @@ mod tests {
             ("member@p2", ctx(&["member", "reader"], "p2", "u2")),
             ("norole@p1", ctx(&[], "p1", "u1")),
         ];
-        let resources: [(&str, Resource<'static>); 12] = [
+        let resources: [(&str, Resource<'static>); 13] = [
             (
                 "identity-admin",
                 Resource::AdminOnly {
@@ -278,6 +285,7 @@ mod tests {
             ("project p1", Resource::Project { id: "p1" }),
             ("user u1 (self for u1)", Resource::User { id: "u1" }),
             ("app-cred of u1", Resource::AppCred { user_id: "u1" }),
+            ("token of u1", Resource::Token { user_id: "u1" }),
             ("catalog", Resource::Catalog),
             (
                 "server in p1",
@@ -357,6 +365,7 @@ admin@other  identity-admin         allow allow allow allow allow
 admin@other  project p1             allow allow allow allow allow
 admin@other  user u1 (self for u1)  allow allow allow allow allow
 admin@other  app-cred of u1         allow allow allow allow allow
+admin@other  token of u1            allow allow allow allow allow
 admin@other  catalog                allow allow allow allow allow
 admin@other  server in p1           allow allow allow allow allow
 admin@other  server in p3           allow allow allow allow allow
@@ -369,6 +378,7 @@ member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
 member@p1    app-cred of u1         allow allow allow allow allow
+member@p1    token of u1            allow 403 403 403 403
 member@p1    catalog                allow allow 403 403 403
 member@p1    server in p1           allow allow allow allow allow
 member@p1    server in p3           404 404 404 404 404
@@ -381,6 +391,7 @@ reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
 reader@p1    app-cred of u1         allow allow allow allow allow
+reader@p1    token of u1            allow 403 403 403 403
 reader@p1    catalog                allow allow 403 403 403
 reader@p1    server in p1           allow allow 403 403 403
 reader@p1    server in p3           404 404 404 404 404
@@ -393,6 +404,7 @@ member@p2    identity-admin         403 403 403 403 403
 member@p2    project p1             403 403 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
 member@p2    app-cred of u1         403 403 403 403 403
+member@p2    token of u1            403 403 403 403 403
 member@p2    catalog                allow allow 403 403 403
 member@p2    server in p1           404 404 404 404 404
 member@p2    server in p3           404 404 404 404 404
@@ -405,6 +417,7 @@ norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
 norole@p1    app-cred of u1         allow allow allow allow allow
+norole@p1    token of u1            allow 403 403 403 403
 norole@p1    catalog                allow allow 403 403 403
 norole@p1    server in p1           404 404 404 404 404
 norole@p1    server in p3           404 404 404 404 404

@@ -191,6 +191,7 @@ pub async fn serve(mut args: ServeArgs) -> anyhow::Result<()> {
             .filter(|p| !p.is_empty())
             .map(SecretString::from),
         session_idle_timeout: args.session_idle_timeout,
+        limits: Default::default(),
         data_dir: args.data_dir,
     };
     if !config.site_root.join("pkg").exists() {

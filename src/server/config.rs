@@ -28,6 +28,8 @@ pub struct Config {
     pub admin_password: Option<SecretString>,
     /// Portal sessions end after this much inactivity (seconds).
     pub session_idle_timeout: i64,
+    /// Deadlines and the connection cap of the HTTP server.
+    pub limits: crate::server::serve::ServeLimits,
 }
 
 impl Config {
@@ -47,6 +49,7 @@ impl Config {
             ),
             admin_password: Some(SecretString::from("admin-secret-pw")),
             session_idle_timeout: 3600,
+            limits: Default::default(),
             database_url,
             data_dir,
         }

@@ -16,6 +16,7 @@ pub mod files;
 pub mod portal;
 pub mod rest;
 mod saga;
+pub mod serve;
 pub mod services;
 mod session_store;
 pub mod state;

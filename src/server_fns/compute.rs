@@ -199,6 +199,7 @@ pub async fn get_instance(id: String) -> Result<InstanceDetail, AppError> {
             })
             .collect(),
         has_console: state.compute.driver_kind() == "qemu",
+        may_operate: crate::server::services::compute::ComputeService::may_operate(&ctx, &s),
     })
 }
 

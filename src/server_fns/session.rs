@@ -31,6 +31,8 @@ pub async fn login(domain: String, username: String, password: String) -> Result
             password: SecretString::from(password),
         },
         scope: ScopeRequest::Default,
+        source: use_context::<axum::http::request::Parts>()
+            .and_then(|parts| crate::server::serve::peer_ip(&parts.extensions)),
     };
     let (mut token, auth) =
         state
@@ -61,6 +63,7 @@ pub async fn login(domain: String, username: String, password: String) -> Result
                         id: Some(first),
                         ..Default::default()
                     }),
+                    source: None,
                 })
                 .await;
             if let Ok((t, _)) = rescoped {
@@ -149,6 +152,7 @@ pub async fn switch_project(project_id: String) -> Result<(), AppError> {
                 id: Some(project_id),
                 ..Default::default()
             }),
+            source: None,
         })
         .await
         .map_err(|_| AppError::Forbidden("You have no role on that project.".into()))?;

@@ -637,3 +637,45 @@ async fn failed_authentication_is_401() {
     .await
     .expect_error(401);
 }
+
+/// A body over the size limit is a 413 in each service's own fault body, not a 400 and
+/// not plain text.
+#[tokio::test]
+async fn oversized_bodies_are_413_with_each_services_fault() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let big = format!("{{\"project\": {{\"name\": \"{}\"}}}}", "x".repeat(3 << 20));
+    let r = app
+        .send_raw(
+            Method::POST,
+            "/v3/projects",
+            &[
+                ("X-Auth-Token", admin.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            Some(&big),
+        )
+        .await
+        .expect_error(413);
+    assert_eq!(
+        r.body["error"]["title"], "Request Entity Too Large",
+        "{}",
+        r.text
+    );
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(3 << 20));
+    for (path, fault) in [
+        ("/image/v2/images", "code"),
+        ("/compute/v2.1/flavors", "overLimit"),
+        ("/networking/v2.0/networks", "NeutronError"),
+    ] {
+        let r = app
+            .call_bytes(Method::POST, path, &admin, "application/json", big.clone())
+            .await;
+        assert_eq!(r.status.as_u16(), 413, "{path}: {}", r.text);
+        assert!(
+            r.body.get(fault).is_some(),
+            "{path}: a JSON fault, got {}",
+            r.text
+        );
+    }
+}

@@ -508,12 +508,13 @@ async fn a_launch_that_fails_at_any_step_leaves_nothing_behind() {
             "{step}: host leftovers {:?}",
             w.leftovers(&id).await
         );
+        // Nova counts an instance in ERROR in all three quotas until it is deleted.
+        assert_eq!(w.in_use("instances").await, 1, "{step}");
         assert_eq!(
             w.in_use("cores").await,
-            0,
-            "{step}: the cores were given back"
+            2,
+            "{step}: an ERROR instance counts"
         );
-        assert_eq!(w.in_use("ram").await, 0, "{step}: the RAM was given back");
         let actions = w
             .app
             .nova(
@@ -536,6 +537,12 @@ async fn a_launch_that_fails_at_any_step_leaves_nothing_behind() {
             .await
             .expect(204);
         w.wait_gone(&id).await;
+        assert_eq!(
+            w.in_use("cores").await,
+            0,
+            "{step}: the cores were given back"
+        );
+        assert_eq!(w.in_use("ram").await, 0, "{step}: the RAM was given back");
     }
     // A driver failure (not injected by name) is undone the same way.
     compute.clear_failures();
@@ -554,7 +561,7 @@ async fn a_launch_that_fails_at_any_step_leaves_nothing_behind() {
     // And with nothing injected the same request succeeds.
     let id = w.boot("works").await;
     w.wait(&id, "ACTIVE").await;
-    assert_eq!(w.in_use("cores").await, 2);
+    assert_eq!(w.in_use("cores").await, 4, "the ERROR one and this one");
 }
 
 #[tokio::test]
@@ -637,7 +644,11 @@ async fn the_scheduler_refuses_what_does_not_fit() {
         s["fault"]["message"],
         "No valid host was found. There are not enough hosts available."
     );
-    assert_eq!(w.in_use("cores").await, 2, "the failed one holds nothing");
+    assert_eq!(
+        w.in_use("cores").await,
+        4,
+        "the failed one counts until deleted (as in Nova)"
+    );
     let stats = w
         .app
         .nova_at(
@@ -1814,5 +1825,139 @@ async fn flavor_lists_filter_and_page_smallest_first() {
             .nova(Method::GET, &bad, &w.user.token, None)
             .await
             .expect_nova(400, "badRequest");
+    }
+}
+
+/// Counts are checked against Nova's cap and the quota before any per-instance work: an
+/// extreme `max_count` is refused at once, and one within the cap launches only what
+/// the quota leaves room for (at least `min_count`, or none).
+#[tokio::test]
+async fn instance_counts_are_capped_before_any_work() {
+    let w = world().await;
+    let body = |min: i64, max: i64| {
+        json!({"server": {"name": "many", "imageRef": w.image, "flavorRef": w.flavor,
+                          "networks": "none", "min_count": min, "max_count": max}})
+    };
+    let started = std::time::Instant::now();
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(&body(1, 1_000_000)),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(r.text.contains("max_count"), "{}", r.text);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "refused only after {:?}",
+        started.elapsed()
+    );
+    w.app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(&body(1001, 1001)),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    // The project may run 3 more instances: 1..1000 launches 3; 4..1000 launches none.
+    w.app
+        .nova(
+            Method::PUT,
+            &format!("/os-quota-sets/{}", w.user.project_id),
+            &w.admin,
+            Some(&json!({"quota_set": {"instances": 3}})),
+        )
+        .await
+        .expect(200);
+    w.app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(&body(4, 1000)),
+        )
+        .await
+        .expect_nova(403, "forbidden");
+    assert_eq!(w.in_use("instances").await, 0);
+    w.app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(&body(1, 1000)),
+        )
+        .await
+        .expect(202);
+    assert_eq!(w.in_use("instances").await, 3);
+}
+
+/// Nova's strict schemas: unknown properties, a body of another media type, and a
+/// microversion above the maximum are refused as Nova refuses them.
+#[tokio::test]
+async fn nova_refuses_unknown_fields_other_media_types_and_unknown_versions() {
+    let w = world().await;
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(
+                &json!({"server": {"name": "x", "imageRef": w.image, "flavorRef": w.flavor,
+                                    "networks": "none", "bogus": 1}}),
+            ),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(r.text.contains("'bogus' was unexpected"), "{}", r.text);
+    w.app
+        .nova(
+            Method::POST,
+            "/flavors",
+            &w.admin,
+            Some(
+                &json!({"flavor": {"name": "f", "vcpus": 1, "ram": 64, "disk": 1, "extra": true}}),
+            ),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    w.app
+        .nova(
+            Method::POST,
+            "/os-keypairs",
+            &w.user.token,
+            Some(&json!({"keypair": {"name": "k", "colour": "red"}})),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    let r = w
+        .app
+        .client
+        .post(format!("{}/compute/v2.1/servers", w.app.address))
+        .header("X-Auth-Token", &w.user.token)
+        .header("Content-Type", "application/xml")
+        .body("<server name=\"x\"/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 415);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["badMediaType"]["code"], 415, "{body}");
+    for version in ["compute 2.99999999", "compute 3.1"] {
+        let r = w
+            .app
+            .client
+            .get(format!("{}/compute/v2.1/servers", w.app.address))
+            .header("X-Auth-Token", &w.user.token)
+            .header("OpenStack-API-Version", version)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 406, "{version}");
     }
 }

@@ -126,9 +126,10 @@ async fn a_member_administers_nothing() {
     app.post(t, "/v3/regions", json!({"region": {"id": "Mine"}}))
         .await
         .expect_error(403);
-    // It may read the catalog, and its own domain.
-    app.get(t, "/v3/services").await.expect(200);
-    app.get(t, "/v3/endpoints").await.expect(200);
+    // It reads the catalog from its token, and its own domain; the catalog's records
+    // are the administrators' (Keystone's identity:list_services, list_endpoints).
+    app.get(t, "/v3/services").await.expect_error(403);
+    app.get(t, "/v3/endpoints").await.expect_error(403);
     app.get(t, "/v3/auth/catalog").await.expect(200);
     let r = app.get(t, "/v3/domains/default").await.expect(200);
     assert_eq!(r.body["domain"]["name"], "Default");
@@ -324,4 +325,48 @@ async fn a_member_changes_its_own_password() {
     app.get(&fresh, &format!("/v3/users/{}", w.user))
         .await
         .expect(200);
+}
+
+/// What each upstream service keeps behind a token or a role stays there: Glance's
+/// schemas and Neutron's extensions need a token, Nova's zone details an administrator.
+#[tokio::test]
+async fn what_upstream_guards_needs_a_token_or_a_role() {
+    let w = world().await;
+    let app = &w.app;
+    for path in [
+        "/image/v2/schemas/image",
+        "/image/v2/schemas/images",
+        "/image/v2/schemas/member",
+        "/image/v2/schemas/members",
+        "/networking/v2.0/extensions",
+        "/networking/v2.0/extensions/external-net",
+    ] {
+        let r = app.call(Method::GET, path, "not-a-token", None).await;
+        assert_eq!(r.status.as_u16(), 401, "{path}: {}", r.text);
+        let r = app.call(Method::GET, path, &w.token, None).await;
+        assert_eq!(r.status.as_u16(), 200, "{path} with a token: {}", r.text);
+    }
+    let detail = "/compute/v2.1/os-availability-zone/detail";
+    let r = app.call(Method::GET, detail, &w.token, None).await;
+    assert_eq!(r.status.as_u16(), 403, "a member: {}", r.text);
+    let r = app.call(Method::GET, detail, &w.admin, None).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    let hosts = &r.body["availabilityZoneInfo"][0]["hosts"];
+    assert!(
+        hosts
+            .as_object()
+            .is_some_and(|h| h.values().all(|s| s["nova-compute"]["active"] == true)),
+        "{}",
+        r.text
+    );
+    // The zone list itself is every user's.
+    let r = app
+        .call(
+            Method::GET,
+            "/compute/v2.1/os-availability-zone",
+            &w.token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
 }

@@ -1036,3 +1036,113 @@ async fn network_agents_are_the_administrators() {
         .await
         .expect_neutron(400, "HTTPBadRequest");
 }
+
+/// A project cannot borrow another project's router by labelling a port of its own as
+/// that router's interface (on create or update): Neutron's device_owner policy and its
+/// DeviceIDNotOwnedByTenant check. Nothing of Alice's is held by Bob's labels, and a
+/// labelled port that slipped into the database (an admin made it) is no interface:
+/// floating IPs do not associate through it and the data plane leaves it out.
+#[tokio::test]
+async fn a_router_of_another_project_cannot_be_borrowed() {
+    let s = seed().await;
+    let router = s.router().await;
+    let bob = s.w.app.member("bob", "beta", "member").await;
+    let b = bob.token.as_str();
+    let bob_net = s.w.network(b, json!({"name": "bob-net"})).await;
+    s.w.subnet(
+        b,
+        json!({"network_id": id(&bob_net), "ip_version": 4, "cidr": "10.9.0.0/24"}),
+    )
+    .await;
+    for owner in [
+        "network:router_interface",
+        "network:dhcp",
+        "network:router_gateway",
+    ] {
+        s.call(
+            Method::POST,
+            "/ports",
+            b,
+            json!({"port": {"network_id": id(&bob_net), "device_owner": owner, "device_id": router}}),
+        )
+        .await
+        .expect_neutron(403, "PolicyNotAuthorized");
+    }
+    let port = s
+        .call(
+            Method::POST,
+            "/ports",
+            b,
+            json!({"port": {"network_id": id(&bob_net)}}),
+        )
+        .await
+        .expect(201)
+        .body["port"]
+        .clone();
+    s.call(
+        Method::PUT,
+        &format!("/ports/{}", id(&port)),
+        b,
+        json!({"port": {"device_owner": "network:router_interface", "device_id": router}}),
+    )
+    .await
+    .expect_neutron(403, "PolicyNotAuthorized");
+    // Even an administrator cannot label a port of Bob's with Alice's router.
+    let admin = s.w.admin.clone();
+    s.call(
+        Method::POST,
+        "/ports",
+        &admin,
+        json!({"port": {"network_id": id(&bob_net), "project_id": bob.project_id,
+                        "device_owner": "network:router_interface", "device_id": router}}),
+    )
+    .await
+    .expect_neutron(403, "DeviceIDNotOwnedByTenant");
+    // Bob's port cannot become an interface of his own router by the port API either,
+    // nor can the router API take a port of another project.
+    let bob_router = s
+        .call(
+            Method::POST,
+            "/routers",
+            b,
+            json!({"router": {"name": "b"}}),
+        )
+        .await
+        .expect(201)
+        .body["router"]
+        .clone();
+    s.call(
+        Method::PUT,
+        &format!("/ports/{}", id(&port)),
+        b,
+        json!({"port": {"device_owner": "network:router_interface", "device_id": id(&bob_router)}}),
+    )
+    .await
+    .expect_neutron(403, "PolicyNotAuthorized");
+    s.call(
+        Method::PUT,
+        &format!("/routers/{router}/add_router_interface"),
+        &admin,
+        json!({"port_id": id(&port)}),
+    )
+    .await
+    .expect_neutron(400, "BadRequest");
+
+    // Alice's router is hers alone: she removes her interface and deletes it.
+    s.alice(
+        Method::PUT,
+        &format!("/routers/{router}/remove_router_interface"),
+        json!({"subnet_id": s.subnet}),
+    )
+    .await
+    .expect(200);
+    s.alice(Method::DELETE, &format!("/routers/{router}"), Value::Null)
+        .await
+        .expect(204);
+    // The data plane has no router left for Bob's labels to reach.
+    let plan = s.w.app.state.network.plan().await.unwrap();
+    assert!(
+        plan.routers.iter().all(|r| r.router_id != router),
+        "{plan:?}"
+    );
+}

@@ -17,5 +17,6 @@ mod network;
 mod network_contract;
 mod portal;
 mod resources;
+mod route_matrix;
 mod server_networks;
 mod tokens;

@@ -1425,3 +1425,67 @@ async fn bad_security_group_rules_are_refused() {
     assert_eq!(d.body["quota"]["security_group_rule"]["used"], 5);
     assert_eq!(d.body["quota"]["security_group"]["used"], 1);
 }
+
+/// A port holds at most Neutron's `max_fixed_ips_per_port` (5) addresses, on create and
+/// on update, so no project can drain a shared network's pool through one port.
+#[tokio::test]
+async fn a_port_holds_at_most_five_fixed_ips() {
+    let w = world().await;
+    let a = w.alice.token.clone();
+    let net = w.network(&a, json!({"name": "n"})).await;
+    let subnet = w
+        .subnet(
+            &a,
+            json!({"network_id": id(&net), "ip_version": 4, "cidr": "10.1.0.0/24"}),
+        )
+        .await;
+    let ips = |n: usize| -> Value {
+        Value::Array((0..n).map(|_| json!({"subnet_id": id(&subnet)})).collect())
+    };
+    let r = w
+        .port(&a, json!({"network_id": id(&net), "fixed_ips": ips(6)}))
+        .await
+        .expect_neutron(400, "InvalidInput");
+    assert!(
+        r.neutron_message().contains("fixed ips per port"),
+        "{}",
+        r.text
+    );
+    let five = w
+        .port(&a, json!({"network_id": id(&net), "fixed_ips": ips(5)}))
+        .await
+        .expect(201)
+        .body["port"]
+        .clone();
+    assert_eq!(five["fixed_ips"].as_array().unwrap().len(), 5);
+    w.app
+        .neutron(
+            Method::PUT,
+            &format!("/ports/{}", id(&five)),
+            &a,
+            Some(&json!({"port": {"fixed_ips": ips(6)}})),
+        )
+        .await
+        .expect_neutron(400, "InvalidInput");
+    // Nothing more was taken from the pool than the five.
+    let ports = w
+        .app
+        .neutron(
+            Method::GET,
+            &format!("/ports?network_id={}", id(&net)),
+            &a,
+            None,
+        )
+        .await
+        .expect(200)
+        .body["ports"]
+        .clone();
+    let held: usize = ports
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["device_owner"] != "network:dhcp")
+        .map(|p| p["fixed_ips"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(held, 5, "{ports}");
+}

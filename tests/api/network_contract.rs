@@ -465,3 +465,168 @@ async fn a_failing_dhcp_server_does_not_keep_the_rest_of_the_host_down() {
     let s = check(&app, "everything deleted").await;
     assert!(s.namespaces.is_empty(), "{s:?}");
 }
+
+/// Security groups fail closed and controllers sharing a host leave each other alone:
+/// two controllers' rule sets (each with its own bridge and "instances", veths into
+/// namespaces of their own) applied in one network namespace, then a stale table that
+/// clears every packet mark, as one left by an older controller could.
+#[tokio::test]
+async fn security_groups_fail_closed_beside_other_tables() {
+    use gureum::server::drivers::network::linuxbridge::{mark_tag, security_group_script};
+    use gureum::server::drivers::network::{HostPlan, RulePlan, TapPlan};
+    assert!(
+        gureum::server::drivers::network::linuxbridge::available(),
+        "the linuxbridge driver needs root, iproute2, nftables and dnsmasq (scripts/setup installs them)"
+    );
+    let run = |args: &[&str]| -> bool {
+        std::process::Command::new(args[0])
+            .args(&args[1..])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let must = |args: &[&str]| assert!(run(args), "{args:?}");
+    let tag = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let host = format!("gsg-{tag}");
+    let leftovers = Leftovers(Default::default());
+    leftovers.add("netns", host.clone());
+    must(&["ip", "netns", "add", &host]);
+    let in_host = |args: &[&str]| -> bool {
+        let mut all = vec!["ip", "netns", "exec", &host];
+        all.extend_from_slice(args);
+        run(&all)
+    };
+    assert!(in_host(&[
+        "sh",
+        "-c",
+        "echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables"
+    ]));
+    // Two bridges (one per controller), two "instances" on each.
+    let vms = [("br-a", 1), ("br-a", 2), ("br-b", 3), ("br-b", 4)];
+    for br in ["br-a", "br-b"] {
+        assert!(in_host(&["ip", "link", "add", br, "type", "bridge"]));
+        assert!(in_host(&["ip", "link", "set", br, "up"]));
+    }
+    let mut macs = Vec::new();
+    for (br, n) in vms {
+        let vm = format!("{host}-vm{n}");
+        leftovers.add("netns", vm.clone());
+        must(&["ip", "netns", "add", &vm]);
+        let mac = format!("02:00:00:00:00:0{n}");
+        let port = format!("p{n}");
+        must(&[
+            "ip", "-n", &host, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
+            "netns", &vm,
+        ]);
+        must(&[
+            "ip", "-n", &vm, "link", "set", "eth0", "address", &mac, "up",
+        ]);
+        must(&[
+            "ip",
+            "-n",
+            &vm,
+            "addr",
+            "add",
+            &format!("10.9.0.{n}/24"),
+            "dev",
+            "eth0",
+        ]);
+        assert!(in_host(&["ip", "link", "set", &port, "master", br, "up"]));
+        macs.push(mac);
+    }
+    let icmp_in = RulePlan {
+        direction: "ingress".into(),
+        protocol: Some(1),
+        port_min: None,
+        port_max: None,
+        remote: vec![],
+    };
+    let all_out = RulePlan {
+        direction: "egress".into(),
+        protocol: None,
+        port_min: None,
+        port_max: None,
+        remote: vec![],
+    };
+    // Even ports let pings in; odd ones do not.
+    let tap = |n: usize| TapPlan {
+        port_id: format!("port-{n}"),
+        tap: format!("p{n}"),
+        bridge: vms[n - 1].0.to_string(),
+        mac: macs[n - 1].clone(),
+        addresses: vec![format!("10.9.0.{n}")],
+        allowed_macs: vec![],
+        rules: Some(if n % 2 == 0 {
+            vec![icmp_in.clone(), all_out.clone()]
+        } else {
+            vec![all_out.clone()]
+        }),
+    };
+    let plan = |ns: &[usize]| HostPlan {
+        taps: ns.iter().map(|&n| tap(n)).collect(),
+        ..Default::default()
+    };
+    let apply = |script: String| {
+        let mut child = std::process::Command::new("ip")
+            .args(["netns", "exec", &host, "nft", "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "nft refused:\n{script}");
+    };
+    let ping = |from: usize, to: usize| -> bool {
+        run(&[
+            "ip",
+            "netns",
+            "exec",
+            &format!("{host}-vm{from}"),
+            "ping",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            &format!("10.9.0.{to}"),
+        ])
+    };
+    let expect = |when: &str, open: bool| {
+        assert_eq!(ping(1, 2), open, "{when}: 1 → 2 (ICMP allowed in)");
+        assert!(!ping(2, 1), "{when}: 2 → 1 is refused (no ICMP rule)");
+        assert_eq!(ping(3, 4), open, "{when}: 3 → 4 (ICMP allowed in)");
+        assert!(!ping(4, 3), "{when}: 4 → 3 is refused (no ICMP rule)");
+    };
+
+    // One controller alone, then a second beside it on the same host.
+    apply(security_group_script("gureum_a", mark_tag("a"), &plan(&[1, 2])).unwrap());
+    assert!(ping(1, 2), "controller a alone: 1 → 2");
+    assert!(!ping(2, 1), "controller a alone: 2 → 1 is refused");
+    apply(security_group_script("gureum_b", mark_tag("b"), &plan(&[3, 4])).unwrap());
+    expect("two controllers", true);
+
+    // A stale table of an older controller that clears every mark before ours ran, and
+    // lets every unmarked packet through: ours sets its own marks again.
+    apply(
+        "table bridge stale_early {\n  chain ports {\n    type filter hook forward priority -200; policy accept;\n    meta mark set 0x0\n  }\n}\n\
+         table inet stale_early {\n  chain forward {\n    type filter hook forward priority 0; policy accept;\n    meta mark 0x0 accept\n  }\n}\n"
+            .into(),
+    );
+    expect("beside a table that cleared marks first", true);
+    // One that clears them after ours marked the frames: the filter fails closed.
+    apply(
+        "table bridge stale_late {\n  chain ports {\n    type filter hook forward priority -100; policy accept;\n    meta mark set 0x0\n  }\n}\n"
+            .into(),
+    );
+    expect("beside a table that cleared our marks", false);
+    apply("delete table bridge stale_late\n".into());
+    expect("with that table gone", true);
+
+    // A controller with no filtered port left removes its tables and nothing else.
+    apply(security_group_script("gureum_b", mark_tag("b"), &plan(&[])).unwrap());
+    assert!(ping(1, 2) && !ping(2, 1), "controller a keeps its rules");
+    assert!(ping(4, 3), "controller b filters nothing now");
+}

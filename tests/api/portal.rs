@@ -23,6 +23,26 @@ async fn login(client: &reqwest::Client, base: &str, password: &str) -> reqwest:
     login_with(client, base, password, ("accept", "application/json")).await
 }
 
+async fn login_as(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}{}", Login::PATH))
+        .header("accept", "application/json")
+        .header("origin", base)
+        .form(&[
+            ("domain", ""),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A login post carrying one extra header (an `Origin`, a `Sec-Fetch-Site`).
 async fn login_with(
     client: &reqwest::Client,
@@ -30,9 +50,11 @@ async fn login_with(
     password: &str,
     (name, value): (&str, &str),
 ) -> reqwest::Response {
-    client
-        .post(format!("{base}{}", Login::PATH))
-        .header(name, value)
+    let mut req = client.post(format!("{base}{}", Login::PATH));
+    if name != "origin" && name != "sec-fetch-site" {
+        req = req.header("origin", base);
+    }
+    req.header(name, value)
         .form(&[
             ("domain", ""),
             ("username", "admin"),
@@ -46,6 +68,7 @@ async fn login_with(
 async fn session(client: &reqwest::Client, base: &str) -> Value {
     let r = client
         .post(format!("{base}{}", GetSession::PATH))
+        .header("origin", base)
         .send()
         .await
         .unwrap();
@@ -103,10 +126,11 @@ async fn wrong_passwords_and_locked_accounts_are_401_not_500() {
         r.json::<Value>().await.unwrap(),
         Value::String("InvalidCredentials".into())
     );
-    for _ in 0..4 {
-        login(&client, &app.address, "wrong-password").await;
+    app.create_user("pia", Some("pia-password")).await;
+    for _ in 0..5 {
+        login_as(&client, &app.address, "pia", "wrong-password").await;
     }
-    let r = login(&client, &app.address, ADMIN_PASSWORD).await;
+    let r = login_as(&client, &app.address, "pia", "pia-password").await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         r.json::<Value>().await.unwrap(),
@@ -164,6 +188,18 @@ async fn cross_site_posts_to_server_functions_are_refused() {
     .await;
     assert!(same_origin.status().is_success() || same_origin.status().is_redirection());
     assert_eq!(session(&client, &app.address).await["user_name"], "admin");
+    // A page with an opaque origin (a sandboxed frame) is not this one either.
+    let opaque = login_with(&client, &app.address, ADMIN_PASSWORD, ("origin", "null")).await;
+    assert_eq!(opaque.status(), 403);
+    // A request that carries the session cookie but does not say where it comes from
+    // is refused; the same with the portal's origin goes through.
+    let bare = client
+        .post(format!("{}{}", app.address, GetSession::PATH))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 403);
+    assert_eq!(session(&client, &app.address).await["user_name"], "admin");
 }
 
 /// Logs a user of the default domain in to the portal, scoped to its default project.
@@ -171,6 +207,7 @@ async fn login_user(client: &reqwest::Client, base: &str, user: &str, password: 
     let r = client
         .post(format!("{base}{}", Login::PATH))
         .header("accept", "application/json")
+        .header("origin", base)
         .form(&[("domain", ""), ("username", user), ("password", password)])
         .send()
         .await
@@ -534,4 +571,28 @@ async fn network_changes_are_pushed_to_their_project_only() {
     .await;
     let seen = read_until(&mut stream, "data: *").await;
     assert!(seen.contains("event: network"), "{seen}");
+}
+
+/// Pages say what they may load and that no cache keeps them.
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_and_are_not_cached() {
+    let app = spawn_app().await;
+    let r = browser()
+        .get(format!("{}/auth/login", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let csp = header("content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(csp.contains("object-src 'none'"), "{csp}");
+    assert_eq!(header("cache-control"), "no-store");
 }

@@ -237,11 +237,21 @@ async fn a_user_revokes_its_own_token_but_not_others() {
         .expect(201)
         .subject_token();
 
-    // Another user's token is none of its business.
+    // Another user's token is none of its business: it can neither revoke nor validate
+    // it (Keystone's identity:validate_token: the owner, admins and services).
     app.check_token(Method::DELETE, &m.token, &admin)
         .await
         .expect_error(404);
     app.get(&admin, "/v3/projects").await.expect(200);
+    app.check_token(Method::GET, &m.token, &admin)
+        .await
+        .expect_error(403);
+    app.check_token(Method::HEAD, &m.token, &admin)
+        .await
+        .expect(403);
+    app.check_token(Method::GET, &m.token, &second)
+        .await
+        .expect(200);
 
     app.check_token(Method::DELETE, &m.token, &second)
         .await
@@ -730,13 +740,14 @@ async fn tokens_expire_and_locks_lapse() {
     assert!(expires <= chrono::Utc::now() + chrono::Duration::seconds(2));
     app.get(&short, "/v3/projects").await.expect(200);
     // Locked after two failures.
+    app.create_user("lena", Some("lena-password")).await;
     for _ in 0..2 {
-        app.authenticate(password_auth("admin", "wrong-password", None))
+        app.authenticate(password_auth("lena", "wrong-password", None))
             .await
             .expect_error(401);
     }
     let r = app
-        .authenticate(password_auth("admin", ADMIN_PASSWORD, None))
+        .authenticate(password_auth("lena", "lena-password", None))
         .await
         .expect_error(401);
     assert!(r.message().contains("locked"), "{}", r.text);
@@ -762,6 +773,53 @@ async fn tokens_expire_and_locks_lapse() {
     app.check_token(Method::GET, &fresh, &short)
         .await
         .expect_error(404);
+    app.authenticate(password_auth("lena", "lena-password", None))
+        .await
+        .expect(201);
+}
+
+/// Lockout cannot be used to find accounts or to lock the operator out: a wrong password
+/// for a locked account gets the answer any wrong password gets, and the bootstrap
+/// administrator is never locked.
+#[tokio::test]
+async fn a_lock_is_told_only_to_the_right_password_and_never_locks_the_admin() {
+    let app = spawn_app().await;
+    app.create_user("mona", Some("mona-password")).await;
+    let unknown = app
+        .authenticate(password_auth("nobody-at-all", "wrong-password", None))
+        .await
+        .expect_error(401);
+    for _ in 0..5 {
+        app.authenticate(password_auth("mona", "wrong-password", None))
+            .await
+            .expect_error(401);
+    }
+    let locked_wrong = app
+        .authenticate(password_auth("mona", "wrong-password", None))
+        .await
+        .expect_error(401);
+    assert_eq!(
+        locked_wrong.body, unknown.body,
+        "a locked account is not told apart"
+    );
+    let locked_right = app
+        .authenticate(password_auth("mona", "mona-password", None))
+        .await
+        .expect_error(401);
+    assert!(
+        locked_right.message().contains("locked"),
+        "{}",
+        locked_right.text
+    );
+
+    for _ in 0..6 {
+        app.authenticate(password_auth("admin", "wrong-password", None))
+            .await
+            .expect_error(401);
+    }
+    app.authenticate(password_auth("admin", ADMIN_PASSWORD, None))
+        .await
+        .expect(201);
 }
 
 #[tokio::test]
@@ -780,4 +838,24 @@ async fn a_token_revoked_on_one_controller_is_refused_by_another() {
         .await
         .expect_error(404);
     b.get(&other, "/v3/projects").await.expect_error(401);
+}
+
+/// Guessing is slowed per source address: past the limit of failed logins in a window,
+/// that address's logins are refused without a password check, whatever the account.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_source_address() {
+    let app = spawn_app().await;
+    let limit = gureum::server::services::identity::LoginThrottle::LIMIT;
+    for i in 0..limit {
+        let r = app
+            .authenticate(password_auth("admin", "wrong-password", None))
+            .await
+            .expect_error(401);
+        assert!(!r.message().contains("Too many"), "attempt {i}: {}", r.text);
+    }
+    let r = app
+        .authenticate(password_auth("admin", ADMIN_PASSWORD, None))
+        .await
+        .expect_error(401);
+    assert!(r.message().contains("Too many failed logins"), "{}", r.text);
 }

@@ -266,8 +266,8 @@ pub async fn quota_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
 pub async fn project_usage(c: &mut C, project_id: &str) -> Result<(i64, i64, i64), DbError> {
     sqlx::query_as(
         "SELECT COUNT(*),
-                CAST(COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE vcpus END), 0) AS BIGINT),
-                CAST(COALESCE(SUM(CASE WHEN vm_state = 'error' AND node_id IS NULL THEN 0 ELSE memory_mb END), 0) AS BIGINT)
+                CAST(COALESCE(SUM(vcpus), 0) AS BIGINT),
+                CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT)
          FROM instances WHERE project_id = $1 AND deleted = 0",
     )
     .bind(project_id)

@@ -126,6 +126,7 @@ pub async fn router_between(
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT r.id FROM routers r
            JOIN ports p ON p.device_id = r.id AND p.device_owner = 'network:router_interface'
+                        AND p.project_id = r.project_id
            JOIN ip_allocations a ON a.port_id = p.id
           WHERE r.gw_network_id = $1 AND a.subnet_id = $2
           ORDER BY r.created_at, r.id LIMIT 1",

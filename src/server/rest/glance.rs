@@ -119,9 +119,9 @@ where
     type Rejection = GlanceError;
 
     async fn from_request(req: Request, state: &S) -> GResult<Self> {
-        let bytes = axum::body::Bytes::from_request(req, state)
+        let bytes = crate::server::rest::body_bytes(req, state)
             .await
-            .map_err(|e| GlanceError(Error::invalid(e.body_text())))?;
+            .map_err(GlanceError)?;
         serde_json::from_slice(&bytes).map(GJson).map_err(|e| {
             GlanceError(Error::invalid(format!(
                 "The request body is not valid JSON: {e}"
@@ -650,11 +650,11 @@ fn image_schema() -> Value {
     })
 }
 
-async fn schema_image() -> Json<Value> {
+async fn schema_image(_caller: Caller) -> Json<Value> {
     Json(image_schema())
 }
 
-async fn schema_images() -> Json<Value> {
+async fn schema_images(_caller: Caller) -> Json<Value> {
     Json(json!({
         "name": "images",
         "properties": {
@@ -685,11 +685,11 @@ fn member_schema() -> Value {
     })
 }
 
-async fn schema_member() -> Json<Value> {
+async fn schema_member(_caller: Caller) -> Json<Value> {
     Json(member_schema())
 }
 
-async fn schema_members() -> Json<Value> {
+async fn schema_members(_caller: Caller) -> Json<Value> {
     Json(json!({
         "name": "members",
         "properties": {
@@ -701,13 +701,13 @@ async fn schema_members() -> Json<Value> {
 }
 
 /// Only direct upload (`PUT .../file`) is offered; the interoperable import flow is not.
-async fn info_import() -> Json<Value> {
+async fn info_import(_caller: Caller) -> Json<Value> {
     Json(
         json!({"import-methods": {"description": "Import methods available.", "type": "array", "value": []}}),
     )
 }
 
-async fn info_stores() -> Json<Value> {
+async fn info_stores(_caller: Caller) -> Json<Value> {
     Json(
         json!({"stores": [{"id": "file", "description": "Files under the controller's data directory", "default": true}]}),
     )

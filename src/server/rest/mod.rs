@@ -74,6 +74,25 @@ pub async fn caller(
     })
 }
 
+/// A request body as bytes; one over the size limit is `TooLarge` (each service renders
+/// its 413), any other failure to read it a bad request.
+pub async fn body_bytes<S: Send + Sync>(
+    req: axum::extract::Request,
+    state: &S,
+) -> Result<axum::body::Bytes, crate::server::error::Error> {
+    use crate::server::error::Error;
+    use axum::extract::FromRequest;
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::TooLarge("Request is too large.".into())
+            } else {
+                Error::invalid(e.body_text())
+            }
+        })
+}
+
 /// ISO 8601 with microseconds and a `Z`, as OpenStack services print times.
 pub fn iso_time(unix_seconds: i64) -> String {
     chrono::DateTime::from_timestamp(unix_seconds, 0)

@@ -57,8 +57,8 @@ pub fn InstanceDetailPage() -> impl IntoView {
                         <StatusBadge status=i.status.clone() task=i.task_state.clone()/></div>
                     <div class="tabs">
                         {tab_link("overview", t().c.overview)}
-                        {tab_link("log", t().c.log)}
-                        {d.has_console.then(|| tab_link("console", t().c.console))}
+                        {d.may_operate.then(|| tab_link("log", t().c.log))}
+                        {(d.has_console && d.may_operate).then(|| tab_link("console", t().c.console))}
                         {tab_link("actions", t().c.action_log)}
                     </div>
                     <Show when=move || tab() == "overview">

@@ -844,85 +844,127 @@ impl LinuxBridgeDriver {
         Ok(())
     }
 
-    /// Security groups on the host's bridges: a bridge-family chain marks each frame with
-    /// its source and destination port and drops spoofed ones; the inet forward chain
-    /// (bridged IPv4 reaches it through br_netfilter) lets replies through and applies
-    /// each port's egress and ingress rules.
+    /// Security groups on the host's bridges (see [`security_group_script`]).
     async fn apply_security_groups(&self, plan: &HostPlan) -> DriverResult<()> {
-        let table = self.sg_table();
-        let filtered: Vec<&TapPlan> = plan.taps.iter().filter(|t| t.rules.is_some()).collect();
-        if filtered.is_empty() {
-            let script = format!(
-                "table bridge {table}\ndelete table bridge {table}\ntable inet {table}\ndelete table inet {table}\n"
-            );
-            return self.nft_once(None, script).await;
+        let script = security_group_script(&self.sg_table(), mark_tag(&self.config.tag), plan)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        if plan.taps.iter().any(|t| t.rules.is_some()) {
+            std::fs::write("/proc/sys/net/bridge/bridge-nf-call-iptables", "1")
+                .context("enabling br_netfilter for bridged IPv4")?;
         }
-        std::fs::write("/proc/sys/net/bridge/bridge-nf-call-iptables", "1")
-            .context("enabling br_netfilter for bridged IPv4")?;
-        let mut bridge = String::new();
-        let mut forward = String::new();
-        let mut chains = String::new();
-        for (n, t) in filtered.iter().enumerate() {
-            let idx = n as u32 + 1;
-            let tap = &t.tap;
-            let macs: Vec<String> = std::iter::once(t.mac.clone())
-                .chain(t.allowed_macs.iter().cloned())
-                .collect();
-            let addrs = if t.addresses.is_empty() {
-                "0.0.0.0".to_string()
-            } else {
-                t.addresses.join(", ")
-            };
-            bridge.push_str(&format!(
-                "    iifname \"{tap}\" ether saddr != {{ {} }} counter drop\n",
-                macs.join(", ")
-            ));
-            bridge.push_str(&format!(
-                "    iifname \"{tap}\" ether type arp arp saddr ip != {{ 0.0.0.0, {addrs} }} counter drop\n"
-            ));
-            bridge.push_str(&format!(
-                "    iifname \"{tap}\" ether type ip ip saddr 0.0.0.0 udp dport 67 meta mark set meta mark or 0x{:x} accept\n",
-                idx << 16
-            ));
-            bridge.push_str(&format!(
-                "    iifname \"{tap}\" ether type ip ip saddr != {{ {addrs} }} counter drop\n"
-            ));
-            bridge.push_str(&format!(
-                "    iifname \"{tap}\" meta mark set meta mark or 0x{:x}\n",
-                idx << 16
-            ));
-            bridge.push_str(&format!(
-                "    oifname \"{tap}\" meta mark set meta mark or 0x{idx:x}\n"
-            ));
-            forward.push_str(&format!(
-                "    meta mark & 0xffff0000 == 0x{:x} jump out_{tap}\n",
-                idx << 16
-            ));
-            forward.push_str(&format!(
-                "    meta mark & 0xffff == 0x{idx:x} jump in_{tap}\n"
-            ));
-            let rules = t.rules.as_deref().unwrap_or_default();
-            let mut ingress = String::from("    udp sport 67 udp dport 68 accept\n");
-            let mut egress = String::from("    udp sport 68 udp dport 67 return\n");
-            for r in rules {
-                let line = rule_line(r);
-                if r.direction == "ingress" {
-                    ingress.push_str(&format!("    {line} accept\n"));
-                } else {
-                    egress.push_str(&format!("    {line} return\n"));
-                }
-            }
-            chains.push_str(&format!(
-                "  chain in_{tap} {{\n{ingress}    counter drop\n  }}\n  chain out_{tap} {{\n{egress}    counter drop\n  }}\n"
-            ));
-        }
-        let script = format!(
-            "table bridge {table}\ndelete table bridge {table}\ntable inet {table}\ndelete table inet {table}\n\
-             table bridge {table} {{\n  chain ports {{\n    type filter hook forward priority -200; policy accept;\n    meta mark set meta mark and 0x0\n{bridge}  }}\n}}\n\
-             table inet {table} {{\n{chains}  chain forward {{\n    type filter hook forward priority 0; policy accept;\n    meta mark == 0x0 accept\n    ct state established,related accept\n    ct state invalid drop\n{forward}  }}\n}}\n"
-        );
         self.nft_once(None, script).await
     }
+}
+
+/// The packet mark's layout: bits 25–31 name the controller (its tag), bit 24 says the
+/// frame passed the port filter, bits 12–23 are the source port's index and bits 0–11
+/// the destination port's (1-based, among this controller's filtered ports).
+const MARK_TAG: u32 = 0xfe00_0000;
+const MARK_PASSED: u32 = 0x0100_0000;
+const MARK_SRC: u32 = 0x00ff_f000;
+const MARK_DST: u32 = 0x0000_0fff;
+/// The most filtered ports one host's controller can tell apart in a mark.
+pub const MAX_FILTERED_PORTS: usize = 0xfff;
+
+/// This controller's mark bits: seven bits of a hash of its tag, never zero.
+pub fn mark_tag(tag: &str) -> u32 {
+    let h = tag.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    });
+    let seven = (h >> 25) | 1;
+    seven << 25
+}
+
+/// The nftables script for the security groups of this controller's filtered ports.
+///
+/// - A bridge-family chain (before br_netfilter) marks each frame from or to one of *its*
+///   filtered ports with its tag and the ports' indexes, and drops spoofed ones; it
+///   touches no other frame, so controllers sharing a host leave each other's alone.
+/// - The inet forward chain (bridged IPv4 reaches it through br_netfilter) takes only
+///   frames with this controller's tag, lets replies through, runs each port's egress
+///   and ingress rules, and marks what passed.
+/// - A second bridge-family chain (after br_netfilter) drops any IPv4 frame from or to a
+///   filtered port that did not pass: a frame that lost its mark on the way (another
+///   table cleared it, say) is refused, not let through — the filter fails closed.
+pub fn security_group_script(table: &str, tag: u32, plan: &HostPlan) -> Result<String, String> {
+    let reset = format!(
+        "table bridge {table}\ndelete table bridge {table}\ntable inet {table}\ndelete table inet {table}\n"
+    );
+    let filtered: Vec<&TapPlan> = plan.taps.iter().filter(|t| t.rules.is_some()).collect();
+    if filtered.is_empty() {
+        return Ok(reset);
+    }
+    if filtered.len() > MAX_FILTERED_PORTS {
+        return Err(format!(
+            "{} ports with security groups on one host; at most {MAX_FILTERED_PORTS} can be filtered",
+            filtered.len()
+        ));
+    }
+    let taps = filtered
+        .iter()
+        .map(|t| format!("\"{}\"", t.tap))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut bridge = format!(
+        "    iifname {{ {taps} }} meta mark set 0x{tag:x}\n    oifname {{ {taps} }} iifname != {{ {taps} }} meta mark set 0x{tag:x}\n"
+    );
+    let mut bridge_chains = String::new();
+    let mut forward = String::new();
+    let mut chains = String::new();
+    for (n, t) in filtered.iter().enumerate() {
+        let idx = n as u32 + 1;
+        let src = idx << 12;
+        let tap = &t.tap;
+        let macs: Vec<String> = std::iter::once(t.mac.clone())
+            .chain(t.allowed_macs.iter().cloned())
+            .collect();
+        let addrs = if t.addresses.is_empty() {
+            "0.0.0.0".to_string()
+        } else {
+            t.addresses.join(", ")
+        };
+        bridge.push_str(&format!(
+            "    iifname \"{tap}\" meta mark set meta mark or 0x{src:x} jump from_{tap}\n    oifname \"{tap}\" meta mark set meta mark or 0x{idx:x}\n"
+        ));
+        // Anti-spoofing: only the port's MACs and addresses leave it (and a DHCP
+        // request, before it has an address).
+        bridge_chains.push_str(&format!(
+            "  chain from_{tap} {{\n    ether saddr != {{ {} }} counter drop\n    ether type arp arp saddr ip != {{ 0.0.0.0, {addrs} }} counter drop\n    ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 return\n    ether type ip ip saddr != {{ {addrs} }} counter drop\n  }}\n",
+            macs.join(", ")
+        ));
+        forward.push_str(&format!(
+            "    meta mark & 0x{MARK_SRC:x} == 0x{src:x} jump out_{tap}\n"
+        ));
+        forward.push_str(&format!(
+            "    meta mark & 0x{MARK_DST:x} == 0x{idx:x} jump in_{tap}\n"
+        ));
+        let rules = t.rules.as_deref().unwrap_or_default();
+        let mut ingress = String::from("    udp sport 67 udp dport 68 return\n");
+        let mut egress = String::from("    udp sport 68 udp dport 67 return\n");
+        for r in rules {
+            let line = rule_line(r);
+            if r.direction == "ingress" {
+                ingress.push_str(&format!("    {line} return\n"));
+            } else {
+                egress.push_str(&format!("    {line} return\n"));
+            }
+        }
+        chains.push_str(&format!(
+            "  chain in_{tap} {{\n{ingress}    counter drop\n  }}\n  chain out_{tap} {{\n{egress}    counter drop\n  }}\n"
+        ));
+    }
+    let ours = MARK_TAG;
+    let passed = tag | MARK_PASSED;
+    let verdict = format!(
+        "    ether type ip iifname {{ {taps} }} meta mark & 0x{:x} != 0x{passed:x} counter drop\n    ether type ip oifname {{ {taps} }} meta mark & 0x{:x} != 0x{passed:x} counter drop\n",
+        ours | MARK_PASSED,
+        ours | MARK_PASSED
+    );
+    Ok(format!(
+        "{reset}\
+         table bridge {table} {{\n{bridge_chains}  chain ports {{\n    type filter hook forward priority -190; policy accept;\n{bridge}  }}\n  chain verdict {{\n    type filter hook forward priority 100; policy accept;\n{verdict}  }}\n}}\n\
+         table inet {table} {{\n{chains}  chain forward {{\n    type filter hook forward priority 0; policy accept;\n    meta mark & 0x{ours:x} != 0x{tag:x} return\n    ct state established,related meta mark set meta mark or 0x{MARK_PASSED:x} accept\n    ct state invalid counter drop\n{forward}    meta mark set meta mark or 0x{MARK_PASSED:x}\n  }}\n}}\n"
+    ))
 }
 
 /// The match part of one rule: protocol, ports or ICMP type, remote addresses.

@@ -153,7 +153,11 @@ pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
             ))
         }
     };
-    Ok(AuthRequest { method, scope })
+    Ok(AuthRequest {
+        method,
+        scope,
+        source: None,
+    })
 }
 
 fn catalog_json(catalog: &[CatalogEntry]) -> Value {
@@ -237,9 +241,11 @@ fn with_subject(status: StatusCode, token: &str, body: Option<Value>) -> KsResul
 async fn token_issue(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
+    extensions: axum::http::Extensions,
     KsJson(body): KsJson<Value>,
 ) -> KsResult<Response> {
-    let req = parse_auth(&body)?;
+    let mut req = parse_auth(&body)?;
+    req.source = crate::server::serve::peer_ip(&extensions);
     let (token, auth) = state.identity.authenticate(req).await?;
     let catalog = if query_bool(q.get("nocatalog")).unwrap_or(false) {
         None
@@ -267,16 +273,12 @@ fn subject(headers: &HeaderMap) -> KsResult<String> {
 
 async fn token_get(
     State(state): State<AppState>,
-    _ctx: OpCtx,
+    ctx: OpCtx,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> KsResult<Response> {
     let token = subject(&headers)?;
-    let auth = state
-        .identity
-        .validate(&token)
-        .await
-        .map_err(|_| KsError(Error::not_found("token", "the given token")))?;
+    let auth = state.identity.validate_subject(&ctx, &token).await?;
     let catalog = if query_bool(q.get("nocatalog")).unwrap_or(false) {
         None
     } else {
@@ -291,15 +293,11 @@ async fn token_get(
 
 async fn token_head(
     State(state): State<AppState>,
-    _ctx: OpCtx,
+    ctx: OpCtx,
     headers: HeaderMap,
 ) -> KsResult<Response> {
     let token = subject(&headers)?;
-    state
-        .identity
-        .validate(&token)
-        .await
-        .map_err(|_| KsError(Error::not_found("token", "the given token")))?;
+    state.identity.validate_subject(&ctx, &token).await?;
     with_subject(StatusCode::OK, &token, None)
 }
 

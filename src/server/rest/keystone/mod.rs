@@ -95,6 +95,9 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(KsJson(v)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(KsError(
+                Error::TooLarge("Request is too large.".into()),
+            )),
             Err(rejection) => Err(KsError(Error::invalid(format!(
                 "Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect: {}",
                 rejection.body_text()

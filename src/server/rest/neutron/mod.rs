@@ -96,7 +96,7 @@ fn extension_view(alias: &str, name: &str, description: &str) -> Value {
     json!({"alias": alias, "name": name, "description": description, "links": [], "updated": "2013-01-20T00:00:00-00:00"})
 }
 
-async fn extensions() -> Json<Value> {
+async fn extensions(_n: Neutron) -> Json<Value> {
     let list: Vec<Value> = EXTENSIONS
         .iter()
         .map(|(a, n, d)| extension_view(a, n, d))
@@ -105,6 +105,7 @@ async fn extensions() -> Json<Value> {
 }
 
 async fn extension(
+    _n: Neutron,
     axum::extract::Path(alias): axum::extract::Path<String>,
 ) -> NResult<Json<Value>> {
     EXTENSIONS
@@ -209,9 +210,12 @@ impl<S: Send + Sync> FromRequest<S> for NJson {
     type Rejection = NeutronError;
 
     async fn from_request(req: Request, state: &S) -> NResult<Self> {
-        let bytes = axum::body::Bytes::from_request(req, state)
+        let bytes = crate::server::rest::body_bytes(req, state)
             .await
-            .map_err(|e| bad_request(e.body_text()))?;
+            .map_err(|e| match e {
+                Error::TooLarge(_) => NeutronError(Error::coded("HTTPRequestEntityTooLarge", e)),
+                e => bad_request(e.external_message()),
+            })?;
         serde_json::from_slice(&bytes)
             .map(NJson)
             .map_err(|e| bad_request(format!("Malformed request body: {e}")))

@@ -100,10 +100,19 @@ async fn microversion(mut req: Request, next: Next) -> Response {
     let mv = match requested.as_deref() {
         None => Mv(1),
         Some("latest") => Mv(MAX_MINOR),
-        Some(v) => match v.split_once('.').and_then(|(major, minor)| {
-            Some((major.parse::<u16>().ok()?, minor.parse::<u16>().ok()?))
+        // A well-formed version of any size is a number; one out of range is a 406.
+        Some(v) => match v.split_once('.').filter(|(major, minor)| {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            digits(major) && digits(minor)
         }) {
-            Some((2, minor)) if (1..=MAX_MINOR).contains(&minor) => Mv(minor),
+            Some((major, minor))
+                if major.parse::<u16>() == Ok(2)
+                    && minor
+                        .parse::<u16>()
+                        .is_ok_and(|m| (1..=MAX_MINOR).contains(&m)) =>
+            {
+                Mv(minor.parse().unwrap_or(1))
+            }
             Some(_) => {
                 let message = format!(
                     "Version {v} is not supported by the API. Minimum is 2.1 and maximum is 2.{MAX_MINOR}."
@@ -225,9 +234,31 @@ where
     type Rejection = NovaError;
 
     async fn from_request(req: Request, state: &S) -> NResult<Self> {
-        let bytes = axum::body::Bytes::from_request(req, state)
+        // Nova reads JSON, or a body without a type (or text/plain) as JSON.
+        let content_type = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
+        if let Some(t) = content_type.filter(|t| !t.is_empty()) {
+            if !matches!(
+                t.as_str(),
+                "application/json" | "application/vnd.openstack.compute+json" | "text/plain"
+            ) {
+                return Err(NovaError(Error::UnsupportedMediaType(
+                    "Unsupported Content-Type".into(),
+                )));
+            }
+        }
+        let bytes = crate::server::rest::body_bytes(req, state)
             .await
-            .map_err(|e| NovaError(Error::invalid(e.body_text())))?;
+            .map_err(NovaError)?;
         serde_json::from_slice(&bytes)
             .map(NJson)
             .map_err(|e| NovaError(Error::invalid(format!("Malformed request body: {e}"))))
@@ -271,6 +302,17 @@ pub fn body_member<'a>(body: &'a Value, key: &str) -> NResult<&'a serde_json::Ma
             "Invalid input for field/attribute {key}. Value: {body}. '{key}' is a required property"
         )))
     })
+}
+
+/// Refuses a property a strict Nova schema does not know (`additionalProperties: false`).
+pub fn only_known(obj: &serde_json::Map<String, Value>, what: &str, known: &[&str]) -> NResult<()> {
+    match obj.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(NovaError(Error::invalid(format!(
+            "Invalid input for field/attribute {what}. Value: {}. Additional properties are not allowed ('{k}' was unexpected)",
+            Value::Object(obj.clone())
+        )))),
+        None => Ok(()),
+    }
 }
 
 /// An integer field, accepting numbers and numeric strings as Nova's schemas do.

@@ -10,7 +10,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{
-    body_member, int_field, links, str_field, string_map, time, Mv, NJson, NResult, Nova, NovaError,
+    body_member, int_field, links, only_known, str_field, string_map, time, Mv, NJson, NResult,
+    Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -60,7 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/os-services", get(service_list))
         .route("/os-services/{id}", put(service_update))
         .route("/os-availability-zone", get(availability_zones))
-        .route("/os-availability-zone/detail", get(availability_zones))
+        .route(
+            "/os-availability-zone/detail",
+            get(availability_zones_detail),
+        )
         .route("/os-networks", get(networks))
 }
 
@@ -182,6 +186,22 @@ async fn flavor_create(
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
     let f = body_member(&body, "flavor")?;
+    only_known(
+        f,
+        "flavor",
+        &[
+            "name",
+            "id",
+            "ram",
+            "vcpus",
+            "disk",
+            "OS-FLV-EXT-DATA:ephemeral",
+            "swap",
+            "rxtx_factor",
+            "os-flavor-access:is_public",
+            "description",
+        ],
+    )?;
     let required = |key: &str| -> NResult<i64> {
         int_field(f, key)?.ok_or_else(|| {
             NovaError(Error::invalid(format!(
@@ -418,6 +438,7 @@ async fn keypair_create(
     NJson(body): NJson<Value>,
 ) -> NResult<Response> {
     let k = body_member(&body, "keypair")?;
+    only_known(k, "keypair", &["name", "type", "public_key", "user_id"])?;
     let name = str_field(k, "name")?.ok_or_else(|| {
         NovaError(Error::invalid(
             "Invalid input for field/attribute keypair. 'name' is a required property",
@@ -632,7 +653,7 @@ async fn quota_class_show(
     nova: Nova,
     Path(class): Path<String>,
 ) -> NResult<Json<Value>> {
-    let d = state.compute.quota_defaults(&nova.ctx).await?;
+    let d = state.compute.quota_class_get(&nova.ctx).await?;
     Ok(Json(
         json!({"quota_class_set": quota_view(&class, &d, nova.mv)}),
     ))
@@ -865,6 +886,25 @@ async fn availability_zones(_nova: Nova) -> Json<Value> {
     Json(
         json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}]}),
     )
+}
+
+/// The zone with its hosts and their services: administrators only, as in Nova
+/// (`os_compute_api:os-availability-zone:detail`).
+async fn availability_zones_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+) -> NResult<Json<Value>> {
+    let nodes = state.compute.compute_services(&nova.ctx).await?;
+    let hosts: serde_json::Map<String, Value> = nodes
+        .iter()
+        .map(|h| {
+            let service = json!({"available": h.status == "enabled", "active": true, "updated_at": time(h.updated_at)});
+            (h.host.clone(), json!({"nova-compute": service}))
+        })
+        .collect();
+    Ok(Json(
+        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": hosts}]}),
+    ))
 }
 
 /// The legacy networks proxy: no networks until the networking service is offered.

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use sha2::Digest;
 
 use super::{
-    body_member, int_field, links, ref_id, str_field, string_map, time, Mv, NJson, NResult, Nova,
-    NovaError,
+    body_member, int_field, links, only_known, ref_id, str_field, string_map, time, Mv, NJson,
+    NResult, Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -346,8 +346,46 @@ fn networks_of(s: &Map<String, Value>, mv: Mv) -> NResult<NetworkRequest> {
     }
 }
 
+/// What Nova's create schema knows of a server (every microversion's fields).
+const CREATE_FIELDS: [&str; 26] = [
+    "name",
+    "imageRef",
+    "flavorRef",
+    "adminPass",
+    "metadata",
+    "networks",
+    "OS-DCF:diskConfig",
+    "accessIPv4",
+    "accessIPv6",
+    "personality",
+    "key_name",
+    "user_data",
+    "availability_zone",
+    "block_device_mapping",
+    "block_device_mapping_v2",
+    "return_reservation_id",
+    "min_count",
+    "max_count",
+    "security_groups",
+    "config_drive",
+    "description",
+    "tags",
+    "trusted_image_certificates",
+    "host",
+    "hypervisor_hostname",
+    "hostname",
+];
+
 fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
     let s = body_member(body, "server")?;
+    if let Some(top) = body.as_object() {
+        only_known(
+            top,
+            "body",
+            &["server", "os:scheduler_hints", "OS-SCH-HNT:scheduler_hints"],
+        )?;
+    }
+    only_known(s, "server", &CREATE_FIELDS)?;
     let name = str_field(s, "name")?
         .ok_or_else(|| {
             NovaError(Error::invalid(

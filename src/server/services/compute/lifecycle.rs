@@ -218,7 +218,7 @@ impl ComputeService {
                         "Resize to zero disk flavor or a smaller disk is not allowed.",
                     ));
                 }
-                let _claim = self.claims.lock().await;
+                let _claim = self.quota_claim(&server.project_id).await;
                 self.check_quota(
                     &server.project_id,
                     &[
@@ -571,7 +571,8 @@ impl ComputeService {
         id: &str,
         length: Option<i64>,
     ) -> Result<String> {
-        let server = self.load(ctx, id, Action::Read).await?;
+        // Nova's os-console-output policy: project members, not readers.
+        let server = self.load(ctx, id, Action::Modify).await?;
         if let Some(n) = length {
             if n < -1 {
                 return Err(Error::invalid(

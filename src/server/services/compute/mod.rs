@@ -41,6 +41,10 @@ pub use usage::{
     parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,
 };
 
+/// The most instances one create request may ask for (`min_count`, `max_count`): checked
+/// before any per-instance work, as Nova's schema bounds them.
+pub const MAX_COUNT: i64 = 1000;
+
 /// Which hypervisor driver runs the instances.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum DriverChoice {
@@ -97,8 +101,12 @@ pub struct ComputeService {
     /// The fake driver when it is the one in use, for tests' failure injection.
     fake: Option<FakeDriver>,
     config: Arc<ComputeConfig>,
-    /// Serializes resource claims (quota checks, scheduling) in this controller.
+    /// Serializes host claims (scheduling) in this controller: held for one instance's
+    /// placement at a time.
     claims: Arc<tokio::sync::Mutex<()>>,
+    /// Serializes each project's quota claims (check, then record) in this controller,
+    /// so one project's large request never holds up another's.
+    quota_claims: Arc<dashmap::DashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     fail_points: FailPoints,
     events: tokio::sync::broadcast::Sender<InstanceEvent>,
     host: String,
@@ -134,6 +142,7 @@ impl ComputeService {
             fake,
             config: Arc::new(config),
             claims: Arc::new(tokio::sync::Mutex::new(())),
+            quota_claims: Arc::default(),
             fail_points: FailPoints::default(),
             events,
             host: crate::server::config::hostname(),
@@ -176,6 +185,17 @@ impl ComputeService {
         };
         db::compute::node_upsert(&mut conn, &node).await?;
         Ok(())
+    }
+
+    /// Holds the project's quota claim: checks against its limits and the records they
+    /// count stay together. Other projects are not held up.
+    async fn quota_claim(&self, project_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .quota_claims
+            .entry(project_id.to_string())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
     }
 
     /// `qemu` or `fake`.

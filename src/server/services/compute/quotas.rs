@@ -72,6 +72,29 @@ impl ComputeService {
         ]))
     }
 
+    /// How many more of something taking `each` of these resources the project's limits
+    /// leave room for (`i64::MAX` when none is limited): one read, whatever the count.
+    pub(super) async fn instance_room(
+        &self,
+        project_id: &str,
+        each: &[(&str, i64)],
+    ) -> Result<i64> {
+        let limits = self.limits_of(project_id).await?;
+        let used = self.usage_of(project_id).await?;
+        Ok(each
+            .iter()
+            .filter_map(|(resource, per)| {
+                let limit = limits.get(*resource).copied().unwrap_or(-1);
+                if limit < 0 || *per <= 0 {
+                    return None;
+                }
+                let in_use = used.get(*resource).copied().unwrap_or(0);
+                Some((limit - in_use).max(0) / per)
+            })
+            .min()
+            .unwrap_or(i64::MAX))
+    }
+
     /// Refuses a request that would take the project over a limit. The caller holds the
     /// claims lock until the instances are recorded.
     pub(super) async fn check_quota(&self, project_id: &str, wanted: &[(&str, i64)]) -> Result<()> {
@@ -99,6 +122,18 @@ impl ComputeService {
 
     pub async fn quota_defaults(&self, ctx: &OpCtx) -> Result<BTreeMap<String, i64>> {
         authorize(ctx, Action::Read, Resource::Catalog)?;
+        self.limits_of(DEFAULTS).await
+    }
+
+    /// The defaults as the `default` quota class (`os-quota-class-sets`): administrators'.
+    pub async fn quota_class_get(&self, ctx: &OpCtx) -> Result<BTreeMap<String, i64>> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-quota-class-sets:show",
+            },
+        )?;
         self.limits_of(DEFAULTS).await
     }
 
@@ -136,7 +171,7 @@ impl ComputeService {
             },
         )?;
         Self::check_limits(&changes)?;
-        let _claim = self.claims.lock().await;
+        let _claim = self.quota_claim(project_id).await;
         if !force {
             let used = self.usage_of(project_id).await?;
             for (resource, value) in &changes {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{parse_map, to_json, ComputeService, Flavor};
+use super::{parse_map, to_json, ComputeService, Flavor, MAX_COUNT};
 use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
@@ -347,6 +347,21 @@ impl ComputeService {
         self.load(ctx, id, Action::Read).await
     }
 
+    /// Whether the caller may act on a server it can see (start, stop, read its console
+    /// log, open its console): members of its project, not readers.
+    pub fn may_operate(ctx: &OpCtx, server: &Server) -> bool {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::ProjectOwned {
+                kind: "instance",
+                id: &server.id,
+                project_id: &server.project_id,
+            },
+        )
+        .is_ok()
+    }
+
     pub async fn server_list(&self, ctx: &OpCtx, q: ServerListQuery) -> Result<ServerList> {
         let project_id = if q.all_projects || q.project_id.is_some() {
             if !is_admin(ctx) {
@@ -461,6 +476,13 @@ impl ComputeService {
                 "Invalid input for field/attribute min_count/max_count: both are at least 1 and min_count is not over max_count.",
             ));
         }
+        for (field, value) in [("min_count", p.min_count), ("max_count", p.max_count)] {
+            if value > MAX_COUNT {
+                return Err(Error::invalid(format!(
+                    "Invalid input for field/attribute {field}. Value: {value}. {value} is greater than the maximum of {MAX_COUNT}"
+                )));
+            }
+        }
         if let Some(az) = &p.availability_zone {
             if az != "nova" && !az.is_empty() {
                 return Err(Error::invalid(format!(
@@ -550,20 +572,26 @@ impl ComputeService {
             .plan_nics(ctx, &p.networks, &p.security_groups, p.max_count)
             .await?;
 
-        let _claim = self.claims.lock().await;
+        let _claim = self.quota_claim(&project_id).await;
         // Launch as many as the quota allows, at least min_count (as Nova does).
-        let mut count = p.max_count;
-        loop {
+        let room = self
+            .instance_room(
+                &project_id,
+                &[
+                    ("instances", 1),
+                    ("cores", flavor.vcpus),
+                    ("ram", flavor.ram),
+                ],
+            )
+            .await?;
+        let count = p.max_count.min(room);
+        if count < p.min_count {
             let wanted = [
-                ("instances", count),
-                ("cores", count * flavor.vcpus),
-                ("ram", count * flavor.ram),
+                ("instances", p.min_count),
+                ("cores", p.min_count * flavor.vcpus),
+                ("ram", p.min_count * flavor.ram),
             ];
-            match self.check_quota(&project_id, &wanted).await {
-                Ok(()) => break,
-                Err(e) if count <= p.min_count => return Err(e),
-                Err(_) => count -= 1,
-            }
+            self.check_quota(&project_id, &wanted).await?;
         }
         let t = now();
         let mut servers = Vec::new();

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use dashmap::DashMap;
 use secrecy::SecretString;
 
 use super::token::{new_audit_id, Payload};
@@ -56,6 +57,45 @@ pub enum ScopeRequest {
 pub struct AuthRequest {
     pub method: AuthMethod,
     pub scope: ScopeRequest,
+    /// The client's address, when known: failed logins are counted per address.
+    pub source: Option<std::net::IpAddr>,
+}
+
+/// Failed password and credential logins per source address, in fixed windows: past
+/// [`LoginThrottle::LIMIT`] in one window, an address's logins are refused unchecked
+/// until the window ends. Guessing slows down; the accounts themselves stay usable.
+#[derive(Default)]
+pub struct LoginThrottle {
+    /// Address → (window start, failures in it).
+    failures: DashMap<std::net::IpAddr, (i64, u32)>,
+}
+
+impl LoginThrottle {
+    pub const LIMIT: u32 = 20;
+    pub const WINDOW_SECONDS: i64 = 60;
+
+    fn refused(&self, source: Option<std::net::IpAddr>, now: i64) -> bool {
+        source.is_some_and(|ip| {
+            self.failures.get(&ip).is_some_and(|entry| {
+                let (start, count) = *entry;
+                now < start + Self::WINDOW_SECONDS && count >= Self::LIMIT
+            })
+        })
+    }
+
+    fn failed(&self, source: Option<std::net::IpAddr>, now: i64) {
+        let Some(ip) = source else { return };
+        let mut entry = self.failures.entry(ip).or_insert((now, 0));
+        if now >= entry.0 + Self::WINDOW_SECONDS {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        drop(entry);
+        if self.failures.len() > 100_000 {
+            self.failures
+                .retain(|_, (start, _)| now < *start + Self::WINDOW_SECONDS);
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +124,25 @@ impl IdentityService {
     /// Authenticates and issues a token (`POST /v3/auth/tokens`, and the portal's login).
     pub async fn authenticate(&self, req: AuthRequest) -> Result<(String, Arc<AuthContext>)> {
         let now_ms = now_ms();
+        let source = req.source;
+        let guessable = !matches!(req.method, AuthMethod::Token { .. });
+        if guessable && self.throttle.refused(source, now()) {
+            return Err(Error::Unauthenticated(
+                "Too many failed logins from this address; try again in a minute.".into(),
+            ));
+        }
+        let result = self.authenticate_checked(req, now_ms).await;
+        if guessable && matches!(result, Err(Error::Unauthenticated(_))) {
+            self.throttle.failed(source, now());
+        }
+        result
+    }
+
+    async fn authenticate_checked(
+        &self,
+        req: AuthRequest,
+        now_ms: i64,
+    ) -> Result<(String, Arc<AuthContext>)> {
         let mut conn = self.db.conn().await?;
         let (user, methods, app_cred, scope) = match req.method {
             AuthMethod::Password { user, password } => {
@@ -213,6 +272,23 @@ impl IdentityService {
         Ok(())
     }
 
+    /// Validates a token for a caller (`GET/HEAD /v3/auth/tokens`): an invalid one is a
+    /// 404; a valid one of another user only for administrators and services (403).
+    pub async fn validate_subject(&self, ctx: &OpCtx, token: &str) -> Result<Arc<AuthContext>> {
+        let target = self
+            .validate(token)
+            .await
+            .map_err(|_| Error::not_found("token", "the given token"))?;
+        crate::server::authz::authorize(
+            ctx,
+            crate::server::authz::Action::Read,
+            crate::server::authz::Resource::Token {
+                user_id: &target.user_id,
+            },
+        )?;
+        Ok(target)
+    }
+
     /// Forgets expired revocations (they can no longer match a valid token).
     pub async fn revocations_purge(&self) -> Result<u64> {
         let now = now();
@@ -258,13 +334,9 @@ impl IdentityService {
     ) -> Result<User> {
         let found = self.find_user(conn, user_ref).await?;
         let now = now();
-        if let Some(u) = &found {
-            if u.locked_until.is_some_and(|until| until > now) {
-                return Err(Error::AccountLocked {
-                    user_id: u.id.clone(),
-                });
-            }
-        }
+        // The password is checked whether or not the account is locked, and a wrong one
+        // gets the same answer either way: neither the time taken nor the reply tells a
+        // guesser that an account exists or is locked. Only the right password learns it.
         let ok = password::verify(
             password,
             found.as_ref().and_then(|u| u.password_hash.clone()),
@@ -273,7 +345,22 @@ impl IdentityService {
         let Some(user) = found else {
             return Err(Error::unauthenticated());
         };
+        let locked = user.locked_until.is_some_and(|until| until > now);
+        if locked {
+            return Err(if ok {
+                Error::AccountLocked { user_id: user.id }
+            } else {
+                Error::unauthenticated()
+            });
+        }
         if !ok {
+            // The bootstrap administrator is never locked out (as if Keystone's
+            // `ignore_lockout_failure_attempts` were set on it): anyone could otherwise
+            // lock the operator out with a few anonymous guesses. Guessing is slowed
+            // per source address instead.
+            if is_bootstrap_admin(&user) {
+                return Err(Error::unauthenticated());
+            }
             if user.locked_until.is_some() {
                 // An expired lock: start counting afresh.
                 db::users::user_auth_reset(conn, &user.id).await?;
@@ -549,4 +636,9 @@ impl IdentityService {
 /// this resolution, so a password change revokes a token issued in the same second.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// The administrator `bootstrap` made: `admin` in the Default domain.
+fn is_bootstrap_admin(user: &User) -> bool {
+    user.domain_id == super::resources::DEFAULT_DOMAIN_ID && user.name == "admin"
 }

@@ -200,7 +200,15 @@ impl IdentityService {
     }
 
     pub async fn service_get(&self, ctx: &OpCtx, id: &str) -> Result<Service> {
-        authorize(ctx, Action::Read, Resource::Catalog)?;
+        // Keystone's default: the service catalog's records are the administrators'; a
+        // user reads its catalog from its token (`/v3/auth/catalog`).
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly {
+                policy: "identity:get_service",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         db::catalog::service_get(&mut conn, id)
             .await?
@@ -213,7 +221,15 @@ impl IdentityService {
         service_type: Option<&str>,
         name: Option<&str>,
     ) -> Result<Vec<Service>> {
-        authorize(ctx, Action::List, Resource::Catalog)?;
+        // Keystone's default: the service catalog's records are the administrators'; a
+        // user reads its catalog from its token (`/v3/auth/catalog`).
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "identity:list_services",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::catalog::service_list(&mut conn, service_type, name).await?)
     }
@@ -306,7 +322,15 @@ impl IdentityService {
     }
 
     pub async fn endpoint_get(&self, ctx: &OpCtx, id: &str) -> Result<Endpoint> {
-        authorize(ctx, Action::Read, Resource::Catalog)?;
+        // Keystone's default: the service catalog's records are the administrators'; a
+        // user reads its catalog from its token (`/v3/auth/catalog`).
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly {
+                policy: "identity:get_endpoint",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         db::catalog::endpoint_get(&mut conn, id)
             .await?
@@ -320,7 +344,15 @@ impl IdentityService {
         interface: Option<&str>,
         region_id: Option<&str>,
     ) -> Result<Vec<Endpoint>> {
-        authorize(ctx, Action::List, Resource::Catalog)?;
+        // Keystone's default: the service catalog's records are the administrators'; a
+        // user reads its catalog from its token (`/v3/auth/catalog`).
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "identity:list_endpoints",
+            },
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::catalog::endpoint_list(&mut conn, service_id, interface, region_id).await?)
     }

@@ -24,7 +24,9 @@ pub use crate::server::db::resources::{DomainRow as Domain, ProjectFilter, Proje
 pub use crate::server::db::roles::{AssignmentRow as Assignment, RoleRow as Role};
 pub use crate::server::db::users::{GroupRow as Group, UserFilter, UserRow as User};
 pub use app_creds::{AppCredCreate, AppCredCreated};
-pub use auth::{AuthMethod, AuthRequest, CatalogEndpoint, CatalogEntry, Ref, ScopeRequest};
+pub use auth::{
+    AuthMethod, AuthRequest, CatalogEndpoint, CatalogEntry, LoginThrottle, Ref, ScopeRequest,
+};
 pub use bootstrap::{BootstrapOutcome, BootstrapParams, BUILTIN_ROLES, REGION};
 
 /// The services this controller offers: (type, name, path, description).
@@ -80,6 +82,8 @@ pub struct IdentityService {
     >,
     /// Revoked token audit ids with their expiry, loaded at start.
     revoked: Arc<DashMap<String, i64>>,
+    /// Failed logins per source address, to slow down guessing.
+    throttle: Arc<auth::LoginThrottle>,
 }
 
 impl IdentityService {
@@ -105,6 +109,7 @@ impl IdentityService {
             generation: Arc::new(AtomicU64::new(1)),
             validated: Arc::new(DashMap::new()),
             revoked: Arc::new(revoked),
+            throttle: Arc::default(),
         })
     }
 

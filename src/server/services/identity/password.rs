@@ -42,6 +42,28 @@ pub fn check_rules(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// At most this many argon2 computations run at once (one per core): each takes 19 MiB
+/// and a core for tens of milliseconds, so a burst of logins queues here instead of
+/// growing memory and starving every other request of the blocking pool.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores)
+});
+
+/// Runs one argon2 computation on the blocking pool, waiting for a free slot first.
+async fn on_hashing_pool<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let _slot = HASHING
+        .acquire()
+        .await
+        .map_err(|e| Error::internal(what, e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::internal(what, e))
+}
+
 fn argon2() -> Argon2<'static> {
     // argon2id v19 with the crate's defaults (19 MiB, 2 passes, 1 lane): OWASP's minimum.
     Argon2::default()
@@ -49,15 +71,14 @@ fn argon2() -> Argon2<'static> {
 
 /// Hashes a password (PHC string, argon2id).
 pub async fn hash(password: SecretString) -> Result<String> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool("hashing task", move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
             .hash_password(password.expose_secret().as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| Error::internal("hashing a password", anyhow::anyhow!("{e}")))
     })
-    .await
-    .map_err(|e| Error::internal("hashing task", e))?
+    .await?
 }
 
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -71,7 +92,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 /// Verifies a password against a stored hash; `None` (no user, no password) always fails
 /// but takes as long as a real check.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_pool("verifying task", move || {
         let (hash, real) = match &stored {
             Some(h) => (h.as_str(), true),
             None => (DUMMY_HASH.as_str(), false),
@@ -86,7 +107,6 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
         ok && real
     })
     .await
-    .map_err(|e| Error::internal("verifying task", e))
 }
 
 #[cfg(test)]

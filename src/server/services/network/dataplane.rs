@@ -399,6 +399,8 @@ impl NetworkService {
             let interfaces: Vec<RouterPort> = port_rows
                 .iter()
                 .filter(|p| p.device_id == r.id && p.device_owner == OWNER_ROUTER_INTERFACE)
+                // Only the router's own project's ports are its interfaces.
+                .filter(|p| p.project_id == r.project_id)
                 .filter_map(leg)
                 .collect();
             if gateway.is_none() && interfaces.is_empty() {

@@ -11,7 +11,7 @@ use super::ipam;
 use super::networks::{owner, scope, Network};
 use super::subnets::Subnet;
 use super::{
-    conflict, from_refusal, invalid, not_found, parse_list, policy, to_json, NetworkService,
+    conflict, from_refusal, invalid, not_found, parse_list, policy, refuse, to_json, NetworkService,
 };
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
@@ -125,6 +125,19 @@ const L3_OWNERS: [&str; 3] = [
     OWNER_FLOATING_IP,
 ];
 
+/// Neutron's `max_fixed_ips_per_port`: more addresses on one port are refused.
+pub const MAX_FIXED_IPS_PER_PORT: usize = 5;
+
+fn check_fixed_ip_count(wanted: Option<&Vec<FixedIpRequest>>) -> Result<()> {
+    if wanted.is_some_and(|w| w.len() > MAX_FIXED_IPS_PER_PORT) {
+        return Err(invalid(
+            "InvalidInput",
+            "Invalid input for operation: Exceeded maximum amount of fixed ips per port.",
+        ));
+    }
+    Ok(())
+}
+
 /// What a network-owned port is for (see [`NetworkService::port_create_owned`]).
 pub(super) struct OwnedPort<'a> {
     /// '' for ports no project owns (gateways, floating IPs).
@@ -221,6 +234,37 @@ fn subnet_for(subnets: &[Subnet], ip: Ipv4Addr) -> Option<&Subnet> {
 }
 
 impl NetworkService {
+    /// Neutron's `create_port:device_owner` and its guard against borrowed routers: the
+    /// network's own device owners (`network:*`) are set by administrators only, and a
+    /// port labelled a router's interface must name a router of the port's own project
+    /// (`DeviceIDNotOwnedByTenant`), or another project could route through that router.
+    async fn check_device(
+        &self,
+        ctx: &OpCtx,
+        project_id: &str,
+        device_owner: &str,
+        device_id: &str,
+        action: &str,
+    ) -> Result<()> {
+        if device_owner.starts_with("network:") && !is_admin(ctx) {
+            return Err(policy(&format!("rule:{action}_port:device_owner")));
+        }
+        if device_owner == OWNER_ROUTER_INTERFACE && !device_id.is_empty() {
+            let mut conn = self.db.conn().await?;
+            if let Some(router) = db::l3::router_get(&mut conn, device_id).await? {
+                if router.project_id != project_id {
+                    return Err(refuse(
+                        "DeviceIDNotOwnedByTenant",
+                        Error::forbidden_msg(format!(
+                            "The following device_id {device_id} is not owned by your project or matches another project's router."
+                        )),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn port_create(&self, ctx: &OpCtx, req: PortCreate) -> Result<Port> {
         let network = self.network_get(ctx, &req.network_id).await?;
         let project_id = owner(ctx, req.project_id.as_deref(), "port")?;
@@ -243,6 +287,15 @@ impl NetworkService {
                 "rule:create_port:mac_address or rule:create_port:binding:host_id",
             ));
         }
+        self.check_device(
+            ctx,
+            &project_id,
+            &req.device_owner,
+            &req.device_id,
+            "create",
+        )
+        .await?;
+        check_fixed_ip_count(req.fixed_ips.as_ref())?;
         let port_security = req
             .port_security_enabled
             .unwrap_or(network.port_security_enabled);
@@ -459,6 +512,17 @@ impl NetworkService {
         authorize(ctx, Action::Modify, port.resource())?;
         if !is_admin(ctx) && u.binding_host_id.is_some() {
             return Err(policy("rule:update_port:binding:host_id"));
+        }
+        check_fixed_ip_count(u.fixed_ips.as_ref())?;
+        if u.device_owner.is_some() || u.device_id.is_some() {
+            let owner = u.device_owner.as_deref().unwrap_or(&port.device_owner);
+            let device = u.device_id.as_deref().unwrap_or(&port.device_id);
+            // The network's own ports keep their owner: only their API changes them.
+            if L3_OWNERS.contains(&port.device_owner.as_str()) && !is_admin(ctx) {
+                return Err(policy("rule:update_port:device_owner"));
+            }
+            self.check_device(ctx, &port.project_id, owner, device, "update")
+                .await?;
         }
         if let Some(v) = u.name {
             port.name = v;

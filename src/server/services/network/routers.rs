@@ -308,7 +308,7 @@ impl NetworkService {
         authorize(ctx, Action::Delete, router.resource())?;
         let _claim = self.claims.lock().await;
         let mut tx = self.db.begin().await?;
-        if !interface_ports(&mut tx, id).await?.is_empty() {
+        if !interface_ports(&mut tx, &router).await?.is_empty() {
             return Err(conflict(
                 "RouterInUse",
                 format!("Router {id} still has ports"),
@@ -379,6 +379,13 @@ impl NetworkService {
             InterfaceRequest::Port(port_id) => {
                 let mut port = self.port_get(ctx, &port_id).await?;
                 authorize(ctx, Action::Modify, port.resource())?;
+                // A router's interfaces are ports of its own project: the data plane and
+                // floating IPs honour no other.
+                if port.project_id != router.project_id {
+                    return Err(bad_router(format!(
+                        "Port {port_id} belongs to another project than router {id}."
+                    )));
+                }
                 if !port.device_id.is_empty() {
                     return Err(conflict(
                         "PortInUse",
@@ -436,7 +443,7 @@ impl NetworkService {
         authorize(ctx, Action::Modify, router.resource())?;
         let _claim = self.claims.lock().await;
         let mut tx = self.db.begin().await?;
-        let ports = interface_ports(&mut tx, id).await?;
+        let ports = interface_ports(&mut tx, &router).await?;
         let allocations = db::network::allocations_of_ports(
             &mut tx,
             &ports.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
@@ -593,7 +600,7 @@ impl NetworkService {
 
     /// Refuses subnets whose CIDR overlaps a subnet the router is on already.
     async fn check_no_overlap(&self, tx: &mut Tx, router: &Router, new: &[Subnet]) -> Result<()> {
-        let ports = interface_ports(tx, &router.id).await?;
+        let ports = interface_ports(tx, router).await?;
         let ids: Vec<String> = ports.iter().map(|p| p.id.clone()).collect();
         let attached = db::network::allocations_of_ports(tx, &ids).await?;
         for a in attached {
@@ -638,7 +645,7 @@ impl NetworkService {
                 ),
             ));
         }
-        let ports = interface_ports(tx, &router.id).await?;
+        let ports = interface_ports(tx, router).await?;
         let ids: Vec<String> = ports.iter().map(|p| p.id.clone()).collect();
         let mut connected = Vec::new();
         let mut own_addresses = Vec::new();
@@ -672,16 +679,18 @@ impl NetworkService {
     }
 }
 
-/// The router's interface ports.
+/// The router's interface ports: those of its own project only, so a port another
+/// project labels with this router's id is not one of them.
 async fn interface_ports(
     c: &mut crate::server::db::C,
-    router_id: &str,
+    router: &Router,
 ) -> Result<Vec<db::network::PortRow>> {
     Ok(db::network::port_list(
         c,
         &PortFilter {
-            device_id: Some(router_id.to_string()),
+            device_id: Some(router.id.clone()),
             device_owner: Some(OWNER_ROUTER_INTERFACE.to_string()),
+            project_id: Some(router.project_id.clone()),
             ..Default::default()
         },
     )

@@ -1,0 +1,620 @@
+//! The isolation matrix. Every REST route, read from the routers' source (a route added
+//! without a row in [`EXPECTED`] fails the test), and every server function, from the
+//! registry the portal serves them from, is called as five callers: anonymous, a garbage
+//! token, a member of another project, and the reader and the member of project A, which
+//! owns one resource of each kind the paths name. One table says what each may do; the
+//! test counts leaks (a 2xx where a refusal was due) and wrong denials (a 401 or 403
+//! where the call was allowed), and wants none of either.
+
+use std::collections::BTreeMap;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::compute::upload_image;
+use crate::helpers::{spawn_app, TestApp};
+
+/// Who may do what, per route and method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum May {
+    /// Everyone, without a token (version documents, logging in).
+    Public,
+    /// Every authenticated caller.
+    Anyone,
+    /// A's reader and member; another project's member is refused.
+    OwnRead,
+    /// A's member only; the reader and another project are refused.
+    OwnWrite,
+    /// A member of any project (making something in its own); readers are refused.
+    AnyMember,
+    /// The user the path names (A's member); everyone else is refused.
+    SelfOnly,
+    /// Administrators only.
+    Admin,
+}
+use May::*;
+
+/// One row per method and route (the path as the routers spell it, under the service's
+/// mount point). `GET` rows cover `HEAD` too.
+const EXPECTED: &[(&str, May)] = &[
+    // Identity.
+    ("GET /identity/", Public),
+    ("GET /identity/v3", Public),
+    ("GET /identity/v3/", Public),
+    ("GET /identity/v3/auth/tokens", Anyone),
+    ("HEAD /identity/v3/auth/tokens", Anyone),
+    ("POST /identity/v3/auth/tokens", Public),
+    ("DELETE /identity/v3/auth/tokens", Anyone),
+    ("GET /identity/v3/auth/projects", Anyone),
+    ("GET /identity/v3/auth/domains", Anyone),
+    ("GET /identity/v3/auth/catalog", Anyone),
+    ("GET /identity/v3/auth/system", Anyone),
+    ("GET /identity/v3/users/{user_id}/application_credentials", SelfOnly),
+    ("POST /identity/v3/users/{user_id}/application_credentials", SelfOnly),
+    ("GET /identity/v3/users/{user_id}/application_credentials/{id}", SelfOnly),
+    ("DELETE /identity/v3/users/{user_id}/application_credentials/{id}", SelfOnly),
+    ("GET /identity/v3/regions", Anyone),
+    ("POST /identity/v3/regions", Admin),
+    ("GET /identity/v3/regions/{id}", Anyone),
+    ("PATCH /identity/v3/regions/{id}", Admin),
+    ("DELETE /identity/v3/regions/{id}", Admin),
+    ("GET /identity/v3/services", Admin),
+    ("POST /identity/v3/services", Admin),
+    ("GET /identity/v3/services/{id}", Admin),
+    ("PATCH /identity/v3/services/{id}", Admin),
+    ("DELETE /identity/v3/services/{id}", Admin),
+    ("GET /identity/v3/endpoints", Admin),
+    ("POST /identity/v3/endpoints", Admin),
+    ("GET /identity/v3/endpoints/{id}", Admin),
+    ("PATCH /identity/v3/endpoints/{id}", Admin),
+    ("DELETE /identity/v3/endpoints/{id}", Admin),
+    ("GET /identity/v3/domains", Admin),
+    ("POST /identity/v3/domains", Admin),
+    ("GET /identity/v3/domains/{id}", Anyone),
+    ("PATCH /identity/v3/domains/{id}", Admin),
+    ("DELETE /identity/v3/domains/{id}", Admin),
+    ("GET /identity/v3/projects", Admin),
+    ("POST /identity/v3/projects", Admin),
+    ("GET /identity/v3/projects/{id}", OwnRead),
+    ("PATCH /identity/v3/projects/{id}", Admin),
+    ("DELETE /identity/v3/projects/{id}", Admin),
+    ("GET /identity/v3/roles", Admin),
+    ("POST /identity/v3/roles", Admin),
+    ("GET /identity/v3/roles/{id}", Admin),
+    ("PATCH /identity/v3/roles/{id}", Admin),
+    ("DELETE /identity/v3/roles/{id}", Admin),
+    ("GET /identity/v3/roles/{id}/implies", Admin),
+    ("PUT /identity/v3/roles/{id}/implies/{implied}", Admin),
+    ("GET /identity/v3/roles/{id}/implies/{implied}", Admin),
+    ("HEAD /identity/v3/roles/{id}/implies/{implied}", Admin),
+    ("DELETE /identity/v3/roles/{id}/implies/{implied}", Admin),
+    ("GET /identity/v3/role_inferences", Admin),
+    ("GET /identity/v3/role_assignments", Admin),
+    ("GET /identity/v3/users", Admin),
+    ("POST /identity/v3/users", Admin),
+    ("GET /identity/v3/users/{id}", SelfOnly),
+    ("PATCH /identity/v3/users/{id}", Admin),
+    ("DELETE /identity/v3/users/{id}", Admin),
+    ("POST /identity/v3/users/{id}/password", SelfOnly),
+    ("GET /identity/v3/users/{id}/projects", SelfOnly),
+    ("GET /identity/v3/users/{id}/groups", SelfOnly),
+    ("GET /identity/v3/groups", Admin),
+    ("POST /identity/v3/groups", Admin),
+    ("GET /identity/v3/groups/{id}", Admin),
+    ("PATCH /identity/v3/groups/{id}", Admin),
+    ("DELETE /identity/v3/groups/{id}", Admin),
+    ("GET /identity/v3/groups/{id}/users", Admin),
+    ("PUT /identity/v3/groups/{id}/users/{user_id}", Admin),
+    ("HEAD /identity/v3/groups/{id}/users/{user_id}", Admin),
+    ("DELETE /identity/v3/groups/{id}/users/{user_id}", Admin),
+    ("GET /identity/v3/projects/{target_id}/users/{actor_id}/roles", Admin),
+    ("PUT /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("HEAD /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("DELETE /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles", Admin),
+    ("PUT /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("HEAD /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("DELETE /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/domains/{target_id}/users/{actor_id}/roles", Admin),
+    ("PUT /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("HEAD /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("DELETE /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles", Admin),
+    ("PUT /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("HEAD /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    ("DELETE /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    // Image.
+    ("GET /image/", Public),
+    ("GET /image/versions", Public),
+    ("GET /image/v2", Public),
+    ("GET /image/v2/", Public),
+    ("GET /image/v2/images", Anyone),
+    ("POST /image/v2/images", AnyMember),
+    ("GET /image/v2/images/{id}", OwnRead),
+    ("PATCH /image/v2/images/{id}", OwnWrite),
+    ("DELETE /image/v2/images/{id}", OwnWrite),
+    ("GET /image/v2/images/{id}/file", OwnRead),
+    ("PUT /image/v2/images/{id}/file", OwnWrite),
+    ("POST /image/v2/images/{id}/actions/deactivate", OwnWrite),
+    ("POST /image/v2/images/{id}/actions/reactivate", OwnWrite),
+    ("PUT /image/v2/images/{id}/tags/{tag}", OwnWrite),
+    ("DELETE /image/v2/images/{id}/tags/{tag}", OwnWrite),
+    ("GET /image/v2/images/{id}/members", OwnRead),
+    ("POST /image/v2/images/{id}/members", OwnWrite),
+    ("GET /image/v2/images/{id}/members/{member_id}", OwnRead),
+    ("PUT /image/v2/images/{id}/members/{member_id}", OwnWrite),
+    ("DELETE /image/v2/images/{id}/members/{member_id}", OwnWrite),
+    ("GET /image/v2/schemas/image", Anyone),
+    ("GET /image/v2/schemas/images", Anyone),
+    ("GET /image/v2/schemas/member", Anyone),
+    ("GET /image/v2/schemas/members", Anyone),
+    ("GET /image/v2/info/import", Anyone),
+    ("GET /image/v2/info/stores", Anyone),
+    // Networking.
+    ("GET /networking/", Public),
+    ("GET /networking/v2.0", Public),
+    ("GET /networking/v2.0/", Public),
+    ("GET /networking/v2.0/extensions", Anyone),
+    ("GET /networking/v2.0/extensions/{alias}", Anyone),
+    ("GET /networking/v2.0/networks", Anyone),
+    ("POST /networking/v2.0/networks", AnyMember),
+    ("GET /networking/v2.0/networks/{id}", OwnRead),
+    ("PUT /networking/v2.0/networks/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/networks/{id}", OwnWrite),
+    ("GET /networking/v2.0/subnets", Anyone),
+    ("POST /networking/v2.0/subnets", AnyMember),
+    ("GET /networking/v2.0/subnets/{id}", OwnRead),
+    ("PUT /networking/v2.0/subnets/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/subnets/{id}", OwnWrite),
+    ("GET /networking/v2.0/ports", Anyone),
+    ("POST /networking/v2.0/ports", AnyMember),
+    ("GET /networking/v2.0/ports/{id}", OwnRead),
+    ("PUT /networking/v2.0/ports/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/ports/{id}", OwnWrite),
+    ("GET /networking/v2.0/routers", Anyone),
+    ("POST /networking/v2.0/routers", AnyMember),
+    ("GET /networking/v2.0/routers/{id}", OwnRead),
+    ("PUT /networking/v2.0/routers/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/routers/{id}", OwnWrite),
+    ("PUT /networking/v2.0/routers/{id}/add_router_interface", OwnWrite),
+    ("PUT /networking/v2.0/routers/{id}/remove_router_interface", OwnWrite),
+    ("PUT /networking/v2.0/routers/{id}/add_extraroutes", OwnWrite),
+    ("PUT /networking/v2.0/routers/{id}/remove_extraroutes", OwnWrite),
+    ("GET /networking/v2.0/floatingips", Anyone),
+    ("POST /networking/v2.0/floatingips", AnyMember),
+    ("GET /networking/v2.0/floatingips/{id}", OwnRead),
+    ("PUT /networking/v2.0/floatingips/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/floatingips/{id}", OwnWrite),
+    ("GET /networking/v2.0/agents", Admin),
+    ("GET /networking/v2.0/agents/{id}", Admin),
+    ("PUT /networking/v2.0/agents/{id}", Admin),
+    ("DELETE /networking/v2.0/agents/{id}", Admin),
+    ("GET /networking/v2.0/quotas/{project_id}", OwnRead),
+    ("PUT /networking/v2.0/quotas/{project_id}", Admin),
+    ("DELETE /networking/v2.0/quotas/{project_id}", Admin),
+    ("GET /networking/v2.0/quotas/{project_id}/default", OwnRead),
+    ("GET /networking/v2.0/quotas/{project_id}/details", OwnRead),
+    ("GET /networking/v2.0/security-groups", Anyone),
+    ("POST /networking/v2.0/security-groups", AnyMember),
+    ("GET /networking/v2.0/security-groups/{id}", OwnRead),
+    ("PUT /networking/v2.0/security-groups/{id}", OwnWrite),
+    ("DELETE /networking/v2.0/security-groups/{id}", OwnWrite),
+    ("GET /networking/v2.0/security-group-rules", Anyone),
+    ("POST /networking/v2.0/security-group-rules", AnyMember),
+    ("GET /networking/v2.0/security-group-rules/{id}", OwnRead),
+    ("DELETE /networking/v2.0/security-group-rules/{id}", OwnWrite),
+    // Compute.
+    ("GET /compute/", Public),
+    ("GET /compute/v2.1", Public),
+    ("GET /compute/v2.1/", Public),
+    ("GET /compute/v2.1/servers", Anyone),
+    ("POST /compute/v2.1/servers", AnyMember),
+    ("GET /compute/v2.1/servers/detail", Anyone),
+    ("GET /compute/v2.1/servers/{id}", OwnRead),
+    ("PUT /compute/v2.1/servers/{id}", OwnWrite),
+    ("DELETE /compute/v2.1/servers/{id}", OwnWrite),
+    ("POST /compute/v2.1/servers/{id}/action", OwnWrite),
+    ("GET /compute/v2.1/servers/{id}/metadata", OwnRead),
+    ("POST /compute/v2.1/servers/{id}/metadata", OwnWrite),
+    ("PUT /compute/v2.1/servers/{id}/metadata", OwnWrite),
+    ("GET /compute/v2.1/servers/{id}/metadata/{key}", OwnRead),
+    ("PUT /compute/v2.1/servers/{id}/metadata/{key}", OwnWrite),
+    ("DELETE /compute/v2.1/servers/{id}/metadata/{key}", OwnWrite),
+    ("GET /compute/v2.1/servers/{id}/os-instance-actions", OwnRead),
+    ("GET /compute/v2.1/servers/{id}/os-instance-actions/{request_id}", OwnRead),
+    ("POST /compute/v2.1/servers/{id}/remote-consoles", OwnWrite),
+    ("GET /compute/v2.1/servers/{id}/ips", OwnRead),
+    ("GET /compute/v2.1/servers/{id}/os-interface", OwnRead),
+    ("POST /compute/v2.1/servers/{id}/os-interface", OwnWrite),
+    ("GET /compute/v2.1/servers/{id}/os-interface/{port_id}", OwnRead),
+    ("DELETE /compute/v2.1/servers/{id}/os-interface/{port_id}", OwnWrite),
+    ("GET /compute/v2.1/flavors", Anyone),
+    ("POST /compute/v2.1/flavors", Admin),
+    ("GET /compute/v2.1/flavors/detail", Anyone),
+    ("GET /compute/v2.1/flavors/{id}", Anyone),
+    ("PUT /compute/v2.1/flavors/{id}", Admin),
+    ("DELETE /compute/v2.1/flavors/{id}", Admin),
+    ("POST /compute/v2.1/flavors/{id}/action", Admin),
+    ("GET /compute/v2.1/flavors/{id}/os-flavor-access", Admin),
+    ("GET /compute/v2.1/flavors/{id}/os-extra_specs", Anyone),
+    ("POST /compute/v2.1/flavors/{id}/os-extra_specs", Admin),
+    ("GET /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Anyone),
+    ("PUT /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Admin),
+    ("DELETE /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Admin),
+    ("GET /compute/v2.1/os-keypairs", Anyone),
+    ("POST /compute/v2.1/os-keypairs", Anyone),
+    ("GET /compute/v2.1/os-keypairs/{name}", SelfOnly),
+    ("DELETE /compute/v2.1/os-keypairs/{name}", SelfOnly),
+    ("GET /compute/v2.1/os-quota-sets/{project_id}", OwnRead),
+    ("PUT /compute/v2.1/os-quota-sets/{project_id}", Admin),
+    ("DELETE /compute/v2.1/os-quota-sets/{project_id}", Admin),
+    ("GET /compute/v2.1/os-quota-sets/{project_id}/detail", OwnRead),
+    ("GET /compute/v2.1/os-quota-sets/{project_id}/defaults", Anyone),
+    ("GET /compute/v2.1/os-quota-class-sets/{class}", Admin),
+    ("PUT /compute/v2.1/os-quota-class-sets/{class}", Admin),
+    ("GET /compute/v2.1/limits", Anyone),
+    ("GET /compute/v2.1/os-hypervisors", Admin),
+    ("GET /compute/v2.1/os-hypervisors/detail", Admin),
+    ("GET /compute/v2.1/os-hypervisors/statistics", Admin),
+    ("GET /compute/v2.1/os-hypervisors/{id}", Admin),
+    ("GET /compute/v2.1/os-services", Admin),
+    ("PUT /compute/v2.1/os-services/{id}", Admin),
+    ("GET /compute/v2.1/os-availability-zone", Anyone),
+    ("GET /compute/v2.1/os-availability-zone/detail", Admin),
+    ("GET /compute/v2.1/os-networks", Anyone),
+    ("GET /compute/v2.1/os-simple-tenant-usage", Admin),
+    ("GET /compute/v2.1/os-simple-tenant-usage/{tenant_id}", OwnRead),
+];
+
+/// Server functions anyone may call without a session.
+const PUBLIC_SERVER_FNS: &[&str] = &["login", "logout", "get_session", "set_preferences"];
+
+/// Where each service's routers are mounted, and the prefix of its versioned API.
+fn mount(file: &str, path: &str) -> String {
+    let (root, api) = match file.split('/').next().unwrap_or_default() {
+        "keystone" => ("/identity", ""),
+        "glance.rs" => ("/image", ""),
+        "nova" => ("/compute", "/v2.1"),
+        "neutron" => ("/networking", "/v2.0"),
+        other => panic!("a REST module the matrix does not know: {other}"),
+    };
+    // A service's version documents sit at its root; the rest under its API version.
+    let versioned = !(path == "/" || path.starts_with("/v2"));
+    if versioned {
+        format!("{root}{api}{path}")
+    } else {
+        format!("{root}{path}")
+    }
+}
+
+/// Every (method, path) the REST routers register, read from their source.
+fn routes_from_source() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/rest");
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        if rel == "mod.rs" {
+            // The reserved paths of services to come (a JSON 404 for everyone).
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Routes spelt with format! over a list of (target, actor) pairs (grants).
+        let pairs: Vec<(String, String)> = text
+            .split("for (target, actor) in [")
+            .nth(1)
+            .map(|rest| {
+                rest.split(']')
+                    .next()
+                    .unwrap_or_default()
+                    .split('(')
+                    .skip(1)
+                    .filter_map(|t| {
+                        let mut q = t.split('"').skip(1).step_by(2);
+                        Some((q.next()?.to_string(), q.next()?.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut at = 0;
+        while let Some(found) = text[at..].find(".route(") {
+            let start = at + found + ".route(".len();
+            // The call's argument text, up to its closing parenthesis.
+            let mut depth = 1;
+            let mut end = start;
+            for (i, c) in text[start..].char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    end = start + i;
+                    break;
+                }
+            }
+            at = end;
+            let args = &text[start..end];
+            let Some(q1) = args.find('"') else { continue };
+            let Some(q2) = args[q1 + 1..].find('"') else {
+                continue;
+            };
+            let literal = &args[q1 + 1..q1 + 1 + q2];
+            let methods: Vec<&str> = ["get", "head", "post", "put", "patch", "delete"]
+                .into_iter()
+                .filter(|m| {
+                    args[q1 + 1 + q2..]
+                        .match_indices(&format!("{m}("))
+                        .any(|(i, _)| {
+                            let before = args[..q1 + 1 + q2 + i].chars().last();
+                            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        })
+                })
+                .collect();
+            let paths: Vec<String> = if args.trim_start().starts_with("&format!") {
+                pairs
+                    .iter()
+                    .map(|(t, a)| {
+                        literal
+                            .replace("{target}", t)
+                            .replace("{actor}", a)
+                            .replace("{{", "{")
+                            .replace("}}", "}")
+                    })
+                    .collect()
+            } else {
+                vec![literal.to_string()]
+            };
+            for path in paths {
+                for m in &methods {
+                    out.push((m.to_uppercase(), mount(&rel, &path)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_route_has_a_row_and_every_row_a_route() {
+    let routes = routes_from_source();
+    assert!(routes.len() > 150, "routes read: {}", routes.len());
+    let rows: BTreeMap<&str, May> = EXPECTED.iter().copied().collect();
+    let keys: Vec<String> = routes.iter().map(|(m, p)| format!("{m} {p}")).collect();
+    let missing: Vec<&String> = keys.iter().filter(|k| !rows.contains_key(k.as_str())).collect();
+    assert!(missing.is_empty(), "routes without a row in EXPECTED: {missing:#?}");
+    let stale: Vec<&&str> = rows
+        .keys()
+        .filter(|k| !keys.iter().any(|r| r == *k))
+        .collect();
+    assert!(stale.is_empty(), "rows without a route: {stale:#?}");
+}
+
+/// What project A owns (and the cloud has), by the names the paths give them.
+async fn seed(app: &TestApp, admin: &str, member: &crate::helpers::Member) -> BTreeMap<&'static str, String> {
+    let t = member.token.as_str();
+    let id = |v: &Value| v["id"].as_str().unwrap().to_string();
+    async fn neutron(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> crate::helpers::Reply {
+        app.call(method, &format!("/networking/v2.0{path}"), token, Some(&body))
+            .await
+    }
+    let public = neutron(app, Method::POST, "/networks", admin, json!({"network": {"name": "public", "router:external": true, "provider:network_type": "flat", "provider:physical_network": "extnet"}})).await.expect(201).body["network"].clone();
+    neutron(app, Method::POST, "/subnets", admin, json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": false}})).await.expect(201);
+    let net = neutron(app, Method::POST, "/networks", t, json!({"network": {"name": "a-net"}})).await.expect(201).body["network"].clone();
+    let subnet = neutron(app, Method::POST, "/subnets", t, json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}})).await.expect(201).body["subnet"].clone();
+    let port = neutron(app, Method::POST, "/ports", t, json!({"port": {"network_id": id(&net)}})).await.expect(201).body["port"].clone();
+    let router = neutron(app, Method::POST, "/routers", t, json!({"router": {"name": "a-router", "external_gateway_info": {"network_id": id(&public)}}})).await.expect(201).body["router"].clone();
+    let fip = neutron(app, Method::POST, "/floatingips", t, json!({"floatingip": {"floating_network_id": id(&public)}})).await.expect(201).body["floatingip"].clone();
+    let group = neutron(app, Method::POST, "/security-groups", t, json!({"security_group": {"name": "a-group"}})).await.expect(201).body["security_group"].clone();
+    let rule = group["security_group_rules"][0]["id"].as_str().unwrap().to_string();
+    let agent = app.call(Method::GET, "/networking/v2.0/agents", admin, None).await.expect(200).body["agents"][0]["id"].as_str().unwrap().to_string();
+
+    let flavor = app.call(Method::POST, "/compute/v2.1/flavors", admin, Some(&json!({"flavor": {"name": "m1", "vcpus": 1, "ram": 64, "disk": 1}}))).await.expect(200).body["flavor"]["id"].as_str().unwrap().to_string();
+    let image = upload_image(app, t, "a-image", json!({"visibility": "shared"})).await;
+    let server = app.call(Method::POST, "/compute/v2.1/servers", t, Some(&json!({"server": {"name": "a-vm", "imageRef": image, "flavorRef": flavor, "networks": [{"port": id(&port)}], "metadata": {"k": "v"}}}))).await.expect(202).body["server"]["id"].as_str().unwrap().to_string();
+    for _ in 0..200 {
+        let s = app.call(Method::GET, &format!("/compute/v2.1/servers/{server}"), t, None).await.expect(200);
+        if s.body["server"]["status"] == "ACTIVE" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let request_id = app.call(Method::GET, &format!("/compute/v2.1/servers/{server}/os-instance-actions"), t, None).await.expect(200).body["instanceActions"][0]["request_id"].as_str().unwrap().to_string();
+    app.call(Method::POST, "/compute/v2.1/os-keypairs", t, Some(&json!({"keypair": {"name": "a-key"}}))).await.expect(200);
+    let hypervisor = app.call(Method::GET, "/compute/v2.1/os-hypervisors", admin, None).await.expect(200).body["hypervisors"][0]["id"].to_string().trim_matches('"').to_string();
+    let service = app.call(Method::GET, "/compute/v2.1/os-services", admin, None).await.expect(200).body["services"][0]["id"].to_string().trim_matches('"').to_string();
+
+    let app_cred = app.post(t, &format!("/v3/users/{}/application_credentials", member.user_id), json!({"application_credential": {"name": "a-cred"}})).await.expect(201).body["application_credential"]["id"].as_str().unwrap().to_string();
+    let service_id = app.get(admin, "/v3/services").await.expect(200).body["services"][0]["id"].as_str().unwrap().to_string();
+    let endpoint = app.get(admin, "/v3/endpoints").await.expect(200).body["endpoints"][0]["id"].as_str().unwrap().to_string();
+    let group_id = app.create_group("a-group").await;
+    let member_role = app.role_id("member").await;
+    let reader_role = app.role_id("reader").await;
+
+    BTreeMap::from([
+        ("servers", server),
+        ("request_id", request_id),
+        ("port_id", id(&port)),
+        ("flavors", flavor),
+        ("images", image),
+        ("networks", id(&net)),
+        ("subnets", id(&subnet)),
+        ("ports", id(&port)),
+        ("routers", id(&router)),
+        ("floatingips", id(&fip)),
+        ("security-groups", id(&group)),
+        ("security-group-rules", rule),
+        ("agents", agent),
+        ("os-hypervisors", hypervisor),
+        ("os-services", service),
+        ("application_credentials", app_cred),
+        ("regions", "RegionOne".into()),
+        ("services", service_id),
+        ("endpoints", endpoint),
+        ("domains", "default".into()),
+        ("projects", member.project_id.clone()),
+        ("users", member.user_id.clone()),
+        ("groups", group_id),
+        ("roles", member_role),
+        ("implied", reader_role.clone()),
+        ("role_id", reader_role),
+        ("name", "a-key".into()),
+        ("project_id", member.project_id.clone()),
+        ("tenant_id", member.project_id.clone()),
+        ("class", "default".into()),
+        ("alias", "external-net".into()),
+        ("key", "k".into()),
+        ("tag", "t".into()),
+    ])
+}
+
+/// The path with its parameters filled from what A owns: `{id}` by the segment before
+/// it, the others by their names.
+fn fill(path: &str, owned: &BTreeMap<&str, String>, member_id: &str, other_project: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut out = Vec::new();
+    for (i, seg) in segments.iter().enumerate() {
+        let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+            out.push(seg.to_string());
+            continue;
+        };
+        let before = if i > 0 { segments[i - 1] } else { "" };
+        let value = match (name, before) {
+            ("id", kind) => owned.get(kind).cloned(),
+            ("user_id" | "actor_id", "users") => Some(member_id.to_string()),
+            ("actor_id", "groups") => owned.get("groups").cloned(),
+            ("target_id", kind) => owned.get(kind).cloned(),
+            ("member_id", _) => Some(other_project.to_string()),
+            (name, _) => owned.get(name).cloned(),
+        };
+        out.push(value.unwrap_or_else(|| panic!("no value for {{{name}}} in {path}")));
+    }
+    out.join("/")
+}
+
+#[tokio::test]
+async fn no_route_leaks_and_none_refuses_whom_it_should_serve() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let member = app.member("amy", "alpha", "member").await;
+    let reader_id = app.create_user("rita", Some("rita-password")).await;
+    app.grant(&member.project_id, &reader_id, "reader").await;
+    let reader = app.token("rita", "rita-password", "alpha").await;
+    let other = app.member("otto", "beta", "member").await;
+    let owned = seed(&app, &admin, &member).await;
+
+    let mut routes = routes_from_source();
+    // Reads first, then writes, deletes last, so a delete does not hide what follows.
+    routes.sort_by_key(|(m, _)| match m.as_str() {
+        "GET" | "HEAD" => 0,
+        "DELETE" => 2,
+        _ => 1,
+    });
+    let rows: BTreeMap<&str, May> = EXPECTED.iter().copied().collect();
+    let callers: [(&str, Option<&str>); 5] = [
+        ("anonymous", None),
+        ("garbage token", Some("gAAAAA-not-a-token")),
+        ("other project's member", Some(other.token.as_str())),
+        ("A's reader", Some(reader.as_str())),
+        ("A's member", Some(member.token.as_str())),
+    ];
+    let mut leaks = Vec::new();
+    let mut denials = Vec::new();
+    let mut calls = 0;
+    for (method, template) in &routes {
+        let may = rows[format!("{method} {template}").as_str()];
+        let path = fill(template, &owned, &member.user_id, &other.project_id);
+        for (who, token) in callers {
+            let mut req = app
+                .client
+                .request(method.parse().unwrap(), format!("{}{path}", app.address));
+            if let Some(t) = token {
+                req = req.header("X-Auth-Token", t);
+            }
+            if !matches!(method.as_str(), "GET" | "HEAD" | "DELETE") {
+                req = req.header("Content-Type", "application/json").body("{}");
+            }
+            let r = req.send().await.unwrap();
+            calls += 1;
+            let status = r.status().as_u16();
+            assert!(status < 500, "{who}: {method} {path}: {status}: {}", r.text().await.unwrap_or_default());
+            let allowed = match (may, who) {
+                (Public, _) => true,
+                (_, "anonymous" | "garbage token") => false,
+                (Anyone, _) => true,
+                (OwnRead, "A's reader" | "A's member") => true,
+                (OwnWrite | SelfOnly | AnyMember, "A's member") => true,
+                (AnyMember, "other project's member") => true,
+                _ => false,
+            };
+            let denied = status == 401 || status == 403;
+            let success = (200..300).contains(&status);
+            let cell = format!("{who}: {method} {path} ({template}) → {status}");
+            if allowed && denied {
+                denials.push(cell);
+            } else if !allowed && success {
+                leaks.push(cell);
+            } else if !allowed && token.is_none() && status != 401 {
+                leaks.push(format!("{cell}, not 401"));
+            }
+        }
+    }
+    assert!(calls > 800, "{calls} calls");
+    assert!(
+        leaks.is_empty() && denials.is_empty(),
+        "{} leaks:\n{}\n{} wrong denials:\n{}",
+        leaks.len(),
+        leaks.join("\n"),
+        denials.len(),
+        denials.join("\n")
+    );
+}
+
+/// No server function but the few that work without a session answers a caller without
+/// one (or with a cookie that is not a session's): a refusal or a bad request, never a
+/// success.
+#[tokio::test]
+async fn every_server_function_needs_a_session() {
+    let app = spawn_app().await;
+    let paths: Vec<(&str, _)> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(paths.len() > 50, "server functions found: {}", paths.len());
+    let client = reqwest::Client::new();
+    let mut open = Vec::new();
+    for (path, method) in paths {
+        let last = path.rsplit('/').next().unwrap_or_default();
+        let public = PUBLIC_SERVER_FNS.iter().any(|name| last.starts_with(name));
+        for cookie in [None, Some("gureum_session=not-a-session")] {
+            let mut req = client
+                .request(method.as_str().parse().unwrap(), format!("{}{path}", app.address))
+                .header("origin", &app.address)
+                .header("content-type", "application/json")
+                .body("{}");
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            assert!(status < 500 || public, "{path}: {status}");
+            if !public && (200..300).contains(&status) {
+                open.push(format!("{path} ({cookie:?}) → {status}"));
+            }
+        }
+    }
+    assert!(open.is_empty(), "server functions answering without a session:\n{}", open.join("\n"));
+}
