@@ -10,9 +10,11 @@ mod helpers;
 
 mod bad_input;
 mod compute;
+mod forged;
 mod images;
 mod isolation;
 mod l3;
+mod limits;
 mod network;
 mod network_contract;
 mod portal;

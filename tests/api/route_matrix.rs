@@ -618,3 +618,49 @@ async fn every_server_function_needs_a_session() {
     }
     assert!(open.is_empty(), "server functions answering without a session:\n{}", open.join("\n"));
 }
+
+/// Malformed bodies on every write route, as the owning member and as an administrator
+/// (so admin-only routes parse them too): a 4xx with a JSON fault, never a 5xx, and
+/// answered within a second. (A route that takes no body may answer 2xx.)
+#[tokio::test]
+async fn malformed_bodies_on_every_write_route_are_4xx() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let member = app.member("amy", "alpha", "member").await;
+    let other = app.member("otto", "beta", "member").await;
+    let owned = seed(&app, &admin, &member).await;
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    let long = format!("{{\"name\": \"{}\"}}", "한".repeat(20_000));
+    let wrong_types = r#"{"server": [], "network": 1, "port": "x", "project": null, "image": true, "name": {"a": 1}}"#;
+    let bodies: [&str; 8] = ["[]", "\"text\"", "null", "{\"a\":", "\u{0}\u{1}", &deep, &long, wrong_types];
+    let mut bad = Vec::new();
+    for (method, template) in routes_from_source() {
+        if matches!(method.as_str(), "GET" | "HEAD" | "DELETE") {
+            continue;
+        }
+        let path = fill(&template, &owned, &member.user_id, &other.project_id);
+        for token in [member.token.as_str(), admin.as_str()] {
+            for body in bodies {
+                let started = std::time::Instant::now();
+                let r = app
+                    .client
+                    .request(method.parse().unwrap(), format!("{}{path}", app.address))
+                    .header("X-Auth-Token", token)
+                    .header("Content-Type", "application/json")
+                    .body(body.to_string())
+                    .send()
+                    .await
+                    .unwrap();
+                let took = started.elapsed();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap_or_default();
+                let json_fault = serde_json::from_str::<Value>(&text).is_ok();
+                let shown: String = body.chars().take(24).collect();
+                if status >= 500 || (status >= 300 && !json_fault) || took > std::time::Duration::from_secs(1) {
+                    bad.push(format!("{method} {template} with {shown:?}: {status} in {took:?}: {}", text.chars().take(200).collect::<String>()));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} bad answers:\n{}", bad.len(), bad.join("\n"));
+}

@@ -87,6 +87,13 @@ impl ComputeService {
                 }
             }
             NetworkRequest::List(list) => {
+                // Counted before any entry is looked up.
+                if list.len() > NIC_SLOTS {
+                    return Err(Error::invalid(format!(
+                        "An instance can have at most {NIC_SLOTS} interfaces; {} were asked for.",
+                        list.len()
+                    )));
+                }
                 let mut plans = Vec::new();
                 for nic in list {
                     plans.push(self.plan_nic(ctx, nic, &new, count).await?);

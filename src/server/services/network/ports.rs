@@ -203,7 +203,16 @@ pub struct PortQuery {
     pub limit: Option<i64>,
 }
 
+/// Neutron's `max_allowed_address_pair`.
+const MAX_ADDRESS_PAIRS: usize = 10;
+
 fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec<AddressPair>> {
+    if list.len() > MAX_ADDRESS_PAIRS {
+        return Err(invalid(
+            "AllowedAddressPairExhausted",
+            format!("The number of allowed address pair exceeds the maximum {MAX_ADDRESS_PAIRS}."),
+        ));
+    }
     list.iter()
         .map(|(ip, mac)| {
             let ok = ip.parse::<std::net::IpAddr>().is_ok() || ip.parse::<ipnet::IpNet>().is_ok();
