@@ -60,9 +60,11 @@ async fn main() {
     let client = reqwest::Client::new();
     let r = client
         .post(format!("{base}/identity/v3/auth/tokens"))
-        .json(&json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        .json(
+            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": {"name": "Default"}, "password": ADMIN_PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}))
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}),
+        )
         .send()
         .await
         .expect("token");
@@ -77,11 +79,19 @@ async fn main() {
     let r = portal
         .post(format!("{base}{login_path}"))
         .header("origin", &base)
-        .form(&[("domain", ""), ("username", "admin"), ("password", ADMIN_PASSWORD)])
+        .form(&[
+            ("domain", ""),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ])
         .send()
         .await
         .expect("login");
-    assert!(r.status().is_success() || r.status().is_redirection(), "login: {}", r.status());
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "login: {}",
+        r.status()
+    );
     let cookie = r
         .headers()
         .get_all("set-cookie")
@@ -158,10 +168,20 @@ async fn main() {
     let elapsed = started.elapsed();
     let rss_after = rss_mb();
     let all = results.lock().unwrap().clone();
-    println!("{CLIENTS} clients for {:.0} s: {} requests ({:.0}/s)", elapsed.as_secs_f64(), all.len(), all.len() as f64 / elapsed.as_secs_f64());
+    println!(
+        "{CLIENTS} clients for {:.0} s: {} requests ({:.0}/s)",
+        elapsed.as_secs_f64(),
+        all.len(),
+        all.len() as f64 / elapsed.as_secs_f64()
+    );
     println!("| kind | requests | errors | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|");
-    for kind in [Kind::ApiServers, Kind::ApiNetworks, Kind::PortalPage, Kind::WrongLogin] {
+    for kind in [
+        Kind::ApiServers,
+        Kind::ApiNetworks,
+        Kind::PortalPage,
+        Kind::WrongLogin,
+    ] {
         let mut times: Vec<Duration> = all.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
         let errors = all.iter().filter(|r| r.0 == kind && !r.2).count();
         println!(

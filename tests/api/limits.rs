@@ -18,7 +18,8 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server() {
     let slow: Vec<std::net::TcpStream> = (0..20)
         .map(|_| {
             let mut s = std::net::TcpStream::connect(&addr).unwrap();
-            s.write_all(b"GET /identity/v3 HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s.write_all(b"GET /identity/v3 HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
             s
         })
         .collect();
@@ -32,7 +33,11 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server() {
         .await
         .expect("served after the slow clients were cut off");
     assert_eq!(r.status(), 200);
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     // And the slow ones were closed by the server.
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

@@ -49,10 +49,22 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /identity/v3/auth/domains", Anyone),
     ("GET /identity/v3/auth/catalog", Anyone),
     ("GET /identity/v3/auth/system", Anyone),
-    ("GET /identity/v3/users/{user_id}/application_credentials", SelfOnly),
-    ("POST /identity/v3/users/{user_id}/application_credentials", SelfOnly),
-    ("GET /identity/v3/users/{user_id}/application_credentials/{id}", SelfOnly),
-    ("DELETE /identity/v3/users/{user_id}/application_credentials/{id}", SelfOnly),
+    (
+        "GET /identity/v3/users/{user_id}/application_credentials",
+        SelfOnly,
+    ),
+    (
+        "POST /identity/v3/users/{user_id}/application_credentials",
+        SelfOnly,
+    ),
+    (
+        "GET /identity/v3/users/{user_id}/application_credentials/{id}",
+        SelfOnly,
+    ),
+    (
+        "DELETE /identity/v3/users/{user_id}/application_credentials/{id}",
+        SelfOnly,
+    ),
     ("GET /identity/v3/regions", Anyone),
     ("POST /identity/v3/regions", Admin),
     ("GET /identity/v3/regions/{id}", Anyone),
@@ -107,26 +119,86 @@ const EXPECTED: &[(&str, May)] = &[
     ("PUT /identity/v3/groups/{id}/users/{user_id}", Admin),
     ("HEAD /identity/v3/groups/{id}/users/{user_id}", Admin),
     ("DELETE /identity/v3/groups/{id}/users/{user_id}", Admin),
-    ("GET /identity/v3/projects/{target_id}/users/{actor_id}/roles", Admin),
-    ("PUT /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("HEAD /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("DELETE /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles", Admin),
-    ("PUT /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("HEAD /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("DELETE /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/domains/{target_id}/users/{actor_id}/roles", Admin),
-    ("PUT /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("HEAD /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("DELETE /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles", Admin),
-    ("PUT /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("HEAD /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
-    ("DELETE /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}", Admin),
+    (
+        "GET /identity/v3/projects/{target_id}/users/{actor_id}/roles",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/projects/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/projects/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/domains/{target_id}/users/{actor_id}/roles",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/domains/{target_id}/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
     // Image.
     ("GET /image/", Public),
     ("GET /image/versions", Public),
@@ -180,10 +252,22 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /networking/v2.0/routers/{id}", OwnRead),
     ("PUT /networking/v2.0/routers/{id}", OwnWrite),
     ("DELETE /networking/v2.0/routers/{id}", OwnWrite),
-    ("PUT /networking/v2.0/routers/{id}/add_router_interface", OwnWrite),
-    ("PUT /networking/v2.0/routers/{id}/remove_router_interface", OwnWrite),
-    ("PUT /networking/v2.0/routers/{id}/add_extraroutes", OwnWrite),
-    ("PUT /networking/v2.0/routers/{id}/remove_extraroutes", OwnWrite),
+    (
+        "PUT /networking/v2.0/routers/{id}/add_router_interface",
+        OwnWrite,
+    ),
+    (
+        "PUT /networking/v2.0/routers/{id}/remove_router_interface",
+        OwnWrite,
+    ),
+    (
+        "PUT /networking/v2.0/routers/{id}/add_extraroutes",
+        OwnWrite,
+    ),
+    (
+        "PUT /networking/v2.0/routers/{id}/remove_extraroutes",
+        OwnWrite,
+    ),
     ("GET /networking/v2.0/floatingips", Anyone),
     ("POST /networking/v2.0/floatingips", AnyMember),
     ("GET /networking/v2.0/floatingips/{id}", OwnRead),
@@ -206,7 +290,10 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /networking/v2.0/security-group-rules", Anyone),
     ("POST /networking/v2.0/security-group-rules", AnyMember),
     ("GET /networking/v2.0/security-group-rules/{id}", OwnRead),
-    ("DELETE /networking/v2.0/security-group-rules/{id}", OwnWrite),
+    (
+        "DELETE /networking/v2.0/security-group-rules/{id}",
+        OwnWrite,
+    ),
     // Compute.
     ("GET /compute/", Public),
     ("GET /compute/v2.1", Public),
@@ -224,14 +311,26 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/servers/{id}/metadata/{key}", OwnRead),
     ("PUT /compute/v2.1/servers/{id}/metadata/{key}", OwnWrite),
     ("DELETE /compute/v2.1/servers/{id}/metadata/{key}", OwnWrite),
-    ("GET /compute/v2.1/servers/{id}/os-instance-actions", OwnRead),
-    ("GET /compute/v2.1/servers/{id}/os-instance-actions/{request_id}", OwnRead),
+    (
+        "GET /compute/v2.1/servers/{id}/os-instance-actions",
+        OwnRead,
+    ),
+    (
+        "GET /compute/v2.1/servers/{id}/os-instance-actions/{request_id}",
+        OwnRead,
+    ),
     ("POST /compute/v2.1/servers/{id}/remote-consoles", OwnWrite),
     ("GET /compute/v2.1/servers/{id}/ips", OwnRead),
     ("GET /compute/v2.1/servers/{id}/os-interface", OwnRead),
     ("POST /compute/v2.1/servers/{id}/os-interface", OwnWrite),
-    ("GET /compute/v2.1/servers/{id}/os-interface/{port_id}", OwnRead),
-    ("DELETE /compute/v2.1/servers/{id}/os-interface/{port_id}", OwnWrite),
+    (
+        "GET /compute/v2.1/servers/{id}/os-interface/{port_id}",
+        OwnRead,
+    ),
+    (
+        "DELETE /compute/v2.1/servers/{id}/os-interface/{port_id}",
+        OwnWrite,
+    ),
     ("GET /compute/v2.1/flavors", Anyone),
     ("POST /compute/v2.1/flavors", Admin),
     ("GET /compute/v2.1/flavors/detail", Anyone),
@@ -242,9 +341,15 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/flavors/{id}/os-flavor-access", Admin),
     ("GET /compute/v2.1/flavors/{id}/os-extra_specs", Anyone),
     ("POST /compute/v2.1/flavors/{id}/os-extra_specs", Admin),
-    ("GET /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Anyone),
+    (
+        "GET /compute/v2.1/flavors/{id}/os-extra_specs/{key}",
+        Anyone,
+    ),
     ("PUT /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Admin),
-    ("DELETE /compute/v2.1/flavors/{id}/os-extra_specs/{key}", Admin),
+    (
+        "DELETE /compute/v2.1/flavors/{id}/os-extra_specs/{key}",
+        Admin,
+    ),
     ("GET /compute/v2.1/os-keypairs", Anyone),
     ("POST /compute/v2.1/os-keypairs", Anyone),
     ("GET /compute/v2.1/os-keypairs/{name}", SelfOnly),
@@ -252,8 +357,14 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/os-quota-sets/{project_id}", OwnRead),
     ("PUT /compute/v2.1/os-quota-sets/{project_id}", Admin),
     ("DELETE /compute/v2.1/os-quota-sets/{project_id}", Admin),
-    ("GET /compute/v2.1/os-quota-sets/{project_id}/detail", OwnRead),
-    ("GET /compute/v2.1/os-quota-sets/{project_id}/defaults", Anyone),
+    (
+        "GET /compute/v2.1/os-quota-sets/{project_id}/detail",
+        OwnRead,
+    ),
+    (
+        "GET /compute/v2.1/os-quota-sets/{project_id}/defaults",
+        Anyone,
+    ),
     ("GET /compute/v2.1/os-quota-class-sets/{class}", Admin),
     ("PUT /compute/v2.1/os-quota-class-sets/{class}", Admin),
     ("GET /compute/v2.1/limits", Anyone),
@@ -267,7 +378,10 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/os-availability-zone/detail", Admin),
     ("GET /compute/v2.1/os-networks", Anyone),
     ("GET /compute/v2.1/os-simple-tenant-usage", Admin),
-    ("GET /compute/v2.1/os-simple-tenant-usage/{tenant_id}", OwnRead),
+    (
+        "GET /compute/v2.1/os-simple-tenant-usage/{tenant_id}",
+        OwnRead,
+    ),
 ];
 
 /// Server functions anyone may call without a session.
@@ -309,7 +423,11 @@ fn routes_from_source() -> Vec<(String, String)> {
     files.sort();
     let mut out = Vec::new();
     for file in files {
-        let rel = file.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let rel = file
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         if rel == "mod.rs" {
             // The reserved paths of services to come (a JSON 404 for everyone).
             continue;
@@ -397,8 +515,14 @@ fn every_route_has_a_row_and_every_row_a_route() {
     assert!(routes.len() > 150, "routes read: {}", routes.len());
     let rows: BTreeMap<&str, May> = EXPECTED.iter().copied().collect();
     let keys: Vec<String> = routes.iter().map(|(m, p)| format!("{m} {p}")).collect();
-    let missing: Vec<&String> = keys.iter().filter(|k| !rows.contains_key(k.as_str())).collect();
-    assert!(missing.is_empty(), "routes without a row in EXPECTED: {missing:#?}");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !rows.contains_key(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in EXPECTED: {missing:#?}"
+    );
     let stale: Vec<&&str> = rows
         .keys()
         .filter(|k| !keys.iter().any(|r| r == *k))
@@ -407,42 +531,187 @@ fn every_route_has_a_row_and_every_row_a_route() {
 }
 
 /// What project A owns (and the cloud has), by the names the paths give them.
-async fn seed(app: &TestApp, admin: &str, member: &crate::helpers::Member) -> BTreeMap<&'static str, String> {
+async fn seed(
+    app: &TestApp,
+    admin: &str,
+    member: &crate::helpers::Member,
+) -> BTreeMap<&'static str, String> {
     let t = member.token.as_str();
     let id = |v: &Value| v["id"].as_str().unwrap().to_string();
-    async fn neutron(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> crate::helpers::Reply {
-        app.call(method, &format!("/networking/v2.0{path}"), token, Some(&body))
-            .await
+    async fn neutron(
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> crate::helpers::Reply {
+        app.call(
+            method,
+            &format!("/networking/v2.0{path}"),
+            token,
+            Some(&body),
+        )
+        .await
     }
     let public = neutron(app, Method::POST, "/networks", admin, json!({"network": {"name": "public", "router:external": true, "provider:network_type": "flat", "provider:physical_network": "extnet"}})).await.expect(201).body["network"].clone();
     neutron(app, Method::POST, "/subnets", admin, json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": false}})).await.expect(201);
-    let net = neutron(app, Method::POST, "/networks", t, json!({"network": {"name": "a-net"}})).await.expect(201).body["network"].clone();
-    let subnet = neutron(app, Method::POST, "/subnets", t, json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}})).await.expect(201).body["subnet"].clone();
-    let port = neutron(app, Method::POST, "/ports", t, json!({"port": {"network_id": id(&net)}})).await.expect(201).body["port"].clone();
+    let net = neutron(
+        app,
+        Method::POST,
+        "/networks",
+        t,
+        json!({"network": {"name": "a-net"}}),
+    )
+    .await
+    .expect(201)
+    .body["network"]
+        .clone();
+    let subnet = neutron(
+        app,
+        Method::POST,
+        "/subnets",
+        t,
+        json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}}),
+    )
+    .await
+    .expect(201)
+    .body["subnet"]
+        .clone();
+    let port = neutron(
+        app,
+        Method::POST,
+        "/ports",
+        t,
+        json!({"port": {"network_id": id(&net)}}),
+    )
+    .await
+    .expect(201)
+    .body["port"]
+        .clone();
     let router = neutron(app, Method::POST, "/routers", t, json!({"router": {"name": "a-router", "external_gateway_info": {"network_id": id(&public)}}})).await.expect(201).body["router"].clone();
-    let fip = neutron(app, Method::POST, "/floatingips", t, json!({"floatingip": {"floating_network_id": id(&public)}})).await.expect(201).body["floatingip"].clone();
-    let group = neutron(app, Method::POST, "/security-groups", t, json!({"security_group": {"name": "a-group"}})).await.expect(201).body["security_group"].clone();
-    let rule = group["security_group_rules"][0]["id"].as_str().unwrap().to_string();
-    let agent = app.call(Method::GET, "/networking/v2.0/agents", admin, None).await.expect(200).body["agents"][0]["id"].as_str().unwrap().to_string();
+    let fip = neutron(
+        app,
+        Method::POST,
+        "/floatingips",
+        t,
+        json!({"floatingip": {"floating_network_id": id(&public)}}),
+    )
+    .await
+    .expect(201)
+    .body["floatingip"]
+        .clone();
+    let group = neutron(
+        app,
+        Method::POST,
+        "/security-groups",
+        t,
+        json!({"security_group": {"name": "a-group"}}),
+    )
+    .await
+    .expect(201)
+    .body["security_group"]
+        .clone();
+    let rule = group["security_group_rules"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let agent = app
+        .call(Method::GET, "/networking/v2.0/agents", admin, None)
+        .await
+        .expect(200)
+        .body["agents"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
-    let flavor = app.call(Method::POST, "/compute/v2.1/flavors", admin, Some(&json!({"flavor": {"name": "m1", "vcpus": 1, "ram": 64, "disk": 1}}))).await.expect(200).body["flavor"]["id"].as_str().unwrap().to_string();
+    let flavor = app
+        .call(
+            Method::POST,
+            "/compute/v2.1/flavors",
+            admin,
+            Some(&json!({"flavor": {"name": "m1", "vcpus": 1, "ram": 64, "disk": 1}})),
+        )
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let image = upload_image(app, t, "a-image", json!({"visibility": "shared"})).await;
     let server = app.call(Method::POST, "/compute/v2.1/servers", t, Some(&json!({"server": {"name": "a-vm", "imageRef": image, "flavorRef": flavor, "networks": [{"port": id(&port)}], "metadata": {"k": "v"}}}))).await.expect(202).body["server"]["id"].as_str().unwrap().to_string();
     for _ in 0..200 {
-        let s = app.call(Method::GET, &format!("/compute/v2.1/servers/{server}"), t, None).await.expect(200);
+        let s = app
+            .call(
+                Method::GET,
+                &format!("/compute/v2.1/servers/{server}"),
+                t,
+                None,
+            )
+            .await
+            .expect(200);
         if s.body["server"]["status"] == "ACTIVE" {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let request_id = app.call(Method::GET, &format!("/compute/v2.1/servers/{server}/os-instance-actions"), t, None).await.expect(200).body["instanceActions"][0]["request_id"].as_str().unwrap().to_string();
-    app.call(Method::POST, "/compute/v2.1/os-keypairs", t, Some(&json!({"keypair": {"name": "a-key"}}))).await.expect(200);
-    let hypervisor = app.call(Method::GET, "/compute/v2.1/os-hypervisors", admin, None).await.expect(200).body["hypervisors"][0]["id"].to_string().trim_matches('"').to_string();
-    let service = app.call(Method::GET, "/compute/v2.1/os-services", admin, None).await.expect(200).body["services"][0]["id"].to_string().trim_matches('"').to_string();
+    let request_id = app
+        .call(
+            Method::GET,
+            &format!("/compute/v2.1/servers/{server}/os-instance-actions"),
+            t,
+            None,
+        )
+        .await
+        .expect(200)
+        .body["instanceActions"][0]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.call(
+        Method::POST,
+        "/compute/v2.1/os-keypairs",
+        t,
+        Some(&json!({"keypair": {"name": "a-key"}})),
+    )
+    .await
+    .expect(200);
+    let hypervisor = app
+        .call(Method::GET, "/compute/v2.1/os-hypervisors", admin, None)
+        .await
+        .expect(200)
+        .body["hypervisors"][0]["id"]
+        .to_string()
+        .trim_matches('"')
+        .to_string();
+    let service = app
+        .call(Method::GET, "/compute/v2.1/os-services", admin, None)
+        .await
+        .expect(200)
+        .body["services"][0]["id"]
+        .to_string()
+        .trim_matches('"')
+        .to_string();
 
-    let app_cred = app.post(t, &format!("/v3/users/{}/application_credentials", member.user_id), json!({"application_credential": {"name": "a-cred"}})).await.expect(201).body["application_credential"]["id"].as_str().unwrap().to_string();
-    let service_id = app.get(admin, "/v3/services").await.expect(200).body["services"][0]["id"].as_str().unwrap().to_string();
-    let endpoint = app.get(admin, "/v3/endpoints").await.expect(200).body["endpoints"][0]["id"].as_str().unwrap().to_string();
+    let app_cred = app
+        .post(
+            t,
+            &format!("/v3/users/{}/application_credentials", member.user_id),
+            json!({"application_credential": {"name": "a-cred"}}),
+        )
+        .await
+        .expect(201)
+        .body["application_credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let service_id = app.get(admin, "/v3/services").await.expect(200).body["services"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let endpoint = app.get(admin, "/v3/endpoints").await.expect(200).body["endpoints"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let group_id = app.create_group("a-group").await;
     let member_role = app.role_id("member").await;
     let reader_role = app.role_id("reader").await;
@@ -486,7 +755,12 @@ async fn seed(app: &TestApp, admin: &str, member: &crate::helpers::Member) -> BT
 
 /// The path with its parameters filled from what A owns: `{id}` by the segment before
 /// it, the others by their names.
-fn fill(path: &str, owned: &BTreeMap<&str, String>, member_id: &str, other_project: &str) -> String {
+fn fill(
+    path: &str,
+    owned: &BTreeMap<&str, String>,
+    member_id: &str,
+    other_project: &str,
+) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     let mut out = Vec::new();
     for (i, seg) in segments.iter().enumerate() {
@@ -553,7 +827,11 @@ async fn no_route_leaks_and_none_refuses_whom_it_should_serve() {
             let r = req.send().await.unwrap();
             calls += 1;
             let status = r.status().as_u16();
-            assert!(status < 500, "{who}: {method} {path}: {status}: {}", r.text().await.unwrap_or_default());
+            assert!(
+                status < 500,
+                "{who}: {method} {path}: {status}: {}",
+                r.text().await.unwrap_or_default()
+            );
             let allowed = match (may, who) {
                 (Public, _) => true,
                 (_, "anonymous" | "garbage token") => false,
@@ -601,7 +879,10 @@ async fn every_server_function_needs_a_session() {
         let public = PUBLIC_SERVER_FNS.iter().any(|name| last.starts_with(name));
         for cookie in [None, Some("gureum_session=not-a-session")] {
             let mut req = client
-                .request(method.as_str().parse().unwrap(), format!("{}{path}", app.address))
+                .request(
+                    method.as_str().parse().unwrap(),
+                    format!("{}{path}", app.address),
+                )
                 .header("origin", &app.address)
                 .header("content-type", "application/json")
                 .body("{}");
@@ -616,7 +897,11 @@ async fn every_server_function_needs_a_session() {
             }
         }
     }
-    assert!(open.is_empty(), "server functions answering without a session:\n{}", open.join("\n"));
+    assert!(
+        open.is_empty(),
+        "server functions answering without a session:\n{}",
+        open.join("\n")
+    );
 }
 
 /// Malformed bodies on every write route, as the owning member and as an administrator
@@ -632,7 +917,16 @@ async fn malformed_bodies_on_every_write_route_are_4xx() {
     let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
     let long = format!("{{\"name\": \"{}\"}}", "한".repeat(20_000));
     let wrong_types = r#"{"server": [], "network": 1, "port": "x", "project": null, "image": true, "name": {"a": 1}}"#;
-    let bodies: [&str; 8] = ["[]", "\"text\"", "null", "{\"a\":", "\u{0}\u{1}", &deep, &long, wrong_types];
+    let bodies: [&str; 8] = [
+        "[]",
+        "\"text\"",
+        "null",
+        "{\"a\":",
+        "\u{0}\u{1}",
+        &deep,
+        &long,
+        wrong_types,
+    ];
     let mut bad = Vec::new();
     for (method, template) in routes_from_source() {
         if matches!(method.as_str(), "GET" | "HEAD" | "DELETE") {
@@ -656,11 +950,22 @@ async fn malformed_bodies_on_every_write_route_are_4xx() {
                 let text = r.text().await.unwrap_or_default();
                 let json_fault = serde_json::from_str::<Value>(&text).is_ok();
                 let shown: String = body.chars().take(24).collect();
-                if status >= 500 || (status >= 300 && !json_fault) || took > std::time::Duration::from_secs(1) {
-                    bad.push(format!("{method} {template} with {shown:?}: {status} in {took:?}: {}", text.chars().take(200).collect::<String>()));
+                if status >= 500
+                    || (status >= 300 && !json_fault)
+                    || took > std::time::Duration::from_secs(1)
+                {
+                    bad.push(format!(
+                        "{method} {template} with {shown:?}: {status} in {took:?}: {}",
+                        text.chars().take(200).collect::<String>()
+                    ));
                 }
             }
         }
     }
-    assert!(bad.is_empty(), "{} bad answers:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} bad answers:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
