@@ -724,7 +724,8 @@ async fn tokens_expire_and_locks_lapse() {
     let app = crate::helpers::spawn_app_with(|c| {
         c.identity.token_ttl = 2;
         c.identity.lockout_failure_attempts = 2;
-        c.identity.lockout_duration = 1;
+        // Two seconds: a lock set late in a second still holds for the whole next one.
+        c.identity.lockout_duration = 2;
     })
     .await;
     let r = app
@@ -754,7 +755,7 @@ async fn tokens_expire_and_locks_lapse() {
 
     // Wait until both the token and the lock are past.
     let lock_lapses =
-        chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 1, 0).unwrap();
+        chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp() + 2, 0).unwrap();
     let until = expires.max(lock_lapses) + chrono::Duration::milliseconds(50);
     tokio::time::sleep((until - chrono::Utc::now()).to_std().unwrap_or_default()).await;
 
