@@ -7,10 +7,7 @@ use serde_json::{json, Value};
 
 use crate::compute::upload_image;
 use crate::helpers::{spawn_app, TestApp};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
-}
+use crate::network::id;
 
 async fn made(app: &TestApp, token: &str, path: &str, key: &str, body: Value) -> Value {
     let r = app.call(Method::POST, path, token, Some(&body)).await;
