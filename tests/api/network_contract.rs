@@ -20,8 +20,14 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_string()
 }
 
-/// Converges, then compares what the driver finds with what the plan asks for.
-async fn check(app: &TestApp, step: &str) -> HostState {
+/// Another controller on the same host, and what its driver found there when it was
+/// last checked.
+type Beside<'a> = Option<(&'a TestApp, &'a HostState)>;
+
+/// Converges, then compares what the driver finds with what the plan asks for; and
+/// finds the other controller's part of the host (if there is one) exactly as it was,
+/// without letting that one converge again.
+async fn check(app: &TestApp, step: &str, beside: Beside<'_>) -> HostState {
     let network = &app.state.network;
     network
         .sync()
@@ -31,6 +37,13 @@ async fn check(app: &TestApp, step: &str) -> HostState {
     let found = network.driver().observe().await.unwrap();
     let expected = HostState::expected(&plan);
     assert_eq!(found, expected, "{step}: the host differs from the plan");
+    if let Some((other, was)) = beside {
+        let now = other.state.network.driver().observe().await.unwrap();
+        assert_eq!(
+            &now, was,
+            "{step}: the other controller's part of the host changed"
+        );
+    }
     found
 }
 
@@ -65,25 +78,52 @@ impl Drop for Leftovers {
     }
 }
 
+/// How a walkthrough's controller is configured: the driver, and its own physical bridge.
+fn configure(driver: NetworkDriverChoice, bridge: &str) -> impl FnOnce(&mut Config) + Clone {
+    let bridge = bridge.to_string();
+    move |c: &mut Config| {
+        c.network.driver = driver;
+        c.network.physnets = BTreeMap::from([("extnet".to_string(), bridge)]);
+    }
+}
+
+/// A walkthrough's controller and what it has made.
+struct Walk {
+    app: TestApp,
+    driver: NetworkDriverChoice,
+    bridge: String,
+    leftovers: Leftovers,
+    alice: crate::helpers::Member,
+    public: Value,
+    net: Value,
+    subnet: Value,
+    router: Value,
+    port: Value,
+    fip: Value,
+    tap: String,
+    gw_ip: String,
+}
+
+/// The contract: building, exercising and taking down everything the data plane has.
 async fn contract(driver: NetworkDriverChoice) {
+    let walk = build(driver, None).await;
+    let walk = exercise(walk, None).await;
+    teardown(walk, None).await;
+}
+
+/// Builds one of everything through the API, checking the host after every step.
+async fn build(driver: NetworkDriverChoice, beside: Beside<'_>) -> Walk {
     let bridge = format!("brx{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let leftovers = Leftovers(Default::default());
     if driver == NetworkDriverChoice::Linuxbridge {
         leftovers.add("link", bridge.clone());
     }
-    let configure = {
-        let bridge = bridge.clone();
-        move |c: &mut Config| {
-            c.network.driver = driver;
-            c.network.physnets = BTreeMap::from([("extnet".to_string(), bridge)]);
-        }
-    };
-    let app = spawn_app_with(configure.clone()).await;
+    let app = spawn_app_with(configure(driver, &bridge)).await;
     let admin = app.admin_token().await;
     let alice = app.member("alice", "alpha", "member").await;
     let a = alice.token.as_str();
 
-    let s = check(&app, "start").await;
+    let s = check(&app, "start", beside).await;
     assert!(
         s.bridges.contains(&bridge),
         "the physical bridge is made: {s:?}"
@@ -101,7 +141,7 @@ async fn contract(driver: NetworkDriverChoice) {
     .await["network"]
         .clone();
     let subnet = call(&app, a, Method::POST, "/subnets", json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4, "dns_nameservers": ["192.0.2.53"]}})).await["subnet"].clone();
-    let s = check(&app, "network with DHCP").await;
+    let s = check(&app, "network with DHCP", beside).await;
     let dhcp_ns = format!("qdhcp-{}", id(&net));
     if driver == NetworkDriverChoice::Linuxbridge {
         leftovers.add("netns", dhcp_ns.clone());
@@ -133,7 +173,7 @@ async fn contract(driver: NetworkDriverChoice) {
         .as_str()
         .unwrap()
         .to_string();
-    let s = check(&app, "router").await;
+    let s = check(&app, "router", beside).await;
     let router_ns = format!("qrouter-{}", id(&router));
     if driver == NetworkDriverChoice::Linuxbridge {
         leftovers.add("netns", router_ns.clone());
@@ -165,7 +205,7 @@ async fn contract(driver: NetworkDriverChoice) {
     if driver == NetworkDriverChoice::Linuxbridge {
         leftovers.add("link", tap.clone());
     }
-    let s = check(&app, "instance port").await;
+    let s = check(&app, "instance port", beside).await;
     assert!(s.ports.contains_key(&tap), "{s:?}");
     assert!(s.filtered.contains(&tap), "{s:?}");
     let fixed = port["fixed_ips"][0]["ip_address"]
@@ -191,7 +231,7 @@ async fn contract(driver: NetworkDriverChoice) {
     .await["floatingip"]
         .clone();
     let floating = fip["floating_ip_address"].as_str().unwrap().to_string();
-    let s = check(&app, "floating IP").await;
+    let s = check(&app, "floating IP", beside).await;
     assert!(
         s.nat[&router_ns].contains(&(floating.clone(), fixed.clone())),
         "{s:?}"
@@ -201,6 +241,33 @@ async fn contract(driver: NetworkDriverChoice) {
         "{s:?}"
     );
 
+    Walk {
+        app,
+        driver,
+        bridge,
+        leftovers,
+        alice,
+        public,
+        net,
+        subnet,
+        router,
+        port,
+        fip,
+        tap,
+        gw_ip,
+    }
+}
+
+/// Drift repaired, packets moving (linuxbridge), and a restart that changes nothing.
+async fn exercise(walk: Walk, beside: Beside<'_>) -> Walk {
+    let Walk {
+        app,
+        driver,
+        bridge,
+        tap,
+        gw_ip,
+        ..
+    } = walk;
     if driver == NetworkDriverChoice::Linuxbridge {
         // Drift is repaired: a tap deleted behind the driver's back comes back.
         let out = std::process::Command::new("ip")
@@ -208,7 +275,7 @@ async fn contract(driver: NetworkDriverChoice) {
             .output()
             .unwrap();
         assert!(out.status.success());
-        check(&app, "after drift").await;
+        check(&app, "after drift", beside).await;
         // Packets move: a namespace on the physical bridge reaches the router's gateway.
         let outside = format!("gr-out-{}", &bridge[3..]);
         let sh = |args: &[&str]| {
@@ -259,13 +326,38 @@ async fn contract(driver: NetworkDriverChoice) {
 
     // A restart reconciles to the same state.
     let before = app.state.network.driver().observe().await.unwrap();
-    let app = app.restart_with(configure).await;
-    let after = check(&app, "after a restart").await;
+    let app = app.restart_with(configure(driver, &bridge)).await;
+    let after = check(&app, "after a restart", beside).await;
     if driver == NetworkDriverChoice::Linuxbridge {
         assert_eq!(before, after, "a restart changed the host");
     }
 
-    // Taking everything down leaves nothing but the physical bridge.
+    Walk {
+        app,
+        driver,
+        bridge,
+        tap,
+        gw_ip,
+        ..walk
+    }
+}
+
+/// Taking everything down through the API leaves nothing but the physical bridge.
+async fn teardown(walk: Walk, beside: Beside<'_>) {
+    let Walk {
+        app,
+        bridge,
+        leftovers: _leftovers,
+        alice,
+        public,
+        net,
+        subnet,
+        router,
+        port,
+        fip,
+        ..
+    } = walk;
+    let a = alice.token.as_str();
     let admin = app.admin_token().await;
     call(
         &app,
@@ -315,7 +407,7 @@ async fn contract(driver: NetworkDriverChoice) {
         Value::Null,
     )
     .await;
-    let s = check(&app, "all deleted").await;
+    let s = check(&app, "all deleted", beside).await;
     assert!(s.namespaces.is_empty() && s.ports.is_empty(), "{s:?}");
     assert_eq!(s.bridges.iter().collect::<Vec<_>>(), [&bridge]);
 }
@@ -344,6 +436,28 @@ async fn the_linuxbridge_driver_keeps_the_contract_on_this_host() {
         "the linuxbridge driver needs root, iproute2, nftables and dnsmasq (scripts/setup installs them)"
     );
     contract(NetworkDriverChoice::Linuxbridge).await;
+}
+
+/// Two controllers with the linuxbridge data plane on one host (two clouds on one
+/// machine, or a new controller beside an old one left running): the second builds one of
+/// everything, repairs drift, moves packets, restarts and takes it all down, while the
+/// first's bridges, taps, namespaces, addresses, NAT, DHCP hosts and port filters stay
+/// exactly as they were at every step, without the first converging again. Then the
+/// first takes its own down.
+#[tokio::test]
+async fn two_linuxbridge_controllers_on_one_host_leave_each_other_alone() {
+    assert!(
+        gureum::server::drivers::network::linuxbridge::available(),
+        "the linuxbridge driver needs root, iproute2, nftables and dnsmasq (scripts/setup installs them)"
+    );
+    let first = build(NetworkDriverChoice::Linuxbridge, None).await;
+    let was = first.app.state.network.driver().observe().await.unwrap();
+    assert!(!was.filtered.is_empty() && !was.nat.is_empty(), "{was:?}");
+    let beside = Some((&first.app, &was));
+    let second = build(NetworkDriverChoice::Linuxbridge, beside).await;
+    let second = exercise(second, beside).await;
+    teardown(second, beside).await;
+    teardown(first, None).await;
 }
 
 /// One piece of the data plane that cannot be made (here a DHCP server whose directory is
@@ -428,7 +542,7 @@ async fn a_failing_dhcp_server_does_not_keep_the_rest_of_the_host_down() {
     );
     // The obstacle gone, the next apply converges the whole host.
     std::fs::remove_file(&blocker).unwrap();
-    check(&app, "after the obstacle went").await;
+    check(&app, "after the obstacle went", None).await;
     // Cleaned up through the API.
     call(
         &app,
@@ -462,7 +576,7 @@ async fn a_failing_dhcp_server_does_not_keep_the_rest_of_the_host_down() {
         Value::Null,
     )
     .await;
-    let s = check(&app, "everything deleted").await;
+    let s = check(&app, "everything deleted", None).await;
     assert!(s.namespaces.is_empty(), "{s:?}");
 }
 

@@ -717,6 +717,7 @@ async fn seed(
     let reader_role = app.role_id("reader").await;
 
     BTreeMap::from([
+        ("public", id(&public)),
         ("servers", server),
         ("request_id", request_id),
         ("port_id", id(&port)),
@@ -967,5 +968,522 @@ async fn malformed_bodies_on_every_write_route_are_4xx() {
         "{} bad answers:\n{}",
         bad.len(),
         bad.join("\n")
+    );
+}
+
+/// One row per server function: who may call it (as [`May`] says for routes; `Public`
+/// rows, the session's own functions, are not called here: tests/api/portal.rs has them)
+/// and its arguments, naming A's objects by the names [`seed`] gives them (`{servers}`),
+/// `{other_project}` for the other project. A's objects in a function's arguments make
+/// it A's member's to call, however open the function is with the caller's own objects.
+const SERVER_FNS: &[(&str, May, &str)] = &[
+    // Compute.
+    (
+        "list_instances",
+        Anyone,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}, "all_projects": true}"#,
+    ),
+    ("get_instance", OwnRead, r#"{"id": "{servers}"}"#),
+    ("interface_options", OwnRead, r#"{"id": "{servers}"}"#),
+    (
+        "instance_log",
+        OwnWrite,
+        r#"{"id": "{servers}", "lines": 10}"#,
+    ),
+    ("project_usage", Anyone, "{}"),
+    ("launch_options", Anyone, "{}"),
+    (
+        "project_usage_report",
+        Anyone,
+        r#"{"start": "2026-01-01", "end": "2026-12-31"}"#,
+    ),
+    (
+        "admin_usage_report",
+        Admin,
+        r#"{"start": "2026-01-01", "end": "2026-12-31"}"#,
+    ),
+    (
+        "list_images",
+        Anyone,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}, "all_projects": true}"#,
+    ),
+    ("list_keypairs", Anyone, "{}"),
+    ("list_flavors", Anyone, "{}"),
+    ("list_hypervisors", Admin, "{}"),
+    ("quota_defaults", Anyone, "{}"),
+    ("flavor_access", Admin, r#"{"id": "{flavors}"}"#),
+    (
+        "instance_action",
+        OwnWrite,
+        r#"{"id": "{servers}", "action": "stop"}"#,
+    ),
+    (
+        "attach_interface",
+        OwnWrite,
+        r#"{"id": "{servers}", "network_id": "{networks}", "fixed_ip": null, "port_id": null}"#,
+    ),
+    (
+        "detach_interface",
+        OwnWrite,
+        r#"{"id": "{servers}", "port_id": "{ports}"}"#,
+    ),
+    (
+        "create_snapshot",
+        OwnWrite,
+        r#"{"id": "{servers}", "name": "snap"}"#,
+    ),
+    (
+        "launch_instance",
+        OwnWrite,
+        r#"{"request": {"name": "x", "count": 1, "image_id": "{images}", "flavor_id": "{flavors}", "key_name": null, "user_data": "", "networks": ["{networks}"], "security_groups": ["{security-groups}"]}}"#,
+    ),
+    (
+        "create_image",
+        AnyMember,
+        r#"{"name": "x", "disk_format": "qcow2", "container_format": "bare", "visibility": "private", "min_disk": 0, "min_ram": 0, "protected": false}"#,
+    ),
+    (
+        "update_image",
+        OwnWrite,
+        r#"{"id": "{images}", "name": "renamed", "visibility": "shared", "min_disk": 0, "min_ram": 0, "protected": false}"#,
+    ),
+    (
+        "create_keypair",
+        Anyone,
+        r#"{"name": "x-key", "public_key": null}"#,
+    ),
+    (
+        "create_flavor",
+        Admin,
+        r#"{"name": "x", "id": "auto", "vcpus": 1, "ram": 64, "disk": 1, "ephemeral": 0, "swap": 0, "is_public": true}"#,
+    ),
+    (
+        "update_quota_defaults",
+        Admin,
+        r#"{"values": [["instances", 5]]}"#,
+    ),
+    (
+        "set_flavor_access",
+        Admin,
+        r#"{"id": "{flavors}", "projects": ["{other_project}"]}"#,
+    ),
+    (
+        "set_flavor_extra_specs",
+        Admin,
+        r#"{"id": "{flavors}", "specs": [["k", "v"]], "removed": []}"#,
+    ),
+    ("delete_instances", OwnWrite, r#"{"ids": ["{servers}"]}"#),
+    ("delete_images", OwnWrite, r#"{"ids": ["{images}"]}"#),
+    ("delete_keypairs", OwnWrite, r#"{"names": ["a-key"]}"#),
+    ("delete_flavors", Admin, r#"{"ids": ["{flavors}"]}"#),
+    // Identity.
+    (
+        "list_projects",
+        Admin,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}}"#,
+    ),
+    ("project_members", Admin, r#"{"project_id": "{projects}"}"#),
+    (
+        "list_users",
+        Admin,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}}"#,
+    ),
+    (
+        "list_groups",
+        Admin,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}}"#,
+    ),
+    ("group_members", Admin, r#"{"group_id": "{groups}"}"#),
+    (
+        "list_roles",
+        Admin,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}}"#,
+    ),
+    (
+        "list_app_creds",
+        Anyone,
+        r#"{"query": {"filter": "", "sort": "", "desc": false, "page": 0}}"#,
+    ),
+    ("list_endpoints", Anyone, "{}"),
+    (
+        "create_project",
+        Admin,
+        r#"{"name": "x", "description": "", "enabled": true, "members": [], "groups": []}"#,
+    ),
+    (
+        "update_project",
+        Admin,
+        r#"{"id": "{projects}", "name": "renamed", "description": "", "enabled": true}"#,
+    ),
+    (
+        "set_member_roles",
+        Admin,
+        r#"{"project_id": "{projects}", "user_id": "{users}", "role_ids": []}"#,
+    ),
+    (
+        "create_user",
+        Admin,
+        r#"{"name": "x", "email": "", "description": "", "password": "x-password-1", "confirm": "x-password-1", "project_id": "{projects}", "role_id": "{roles}", "enabled": "on"}"#,
+    ),
+    (
+        "update_user",
+        Admin,
+        r#"{"id": "{users}", "name": "renamed", "email": "", "description": ""}"#,
+    ),
+    (
+        "set_user_password",
+        Admin,
+        r#"{"id": "{users}", "password": "x-password-1", "confirm": "x-password-1"}"#,
+    ),
+    (
+        "set_user_enabled",
+        Admin,
+        r#"{"id": "{users}", "enabled": false}"#,
+    ),
+    ("unlock_user", Admin, r#"{"id": "{users}"}"#),
+    ("create_group", Admin, r#"{"name": "x", "description": ""}"#),
+    (
+        "set_group_member",
+        Admin,
+        r#"{"group_id": "{groups}", "user_id": "{users}", "member": true}"#,
+    ),
+    ("create_role", Admin, r#"{"name": "x"}"#),
+    (
+        "set_implied_role",
+        Admin,
+        r#"{"prior_id": "{roles}", "implied_id": "{role_id}", "implied": true}"#,
+    ),
+    (
+        "create_app_cred",
+        Anyone,
+        r#"{"name": "x-cred", "description": "", "expires_at": ""}"#,
+    ),
+    ("delete_projects", Admin, r#"{"ids": ["{projects}"]}"#),
+    ("delete_users", Admin, r#"{"ids": ["{users}"]}"#),
+    ("delete_groups", Admin, r#"{"ids": ["{groups}"]}"#),
+    ("delete_roles", Admin, r#"{"ids": ["{roles}"]}"#),
+    (
+        "delete_app_creds",
+        OwnWrite,
+        r#"{"ids": ["{application_credentials}"]}"#,
+    ),
+    // Network.
+    ("list_networks", Anyone, r#"{"all_projects": true}"#),
+    ("list_routers", Anyone, r#"{"all_projects": true}"#),
+    ("list_security_groups", Anyone, "{}"),
+    ("list_floating_ips", Anyone, r#"{"all_projects": true}"#),
+    ("port_choices", Anyone, "{}"),
+    ("topology", Anyone, "{}"),
+    ("list_agents", Admin, "{}"),
+    (
+        "create_network",
+        AnyMember,
+        r#"{"req": {"name": "x-net", "admin_state_up": true, "shared": false, "external": false, "network_type": "", "physical_network": "", "segmentation_id": null, "create_subnet": false, "subnet_name": "", "cidr": "", "gateway_ip": "", "disable_gateway": false, "enable_dhcp": true, "pools": "", "dns": ""}}"#,
+    ),
+    (
+        "create_router",
+        AnyMember,
+        r#"{"name": "x-router", "external_network": null}"#,
+    ),
+    (
+        "create_security_group",
+        AnyMember,
+        r#"{"name": "x-group", "description": ""}"#,
+    ),
+    (
+        "allocate_floating_ip",
+        AnyMember,
+        r#"{"network_id": "{public}"}"#,
+    ),
+    (
+        "router_interface",
+        OwnWrite,
+        r#"{"router_id": "{routers}", "add": true, "id": "{subnets}"}"#,
+    ),
+    (
+        "router_route",
+        OwnWrite,
+        r#"{"router_id": "{routers}", "add": true, "destination": "10.9.0.0/24", "nexthop": "10.0.0.9"}"#,
+    ),
+    (
+        "add_rule",
+        OwnWrite,
+        r#"{"req": {"group_id": "{security-groups}", "template": "custom_tcp", "direction": "ingress", "port_mode": "port", "port": 22, "from_port": null, "to_port": null, "icmp_type": null, "icmp_code": null, "remote": "cidr", "cidr": "0.0.0.0/0", "remote_group_id": "", "description": ""}}"#,
+    ),
+    (
+        "associate_floating_ip",
+        OwnWrite,
+        r#"{"id": "{floatingips}", "port_id": "{ports}"}"#,
+    ),
+    (
+        "set_router_gateway",
+        OwnWrite,
+        r#"{"router_id": "{routers}", "network_id": null}"#,
+    ),
+    (
+        "delete_rules",
+        OwnWrite,
+        r#"{"ids": ["{security-group-rules}"]}"#,
+    ),
+    (
+        "release_floating_ips",
+        OwnWrite,
+        r#"{"ids": ["{floatingips}"]}"#,
+    ),
+    (
+        "delete_security_groups",
+        OwnWrite,
+        r#"{"ids": ["{security-groups}"]}"#,
+    ),
+    ("delete_routers", OwnWrite, r#"{"ids": ["{routers}"]}"#),
+    ("delete_networks", OwnWrite, r#"{"ids": ["{networks}"]}"#),
+    // The session's own (not called here).
+    ("login", Public, "{}"),
+    ("logout", Public, "{}"),
+    ("get_session", Public, "{}"),
+    ("set_preferences", Public, "{}"),
+    ("change_password", Public, "{}"),
+    ("switch_project", OwnRead, r#"{"project_id": "{projects}"}"#),
+];
+
+/// Every server function in src/server_fns, read from its source: its name, whether it
+/// takes JSON (`input = Json`) or a form, and its arguments' names.
+fn server_fns_from_source() -> Vec<(String, bool, Vec<String>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server_fns");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for chunk in text.split("#[server").skip(1) {
+            let (attr, rest) = chunk.split_once(']').unwrap();
+            let Some(sig) = rest.split("pub async fn ").nth(1) else {
+                continue;
+            };
+            let (name, rest) = sig.split_once('(').unwrap();
+            let args = rest.split(") ->").next().unwrap();
+            // Names before each top-level `:` (types may hold `<`, `(` and commas).
+            let mut names = Vec::new();
+            let mut depth = 0;
+            let mut current = String::new();
+            for c in args.chars() {
+                match c {
+                    '<' | '(' => depth += 1,
+                    '>' | ')' => depth -= 1,
+                    ':' if depth == 0 && !current.trim().is_empty() => {
+                        names.push(current.trim().to_string());
+                        current.clear();
+                    }
+                    ',' if depth == 0 => current.clear(),
+                    _ if depth == 0 => current.push(c),
+                    _ => {}
+                }
+            }
+            out.push((name.trim().to_string(), attr.contains("Json"), names));
+        }
+    }
+    out
+}
+
+/// A form body as server functions read one: flat `name=value` pairs.
+fn form(args: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    args.iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            Value::String(s) => (k.clone(), s.clone()),
+            other => (k.clone(), other.to_string()),
+        })
+        .collect()
+}
+
+/// Every server function that acts on a project's objects, called with A's objects by a
+/// member of another project, by A's reader and by A's member (in that order, reads
+/// first and deletes last), each in a portal session: the other project's member is
+/// refused everything of A's and never sees A's ids in an answer, A's reader only reads,
+/// and no one is refused what the table allows. A new server function without a row, or
+/// a row whose arguments differ from the function's, fails the test.
+#[tokio::test]
+async fn no_server_function_leaks_and_none_refuses_whom_it_should_serve() {
+    use gureum::server_fns::session::Login;
+    use leptos::server_fn::ServerFn;
+
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let member = app.member("amy", "alpha", "member").await;
+    let reader_id = app.create_user("rita", Some("rita-password")).await;
+    app.grant(&member.project_id, &reader_id, "reader").await;
+    let other = app.member("otto", "beta", "member").await;
+    let owned = seed(&app, &admin, &member).await;
+
+    let source = server_fns_from_source();
+    let rows: BTreeMap<&str, (May, &str)> =
+        SERVER_FNS.iter().map(|(n, m, a)| (*n, (*m, *a))).collect();
+    let missing: Vec<&String> = source
+        .iter()
+        .map(|(n, _, _)| n)
+        .filter(|n| !rows.contains_key(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "server functions without a row: {missing:?}"
+    );
+    let stale: Vec<&&str> = rows
+        .keys()
+        .filter(|k| !source.iter().any(|(n, _, _)| n == *k))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "rows without a server function: {stale:?}"
+    );
+    // Each function's path, by the longest name its registered path starts with.
+    let paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p.to_string())
+        .collect();
+    let path_of = |name: &str| -> String {
+        paths
+            .iter()
+            .filter(|p| p.rsplit('/').next().unwrap_or_default().starts_with(name))
+            .filter(|p| {
+                let last = p.rsplit('/').next().unwrap_or_default();
+                !source.iter().any(|(n, _, _)| {
+                    n.len() > name.len() && n.starts_with(name) && last.starts_with(n.as_str())
+                })
+            })
+            .next()
+            .unwrap_or_else(|| panic!("no path for {name}"))
+            .clone()
+    };
+
+    let session = |user: &'static str, password: String| {
+        let app = &app;
+        async move {
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let r = client
+                .post(format!("{}{}", app.address, Login::PATH))
+                .header("accept", "application/json")
+                .header("origin", &app.address)
+                .form(&[("domain", ""), ("username", user), ("password", &password)])
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{user}'s login: {}", r.status());
+            client
+        }
+    };
+    let callers = [
+        (
+            "other project's member",
+            session("otto", other.password.clone()).await,
+        ),
+        ("A's reader", session("rita", "rita-password".into()).await),
+        ("A's member", session("amy", member.password.clone()).await),
+    ];
+    let secrets: Vec<&String> = owned
+        .iter()
+        .filter(|(k, _)| {
+            [
+                "servers",
+                "images",
+                "networks",
+                "subnets",
+                "ports",
+                "routers",
+                "floatingips",
+                "security-groups",
+                "security-group-rules",
+                "application_credentials",
+                "projects",
+                "users",
+                "groups",
+            ]
+            .contains(k)
+        })
+        .map(|(_, v)| v)
+        .collect();
+
+    // Reads first, then writes, deletes last, each in the table's order.
+    let mut order: Vec<&(String, bool, Vec<String>)> = source.iter().collect();
+    order.sort_by_key(|(n, _, _)| {
+        let (may, _) = rows[n.as_str()];
+        let group = match (may, n.as_str()) {
+            (Anyone | OwnRead, _) => 0,
+            (_, n) if n.starts_with("delete_") || n.starts_with("release_") => 2,
+            _ => 1,
+        };
+        (group, SERVER_FNS.iter().position(|(row, _, _)| row == n))
+    });
+    let mut leaks = Vec::new();
+    let mut denials = Vec::new();
+    let mut calls = 0;
+    for (name, json, arg_names) in order {
+        let (may, template) = rows[name.as_str()];
+        if may == Public {
+            continue;
+        }
+        let mut text = template.replace("{other_project}", &other.project_id);
+        for (k, v) in &owned {
+            text = text.replace(&format!("{{{k}}}"), v);
+        }
+        let args: serde_json::Map<String, Value> = serde_json::from_str(&text).unwrap();
+        let mut given: Vec<&String> = args.keys().collect();
+        given.sort();
+        let mut wanted: Vec<&String> = arg_names.iter().collect();
+        wanted.sort();
+        assert_eq!(given, wanted, "the arguments of {name}");
+        let path = path_of(name);
+        for (who, client) in &callers {
+            let req = client
+                .post(format!("{}{path}", app.address))
+                .header("origin", &app.address)
+                .header("accept", "application/json");
+            let req = if *json {
+                req.json(&args)
+            } else {
+                req.form(&form(&args))
+            };
+            let r = req.send().await.unwrap();
+            calls += 1;
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap_or_default();
+            assert!(status < 500, "{who}: {name}: {status}: {body}");
+            // A refusal of arguments the function could not even read would prove nothing.
+            assert!(
+                !body.contains("\"Transport\""),
+                "{who}: {name}: the arguments were not understood: {body}"
+            );
+            let allowed = match (may, *who) {
+                (Anyone, _) => true,
+                (OwnRead, "A's reader" | "A's member") => true,
+                (OwnWrite | SelfOnly | AnyMember, "A's member") => true,
+                (AnyMember, "other project's member") => true,
+                _ => false,
+            };
+            let denied = status == 401 || status == 403;
+            let success = (200..300).contains(&status);
+            let cell = format!("{who}: {name} → {status}");
+            if std::env::var("MATRIX_DEBUG").is_ok() {
+                eprintln!("{cell}: {}", &body[..body.len().min(150)]);
+            }
+            if allowed && denied {
+                denials.push(format!("{cell}: {body}"));
+            } else if !allowed && success {
+                leaks.push(cell);
+            } else if success && *who == "other project's member" {
+                if let Some(s) = secrets.iter().find(|s| body.contains(s.as_str())) {
+                    leaks.push(format!("{cell}, naming A's {s}"));
+                }
+            }
+        }
+    }
+    assert!(calls > 200, "{calls} calls");
+    assert!(
+        leaks.is_empty() && denials.is_empty(),
+        "{} leaks:\n{}\n{} wrong denials:\n{}",
+        leaks.len(),
+        leaks.join("\n"),
+        denials.len(),
+        denials.join("\n")
     );
 }

@@ -316,10 +316,15 @@ class Server:
         self.env = None
         self.log = None
 
-    def restart(self):
-        """Stops `gureum serve` (SIGTERM, as an operator's restart would) and starts
-        it again on the same data dir and port."""
-        stop_server(self.proc)
+    def restart(self, crash=False):
+        """Stops `gureum serve` (SIGTERM, as an operator's restart would; with `crash`,
+        SIGKILL to the controller alone, as a crash would, its VMs left running) and
+        starts it again on the same data dir and port."""
+        if crash:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        else:
+            stop_server(self.proc)
         self.proc = subprocess.Popen(self.cmd, env=self.env, stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True, cwd=self.data_dir.parent)

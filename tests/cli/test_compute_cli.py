@@ -26,6 +26,7 @@ Environment:
 
 import base64
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ for common.py in the source tree
@@ -518,6 +520,67 @@ def compute_checks(server, files):
         osc(["server", "start", "vm2"], env)
         wait_status("vm2", env, "ACTIVE")
         wait_console("vm2", env, ["vm2 login:"], counts={"vm2 login:": 2})
+
+    # ---- 12d. a controller killed mid-work ---------------------------------------------------
+    with check("kill -9 gureum serve while two servers launch and one is deleted; after the "
+               "restart every server is in a final state, QEMUs and disks only for those that "
+               "run, quota usage equal to what exists"):
+        need(ids.get("restarted"), "restarted controller")
+        c3 = osc(["server", "create", "--image", "guest", "--flavor", "m1.tiny", "--nic", "none",
+                  "--wait", "crash3", "-f", "json"], env, parse_json=True)
+        ids["crash"] = [c3["id"]]
+        # Straight to the API (the CLI takes a second per call): two launches and a delete
+        # in flight when the controller is killed.
+        token = osc(["token", "issue", "-f", "json"], env, parse_json=True)["id"]
+
+        def nova(method, path, body=None):
+            req = urllib.request.Request(
+                f"{server.base_url}/compute/v2.1{path}", method=method,
+                data=json.dumps(body).encode() if body is not None else None,
+                headers={"X-Auth-Token": token, "Content-Type": "application/json",
+                         "OpenStack-API-Version": "compute 2.37"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read() or b"null")
+        launched = [nova("POST", "/servers", {"server": {
+            "name": name, "imageRef": ids["guest"], "flavorRef": ids["m1.tiny"],
+            "networks": "none"}})["server"]["id"] for name in ("crash1", "crash2")]
+        ids["crash"] += launched
+        nova("DELETE", f"/servers/{c3['id']}")
+        server.restart(crash=True)
+        log = Path(server.log_path).read_text(errors="replace")
+        expect("a launch was interrupted by a restart" in log
+               or "finishing a delete a restart interrupted" in log,
+               "nothing was in flight at the kill:\n" + tail(server.log_path))
+        rows = osc(["server", "list", "--long", "-f", "json"], env, parse_json=True)
+        by_id = {r["ID"]: r for r in rows}
+        expect(c3["id"] not in by_id, f"crash3's delete was accepted, yet it is listed: {rows}")
+        for sid in launched:
+            r = by_id.get(sid)
+            expect(r is not None and r.get("Status") in ("ACTIVE", "ERROR")
+                   and not r.get("Task State"), f"{sid} after the restart: {r}")
+        running = {sid for sid in by_id for _, a in qemu_processes(server.data_dir) if sid in a}
+        active = {sid for sid, r in by_id.items() if r.get("Status") == "ACTIVE"}
+        expect(running == active, f"QEMUs for {sorted(running)}, ACTIVE: {sorted(active)}")
+        strays = [a for _, a in qemu_processes(server.data_dir)
+                  if not any(sid in a for sid in by_id)]
+        expect(not strays, f"QEMUs of no server: {strays}")
+        dirs = {d.name for d in (server.data_dir / "instances").iterdir() if d.name != "_base"}
+        expect(dirs == active, f"instance dirs {sorted(dirs)}, ACTIVE: {sorted(active)}")
+        rows = osc(["quota", "show", "--usage", "--compute", "-f", "json"], env, parse_json=True)
+        row = find_row(rows, Resource="instances")
+        expect(row is not None and row.get("In Use") == len(by_id), f"instances: {row} for {len(by_id)}")
+
+    with check("after the crash: server delete --wait crash1 crash2 leaves no QEMU or disk"):
+        crash = need(ids.get("crash"), "the crash servers")
+        rows = osc(["server", "list", "-f", "json"], env, parse_json=True)
+        there = [r["ID"] for r in rows if r["ID"] in crash]
+        if there:
+            osc_slow(["server", "delete", "--wait", *there], env)
+        left = [a for _, a in qemu_processes(server.data_dir) if any(sid in a for sid in crash)]
+        expect(not left, f"QEMU of a deleted server: {left}")
+        for sid in crash:
+            d = server.data_dir / "instances" / sid
+            expect(not d.exists(), f"{d} is left: {listing(d)}")
 
     # ---- 13. delete ------------------------------------------------------------------------
     with check("user: server delete --wait vm1 vm2; both gone from server list"):

@@ -489,15 +489,33 @@ pub async fn instance_insert(c: &mut C, i: &InstanceRow) -> Result<(), DbError> 
 }
 
 /// Writes every column of the row (read-modify-write under the caller's transaction).
-pub async fn instance_save(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
-    let sets = INSTANCE_COLS
+/// `UPDATE instances SET` every column but the id.
+fn instance_sets() -> String {
+    INSTANCE_COLS
         .split(", ")
         .enumerate()
         .skip(1)
         .map(|(n, col)| format!("{col} = ${}", n + 1))
         .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("UPDATE instances SET {sets} WHERE id = $1");
+        .join(", ")
+}
+
+/// Saves an instance unless a delete has begun on it since it was read (Nova's
+/// `expected_task_state`): a launch or an action finishing late must not undo the
+/// delete's `deleting`. `false` when the row was being deleted (or is gone).
+pub async fn instance_save(c: &mut C, i: &InstanceRow) -> Result<bool, DbError> {
+    let sql = format!(
+        "UPDATE instances SET {} WHERE id = $1 AND deleted = 0 \
+         AND (task_state IS NULL OR task_state <> 'deleting')",
+        instance_sets()
+    );
+    let r = bind_instance!(sqlx::query(&sql), i).execute(c).await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Saves an instance whatever its task: the delete's own steps.
+pub async fn instance_save_deleting(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
+    let sql = format!("UPDATE instances SET {} WHERE id = $1", instance_sets());
     bind_instance!(sqlx::query(&sql), i).execute(c).await?;
     Ok(())
 }
@@ -524,6 +542,19 @@ pub async fn instance_claim_task(
     )
     .bind(id)
     .bind(task_state)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Marks an instance as being deleted, whatever task it had: a delete overrides them
+/// all (the task's own saves are refused from then on, see [`instance_save`]).
+pub async fn instance_mark_deleting(c: &mut C, id: &str, now: i64) -> Result<bool, DbError> {
+    let r = sqlx::query(
+        "UPDATE instances SET task_state = 'deleting', updated_at = $2 WHERE id = $1 AND deleted = 0",
+    )
+    .bind(id)
     .bind(now)
     .execute(c)
     .await?;
@@ -777,6 +808,18 @@ pub async fn nic_insert(c: &mut C, n: &NicRow) -> Result<(), DbError> {
 }
 
 /// The interfaces of these instances, each instance's in order.
+/// Interfaces whose instance is gone (deleted, or never recorded): what a delete that
+/// raced a launch's last port, cut short by a crash, can leave.
+pub async fn nics_of_gone_instances(c: &mut C) -> Result<Vec<NicRow>, DbError> {
+    sqlx::query_as(
+        "SELECT n.instance_id, n.position, n.port_id, n.preserve_on_delete FROM instance_nics n
+          LEFT JOIN instances i ON i.id = n.instance_id AND i.deleted = 0
+          WHERE i.id IS NULL ORDER BY n.instance_id, n.position",
+    )
+    .fetch_all(c)
+    .await
+}
+
 pub async fn nics_of(c: &mut C, instance_ids: &[String]) -> Result<Vec<NicRow>, DbError> {
     if instance_ids.is_empty() {
         return Ok(Vec::new());

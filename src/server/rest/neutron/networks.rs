@@ -569,6 +569,7 @@ async fn port_create(
         bad_request("Failed to parse request. Required attribute 'network_id' not specified")
     })?;
     let req = PortCreate {
+        id: None,
         network_id,
         name: opt_str(obj, "name")?.unwrap_or_default(),
         description: opt_str(obj, "description")?.unwrap_or_default(),

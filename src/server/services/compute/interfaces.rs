@@ -17,7 +17,7 @@ use crate::server::db;
 use crate::server::drivers::compute::{NicSpec, PowerState, NIC_SLOTS};
 use crate::server::error::{Error, Result};
 use crate::server::saga::{execute, Step};
-use crate::server::services::network::{FixedIpRequest, Port, PortCreate, OWNER_COMPUTE};
+use crate::server::services::network::Port;
 use crate::server::services::now;
 
 /// One of a server's interfaces, as `os-interface` shows it.
@@ -354,43 +354,10 @@ impl Step<Attach> for MakePort {
     }
 
     async fn run(&self, a: &mut Attach) -> Result<()> {
-        let (port_id, preserve) = match &a.plan {
-            NicPlan::Existing { port_id } => (port_id.clone(), true),
-            NicPlan::New {
-                network_id,
-                fixed_ips,
-                security_groups,
-            } => {
-                let port = a
-                    .svc
-                    .network
-                    .port_create(
-                        &a.ctx,
-                        instance_port(&a.server.id, network_id, fixed_ips, security_groups.clone()),
-                    )
-                    .await?;
-                (port.id, false)
-            }
-        };
-        a.port_id = Some(port_id.clone());
-        let mut conn = a.svc.db.conn().await?;
-        db::compute::nic_insert(
-            &mut conn,
-            &db::compute::NicRow {
-                instance_id: a.server.id.clone(),
-                position: a.slot as i64,
-                port_id: port_id.clone(),
-                preserve_on_delete: preserve as i64,
-            },
-        )
-        .await?;
-        drop(conn);
+        let nic = a.plan.row(&a.server.id, a.slot);
+        a.port_id = Some(nic.port_id.clone());
         let host = a.server.host.clone().unwrap_or_default();
-        a.svc
-            .network
-            .port_bind(&port_id, &a.server.id, &host)
-            .await?;
-        Ok(())
+        a.svc.make_nic(&a.ctx, &a.plan, &nic, &host).await
     }
 
     async fn undo(&self, a: &mut Attach) -> Result<()> {
@@ -461,31 +428,5 @@ impl Step<Attach> for Plug {
                 .map_err(|e| Error::internal("unplugging the interface", e))?;
         }
         Ok(())
-    }
-}
-
-/// A port made for an instance: on the network, with the addresses asked for (or the
-/// first free one), in the groups named (or `default`).
-pub(super) fn instance_port(
-    server_id: &str,
-    network_id: &str,
-    fixed_ips: &[String],
-    security_groups: Option<Vec<String>>,
-) -> PortCreate {
-    PortCreate {
-        network_id: network_id.to_string(),
-        device_id: server_id.to_string(),
-        device_owner: OWNER_COMPUTE.to_string(),
-        fixed_ips: (!fixed_ips.is_empty()).then(|| {
-            fixed_ips
-                .iter()
-                .map(|ip| FixedIpRequest {
-                    subnet_id: None,
-                    ip_address: Some(ip.clone()),
-                })
-                .collect()
-        }),
-        security_groups,
-        ..Default::default()
     }
 }

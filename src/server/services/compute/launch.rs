@@ -76,7 +76,11 @@ impl Step<Launch> for Schedule {
     async fn undo(&self, l: &mut Launch) -> Result<()> {
         l.server.node_id = None;
         l.server.host = None;
-        l.svc.save(&l.server).await
+        match l.svc.save(&l.server).await {
+            // A delete has begun: it lets go of the host itself.
+            Err(Error::Conflict(_)) => Ok(()),
+            other => other,
+        }
     }
 }
 

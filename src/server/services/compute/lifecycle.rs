@@ -617,7 +617,12 @@ impl ComputeService {
         }
         server.task_state = Some("deleting".into());
         server.updated_at = now();
-        self.save(&server).await?;
+        let mut conn = self.db.conn().await?;
+        if !db::compute::instance_mark_deleting(&mut conn, id, server.updated_at).await? {
+            return Err(Error::not_found("instance", id));
+        }
+        drop(conn);
+        self.notify(&server.id, &server.project_id);
         let action_id = self
             .action_start(ctx, id, &server.project_id, "delete")
             .await?;
@@ -658,7 +663,7 @@ impl ComputeService {
                         details: Some(details.clone()),
                         created: now(),
                     });
-                    if let Err(e) = self.save(&current).await {
+                    if let Err(e) = self.save_deleting(&current).await {
                         e.log();
                     }
                 }
@@ -818,6 +823,16 @@ impl ComputeService {
             let mut conn = self.db.conn().await?;
             db::compute::instance_list_all_live(&mut conn).await?
         };
+        let gone = {
+            let mut conn = self.db.conn().await?;
+            db::compute::nics_of_gone_instances(&mut conn).await?
+        };
+        for nic in gone {
+            tracing::warn!(instance = %nic.instance_id, port = %nic.port_id, "releasing the port of a gone instance");
+            if let Err(e) = self.release_nic(&nic).await {
+                e.log();
+            }
+        }
         let known: std::collections::HashSet<String> = live.iter().map(|r| r.id.clone()).collect();
         for id in self.driver.running().await {
             if !known.contains(&id) {
@@ -839,6 +854,11 @@ impl ComputeService {
                     let _ = self.driver.destroy(&server.id).await;
                     let _ = self.driver.delete_config_drive(&server.id).await;
                     let _ = self.driver.delete_disks(&server.id).await;
+                    // As the launch saga's undo would have: its ports go (the user's
+                    // are unbound), so its addresses are free again.
+                    if let Err(e) = self.release_nics(&server.id).await {
+                        tracing::warn!(instance = %server.id, error = %format!("{e:#}"), "releasing an interrupted launch's ports");
+                    }
                     server.vm_state = "error".into();
                     server.task_state = None;
                     server.node_id = None;
@@ -976,7 +996,7 @@ impl Step<DeleteState> for Forget {
         row.updated_at = t;
         row.deleted = 1;
         let mut conn = d.svc.db.conn().await?;
-        db::compute::instance_save(&mut conn, &row).await?;
+        db::compute::instance_save_deleting(&mut conn, &row).await?;
         d.svc.notify(&row.id, &row.project_id);
         Ok(())
     }

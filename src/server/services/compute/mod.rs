@@ -107,10 +107,16 @@ pub struct ComputeService {
     /// Serializes each project's quota claims (check, then record) in this controller,
     /// so one project's large request never holds up another's.
     quota_claims: Arc<dashmap::DashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Keeps making an instance's ports and releasing them apart (a delete racing a
+    /// launch), striped by instance id.
+    nic_locks: Arc<[tokio::sync::Mutex<()>; NIC_LOCKS]>,
     fail_points: FailPoints,
     events: tokio::sync::broadcast::Sender<InstanceEvent>,
     host: String,
 }
+
+/// Stripes of [`ComputeService::nic_lock`].
+const NIC_LOCKS: usize = 64;
 
 impl ComputeService {
     pub async fn new(
@@ -143,6 +149,7 @@ impl ComputeService {
             config: Arc::new(config),
             claims: Arc::new(tokio::sync::Mutex::new(())),
             quota_claims: Arc::default(),
+            nic_locks: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
             fail_points: FailPoints::default(),
             events,
             host: crate::server::config::hostname(),
@@ -185,6 +192,14 @@ impl ComputeService {
         };
         db::compute::node_upsert(&mut conn, &node).await?;
         Ok(())
+    }
+
+    /// Holds the right to make or release an instance's ports.
+    async fn nic_lock(&self, instance_id: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        instance_id.hash(&mut h);
+        self.nic_locks[h.finish() as usize % NIC_LOCKS].lock().await
     }
 
     /// Holds the project's quota claim: checks against its limits and the records they

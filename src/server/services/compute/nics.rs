@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use super::interfaces::instance_port;
 use super::ComputeService;
 use crate::server::authz::is_admin;
 use crate::server::context::OpCtx;
@@ -12,7 +11,9 @@ use crate::server::db;
 use crate::server::drivers::compute::NicSpec;
 use crate::server::drivers::compute::NIC_SLOTS;
 use crate::server::error::{Error, Result};
-use crate::server::services::network::{InstanceNetworking, NetworkQuery, SecurityGroupQuery};
+use crate::server::services::network::{
+    FixedIpRequest, InstanceNetworking, NetworkQuery, PortCreate, SecurityGroupQuery, OWNER_COMPUTE,
+};
 
 /// `networks` of a create request.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,15 +39,32 @@ pub struct NicRequest {
 /// A resolved interface: a port to make on a network, or the user's port to bind.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum NicPlan {
+    /// A port Nova makes on the network: with the addresses asked for (none: the first
+    /// free one), in the groups named (none: `default`), deleted with the instance.
     New {
         network_id: String,
-        /// The addresses asked for; none: the first free one.
         fixed_ips: Vec<String>,
         security_groups: Option<Vec<String>>,
     },
-    Existing {
-        port_id: String,
-    },
+    /// The user's port, kept (only unbound) when the instance goes.
+    Existing { port_id: String },
+}
+
+impl NicPlan {
+    /// The interface record this plan gives an instance in `slot`. A port still to be
+    /// made gets its id here, so that the record can be written before the port exists.
+    pub(super) fn row(&self, instance_id: &str, slot: usize) -> db::compute::NicRow {
+        let (port_id, preserve) = match self {
+            NicPlan::Existing { port_id } => (port_id.clone(), true),
+            NicPlan::New { .. } => (uuid::Uuid::new_v4().to_string(), false),
+        };
+        db::compute::NicRow {
+            instance_id: instance_id.to_string(),
+            position: slot as i64,
+            port_id,
+            preserve_on_delete: preserve as i64,
+        }
+    }
 }
 
 impl ComputeService {
@@ -270,8 +288,8 @@ impl ComputeService {
         Ok(Some(ids))
     }
 
-    /// Makes (or binds) an instance's ports in order and records them as its interfaces.
-    /// What was done before a failure is undone by [`Self::release_nics`].
+    /// Makes (or binds) an instance's ports in order and records them as its interfaces;
+    /// on a failure, lets go of the ones it made.
     pub(super) async fn attach_nics(
         &self,
         ctx: &OpCtx,
@@ -279,49 +297,102 @@ impl ComputeService {
         host: &str,
         plans: &[NicPlan],
     ) -> Result<()> {
-        for (position, plan) in plans.iter().enumerate() {
-            let (port_id, preserve) = match plan {
-                NicPlan::Existing { port_id } => (port_id.clone(), true),
-                NicPlan::New {
-                    network_id,
-                    fixed_ips,
-                    security_groups,
-                } => {
-                    let port = self
-                        .network
-                        .port_create(
-                            ctx,
-                            instance_port(
-                                instance_id,
-                                network_id,
-                                fixed_ips,
-                                security_groups.clone(),
-                            ),
-                        )
-                        .await?;
-                    (port.id, false)
+        for (slot, plan) in plans.iter().enumerate() {
+            if let Err(e) = self
+                .make_nic(ctx, plan, &plan.row(instance_id, slot), host)
+                .await
+            {
+                // The step failed, so its undo will not run: the ones made go now.
+                if let Err(undo) = self.release_nics(instance_id).await {
+                    undo.log();
                 }
-            };
-            // Recorded first, so that a failed bind is still undone.
-            let mut conn = self.db.conn().await?;
-            db::compute::nic_insert(
-                &mut conn,
-                &db::compute::NicRow {
-                    instance_id: instance_id.to_string(),
-                    position: position as i64,
-                    port_id: port_id.clone(),
-                    preserve_on_delete: preserve as i64,
-                },
-            )
-            .await?;
-            drop(conn);
-            self.network.port_bind(&port_id, instance_id, host).await?;
+                return Err(e);
+            }
         }
+        Ok(())
+    }
+
+    /// Gives an instance one interface: records it, makes the port (or takes the user's)
+    /// and binds it. The record comes first, with the id the port will have, so a step
+    /// cut short (an error, or the controller killed) leaves nothing that
+    /// [`Self::release_nic`] cannot find.
+    pub(super) async fn make_nic(
+        &self,
+        ctx: &OpCtx,
+        plan: &NicPlan,
+        nic: &db::compute::NicRow,
+        host: &str,
+    ) -> Result<()> {
+        // Made whole or not at all before a delete releases the instance's ports, and
+        // not at all once it has begun.
+        let _guard = self.nic_lock(&nic.instance_id).await;
+        let mut conn = self.db.conn().await?;
+        match db::compute::instance_get(&mut conn, &nic.instance_id).await? {
+            Some(row) if row.task_state.as_deref() != Some("deleting") => {}
+            _ => {
+                return Err(Error::Conflict(format!(
+                    "Instance {} is being deleted.",
+                    nic.instance_id
+                )))
+            }
+        }
+        db::compute::nic_insert(&mut conn, nic).await?;
+        drop(conn);
+        // A saga undoes the steps before a failed one, not the failed one itself.
+        if let Err(e) = self.make_port(ctx, plan, nic, host).await {
+            if let Err(undo) = self.release_nic(nic).await {
+                undo.log();
+            }
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    async fn make_port(
+        &self,
+        ctx: &OpCtx,
+        plan: &NicPlan,
+        nic: &db::compute::NicRow,
+        host: &str,
+    ) -> Result<()> {
+        if let NicPlan::New {
+            network_id,
+            fixed_ips,
+            security_groups,
+        } = plan
+        {
+            self.network
+                .port_create(
+                    ctx,
+                    PortCreate {
+                        id: Some(nic.port_id.clone()),
+                        network_id: network_id.clone(),
+                        device_id: nic.instance_id.clone(),
+                        device_owner: OWNER_COMPUTE.to_string(),
+                        fixed_ips: (!fixed_ips.is_empty()).then(|| {
+                            fixed_ips
+                                .iter()
+                                .map(|ip| FixedIpRequest {
+                                    subnet_id: None,
+                                    ip_address: Some(ip.clone()),
+                                })
+                                .collect()
+                        }),
+                        security_groups: security_groups.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+        self.network
+            .port_bind(&nic.port_id, &nic.instance_id, host)
+            .await?;
         Ok(())
     }
 
     /// Deletes the ports made for an instance and unbinds the ones the user brought.
     pub(super) async fn release_nics(&self, instance_id: &str) -> Result<()> {
+        let _guard = self.nic_lock(instance_id).await;
         for nic in self.nic_rows(instance_id).await? {
             self.release_nic(&nic).await?;
         }

@@ -725,9 +725,26 @@ impl ComputeService {
         self.save(&server).await
     }
 
+    /// Saves an instance; refused once a delete has begun on it (only the delete's own
+    /// steps, through [`Self::save_deleting`], change it then).
     pub(super) async fn save(&self, server: &Server) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        db::compute::instance_save(&mut conn, &server.to_row()).await?;
+        let saved = db::compute::instance_save(&mut conn, &server.to_row()).await?;
+        drop(conn);
+        if !saved {
+            return Err(Error::Conflict(format!(
+                "Instance {} is being deleted.",
+                server.id
+            )));
+        }
+        self.notify(&server.id, &server.project_id);
+        Ok(())
+    }
+
+    /// Saves an instance a delete is working on.
+    pub(super) async fn save_deleting(&self, server: &Server) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        db::compute::instance_save_deleting(&mut conn, &server.to_row()).await?;
         drop(conn);
         self.notify(&server.id, &server.project_id);
         Ok(())

@@ -239,6 +239,9 @@ impl Image {
             }
             "tags" => {
                 let tags = match value {
+                    Some(Value::Array(items)) if items.len() > MAX_TAGS => {
+                        return Err(over_limit("tags", items.len(), MAX_TAGS))
+                    }
                     Some(Value::Array(items)) => items
                         .iter()
                         .map(|t| match t {
@@ -314,6 +317,27 @@ fn required_str<'v>(attr: &str, value: Option<&'v Value>) -> Result<&'v str> {
         None => Err(Error::forbidden_msg(format!(
             "Attribute '{attr}' cannot be removed."
         ))),
+    }
+}
+
+/// Glance's `image_property_quota`, `image_tag_quota` and `image_member_quota`: counted
+/// before the work a longer list would cost.
+pub const MAX_PROPERTIES: usize = 128;
+pub const MAX_TAGS: usize = 128;
+pub const MAX_MEMBERS: usize = 128;
+
+/// Glance's 413 for one of those limits.
+fn over_limit(what: &str, attempted: usize, maximum: usize) -> Error {
+    Error::TooLarge(format!(
+        "The limit has been exceeded on the number of allowed image {what}. \
+         Attempted: {attempted}, Maximum: {maximum}"
+    ))
+}
+
+fn check_properties(image: &Image) -> Result<()> {
+    match image.properties.len() {
+        n if n > MAX_PROPERTIES => Err(over_limit("properties", n, MAX_PROPERTIES)),
+        _ => Ok(()),
     }
 }
 
@@ -506,6 +530,7 @@ impl ImageService {
         for (attr, value) in &params.attributes {
             image.set(attr, Some(value))?;
         }
+        check_properties(&image)?;
         self.check_publicize(ctx, None, &image)?;
         let mut conn = self.db.conn().await?;
         db::images::image_insert(&mut conn, &image.to_row())
@@ -671,6 +696,7 @@ impl ImageService {
                 ImagePatch::Remove(attr) => image.set(attr, None)?,
             }
         }
+        check_properties(&image)?;
         self.check_publicize(ctx, Some(&before), &image)?;
         image.updated_at = now();
         let mut conn = self.db.conn().await?;
@@ -910,6 +936,16 @@ impl ImageService {
         }
         if member_id.trim().is_empty() || member_id.len() > 255 {
             return Err(Error::invalid("Invalid member id."));
+        }
+        let mut conn = self.db.conn().await?;
+        let members = db::images::member_list(&mut conn, id).await?.len();
+        drop(conn);
+        if members >= MAX_MEMBERS {
+            return Err(over_limit(
+                "members for this image",
+                members + 1,
+                MAX_MEMBERS,
+            ));
         }
         let t = now();
         let row = ImageMember {

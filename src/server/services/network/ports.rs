@@ -156,6 +156,9 @@ pub struct FixedIpRequest {
 
 #[derive(Clone, Debug, Default)]
 pub struct PortCreate {
+    /// The id, when the caller chose it (the compute service records an instance's port
+    /// before making it); never from a request body.
+    pub id: Option<String>,
     pub network_id: String,
     pub name: String,
     pub description: String,
@@ -321,7 +324,7 @@ impl NetworkService {
             .transpose()?;
         let t = now();
         let mut port = Port {
-            id: super::new_uuid(),
+            id: req.id.unwrap_or_else(super::new_uuid),
             network_id: network.id.clone(),
             project_id: project_id.clone(),
             name: req.name,

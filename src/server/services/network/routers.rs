@@ -635,6 +635,10 @@ impl NetworkService {
             if !out.contains(&r) {
                 out.push(r);
             }
+            // Counted as they come: a long list costs no more than the cap.
+            if out.len() > MAX_ROUTES {
+                break;
+            }
         }
         if out.len() > MAX_ROUTES {
             return Err(invalid(
