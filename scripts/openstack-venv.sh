@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) a Python venv holding python-openstackclient, used by the
-# CLI end-to-end tests in tests/cli/.
+# CLI end-to-end tests in tests/cli/ and, linked onto the PATH, by the README's examples.
 #
 #   scripts/openstack-venv.sh            # venv at ${GUREUM_VENV:-$HOME/.cache/gureum/venv}
 #   GUREUM_VENV=/tmp/v scripts/openstack-venv.sh
@@ -30,8 +30,23 @@ except PackageNotFoundError:
 EOF
 }
 
+# The README's examples call `openstack`: put the venv's on the PATH (a link in
+# /usr/local/bin) unless one is there already, or say how to.
+on_path() {
+    if command -v openstack >/dev/null 2>&1; then
+        return 0
+    fi
+    if [ -w /usr/local/bin ]; then
+        ln -sf "$VENV/bin/openstack" /usr/local/bin/openstack
+        echo "openstack-venv: linked /usr/local/bin/openstack to $VENV/bin/openstack"
+    else
+        echo "openstack-venv: to use the CLI, add $VENV/bin to your PATH"
+    fi
+}
+
 if installed_version; then
     echo "openstack-venv: python-openstackclient $OSC_VERSION already in $VENV"
+    on_path
     exit 0
 fi
 
@@ -81,5 +96,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # Prove it runs before stamping.
 "$VENV/bin/openstack" --version
 echo "$OSC_VERSION" > "$STAMP"
+on_path
 
 echo "openstack-venv: done in $(( $(date +%s) - start ))s"

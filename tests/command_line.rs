@@ -291,6 +291,19 @@ fn start_logged(data_dir: &Path, log: &Path) -> (Child, String) {
     panic!("gureum serve stopped before serving");
 }
 
+/// The controller of a test, killed if the test ends early (a failed assertion) so that
+/// none outlives it.
+struct KillOnDrop(Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// An admin's view of one controller, through its REST APIs.
 struct Api {
     url: String,
@@ -499,7 +512,8 @@ async fn a_controller_killed_mid_launch_and_delete_comes_back_consistent() {
     use reqwest::Method;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("gureum.log");
-    let (mut child, url) = start_logged(dir.path(), &log);
+    let (child, url) = start_logged(dir.path(), &log);
+    let mut child = KillOnDrop(Some(child));
     let api = Api::connect(&url).await;
     let project = api
         .expect(Method::GET, "/identity/v3/auth/projects", None, 200)
@@ -578,13 +592,13 @@ async fn a_controller_killed_mid_launch_and_delete_comes_back_consistent() {
         let kill_after = Duration::from_millis(600 + 300 * round);
         let (deleted, ()) = tokio::join!(storm(&api, &image, &flavor, &network), async {
             tokio::time::sleep(kill_after).await;
-            child.kill().unwrap();
+            child.0.as_mut().unwrap().kill().unwrap();
         });
-        child.wait().unwrap();
+        child.0.as_mut().unwrap().wait().unwrap();
         round += 1;
 
         let (restarted, url) = start_logged(dir.path(), &log);
-        child = restarted;
+        child.0 = Some(restarted);
         api = Api::connect(&url).await;
         check_consistent(&api, &project, &deleted).await;
 
@@ -635,5 +649,5 @@ async fn a_controller_killed_mid_launch_and_delete_comes_back_consistent() {
         204,
     )
     .await;
-    stop(child);
+    stop(child.0.take().unwrap());
 }
