@@ -9,97 +9,27 @@
 
 use std::time::{Duration, Instant};
 
-use gureum::server::application::Application;
-use gureum::server::config::Config;
+use harness::{ms, pct};
 use serde_json::{json, Value};
 
-const ADMIN_PASSWORD: &str = "admin-secret-pw";
-const MV: &str = "compute 2.79";
-
-fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+mod harness;
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::for_tests(dir.path().to_path_buf());
-    config.compute.fake_capacity.vcpus = 1 << 20;
-    config.compute.fake_capacity.memory_mb = 1 << 40;
-    config.compute.fake_capacity.local_gb = 1 << 30;
-    let app = Application::build(config).await.expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let compute = app.state().compute.clone();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{base}/identity/v3/auth/tokens"))
-        .json(
-            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": ADMIN_PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}),
+    let bench = harness::start(harness::roomy_host).await;
+    let base = &bench.base;
+    let compute = bench.state.compute.clone();
+    let nova =
+        |method: reqwest::Method, path: &str| bench.api(method, &format!("/compute/v2.1{path}"));
+    let quota = json!({"quota_set": {"instances": 20000, "cores": 20000, "ram": 100_000_000}});
+    bench
+        .put(
+            &format!("/compute/v2.1/os-quota-sets/{}", bench.project),
+            quota,
         )
-        .send()
-        .await
-        .expect("token");
-    let token = r.headers()["x-subject-token"].to_str().unwrap().to_string();
-    let project = r.json::<Value>().await.unwrap()["token"]["project"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let nova = |method: reqwest::Method, path: &str| {
-        client
-            .request(method, format!("{base}/compute/v2.1{path}"))
-            .header("x-auth-token", &token)
-            .header("openstack-api-version", MV)
-    };
-    nova(reqwest::Method::PUT, &format!("/os-quota-sets/{project}"))
-        .json(&json!({"quota_set": {"instances": 20000, "cores": 20000, "ram": 100_000_000}}))
-        .send()
-        .await
-        .expect("quota");
-    let flavor = nova(reqwest::Method::POST, "/flavors")
-        .json(&json!({"flavor": {"name": "b1", "vcpus": 1, "ram": 64, "disk": 1}}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["flavor"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let qcow = dir.path().join("b.qcow2");
-    std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&qcow)
-        .arg("16M")
-        .status()
-        .unwrap();
-    let image: Value = client
-        .post(format!("{base}/image/v2/images"))
-        .header("x-auth-token", &token)
-        .json(&json!({"name": "b", "disk_format": "qcow2", "container_format": "bare"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let image = image["id"].as_str().unwrap().to_string();
-    client
-        .put(format!("{base}/image/v2/images/{image}/file"))
-        .header("x-auth-token", &token)
-        .header("content-type", "application/octet-stream")
-        .body(std::fs::read(&qcow).unwrap())
-        .send()
-        .await
-        .unwrap();
+        .await;
+    let flavor = bench.flavor().await;
+    let image = bench.image().await;
     let boot = |name: String, count: u32| json!({"server": {"name": name, "imageRef": image, "flavorRef": flavor, "networks": "none", "min_count": count, "max_count": count}});
 
     // 1. One launch at a time: accept → driver start call, accept → ACTIVE.
@@ -144,8 +74,8 @@ async fn main() {
     ] {
         println!(
             "{what:28}: median {:.2} ms, p95 {:.2} ms (200 launches)",
-            ms(pct(v.clone(), 0.5)),
-            ms(pct(v, 0.95))
+            ms(pct(&v, 0.5)),
+            ms(pct(&v, 0.95))
         );
     }
 
@@ -189,21 +119,7 @@ async fn main() {
     // 2. The Instances page with 1,000 instances.
     let took = fill(1000).await;
     println!("# filled to 1,000 instances in {:.1} s", took.as_secs_f64());
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login_path = <gureum::server_fns::session::Login as leptos::server_fn::ServerFn>::PATH;
-    browser
-        .post(format!("{base}{login_path}"))
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("login");
+    let (browser, _) = bench.portal_session().await;
     let mut times = Vec::new();
     for _ in 0..30 {
         let t0 = Instant::now();
@@ -226,8 +142,8 @@ async fn main() {
     }
     println!(
         "instances page (20 rows of 1,000): median {:.1} ms, p95 {:.1} ms (30 renders)",
-        ms(pct(times.clone(), 0.5)),
-        ms(pct(times, 0.95))
+        ms(pct(&times, 0.5)),
+        ms(pct(&times, 0.95))
     );
 
     // 3. 10,000 servers through the API, page by page.
@@ -265,8 +181,8 @@ async fn main() {
         println!(
             "GET {path}?limit={limit}: {} pages, {seen} servers, page median {:.1} ms, p95 {:.1} ms, whole walk {:.2} s",
             pages.len(),
-            ms(pct(pages.clone(), 0.5)),
-            ms(pct(pages, 0.95)),
+            ms(pct(&pages, 0.5)),
+            ms(pct(&pages, 0.95)),
             walk.elapsed().as_secs_f64()
         );
     }

@@ -9,17 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gureum::server::application::Application;
-use gureum::server::config::Config;
+use harness::{admin_auth, ms, pct};
 use serde_json::json;
 
-const ADMIN_PASSWORD: &str = "admin-secret-pw";
-
-fn auth_body() -> serde_json::Value {
-    json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "admin", "domain": {"name": "Default"}, "password": ADMIN_PASSWORD}}},
-        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}})
-}
+mod harness;
 
 /// Runs `total` calls of `op` spread over `concurrency` tasks; returns calls per second.
 async fn throughput<F, Fut>(concurrency: usize, total: usize, op: F) -> f64
@@ -45,21 +38,12 @@ where
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let app = Application::build(Config::for_tests(dir.path().to_path_buf()))
-        .await
-        .expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let identity = app.state().identity.clone();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+    let bench = harness::start(|_| {}).await;
+    let base = &bench.base;
+    let identity = bench.state.identity.clone();
+    let client = bench.client.clone();
     let tokens_url = format!("{base}/identity/v3/auth/tokens");
 
     // Token issue: every issue verifies an argon2id password hash.
@@ -71,7 +55,7 @@ async fn main() {
             async move {
                 let r = client
                     .post(&url)
-                    .json(&auth_body())
+                    .json(&admin_auth())
                     .send()
                     .await
                     .expect("issue");
@@ -84,7 +68,7 @@ async fn main() {
 
     let r = client
         .post(&tokens_url)
-        .json(&auth_body())
+        .json(&admin_auth())
         .send()
         .await
         .expect("issue");
@@ -151,26 +135,7 @@ async fn main() {
             .expect("create user");
         assert_eq!(r.status(), 201);
     }
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login_path = <gureum::server_fns::session::Login as leptos::server_fn::ServerFn>::PATH;
-    let r = browser
-        .post(format!("{base}{login_path}"))
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert!(
-        r.status().is_success() || r.status().is_redirection(),
-        "login: {}",
-        r.status()
-    );
+    let (browser, _) = bench.portal_session().await;
     let mut times = Vec::new();
     for _ in 0..30 {
         let start = Instant::now();
@@ -190,8 +155,8 @@ async fn main() {
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
     println!(
         "users page: median {:.1} ms, mean {:.1} ms over {} renders (20 rows of 1,001, sorted by email)",
-        median(times.clone()).as_secs_f64() * 1000.0,
-        mean.as_secs_f64() * 1000.0,
+        ms(pct(&times, 0.5)),
+        ms(mean),
         times.len()
     );
 }

@@ -10,25 +10,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gureum::server::application::Application;
-use gureum::server::config::Config;
-use serde_json::{json, Value};
+use harness::{ms, pct};
+use serde_json::json;
 
-const ADMIN_PASSWORD: &str = "admin-secret-pw";
+mod harness;
+
 const CLIENTS: usize = 200;
 const RUN: Duration = Duration::from_secs(20);
-
-fn pct(v: &mut [Duration], p: f64) -> Duration {
-    if v.is_empty() {
-        return Duration::ZERO;
-    }
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// This process's resident memory, in MB.
 fn rss_mb() -> f64 {
@@ -52,54 +40,10 @@ enum Kind {
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::for_tests(dir.path().to_path_buf());
-    let app = Application::build(config).await.expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{base}/identity/v3/auth/tokens"))
-        .json(
-            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": ADMIN_PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}),
-        )
-        .send()
-        .await
-        .expect("token");
-    let token = r.headers()["x-subject-token"].to_str().unwrap().to_string();
-    let _: Value = r.json().await.unwrap();
+    let bench = harness::start(|_| {}).await;
+    let (base, token) = (bench.base.clone(), bench.token.clone());
     // A portal session shared by the page-loading clients (the cookie, as a browser's).
-    let portal = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login_path = <gureum::server_fns::session::Login as leptos::server_fn::ServerFn>::PATH;
-    let r = portal
-        .post(format!("{base}{login_path}"))
-        .header("origin", &base)
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("login");
-    assert!(
-        r.status().is_success() || r.status().is_redirection(),
-        "login: {}",
-        r.status()
-    );
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("gureum_session="))
-        .map(|c| c.split(';').next().unwrap_or_default().to_string())
-        .expect("a session cookie");
+    let (_, cookie) = bench.portal_session().await;
 
     let rss_before = rss_mb();
     let started = Instant::now();
@@ -182,13 +126,13 @@ async fn main() {
         Kind::PortalPage,
         Kind::WrongLogin,
     ] {
-        let mut times: Vec<Duration> = all.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
+        let times: Vec<Duration> = all.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
         let errors = all.iter().filter(|r| r.0 == kind && !r.2).count();
         println!(
             "| {kind:?} | {} | {errors} | {:.1} | {:.1} |",
             times.len(),
-            ms(pct(&mut times, 0.5)),
-            ms(pct(&mut times, 0.99))
+            ms(pct(&times, 0.5)),
+            ms(pct(&times, 0.99))
         );
     }
     println!("RSS: {rss_before:.0} MB before, {rss_after:.0} MB after");

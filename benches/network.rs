@@ -8,78 +8,27 @@
 
 use std::time::{Duration, Instant};
 
-use gureum::server::application::Application;
-use gureum::server::config::Config;
+use harness::{ms, pct};
 use serde_json::{json, Value};
 
-const ADMIN_PASSWORD: &str = "admin-secret-pw";
-
-fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
+mod harness;
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::for_tests(dir.path().to_path_buf());
-    config.compute.fake_capacity.vcpus = 1 << 20;
-    config.compute.fake_capacity.memory_mb = 1 << 40;
-    config.compute.fake_capacity.local_gb = 1 << 30;
-    let app = Application::build(config).await.expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let network = app.state().network.clone();
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
-    let r = client
-        .post(format!("{base}/identity/v3/auth/tokens"))
-        .json(
-            &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "admin", "domain": {"name": "Default"}, "password": ADMIN_PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}),
-        )
-        .send()
-        .await
-        .expect("token");
-    let token = r.headers()["x-subject-token"].to_str().unwrap().to_string();
-    let project = r.json::<Value>().await.unwrap()["token"]["project"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let call = |method: reqwest::Method, path: &str| {
-        client
-            .request(method, format!("{base}{path}"))
-            .header("x-auth-token", &token)
-            .header("openstack-api-version", "compute 2.79")
-    };
-    let post = |path: &'static str, body: Value| {
-        let req = call(reqwest::Method::POST, path).json(&body);
-        async move {
-            let r = req.send().await.expect("request");
-            assert!(r.status().is_success(), "{path}: {}", r.status());
-            r.json::<Value>().await.unwrap()
-        }
-    };
-    call(
-        reqwest::Method::PUT,
-        &format!("/networking/v2.0/quotas/{project}"),
-    )
-    .json(&json!({"quota": {"port": 10000, "network": 200, "subnet": 200}}))
-    .send()
-    .await
-    .expect("quota");
-    call(
-        reqwest::Method::PUT,
-        &format!("/compute/v2.1/os-quota-sets/{project}"),
-    )
-    .json(&json!({"quota_set": {"instances": 1000, "cores": 1000, "ram": 10_000_000}}))
-    .send()
-    .await
-    .expect("quota");
+    let bench = harness::start(harness::roomy_host).await;
+    let base = &bench.base;
+    let network = bench.state.network.clone();
+    let call = |method: reqwest::Method, path: &str| bench.api(method, path);
+    let post = |path: &'static str, body: Value| bench.post(path, body);
+    let project = &bench.project;
+    let quota = json!({"quota": {"port": 10000, "network": 200, "subnet": 200}});
+    bench
+        .put(&format!("/networking/v2.0/quotas/{project}"), quota)
+        .await;
+    let quota = json!({"quota_set": {"instances": 1000, "cores": 1000, "ram": 10_000_000}});
+    bench
+        .put(&format!("/compute/v2.1/os-quota-sets/{project}"), quota)
+        .await;
 
     // 1. A network with 1,000 ports.
     let net = post(
@@ -124,8 +73,8 @@ async fn main() {
     }
     println!(
         "GET /ports, all 1,001: median {:.1} ms, p95 {:.1} ms (30 lists)",
-        ms(pct(whole.clone(), 0.5)),
-        ms(pct(whole, 0.95))
+        ms(pct(&whole, 0.5)),
+        ms(pct(&whole, 0.95))
     );
     let mut pages = Vec::new();
     let mut marker: Option<String> = None;
@@ -154,44 +103,14 @@ async fn main() {
     }
     println!(
         "GET /ports?limit=100, walking all: page median {:.1} ms, p95 {:.1} ms ({} pages)",
-        ms(pct(pages.clone(), 0.5)),
-        ms(pct(pages.clone(), 0.95)),
+        ms(pct(&pages, 0.5)),
+        ms(pct(&pages, 0.95)),
         pages.len()
     );
 
     // 2. 50 networks and 200 instances, 4 on each network.
-    let flavor = post(
-        "/compute/v2.1/flavors",
-        json!({"flavor": {"name": "b1", "vcpus": 1, "ram": 64, "disk": 1}}),
-    )
-    .await["flavor"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let qcow = dir.path().join("b.qcow2");
-    std::process::Command::new("qemu-img")
-        .args(["create", "-q", "-f", "qcow2"])
-        .arg(&qcow)
-        .arg("16M")
-        .status()
-        .expect("qemu-img");
-    let image = post(
-        "/image/v2/images",
-        json!({"name": "b", "disk_format": "qcow2", "container_format": "bare"}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    call(
-        reqwest::Method::PUT,
-        &format!("/image/v2/images/{image}/file"),
-    )
-    .header("content-type", "application/octet-stream")
-    .body(std::fs::read(&qcow).unwrap())
-    .send()
-    .await
-    .expect("upload");
+    let flavor = bench.flavor().await;
+    let image = bench.image().await;
     let t0 = Instant::now();
     for n in 0..50 {
         let net = post(
@@ -232,21 +151,7 @@ async fn main() {
         "# 50 networks with subnets and 200 instances on them, all ACTIVE, in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
-    let browser = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login_path = <gureum::server_fns::session::Login as leptos::server_fn::ServerFn>::PATH;
-    browser
-        .post(format!("{base}{login_path}"))
-        .form(&[
-            ("domain", ""),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("login");
+    let (browser, _) = bench.portal_session().await;
     let mut times = Vec::new();
     for _ in 0..30 {
         let t0 = Instant::now();
@@ -270,8 +175,8 @@ async fn main() {
     }
     println!(
         "network topology page (51 networks, 200 instances): median {:.1} ms, p95 {:.1} ms (30 renders)",
-        ms(pct(times.clone(), 0.5)),
-        ms(pct(times, 0.95))
+        ms(pct(&times, 0.5)),
+        ms(pct(&times, 0.95))
     );
 
     // 3. The data plane's plan for this state.
@@ -285,7 +190,7 @@ async fn main() {
     }
     println!(
         "data-plane plan (51 networks with DHCP, 200 instance taps, 1,251 ports): median {:.1} ms, p95 {:.1} ms (30 plans)",
-        ms(pct(plans.clone(), 0.5)),
-        ms(pct(plans, 0.95))
+        ms(pct(&plans, 0.5)),
+        ms(pct(&plans, 0.95))
     );
 }

@@ -6,7 +6,6 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::i18n::Lang;
 use crate::ui::{
     admin, compute, identity, layout::Dashboard, login::LoginPage, network, project,
     settings::SettingsPage,
@@ -78,10 +77,4 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
-}
-
-/// The current language's texts, for components.
-pub fn use_texts() -> impl Fn() -> &'static crate::i18n::Texts + Copy {
-    let lang = use_context::<RwSignal<Lang>>().unwrap_or_else(|| RwSignal::new(Lang::En));
-    move || lang.get().texts()
 }

@@ -203,6 +203,11 @@ fn build_test_image(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn the_qemu_driver_keeps_the_contract_with_a_real_guest() {
+    // As tests/api/helpers.rs's host_tests_wanted: scripts/test asks for it.
+    if std::env::var("GUREUM_HOST_TESTS").as_deref() != Ok("1") {
+        eprintln!("skipped: this test needs QEMU and the test image's tools; scripts/test runs it (GUREUM_HOST_TESTS=1)");
+        return;
+    }
     let scratch = tempfile::tempdir().unwrap();
     let image = build_test_image(scratch.path());
     let virtual_size = {

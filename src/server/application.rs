@@ -18,8 +18,10 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
-use crate::server::config::{default_public_url, hostname, Config};
+use crate::server::config::{default_public_url, Config};
+use crate::server::context::RequestId;
 use crate::server::db::Db;
+use crate::server::host::hostname;
 use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
 use crate::server::services::image::ImageService;
@@ -28,10 +30,6 @@ use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::{files, portal, rest, status};
 use crate::types::AppError;
-
-/// The request id of the current request (`x-openstack-request-id`).
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
 
 pub const SESSION_COOKIE: &str = "gureum_session";
 

@@ -33,8 +33,9 @@ pub enum Resource<'a> {
     User { id: &'a str },
     /// An application credential of a user.
     AppCred { user_id: &'a str },
-    /// Another token, validated for a caller (`GET/HEAD /v3/auth/tokens`): its owner,
-    /// administrators and services (Keystone's `identity:validate_token`).
+    /// Another token, validated or revoked for a caller (`GET/HEAD/DELETE /v3/auth/tokens`):
+    /// its owner, administrators and services (Keystone's `identity:validate_token` and
+    /// `identity:revoke_token`).
     Token { user_id: &'a str },
     /// The catalog and the endpoint list: every authenticated user reads them.
     Catalog,
@@ -107,7 +108,8 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
         Resource::User { id } => id == ctx.auth.user_id && matches!(action, Read | List | Modify),
         Resource::AppCred { user_id } => user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none(),
         Resource::Token { user_id } => {
-            matches!(action, Read) && (user_id == ctx.auth.user_id || ctx.auth.has_role("service"))
+            matches!(action, Read | Delete)
+                && (user_id == ctx.auth.user_id || ctx.auth.has_role("service"))
         }
         Resource::Catalog => matches!(action, Read | List),
         Resource::Image {
@@ -207,6 +209,17 @@ fn image_readable_by_others(visibility: &str, member: bool) -> bool {
 /// Whether the caller may see a project-owned resource (list filtering).
 pub fn visible(ctx: &OpCtx, project_id: &str) -> bool {
     standing_in(ctx, project_id) != Standing::Outsider
+}
+
+/// The project a listing of project-owned resources is confined to, for filtering in the
+/// query itself: `None` (every project) for an administrator, else the caller's own
+/// project (`-`, which matches none, for a caller without one).
+pub fn visible_project(ctx: &OpCtx) -> Option<String> {
+    if is_admin(ctx) {
+        None
+    } else {
+        Some(ctx.auth.project_id().unwrap_or("-").to_string())
+    }
 }
 
 pub fn is_admin(ctx: &OpCtx) -> bool {
@@ -378,7 +391,7 @@ member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
 member@p1    app-cred of u1         allow allow allow allow allow
-member@p1    token of u1            allow 403 403 403 403
+member@p1    token of u1            allow 403 403 403 allow
 member@p1    catalog                allow allow 403 403 403
 member@p1    server in p1           allow allow allow allow allow
 member@p1    server in p3           404 404 404 404 404
@@ -391,7 +404,7 @@ reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
 reader@p1    app-cred of u1         allow allow allow allow allow
-reader@p1    token of u1            allow 403 403 403 403
+reader@p1    token of u1            allow 403 403 403 allow
 reader@p1    catalog                allow allow 403 403 403
 reader@p1    server in p1           allow allow 403 403 403
 reader@p1    server in p3           404 404 404 404 404
@@ -417,7 +430,7 @@ norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
 norole@p1    app-cred of u1         allow allow allow allow allow
-norole@p1    token of u1            allow 403 403 403 403
+norole@p1    token of u1            allow 403 403 403 allow
 norole@p1    catalog                allow allow 403 403 403
 norole@p1    server in p1           404 404 404 404 404
 norole@p1    server in p3           404 404 404 404 404

@@ -65,19 +65,11 @@ impl Config {
 pub fn default_public_url(listen: SocketAddr) -> String {
     let host = if listen.ip().is_unspecified() {
         // Reachable from elsewhere: the host name is the best guess; operators set --public-url.
-        hostname()
+        crate::server::host::hostname()
     } else if listen.is_ipv6() {
         format!("[{}]", listen.ip())
     } else {
         listen.ip().to_string()
     };
     format!("http://{host}:{}", listen.port())
-}
-
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
 }

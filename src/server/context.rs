@@ -6,6 +6,11 @@
 
 use std::sync::Arc;
 
+/// The request id of the current request (`x-openstack-request-id`), as the request
+/// middleware stores it in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
 /// A role as a token carries it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoleRef {

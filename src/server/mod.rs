@@ -13,6 +13,7 @@ mod db;
 pub mod drivers;
 pub mod error;
 pub mod files;
+pub mod host;
 pub mod portal;
 pub mod rest;
 mod saga;
@@ -22,5 +23,6 @@ mod session_store;
 pub mod state;
 pub mod status;
 pub mod telemetry;
+pub mod time;
 
 pub use db::{Backend, Db};

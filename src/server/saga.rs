@@ -6,6 +6,8 @@
 //! already gone) and should not fail; when one does, the failure is logged and the other
 //! undos still run.
 //!
+//! A saga is a constant (`Saga`) beside its steps: running it and listing its failure
+//! points read the same list, so a test that fails it at every point cannot miss a step.
 //! Tests inject a failure before any step by name (`launch.spawn`), through `FailPoints`.
 
 use std::collections::HashSet;
@@ -55,8 +57,32 @@ pub struct SagaFailure {
     pub undone: bool,
 }
 
-/// Runs `steps` over `state`; on a failure undoes what ran, newest first.
-pub async fn execute<S: Send>(
+/// A saga: its name and its steps, in the order they run.
+pub struct Saga<S: 'static> {
+    pub name: &'static str,
+    pub steps: &'static [&'static dyn Step<S>],
+}
+
+impl<S: Send> Saga<S> {
+    /// Runs the steps over `state`; on a failure undoes what ran, newest first.
+    pub async fn execute(
+        &self,
+        state: &mut S,
+        fail_points: &FailPoints,
+    ) -> std::result::Result<(), SagaFailure> {
+        execute(self.name, self.steps, state, fail_points).await
+    }
+
+    /// Its failure points, `saga.step`, in order.
+    pub fn points(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .map(|step| format!("{}.{}", self.name, step.name()))
+            .collect()
+    }
+}
+
+async fn execute<S: Send>(
     saga: &'static str,
     steps: &[&dyn Step<S>],
     state: &mut S,
@@ -111,17 +137,22 @@ mod tests {
         }
     }
 
+    static T: Saga<Vec<String>> = Saga {
+        name: "t",
+        steps: &[&Record("a"), &Record("b"), &Record("c")],
+    };
+
     #[tokio::test]
     async fn a_failure_undoes_the_steps_that_ran_newest_first() {
         let points = FailPoints::default();
-        let steps: [&dyn Step<Vec<String>>; 3] = [&Record("a"), &Record("b"), &Record("c")];
+        assert_eq!(T.points(), ["t.a", "t.b", "t.c"]);
         let mut log = Vec::new();
-        execute("t", &steps, &mut log, &points).await.unwrap();
+        T.execute(&mut log, &points).await.unwrap();
         assert_eq!(log, ["run a", "run b", "run c"]);
 
         points.set("t.c");
         let mut log = Vec::new();
-        let failure = execute("t", &steps, &mut log, &points).await.unwrap_err();
+        let failure = T.execute(&mut log, &points).await.unwrap_err();
         assert_eq!(failure.step, "c");
         assert!(failure.undone);
         assert_eq!(log, ["run a", "run b", "undo b", "undo a"]);

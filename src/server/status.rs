@@ -6,10 +6,7 @@ use std::fmt::Write;
 use crate::server::db::{self, Db};
 use crate::server::services::identity::bootstrap_services;
 
-/// A heartbeat older than this means the agent is down.
-pub const DOWN_AFTER_SECONDS: i64 = 30;
-/// How often a controller records its heartbeat.
-pub const HEARTBEAT_SECONDS: u64 = 10;
+use crate::server::host::{DOWN_AFTER_SECONDS, HEARTBEAT_SECONDS};
 
 pub struct AgentStatus {
     pub binary: String,
@@ -91,7 +88,7 @@ pub async fn report(db: &Db, now: i64) -> Result<String, db::DbError> {
             a.host,
             a.topic,
             if a.up { "up" } else { "down" },
-            crate::server::rest::iso_time(a.last_seen),
+            crate::server::time::iso_micros(a.last_seen),
             ago
         );
     }

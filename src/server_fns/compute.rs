@@ -14,22 +14,22 @@ use crate::types::{
 pub(crate) mod convert {
     use std::collections::HashMap;
 
-    use crate::server::services::compute::{Flavor, Keypair, Server};
+    use crate::server::services::compute::{Flavor, Keypair, PowerState, Server};
     use crate::server::services::image::Image;
     use crate::types::{FlavorView, ImageView, InstanceView, KeypairView};
 
     pub fn iso(t: i64) -> String {
-        crate::server::rest::nova::time(t)
+        crate::server::time::iso_seconds(t)
     }
 
-    pub fn power(p: i64) -> &'static str {
+    pub fn power(p: PowerState) -> &'static str {
         match p {
-            1 => "Running",
-            3 => "Paused",
-            4 => "Shutdown",
-            6 => "Crashed",
-            7 => "Suspended",
-            _ => "No State",
+            PowerState::Running => "Running",
+            PowerState::Paused => "Paused",
+            PowerState::Shutdown => "Shutdown",
+            PowerState::Crashed => "Crashed",
+            PowerState::Suspended => "Suspended",
+            PowerState::NoState => "No State",
         }
     }
 
@@ -54,7 +54,7 @@ pub(crate) mod convert {
             disk: s.flavor.disk,
             key_name: s.key_name.clone(),
             status: s.status().to_string(),
-            task_state: s.task_state.clone(),
+            task_state: s.task_state.map(|t| t.as_str().to_string()),
             power_state: power(s.power_state).to_string(),
             availability_zone: s.availability_zone.clone(),
             host: s.host.clone(),
@@ -233,13 +233,10 @@ async fn network_choices(
     state: &crate::server::state::AppState,
     ctx: &crate::server::context::OpCtx,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let own = ctx.auth.project_id().unwrap_or("").to_string();
-    let networks = state.network.network_list(ctx, Default::default()).await?;
+    let networks = state.compute.usable_networks(ctx).await?;
     let subnets = state.network.subnet_list(ctx, Default::default()).await?;
     let mut choices: Vec<(String, String)> = networks
         .iter()
-        .filter(|n| !n.external && (n.shared || n.project_id == own))
-        .filter(|n| !n.subnets.is_empty())
         .map(|n| {
             let cidrs: Vec<&str> = subnets
                 .iter()
@@ -526,17 +523,17 @@ pub async fn create_image(
     min_ram: i64,
     protected: bool,
 ) -> Result<String, AppError> {
-    use crate::server::services::image::ImageCreate;
-    use serde_json::json;
+    use crate::server::services::image::{ImageAttr, ImageCreate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("name".into(), json!(name));
-    attributes.insert("disk_format".into(), json!(disk_format));
-    attributes.insert("container_format".into(), json!(container_format));
-    attributes.insert("visibility".into(), json!(visibility));
-    attributes.insert("min_disk".into(), json!(min_disk));
-    attributes.insert("min_ram".into(), json!(min_ram));
-    attributes.insert("protected".into(), json!(protected));
+    let attributes = vec![
+        ImageAttr::Name(Some(name)),
+        ImageAttr::DiskFormat(Some(disk_format)),
+        ImageAttr::ContainerFormat(Some(container_format)),
+        ImageAttr::Visibility(visibility),
+        ImageAttr::MinDisk(min_disk),
+        ImageAttr::MinRam(min_ram),
+        ImageAttr::Protected(protected),
+    ];
     let image = state
         .image
         .image_create(
@@ -559,8 +556,7 @@ pub async fn update_image(
     min_ram: i64,
     protected: bool,
 ) -> Result<(), AppError> {
-    use crate::server::services::image::ImagePatch;
-    use serde_json::json;
+    use crate::server::services::image::{ImageAttr, ImagePatch};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     state
         .image
@@ -568,11 +564,11 @@ pub async fn update_image(
             &ctx,
             &id,
             vec![
-                ImagePatch::Set("name".into(), json!(name)),
-                ImagePatch::Set("visibility".into(), json!(visibility)),
-                ImagePatch::Set("min_disk".into(), json!(min_disk)),
-                ImagePatch::Set("min_ram".into(), json!(min_ram)),
-                ImagePatch::Set("protected".into(), json!(protected)),
+                ImagePatch::Set(ImageAttr::Name(Some(name))),
+                ImagePatch::Set(ImageAttr::Visibility(visibility)),
+                ImagePatch::Set(ImageAttr::MinDisk(min_disk)),
+                ImagePatch::Set(ImageAttr::MinRam(min_ram)),
+                ImagePatch::Set(ImageAttr::Protected(protected)),
             ],
         )
         .await?;
@@ -781,220 +777,6 @@ pub async fn set_flavor_extra_specs(
     Ok(())
 }
 
-/// Usage reports for the Overview pages and their CSV downloads.
-#[cfg(feature = "ssr")]
-pub(crate) mod usage {
-    use std::collections::HashMap;
-
-    use chrono::{Datelike, NaiveDate, Utc};
-
-    use crate::server::context::OpCtx;
-    use crate::server::services::compute::UsageQuery;
-    use crate::server::services::identity::ProjectFilter;
-    use crate::server::state::AppState;
-    use crate::types::{AppError, ProjectUsage, UsageInstance, UsageSummary};
-
-    /// The period as Horizon takes it: two days, YYYY-MM-DD, both included; by default
-    /// from the first of this month to today.
-    pub fn period(start: &str, end: &str) -> Result<(NaiveDate, NaiveDate), AppError> {
-        let today = Utc::now().date_naive();
-        let parse = |s: &str, default: NaiveDate| {
-            if s.trim().is_empty() {
-                return Ok(default);
-            }
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .map_err(|_| AppError::Invalid("The date should be in YYYY-MM-DD format.".into()))
-        };
-        let start = parse(start, today.with_day(1).unwrap_or(today))?;
-        let end = parse(end, today)?;
-        if start > end {
-            return Err(AppError::Invalid(
-                "The start date must not be after the end date.".into(),
-            ));
-        }
-        Ok((start, end))
-    }
-
-    /// One project's report (`Some`) or every project's (`None`, administrators).
-    pub async fn summary(
-        state: &AppState,
-        ctx: &OpCtx,
-        project_id: Option<&str>,
-        start: &str,
-        end: &str,
-    ) -> Result<UsageSummary, AppError> {
-        let (first, last) = period(start, end)?;
-        let report = state
-            .compute
-            .usage(
-                ctx,
-                UsageQuery {
-                    start: first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
-                    end: last
-                        .succ_opt()
-                        .unwrap_or(last)
-                        .and_hms_opt(0, 0, 0)
-                        .unwrap_or_default()
-                        .and_utc(),
-                    project_id: project_id.map(str::to_string),
-                    marker: None,
-                    limit: None,
-                },
-            )
-            .await?;
-        let names: HashMap<String, String> = if project_id.is_none() {
-            state
-                .identity
-                .project_list(ctx, ProjectFilter::default())
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p.name))
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        let mut s = UsageSummary {
-            start: first.to_string(),
-            end: last.to_string(),
-            instances: Vec::new(),
-            projects: Vec::new(),
-            active_instances: 0,
-            active_vcpus: 0,
-            active_ram: 0,
-            active_disk: 0,
-            vcpu_hours: 0.0,
-            disk_gb_hours: 0.0,
-            memory_mb_hours: 0.0,
-        };
-        for t in &report.tenants {
-            let active: Vec<_> = t
-                .server_usages
-                .iter()
-                .filter(|u| u.state != "terminated")
-                .collect();
-            let line = ProjectUsage {
-                project_id: t.tenant_id.clone(),
-                project_name: names
-                    .get(&t.tenant_id)
-                    .cloned()
-                    .unwrap_or_else(|| t.tenant_id.clone()),
-                vcpus: active.iter().map(|u| u.vcpus).sum(),
-                disk: active.iter().map(|u| u.local_gb).sum(),
-                ram: active.iter().map(|u| u.memory_mb).sum(),
-                vcpu_hours: t.total_vcpus_usage,
-                disk_gb_hours: t.total_local_gb_usage,
-                memory_mb_hours: t.total_memory_mb_usage,
-            };
-            s.active_instances += active.len() as i64;
-            s.active_vcpus += line.vcpus;
-            s.active_disk += line.disk;
-            s.active_ram += line.ram;
-            s.vcpu_hours += line.vcpu_hours;
-            s.disk_gb_hours += line.disk_gb_hours;
-            s.memory_mb_hours += line.memory_mb_hours;
-            s.projects.push(line);
-            if project_id.is_some() {
-                s.instances
-                    .extend(t.server_usages.iter().map(|u| UsageInstance {
-                        name: u.name.clone(),
-                        vcpus: u.vcpus,
-                        disk: u.local_gb,
-                        ram: u.memory_mb,
-                        hours: u.hours,
-                        uptime: u.uptime,
-                        state: u.state.clone(),
-                    }));
-            }
-        }
-        s.projects
-            .sort_by(|a, b| a.project_name.cmp(&b.project_name));
-        Ok(s)
-    }
-
-    /// The report as Horizon's "Download CSV Summary" writes it. Cells that a
-    /// spreadsheet would run as a formula are quoted as text.
-    pub fn csv(s: &UsageSummary, project: Option<&str>) -> Result<String, AppError> {
-        fn cell(v: &str) -> String {
-            if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-                format!("'{v}")
-            } else {
-                v.to_string()
-            }
-        }
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(Vec::new());
-        let err = |e: csv::Error| AppError::Internal(e.to_string());
-        w.write_record(["Usage Report For Period:", &s.start, "/", &s.end])
-            .map_err(err)?;
-        if let Some(p) = project {
-            w.write_record(["Project ID:", p]).map_err(err)?;
-        }
-        for (label, value) in [
-            ("Active Instances:", s.active_instances.to_string()),
-            ("Total Active VCPUs:", s.active_vcpus.to_string()),
-            ("CPU-HRs Used:", format!("{:.2}", s.vcpu_hours)),
-            ("Total Active RAM (MB):", s.active_ram.to_string()),
-            ("Total Disk Size:", s.active_disk.to_string()),
-            ("Total Disk Usage:", format!("{:.2}", s.disk_gb_hours)),
-        ] {
-            w.write_record([label, value.as_str()]).map_err(err)?;
-        }
-        w.write_record([""]).map_err(err)?;
-        if project.is_some() {
-            w.write_record([
-                "Instance Name",
-                "VCPUs",
-                "RAM (MB)",
-                "Disk (GB)",
-                "Usage (Hours)",
-                "Time since created (Seconds)",
-                "State",
-            ])
-            .map_err(err)?;
-            for i in &s.instances {
-                w.write_record([
-                    cell(&i.name),
-                    i.vcpus.to_string(),
-                    i.ram.to_string(),
-                    i.disk.to_string(),
-                    format!("{:.2}", i.hours),
-                    i.uptime.to_string(),
-                    i.state.clone(),
-                ])
-                .map_err(err)?;
-            }
-        } else {
-            w.write_record([
-                "Project Name",
-                "VCPUs",
-                "RAM (MB)",
-                "Disk (GB)",
-                "VCPU Hours",
-                "Disk GB Hours",
-                "Memory MB Hours",
-            ])
-            .map_err(err)?;
-            for p in &s.projects {
-                w.write_record([
-                    cell(&p.project_name),
-                    p.vcpus.to_string(),
-                    p.ram.to_string(),
-                    p.disk.to_string(),
-                    format!("{:.2}", p.vcpu_hours),
-                    format!("{:.2}", p.disk_gb_hours),
-                    format!("{:.2}", p.memory_mb_hours),
-                ])
-                .map_err(err)?;
-            }
-        }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
-    }
-}
-
 /// Project → Overview → Usage Summary for a period (YYYY-MM-DD, both days included).
 #[server]
 pub async fn project_usage_report(start: String, end: String) -> Result<UsageSummary, AppError> {
@@ -1002,12 +784,18 @@ pub async fn project_usage_report(start: String, end: String) -> Result<UsageSum
     let Some(project) = ctx.auth.project_id().map(str::to_string) else {
         return Err(AppError::Invalid("Choose a project first.".into()));
     };
-    usage::summary(&state, &ctx, Some(&project), &start, &end).await
+    Ok(state
+        .compute
+        .usage_summary(&ctx, &state.identity, Some(&project), &start, &end)
+        .await?)
 }
 
 /// Admin → Overview: every project's usage for a period.
 #[server]
 pub async fn admin_usage_report(start: String, end: String) -> Result<UsageSummary, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    usage::summary(&state, &ctx, None, &start, &end).await
+    Ok(state
+        .compute
+        .usage_summary(&ctx, &state.identity, None, &start, &end)
+        .await?)
 }

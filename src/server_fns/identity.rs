@@ -580,7 +580,7 @@ pub async fn list_app_creds(query: ListQuery) -> Result<Page<AppCredView>, AppEr
             name: a.name,
             description: a.description.unwrap_or_default(),
             project_id: a.project_id,
-            expires_at: a.expires_at.map(crate::server::rest::iso_time),
+            expires_at: a.expires_at.map(crate::server::time::iso_micros),
             roles: roles.into_iter().map(|r| r.name).collect(),
         })
         .collect();
@@ -602,7 +602,7 @@ pub async fn create_app_cred(
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let expires_at = match expires_at.trim() {
         "" => None,
-        s => Some(crate::server::rest::parse_iso_time(s).ok_or_else(|| {
+        s => Some(crate::server::time::parse_iso(s).ok_or_else(|| {
             AppError::Invalid(format!("'{s}' is not a date and time (YYYY-MM-DDTHH:MM)."))
         })?),
     };

@@ -134,8 +134,7 @@ pub async fn list_networks(all_projects: bool) -> Result<Vec<NetworkView>, AppEr
     Ok(out)
 }
 
-/// Create Network: the network, then (when asked) its subnet; a subnet that fails takes
-/// the new network away again, so nothing half-made stays.
+/// Create Network: the network and (when asked) its subnet, all or nothing.
 #[server(input = Json)]
 pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppError> {
     use crate::server::services::network::{GatewayRequest, NetworkCreate, SubnetCreate};
@@ -145,11 +144,41 @@ pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppErro
             "A network needs a name or a subnet.".into(),
         ));
     }
+    let subnet = if req.create_subnet {
+        let pools = lines(&req.pools)
+            .iter()
+            .map(|l| {
+                l.split_once(',')
+                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                    .ok_or_else(|| {
+                        AppError::Invalid(format!("Allocation pool `{l}` is not start,end."))
+                    })
+            })
+            .collect::<Result<Vec<(String, String)>, AppError>>()?;
+        Some(SubnetCreate {
+            name: req.subnet_name.trim().to_string(),
+            ip_version: Some(4),
+            cidr: Some(req.cidr.trim().to_string()),
+            gateway_ip: if req.disable_gateway {
+                GatewayRequest::None
+            } else if req.gateway_ip.trim().is_empty() {
+                GatewayRequest::Default
+            } else {
+                GatewayRequest::Address(req.gateway_ip.trim().to_string())
+            },
+            enable_dhcp: Some(req.enable_dhcp),
+            allocation_pools: (!pools.is_empty()).then_some(pools),
+            dns_nameservers: lines(&req.dns),
+            ..Default::default()
+        })
+    } else {
+        None
+    };
     let admin = crate::server::authz::is_admin(&ctx);
     let provider = admin && !req.network_type.is_empty();
     let network = state
         .network
-        .network_create(
+        .network_create_with_subnet(
             &ctx,
             NetworkCreate {
                 name: req.name.trim().to_string(),
@@ -162,51 +191,9 @@ pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppErro
                 segmentation_id: provider.then_some(req.segmentation_id).flatten(),
                 ..Default::default()
             },
+            subnet,
         )
         .await?;
-    if req.create_subnet {
-        let pools: Result<Vec<(String, String)>, AppError> = lines(&req.pools)
-            .iter()
-            .map(|l| {
-                l.split_once(',')
-                    .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
-                    .ok_or_else(|| {
-                        AppError::Invalid(format!("Allocation pool `{l}` is not start,end."))
-                    })
-            })
-            .collect();
-        let made = match pools {
-            Err(e) => Err(e),
-            Ok(pools) => state
-                .network
-                .subnet_create(
-                    &ctx,
-                    SubnetCreate {
-                        network_id: network.id.clone(),
-                        name: req.subnet_name.trim().to_string(),
-                        ip_version: Some(4),
-                        cidr: Some(req.cidr.trim().to_string()),
-                        gateway_ip: if req.disable_gateway {
-                            GatewayRequest::None
-                        } else if req.gateway_ip.trim().is_empty() {
-                            GatewayRequest::Default
-                        } else {
-                            GatewayRequest::Address(req.gateway_ip.trim().to_string())
-                        },
-                        enable_dhcp: Some(req.enable_dhcp),
-                        allocation_pools: (!pools.is_empty()).then_some(pools),
-                        dns_nameservers: lines(&req.dns),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(AppError::from),
-        };
-        if let Err(e) = made {
-            let _ = state.network.network_delete(&ctx, &network.id).await;
-            return Err(e);
-        }
-    }
     Ok(network.id)
 }
 
@@ -773,7 +760,7 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
             host: a.host.clone(),
             alive: a.alive,
             admin_state_up: a.admin_state_up,
-            heartbeat: a.heartbeat_timestamp.map(crate::server::rest::iso_time),
+            heartbeat: a.heartbeat_timestamp.map(crate::server::time::iso_micros),
             driver: a.configurations["driver"]
                 .as_str()
                 .unwrap_or("")

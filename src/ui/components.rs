@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::types::{AppError, ListQuery};
 
 /// The table state in the URL: `?q=filter&sort=col&desc=1&page=N`.
@@ -110,7 +110,7 @@ pub fn Pager(total: u64, pages: u32) -> impl IntoView {
     };
     view! {
         <div class="pager">
-            <span class="count">{move || t().displaying_items.replace("{n}", &total.to_string())}</span>
+            <span class="count">{move || displaying(t(), total)}</span>
             {move || prev().map(|h| view! { <a class="btn" href=h>{t().previous}</a> })}
             {move || (pages > 1).then(|| view! { <span class="page-no">{q.get().page + 1}" / "{pages}</span> })}
             {move || next().map(|h| view! { <a class="btn" href=h>{t().next}</a> })}
@@ -256,11 +256,35 @@ pub fn RowCheck(selection: Selection, id: String, name: String) -> impl IntoView
     view! { <td class="select"><input type="checkbox" aria-label=label prop:checked=checked on:change=toggle/></td> }
 }
 
+/// "Displaying N items", in the singular for one.
+pub fn displaying(t: &'static crate::i18n::Texts, total: u64) -> String {
+    if total == 1 {
+        t.displaying_item.to_string()
+    } else {
+        t.displaying_items.replace("{n}", &total.to_string())
+    }
+}
+
 /// A Yes/No cell.
 pub fn yes_no(t: &'static crate::i18n::Texts, v: bool) -> &'static str {
     if v {
         t.yes
     } else {
         t.no
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::displaying;
+    use crate::i18n::{EN, KO};
+
+    #[test]
+    fn one_item_is_singular() {
+        assert_eq!(displaying(&EN, 0), "Displaying 0 items");
+        assert_eq!(displaying(&EN, 1), "Displaying 1 item");
+        assert_eq!(displaying(&EN, 1001), "Displaying 1001 items");
+        assert_eq!(displaying(&KO, 1), "1개 항목 표시 중");
+        assert_eq!(displaying(&KO, 20), "20개 항목 표시 중");
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::session::{get_session, Logout, SwitchProject};
 use crate::types::SessionInfo;
 

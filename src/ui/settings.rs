@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::i18n::Lang;
 use crate::server_fns::session::{ChangePassword, SetPreferences};
 use crate::ui::components::ActionError;

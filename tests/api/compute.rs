@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spawn_app_with, Member, Reply, TestApp};
+use crate::helpers::{saga_steps, spawn_app, spawn_app_with, Member, Reply, TestApp};
 
 const MV: &str = "compute 2.79";
 
@@ -492,7 +492,8 @@ async fn launch_console_stop_start_snapshot_relaunch_delete() {
 async fn a_launch_that_fails_at_any_step_leaves_nothing_behind() {
     let w = world().await;
     let compute = &w.app.state.compute;
-    for step in ["schedule", "disks", "config_drive", "spawn", "finish"] {
+    for step in saga_steps("launch") {
+        let step = step.as_str();
         compute.clear_failures();
         compute.inject_failure(&format!("launch.{step}"));
         let id = w.boot(&format!("fail-{step}")).await;
@@ -571,7 +572,7 @@ async fn a_failed_delete_can_be_retried_and_a_failed_snapshot_leaves_no_image() 
     let id = w.boot("victim").await;
     w.wait(&id, "ACTIVE").await;
 
-    for step in ["image", "copy_disk", "upload"] {
+    for step in saga_steps("snapshot") {
         compute.clear_failures();
         compute.inject_failure(&format!("snapshot.{step}"));
         let r = w
@@ -595,7 +596,8 @@ async fn a_failed_delete_can_be_retried_and_a_failed_snapshot_leaves_no_image() 
     }
     compute.clear_failures();
 
-    for step in ["stop", "config_drive", "disks", "forget"] {
+    for step in saga_steps("delete") {
+        let step = step.as_str();
         compute.inject_failure(&format!("delete.{step}"));
         w.app
             .nova(

@@ -509,6 +509,29 @@ pub fn project_scope(name: &str) -> Value {
 }
 
 /// The sorted names of a list of `{"name": ...}` objects.
+/// Whether to run a test that needs more of the host than a build does (root, QEMU,
+/// network namespaces): yes when asked for with `GUREUM_HOST_TESTS=1`, as `scripts/test`
+/// does, and then a missing piece fails the test; otherwise it is skipped with a message.
+pub fn host_tests_wanted(needs: &str) -> bool {
+    let wanted = std::env::var("GUREUM_HOST_TESTS").as_deref() == Ok("1");
+    if !wanted {
+        eprintln!("skipped: this test needs {needs}; scripts/test runs it (GUREUM_HOST_TESTS=1)");
+    }
+    wanted
+}
+
+/// The steps of a compute saga (`launch`, `delete`, `snapshot`, `attach_interface`), as
+/// the service lists its failure points: a test that fails each in turn misses none.
+pub fn saga_steps(saga: &str) -> Vec<String> {
+    let prefix = format!("{saga}.");
+    let steps: Vec<String> = gureum::server::services::compute::ComputeService::saga_points()
+        .iter()
+        .filter_map(|p| p.strip_prefix(&prefix).map(str::to_string))
+        .collect();
+    assert!(!steps.is_empty(), "no saga named {saga}");
+    steps
+}
+
 pub fn names(list: &Value) -> Vec<String> {
     let mut out: Vec<String> = list
         .as_array()

@@ -219,6 +219,18 @@ def user_env(auth_url, username, password, project):
     )
 
 
+def project_member(admin_env, project, user, password):
+    """Makes a project and a user who is its member (the walkthroughs' first step);
+    returns the project's and the user's ids."""
+    p = osc(ADMIN + ["project", "create", project, "-f", "json"], admin_env, parse_json=True)
+    expect(p.get("id") and p.get("name") == project, f"project create: {p}")
+    u = osc(ADMIN + ["user", "create", user, "--project", project, "--password", password,
+                     "-f", "json"], admin_env, parse_json=True)
+    expect(u.get("id") and u.get("name") == user, f"user create: {u}")
+    osc(ADMIN + ["role", "add", "--user", user, "--project", project, "member"], admin_env)
+    return p["id"], u["id"]
+
+
 # --------------------------------------------------------------------------
 # Server process
 # --------------------------------------------------------------------------

@@ -15,13 +15,8 @@ Needs `qemu-system-x86_64`, `qemu-img`, `genisoimage` and the packages that
 scripts/build-test-image.sh names. Without KVM the guests run under TCG: a boot
 takes 10-30 s.
 
-Environment:
-  GUREUM_BIN     gureum binary (default: <repo>/target/release/gureum, or
-                 $CARGO_TARGET_DIR/release/gureum when that is set)
-  OPENSTACK      openstack CLI (default: $HOME/.cache/gureum/venv/bin/openstack,
-                 created by scripts/openstack-venv.sh)
-  GUREUM_TEST_VERBOSE=1   print every CLI command as it runs
-  GUREUM_KEEP_DATA=1      keep the temp data dir (path is printed)
+Environment variables (GUREUM_BIN, OPENSTACK, GUREUM_TEST_VERBOSE, GUREUM_KEEP_DATA):
+see common.py.
 """
 
 import base64
@@ -232,15 +227,9 @@ def compute_checks(server, files):
             expect(find_row(rows, Name=name, ID=ids[name]), f"{name} not in flavor list: {rows}")
 
     with check(f"admin: project {PROJECT} with user {USER} as member"):
-        p = osc(A + ["project", "create", PROJECT, "-f", "json"], admin_env, parse_json=True)
-        expect(p.get("id") and p.get("name") == PROJECT, f"project create: {p}")
-        ids["project"] = p["id"]
-        u = osc(A + ["user", "create", USER, "--project", PROJECT, "--password", PASSWORD,
-                     "-f", "json"], admin_env, parse_json=True)
-        expect(u.get("id") and u.get("name") == USER, f"user create: {u}")
-        osc(A + ["role", "add", "--user", USER, "--project", PROJECT, "member"], admin_env)
+        ids["project"], _ = common.project_member(admin_env, PROJECT, USER, PASSWORD)
         tok = osc(["token", "issue", "-f", "json"], env, parse_json=True)
-        expect(tok.get("project_id") == p["id"], f"token not scoped to {PROJECT}: {tok}")
+        expect(tok.get("project_id") == ids["project"], f"token not scoped to {PROJECT}: {tok}")
 
     # ---- 2. the guest image -------------------------------------------------------
     guest = files / "guest.qcow2"

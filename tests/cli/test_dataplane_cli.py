@@ -130,10 +130,7 @@ def walkthrough(server, files):
     ids = {}
 
     with check(f"admin: project {PROJECT}, user {USER}, flavor m1.tiny"):
-        osc(A + ["project", "create", PROJECT], admin_env)
-        osc(A + ["user", "create", USER, "--project", PROJECT, "--password", PASSWORD],
-            admin_env)
-        osc(A + ["role", "add", "--user", USER, "--project", PROJECT, "member"], admin_env)
+        common.project_member(admin_env, PROJECT, USER, PASSWORD)
         osc(A + ["flavor", "create", "--vcpus", "1", "--ram", "256", "--disk", "1", "m1.tiny"],
             admin_env)
 

@@ -9,13 +9,8 @@ only when nothing failed. The harness is in common.py (next to this file).
 
 Needs `qemu-img` on PATH (test images are made with it).
 
-Environment:
-  GUREUM_BIN     gureum binary (default: <repo>/target/release/gureum, or
-                 $CARGO_TARGET_DIR/release/gureum when that is set)
-  OPENSTACK      openstack CLI (default: $HOME/.cache/gureum/venv/bin/openstack,
-                 created by scripts/openstack-venv.sh)
-  GUREUM_TEST_VERBOSE=1   print every CLI command as it runs
-  GUREUM_KEEP_DATA=1      keep the temp data dir (path is printed)
+Environment variables (GUREUM_BIN, OPENSTACK, GUREUM_TEST_VERBOSE, GUREUM_KEEP_DATA):
+see common.py.
 """
 
 import hashlib

@@ -31,10 +31,7 @@ def run_checks(server):
     ids = {}
 
     with check(f"admin: project {PROJECT} with user {USER} as member"):
-        osc(A + ["project", "create", PROJECT], admin_env)
-        osc(A + ["user", "create", USER, "--project", PROJECT, "--password", PASSWORD],
-            admin_env)
-        osc(A + ["role", "add", "--user", USER, "--project", PROJECT, "member"], admin_env)
+        common.project_member(admin_env, PROJECT, USER, PASSWORD)
 
     with check("catalog list has the network service at /networking"):
         rows = osc(A + ["catalog", "list", "-f", "json"], admin_env, parse_json=True)

@@ -2,57 +2,28 @@
 
 use sqlx::FromRow;
 
+use super::table::{table, Table};
 use super::{b, DbError, C};
 
 // --- Flavors ---------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct FlavorRow {
-    pub id: String,
-    pub name: String,
-    pub vcpus: i64,
-    pub memory_mb: i64,
-    pub root_gb: i64,
-    pub ephemeral_gb: i64,
-    pub swap_mb: i64,
-    pub rxtx_factor: f64,
-    pub is_public: i64,
-    pub disabled: i64,
-    pub description: Option<String>,
-    /// A JSON object of strings.
-    pub extra_specs: String,
-    pub created_at: i64,
-}
-
-const FLAVOR_COLS: &str = "id, name, vcpus, memory_mb, root_gb, ephemeral_gb, swap_mb, rxtx_factor, is_public, disabled, description, extra_specs, created_at";
-
-pub async fn flavor_insert(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO flavors ({FLAVOR_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&f.id)
-    .bind(&f.name)
-    .bind(f.vcpus)
-    .bind(f.memory_mb)
-    .bind(f.root_gb)
-    .bind(f.ephemeral_gb)
-    .bind(f.swap_mb)
-    .bind(f.rxtx_factor)
-    .bind(f.is_public)
-    .bind(f.disabled)
-    .bind(&f.description)
-    .bind(&f.extra_specs)
-    .bind(f.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn flavor_get(c: &mut C, id: &str) -> Result<Option<FlavorRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {FLAVOR_COLS} FROM flavors WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct FlavorRow in "flavors" {
+        pub id: String,
+        pub name: String,
+        pub vcpus: i64,
+        pub memory_mb: i64,
+        pub root_gb: i64,
+        pub ephemeral_gb: i64,
+        pub swap_mb: i64,
+        pub rxtx_factor: f64,
+        pub is_public: i64,
+        pub disabled: i64,
+        pub description: Option<String>,
+        /// A JSON object of strings.
+        pub extra_specs: String,
+        pub created_at: i64,
+    }
 }
 
 /// Which flavors a list returns.
@@ -71,8 +42,9 @@ pub struct FlavorFilter {
 
 /// Smallest first (RAM, then vCPUs), as Horizon shows them.
 pub async fn flavor_list(c: &mut C, f: &FlavorFilter) -> Result<Vec<FlavorRow>, DbError> {
+    let flavor_cols = FlavorRow::columns();
     let mut sql = format!(
-        "SELECT {FLAVOR_COLS} FROM flavors
+        "SELECT {flavor_cols} FROM flavors
          WHERE ($1 IS NULL OR is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects WHERE project_id = $1))
            AND ($2 IS NULL OR is_public = $2) AND ($3 IS NULL OR memory_mb >= $3)
            AND ($4 IS NULL OR root_gb >= $4)"
@@ -393,111 +365,43 @@ pub async fn node_usage(c: &mut C, node_id: &str) -> Result<(i64, i64, i64, i64)
 
 // --- Instances -------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct InstanceRow {
-    pub id: String,
-    pub name: String,
-    pub project_id: String,
-    pub user_id: String,
-    pub image_id: Option<String>,
-    pub flavor: String,
-    pub flavor_id: String,
-    pub vcpus: i64,
-    pub memory_mb: i64,
-    pub disk_gb: i64,
-    pub new_flavor: Option<String>,
-    pub old_flavor: Option<String>,
-    pub key_name: Option<String>,
-    pub key_data: Option<String>,
-    pub user_data: Option<String>,
-    pub metadata: String,
-    pub hostname: String,
-    pub node_id: Option<String>,
-    pub host: Option<String>,
-    pub vm_state: String,
-    pub task_state: Option<String>,
-    pub power_state: i64,
-    pub locked: i64,
-    pub locked_by: Option<String>,
-    pub locked_reason: Option<String>,
-    pub fault: Option<String>,
-    pub config_drive: i64,
-    pub availability_zone: String,
-    pub progress: i64,
-    pub launched_at: Option<i64>,
-    pub terminated_at: Option<i64>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub deleted: i64,
-}
-
-const INSTANCE_COLS: &str = "id, name, project_id, user_id, image_id, flavor, flavor_id, vcpus, memory_mb, disk_gb, new_flavor, old_flavor, key_name, key_data, user_data, metadata, hostname, node_id, host, vm_state, task_state, power_state, locked, locked_by, locked_reason, fault, config_drive, availability_zone, progress, launched_at, terminated_at, created_at, updated_at, deleted";
-
-macro_rules! bind_instance {
-    ($q:expr, $i:expr) => {
-        $q.bind(&$i.id)
-            .bind(&$i.name)
-            .bind(&$i.project_id)
-            .bind(&$i.user_id)
-            .bind(&$i.image_id)
-            .bind(&$i.flavor)
-            .bind(&$i.flavor_id)
-            .bind($i.vcpus)
-            .bind($i.memory_mb)
-            .bind($i.disk_gb)
-            .bind(&$i.new_flavor)
-            .bind(&$i.old_flavor)
-            .bind(&$i.key_name)
-            .bind(&$i.key_data)
-            .bind(&$i.user_data)
-            .bind(&$i.metadata)
-            .bind(&$i.hostname)
-            .bind(&$i.node_id)
-            .bind(&$i.host)
-            .bind(&$i.vm_state)
-            .bind(&$i.task_state)
-            .bind($i.power_state)
-            .bind($i.locked)
-            .bind(&$i.locked_by)
-            .bind(&$i.locked_reason)
-            .bind(&$i.fault)
-            .bind($i.config_drive)
-            .bind(&$i.availability_zone)
-            .bind($i.progress)
-            .bind($i.launched_at)
-            .bind($i.terminated_at)
-            .bind($i.created_at)
-            .bind($i.updated_at)
-            .bind($i.deleted)
-    };
-}
-
-fn placeholders(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub async fn instance_insert(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO instances ({INSTANCE_COLS}) VALUES ({})",
-        placeholders(34)
-    );
-    bind_instance!(sqlx::query(&sql), i).execute(c).await?;
-    Ok(())
-}
-
-/// Writes every column of the row (read-modify-write under the caller's transaction).
-/// `UPDATE instances SET` every column but the id.
-fn instance_sets() -> String {
-    INSTANCE_COLS
-        .split(", ")
-        .enumerate()
-        .skip(1)
-        .map(|(n, col)| format!("{col} = ${}", n + 1))
-        .collect::<Vec<_>>()
-        .join(", ")
+table! {
+    pub struct InstanceRow in "instances" {
+        pub id: String,
+        pub name: String,
+        pub project_id: String,
+        pub user_id: String,
+        pub image_id: Option<String>,
+        pub flavor: String,
+        pub flavor_id: String,
+        pub vcpus: i64,
+        pub memory_mb: i64,
+        pub disk_gb: i64,
+        pub new_flavor: Option<String>,
+        pub old_flavor: Option<String>,
+        pub key_name: Option<String>,
+        pub key_data: Option<String>,
+        pub user_data: Option<String>,
+        pub metadata: String,
+        pub hostname: String,
+        pub node_id: Option<String>,
+        pub host: Option<String>,
+        pub vm_state: String,
+        pub task_state: Option<String>,
+        pub power_state: i64,
+        pub locked: i64,
+        pub locked_by: Option<String>,
+        pub locked_reason: Option<String>,
+        pub fault: Option<String>,
+        pub config_drive: i64,
+        pub availability_zone: String,
+        pub progress: i64,
+        pub launched_at: Option<i64>,
+        pub terminated_at: Option<i64>,
+        pub created_at: i64,
+        pub updated_at: i64,
+        pub deleted: i64,
+    }
 }
 
 /// Saves an instance unless a delete has begun on it since it was read (Nova's
@@ -505,24 +409,17 @@ fn instance_sets() -> String {
 /// delete's `deleting`. `false` when the row was being deleted (or is gone).
 pub async fn instance_save(c: &mut C, i: &InstanceRow) -> Result<bool, DbError> {
     let sql = format!(
-        "UPDATE instances SET {} WHERE id = $1 AND deleted = 0 \
-         AND (task_state IS NULL OR task_state <> 'deleting')",
-        instance_sets()
+        "{} AND deleted = 0 AND (task_state IS NULL OR task_state <> 'deleting')",
+        super::table::update_sql::<InstanceRow>()
     );
-    let r = bind_instance!(sqlx::query(&sql), i).execute(c).await?;
+    let r = i.bind(sqlx::query(&sql)).execute(c).await?;
     Ok(r.rows_affected() > 0)
 }
 
-/// Saves an instance whatever its task: the delete's own steps.
-pub async fn instance_save_deleting(c: &mut C, i: &InstanceRow) -> Result<(), DbError> {
-    let sql = format!("UPDATE instances SET {} WHERE id = $1", instance_sets());
-    bind_instance!(sqlx::query(&sql), i).execute(c).await?;
-    Ok(())
-}
-
 pub async fn instance_get(c: &mut C, id: &str) -> Result<Option<InstanceRow>, DbError> {
+    let instance_cols = InstanceRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLS} FROM instances WHERE id = $1 AND deleted = 0"
+        "SELECT {instance_cols} FROM instances WHERE id = $1 AND deleted = 0"
     ))
     .bind(id)
     .fetch_optional(c)
@@ -563,8 +460,9 @@ pub async fn instance_mark_deleting(c: &mut C, id: &str, now: i64) -> Result<boo
 
 /// Live instances still holding a task or resources, for reconciliation at start.
 pub async fn instance_list_all_live(c: &mut C) -> Result<Vec<InstanceRow>, DbError> {
+    let instance_cols = InstanceRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {INSTANCE_COLS} FROM instances WHERE deleted = 0 ORDER BY created_at, id"
+        "SELECT {instance_cols} FROM instances WHERE deleted = 0 ORDER BY created_at, id"
     ))
     .fetch_all(c)
     .await
@@ -622,8 +520,9 @@ macro_rules! bind_instance_filter {
 
 /// Newest first, as Nova lists.
 pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<InstanceRow>, DbError> {
+    let instance_cols = InstanceRow::columns();
     let mut sql = format!(
-        "SELECT {INSTANCE_COLS} FROM instances {}",
+        "SELECT {instance_cols} FROM instances {}",
         instance_where(f)
     );
     let next = 7 + f.vm_states.len();
@@ -657,41 +556,20 @@ pub async fn instance_count(c: &mut C, f: &InstanceFilter) -> Result<i64, DbErro
 
 // --- Instance actions ------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct ActionRow {
-    pub id: String,
-    pub instance_id: String,
-    pub action: String,
-    pub request_id: String,
-    pub user_id: String,
-    pub project_id: String,
-    pub message: Option<String>,
-    pub start_time: i64,
-    pub finish_time: Option<i64>,
-    /// A JSON array of events.
-    pub events: String,
-}
-
-const ACTION_COLS: &str =
-    "id, instance_id, action, request_id, user_id, project_id, message, start_time, finish_time, events";
-
-pub async fn action_insert(c: &mut C, a: &ActionRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO instance_actions ({ACTION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(&a.id)
-    .bind(&a.instance_id)
-    .bind(&a.action)
-    .bind(&a.request_id)
-    .bind(&a.user_id)
-    .bind(&a.project_id)
-    .bind(&a.message)
-    .bind(a.start_time)
-    .bind(a.finish_time)
-    .bind(&a.events)
-    .execute(c)
-    .await?;
-    Ok(())
+table! {
+    pub struct ActionRow in "instance_actions" {
+        pub id: String,
+        pub instance_id: String,
+        pub action: String,
+        pub request_id: String,
+        pub user_id: String,
+        pub project_id: String,
+        pub message: Option<String>,
+        pub start_time: i64,
+        pub finish_time: Option<i64>,
+        /// A JSON array of events.
+        pub events: String,
+    }
 }
 
 pub async fn action_finish(
@@ -714,8 +592,9 @@ pub async fn action_finish(
 }
 
 pub async fn action_list(c: &mut C, instance_id: &str) -> Result<Vec<ActionRow>, DbError> {
+    let action_cols = ActionRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {ACTION_COLS} FROM instance_actions WHERE instance_id = $1 ORDER BY start_time DESC, id DESC"
+        "SELECT {action_cols} FROM instance_actions WHERE instance_id = $1 ORDER BY start_time DESC, id DESC"
     ))
     .bind(instance_id)
     .fetch_all(c)
@@ -827,7 +706,7 @@ pub async fn nics_of(c: &mut C, instance_ids: &[String]) -> Result<Vec<NicRow>, 
     let sql = format!(
         "SELECT instance_id, position, port_id, preserve_on_delete FROM instance_nics
           WHERE instance_id IN ({}) ORDER BY instance_id, position",
-        super::network::placeholders(1, instance_ids.len())
+        super::table::placeholders(1, instance_ids.len())
     );
     let mut q = sqlx::query_as(&sql);
     for id in instance_ids {

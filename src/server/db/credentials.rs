@@ -1,52 +1,21 @@
 //! Application credentials, token signing keys and token revocations.
 
-use sqlx::FromRow;
-
+use super::table::{table, Table};
 use super::{DbError, C};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct AppCredRow {
-    pub id: String,
-    pub user_id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: Option<String>,
-    pub secret_hash: String,
-    pub expires_at: Option<i64>,
-    pub unrestricted: i64,
-    pub role_ids: String,
-    pub created_at: i64,
-}
-
-const APP_CRED_COLS: &str =
-    "id, user_id, project_id, name, description, secret_hash, expires_at, unrestricted, role_ids, created_at";
-
-pub async fn app_cred_insert(c: &mut C, a: &AppCredRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO application_credentials ({APP_CRED_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    ))
-    .bind(&a.id)
-    .bind(&a.user_id)
-    .bind(&a.project_id)
-    .bind(&a.name)
-    .bind(&a.description)
-    .bind(&a.secret_hash)
-    .bind(a.expires_at)
-    .bind(a.unrestricted)
-    .bind(&a.role_ids)
-    .bind(a.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn app_cred_get(c: &mut C, id: &str) -> Result<Option<AppCredRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
+table! {
+    pub struct AppCredRow in "application_credentials" {
+        pub id: String,
+        pub user_id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: Option<String>,
+        pub secret_hash: String,
+        pub expires_at: Option<i64>,
+        pub unrestricted: i64,
+        pub role_ids: String,
+        pub created_at: i64,
+    }
 }
 
 pub async fn app_cred_get_by_name(
@@ -54,8 +23,9 @@ pub async fn app_cred_get_by_name(
     user_id: &str,
     name: &str,
 ) -> Result<Option<AppCredRow>, DbError> {
+    let app_cred_cols = AppCredRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE user_id = $1 AND name = $2"
+        "SELECT {app_cred_cols} FROM application_credentials WHERE user_id = $1 AND name = $2"
     ))
     .bind(user_id)
     .bind(name)
@@ -68,8 +38,9 @@ pub async fn app_cred_list(
     user_id: &str,
     name: Option<&str>,
 ) -> Result<Vec<AppCredRow>, DbError> {
+    let app_cred_cols = AppCredRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {APP_CRED_COLS} FROM application_credentials WHERE user_id = $1 AND ($2 IS NULL OR name = $2) ORDER BY name"
+        "SELECT {app_cred_cols} FROM application_credentials WHERE user_id = $1 AND ($2 IS NULL OR name = $2) ORDER BY name"
     ))
     .bind(user_id)
     .bind(name)

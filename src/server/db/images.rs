@@ -2,68 +2,33 @@
 
 use sqlx::FromRow;
 
+use super::table::{table, Table};
 use super::{b, DbError, C};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct ImageRow {
-    pub id: String,
-    pub name: Option<String>,
-    pub owner: String,
-    pub status: String,
-    pub visibility: String,
-    pub protected: i64,
-    pub disk_format: Option<String>,
-    pub container_format: Option<String>,
-    pub size: Option<i64>,
-    pub virtual_size: Option<i64>,
-    pub checksum: Option<String>,
-    pub os_hash_algo: Option<String>,
-    pub os_hash_value: Option<String>,
-    pub min_disk: i64,
-    pub min_ram: i64,
-    /// A JSON object of string values.
-    pub properties: String,
-    /// A JSON array of strings.
-    pub tags: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const IMAGE_COLS: &str = "id, name, owner, status, visibility, protected, disk_format, container_format, size, virtual_size, checksum, os_hash_algo, os_hash_value, min_disk, min_ram, properties, tags, created_at, updated_at";
-
-pub async fn image_insert(c: &mut C, i: &ImageRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO images ({IMAGE_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
-    ))
-    .bind(&i.id)
-    .bind(&i.name)
-    .bind(&i.owner)
-    .bind(&i.status)
-    .bind(&i.visibility)
-    .bind(i.protected)
-    .bind(&i.disk_format)
-    .bind(&i.container_format)
-    .bind(i.size)
-    .bind(i.virtual_size)
-    .bind(&i.checksum)
-    .bind(&i.os_hash_algo)
-    .bind(&i.os_hash_value)
-    .bind(i.min_disk)
-    .bind(i.min_ram)
-    .bind(&i.properties)
-    .bind(&i.tags)
-    .bind(i.created_at)
-    .bind(i.updated_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn image_get(c: &mut C, id: &str) -> Result<Option<ImageRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {IMAGE_COLS} FROM images WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct ImageRow in "images" {
+        pub id: String,
+        pub name: Option<String>,
+        pub owner: String,
+        pub status: String,
+        pub visibility: String,
+        pub protected: i64,
+        pub disk_format: Option<String>,
+        pub container_format: Option<String>,
+        pub size: Option<i64>,
+        pub virtual_size: Option<i64>,
+        pub checksum: Option<String>,
+        pub os_hash_algo: Option<String>,
+        pub os_hash_value: Option<String>,
+        pub min_disk: i64,
+        pub min_ram: i64,
+        /// A JSON object of string values.
+        pub properties: String,
+        /// A JSON array of strings.
+        pub tags: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 /// Writes the fields a user may change (JSON patch); `status` and the data fields are
@@ -380,13 +345,14 @@ macro_rules! bind_image_filter {
 }
 
 pub async fn image_list(c: &mut C, f: &ImageFilter) -> Result<Vec<ImageRow>, DbError> {
+    let image_cols = ImageRow::columns();
     let expr = f.sort.expr();
     let (dir, op) = if f.descending {
         ("DESC", "<")
     } else {
         ("ASC", ">")
     };
-    let mut sql = format!("SELECT {IMAGE_COLS} FROM images {}", image_where(f));
+    let mut sql = format!("SELECT {image_cols} FROM images {}", image_where(f));
     let next = filter_params(f) + 1;
     if f.after.is_some() {
         sql.push_str(&format!(

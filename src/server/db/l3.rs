@@ -2,71 +2,29 @@
 
 use sqlx::FromRow;
 
-use super::network::{page_bind, page_sql, placeholders, update_sql, Scope};
+use super::network::{page_bind, page_sql, Scope};
+use super::table::{placeholders, table, Table};
 use super::{DbError, C};
 
 // --- Routers -----------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct RouterRow {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: String,
-    pub admin_state_up: i64,
-    pub status: String,
-    pub gw_network_id: Option<String>,
-    pub gw_port_id: Option<String>,
-    pub enable_snat: i64,
-    pub routes: String,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const ROUTER_COLS: &str = "id, project_id, name, description, admin_state_up, status, gw_network_id, gw_port_id, enable_snat, routes, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_router {
-    ($q:expr, $r:expr) => {
-        $q.bind(&$r.id)
-            .bind(&$r.project_id)
-            .bind(&$r.name)
-            .bind(&$r.description)
-            .bind($r.admin_state_up)
-            .bind(&$r.status)
-            .bind(&$r.gw_network_id)
-            .bind(&$r.gw_port_id)
-            .bind($r.enable_snat)
-            .bind(&$r.routes)
-            .bind(&$r.tags)
-            .bind($r.revision_number)
-            .bind($r.created_at)
-            .bind($r.updated_at)
-    };
-}
-
-pub async fn router_insert(c: &mut C, r: &RouterRow) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO routers ({ROUTER_COLS}) VALUES ({})",
-        placeholders(1, 14)
-    );
-    bind_router!(sqlx::query(&sql), r).execute(c).await?;
-    Ok(())
-}
-
-pub async fn router_save(c: &mut C, r: &RouterRow) -> Result<(), DbError> {
-    bind_router!(sqlx::query(&update_sql("routers", ROUTER_COLS)), r)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn router_get(c: &mut C, id: &str) -> Result<Option<RouterRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {ROUTER_COLS} FROM routers WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct RouterRow in "routers" {
+        pub id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: String,
+        pub admin_state_up: i64,
+        pub status: String,
+        pub gw_network_id: Option<String>,
+        pub gw_port_id: Option<String>,
+        pub enable_snat: i64,
+        pub routes: String,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -83,8 +41,9 @@ pub struct RouterFilter {
 }
 
 pub async fn router_list(c: &mut C, f: &RouterFilter) -> Result<Vec<RouterRow>, DbError> {
+    let router_cols = RouterRow::columns();
     let mut sql = format!(
-        "SELECT {ROUTER_COLS} FROM routers
+        "SELECT {router_cols} FROM routers
          WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
            AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR status = $4)
            AND ($5 IS NULL OR gw_network_id = $5) AND ($6 IS NULL OR id > $6)"
@@ -140,52 +99,23 @@ pub async fn router_between(
 
 // --- Floating IPs ------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct FloatingIpRow {
-    pub id: String,
-    pub project_id: String,
-    pub floating_network_id: String,
-    pub floating_ip_address: String,
-    pub floating_port_id: String,
-    pub port_id: Option<String>,
-    pub fixed_ip_address: Option<String>,
-    pub router_id: Option<String>,
-    pub status: String,
-    pub description: String,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const FIP_COLS: &str = "id, project_id, floating_network_id, floating_ip_address, floating_port_id, port_id, fixed_ip_address, router_id, status, description, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_fip {
-    ($q:expr, $f:expr) => {
-        $q.bind(&$f.id)
-            .bind(&$f.project_id)
-            .bind(&$f.floating_network_id)
-            .bind(&$f.floating_ip_address)
-            .bind(&$f.floating_port_id)
-            .bind(&$f.port_id)
-            .bind(&$f.fixed_ip_address)
-            .bind(&$f.router_id)
-            .bind(&$f.status)
-            .bind(&$f.description)
-            .bind(&$f.tags)
-            .bind($f.revision_number)
-            .bind($f.created_at)
-            .bind($f.updated_at)
-    };
-}
-
-pub async fn fip_insert(c: &mut C, f: &FloatingIpRow) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO floating_ips ({FIP_COLS}) VALUES ({})",
-        placeholders(1, 14)
-    );
-    bind_fip!(sqlx::query(&sql), f).execute(c).await?;
-    Ok(())
+table! {
+    pub struct FloatingIpRow in "floating_ips" {
+        pub id: String,
+        pub project_id: String,
+        pub floating_network_id: String,
+        pub floating_ip_address: String,
+        pub floating_port_id: String,
+        pub port_id: Option<String>,
+        pub fixed_ip_address: Option<String>,
+        pub router_id: Option<String>,
+        pub status: String,
+        pub description: String,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 /// `false` when another floating IP holds the same fixed address of the port already
@@ -205,19 +135,7 @@ pub async fn fip_save(c: &mut C, f: &FloatingIpRow) -> Result<bool, DbError> {
     if taken.is_some() {
         return Ok(false);
     }
-    bind_fip!(sqlx::query(&update_sql("floating_ips", FIP_COLS)), f)
-        .execute(c)
-        .await?;
-    Ok(true)
-}
-
-pub async fn fip_get(c: &mut C, id: &str) -> Result<Option<FloatingIpRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {FIP_COLS} FROM floating_ips WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
+    super::table::save(c, f).await
 }
 
 #[derive(Clone, Debug, Default)]
@@ -237,8 +155,9 @@ pub struct FloatingIpFilter {
 }
 
 pub async fn fip_list(c: &mut C, f: &FloatingIpFilter) -> Result<Vec<FloatingIpRow>, DbError> {
+    let fip_cols = FloatingIpRow::columns();
     let mut sql = format!(
-        "SELECT {FIP_COLS} FROM floating_ips
+        "SELECT {fip_cols} FROM floating_ips
          WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR project_id = $2)
            AND ($3 IS NULL OR floating_network_id = $3) AND ($4 IS NULL OR floating_ip_address = $4)
            AND ($5 IS NULL OR port_id = $5) AND ($6 IS NULL OR fixed_ip_address = $6)
@@ -262,11 +181,12 @@ pub async fn fip_list(c: &mut C, f: &FloatingIpFilter) -> Result<Vec<FloatingIpR
 
 /// The floating IPs associated with any of these ports.
 pub async fn fips_of_ports(c: &mut C, port_ids: &[String]) -> Result<Vec<FloatingIpRow>, DbError> {
+    let fip_cols = FloatingIpRow::columns();
     if port_ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {FIP_COLS} FROM floating_ips WHERE port_id IN ({}) ORDER BY id",
+        "SELECT {fip_cols} FROM floating_ips WHERE port_id IN ({}) ORDER BY id",
         placeholders(1, port_ids.len())
     );
     let mut q = sqlx::query_as(&sql);

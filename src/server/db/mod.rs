@@ -16,6 +16,7 @@ pub mod network;
 pub mod resources;
 pub mod roles;
 pub mod sessions;
+mod table;
 pub mod users;
 
 use std::str::FromStr;
@@ -25,6 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use sqlx::Error as DbError;
+pub use table::{get, insert, save};
 
 /// Which database backs the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

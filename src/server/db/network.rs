@@ -2,14 +2,8 @@
 
 use sqlx::FromRow;
 
+use super::table::{placeholders, table, Table};
 use super::{b, DbError, C};
-
-pub(super) fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
 
@@ -40,18 +34,6 @@ pub(super) fn page_bind<'q, O>(
     q
 }
 
-/// `UPDATE table SET col2 = $2, ... WHERE id = $1` for every column after the id.
-pub(super) fn update_sql(table: &str, cols: &str) -> String {
-    let sets = cols
-        .split(", ")
-        .enumerate()
-        .skip(1)
-        .map(|(n, col)| format!("{col} = ${}", n + 1))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("UPDATE {table} SET {sets} WHERE id = $1")
-}
-
 /// Which rows of a project-owned table a caller sees: `None` is an administrator (all);
 /// otherwise its project's, plus (for networks) shared and external ones.
 #[derive(Clone, Debug, Default)]
@@ -61,74 +43,26 @@ pub struct Scope {
 
 // --- Networks ----------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct NetworkRow {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: String,
-    pub admin_state_up: i64,
-    pub status: String,
-    pub shared: i64,
-    pub external: i64,
-    pub mtu: i64,
-    pub network_type: String,
-    pub physical_network: Option<String>,
-    pub segmentation_id: Option<i64>,
-    pub port_security_enabled: i64,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const NETWORK_COLS: &str = "id, project_id, name, description, admin_state_up, status, shared, external, mtu, network_type, physical_network, segmentation_id, port_security_enabled, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_network {
-    ($q:expr, $n:expr) => {
-        $q.bind(&$n.id)
-            .bind(&$n.project_id)
-            .bind(&$n.name)
-            .bind(&$n.description)
-            .bind($n.admin_state_up)
-            .bind(&$n.status)
-            .bind($n.shared)
-            .bind($n.external)
-            .bind($n.mtu)
-            .bind(&$n.network_type)
-            .bind(&$n.physical_network)
-            .bind($n.segmentation_id)
-            .bind($n.port_security_enabled)
-            .bind(&$n.tags)
-            .bind($n.revision_number)
-            .bind($n.created_at)
-            .bind($n.updated_at)
-    };
-}
-
-pub async fn network_insert(c: &mut C, n: &NetworkRow) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO networks ({NETWORK_COLS}) VALUES ({})",
-        placeholders(1, 17)
-    );
-    bind_network!(sqlx::query(&sql), n).execute(c).await?;
-    Ok(())
-}
-
-pub async fn network_save(c: &mut C, n: &NetworkRow) -> Result<(), DbError> {
-    bind_network!(sqlx::query(&update_sql("networks", NETWORK_COLS)), n)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn network_get(c: &mut C, id: &str) -> Result<Option<NetworkRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {NETWORK_COLS} FROM networks WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
+table! {
+    pub struct NetworkRow in "networks" {
+        pub id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: String,
+        pub admin_state_up: i64,
+        pub status: String,
+        pub shared: i64,
+        pub external: i64,
+        pub mtu: i64,
+        pub network_type: String,
+        pub physical_network: Option<String>,
+        pub segmentation_id: Option<i64>,
+        pub port_security_enabled: i64,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -150,8 +84,9 @@ pub struct NetworkFilter {
 
 /// Ordered by id, as Neutron pages.
 pub async fn network_list(c: &mut C, f: &NetworkFilter) -> Result<Vec<NetworkRow>, DbError> {
+    let network_cols = NetworkRow::columns();
     let mut sql = format!(
-        "SELECT {NETWORK_COLS} FROM networks
+        "SELECT {network_cols} FROM networks
          WHERE ($1 IS NULL OR project_id = $1 OR shared = 1 OR external = 1)
            AND ($2 IS NULL OR name = $2) AND ($3 IS NULL OR project_id = $3)
            AND ($4 IS NULL OR shared = $4) AND ($5 IS NULL OR external = $5)
@@ -193,70 +128,25 @@ pub async fn network_count(c: &mut C, project_id: &str) -> Result<i64, DbError> 
 
 // --- Subnets -----------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct SubnetRow {
-    pub id: String,
-    pub network_id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: String,
-    pub ip_version: i64,
-    pub cidr: String,
-    pub gateway_ip: Option<String>,
-    pub enable_dhcp: i64,
-    pub allocation_pools: String,
-    pub dns_nameservers: String,
-    pub host_routes: String,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const SUBNET_COLS: &str = "id, network_id, project_id, name, description, ip_version, cidr, gateway_ip, enable_dhcp, allocation_pools, dns_nameservers, host_routes, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_subnet {
-    ($q:expr, $s:expr) => {
-        $q.bind(&$s.id)
-            .bind(&$s.network_id)
-            .bind(&$s.project_id)
-            .bind(&$s.name)
-            .bind(&$s.description)
-            .bind($s.ip_version)
-            .bind(&$s.cidr)
-            .bind(&$s.gateway_ip)
-            .bind($s.enable_dhcp)
-            .bind(&$s.allocation_pools)
-            .bind(&$s.dns_nameservers)
-            .bind(&$s.host_routes)
-            .bind(&$s.tags)
-            .bind($s.revision_number)
-            .bind($s.created_at)
-            .bind($s.updated_at)
-    };
-}
-
-pub async fn subnet_insert(c: &mut C, s: &SubnetRow) -> Result<(), DbError> {
-    let sql = format!(
-        "INSERT INTO subnets ({SUBNET_COLS}) VALUES ({})",
-        placeholders(1, 16)
-    );
-    bind_subnet!(sqlx::query(&sql), s).execute(c).await?;
-    Ok(())
-}
-
-pub async fn subnet_save(c: &mut C, s: &SubnetRow) -> Result<(), DbError> {
-    bind_subnet!(sqlx::query(&update_sql("subnets", SUBNET_COLS)), s)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn subnet_get(c: &mut C, id: &str) -> Result<Option<SubnetRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {SUBNET_COLS} FROM subnets WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct SubnetRow in "subnets" {
+        pub id: String,
+        pub network_id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: String,
+        pub ip_version: i64,
+        pub cidr: String,
+        pub gateway_ip: Option<String>,
+        pub enable_dhcp: i64,
+        pub allocation_pools: String,
+        pub dns_nameservers: String,
+        pub host_routes: String,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -274,8 +164,9 @@ pub struct SubnetFilter {
 
 /// A project sees its own subnets and those of shared and external networks.
 pub async fn subnet_list(c: &mut C, f: &SubnetFilter) -> Result<Vec<SubnetRow>, DbError> {
+    let subnet_cols = SubnetRow::columns();
     let mut sql = format!(
-        "SELECT {SUBNET_COLS} FROM subnets
+        "SELECT {subnet_cols} FROM subnets
          WHERE ($1 IS NULL OR project_id = $1
                 OR network_id IN (SELECT id FROM networks WHERE shared = 1 OR external = 1))
            AND ($2 IS NULL OR network_id = $2) AND ($3 IS NULL OR name = $3)
@@ -296,8 +187,9 @@ pub async fn subnet_list(c: &mut C, f: &SubnetFilter) -> Result<Vec<SubnetRow>, 
 
 /// The subnets of one network, oldest first (the order addresses are taken from).
 pub async fn subnets_of(c: &mut C, network_id: &str) -> Result<Vec<SubnetRow>, DbError> {
+    let subnet_cols = SubnetRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {SUBNET_COLS} FROM subnets WHERE network_id = $1 ORDER BY created_at, id"
+        "SELECT {subnet_cols} FROM subnets WHERE network_id = $1 ORDER BY created_at, id"
     ))
     .bind(network_id)
     .fetch_all(c)
@@ -341,75 +233,32 @@ pub async fn subnet_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
 
 // --- Ports -------------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct PortRow {
-    pub id: String,
-    pub network_id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: String,
-    pub mac_address: String,
-    pub admin_state_up: i64,
-    pub status: String,
-    pub device_id: String,
-    pub device_owner: String,
-    pub port_security_enabled: i64,
-    pub allowed_address_pairs: String,
-    pub binding_host_id: String,
-    pub binding_vif_type: String,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+table! {
+    pub struct PortRow in "ports" {
+        pub id: String,
+        pub network_id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: String,
+        pub mac_address: String,
+        pub admin_state_up: i64,
+        pub status: String,
+        pub device_id: String,
+        pub device_owner: String,
+        pub port_security_enabled: i64,
+        pub allowed_address_pairs: String,
+        pub binding_host_id: String,
+        pub binding_vif_type: String,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
-const PORT_COLS: &str = "id, network_id, project_id, name, description, mac_address, admin_state_up, status, device_id, device_owner, port_security_enabled, allowed_address_pairs, binding_host_id, binding_vif_type, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_port {
-    ($q:expr, $p:expr) => {
-        $q.bind(&$p.id)
-            .bind(&$p.network_id)
-            .bind(&$p.project_id)
-            .bind(&$p.name)
-            .bind(&$p.description)
-            .bind(&$p.mac_address)
-            .bind($p.admin_state_up)
-            .bind(&$p.status)
-            .bind(&$p.device_id)
-            .bind(&$p.device_owner)
-            .bind($p.port_security_enabled)
-            .bind(&$p.allowed_address_pairs)
-            .bind(&$p.binding_host_id)
-            .bind(&$p.binding_vif_type)
-            .bind(&$p.tags)
-            .bind($p.revision_number)
-            .bind($p.created_at)
-            .bind($p.updated_at)
-    };
-}
-
-/// `false` when the network already has a port with this MAC address.
+/// Inserts a port; `false` when the network already has a port with this MAC address.
 pub async fn port_insert(c: &mut C, p: &PortRow) -> Result<bool, DbError> {
-    let sql = format!(
-        "INSERT INTO ports ({PORT_COLS}) VALUES ({}) ON CONFLICT (network_id, mac_address) DO NOTHING",
-        placeholders(1, 18)
-    );
-    let r = bind_port!(sqlx::query(&sql), p).execute(c).await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn port_save(c: &mut C, p: &PortRow) -> Result<(), DbError> {
-    bind_port!(sqlx::query(&update_sql("ports", PORT_COLS)), p)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn port_get(c: &mut C, id: &str) -> Result<Option<PortRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {PORT_COLS} FROM ports WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+    super::table::insert_new(c, p, Some("network_id, mac_address")).await
 }
 
 #[derive(Clone, Debug, Default)]
@@ -433,8 +282,9 @@ pub struct PortFilter {
 }
 
 pub async fn port_list(c: &mut C, f: &PortFilter) -> Result<Vec<PortRow>, DbError> {
+    let port_cols = PortRow::columns();
     let mut sql = format!(
-        "SELECT {PORT_COLS} FROM ports
+        "SELECT {port_cols} FROM ports
          WHERE ($1 IS NULL OR project_id = $1)
            AND ($2 IS NULL OR network_id = $2) AND ($3 IS NULL OR name = $3)
            AND ($4 IS NULL OR project_id = $4) AND ($5 IS NULL OR device_id = $5)
@@ -497,7 +347,7 @@ pub async fn ports_in_use(
 
 // --- Addresses ---------------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
+#[derive(Clone, Debug, Default, FromRow)]
 pub struct AllocationRow {
     pub network_id: String,
     pub ip_address: String,
@@ -612,69 +462,34 @@ pub async fn quota_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
 
 // --- Security groups ---------------------------------------------------------------------
 
-#[derive(Clone, Debug, FromRow)]
-pub struct SecurityGroupRow {
-    pub id: String,
-    pub project_id: String,
-    pub name: String,
-    pub description: String,
-    pub stateful: i64,
-    pub is_default: i64,
-    pub tags: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+table! {
+    pub struct SecurityGroupRow in "security_groups" {
+        pub id: String,
+        pub project_id: String,
+        pub name: String,
+        pub description: String,
+        pub stateful: i64,
+        pub is_default: i64,
+        pub tags: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
-const SG_COLS: &str = "id, project_id, name, description, stateful, is_default, tags, revision_number, created_at, updated_at";
-
-macro_rules! bind_sg {
-    ($q:expr, $g:expr) => {
-        $q.bind(&$g.id)
-            .bind(&$g.project_id)
-            .bind(&$g.name)
-            .bind(&$g.description)
-            .bind($g.stateful)
-            .bind($g.is_default)
-            .bind(&$g.tags)
-            .bind($g.revision_number)
-            .bind($g.created_at)
-            .bind($g.updated_at)
-    };
-}
-
-/// `false` when the project has its `default` group already (the partial unique index).
+/// Inserts a group; `false` when the project has its `default` group already (the
+/// partial unique index).
 pub async fn sg_insert(c: &mut C, g: &SecurityGroupRow) -> Result<bool, DbError> {
-    let sql = format!(
-        "INSERT INTO security_groups ({SG_COLS}) VALUES ({}) ON CONFLICT DO NOTHING",
-        placeholders(1, 10)
-    );
-    let r = bind_sg!(sqlx::query(&sql), g).execute(c).await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn sg_save(c: &mut C, g: &SecurityGroupRow) -> Result<(), DbError> {
-    bind_sg!(sqlx::query(&update_sql("security_groups", SG_COLS)), g)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn sg_get(c: &mut C, id: &str) -> Result<Option<SecurityGroupRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {SG_COLS} FROM security_groups WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
+    super::table::insert_new(c, g, None).await
 }
 
 pub async fn sg_default_of(
     c: &mut C,
     project_id: &str,
 ) -> Result<Option<SecurityGroupRow>, DbError> {
+    let sg_cols = SecurityGroupRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {SG_COLS} FROM security_groups WHERE project_id = $1 AND is_default = 1"
+        "SELECT {sg_cols} FROM security_groups WHERE project_id = $1 AND is_default = 1"
     ))
     .bind(project_id)
     .fetch_optional(c)
@@ -692,8 +507,9 @@ pub struct SecurityGroupFilter {
 }
 
 pub async fn sg_list(c: &mut C, f: &SecurityGroupFilter) -> Result<Vec<SecurityGroupRow>, DbError> {
+    let sg_cols = SecurityGroupRow::columns();
     let mut sql = format!(
-        "SELECT {SG_COLS} FROM security_groups
+        "SELECT {sg_cols} FROM security_groups
          WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
            AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR id > $4)"
     );
@@ -748,66 +564,33 @@ pub async fn sg_port_count(c: &mut C, id: &str) -> Result<i64, DbError> {
     Ok(n)
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct RuleRow {
-    pub id: String,
-    pub security_group_id: String,
-    pub project_id: String,
-    pub direction: String,
-    pub ethertype: String,
-    pub protocol: Option<String>,
-    pub port_range_min: Option<i64>,
-    pub port_range_max: Option<i64>,
-    pub remote_ip_prefix: Option<String>,
-    pub remote_group_id: Option<String>,
-    pub description: String,
-    pub revision_number: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-const RULE_COLS: &str = "id, security_group_id, project_id, direction, ethertype, protocol, port_range_min, port_range_max, remote_ip_prefix, remote_group_id, description, revision_number, created_at, updated_at";
-
-pub async fn rule_insert(c: &mut C, r: &RuleRow) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "INSERT INTO security_group_rules ({RULE_COLS}) VALUES ({})",
-        placeholders(1, 14)
-    ))
-    .bind(&r.id)
-    .bind(&r.security_group_id)
-    .bind(&r.project_id)
-    .bind(&r.direction)
-    .bind(&r.ethertype)
-    .bind(&r.protocol)
-    .bind(r.port_range_min)
-    .bind(r.port_range_max)
-    .bind(&r.remote_ip_prefix)
-    .bind(&r.remote_group_id)
-    .bind(&r.description)
-    .bind(r.revision_number)
-    .bind(r.created_at)
-    .bind(r.updated_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn rule_get(c: &mut C, id: &str) -> Result<Option<RuleRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {RULE_COLS} FROM security_group_rules WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
+table! {
+    pub struct RuleRow in "security_group_rules" {
+        pub id: String,
+        pub security_group_id: String,
+        pub project_id: String,
+        pub direction: String,
+        pub ethertype: String,
+        pub protocol: Option<String>,
+        pub port_range_min: Option<i64>,
+        pub port_range_max: Option<i64>,
+        pub remote_ip_prefix: Option<String>,
+        pub remote_group_id: Option<String>,
+        pub description: String,
+        pub revision_number: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 /// The rules of these groups, oldest first.
 pub async fn rules_of(c: &mut C, group_ids: &[String]) -> Result<Vec<RuleRow>, DbError> {
+    let rule_cols = RuleRow::columns();
     if group_ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {RULE_COLS} FROM security_group_rules WHERE security_group_id IN ({}) ORDER BY created_at, id",
+        "SELECT {rule_cols} FROM security_group_rules WHERE security_group_id IN ({}) ORDER BY created_at, id",
         placeholders(1, group_ids.len())
     );
     let mut q = sqlx::query_as(&sql);

@@ -1,54 +1,34 @@
 //! Domains and projects.
 
-use sqlx::FromRow;
-
+use super::table::{table, Table};
 use super::{b, like_pattern, DbError, C};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct DomainRow {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub enabled: i64,
-    pub created_at: i64,
+table! {
+    pub struct DomainRow in "domains" {
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        pub enabled: i64,
+        pub created_at: i64,
+    }
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct ProjectRow {
-    pub id: String,
-    pub name: String,
-    pub domain_id: String,
-    pub parent_id: Option<String>,
-    pub description: String,
-    pub enabled: i64,
-    pub created_at: i64,
-}
-
-const DOMAIN_COLS: &str = "id, name, description, enabled, created_at";
-const PROJECT_COLS: &str = "id, name, domain_id, parent_id, description, enabled, created_at";
-
-pub async fn domain_insert(c: &mut C, d: &DomainRow) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO domains (id, name, description, enabled, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&d.id)
-        .bind(&d.name)
-        .bind(&d.description)
-        .bind(d.enabled)
-        .bind(d.created_at)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn domain_get(c: &mut C, id: &str) -> Result<Option<DomainRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {DOMAIN_COLS} FROM domains WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct ProjectRow in "projects" {
+        pub id: String,
+        pub name: String,
+        pub domain_id: String,
+        pub parent_id: Option<String>,
+        pub description: String,
+        pub enabled: i64,
+        pub created_at: i64,
+    }
 }
 
 pub async fn domain_get_by_name(c: &mut C, name: &str) -> Result<Option<DomainRow>, DbError> {
+    let domain_cols = DomainRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {DOMAIN_COLS} FROM domains WHERE name = $1"
+        "SELECT {domain_cols} FROM domains WHERE name = $1"
     ))
     .bind(name)
     .fetch_optional(c)
@@ -60,8 +40,9 @@ pub async fn domain_list(
     name: Option<&str>,
     enabled: Option<bool>,
 ) -> Result<Vec<DomainRow>, DbError> {
+    let domain_cols = DomainRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {DOMAIN_COLS} FROM domains
+        "SELECT {domain_cols} FROM domains
          WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR enabled = $2) ORDER BY name"
     ))
     .bind(name)
@@ -101,39 +82,14 @@ pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
     Ok(n > 0)
 }
 
-pub async fn project_insert(c: &mut C, p: &ProjectRow) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO projects (id, name, domain_id, parent_id, description, enabled, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&p.id)
-    .bind(&p.name)
-    .bind(&p.domain_id)
-    .bind(&p.parent_id)
-    .bind(&p.description)
-    .bind(p.enabled)
-    .bind(p.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn project_get(c: &mut C, id: &str) -> Result<Option<ProjectRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {PROJECT_COLS} FROM projects WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
-}
-
 pub async fn project_get_by_name(
     c: &mut C,
     domain_id: &str,
     name: &str,
 ) -> Result<Option<ProjectRow>, DbError> {
+    let project_cols = ProjectRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {PROJECT_COLS} FROM projects WHERE domain_id = $1 AND name = $2"
+        "SELECT {project_cols} FROM projects WHERE domain_id = $1 AND name = $2"
     ))
     .bind(domain_id)
     .bind(name)
@@ -155,8 +111,9 @@ pub struct ProjectFilter {
 }
 
 pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow>, DbError> {
+    let project_cols = ProjectRow::columns();
     let mut rows: Vec<ProjectRow> = sqlx::query_as(&format!(
-        "SELECT {PROJECT_COLS} FROM projects
+        "SELECT {project_cols} FROM projects
          WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2)
            AND ($3 IS NULL OR parent_id = $3) AND ($4 IS NULL OR enabled = $4)
            AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\')

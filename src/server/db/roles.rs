@@ -2,14 +2,16 @@
 
 use sqlx::FromRow;
 
+use super::table::{table, Table};
 use super::{DbError, C};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct RoleRow {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub created_at: i64,
+table! {
+    pub struct RoleRow in "roles" {
+        pub id: String,
+        pub name: String,
+        pub description: String,
+        pub created_at: i64,
+    }
 }
 
 #[derive(Clone, Debug, FromRow, PartialEq, Eq, PartialOrd, Ord)]
@@ -21,37 +23,20 @@ pub struct AssignmentRow {
     pub role_id: String,
 }
 
-const ROLE_COLS: &str = "id, name, description, created_at";
 const ASSIGNMENT_COLS: &str = "actor_type, actor_id, target_type, target_id, role_id";
 
-pub async fn role_insert(c: &mut C, r: &RoleRow) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO roles (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(&r.id)
-        .bind(&r.name)
-        .bind(&r.description)
-        .bind(r.created_at)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn role_get(c: &mut C, id: &str) -> Result<Option<RoleRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {ROLE_COLS} FROM roles WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
-}
-
 pub async fn role_get_by_name(c: &mut C, name: &str) -> Result<Option<RoleRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {ROLE_COLS} FROM roles WHERE name = $1"))
+    let role_cols = RoleRow::columns();
+    sqlx::query_as(&format!("SELECT {role_cols} FROM roles WHERE name = $1"))
         .bind(name)
         .fetch_optional(c)
         .await
 }
 
 pub async fn role_list(c: &mut C, name: Option<&str>) -> Result<Vec<RoleRow>, DbError> {
+    let role_cols = RoleRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {ROLE_COLS} FROM roles WHERE ($1 IS NULL OR name = $1) ORDER BY name"
+        "SELECT {role_cols} FROM roles WHERE ($1 IS NULL OR name = $1) ORDER BY name"
     ))
     .bind(name)
     .fetch_all(c)

@@ -1,67 +1,33 @@
 //! Users, groups and group membership.
 
-use sqlx::FromRow;
-
+use super::table::{table, Table};
 use super::{b, like_pattern, DbError, C};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct UserRow {
-    pub id: String,
-    pub domain_id: String,
-    pub name: String,
-    pub password_hash: Option<String>,
-    pub enabled: i64,
-    pub email: Option<String>,
-    pub description: Option<String>,
-    pub default_project_id: Option<String>,
-    pub password_changed_at: i64,
-    pub failed_auth_count: i64,
-    pub locked_until: Option<i64>,
-    pub created_at: i64,
+table! {
+    pub struct UserRow in "users" {
+        pub id: String,
+        pub domain_id: String,
+        pub name: String,
+        pub password_hash: Option<String>,
+        pub enabled: i64,
+        pub email: Option<String>,
+        pub description: Option<String>,
+        pub default_project_id: Option<String>,
+        pub password_changed_at: i64,
+        pub failed_auth_count: i64,
+        pub locked_until: Option<i64>,
+        pub created_at: i64,
+    }
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct GroupRow {
-    pub id: String,
-    pub domain_id: String,
-    pub name: String,
-    pub description: String,
-    pub created_at: i64,
-}
-
-const USER_COLS: &str =
-    "id, domain_id, name, password_hash, enabled, email, description, default_project_id, \
-                         password_changed_at, failed_auth_count, locked_until, created_at";
-const GROUP_COLS: &str = "id, domain_id, name, description, created_at";
-
-pub async fn user_insert(c: &mut C, u: &UserRow) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO users (id, domain_id, name, password_hash, enabled, email, description, default_project_id,
-                            password_changed_at, failed_auth_count, locked_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&u.id)
-    .bind(&u.domain_id)
-    .bind(&u.name)
-    .bind(&u.password_hash)
-    .bind(u.enabled)
-    .bind(&u.email)
-    .bind(&u.description)
-    .bind(&u.default_project_id)
-    .bind(u.password_changed_at)
-    .bind(u.failed_auth_count)
-    .bind(u.locked_until)
-    .bind(u.created_at)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-pub async fn user_get(c: &mut C, id: &str) -> Result<Option<UserRow>, DbError> {
-    sqlx::query_as(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+table! {
+    pub struct GroupRow in "user_groups" {
+        pub id: String,
+        pub domain_id: String,
+        pub name: String,
+        pub description: String,
+        pub created_at: i64,
+    }
 }
 
 pub async fn user_get_by_name(
@@ -69,8 +35,9 @@ pub async fn user_get_by_name(
     domain_id: &str,
     name: &str,
 ) -> Result<Option<UserRow>, DbError> {
+    let user_cols = UserRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {USER_COLS} FROM users WHERE domain_id = $1 AND name = $2"
+        "SELECT {user_cols} FROM users WHERE domain_id = $1 AND name = $2"
     ))
     .bind(domain_id)
     .bind(name)
@@ -99,6 +66,7 @@ fn user_where() -> &'static str {
 }
 
 pub async fn user_list(c: &mut C, f: &UserFilter) -> Result<Vec<UserRow>, DbError> {
+    let user_cols = UserRow::columns();
     let column = match f.sort.as_deref() {
         Some("email") => "email",
         Some("id") => "id",
@@ -107,7 +75,7 @@ pub async fn user_list(c: &mut C, f: &UserFilter) -> Result<Vec<UserRow>, DbErro
     };
     let direction = if f.descending { "DESC" } else { "ASC" };
     sqlx::query_as(&format!(
-        "SELECT {USER_COLS} FROM users {} ORDER BY {column} {direction}, id LIMIT $5 OFFSET $6",
+        "SELECT {user_cols} FROM users {} ORDER BY {column} {direction}, id LIMIT $5 OFFSET $6",
         user_where()
     ))
     .bind(f.name.as_deref())
@@ -206,34 +174,14 @@ pub async fn users_with_default_project_clear(c: &mut C, project_id: &str) -> Re
     Ok(())
 }
 
-pub async fn group_insert(c: &mut C, g: &GroupRow) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO user_groups (id, domain_id, name, description, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&g.id)
-        .bind(&g.domain_id)
-        .bind(&g.name)
-        .bind(&g.description)
-        .bind(g.created_at)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-pub async fn group_get(c: &mut C, id: &str) -> Result<Option<GroupRow>, DbError> {
-    sqlx::query_as(&format!(
-        "SELECT {GROUP_COLS} FROM user_groups WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await
-}
-
 pub async fn group_list(
     c: &mut C,
     name: Option<&str>,
     domain_id: Option<&str>,
 ) -> Result<Vec<GroupRow>, DbError> {
+    let group_cols = GroupRow::columns();
     sqlx::query_as(&format!(
-        "SELECT {GROUP_COLS} FROM user_groups
+        "SELECT {group_cols} FROM user_groups
          WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2) ORDER BY name"
     ))
     .bind(name)
@@ -296,9 +244,10 @@ pub async fn group_member_check(c: &mut C, group_id: &str, user_id: &str) -> Res
 }
 
 pub async fn group_members(c: &mut C, group_id: &str) -> Result<Vec<UserRow>, DbError> {
+    let user_cols = UserRow::columns();
     sqlx::query_as(&format!(
         "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.name",
-        prefixed("u", USER_COLS)
+        prefixed("u", &user_cols)
     ))
     .bind(group_id)
     .fetch_all(c)
@@ -306,9 +255,10 @@ pub async fn group_members(c: &mut C, group_id: &str) -> Result<Vec<UserRow>, Db
 }
 
 pub async fn user_groups(c: &mut C, user_id: &str) -> Result<Vec<GroupRow>, DbError> {
+    let group_cols = GroupRow::columns();
     sqlx::query_as(&format!(
         "SELECT {} FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name",
-        prefixed("g", GROUP_COLS)
+        prefixed("g", &group_cols)
     ))
     .bind(user_id)
     .fetch_all(c)

@@ -18,10 +18,11 @@ use serde_json::{json, Map, Value};
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
 use crate::server::services::image::{
-    Image, ImageCreate, ImageMember, ImagePatch, ImageQuery, ImageSort, CONTAINER_FORMATS,
-    DISK_FORMATS,
+    bad_value, check_settable, over_limit, Image, ImageAttr, ImageCreate, ImageMember, ImagePatch,
+    ImageQuery, ImageSort, CONTAINER_FORMATS, DISK_FORMATS, MAX_TAGS,
 };
 use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -130,14 +131,6 @@ where
     }
 }
 
-/// Glance prints times without fractions.
-fn time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 pub fn image_json(i: &Image) -> Value {
     let mut v = json!({
         "id": i.id,
@@ -157,8 +150,8 @@ pub fn image_json(i: &Image) -> Value {
         "min_disk": i.min_disk,
         "min_ram": i.min_ram,
         "tags": i.tags,
-        "created_at": time(i.created_at),
-        "updated_at": time(i.updated_at),
+        "created_at": iso_seconds(i.created_at),
+        "updated_at": iso_seconds(i.updated_at),
         "self": format!("/v2/images/{}", i.id),
         "file": format!("/v2/images/{}/file", i.id),
         "schema": "/v2/schemas/image",
@@ -177,8 +170,8 @@ fn member_json(m: &ImageMember) -> Value {
         "image_id": m.image_id,
         "member_id": m.member_id,
         "status": m.status,
-        "created_at": time(m.created_at),
-        "updated_at": time(m.updated_at),
+        "created_at": iso_seconds(m.created_at),
+        "updated_at": iso_seconds(m.updated_at),
         "schema": "/v2/schemas/member",
     })
 }
@@ -221,6 +214,10 @@ async fn create(
             return Err(Error::invalid(format!("Invalid value {v} for attribute 'id'.")).into())
         }
     };
+    let attributes = attributes
+        .iter()
+        .map(|(name, value)| image_attr(name, value))
+        .collect::<Result<Vec<_>, Error>>()?;
     let image = state
         .image
         .image_create(&ctx, ImageCreate { id, attributes })
@@ -347,6 +344,59 @@ const PATCH_TYPES: [&str; 2] = [
     "application/openstack-images-v2.0-json-patch",
 ];
 
+/// One attribute as a client sends it, read into its type with Glance's schema errors
+/// (what the value may be is the service's to check).
+fn image_attr(name: &str, value: &Value) -> Result<ImageAttr, Error> {
+    check_settable(name)?;
+    let string = |expected: &str| match value {
+        Value::String(s) => Ok(s.clone()),
+        v => Err(bad_value(name, v, expected)),
+    };
+    let optional = |expected: &str| match value {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        v => Err(bad_value(name, v, expected)),
+    };
+    let formats = |allowed: &[&str]| format!("one of {}", allowed.join(", "));
+    Ok(match name {
+        "name" => ImageAttr::Name(optional("a string of at most 255 characters")?),
+        "visibility" => ImageAttr::Visibility(string("a string")?),
+        "protected" => match value {
+            Value::Bool(b) => ImageAttr::Protected(*b),
+            v => return Err(bad_value(name, v, "a boolean")),
+        },
+        "disk_format" => ImageAttr::DiskFormat(optional(&formats(&DISK_FORMATS))?),
+        "container_format" => ImageAttr::ContainerFormat(optional(&formats(&CONTAINER_FORMATS))?),
+        "min_disk" | "min_ram" => {
+            let n = value
+                .as_i64()
+                .ok_or_else(|| bad_value(name, value, "a non-negative integer"))?;
+            if name == "min_disk" {
+                ImageAttr::MinDisk(n)
+            } else {
+                ImageAttr::MinRam(n)
+            }
+        }
+        "tags" => match value {
+            // Counted before each tag is read.
+            Value::Array(items) if items.len() > MAX_TAGS => {
+                return Err(over_limit("tags", items.len(), MAX_TAGS))
+            }
+            Value::Array(items) => ImageAttr::Tags(
+                items
+                    .iter()
+                    .map(|t| match t {
+                        Value::String(s) => Ok(s.clone()),
+                        other => Err(bad_value("tags", other, "a string")),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            v => return Err(bad_value(name, v, "an array of strings")),
+        },
+        _ => ImageAttr::Property(name.to_string(), string("a string")?),
+    })
+}
+
 async fn update(
     State(state): State<AppState>,
     Caller(ctx): Caller,
@@ -384,12 +434,11 @@ async fn update(
         };
         let attr = attr.replace("~1", "/").replace("~0", "~");
         patch.push(match kind {
-            "add" | "replace" => ImagePatch::Set(
-                attr,
+            "add" | "replace" => ImagePatch::Set(image_attr(
+                &attr,
                 op.get("value")
-                    .cloned()
                     .ok_or_else(|| Error::invalid(format!("Operation {kind} needs a value.")))?,
-            ),
+            )?),
             "remove" => ImagePatch::Remove(attr),
             other => {
                 return Err(Error::invalid(format!(

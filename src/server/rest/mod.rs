@@ -64,7 +64,7 @@ pub async fn caller(
         .map_err(|_| Error::unauthenticated())?;
     let request_id = parts
         .extensions
-        .get::<crate::server::application::RequestId>()
+        .get::<crate::server::context::RequestId>()
         .map(|r| r.0.clone())
         .unwrap_or_default();
     Ok(crate::server::context::OpCtx {
@@ -91,31 +91,6 @@ pub async fn body_bytes<S: Send + Sync>(
                 Error::invalid(e.body_text())
             }
         })
-}
-
-/// ISO 8601 with microseconds and a `Z`, as OpenStack services print times.
-pub fn iso_time(unix_seconds: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_seconds, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-        .to_string()
-}
-
-/// Parses an ISO 8601 time as clients send it (with or without zone, fraction).
-pub fn parse_iso_time(s: &str) -> Option<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp());
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
-            return Some(t.and_utc().timestamp());
-        }
-    }
-    None
 }
 
 /// `k=v&...`, percent-encoded, for the next-page links the APIs return.
@@ -159,17 +134,6 @@ pub fn query_bool(v: Option<&String>) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_round_trip() {
-        assert_eq!(iso_time(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(parse_iso_time("2030-01-02T03:04:05Z"), Some(1893553445));
-        assert_eq!(
-            parse_iso_time("2030-01-02T03:04:05.123456"),
-            Some(1893553445)
-        );
-        assert_eq!(parse_iso_time("tomorrow"), None);
-    }
 
     #[test]
     fn query_bools() {

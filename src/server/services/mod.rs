@@ -2,6 +2,43 @@
 //! (and, in later services, of `drivers/` and `sagas/`). REST handlers and server
 //! functions are thin adapters over these methods.
 
+/// An enum of names an API prints (Nova's states, Neutron's exception types), with the
+/// name each variant is stored and shown as: `Variant = "text"`, or just `Variant` where
+/// the text is the variant's own name.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident $(= $text:literal)?,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)*
+        }
+
+        impl $name {
+            #[allow(dead_code)]
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => named_enum!(@text $variant $($text)?),)*
+                }
+            }
+
+            #[allow(dead_code)]
+            pub fn parse(text: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+    (@text $variant:ident $text:literal) => { $text };
+    (@text $variant:ident) => { stringify!($variant) };
+}
+
 pub mod compute;
 pub mod identity;
 pub mod image;

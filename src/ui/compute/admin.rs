@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::{quota_label, UsagePie};
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{
     flavor_access, list_flavors, list_hypervisors, quota_defaults, CreateFlavor, DeleteFlavors,
     SetFlavorAccess, SetFlavorExtraSpecs, UpdateQuotaDefaults,

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{use_instance_events, StatusBadge};
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{get_instance, instance_log};
 
 #[component]

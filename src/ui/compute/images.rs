@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::human_size;
 use super::launch::LaunchWizard;
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{list_images, CreateImage, DeleteImages, UpdateImage};
 use crate::types::ImageView;
 use crate::ui::components::{

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use super::interfaces::InterfaceDialogs;
 use super::launch::LaunchWizard;
 use super::{age, use_instance_events, StatusBadge};
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{
     list_instances, AttachInterface, CreateSnapshot, DeleteInstances, DetachInterface,
     InstanceAction,

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{interface_options, AttachInterface, DetachInterface};
 use crate::ui::components::{ActionError, Modal};
 

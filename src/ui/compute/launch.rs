@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::quota_label;
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{launch_options, CreateKeypair, LaunchInstance};
 use crate::types::{FlavorView, ImageView, LaunchRequest};
 use crate::ui::components::{ActionError, Modal};

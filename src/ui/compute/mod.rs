@@ -12,7 +12,7 @@ pub mod overview;
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::types::QuotaUsage;
 
 /// A donut chart of `used` out of `limit`, as Horizon's limit summary draws them.

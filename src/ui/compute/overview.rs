@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::{duration, QuotaCharts};
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::compute::{admin_usage_report, project_usage, project_usage_report};
 use crate::types::{AppError, UsageSummary};
 

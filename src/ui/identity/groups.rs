@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::identity::{
     group_members, list_groups, list_users, CreateGroup, DeleteGroups, SetGroupMember,
 };

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::identity::{
     list_projects, list_roles, list_users, CreateUser, DeleteUsers, SetUserEnabled,
     SetUserPassword, UnlockUser, UpdateUser,

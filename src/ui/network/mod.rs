@@ -10,7 +10,7 @@ pub mod topology;
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::network::list_agents;
 
 #[component]

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::network::{list_networks, CreateNetwork, DeleteNetworks};
 use crate::types::NetworkCreateRequest;
 use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};

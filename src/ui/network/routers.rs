@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::network::{
     list_networks, list_routers, CreateRouter, DeleteRouters, RouterInterface, RouterRoute,
     SetRouterGateway,

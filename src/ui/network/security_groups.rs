@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::network::{
     list_security_groups, AddRule, CreateSecurityGroup, DeleteRules, DeleteSecurityGroups,
 };

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::networks::CreateNetworkWorkflow;
 use super::routers::CreateRouterDialog;
-use crate::app::use_texts;
+use crate::i18n::use_texts;
 use crate::server_fns::network::{list_networks, topology, CreateNetwork, CreateRouter};
 use crate::types::TopologyView;
 use crate::ui::components::Modal;

@@ -247,142 +247,21 @@ impl QemuDriver {
         )
         .await?;
         let is_iso = spec.image.as_ref().is_some_and(|i| i.disk_format == "iso");
-        let mut cmd = tokio::process::Command::new(&self.binary);
-        cmd.arg("-name")
-            .arg(format!("guest={},debug-threads=on", spec.id))
-            .arg("-uuid")
-            .arg(&spec.id)
-            .args([
-                "-machine",
-                if self.kvm {
-                    "q35,accel=kvm"
-                } else {
-                    "q35,accel=tcg"
-                },
-            ])
-            .args([
-                "-smp",
-                &spec.vcpus.to_string(),
-                "-m",
-                &spec.memory_mb.to_string(),
-            ])
-            .args([
-                "-nodefaults",
-                "-no-user-config",
-                "-display",
-                "none",
-                "-device",
-                "VGA",
-            ])
-            .arg("-vnc")
-            .arg(format!("127.0.0.1:{display}"))
-            .arg("-chardev")
-            .arg(format!(
-                "socket,id=serial0,path={},server=on,wait=off,logfile={},logappend=on",
-                dir.join("console.sock").display(),
-                dir.join("console.log").display()
-            ))
-            .args(["-serial", "chardev:serial0"])
-            .arg("-qmp")
-            .arg(format!(
-                "unix:{},server=on,wait=off",
-                dir.join("qmp.sock").display()
-            ))
-            .arg("-pidfile")
-            .arg(dir.join("qemu.pid"))
-            .args(["-nic", "none", "-device", "virtio-rng-pci"]);
-        // A PCIe root port per NIC slot, so that every NIC (those of the command line
-        // too) can be unplugged and others plugged in while the VM runs; each NIC sits in
-        // its slot's port whether it came at start or later, so a VM restarted from a
-        // saved state (resume) finds the same layout.
-        for slot in 0..NIC_SLOTS {
-            cmd.arg("-device").arg(format!(
-                "pcie-root-port,id={},chassis={}",
-                nic_port(slot),
-                slot + 1
-            ));
-        }
-        // Each NIC on its pre-made tap (QEMU runs no scripts; the network driver plugged
-        // the tap into its bridge).
-        for nic in &spec.nics {
-            let Some(tap) = &nic.tap else { continue };
-            cmd.arg("-netdev")
-                .arg(format!(
-                    "tap,id={},ifname={tap},script=no,downscript=no",
-                    netdev_id(&nic.port_id)
-                ))
-                .arg("-device")
-                .arg(format!(
-                    "virtio-net-pci,netdev={},id={},bus={},mac={}",
-                    netdev_id(&nic.port_id),
-                    nic_id(&nic.port_id),
-                    nic_port(nic.slot),
-                    nic.mac
-                ));
-        }
-        if self.kvm {
-            cmd.args(["-cpu", "host"]);
-        }
-        let mut disk = |node: &str, file: &Path, format: &str, extra: &str| {
-            cmd.arg("-blockdev").arg(format!(
-                "driver=file,filename={},node-name={node}-file{extra}",
-                file.display()
-            ));
-            cmd.arg("-blockdev").arg(format!(
-                "driver={format},file={node}-file,node-name={node}{extra}"
-            ));
+        let cdrom = match is_iso {
+            true => self.cached_base(spec).await?.map(|(base, _)| base),
+            false => None,
         };
-        disk("root", &dir.join("disk"), "qcow2", "");
-        if spec.ephemeral_gb > 0 {
-            disk("eph0", &dir.join("disk.eph0"), "qcow2", "");
-        }
-        if spec.swap_mb > 0 {
-            disk("swap", &dir.join("disk.swap"), "qcow2", "");
-        }
         let config_drive = dir.join("disk.config");
-        if config_drive.exists() {
-            disk("config", &config_drive, "raw", ",read-only=on");
-        }
-        if is_iso {
-            if let Some((base, _)) = self.cached_base(spec).await? {
-                disk("cdrom", &base, "raw", ",read-only=on");
-            }
-        }
-        let mut boot = 1;
-        if is_iso {
-            cmd.args(["-device", "ide-cd,drive=cdrom,bus=ide.0,bootindex=1"]);
-            boot = 2;
-        }
-        cmd.arg("-device").arg(format!(
-            "virtio-blk-pci,drive=root,id=root-dev,bootindex={boot}"
-        ));
-        if spec.ephemeral_gb > 0 {
-            cmd.args(["-device", "virtio-blk-pci,drive=eph0,id=eph0-dev"]);
-        }
-        if spec.swap_mb > 0 {
-            cmd.args(["-device", "virtio-blk-pci,drive=swap,id=swap-dev"]);
-        }
-        if config_drive.exists() {
-            cmd.args([
-                "-device",
-                "virtio-blk-pci,drive=config,id=config-dev,serial=config-2",
-            ]);
-        }
-        if let Some(kernel) = &spec.kernel {
-            cmd.arg("-kernel").arg(kernel);
-            if let Some(ramdisk) = &spec.ramdisk {
-                cmd.arg("-initrd").arg(ramdisk);
-            }
-            cmd.arg("-append").arg(
-                spec.kernel_args
-                    .clone()
-                    .unwrap_or_else(|| "root=/dev/vda console=ttyS0".into()),
-            );
-        }
-        if let Some(state) = incoming {
-            cmd.arg("-incoming")
-                .arg(format!("file:{}", state.display()));
-        }
+        let layout = Layout {
+            dir: &dir,
+            display,
+            kvm: self.kvm,
+            config_drive: config_drive.exists(),
+            cdrom: cdrom.as_deref(),
+            incoming,
+        };
+        let mut cmd = tokio::process::Command::new(&self.binary);
+        cmd.args(command_line(spec, &layout));
         let log = std::fs::File::create(dir.join("qemu.log")).context("creating qemu.log")?;
         cmd.stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
@@ -1025,13 +904,264 @@ async fn tempfile_dir(path: &Path) -> DriverResult<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// Where an instance's pieces are, for its command line.
+struct Layout<'a> {
+    dir: &'a Path,
+    display: u16,
+    kvm: bool,
+    /// Whether the instance has a config drive (`disk.config`).
+    config_drive: bool,
+    /// An ISO image to boot from, as a CD-ROM.
+    cdrom: Option<&'a Path>,
+    /// A saved state to resume from.
+    incoming: Option<&'a Path>,
+}
+
+/// QEMU's arguments, collected as `Command` takes them.
+#[derive(Default)]
+struct Args(Vec<std::ffi::OsString>);
+
+impl Args {
+    fn arg(&mut self, a: impl AsRef<std::ffi::OsStr>) -> &mut Args {
+        self.0.push(a.as_ref().to_owned());
+        self
+    }
+
+    fn args<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(&mut self, list: I) -> &mut Args {
+        for a in list {
+            self.arg(a);
+        }
+        self
+    }
+}
+
+/// The command line of an instance's QEMU: a function of its spec and where its files
+/// are, so it is tested without starting anything.
+fn command_line(spec: &InstanceSpec, layout: &Layout<'_>) -> Vec<std::ffi::OsString> {
+    let dir = layout.dir;
+    let mut cmd = Args::default();
+    cmd.arg("-name")
+        .arg(format!("guest={},debug-threads=on", spec.id))
+        .arg("-uuid")
+        .arg(&spec.id)
+        .args([
+            "-machine",
+            if layout.kvm {
+                "q35,accel=kvm"
+            } else {
+                "q35,accel=tcg"
+            },
+        ])
+        .args([
+            "-smp",
+            &spec.vcpus.to_string(),
+            "-m",
+            &spec.memory_mb.to_string(),
+        ])
+        .args([
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-device",
+            "VGA",
+        ])
+        .arg("-vnc")
+        .arg(format!("127.0.0.1:{}", layout.display))
+        .arg("-chardev")
+        .arg(format!(
+            "socket,id=serial0,path={},server=on,wait=off,logfile={},logappend=on",
+            dir.join("console.sock").display(),
+            dir.join("console.log").display()
+        ))
+        .args(["-serial", "chardev:serial0"])
+        .arg("-qmp")
+        .arg(format!(
+            "unix:{},server=on,wait=off",
+            dir.join("qmp.sock").display()
+        ))
+        .arg("-pidfile")
+        .arg(dir.join("qemu.pid"))
+        .args(["-nic", "none", "-device", "virtio-rng-pci"]);
+    // A PCIe root port per NIC slot, so that every NIC (those of the command line
+    // too) can be unplugged and others plugged in while the VM runs; each NIC sits in
+    // its slot's port whether it came at start or later, so a VM restarted from a
+    // saved state (resume) finds the same layout.
+    for slot in 0..NIC_SLOTS {
+        cmd.arg("-device").arg(format!(
+            "pcie-root-port,id={},chassis={}",
+            nic_port(slot),
+            slot + 1
+        ));
+    }
+    // Each NIC on its pre-made tap (QEMU runs no scripts; the network driver plugged
+    // the tap into its bridge).
+    for nic in &spec.nics {
+        let Some(tap) = &nic.tap else { continue };
+        cmd.arg("-netdev")
+            .arg(format!(
+                "tap,id={},ifname={tap},script=no,downscript=no",
+                netdev_id(&nic.port_id)
+            ))
+            .arg("-device")
+            .arg(format!(
+                "virtio-net-pci,netdev={},id={},bus={},mac={}",
+                netdev_id(&nic.port_id),
+                nic_id(&nic.port_id),
+                nic_port(nic.slot),
+                nic.mac
+            ));
+    }
+    if layout.kvm {
+        cmd.args(["-cpu", "host"]);
+    }
+    let mut disk = |node: &str, file: &Path, format: &str, extra: &str| {
+        cmd.arg("-blockdev").arg(format!(
+            "driver=file,filename={},node-name={node}-file{extra}",
+            file.display()
+        ));
+        cmd.arg("-blockdev").arg(format!(
+            "driver={format},file={node}-file,node-name={node}{extra}"
+        ));
+    };
+    disk("root", &dir.join("disk"), "qcow2", "");
+    if spec.ephemeral_gb > 0 {
+        disk("eph0", &dir.join("disk.eph0"), "qcow2", "");
+    }
+    if spec.swap_mb > 0 {
+        disk("swap", &dir.join("disk.swap"), "qcow2", "");
+    }
+    if layout.config_drive {
+        disk("config", &dir.join("disk.config"), "raw", ",read-only=on");
+    }
+    if let Some(base) = layout.cdrom {
+        disk("cdrom", base, "raw", ",read-only=on");
+    }
+    let mut boot = 1;
+    if layout.cdrom.is_some() {
+        cmd.args(["-device", "ide-cd,drive=cdrom,bus=ide.0,bootindex=1"]);
+        boot = 2;
+    }
+    cmd.arg("-device").arg(format!(
+        "virtio-blk-pci,drive=root,id=root-dev,bootindex={boot}"
+    ));
+    if spec.ephemeral_gb > 0 {
+        cmd.args(["-device", "virtio-blk-pci,drive=eph0,id=eph0-dev"]);
+    }
+    if spec.swap_mb > 0 {
+        cmd.args(["-device", "virtio-blk-pci,drive=swap,id=swap-dev"]);
+    }
+    if layout.config_drive {
+        cmd.args([
+            "-device",
+            "virtio-blk-pci,drive=config,id=config-dev,serial=config-2",
+        ]);
+    }
+    if let Some(kernel) = &spec.kernel {
+        cmd.arg("-kernel").arg(kernel);
+        if let Some(ramdisk) = &spec.ramdisk {
+            cmd.arg("-initrd").arg(ramdisk);
+        }
+        cmd.arg("-append").arg(
+            spec.kernel_args
+                .clone()
+                .unwrap_or_else(|| "root=/dev/vda console=ttyS0".into()),
+        );
+    }
+    if let Some(state) = layout.incoming {
+        cmd.arg("-incoming")
+            .arg(format!("file:{}", state.display()));
+    }
+    cmd.0
+}
+
 fn disk_gb(dir: &Path) -> Option<i64> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs is plain old data, for which all zero bytes are a valid value.
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: statvfs writes into the struct we own; the path is a valid C string.
     if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
         return None;
     }
     Some((stat.f_blocks as i64 * stat.f_frsize as i64) >> 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> InstanceSpec {
+        InstanceSpec {
+            id: "0f0e0d0c-0000-4000-8000-000000000001".into(),
+            name: "vm".into(),
+            hostname: "vm".into(),
+            vcpus: 2,
+            memory_mb: 256,
+            root_gb: 1,
+            ephemeral_gb: 1,
+            swap_mb: 64,
+            image: None,
+            kernel: Some("/images/vmlinuz".into()),
+            ramdisk: Some("/images/initrd".into()),
+            kernel_args: None,
+            config_drive: None,
+            nics: vec![
+                NicSpec {
+                    port_id: "11111111-aaaa-4aaa-8aaa-000000000001".into(),
+                    mac: "fa:16:3e:00:00:01".into(),
+                    tap: Some("tap11111111-aa".into()),
+                    slot: 0,
+                },
+                // A NIC without a tap (the fake network driver) is left out.
+                NicSpec {
+                    port_id: "11111111-aaaa-4aaa-8aaa-000000000002".into(),
+                    mac: "fa:16:3e:00:00:02".into(),
+                    tap: None,
+                    slot: 1,
+                },
+            ],
+        }
+    }
+
+    /// The whole command line of an instance with every kind of disk, a config drive, a
+    /// NIC on a tap and direct kernel boot, under TCG, resuming from a saved state; and of
+    /// one booting an ISO under KVM. A change shows here as a diff to review.
+    #[test]
+    fn command_lines_of_two_instances() {
+        let dir = Path::new("/var/lib/gureum/instances/vm");
+        let line = |spec: &InstanceSpec, layout: &Layout<'_>| {
+            command_line(spec, layout)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let resumed = Layout {
+            dir,
+            display: 3,
+            kvm: false,
+            config_drive: true,
+            cdrom: None,
+            incoming: Some(Path::new("/var/lib/gureum/instances/vm/state")),
+        };
+        insta::assert_snapshot!("tcg_kernel_boot_resumed", line(&spec(), &resumed));
+        let iso = InstanceSpec {
+            ephemeral_gb: 0,
+            swap_mb: 0,
+            kernel: None,
+            ramdisk: None,
+            nics: Vec::new(),
+            ..spec()
+        };
+        let from_cd = Layout {
+            dir,
+            display: 0,
+            kvm: true,
+            config_drive: false,
+            cdrom: Some(Path::new("/var/lib/gureum/base/abc")),
+            incoming: None,
+        };
+        insta::assert_snapshot!("kvm_iso_boot", line(&iso, &from_cd));
+    }
 }

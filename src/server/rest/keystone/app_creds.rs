@@ -14,9 +14,9 @@ use serde_json::{json, Value};
 use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
-use crate::server::rest::{iso_time, parse_iso_time};
 use crate::server::services::identity::{AppCred, AppCredCreate, Role};
 use crate::server::state::AppState;
+use crate::server::time::{iso_micros, parse_iso};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -37,7 +37,7 @@ fn cred_json(state: &AppState, a: &AppCred, roles: &[Role]) -> Value {
         "description": a.description,
         "user_id": a.user_id,
         "project_id": a.project_id,
-        "expires_at": a.expires_at.map(iso_time),
+        "expires_at": a.expires_at.map(iso_micros),
         "unrestricted": a.unrestricted != 0,
         "roles": roles.iter().map(|r| json!({"id": r.id, "name": r.name, "domain_id": null})).collect::<Vec<_>>(),
         "access_rules": [],
@@ -72,7 +72,7 @@ async fn create(
     let b: CreateBody = member(&body, "application_credential")?;
     let expires_at = match b.expires_at.as_deref() {
         None => None,
-        Some(s) => Some(parse_iso_time(s).ok_or_else(|| {
+        Some(s) => Some(parse_iso(s).ok_or_else(|| {
             KsError(Error::invalid(format!(
                 "Invalid input for field 'expires_at': '{s}' is not an ISO 8601 time."
             )))

@@ -9,12 +9,14 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
+use super::view;
 use super::{collection_links, KsError, KsJson, KsResult};
 use crate::server::context::{AuthContext, OpCtx, Scope};
 use crate::server::error::Error;
-use crate::server::rest::{iso_time, query_bool};
+use crate::server::rest::query_bool;
 use crate::server::services::identity::{AuthMethod, AuthRequest, CatalogEntry, Ref, ScopeRequest};
 use crate::server::state::AppState;
+use crate::server::time::iso_micros;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -193,8 +195,8 @@ pub fn token_json(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -> Value
             "password_expires_at": null,
         },
         "audit_ids": [auth.audit_id],
-        "issued_at": iso_time(auth.issued_at),
-        "expires_at": iso_time(auth.expires_at),
+        "issued_at": iso_micros(auth.issued_at),
+        "expires_at": iso_micros(auth.expires_at),
     });
     match &auth.scope {
         Scope::Project {
@@ -313,15 +315,9 @@ async fn token_revoke(
 
 async fn auth_projects(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
     let user_id = ctx.auth.user_id.clone();
-    let projects = state.identity.user_projects(&ctx, &user_id).await?;
-    let list: Vec<Value> = projects
-        .into_iter()
-        .filter(|p| p.enabled != 0)
-        .map(|p| super::resources::project_json(&state, &p))
-        .collect();
-    Ok(Json(
-        json!({"projects": list, "links": collection_links(&state, "auth/projects")}),
-    ))
+    let mut projects = state.identity.user_projects(&ctx, &user_id).await?;
+    projects.retain(|p| p.enabled != 0);
+    Ok(view::many_at(&state, &projects, "auth/projects"))
 }
 
 async fn auth_domains(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
@@ -340,13 +336,11 @@ async fn auth_domains(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Jso
     let mut list = Vec::new();
     for a in own.iter().filter(|a| a.target_type == "domain") {
         if let Ok(d) = state.identity.domain_get(&ctx, &a.target_id).await {
-            list.push(super::resources::domain_json(&state, &d));
+            list.push(d);
         }
     }
-    list.dedup();
-    Ok(Json(
-        json!({"domains": list, "links": collection_links(&state, "auth/domains")}),
-    ))
+    list.dedup_by(|a, b| a.id == b.id);
+    Ok(view::many_at(&state, &list, "auth/domains"))
 }
 
 async fn auth_catalog(State(state): State<AppState>, _ctx: OpCtx) -> KsResult<Json<Value>> {

@@ -8,13 +8,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{collection_links, created, double_option, links, member, KsJson, KsResult};
+use super::view;
+use super::{double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::services::identity::{
-    Endpoint, EndpointCreate, EndpointUpdate, Region, RegionCreate, Service, ServiceCreate,
-    ServiceUpdate,
+    EndpointCreate, EndpointUpdate, RegionCreate, ServiceCreate, ServiceUpdate,
 };
 use crate::server::state::AppState;
 
@@ -41,39 +41,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn region_json(state: &AppState, r: &Region) -> Value {
-    json!({
-        "id": r.id,
-        "description": r.description,
-        "parent_region_id": r.parent_region_id,
-        "links": links(state, &format!("regions/{}", r.id)),
-    })
-}
-
-fn service_json(state: &AppState, s: &Service) -> Value {
-    json!({
-        "id": s.id,
-        "type": s.service_type,
-        "name": s.name,
-        "description": s.description,
-        "enabled": s.enabled != 0,
-        "links": links(state, &format!("services/{}", s.id)),
-    })
-}
-
-fn endpoint_json(state: &AppState, e: &Endpoint) -> Value {
-    json!({
-        "id": e.id,
-        "service_id": e.service_id,
-        "interface": e.interface,
-        "region": e.region_id,
-        "region_id": e.region_id,
-        "url": e.url,
-        "enabled": e.enabled != 0,
-        "links": links(state, &format!("endpoints/{}", e.id)),
-    })
-}
-
 #[derive(Deserialize)]
 struct RegionBody {
     id: Option<String>,
@@ -98,15 +65,12 @@ async fn region_create(
             },
         )
         .await?;
-    Ok(created(json!({"region": region_json(&state, &r)})))
+    Ok(view::created(&state, &r))
 }
 
 async fn region_list(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
     let list = state.identity.region_list(&ctx).await?;
-    Ok(Json(json!({
-        "regions": list.iter().map(|r| region_json(&state, r)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "regions"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn region_get(
@@ -115,7 +79,7 @@ async fn region_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let r = state.identity.region_get(&ctx, &id).await?;
-    Ok(Json(json!({"region": region_json(&state, &r)})))
+    Ok(view::one(&state, &r))
 }
 
 async fn region_update(
@@ -129,7 +93,7 @@ async fn region_update(
         .identity
         .region_update(&ctx, &id, b.description)
         .await?;
-    Ok(Json(json!({"region": region_json(&state, &r)})))
+    Ok(view::one(&state, &r))
 }
 
 async fn region_delete(
@@ -177,7 +141,7 @@ async fn service_create(
             },
         )
         .await?;
-    Ok(created(json!({"service": service_json(&state, &s)})))
+    Ok(view::created(&state, &s))
 }
 
 async fn service_list(
@@ -193,10 +157,7 @@ async fn service_list(
             q.get("name").map(String::as_str),
         )
         .await?;
-    Ok(Json(json!({
-        "services": list.iter().map(|s| service_json(&state, s)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "services"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn service_get(
@@ -205,7 +166,7 @@ async fn service_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let s = state.identity.service_get(&ctx, &id).await?;
-    Ok(Json(json!({"service": service_json(&state, &s)})))
+    Ok(view::one(&state, &s))
 }
 
 async fn service_update(
@@ -228,7 +189,7 @@ async fn service_update(
             },
         )
         .await?;
-    Ok(Json(json!({"service": service_json(&state, &s)})))
+    Ok(view::one(&state, &s))
 }
 
 async fn service_delete(
@@ -279,7 +240,7 @@ async fn endpoint_create(
             },
         )
         .await?;
-    Ok(created(json!({"endpoint": endpoint_json(&state, &e)})))
+    Ok(view::created(&state, &e))
 }
 
 async fn endpoint_list(
@@ -296,10 +257,7 @@ async fn endpoint_list(
             q.get("region_id").or(q.get("region")).map(String::as_str),
         )
         .await?;
-    Ok(Json(json!({
-        "endpoints": list.iter().map(|e| endpoint_json(&state, e)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "endpoints"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn endpoint_get(
@@ -308,7 +266,7 @@ async fn endpoint_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let e = state.identity.endpoint_get(&ctx, &id).await?;
-    Ok(Json(json!({"endpoint": endpoint_json(&state, &e)})))
+    Ok(view::one(&state, &e))
 }
 
 async fn endpoint_update(
@@ -332,7 +290,7 @@ async fn endpoint_update(
             },
         )
         .await?;
-    Ok(Json(json!({"endpoint": endpoint_json(&state, &e)})))
+    Ok(view::one(&state, &e))
 }
 
 async fn endpoint_delete(

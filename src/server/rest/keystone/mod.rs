@@ -9,6 +9,7 @@ mod catalog;
 mod resources;
 mod roles;
 mod users;
+mod view;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

@@ -8,13 +8,14 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{collection_links, created, links, member, KsJson, KsResult};
+use super::view;
+use super::{member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Domain, DomainCreate, DomainUpdate, Project, ProjectCreate, ProjectFilter, ProjectUpdate,
+    DomainCreate, DomainUpdate, ProjectCreate, ProjectFilter, ProjectUpdate,
 };
 use crate::server::state::AppState;
 
@@ -32,34 +33,6 @@ pub fn routes() -> Router<AppState> {
                 .patch(project_update)
                 .delete(project_delete),
         )
-}
-
-pub fn domain_json(state: &AppState, d: &Domain) -> Value {
-    json!({
-        "id": d.id,
-        "name": d.name,
-        "description": d.description,
-        "enabled": d.enabled != 0,
-        "tags": [],
-        "options": {},
-        "links": links(state, &format!("domains/{}", d.id)),
-    })
-}
-
-pub fn project_json(state: &AppState, p: &Project) -> Value {
-    json!({
-        "id": p.id,
-        "name": p.name,
-        "domain_id": p.domain_id,
-        // Keystone reports a top-level project's domain as its parent.
-        "parent_id": p.parent_id.clone().unwrap_or_else(|| p.domain_id.clone()),
-        "description": p.description,
-        "enabled": p.enabled != 0,
-        "is_domain": false,
-        "tags": [],
-        "options": {},
-        "links": links(state, &format!("projects/{}", p.id)),
-    })
 }
 
 #[derive(Deserialize)]
@@ -98,7 +71,7 @@ async fn domain_create(
             },
         )
         .await?;
-    Ok(created(json!({"domain": domain_json(&state, &d)})))
+    Ok(view::created(&state, &d))
 }
 
 async fn domain_list(
@@ -114,10 +87,7 @@ async fn domain_list(
             query_bool(q.get("enabled")),
         )
         .await?;
-    Ok(Json(json!({
-        "domains": list.iter().map(|d| domain_json(&state, d)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "domains"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn domain_get(
@@ -126,7 +96,7 @@ async fn domain_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let d = state.identity.domain_get(&ctx, &id).await?;
-    Ok(Json(json!({"domain": domain_json(&state, &d)})))
+    Ok(view::one(&state, &d))
 }
 
 async fn domain_update(
@@ -148,7 +118,7 @@ async fn domain_update(
             },
         )
         .await?;
-    Ok(Json(json!({"domain": domain_json(&state, &d)})))
+    Ok(view::one(&state, &d))
 }
 
 async fn domain_delete(
@@ -207,7 +177,7 @@ async fn project_create(
             },
         )
         .await?;
-    Ok(created(json!({"project": project_json(&state, &p)})))
+    Ok(view::created(&state, &p))
 }
 
 async fn project_list(
@@ -223,10 +193,7 @@ async fn project_list(
         ..Default::default()
     };
     let list = state.identity.project_list(&ctx, filter).await?;
-    Ok(Json(json!({
-        "projects": list.iter().map(|p| project_json(&state, p)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "projects"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn project_get(
@@ -235,7 +202,7 @@ async fn project_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let p = state.identity.project_get(&ctx, &id).await?;
-    Ok(Json(json!({"project": project_json(&state, &p)})))
+    Ok(view::one(&state, &p))
 }
 
 async fn project_update(
@@ -257,7 +224,7 @@ async fn project_update(
             },
         )
         .await?;
-    Ok(Json(json!({"project": project_json(&state, &p)})))
+    Ok(view::one(&state, &p))
 }
 
 async fn project_delete(

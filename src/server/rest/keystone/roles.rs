@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::view;
 use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
@@ -58,17 +59,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/role_assignments", get(assignment_list))
 }
 
-pub fn role_json(state: &AppState, r: &Role) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "description": r.description,
-        "domain_id": null,
-        "options": {},
-        "links": links(state, &format!("roles/{}", r.id)),
-    })
-}
-
 fn role_ref(state: &AppState, r: &Role) -> Value {
     json!({"id": r.id, "name": r.name, "links": links(state, &format!("roles/{}", r.id))})
 }
@@ -96,7 +86,7 @@ async fn role_create(
         .identity
         .role_create(&ctx, b.name, b.description.unwrap_or_default())
         .await?;
-    Ok(created(json!({"role": role_json(&state, &r)})))
+    Ok(view::created(&state, &r))
 }
 
 async fn role_list(
@@ -108,10 +98,7 @@ async fn role_list(
         .identity
         .role_list(&ctx, q.get("name").map(String::as_str))
         .await?;
-    Ok(Json(json!({
-        "roles": list.iter().map(|r| role_json(&state, r)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "roles"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn role_get(
@@ -120,7 +107,7 @@ async fn role_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let r = state.identity.role_get(&ctx, &id).await?;
-    Ok(Json(json!({"role": role_json(&state, &r)})))
+    Ok(view::one(&state, &r))
 }
 
 async fn role_update(
@@ -134,7 +121,7 @@ async fn role_update(
         .identity
         .role_update(&ctx, &id, b.name, b.description)
         .await?;
-    Ok(Json(json!({"role": role_json(&state, &r)})))
+    Ok(view::one(&state, &r))
 }
 
 async fn role_delete(
@@ -319,10 +306,7 @@ async fn grant_list(
         .to_string();
     let (target, actor) = parts(&matched, tid, aid)?;
     let roles = state.identity.assignment_roles(&ctx, actor, target).await?;
-    Ok(Json(json!({
-        "roles": roles.iter().map(|r| role_json(&state, r)).collect::<Vec<_>>(),
-        "links": collection_links(&state, &path),
-    })))
+    Ok(view::many_at(&state, &roles, &path))
 }
 
 async fn assignment_list(

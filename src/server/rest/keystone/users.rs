@@ -9,13 +9,14 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{collection_links, created, double_option, links, member, KsJson, KsResult};
+use super::view;
+use super::{double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Group, GroupCreate, GroupUpdate, User, UserCreate, UserFilter, UserUpdate,
+    GroupCreate, GroupUpdate, UserCreate, UserFilter, UserUpdate,
 };
 use crate::server::state::AppState;
 
@@ -39,38 +40,6 @@ pub fn routes() -> Router<AppState> {
             "/v3/groups/{id}/users/{user_id}",
             put(member_add).head(member_check).delete(member_remove),
         )
-}
-
-pub fn user_json(state: &AppState, u: &User) -> Value {
-    let mut v = json!({
-        "id": u.id,
-        "name": u.name,
-        "domain_id": u.domain_id,
-        "enabled": u.enabled != 0,
-        "password_expires_at": null,
-        "options": {},
-        "links": links(state, &format!("users/{}", u.id)),
-    });
-    if let Some(e) = &u.email {
-        v["email"] = json!(e);
-    }
-    if let Some(d) = &u.description {
-        v["description"] = json!(d);
-    }
-    if let Some(p) = &u.default_project_id {
-        v["default_project_id"] = json!(p);
-    }
-    v
-}
-
-pub fn group_json(state: &AppState, g: &Group) -> Value {
-    json!({
-        "id": g.id,
-        "name": g.name,
-        "domain_id": g.domain_id,
-        "description": g.description,
-        "links": links(state, &format!("groups/{}", g.id)),
-    })
 }
 
 #[derive(Deserialize)]
@@ -124,7 +93,7 @@ async fn user_create(
             },
         )
         .await?;
-    Ok(created(json!({"user": user_json(&state, &u)})))
+    Ok(view::created(&state, &u))
 }
 
 async fn user_list(
@@ -139,10 +108,7 @@ async fn user_list(
         ..Default::default()
     };
     let page = state.identity.user_list(&ctx, filter).await?;
-    Ok(Json(json!({
-        "users": page.users.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "users"),
-    })))
+    Ok(view::many(&state, &page.users))
 }
 
 async fn user_get(
@@ -151,7 +117,7 @@ async fn user_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let u = state.identity.user_get(&ctx, &id).await?;
-    Ok(Json(json!({"user": user_json(&state, &u)})))
+    Ok(view::one(&state, &u))
 }
 
 async fn user_update(
@@ -176,7 +142,7 @@ async fn user_update(
             },
         )
         .await?;
-    Ok(Json(json!({"user": user_json(&state, &u)})))
+    Ok(view::one(&state, &u))
 }
 
 async fn user_delete(
@@ -219,10 +185,11 @@ async fn user_projects(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let list = state.identity.user_projects(&ctx, &id).await?;
-    Ok(Json(json!({
-        "projects": list.iter().map(|p| super::resources::project_json(&state, p)).collect::<Vec<_>>(),
-        "links": collection_links(&state, &format!("users/{id}/projects")),
-    })))
+    Ok(view::many_at(
+        &state,
+        &list,
+        &format!("users/{id}/projects"),
+    ))
 }
 
 async fn user_groups(
@@ -231,10 +198,7 @@ async fn user_groups(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let list = state.identity.user_groups(&ctx, &id).await?;
-    Ok(Json(json!({
-        "groups": list.iter().map(|g| group_json(&state, g)).collect::<Vec<_>>(),
-        "links": collection_links(&state, &format!("users/{id}/groups")),
-    })))
+    Ok(view::many_at(&state, &list, &format!("users/{id}/groups")))
 }
 
 #[derive(Deserialize)]
@@ -269,7 +233,7 @@ async fn group_create(
             },
         )
         .await?;
-    Ok(created(json!({"group": group_json(&state, &g)})))
+    Ok(view::created(&state, &g))
 }
 
 async fn group_list(
@@ -285,10 +249,7 @@ async fn group_list(
             q.get("domain_id").map(String::as_str),
         )
         .await?;
-    Ok(Json(json!({
-        "groups": list.iter().map(|g| group_json(&state, g)).collect::<Vec<_>>(),
-        "links": collection_links(&state, "groups"),
-    })))
+    Ok(view::many(&state, &list))
 }
 
 async fn group_get(
@@ -297,7 +258,7 @@ async fn group_get(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let g = state.identity.group_get(&ctx, &id).await?;
-    Ok(Json(json!({"group": group_json(&state, &g)})))
+    Ok(view::one(&state, &g))
 }
 
 async fn group_update(
@@ -318,7 +279,7 @@ async fn group_update(
             },
         )
         .await?;
-    Ok(Json(json!({"group": group_json(&state, &g)})))
+    Ok(view::one(&state, &g))
 }
 
 async fn group_delete(
@@ -336,10 +297,7 @@ async fn group_users(
     Path(id): Path<String>,
 ) -> KsResult<Json<Value>> {
     let list = state.identity.group_members(&ctx, &id).await?;
-    Ok(Json(json!({
-        "users": list.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>(),
-        "links": collection_links(&state, &format!("groups/{id}/users")),
-    })))
+    Ok(view::many_at(&state, &list, &format!("groups/{id}/users")))
 }
 
 async fn member_add(

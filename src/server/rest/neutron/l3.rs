@@ -7,9 +7,7 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::networks::{fixed_ip_list, params, project_of};
-use super::{
-    bad_request, body_member, invalid_input, opt_bool, opt_str, time, NJson, NResult, Neutron,
-};
+use super::{bad_request, body_member, invalid_input, opt_bool, opt_str, NJson, NResult, Neutron};
 use crate::server::authz::is_admin;
 use crate::server::services::network::{
     Agent, AgentQuery, AgentUpdate, ExternalGateway, FloatingIp, FloatingIpCreate, FloatingIpQuery,
@@ -17,6 +15,7 @@ use crate::server::services::network::{
     RouterQuery, RouterUpdate,
 };
 use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,8 +67,8 @@ fn router_view(r: &NRouter, admin: bool) -> Value {
         "availability_zones": ["nova"],
         "flavor_id": null,
         "tags": r.tags,
-        "created_at": time(r.created_at),
-        "updated_at": time(r.updated_at),
+        "created_at": iso_seconds(r.created_at),
+        "updated_at": iso_seconds(r.updated_at),
         "revision_number": r.revision_number,
     });
     if admin {
@@ -348,8 +347,8 @@ fn fip_view(f: &FloatingIp) -> Value {
         "description": f.description,
         "port_forwardings": [],
         "tags": f.tags,
-        "created_at": time(f.created_at),
-        "updated_at": time(f.updated_at),
+        "created_at": iso_seconds(f.created_at),
+        "updated_at": iso_seconds(f.updated_at),
         "revision_number": f.revision_number,
     })
 }
@@ -474,7 +473,10 @@ async fn fip_delete(
 
 /// Neutron prints agent times without the `T` and zone: `2026-11-26 10:00:00`.
 fn agent_time(t: i64) -> String {
-    time(t).replace('T', " ").trim_end_matches('Z').to_string()
+    iso_seconds(t)
+        .replace('T', " ")
+        .trim_end_matches('Z')
+        .to_string()
 }
 
 fn agent_view(a: &Agent) -> Value {

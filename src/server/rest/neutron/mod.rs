@@ -17,6 +17,7 @@ use serde_json::{json, Map, Value};
 
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
+use crate::server::services::network::{refuse, Fault};
 use crate::server::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -37,8 +38,8 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn not_found() -> NeutronError {
-    NeutronError(Error::coded(
-        "HTTPNotFound",
+    NeutronError(refuse(
+        Fault::HTTPNotFound,
         Error::not_found("resource", "the requested URL"),
     ))
 }
@@ -113,8 +114,8 @@ async fn extension(
         .find(|(a, _, _)| *a == alias)
         .map(|(a, n, d)| Json(json!({"extension": extension_view(a, n, d)})))
         .ok_or_else(|| {
-            NeutronError(Error::coded(
-                "ExtensionNotFound",
+            NeutronError(refuse(
+                Fault::ExtensionNotFound,
                 Error::not_found("extension", alias),
             ))
         })
@@ -162,14 +163,14 @@ impl IntoResponse for NeutronError {
         let kind = match (&self.0, plain) {
             (Error::Coded { code, .. }, _) => code.to_string(),
             (_, Error::NotFound { kind, .. }) => format!("{}NotFound", capitalized(kind)),
-            (_, Error::InvalidRequest(_)) => "HTTPBadRequest".into(),
-            (_, Error::Conflict(_)) => "Conflict".into(),
-            (_, Error::OverQuota(_)) => "OverQuota".into(),
-            (_, Error::Forbidden(_)) => "HTTPForbidden".into(),
+            (_, Error::InvalidRequest(_)) => Fault::HTTPBadRequest.as_str().into(),
+            (_, Error::Conflict(_)) => Fault::Conflict.as_str().into(),
+            (_, Error::OverQuota(_)) => Fault::OverQuota.as_str().into(),
+            (_, Error::Forbidden(_)) => Fault::HTTPForbidden.as_str().into(),
             (_, Error::Unauthenticated(_) | Error::AccountLocked { .. }) => {
-                "HTTPUnauthorized".into()
+                Fault::HTTPUnauthorized.as_str().into()
             }
-            _ => "NeutronException".into(),
+            _ => Fault::NeutronException.as_str().into(),
         };
         let message = match plain {
             Error::NotFound { kind, id } if *kind == "resource" => {
@@ -213,7 +214,7 @@ impl<S: Send + Sync> FromRequest<S> for NJson {
         let bytes = crate::server::rest::body_bytes(req, state)
             .await
             .map_err(|e| match e {
-                Error::TooLarge(_) => NeutronError(Error::coded("HTTPRequestEntityTooLarge", e)),
+                Error::TooLarge(_) => NeutronError(refuse(Fault::HTTPRequestEntityTooLarge, e)),
                 e => bad_request(e.external_message()),
             })?;
         serde_json::from_slice(&bytes)
@@ -223,12 +224,12 @@ impl<S: Send + Sync> FromRequest<S> for NJson {
 }
 
 fn bad_request(message: impl Into<String>) -> NeutronError {
-    NeutronError(Error::coded("HTTPBadRequest", Error::invalid(message)))
+    NeutronError(refuse(Fault::HTTPBadRequest, Error::invalid(message)))
 }
 
 fn invalid_input(message: impl Into<String>) -> NeutronError {
-    NeutronError(Error::coded(
-        "InvalidInput",
+    NeutronError(refuse(
+        Fault::InvalidInput,
         Error::invalid(format!("Invalid input for operation: {}.", message.into())),
     ))
 }
@@ -315,10 +316,6 @@ fn str_list(obj: &Map<String, Value>, key: &str) -> NResult<Option<Vec<String>>>
 }
 
 /// Neutron prints times to the second, with a `Z`.
-fn time(t: i64) -> String {
-    crate::server::rest::nova::time(t)
-}
-
 /// A list request's query: filters, `fields`, and paging.
 struct ListParams {
     pairs: Vec<(String, String)>,

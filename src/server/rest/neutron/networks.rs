@@ -7,8 +7,8 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::{
-    bad_request, body_member, invalid_input, opt_bool, opt_int, opt_str, str_list, time,
-    ListParams, NJson, NResult, Neutron,
+    bad_request, body_member, invalid_input, opt_bool, opt_int, opt_str, str_list, ListParams,
+    NJson, NResult, Neutron,
 };
 use crate::server::authz::is_admin;
 use crate::server::services::network::{
@@ -16,6 +16,7 @@ use crate::server::services::network::{
     Port, PortCreate, PortQuery, PortUpdate, Subnet, SubnetCreate, SubnetQuery, SubnetUpdate,
 };
 use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -65,8 +66,8 @@ fn network_view(n: &Network, admin: bool) -> Value {
         "project_id": n.project_id,
         "tenant_id": n.project_id,
         "tags": n.tags,
-        "created_at": time(n.created_at),
-        "updated_at": time(n.updated_at),
+        "created_at": iso_seconds(n.created_at),
+        "updated_at": iso_seconds(n.updated_at),
         "revision_number": n.revision_number,
     });
     // Provider attributes are for administrators' eyes.
@@ -254,8 +255,8 @@ fn subnet_view(s: &Subnet) -> Value {
         "dns_publish_fixed_ip": false,
         "router:external": s.external,
         "tags": s.tags,
-        "created_at": time(s.created_at),
-        "updated_at": time(s.updated_at),
+        "created_at": iso_seconds(s.created_at),
+        "updated_at": iso_seconds(s.updated_at),
         "revision_number": s.revision_number,
     })
 }
@@ -475,8 +476,8 @@ fn port_view(p: &Port, admin: bool) -> Value {
         "ip_allocation": "immediate",
         "binding:vnic_type": "normal",
         "tags": p.tags,
-        "created_at": time(p.created_at),
-        "updated_at": time(p.updated_at),
+        "created_at": iso_seconds(p.created_at),
+        "updated_at": iso_seconds(p.updated_at),
         "revision_number": p.revision_number,
     });
     if admin {

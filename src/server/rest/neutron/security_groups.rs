@@ -7,12 +7,13 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::{
-    bad_request, body_member, opt_bool, opt_int, opt_str, time, ListParams, NJson, NResult, Neutron,
+    bad_request, body_member, opt_bool, opt_int, opt_str, ListParams, NJson, NResult, Neutron,
 };
 use crate::server::services::network::{
     RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery, SecurityGroupRule,
 };
 use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -45,8 +46,8 @@ fn rule_view(r: &SecurityGroupRule, default_group: bool) -> Value {
         "normalized_cidr": r.remote_ip_prefix,
         "belongs_to_default_sg": default_group,
         "description": r.description,
-        "created_at": time(r.created_at),
-        "updated_at": time(r.updated_at),
+        "created_at": iso_seconds(r.created_at),
+        "updated_at": iso_seconds(r.updated_at),
         "revision_number": r.revision_number,
     })
 }
@@ -62,8 +63,8 @@ fn group_view(g: &SecurityGroup) -> Value {
         "shared": false,
         "security_group_rules": g.rules.iter().map(|r| rule_view(r, g.is_default)).collect::<Vec<_>>(),
         "tags": g.tags,
-        "created_at": time(g.created_at),
-        "updated_at": time(g.updated_at),
+        "created_at": iso_seconds(g.created_at),
+        "updated_at": iso_seconds(g.updated_at),
         "revision_number": g.revision_number,
     })
 }

@@ -4,8 +4,11 @@
 //! Faults are Nova's: `{"itemNotFound": {"code": 404, "message": "..."}}` and kin. Every
 //! answer carries the microversion it was served at (`OpenStack-API-Version`).
 
+mod flavors;
+mod hosts;
 mod interfaces;
-mod resources;
+mod keypairs;
+mod quotas;
 mod servers;
 mod usage;
 
@@ -40,7 +43,10 @@ pub fn router() -> Router<AppState> {
         .merge(servers::routes())
         .merge(interfaces::routes())
         .merge(usage::routes())
-        .merge(resources::routes())
+        .merge(flavors::routes())
+        .merge(keypairs::routes())
+        .merge(quotas::routes())
+        .merge(hosts::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(microversion));
     Router::new()
@@ -263,14 +269,6 @@ where
             .map(NJson)
             .map_err(|e| NovaError(Error::invalid(format!("Malformed request body: {e}"))))
     }
-}
-
-/// Nova prints times without fractions and with a `Z`.
-pub fn time(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
 }
 
 /// `[self, bookmark]` links for a resource under `/compute/v2.1/{path}`.

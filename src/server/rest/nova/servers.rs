@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use sha2::Digest;
 
 use super::{
-    body_member, int_field, links, only_known, ref_id, str_field, string_map, time, Mv, NJson,
-    NResult, Nova, NovaError,
+    body_member, int_field, links, only_known, ref_id, str_field, string_map, Mv, NJson, NResult,
+    Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -23,6 +23,7 @@ use crate::server::services::compute::{
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -127,8 +128,8 @@ pub fn server_view(
             None => json!(""),
         },
         "flavor": flavor_view(state, &s.flavor, mv),
-        "created": time(s.created_at),
-        "updated": time(s.updated_at),
+        "created": iso_seconds(s.created_at),
+        "updated": iso_seconds(s.updated_at),
         "addresses": addresses_view(net, true),
         "accessIPv4": "",
         "accessIPv6": "",
@@ -139,9 +140,9 @@ pub fn server_view(
         "key_name": s.key_name,
         "OS-SRV-USG:launched_at": usage_time(s.launched_at),
         "OS-SRV-USG:terminated_at": usage_time(s.terminated_at),
-        "OS-EXT-STS:task_state": s.task_state,
-        "OS-EXT-STS:vm_state": s.vm_state,
-        "OS-EXT-STS:power_state": s.power_state,
+        "OS-EXT-STS:task_state": s.task_state.map(|t| t.as_str()),
+        "OS-EXT-STS:vm_state": s.vm_state.as_str(),
+        "OS-EXT-STS:power_state": s.power_state.code(),
         "os-extended-volumes:volumes_attached": [],
     });
     if !net.security_groups.is_empty() {
@@ -158,7 +159,7 @@ pub fn server_view(
     if let Some(f) = &s.fault {
         if matches!(s.status(), "ERROR" | "DELETED") {
             let mut fault =
-                json!({"code": f.code, "message": f.message, "created": time(f.created)});
+                json!({"code": f.code, "message": f.message, "created": iso_seconds(f.created)});
             if admin || f.code != 500 {
                 fault["details"] = json!(f.details);
             }
@@ -215,7 +216,7 @@ fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuer
     };
     let changes_since = match get("changes-since").or_else(|| get("changes_since")) {
         None => None,
-        Some(t) => Some(crate::server::rest::parse_iso_time(&t).ok_or_else(|| {
+        Some(t) => Some(crate::server::time::parse_iso(&t).ok_or_else(|| {
             NovaError(Error::invalid(format!("Invalid input for query parameters changes-since. Value: {t}. It is not a date-time.")))
         })?),
     };
@@ -764,11 +765,11 @@ fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Va
         "message": a.message,
         "project_id": a.project_id,
         "request_id": a.request_id,
-        "start_time": time(a.start_time),
+        "start_time": iso_seconds(a.start_time),
         "user_id": a.user_id,
     });
     if mv.at_least(58) {
-        v["updated_at"] = json!(time(a.finish_time.unwrap_or(a.start_time)));
+        v["updated_at"] = json!(iso_seconds(a.finish_time.unwrap_or(a.start_time)));
     }
     if with_events {
         let events: Vec<Value> = serde_json::from_str::<Vec<Value>>(&a.events)
@@ -777,7 +778,7 @@ fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Va
             .map(|mut e| {
                 for k in ["start_time", "finish_time"] {
                     if let Some(t) = e.get(k).and_then(Value::as_i64) {
-                        e[k] = json!(time(t));
+                        e[k] = json!(iso_seconds(t));
                     }
                 }
                 if !admin {

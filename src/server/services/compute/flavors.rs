@@ -154,18 +154,16 @@ impl ComputeService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::compute::flavor_insert(&mut conn, &row)
-            .await
-            .map_err(|e| {
-                if db::is_unique_violation(&e) {
-                    Error::Conflict(format!(
-                        "Flavor with ID {} or name {} already exists.",
-                        row.id, row.name
-                    ))
-                } else {
-                    e.into()
-                }
-            })?;
+        db::insert(&mut conn, &row).await.map_err(|e| {
+            if db::is_unique_violation(&e) {
+                Error::Conflict(format!(
+                    "Flavor with ID {} or name {} already exists.",
+                    row.id, row.name
+                ))
+            } else {
+                e.into()
+            }
+        })?;
         Ok(row.into())
     }
 
@@ -214,7 +212,7 @@ impl ComputeService {
     pub async fn flavor_get(&self, ctx: &OpCtx, id: &str) -> Result<Flavor> {
         authorize(ctx, Action::Read, Resource::Catalog)?;
         let mut conn = self.db.conn().await?;
-        let flavor: Flavor = db::compute::flavor_get(&mut conn, id)
+        let flavor: Flavor = db::get::<db::compute::FlavorRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("flavor", id))?
             .into();
@@ -254,7 +252,7 @@ impl ComputeService {
 
     async fn flavor_save(&self, f: &Flavor) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        let mut row = db::compute::flavor_get(&mut conn, &f.id)
+        let mut row = db::get::<db::compute::FlavorRow>(&mut conn, &f.id)
             .await?
             .ok_or_else(|| Error::not_found("flavor", &f.id))?;
         row.description = f.description.clone();

@@ -7,16 +7,16 @@
 
 use async_trait::async_trait;
 
-use super::lifecycle::state_conflict;
+use super::actions::state_conflict;
 use super::nics::NicPlan;
 use super::servers::Server;
-use super::ComputeService;
+use super::{ComputeService, TaskState, VmState};
 use crate::server::authz::Action;
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::{NicSpec, PowerState, NIC_SLOTS};
 use crate::server::error::{Error, Result};
-use crate::server::saga::{execute, Step};
+use crate::server::saga::{Saga, Step};
 use crate::server::services::network::Port;
 use crate::server::services::now;
 
@@ -59,8 +59,8 @@ pub struct InterfaceAttach {
 
 /// The states an interface may be attached or detached in, as Nova allows (a paused
 /// guest cannot answer the unplug request, so detach waits for it to run).
-const ATTACH_FROM: &[&str] = &["active", "paused", "stopped"];
-const DETACH_FROM: &[&str] = &["active", "stopped"];
+const ATTACH_FROM: &[VmState] = &[VmState::Active, VmState::Paused, VmState::Stopped];
+const DETACH_FROM: &[VmState] = &[VmState::Active, VmState::Stopped];
 
 impl ComputeService {
     /// The server's interfaces in slot order.
@@ -99,7 +99,7 @@ impl ComputeService {
     ) -> Result<InterfaceAttachment> {
         let server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
-        if !ATTACH_FROM.contains(&server.vm_state.as_str()) || server.task_state.is_some() {
+        if !ATTACH_FROM.contains(&server.vm_state) || server.task_state.is_some() {
             return Err(state_conflict("attach_interface", &server));
         }
         let plan = self.plan_interface(ctx, &request).await?;
@@ -110,7 +110,7 @@ impl ComputeService {
                 return Err(Error::forbidden_msg("Maximum number of ports exceeded"));
             }
         }
-        self.claim_interface_task(&server, "interface_attaching", "attach_interface")
+        self.claim_interface_task(&server, TaskState::InterfaceAttaching, "attach_interface")
             .await?;
         let action_id = self
             .action_start(ctx, id, &server.project_id, "attach_interface")
@@ -130,13 +130,7 @@ impl ComputeService {
                 slot,
                 port_id: None,
             };
-            let outcome = execute(
-                "attach_interface",
-                &[&MakePort, &Plug],
-                &mut state,
-                &svc.fail_points,
-            )
-            .await;
+            let outcome = ATTACH_INTERFACE.execute(&mut state, &svc.fail_points).await;
             svc.end_interface_task(&server).await;
             let result = match outcome {
                 Ok(()) => {
@@ -183,10 +177,10 @@ impl ComputeService {
         {
             return Err(Error::not_found("attached port", port_id));
         }
-        if !DETACH_FROM.contains(&server.vm_state.as_str()) || server.task_state.is_some() {
+        if !DETACH_FROM.contains(&server.vm_state) || server.task_state.is_some() {
             return Err(state_conflict("detach_interface", &server));
         }
-        self.claim_interface_task(&server, "interface_detaching", "detach_interface")
+        self.claim_interface_task(&server, TaskState::InterfaceDetaching, "detach_interface")
             .await?;
         let action_id = self
             .action_start(ctx, id, &server.project_id, "detach_interface")
@@ -252,7 +246,7 @@ impl ComputeService {
             match &request.net_id {
                 Some(n) => n.clone(),
                 None => match self.usable_networks(ctx).await?.as_slice() {
-                    [one] => one.clone(),
+                    [one] => one.id.clone(),
                     [] => {
                         return Err(Error::invalid(format!(
                     "No specific network was requested and none are available for project '{}'.",
@@ -298,9 +292,14 @@ impl ComputeService {
             })
     }
 
-    async fn claim_interface_task(&self, server: &Server, task: &str, action: &str) -> Result<()> {
+    async fn claim_interface_task(
+        &self,
+        server: &Server,
+        task: TaskState,
+        action: &str,
+    ) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        if !db::compute::instance_claim_task(&mut conn, &server.id, task, now()).await? {
+        if !db::compute::instance_claim_task(&mut conn, &server.id, task.as_str(), now()).await? {
             drop(conn);
             return Err(state_conflict(action, &self.reload(&server.id).await?));
         }
@@ -376,6 +375,15 @@ impl Step<Attach> for MakePort {
 
 /// Hot-plugs the NIC into a VM that runs (a stopped one gets it at its next start).
 struct Plug;
+
+static ATTACH_INTERFACE: Saga<Attach> = Saga {
+    name: "attach_interface",
+    steps: &[&MakePort, &Plug],
+};
+
+pub(super) fn saga_points() -> Vec<String> {
+    ATTACH_INTERFACE.points()
+}
 
 #[async_trait]
 impl Step<Attach> for Plug {

@@ -8,12 +8,12 @@ use async_trait::async_trait;
 
 use super::nics::NicPlan;
 use super::servers::{Fault, Server};
-use super::{ComputeService, Flavor};
+use super::{ComputeService, Flavor, TaskState, VmState};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::{config_drive_files, BootImage, InstanceSpec, PowerState};
 use crate::server::error::{Error, Result};
-use crate::server::saga::{execute, Step};
+use crate::server::saga::{Saga, Step};
 use crate::server::services::image::Image;
 use crate::server::services::now;
 
@@ -35,16 +35,16 @@ impl Launch {
     async fn still_wanted(&self) -> Result<()> {
         let mut conn = self.svc.db.conn().await?;
         match db::compute::instance_get(&mut conn, &self.server.id).await? {
-            Some(row) if row.task_state.as_deref() != Some("deleting") => Ok(()),
+            Some(row) if row.task_state.as_deref() != Some(TaskState::Deleting.as_str()) => Ok(()),
             _ => Err(Error::Conflict(
                 "The instance was deleted while it was being built.".into(),
             )),
         }
     }
 
-    async fn set_task(&mut self, task: &str) -> Result<()> {
+    async fn set_task(&mut self, task: TaskState) -> Result<()> {
         self.still_wanted().await?;
-        self.server.task_state = Some(task.to_string());
+        self.server.task_state = Some(task);
         self.server.updated_at = now();
         self.svc.save(&self.server).await
     }
@@ -56,6 +56,15 @@ struct Disks;
 struct ConfigDrive;
 struct Spawn;
 struct Finish;
+
+static LAUNCH: Saga<Launch> = Saga {
+    name: "launch",
+    steps: &[&Schedule, &Ports, &Disks, &ConfigDrive, &Spawn, &Finish],
+};
+
+pub(super) fn saga_points() -> Vec<String> {
+    LAUNCH.points()
+}
 
 #[async_trait]
 impl Step<Launch> for Schedule {
@@ -91,7 +100,7 @@ impl Step<Launch> for Ports {
     }
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
-        l.set_task("networking").await?;
+        l.set_task(TaskState::Networking).await?;
         let host = l.server.host.clone().unwrap_or_default();
         l.svc
             .attach_nics(&l.ctx, &l.server.id, &host, &l.nics)
@@ -115,7 +124,7 @@ impl Step<Launch> for Disks {
     }
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
-        l.set_task("block_device_mapping").await?;
+        l.set_task(TaskState::BlockDeviceMapping).await?;
         let spec = l.svc.spec_for(&l.ctx, &l.server, Some(&l.image)).await?;
         l.svc
             .driver
@@ -169,7 +178,7 @@ impl Step<Launch> for Spawn {
     }
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
-        l.set_task("spawning").await?;
+        l.set_task(TaskState::Spawning).await?;
         let spec = l
             .spec
             .as_ref()
@@ -199,9 +208,9 @@ impl Step<Launch> for Finish {
     async fn run(&self, l: &mut Launch) -> Result<()> {
         l.still_wanted().await?;
         let t = now();
-        l.server.vm_state = "active".into();
+        l.server.vm_state = VmState::Active;
         l.server.task_state = None;
-        l.server.power_state = PowerState::Running as i64;
+        l.server.power_state = PowerState::Running;
         l.server.launched_at = Some(t);
         l.server.progress = 100;
         l.server.updated_at = t;
@@ -230,9 +239,7 @@ impl ComputeService {
                 nics,
                 spec: None,
             };
-            let steps: [&dyn Step<Launch>; 6] =
-                [&Schedule, &Ports, &Disks, &ConfigDrive, &Spawn, &Finish];
-            let outcome = execute("launch", &steps, &mut launch, &svc.fail_points).await;
+            let outcome = LAUNCH.execute(&mut launch, &svc.fail_points).await;
             let id = launch.server.id.clone();
             match outcome {
                 Ok(()) => {
@@ -259,10 +266,10 @@ impl ComputeService {
                         _ => None,
                     };
                     if let Ok(mut server) = svc.reload(&id).await {
-                        if server.task_state.as_deref() != Some("deleting") {
-                            server.vm_state = "error".into();
+                        if server.task_state != Some(TaskState::Deleting) {
+                            server.vm_state = VmState::Error;
                             server.task_state = None;
-                            server.power_state = PowerState::NoState as i64;
+                            server.power_state = PowerState::NoState;
                             server.node_id = None;
                             server.host = None;
                             server.fault = Some(Fault {

@@ -2,17 +2,24 @@
 //! with their lifecycle, run by a hypervisor driver.
 //!
 //! API calls check, claim and record; the work on the host runs afterwards as sagas
-//! (`launch.rs`, `lifecycle.rs`): a launch, a delete or a snapshot that fails at any step
-//! undoes what it did, so no VM process, disk, config drive or held resource is left.
+//! (`launch.rs`, `delete.rs`, `snapshot.rs`, the interface attach in `interfaces.rs`): one
+//! that fails at any step undoes what it did, so no VM process, disk, config drive or held
+//! resource is left. Instance states are types (`states.rs`); `reconcile.rs` matches the
+//! database with the host after a restart.
 
+mod actions;
+mod delete;
 mod flavors;
 mod interfaces;
 mod keypairs;
 mod launch;
-mod lifecycle;
 mod nics;
 mod quotas;
+mod reconcile;
+mod report;
 mod servers;
+mod snapshot;
+mod states;
 mod usage;
 
 use std::collections::BTreeMap;
@@ -30,13 +37,15 @@ use crate::server::saga::FailPoints;
 use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
 use crate::server::services::now;
+pub use actions::{RebootKind, ServerAction};
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
-pub use lifecycle::{RebootKind, ServerAction};
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
+pub use report::usage_csv;
 pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
+pub use states::{PowerState, TaskState, VmState};
 pub use usage::{
     parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,
 };
@@ -152,7 +161,7 @@ impl ComputeService {
             nic_locks: Arc::new(std::array::from_fn(|_| tokio::sync::Mutex::new(()))),
             fail_points: FailPoints::default(),
             events,
-            host: crate::server::config::hostname(),
+            host: crate::server::host::hostname(),
         };
         service.register_node().await?;
         Ok(service)
@@ -239,6 +248,18 @@ impl ComputeService {
     /// Tests and leak checks: what the host still holds for an instance.
     pub async fn host_leftovers(&self, id: &str) -> Vec<String> {
         self.driver.leftovers(id).await
+    }
+
+    /// Every failure point of the compute sagas (`launch.spawn`, ...), for the tests that
+    /// fail each one in turn.
+    pub fn saga_points() -> Vec<String> {
+        [
+            launch::saga_points(),
+            delete::saga_points(),
+            snapshot::saga_points(),
+            interfaces::saga_points(),
+        ]
+        .concat()
     }
 
     /// Instance changes as they happen (the portal's pushed updates).

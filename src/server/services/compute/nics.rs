@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::ComputeService;
+use super::{ComputeService, TaskState};
 use crate::server::authz::is_admin;
 use crate::server::context::OpCtx;
 use crate::server::db;
@@ -12,7 +12,8 @@ use crate::server::drivers::compute::NicSpec;
 use crate::server::drivers::compute::NIC_SLOTS;
 use crate::server::error::{Error, Result};
 use crate::server::services::network::{
-    FixedIpRequest, InstanceNetworking, NetworkQuery, PortCreate, SecurityGroupQuery, OWNER_COMPUTE,
+    FixedIpRequest, InstanceNetworking, Network, NetworkQuery, PortCreate, SecurityGroupQuery,
+    OWNER_COMPUTE,
 };
 
 /// `networks` of a create request.
@@ -95,7 +96,7 @@ impl ComputeService {
                             ctx.auth.project_id().unwrap_or("")
                         )))
                     }
-                    [one] => vec![new(one.clone(), None)],
+                    [one] => vec![new(one.id.clone(), None)],
                     _ => {
                         return Err(Error::Conflict(
                             "Multiple possible networks found, use a Network ID to be more specific."
@@ -235,8 +236,9 @@ impl ComputeService {
         Ok(())
     }
 
-    /// The project's own networks and shared ones, not external, that have a subnet.
-    pub(super) async fn usable_networks(&self, ctx: &OpCtx) -> Result<Vec<String>> {
+    /// The networks an instance of the project may be put on: its own and shared ones,
+    /// not external, that have a subnet (what Launch Instance and Attach Interface offer).
+    pub async fn usable_networks(&self, ctx: &OpCtx) -> Result<Vec<Network>> {
         let list = self
             .network
             .network_list(ctx, NetworkQuery::default())
@@ -246,7 +248,6 @@ impl ComputeService {
             .into_iter()
             .filter(|n| !n.external && !n.subnets.is_empty())
             .filter(|n| n.shared || Some(n.project_id.as_str()) == project)
-            .map(|n| n.id)
             .collect())
     }
 
@@ -328,7 +329,7 @@ impl ComputeService {
         let _guard = self.nic_lock(&nic.instance_id).await;
         let mut conn = self.db.conn().await?;
         match db::compute::instance_get(&mut conn, &nic.instance_id).await? {
-            Some(row) if row.task_state.as_deref() != Some("deleting") => {}
+            Some(row) if row.task_state.as_deref() != Some(TaskState::Deleting.as_str()) => {}
             _ => {
                 return Err(Error::Conflict(format!(
                     "Instance {} is being deleted.",

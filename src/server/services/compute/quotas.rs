@@ -235,6 +235,7 @@ impl ComputeService {
 
     /// Key pairs the caller holds (counted per user, as Nova does).
     pub async fn keypairs_used(&self, ctx: &OpCtx) -> Result<i64> {
+        authorize(ctx, Action::Read, Resource::User { id: ctx.user_id() })?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::keypair_count(&mut conn, ctx.user_id()).await?)
     }

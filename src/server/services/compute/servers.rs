@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{parse_map, to_json, ComputeService, Flavor, MAX_COUNT};
+use super::{
+    parse_map, to_json, ComputeService, Flavor, PowerState, TaskState, VmState, MAX_COUNT,
+};
 use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
@@ -37,9 +39,9 @@ pub struct Server {
     pub hostname: String,
     pub node_id: Option<String>,
     pub host: Option<String>,
-    pub vm_state: String,
-    pub task_state: Option<String>,
-    pub power_state: i64,
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub power_state: PowerState,
     pub locked: bool,
     pub locked_by: Option<String>,
     pub locked_reason: Option<String>,
@@ -97,9 +99,9 @@ impl From<InstanceRow> for Server {
             hostname: r.hostname,
             node_id: r.node_id,
             host: r.host,
-            vm_state: r.vm_state,
-            task_state: r.task_state,
-            power_state: r.power_state,
+            vm_state: VmState::from_row(&r.vm_state),
+            task_state: TaskState::from_row(r.task_state.as_deref()),
+            power_state: PowerState::from_code(r.power_state),
             locked: r.locked != 0,
             locked_by: r.locked_by,
             locked_reason: r.locked_reason,
@@ -144,9 +146,9 @@ impl Server {
             hostname: self.hostname.clone(),
             node_id: self.node_id.clone(),
             host: self.host.clone(),
-            vm_state: self.vm_state.clone(),
-            task_state: self.task_state.clone(),
-            power_state: self.power_state,
+            vm_state: self.vm_state.as_str().to_string(),
+            task_state: self.task_state.map(|t| t.as_str().to_string()),
+            power_state: self.power_state.code(),
             locked: self.locked as i64,
             locked_by: self.locked_by.clone(),
             locked_reason: self.locked_reason.clone(),
@@ -164,42 +166,37 @@ impl Server {
 
     /// Nova's `status`, from `vm_state` and `task_state`.
     pub fn status(&self) -> &'static str {
-        let task = self.task_state.as_deref().unwrap_or("");
-        match self.vm_state.as_str() {
-            "active" => match task {
-                "rebooting" | "reboot_pending" | "reboot_started" => "REBOOT",
-                "rebooting_hard" | "reboot_pending_hard" | "reboot_started_hard" => "HARD_REBOOT",
-                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
-                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => {
-                    "RESIZE"
-                }
-                "migrating" => "MIGRATING",
+        use TaskState::*;
+        let task = self.task_state;
+        match self.vm_state {
+            VmState::Active => match task {
+                Some(Rebooting) => "REBOOT",
+                Some(RebootingHard) => "HARD_REBOOT",
+                Some(Rebuilding) => "REBUILD",
+                Some(ResizePrep) => "RESIZE",
                 _ => "ACTIVE",
             },
-            "building" => "BUILD",
-            "stopped" => match task {
-                "resize_prep" | "resize_migrating" | "resize_migrated" | "resize_finish" => {
-                    "RESIZE"
-                }
-                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
+            VmState::Building => "BUILD",
+            VmState::Stopped => match task {
+                Some(ResizePrep) => "RESIZE",
+                Some(Rebuilding) => "REBUILD",
                 _ => "SHUTOFF",
             },
-            "resized" => match task {
-                "resize_reverting" => "REVERT_RESIZE",
+            VmState::Resized => match task {
+                Some(ResizeReverting) => "REVERT_RESIZE",
                 _ => "VERIFY_RESIZE",
             },
-            "paused" => "PAUSED",
-            "suspended" => "SUSPENDED",
-            "rescued" => "RESCUE",
-            "error" => match task {
-                "rebuilding" | "rebuild_block_device_mapping" | "rebuild_spawning" => "REBUILD",
+            VmState::Paused => "PAUSED",
+            VmState::Suspended => "SUSPENDED",
+            VmState::Rescued => "RESCUE",
+            VmState::Error => match task {
+                Some(Rebuilding) => "REBUILD",
                 _ => "ERROR",
             },
-            "deleted" => "DELETED",
-            "soft_deleted" => "SOFT_DELETED",
-            "shelved" => "SHELVED",
-            "shelved_offloaded" => "SHELVED_OFFLOADED",
-            _ => "UNKNOWN",
+            VmState::Deleted => "DELETED",
+            VmState::SoftDeleted => "SOFT_DELETED",
+            VmState::Shelved => "SHELVED",
+            VmState::ShelvedOffloaded => "SHELVED_OFFLOADED",
         }
     }
 
@@ -211,22 +208,23 @@ impl Server {
 }
 
 /// The vm_states a `status` filter selects.
-fn vm_states_for_status(status: &str) -> Option<Vec<&'static str>> {
+fn vm_states_for_status(status: &str) -> Option<Vec<VmState>> {
+    use VmState::*;
     Some(match status.to_ascii_uppercase().as_str() {
-        "ACTIVE" | "REBOOT" | "HARD_REBOOT" | "MIGRATING" | "PASSWORD" => vec!["active"],
-        "BUILD" => vec!["building"],
-        "SHUTOFF" => vec!["stopped"],
-        "RESIZE" => vec!["active", "stopped"],
-        "VERIFY_RESIZE" | "REVERT_RESIZE" => vec!["resized"],
-        "PAUSED" => vec!["paused"],
-        "SUSPENDED" => vec!["suspended"],
-        "RESCUE" => vec!["rescued"],
-        "ERROR" => vec!["error"],
-        "REBUILD" => vec!["active", "stopped", "error"],
-        "DELETED" => vec!["deleted"],
-        "SOFT_DELETED" => vec!["soft_deleted"],
-        "SHELVED" => vec!["shelved"],
-        "SHELVED_OFFLOADED" => vec!["shelved_offloaded"],
+        "ACTIVE" | "REBOOT" | "HARD_REBOOT" | "MIGRATING" | "PASSWORD" => vec![Active],
+        "BUILD" => vec![Building],
+        "SHUTOFF" => vec![Stopped],
+        "RESIZE" => vec![Active, Stopped],
+        "VERIFY_RESIZE" | "REVERT_RESIZE" => vec![Resized],
+        "PAUSED" => vec![Paused],
+        "SUSPENDED" => vec![Suspended],
+        "RESCUE" => vec![Rescued],
+        "ERROR" => vec![Error],
+        "REBUILD" => vec![Active, Stopped, Error],
+        "DELETED" => vec![Deleted],
+        "SOFT_DELETED" => vec![SoftDeleted],
+        "SHELVED" => vec![Shelved],
+        "SHELVED_OFFLOADED" => vec![ShelvedOffloaded],
         _ => return None,
     })
 }
@@ -407,7 +405,7 @@ impl ComputeService {
             Some(s) => vm_states_for_status(s)
                 .ok_or_else(|| Error::invalid(format!("Invalid status value: {s}")))?
                 .into_iter()
-                .map(str::to_string)
+                .map(|state| state.as_str().to_string())
                 .collect(),
         };
         let limit = q.limit.unwrap_or(MAX_LIMIT);
@@ -621,9 +619,9 @@ impl ComputeService {
                 hostname,
                 node_id: None,
                 host: None,
-                vm_state: "building".into(),
-                task_state: Some("scheduling".into()),
-                power_state: 0,
+                vm_state: VmState::Building,
+                task_state: Some(TaskState::Scheduling),
+                power_state: PowerState::NoState,
                 locked: false,
                 locked_by: None,
                 locked_reason: None,
@@ -638,7 +636,7 @@ impl ComputeService {
                 new_flavor: None,
                 old_flavor: None,
             };
-            db::compute::instance_insert(&mut tx, &server.to_row()).await?;
+            db::insert(&mut tx, &server.to_row()).await?;
             servers.push(server);
         }
         tx.commit().await?;
@@ -744,7 +742,7 @@ impl ComputeService {
     /// Saves an instance a delete is working on.
     pub(super) async fn save_deleting(&self, server: &Server) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        db::compute::instance_save_deleting(&mut conn, &server.to_row()).await?;
+        db::save(&mut conn, &server.to_row()).await?;
         drop(conn);
         self.notify(&server.id, &server.project_id);
         Ok(())
@@ -766,6 +764,19 @@ impl ComputeService {
         self.load(ctx, id, Action::Read).await?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::action_list(&mut conn, id).await?)
+    }
+
+    /// The compute services of this cloud (one per node), for `os-services`.
+    pub async fn compute_services(&self, ctx: &OpCtx) -> Result<Vec<super::Hypervisor>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly {
+                policy: "os_compute_api:os-services:list",
+            },
+        )?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::compute::node_list(&mut conn).await?)
     }
 
     /// Hypervisors with what their instances hold: (node, instances, vcpus, ram MB, disk GB).

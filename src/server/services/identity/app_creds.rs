@@ -122,7 +122,7 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::credentials::app_cred_insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
+        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
                     "Conflict occurred attempting to store application_credential - Duplicate entry found with name {}.",
                     row.name
                 ))))?;
@@ -142,7 +142,7 @@ impl IdentityService {
     ) -> Result<(AppCred, Vec<Role>)> {
         authorize(ctx, Action::Read, Resource::AppCred { user_id })?;
         let mut conn = self.db.conn().await?;
-        let row = db::credentials::app_cred_get(&mut conn, id)
+        let row = db::get::<db::credentials::AppCredRow>(&mut conn, id)
             .await?
             .filter(|a| a.user_id == user_id)
             .ok_or_else(|| Error::not_found("application credential", id))?;
@@ -170,7 +170,7 @@ impl IdentityService {
     pub async fn app_cred_delete(&self, ctx: &OpCtx, user_id: &str, id: &str) -> Result<()> {
         authorize(ctx, Action::Delete, Resource::AppCred { user_id })?;
         let mut conn = self.db.conn().await?;
-        let exists = db::credentials::app_cred_get(&mut conn, id)
+        let exists = db::get::<db::credentials::AppCredRow>(&mut conn, id)
             .await?
             .is_some_and(|a| a.user_id == user_id);
         if !exists {

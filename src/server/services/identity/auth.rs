@@ -14,6 +14,7 @@ use secrecy::SecretString;
 
 use super::token::{new_audit_id, Payload};
 use super::{password, IdentityService, User};
+use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::{AppCredRef, AuthContext, OpCtx, RoleRef, Scope};
 use crate::server::db;
 use crate::server::error::{Error, Result};
@@ -163,7 +164,7 @@ impl IdentityService {
                 let cred = self
                     .check_app_cred(&mut conn, id, name, user, secret)
                     .await?;
-                let user = db::users::user_get(&mut conn, &cred.user_id)
+                let user = db::get::<db::users::UserRow>(&mut conn, &cred.user_id)
                     .await?
                     .ok_or_else(Error::unauthenticated)?;
                 let scope = ScopeRequest::Project(Ref {
@@ -184,7 +185,7 @@ impl IdentityService {
                         "A token created with an application credential cannot be rescoped.".into(),
                     ));
                 }
-                let user = db::users::user_get(&mut conn, &old.user_id)
+                let user = db::get::<db::users::UserRow>(&mut conn, &old.user_id)
                     .await?
                     .ok_or_else(Error::unauthenticated)?;
                 let mut methods = old.methods.clone();
@@ -261,9 +262,14 @@ impl IdentityService {
             .validate(token)
             .await
             .map_err(|_| Error::not_found("token", "the given token"))?;
-        if target.user_id != ctx.auth.user_id && !crate::server::authz::is_admin(ctx) {
-            return Err(Error::not_found("token", "the given token"));
-        }
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::Token {
+                user_id: &target.user_id,
+            },
+        )
+        .map_err(|_| Error::not_found("token", "the given token"))?;
         let mut conn = self.db.conn().await?;
         db::credentials::revocation_add(&mut conn, &target.audit_id, target.expires_at).await?;
         self.revoked
@@ -390,7 +396,7 @@ impl IdentityService {
         secret: SecretString,
     ) -> Result<super::AppCred> {
         let cred = match (id, name, user) {
-            (Some(id), _, _) => db::credentials::app_cred_get(conn, &id).await?,
+            (Some(id), _, _) => db::get::<db::credentials::AppCredRow>(conn, &id).await?,
             (None, Some(name), Some(user_ref)) => match self.find_user(conn, &user_ref).await? {
                 Some(u) => db::credentials::app_cred_get_by_name(conn, &u.id, &name).await?,
                 None => None,
@@ -408,7 +414,7 @@ impl IdentityService {
 
     async fn find_user(&self, conn: &mut db::Conn, r: &Ref) -> Result<Option<User>> {
         if let Some(id) = &r.id {
-            return Ok(db::users::user_get(conn, id).await?);
+            return Ok(db::get::<db::users::UserRow>(conn, id).await?);
         }
         let Some(name) = &r.name else {
             return Err(Error::invalid(
@@ -457,7 +463,7 @@ impl IdentityService {
                 let Some(p) = &user.default_project_id else {
                     return Ok((None, None));
                 };
-                let usable = match db::resources::project_get(conn, p).await? {
+                let usable = match db::get::<db::resources::ProjectRow>(conn, p).await? {
                     Some(project) if project.enabled != 0 => !self
                         .effective_role_ids(conn, &user.id, "project", p)
                         .await?
@@ -472,7 +478,7 @@ impl IdentityService {
             }
             ScopeRequest::Project(r) => {
                 let project = match (&r.id, &r.name) {
-                    (Some(id), _) => db::resources::project_get(conn, id).await?,
+                    (Some(id), _) => db::get::<db::resources::ProjectRow>(conn, id).await?,
                     (None, Some(name)) => {
                         match self.resolve_domain_id(conn, r.domain.as_deref()).await? {
                             Some(d) => db::resources::project_get_by_name(conn, &d, name).await?,
@@ -503,7 +509,7 @@ impl IdentityService {
             ScopeRequest::Domain(r) => {
                 let domain =
                     match (&r.id, &r.name) {
-                        (Some(id), _) => db::resources::domain_get(conn, id).await?,
+                        (Some(id), _) => db::get::<db::resources::DomainRow>(conn, id).await?,
                         (None, Some(name)) => db::resources::domain_get_by_name(conn, name).await?,
                         _ => return Err(Error::invalid(
                             "Invalid input for field 'scope/domain': an id or a name is required.",
@@ -530,13 +536,13 @@ impl IdentityService {
     /// Reads everything a token stands for, checking that it all still holds.
     async fn load_context(&self, p: &Payload) -> Result<Arc<AuthContext>> {
         let mut conn = self.db.conn().await?;
-        let user = db::users::user_get(&mut conn, &p.u)
+        let user = db::get::<db::users::UserRow>(&mut conn, &p.u)
             .await?
             .ok_or_else(Error::unauthenticated)?;
         if user.enabled == 0 || p.iat < user.password_changed_at {
             return Err(Error::unauthenticated());
         }
-        let user_domain = db::resources::domain_get(&mut conn, &user.domain_id)
+        let user_domain = db::get::<db::resources::DomainRow>(&mut conn, &user.domain_id)
             .await?
             .ok_or_else(Error::unauthenticated)?;
         if user_domain.enabled == 0 {
@@ -544,11 +550,11 @@ impl IdentityService {
         }
         let (scope, mut role_ids) = match (&p.p, &p.d) {
             (Some(project_id), _) => {
-                let project = db::resources::project_get(&mut conn, project_id)
+                let project = db::get::<db::resources::ProjectRow>(&mut conn, project_id)
                     .await?
                     .filter(|p| p.enabled != 0)
                     .ok_or_else(Error::unauthenticated)?;
-                let domain = db::resources::domain_get(&mut conn, &project.domain_id)
+                let domain = db::get::<db::resources::DomainRow>(&mut conn, &project.domain_id)
                     .await?
                     .filter(|d| d.enabled != 0)
                     .ok_or_else(Error::unauthenticated)?;
@@ -566,7 +572,7 @@ impl IdentityService {
                 )
             }
             (None, Some(domain_id)) => {
-                let domain = db::resources::domain_get(&mut conn, domain_id)
+                let domain = db::get::<db::resources::DomainRow>(&mut conn, domain_id)
                     .await?
                     .filter(|d| d.enabled != 0)
                     .ok_or_else(Error::unauthenticated)?;
@@ -585,7 +591,7 @@ impl IdentityService {
         };
         let mut app_cred = None;
         if let Some(ac) = &p.ac {
-            let cred = db::credentials::app_cred_get(&mut conn, ac)
+            let cred = db::get::<db::credentials::AppCredRow>(&mut conn, ac)
                 .await?
                 .filter(|c| c.expires_at.is_none_or(|e| e > now()))
                 .ok_or_else(Error::unauthenticated)?;

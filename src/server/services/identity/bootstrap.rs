@@ -42,7 +42,7 @@ pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 4] = [
 impl IdentityService {
     pub async fn bootstrap(&self, params: BootstrapParams) -> Result<BootstrapOutcome> {
         let mut conn = self.db.conn().await?;
-        if db::resources::domain_get(&mut conn, DEFAULT_DOMAIN_ID)
+        if db::get::<db::resources::DomainRow>(&mut conn, DEFAULT_DOMAIN_ID)
             .await?
             .is_none()
         {

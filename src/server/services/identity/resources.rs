@@ -63,7 +63,7 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::resources::domain_insert(&mut conn, &row)
+        db::insert(&mut conn, &row)
             .await
             .map_err(on_duplicate(|| Error::duplicate("domain", &row.name)))?;
         self.changed();
@@ -82,7 +82,7 @@ impl IdentityService {
             )?;
         }
         let mut conn = self.db.conn().await?;
-        db::resources::domain_get(&mut conn, id)
+        db::get::<db::resources::DomainRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("domain", id))
     }
@@ -118,7 +118,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::resources::domain_get(&mut conn, id)
+        let mut row = db::get::<db::resources::DomainRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("domain", id))?;
         if let Some(name) = params.name {
@@ -148,7 +148,7 @@ impl IdentityService {
             },
         )?;
         let mut tx = self.db.begin().await?;
-        let row = db::resources::domain_get(&mut tx, id)
+        let row = db::get::<db::resources::DomainRow>(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("domain", id))?;
         if row.enabled != 0 {
@@ -208,7 +208,7 @@ impl IdentityService {
         // off its domain (Keystone reports the domain as the parent then).
         let mut domain_id = params.domain_id.clone();
         if let Some(parent_id) = &params.parent_id {
-            match db::resources::project_get(&mut conn, parent_id).await? {
+            match db::get::<db::resources::ProjectRow>(&mut conn, parent_id).await? {
                 Some(parent) => {
                     if domain_id.as_deref().is_some_and(|d| d != parent.domain_id) {
                         return Err(Error::Forbidden(
@@ -219,7 +219,7 @@ impl IdentityService {
                 }
                 None => {
                     // The parent may be the domain itself.
-                    if db::resources::domain_get(&mut conn, parent_id)
+                    if db::get::<db::resources::DomainRow>(&mut conn, parent_id)
                         .await?
                         .is_none()
                     {
@@ -230,7 +230,7 @@ impl IdentityService {
             }
         }
         let domain_id = domain_id.unwrap_or_else(|| DEFAULT_DOMAIN_ID.to_string());
-        if db::resources::domain_get(&mut conn, &domain_id)
+        if db::get::<db::resources::DomainRow>(&mut conn, &domain_id)
             .await?
             .is_none()
         {
@@ -246,7 +246,7 @@ impl IdentityService {
             enabled: params.enabled as i64,
             created_at: now(),
         };
-        db::resources::project_insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
+        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
                     "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {}.",
                     row.name
                 ))))?;
@@ -258,7 +258,7 @@ impl IdentityService {
         // Found first, then authorized: Keystone answers an unknown project with a 404
         // and another one with a 403.
         let mut conn = self.db.conn().await?;
-        let project = db::resources::project_get(&mut conn, id)
+        let project = db::get::<db::resources::ProjectRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("project", id))?;
         authorize(ctx, Action::Read, Resource::Project { id })?;
@@ -294,7 +294,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::resources::project_get(&mut conn, id)
+        let mut row = db::get::<db::resources::ProjectRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("project", id))?;
         if let Some(name) = params.name {
@@ -325,7 +325,10 @@ impl IdentityService {
             },
         )?;
         let mut tx = self.db.begin().await?;
-        if db::resources::project_get(&mut tx, id).await?.is_none() {
+        if db::get::<db::resources::ProjectRow>(&mut tx, id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("project", id));
         }
         if db::resources::project_has_children(&mut tx, id).await? {

@@ -103,7 +103,7 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::roles::role_insert(&mut conn, &row)
+        db::insert(&mut conn, &row)
             .await
             .map_err(on_duplicate(|| Error::duplicate("role", &row.name)))?;
         self.changed();
@@ -119,7 +119,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        db::roles::role_get(&mut conn, id)
+        db::get::<db::roles::RoleRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("role", id))
     }
@@ -151,7 +151,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::roles::role_get(&mut conn, id)
+        let mut row = db::get::<db::roles::RoleRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("role", id))?;
         if let Some(name) = name {
@@ -183,7 +183,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let row = db::roles::role_get(&mut conn, id)
+        let row = db::get::<db::roles::RoleRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("role", id))?;
         if super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
@@ -212,10 +212,10 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let prior_row = db::roles::role_get(&mut conn, prior)
+        let prior_row = db::get::<db::roles::RoleRow>(&mut conn, prior)
             .await?
             .ok_or_else(|| Error::not_found("role", prior))?;
-        let implied_row = db::roles::role_get(&mut conn, implied)
+        let implied_row = db::get::<db::roles::RoleRow>(&mut conn, implied)
             .await?
             .ok_or_else(|| Error::not_found("role", implied))?;
         let edges = db::roles::implied_role_list(&mut conn).await?;
@@ -244,10 +244,10 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let prior_row = db::roles::role_get(&mut conn, prior)
+        let prior_row = db::get::<db::roles::RoleRow>(&mut conn, prior)
             .await?
             .ok_or_else(|| Error::not_found("role", prior))?;
-        let implied_row = db::roles::role_get(&mut conn, implied)
+        let implied_row = db::get::<db::roles::RoleRow>(&mut conn, implied)
             .await?
             .ok_or_else(|| Error::not_found("role", implied))?;
         let edges = db::roles::implied_role_list(&mut conn).await?;
@@ -559,11 +559,11 @@ impl IdentityService {
             let actor_key = (a.actor_type.clone(), a.actor_id.clone());
             if !out.contains_key(&actor_key) {
                 let named = if a.actor_type == "user" {
-                    db::users::user_get(&mut conn, &a.actor_id)
+                    db::get::<db::users::UserRow>(&mut conn, &a.actor_id)
                         .await?
                         .map(|u| (u.name, domain_of(&u.domain_id)))
                 } else {
-                    db::users::group_get(&mut conn, &a.actor_id)
+                    db::get::<db::users::GroupRow>(&mut conn, &a.actor_id)
                         .await?
                         .map(|g| (g.name, domain_of(&g.domain_id)))
                 };
@@ -574,7 +574,7 @@ impl IdentityService {
             let target_key = (a.target_type.clone(), a.target_id.clone());
             if !out.contains_key(&target_key) {
                 let named = if a.target_type == "project" {
-                    db::resources::project_get(&mut conn, &a.target_id)
+                    db::get::<db::resources::ProjectRow>(&mut conn, &a.target_id)
                         .await?
                         .map(|p| (p.name, domain_of(&p.domain_id)))
                 } else {
@@ -663,29 +663,29 @@ impl IdentityService {
     ) -> Result<()> {
         match actor {
             Actor::User(id) => {
-                db::users::user_get(conn, id)
+                db::get::<db::users::UserRow>(conn, id)
                     .await?
                     .ok_or_else(|| Error::not_found("user", id))?;
             }
             Actor::Group(id) => {
-                db::users::group_get(conn, id)
+                db::get::<db::users::GroupRow>(conn, id)
                     .await?
                     .ok_or_else(|| Error::not_found("group", id))?;
             }
         }
         match target {
             Target::Project(id) => {
-                db::resources::project_get(conn, id)
+                db::get::<db::resources::ProjectRow>(conn, id)
                     .await?
                     .ok_or_else(|| Error::not_found("project", id))?;
             }
             Target::Domain(id) => {
-                db::resources::domain_get(conn, id)
+                db::get::<db::resources::DomainRow>(conn, id)
                     .await?
                     .ok_or_else(|| Error::not_found("domain", id))?;
             }
         }
-        db::roles::role_get(conn, role_id)
+        db::get::<db::roles::RoleRow>(conn, role_id)
             .await?
             .ok_or_else(|| Error::not_found("role", role_id))?;
         Ok(())

@@ -90,14 +90,17 @@ impl IdentityService {
             .domain_id
             .unwrap_or_else(|| DEFAULT_DOMAIN_ID.to_string());
         let mut conn = self.db.conn().await?;
-        if db::resources::domain_get(&mut conn, &domain_id)
+        if db::get::<db::resources::DomainRow>(&mut conn, &domain_id)
             .await?
             .is_none()
         {
             return Err(Error::not_found("domain", &domain_id));
         }
         if let Some(p) = &params.default_project_id {
-            if db::resources::project_get(&mut conn, p).await?.is_none() {
+            if db::get::<db::resources::ProjectRow>(&mut conn, p)
+                .await?
+                .is_none()
+            {
                 return Err(Error::not_found("project", p));
             }
         }
@@ -116,7 +119,7 @@ impl IdentityService {
             locked_until: None,
             created_at: now,
         };
-        db::users::user_insert(&mut conn, &row)
+        db::insert(&mut conn, &row)
             .await
             .map_err(on_duplicate(|| Error::duplicate("user", &row.name)))?;
         self.changed();
@@ -126,7 +129,7 @@ impl IdentityService {
     pub async fn user_get(&self, ctx: &OpCtx, id: &str) -> Result<User> {
         authorize(ctx, Action::Read, Resource::User { id })?;
         let mut conn = self.db.conn().await?;
-        db::users::user_get(&mut conn, id)
+        db::get::<db::users::UserRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("user", id))
     }
@@ -166,7 +169,7 @@ impl IdentityService {
             None => None,
         };
         let mut tx = self.db.begin().await?;
-        let mut row = db::users::user_get(&mut tx, id)
+        let mut row = db::get::<db::users::UserRow>(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("user", id))?;
         if let Some(name) = params.name {
@@ -182,7 +185,10 @@ impl IdentityService {
         }
         if let Some(p) = params.default_project_id {
             if let Some(p) = &p {
-                if db::resources::project_get(&mut tx, p).await?.is_none() {
+                if db::get::<db::resources::ProjectRow>(&mut tx, p)
+                    .await?
+                    .is_none()
+                {
                     return Err(Error::not_found("project", p));
                 }
             }
@@ -220,7 +226,7 @@ impl IdentityService {
     ) -> Result<()> {
         authorize(ctx, Action::Modify, Resource::User { id })?;
         let mut conn = self.db.conn().await?;
-        let row = db::users::user_get(&mut conn, id)
+        let row = db::get::<db::users::UserRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("user", id))?;
         if !password::verify(original, row.password_hash.clone()).await? {
@@ -245,7 +251,10 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        if db::users::user_get(&mut conn, id).await?.is_none() {
+        if db::get::<db::users::UserRow>(&mut conn, id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("user", id));
         }
         db::users::user_auth_reset(&mut conn, id).await?;
@@ -289,7 +298,7 @@ impl IdentityService {
             .domain_id
             .unwrap_or_else(|| DEFAULT_DOMAIN_ID.to_string());
         let mut conn = self.db.conn().await?;
-        if db::resources::domain_get(&mut conn, &domain_id)
+        if db::get::<db::resources::DomainRow>(&mut conn, &domain_id)
             .await?
             .is_none()
         {
@@ -302,7 +311,7 @@ impl IdentityService {
             description: params.description,
             created_at: now(),
         };
-        db::users::group_insert(&mut conn, &row)
+        db::insert(&mut conn, &row)
             .await
             .map_err(on_duplicate(|| Error::duplicate("group", &row.name)))?;
         self.changed();
@@ -318,7 +327,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        db::users::group_get(&mut conn, id)
+        db::get::<db::users::GroupRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("group", id))
     }
@@ -349,7 +358,7 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::users::group_get(&mut conn, id)
+        let mut row = db::get::<db::users::GroupRow>(&mut conn, id)
             .await?
             .ok_or_else(|| Error::not_found("group", id))?;
         if let Some(name) = params.name {
@@ -460,7 +469,10 @@ impl IdentityService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        if db::users::group_get(&mut conn, group_id).await?.is_none() {
+        if db::get::<db::users::GroupRow>(&mut conn, group_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("group", group_id));
         }
         Ok(db::users::group_members(&mut conn, group_id).await?)
@@ -469,7 +481,10 @@ impl IdentityService {
     pub async fn user_groups(&self, ctx: &OpCtx, user_id: &str) -> Result<Vec<Group>> {
         authorize(ctx, Action::List, Resource::User { id: user_id })?;
         let mut conn = self.db.conn().await?;
-        if db::users::user_get(&mut conn, user_id).await?.is_none() {
+        if db::get::<db::users::UserRow>(&mut conn, user_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("user", user_id));
         }
         Ok(db::users::user_groups(&mut conn, user_id).await?)
@@ -481,10 +496,16 @@ impl IdentityService {
         group_id: &str,
         user_id: &str,
     ) -> Result<()> {
-        if db::users::group_get(conn, group_id).await?.is_none() {
+        if db::get::<db::users::GroupRow>(conn, group_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("group", group_id));
         }
-        if db::users::user_get(conn, user_id).await?.is_none() {
+        if db::get::<db::users::UserRow>(conn, user_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::not_found("user", user_id));
         }
         Ok(())

@@ -2,12 +2,13 @@
 //! the bridge agent, DHCP and L3. A controller records its agents when it starts; they
 //! are alive while the host's controller heartbeat is fresh.
 
+use super::fault::Fault;
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, l3::AgentFilter, l3::AgentRow};
 use crate::server::error::{Error, Result};
+use crate::server::host::DOWN_AFTER_SECONDS;
 use crate::server::services::now;
-use crate::server::status::DOWN_AFTER_SECONDS;
 
 use super::{policy, refuse, NetworkService};
 
@@ -85,7 +86,7 @@ fn admin_only(ctx: &OpCtx, action: Action, rule: &'static str) -> Result<()> {
 }
 
 fn agent_not_found(id: &str) -> Error {
-    refuse("AgentNotFound", Error::not_found("agent", id))
+    refuse(Fault::AgentNotFound, Error::not_found("agent", id))
 }
 
 impl NetworkService {

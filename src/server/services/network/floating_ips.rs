@@ -2,6 +2,7 @@
 //! (when associated) translated to a fixed address of a project's port by the router that
 //! connects the port's subnet to that external network.
 
+use super::fault::Fault;
 use std::net::Ipv4Addr;
 
 use super::networks::{owner, scope};
@@ -117,11 +118,17 @@ pub struct FloatingIpQuery {
 }
 
 fn bad_fip(message: impl std::fmt::Display) -> Error {
-    invalid("BadRequest", format!("Bad floatingip request: {message}"))
+    invalid(
+        Fault::BadRequest,
+        format!("Bad floatingip request: {message}"),
+    )
 }
 
 fn fip_not_found(id: &str) -> Error {
-    refuse("FloatingIPNotFound", Error::not_found("floating IP", id))
+    refuse(
+        Fault::FloatingIPNotFound,
+        Error::not_found("floating IP", id),
+    )
 }
 
 /// Where an association points: the port, its fixed address, and the router between.
@@ -208,7 +215,7 @@ impl NetworkService {
             .map(|f| f.ip_address.clone())
             .ok_or_else(|| {
                 conflict(
-                    "IpAddressGenerationFailure",
+                    Fault::IpAddressGenerationFailure,
                     format!("No more IP addresses available on network {}.", network.id),
                 )
             })?;
@@ -218,7 +225,7 @@ impl NetworkService {
         // IP holds the same fixed address.
         let mut row = fip.to_row();
         (row.port_id, row.fixed_ip_address, row.router_id) = (None, None, None);
-        db::l3::fip_insert(&mut tx, &row).await?;
+        db::insert(&mut tx, &row).await?;
         if fip.port_id.is_some() && !db::l3::fip_save(&mut tx, &fip.to_row()).await? {
             return Err(already_associated(&fip));
         }
@@ -229,7 +236,7 @@ impl NetworkService {
 
     pub async fn floating_ip_get(&self, ctx: &OpCtx, id: &str) -> Result<FloatingIp> {
         let mut conn = self.db.conn().await?;
-        let row = db::l3::fip_get(&mut conn, id)
+        let row = db::get::<db::l3::FloatingIpRow>(&mut conn, id)
             .await?
             .ok_or_else(|| fip_not_found(id))?;
         let fip = FloatingIp::from_row(row);
@@ -329,7 +336,10 @@ impl NetworkService {
     ) -> Result<Association> {
         let port: Port = self.port_get(ctx, port_id).await?;
         if port.project_id != fip.project_id && !is_admin(ctx) {
-            return Err(refuse("PortNotFound", Error::not_found("port", port_id)));
+            return Err(refuse(
+                Fault::PortNotFound,
+                Error::not_found("port", port_id),
+            ));
         }
         if port.network_id == fip.floating_network_id {
             return Err(bad_fip(format!(
@@ -372,7 +382,7 @@ impl NetworkService {
                 .await?
                 .ok_or_else(|| {
                     refuse(
-                        "ExternalGatewayForFloatingIPNotFound",
+                        Fault::ExternalGatewayForFloatingIPNotFound,
                         Error::not_found(
                             "external gateway",
                             format!(
@@ -408,7 +418,7 @@ impl FloatingIp {
 
 fn already_associated(fip: &FloatingIp) -> Error {
     conflict(
-        "FloatingIPPortAlreadyAssociated",
+        Fault::FloatingIPPortAlreadyAssociated,
         format!(
             "Cannot associate floating IP {} ({}) with port {} using fixed IP {}, as that fixed IP already has a floating IP on external network {}.",
             fip.floating_ip_address,

@@ -45,7 +45,7 @@ impl NetworkService {
     /// Binds a port to an instance on a host: the port is the instance's and active.
     pub async fn port_bind(&self, port_id: &str, instance_id: &str, host: &str) -> Result<Port> {
         let mut conn = self.db.conn().await?;
-        let Some(mut row) = db::network::port_get(&mut conn, port_id).await? else {
+        let Some(mut row) = db::get::<db::network::PortRow>(&mut conn, port_id).await? else {
             return Err(super::not_found("port", port_id));
         };
         row.device_id = instance_id.to_string();
@@ -55,7 +55,7 @@ impl NetworkService {
         row.status = "ACTIVE".into();
         row.revision_number += 1;
         row.updated_at = now();
-        db::network::port_save(&mut conn, &row).await?;
+        db::save(&mut conn, &row).await?;
         drop(conn);
         self.changed();
         self.port_unchecked(port_id).await
@@ -64,7 +64,7 @@ impl NetworkService {
     /// Lets a port go from its instance (a port the user brought, kept after the instance).
     pub async fn port_unbind(&self, port_id: &str) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        let Some(mut row) = db::network::port_get(&mut conn, port_id).await? else {
+        let Some(mut row) = db::get::<db::network::PortRow>(&mut conn, port_id).await? else {
             return Ok(());
         };
         row.device_id = String::new();
@@ -74,7 +74,7 @@ impl NetworkService {
         row.status = "DOWN".into();
         row.revision_number += 1;
         row.updated_at = now();
-        db::network::port_save(&mut conn, &row).await?;
+        db::save(&mut conn, &row).await?;
         self.changed();
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! in which free addresses are tried. Which addresses are taken lives in the database
 //! (`ip_allocations`), whose primary key settles concurrent allocations.
 
+use super::fault::Fault;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -31,13 +32,13 @@ impl Pool {
 /// Why a subnet's addressing is refused, with Neutron's exception name.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: Fault,
     pub message: String,
     /// A conflict (409) rather than bad input (400).
     pub conflict: bool,
 }
 
-fn bad(code: &'static str, message: String) -> Refusal {
+fn bad(code: Fault, message: String) -> Refusal {
     Refusal {
         code,
         message,
@@ -49,13 +50,13 @@ fn bad(code: &'static str, message: String) -> Refusal {
 pub fn parse_cidr(text: &str) -> Result<Ipv4Net, Refusal> {
     let net: Ipv4Net = text.trim().parse().map_err(|_| {
         bad(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!("Invalid input for cidr. Reason: '{text}' is not a valid IPv4 subnet."),
         )
     })?;
     if net.trunc() != net {
         return Err(bad(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!(
                 "Invalid input for cidr. Reason: '{text}' isn't a recognized IP subnet cidr, '{}' is recommended.",
                 net.trunc()
@@ -64,7 +65,7 @@ pub fn parse_cidr(text: &str) -> Result<Ipv4Net, Refusal> {
     }
     if net.prefix_len() > 30 {
         return Err(bad(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!("Invalid input for operation: The prefix length of {text} leaves no usable addresses."),
         ));
     }
@@ -74,7 +75,7 @@ pub fn parse_cidr(text: &str) -> Result<Ipv4Net, Refusal> {
 pub fn parse_ip(text: &str, field: &str) -> Result<Ipv4Addr, Refusal> {
     text.trim().parse().map_err(|_| {
         bad(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!("Invalid input for {field}. Reason: '{text}' is not a valid IP address."),
         )
     })
@@ -130,7 +131,7 @@ pub fn check_pools(
     if let Some(g) = gateway {
         if !net.contains(&g) || g == net.network() || g == net.broadcast() {
             return Err(bad(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!("Invalid input for operation: Gateway IP {g} is not in subnet {net}."),
             ));
         }
@@ -138,13 +139,13 @@ pub fn check_pools(
     for p in pools {
         if p.start > p.end {
             return Err(bad(
-                "InvalidAllocationPool",
+                Fault::InvalidAllocationPool,
                 format!("The allocation pool {}-{} is not valid.", p.start, p.end),
             ));
         }
         if p.start < first || p.end > last {
             return Err(bad(
-                "OutOfBoundsAllocationPool",
+                Fault::OutOfBoundsAllocationPool,
                 format!(
                     "The allocation pool {}-{} spans beyond the subnet cidr {net}.",
                     p.start, p.end
@@ -160,7 +161,7 @@ pub fn check_pools(
         let (a, b) = (pair[0], pair[1]);
         if a.overlaps(b) {
             return Err(Refusal {
-                code: "OverlappingAllocationPools",
+                code: Fault::OverlappingAllocationPools,
                 message: format!(
                     "Found overlapping allocation pools: {}-{} and {}-{} for subnet {net}.",
                     a.start, a.end, b.start, b.end
@@ -172,7 +173,7 @@ pub fn check_pools(
     if let Some(g) = gateway {
         if let Some(p) = pools.iter().find(|p| p.contains(g)) {
             return Err(Refusal {
-                code: "GatewayConflictWithAllocationPools",
+                code: Fault::GatewayConflictWithAllocationPools,
                 message: format!(
                     "Gateway ip {g} conflicts with allocation pool {}-{}.",
                     p.start, p.end
@@ -227,7 +228,7 @@ pub fn parse_mac(text: &str) -> Result<String, Refusal> {
             .collect::<Vec<_>>()
             .join(":")),
         _ => Err(bad(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!("Invalid input for mac_address. Reason: '{text}' is not a valid MAC address."),
         )),
     }
@@ -301,32 +302,32 @@ mod tests {
         let code = |pools: &[Pool], g| check_pools(&net, pools, g).unwrap_err().code;
         assert_eq!(
             code(&[p("10.0.0.20", "10.0.0.10")], g),
-            "InvalidAllocationPool"
+            Fault::InvalidAllocationPool
         );
         assert_eq!(
             code(&[p("10.0.0.200", "10.0.1.5")], g),
-            "OutOfBoundsAllocationPool"
+            Fault::OutOfBoundsAllocationPool
         );
         assert_eq!(
             code(&[p("10.0.0.0", "10.0.0.5")], g),
-            "OutOfBoundsAllocationPool"
+            Fault::OutOfBoundsAllocationPool
         );
         assert_eq!(
             code(&[p("10.0.0.250", "10.0.0.255")], g),
-            "OutOfBoundsAllocationPool"
+            Fault::OutOfBoundsAllocationPool
         );
         assert_eq!(
             code(
                 &[p("10.0.0.10", "10.0.0.20"), p("10.0.0.20", "10.0.0.30")],
                 g
             ),
-            "OverlappingAllocationPools"
+            Fault::OverlappingAllocationPools
         );
         assert_eq!(
             code(&[p("10.0.0.1", "10.0.0.5")], g),
-            "GatewayConflictWithAllocationPools"
+            Fault::GatewayConflictWithAllocationPools
         );
-        assert_eq!(code(&[], Some(ip("10.0.1.1"))), "InvalidInput");
+        assert_eq!(code(&[], Some(ip("10.0.1.1"))), Fault::InvalidInput);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod agents;
 mod dataplane;
+pub mod fault;
 mod floating_ips;
 mod instances;
 mod ipam;
@@ -28,6 +29,7 @@ use crate::server::drivers::network::fake::FakeNetworkDriver;
 use crate::server::drivers::network::linuxbridge::{LinuxBridgeConfig, LinuxBridgeDriver};
 use crate::server::drivers::network::NetworkDriver;
 use crate::server::error::{Error, Result};
+pub use fault::{refuse, Fault};
 
 pub use agents::{Agent, AgentQuery, AgentUpdate};
 pub use dataplane::OWNER_DHCP;
@@ -166,7 +168,7 @@ impl NetworkService {
             dirty: Arc::new(tokio::sync::Notify::new()),
             events: tokio::sync::broadcast::channel(256).0,
             applying: Arc::new(tokio::sync::Mutex::new(())),
-            host: crate::server::config::hostname(),
+            host: crate::server::host::hostname(),
         })
     }
 
@@ -199,25 +201,20 @@ impl NetworkService {
     }
 }
 
-/// A Neutron refusal: the exception name and the HTTP class it maps to.
-fn refuse(code: &'static str, inner: Error) -> Error {
-    Error::coded(code, inner)
-}
-
-fn invalid(code: &'static str, message: impl Into<String>) -> Error {
+fn invalid(code: Fault, message: impl Into<String>) -> Error {
     refuse(code, Error::invalid(message))
 }
 
-fn conflict(code: &'static str, message: impl Into<String>) -> Error {
+fn conflict(code: Fault, message: impl Into<String>) -> Error {
     refuse(code, Error::Conflict(message.into()))
 }
 
 fn not_found(kind: &'static str, id: &str) -> Error {
     let code = match kind {
-        "network" => "NetworkNotFound",
-        "subnet" => "SubnetNotFound",
-        "port" => "PortNotFound",
-        _ => "NotFound",
+        "network" => Fault::NetworkNotFound,
+        "subnet" => Fault::SubnetNotFound,
+        "port" => Fault::PortNotFound,
+        _ => Fault::NotFound,
     };
     refuse(code, Error::not_found(kind, id))
 }
@@ -225,7 +222,7 @@ fn not_found(kind: &'static str, id: &str) -> Error {
 /// Neutron's refusal of an attribute only administrators may set.
 fn policy(rule: &str) -> Error {
     refuse(
-        "PolicyNotAuthorized",
+        Fault::PolicyNotAuthorized,
         Error::forbidden_msg(format!("({rule}) is disallowed by policy")),
     )
 }

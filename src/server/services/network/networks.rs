@@ -1,8 +1,11 @@
 //! Networks: project networks, and the administrators' provider networks (flat or VLAN
 //! on a physical network) that may be external (`router:external`) or shared.
 
-use super::{conflict, invalid, not_found, parse_list, policy, to_json, NetworkService};
-use crate::server::authz::{authorize, is_admin, Action, Resource};
+use super::fault::Fault;
+use super::{
+    conflict, invalid, not_found, parse_list, policy, to_json, NetworkService, SubnetCreate,
+};
+use crate::server::authz::{authorize, is_admin, visible_project, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, network::NetworkFilter, network::NetworkRow, network::Scope};
 use crate::server::error::{Error, Result};
@@ -147,7 +150,7 @@ pub(super) fn owner(ctx: &OpCtx, requested: Option<&str>, kind: &str) -> Result<
 fn check_mtu(mtu: i64) -> Result<()> {
     if !(68..=9000).contains(&mtu) {
         return Err(invalid(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!("Invalid input for mtu. Reason: '{mtu}' is not in range 68 through 9000."),
         ));
     }
@@ -156,16 +159,38 @@ fn check_mtu(mtu: i64) -> Result<()> {
 
 /// The caller's scope for lists: administrators see everything.
 pub(super) fn scope(ctx: &OpCtx) -> Scope {
-    if is_admin(ctx) {
-        Scope { project_id: None }
-    } else {
-        Scope {
-            project_id: Some(ctx.auth.project_id().unwrap_or("-").to_string()),
-        }
+    Scope {
+        project_id: visible_project(ctx),
     }
 }
 
 impl NetworkService {
+    /// Creates a network and, when asked, its first subnet (Horizon's Create Network
+    /// workflow). If the subnet fails, the network is deleted again: the caller sees all or
+    /// nothing. The subnet's `network_id` is the new network's.
+    pub async fn network_create_with_subnet(
+        &self,
+        ctx: &OpCtx,
+        req: NetworkCreate,
+        subnet: Option<SubnetCreate>,
+    ) -> Result<Network> {
+        let network = self.network_create(ctx, req).await?;
+        if let Some(subnet) = subnet {
+            let subnet = SubnetCreate {
+                network_id: network.id.clone(),
+                ..subnet
+            };
+            if let Err(e) = self.subnet_create(ctx, subnet).await {
+                // Undo: the network goes, with whatever the failed subnet left on it.
+                if let Err(undo) = self.network_delete(ctx, &network.id).await {
+                    undo.log();
+                }
+                return Err(e);
+            }
+        }
+        Ok(network)
+    }
+
     pub async fn network_create(&self, ctx: &OpCtx, req: NetworkCreate) -> Result<Network> {
         let project_id = owner(ctx, req.project_id.as_deref(), "network")?;
         authorize(
@@ -223,16 +248,16 @@ impl NetworkService {
         let _claim = self.claims.lock().await;
         self.check_quota(&project_id, "network", 1).await?;
         let mut conn = self.db.conn().await?;
-        if let Err(e) = db::network::network_insert(&mut conn, &network.to_row()).await {
+        if let Err(e) = db::insert(&mut conn, &network.to_row()).await {
             if db::is_unique_violation(&e) {
                 let physnet = network.physical_network.clone().unwrap_or_default();
                 return Err(match network.network_type.as_str() {
                     "flat" => conflict(
-                        "FlatNetworkInUse",
+                        Fault::FlatNetworkInUse,
                         format!("Unable to create the flat network. Physical network {physnet} is in use."),
                     ),
                     _ => conflict(
-                        "VlanIdInUse",
+                        Fault::VlanIdInUse,
                         format!(
                             "Unable to create the network. The VLAN {} on physical network {physnet} is in use.",
                             network.segmentation_id.unwrap_or_default()
@@ -260,13 +285,13 @@ impl NetworkService {
         let known = |p: &Option<String>| -> Result<String> {
             let p = p.clone().ok_or_else(|| {
                 invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for operation: physical_network required for {kind} provider network."),
                 )
             })?;
             if !self.config.physnets.contains_key(&p) {
                 return Err(invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for operation: physical_network '{p}' unknown for {kind} provider network."),
                 ));
             }
@@ -276,7 +301,7 @@ impl NetworkService {
             "local" => {
                 if physnet.is_some() || req.segmentation_id.is_some() {
                     return Err(invalid(
-                        "InvalidInput",
+                        Fault::InvalidInput,
                         "Invalid input for operation: provider:physical_network and provider:segmentation_id are not allowed for local provider network.",
                     ));
                 }
@@ -286,7 +311,7 @@ impl NetworkService {
                 let p = known(&physnet)?;
                 if req.segmentation_id.is_some() {
                     return Err(invalid(
-                        "InvalidInput",
+                        Fault::InvalidInput,
                         "Invalid input for operation: segmentation_id not allowed for flat provider network.",
                     ));
                 }
@@ -296,20 +321,20 @@ impl NetworkService {
                 let p = known(&physnet)?;
                 let vid = req.segmentation_id.ok_or_else(|| {
                     invalid(
-                        "InvalidInput",
+                        Fault::InvalidInput,
                         "Invalid input for operation: segmentation_id required for VLAN provider network.",
                     )
                 })?;
                 if !(1..=4094).contains(&vid) {
                     return Err(invalid(
-                        "InvalidInput",
+                        Fault::InvalidInput,
                         format!("Invalid input for operation: segmentation_id out of range (1 through 4094)."),
                     ));
                 }
                 Ok((kind, Some(p), Some(vid)))
             }
             other => Err(invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!("Invalid input for operation: network_type value '{other}' not supported."),
             )),
         }
@@ -318,7 +343,7 @@ impl NetworkService {
     /// A network by id, without asking who wants it (the service's own lookups).
     pub(super) async fn network_unchecked(&self, id: &str) -> Result<Network> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::network_get(&mut conn, id)
+        let row = db::get::<db::network::NetworkRow>(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("network", id))?;
         Ok(Network::from_row(row, Vec::new()))
@@ -327,7 +352,7 @@ impl NetworkService {
     /// A network the caller may read.
     pub async fn network_get(&self, ctx: &OpCtx, id: &str) -> Result<Network> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::network_get(&mut conn, id)
+        let row = db::get::<db::network::NetworkRow>(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("network", id))?;
         let subnets = db::network::subnet_ids_of(&mut conn, &[row.id.clone()])
@@ -410,7 +435,7 @@ impl NetworkService {
         network.revision_number += 1;
         network.updated_at = now();
         let mut conn = self.db.conn().await?;
-        db::network::network_save(&mut conn, &network.to_row()).await?;
+        db::save(&mut conn, &network.to_row()).await?;
         self.changed();
         self.announce(
             &network.project_id,
@@ -426,7 +451,7 @@ impl NetworkService {
         let mut tx = self.db.begin().await?;
         if db::network::ports_in_use(&mut tx, id, None, "network:dhcp").await? > 0 {
             return Err(conflict(
-                "NetworkInUse",
+                Fault::NetworkInUse,
                 format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
             ));
         }

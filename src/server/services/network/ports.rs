@@ -2,6 +2,7 @@
 //! router, a DHCP server). Addresses are taken from the subnets' pools, lowest first; the
 //! database refuses a second holder of an address, and the next one is tried.
 
+use super::fault::Fault;
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
@@ -131,7 +132,7 @@ pub const MAX_FIXED_IPS_PER_PORT: usize = 5;
 fn check_fixed_ip_count(wanted: Option<&Vec<FixedIpRequest>>) -> Result<()> {
     if wanted.is_some_and(|w| w.len() > MAX_FIXED_IPS_PER_PORT) {
         return Err(invalid(
-            "InvalidInput",
+            Fault::InvalidInput,
             "Invalid input for operation: Exceeded maximum amount of fixed ips per port.",
         ));
     }
@@ -212,7 +213,7 @@ const MAX_ADDRESS_PAIRS: usize = 10;
 fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec<AddressPair>> {
     if list.len() > MAX_ADDRESS_PAIRS {
         return Err(invalid(
-            "AllowedAddressPairExhausted",
+            Fault::AllowedAddressPairExhausted,
             format!("The number of allowed address pair exceeds the maximum {MAX_ADDRESS_PAIRS}."),
         ));
     }
@@ -221,7 +222,7 @@ fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec
             let ok = ip.parse::<std::net::IpAddr>().is_ok() || ip.parse::<ipnet::IpNet>().is_ok();
             if !ok {
                 return Err(invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for allowed_address_pairs. Reason: '{ip}' is not a valid IP address."),
                 ));
             }
@@ -263,10 +264,10 @@ impl NetworkService {
         }
         if device_owner == OWNER_ROUTER_INTERFACE && !device_id.is_empty() {
             let mut conn = self.db.conn().await?;
-            if let Some(router) = db::l3::router_get(&mut conn, device_id).await? {
+            if let Some(router) = db::get::<db::l3::RouterRow>(&mut conn, device_id).await? {
                 if router.project_id != project_id {
                     return Err(refuse(
-                        "DeviceIDNotOwnedByTenant",
+                        Fault::DeviceIDNotOwnedByTenant,
                         Error::forbidden_msg(format!(
                             "The following device_id {device_id} is not owned by your project or matches another project's router."
                         )),
@@ -313,7 +314,7 @@ impl NetworkService {
             .unwrap_or(network.port_security_enabled);
         if !port_security && !req.allowed_address_pairs.is_empty() {
             return Err(conflict(
-                "AddressPairAndPortSecurityRequired",
+                Fault::AddressPairAndPortSecurityRequired,
                 "Port Security must be enabled in order to have allowed address pairs on a port.",
             ));
         }
@@ -363,7 +364,7 @@ impl NetworkService {
             tries += 1;
             if given_mac.is_some() || tries > 8 {
                 return Err(conflict(
-                    "MacAddressInUse",
+                    Fault::MacAddressInUse,
                     format!(
                         "Unable to complete operation for network {}. The mac address {} is in use.",
                         network.id, port.mac_address
@@ -374,7 +375,7 @@ impl NetworkService {
         }
         port.allowed_address_pairs = address_pairs(&req.allowed_address_pairs, &port.mac_address)?;
         if !port.allowed_address_pairs.is_empty() {
-            db::network::port_save(&mut tx, &port.to_row()).await?;
+            db::save(&mut tx, &port.to_row()).await?;
         }
         port.fixed_ips =
             allocate(&mut tx, &network, &subnets, &port.id, req.fixed_ips, &[]).await?;
@@ -426,7 +427,7 @@ impl NetworkService {
             tries += 1;
             if tries > 8 {
                 return Err(conflict(
-                    "MacAddressGenerationFailure",
+                    Fault::MacAddressGenerationFailure,
                     format!("Unable to generate unique mac on network {}.", network.id),
                 ));
             }
@@ -454,7 +455,7 @@ impl NetworkService {
 
     pub async fn port_get(&self, ctx: &OpCtx, id: &str) -> Result<Port> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::port_get(&mut conn, id)
+        let row = db::get::<db::network::PortRow>(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("port", id))?;
         let fixed = fixed_ips(&mut conn, &[row.id.clone()]).await?;
@@ -562,7 +563,7 @@ impl NetworkService {
         }
         if !port.port_security_enabled && !port.allowed_address_pairs.is_empty() {
             return Err(conflict(
-                "AddressPairAndPortSecurityRequired",
+                Fault::AddressPairAndPortSecurityRequired,
                 "Port Security must be enabled in order to have allowed address pairs on a port.",
             ));
         }
@@ -583,7 +584,7 @@ impl NetworkService {
                 .await?;
         } else if !port.port_security_enabled && !port.security_groups.is_empty() {
             return Err(conflict(
-                "PortSecurityPortHasSecurityGroup",
+                Fault::PortSecurityPortHasSecurityGroup,
                 "Port has security group associated. Cannot disable port security or ip address until security group is removed.",
             ));
         }
@@ -620,7 +621,7 @@ impl NetworkService {
             port.fixed_ips =
                 allocate(&mut tx, &network, &subnets, &port.id, Some(fresh), &keep).await?;
         }
-        db::network::port_save(&mut tx, &port.to_row()).await?;
+        db::save(&mut tx, &port.to_row()).await?;
         if groups_changed {
             db::network::port_groups_set(&mut tx, &port.id, &port.security_groups).await?;
         }
@@ -634,7 +635,7 @@ impl NetworkService {
         authorize(ctx, Action::Delete, port.resource())?;
         if L3_OWNERS.contains(&port.device_owner.as_str()) {
             return Err(conflict(
-                "L3PortInUse",
+                Fault::L3PortInUse,
                 format!(
                     "Port {id} has owner {} and therefore cannot be deleted directly via the port API.",
                     port.device_owner
@@ -714,7 +715,7 @@ pub(super) async fn allocate(
     }
     let exhausted = || {
         conflict(
-            "IpAddressGenerationFailure",
+            Fault::IpAddressGenerationFailure,
             format!("No more IP addresses available on network {}.", network.id),
         )
     };
@@ -737,7 +738,7 @@ pub(super) async fn allocate(
         let subnet = match &r.subnet_id {
             Some(id) => Some(subnets.iter().find(|s| &s.id == id).ok_or_else(|| {
                 invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for operation: Failed to create port on network {}, because fixed_ips included invalid subnet {id}.", network.id),
                 )
             })?),
@@ -752,14 +753,14 @@ pub(super) async fn allocate(
                     (None, Some(w)) => w,
                     _ => {
                         return Err(invalid(
-                            "InvalidIpForNetwork",
+                            Fault::InvalidIpForNetwork,
                             format!("IP address {ip} is not a valid IP for any of the subnets on the specified network."),
                         ))
                     }
                 };
                 if !db::network::allocation_try_insert(tx, &take(s, ip)).await? {
                     return Err(conflict(
-                        "IpAddressInUse",
+                        Fault::IpAddressInUse,
                         format!("Unable to complete operation for network {}. The IP address {ip} is in use.", network.id),
                     ));
                 }
@@ -770,7 +771,7 @@ pub(super) async fn allocate(
             }
             None => {
                 let s = subnet.ok_or_else(|| {
-                    invalid("InvalidInput", "Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.")
+                    invalid(Fault::InvalidInput, "Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.")
                 })?;
                 let ip = take_any(tx, s, &take).await?.ok_or_else(exhausted)?;
                 out.push(FixedIp {

@@ -1,6 +1,7 @@
 //! Network quotas: per project, with defaults (project '') that administrators set.
 //! Usage is counted from the rows a project owns.
 
+use super::fault::Fault;
 use std::collections::BTreeMap;
 
 use super::{conflict, invalid, NetworkService};
@@ -85,9 +86,7 @@ impl NetworkService {
     pub async fn port_room(&self, project_id: &str, more: i64) -> Result<bool> {
         match self.check_quota(project_id, "port", more).await {
             Ok(()) => Ok(true),
-            Err(Error::Coded {
-                code: "OverQuota", ..
-            }) => Ok(false),
+            Err(Error::Coded { code, .. }) if code == Fault::OverQuota.as_str() => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -116,7 +115,7 @@ impl NetworkService {
             .unwrap_or(0);
         if used + more > limit {
             return Err(conflict(
-                "OverQuota",
+                Fault::OverQuota,
                 format!("Quota exceeded for resources: ['{resource}']."),
             ));
         }
@@ -158,13 +157,13 @@ impl NetworkService {
         for (r, l) in &changes {
             if !NETWORK_QUOTA_RESOURCES.iter().any(|(k, _)| k == r) {
                 return Err(invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for operation: Unrecognized attribute(s) '{r}'."),
                 ));
             }
             if *l < -1 {
                 return Err(invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for {r}. Reason: '{l}' should be an integer greater than or equal to -1."),
                 ));
             }

@@ -2,6 +2,7 @@
 //! subnets (each one a port holding the subnet's gateway address), and static routes.
 //! A router's ports are made and removed in the same transaction as the router change.
 
+use super::fault::Fault;
 use serde::{Deserialize, Serialize};
 
 use super::networks::{owner, scope};
@@ -159,11 +160,11 @@ pub struct RouterInterface {
 }
 
 fn bad_router(message: impl std::fmt::Display) -> Error {
-    invalid("BadRequest", format!("Bad router request: {message}"))
+    invalid(Fault::BadRequest, format!("Bad router request: {message}"))
 }
 
 fn router_not_found(id: &str) -> Error {
-    refuse("RouterNotFound", Error::not_found("router", id))
+    refuse(Fault::RouterNotFound, Error::not_found("router", id))
 }
 
 impl NetworkService {
@@ -197,10 +198,10 @@ impl NetworkService {
         let _claim = self.claims.lock().await;
         self.check_quota(&project_id, "router", 1).await?;
         let mut tx = self.db.begin().await?;
-        db::l3::router_insert(&mut tx, &router.to_row()).await?;
+        db::insert(&mut tx, &router.to_row()).await?;
         if let Some(gw) = req.external_gateway {
             self.set_gateway(ctx, &mut tx, &mut router, gw).await?;
-            db::l3::router_save(&mut tx, &router.to_row()).await?;
+            db::save(&mut tx, &router.to_row()).await?;
         }
         tx.commit().await?;
         self.changed();
@@ -211,7 +212,7 @@ impl NetworkService {
     /// A router as its owner (or an administrator) sees it; another project's is a 404.
     pub async fn router_get(&self, ctx: &OpCtx, id: &str) -> Result<Router> {
         let mut conn = self.db.conn().await?;
-        let row = db::l3::router_get(&mut conn, id)
+        let row = db::get::<db::l3::RouterRow>(&mut conn, id)
             .await?
             .ok_or_else(|| router_not_found(id))?;
         let router = load_router(&mut conn, row).await?;
@@ -266,7 +267,7 @@ impl NetworkService {
         }
         router.revision_number += 1;
         router.updated_at = now();
-        db::l3::router_save(&mut tx, &router.to_row()).await?;
+        db::save(&mut tx, &router.to_row()).await?;
         tx.commit().await?;
         self.changed();
         self.announce(&router.project_id, false);
@@ -310,7 +311,7 @@ impl NetworkService {
         let mut tx = self.db.begin().await?;
         if !interface_ports(&mut tx, &router).await?.is_empty() {
             return Err(conflict(
-                "RouterInUse",
+                Fault::RouterInUse,
                 format!("Router {id} still has ports"),
             ));
         }
@@ -388,7 +389,7 @@ impl NetworkService {
                 }
                 if !port.device_id.is_empty() {
                     return Err(conflict(
-                        "PortInUse",
+                        Fault::PortInUse,
                         format!(
                             "Unable to complete operation on port {port_id} for network {}. Port already has an attached device {}.",
                             port.network_id, port.device_id
@@ -417,7 +418,7 @@ impl NetworkService {
                 port.security_groups.clear();
                 port.revision_number += 1;
                 port.updated_at = now();
-                db::network::port_save(&mut tx, &port.to_row()).await?;
+                db::save(&mut tx, &port.to_row()).await?;
                 db::network::port_groups_set(&mut tx, &port.id, &[]).await?;
                 tx.commit().await?;
                 self.changed();
@@ -453,7 +454,7 @@ impl NetworkService {
             InterfaceRequest::Port(port_id) => {
                 ports.iter().find(|p| &p.id == port_id).ok_or_else(|| {
                     refuse(
-                        "RouterInterfaceNotFound",
+                        Fault::RouterInterfaceNotFound,
                         Error::not_found("router interface", format!("{port_id} of router {id}")),
                     )
                 })?
@@ -464,7 +465,7 @@ impl NetworkService {
                 .and_then(|a| ports.iter().find(|p| p.id == a.port_id))
                 .ok_or_else(|| {
                     refuse(
-                        "RouterInterfaceNotFoundForSubnet",
+                        Fault::RouterInterfaceNotFoundForSubnet,
                         Error::not_found(
                             "router interface",
                             format!("on subnet {subnet_id} of router {id}"),
@@ -480,7 +481,7 @@ impl NetworkService {
         for subnet_id in &subnet_ids {
             if db::l3::fips_via_router(&mut tx, id, Some(subnet_id)).await? > 0 {
                 return Err(conflict(
-                    "RouterInterfaceInUseByFloatingIP",
+                    Fault::RouterInterfaceInUseByFloatingIP,
                     format!("Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more floating IPs."),
                 ));
             }
@@ -492,7 +493,7 @@ impl NetworkService {
                     .is_ok_and(|ip| net.contains(&ip))
             }) {
                 return Err(conflict(
-                    "RouterInterfaceInUseByRoute",
+                    Fault::RouterInterfaceInUseByRoute,
                     format!(
                         "Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more routes ({} via {}).",
                         route.destination, route.nexthop
@@ -585,7 +586,7 @@ impl NetworkService {
         };
         if db::l3::fips_via_router(tx, &router.id, None).await? > 0 {
             return Err(conflict(
-                "RouterExternalGatewayInUseByFloatingIp",
+                Fault::RouterExternalGatewayInUseByFloatingIp,
                 format!(
                     "Gateway cannot be updated for router {}, since a gateway to external network {} is required by one or more floating IPs.",
                     router.id, gw.network_id
@@ -604,7 +605,7 @@ impl NetworkService {
         let ids: Vec<String> = ports.iter().map(|p| p.id.clone()).collect();
         let attached = db::network::allocations_of_ports(tx, &ids).await?;
         for a in attached {
-            let Some(row) = db::network::subnet_get(tx, &a.subnet_id).await? else {
+            let Some(row) = db::get::<db::network::SubnetRow>(tx, &a.subnet_id).await? else {
                 continue;
             };
             let existing = Subnet::from_row(row, false);
@@ -642,7 +643,7 @@ impl NetworkService {
         }
         if out.len() > MAX_ROUTES {
             return Err(invalid(
-                "RoutesExhausted",
+                Fault::RoutesExhausted,
                 format!(
                     "Unable to complete operation for {}. The number of routes exceeds the maximum {MAX_ROUTES}.",
                     router.id
@@ -655,14 +656,14 @@ impl NetworkService {
         let mut own_addresses = Vec::new();
         for a in db::network::allocations_of_ports(tx, &ids).await? {
             own_addresses.push(a.ip_address.clone());
-            if let Some(row) = db::network::subnet_get(tx, &a.subnet_id).await? {
+            if let Some(row) = db::get::<db::network::SubnetRow>(tx, &a.subnet_id).await? {
                 connected.push(Subnet::from_row(row, false).net()?);
             }
         }
         for r in &out {
             let bad = |why: &str| {
                 invalid(
-                    "InvalidRoutes",
+                    Fault::InvalidRoutes,
                     format!(
                         "Invalid format for routes: [{{'destination': '{}', 'nexthop': '{}'}}], {why}",
                         r.destination, r.nexthop

@@ -2,6 +2,7 @@
 //! need: egress open, ingress only from members of the same group. A new group opens
 //! egress only. Ports take the project's `default` unless they name groups.
 
+use super::fault::Fault;
 use super::networks::{owner, scope};
 use super::{conflict, invalid, parse_list, to_json, NetworkService};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
@@ -201,7 +202,7 @@ pub struct RuleCreate {
 
 fn sg_not_found(id: &str) -> Error {
     super::refuse(
-        "SecurityGroupNotFound",
+        Fault::SecurityGroupNotFound,
         Error::NotFound {
             kind: "security group",
             id: id.to_string(),
@@ -238,7 +239,7 @@ fn rule(
 fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     if !matches!(r.direction.as_str(), "ingress" | "egress") {
         return Err(invalid(
-            "InvalidInput",
+            Fault::InvalidInput,
             format!(
                 "Invalid input for direction. Reason: '{}' is not in ['ingress', 'egress'].",
                 r.direction
@@ -247,7 +248,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     }
     if !matches!(r.ethertype.as_str(), "IPv4" | "IPv6") {
         return Err(invalid(
-            "SecurityGroupRuleInvalidEtherType",
+            Fault::SecurityGroupRuleInvalidEtherType,
             format!("Security group rule for ethertype '{}' not supported. Allowed values are ['IPv4', 'IPv6'].", r.ethertype),
         ));
     }
@@ -259,7 +260,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             r.protocol = None;
         } else if !known {
             return Err(invalid(
-                "SecurityGroupRuleInvalidProtocol",
+                Fault::SecurityGroupRuleInvalidProtocol,
                 format!("Security group rule protocol {p} not supported. Only protocol values {:?} and integer representations [0 to 255] are supported.", PROTOCOLS.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
             ));
         } else {
@@ -270,7 +271,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     match r.protocol.as_deref() {
         None if min.is_some() || max.is_some() => {
             return Err(invalid(
-                "SecurityGroupProtocolRequiredWithPorts",
+                Fault::SecurityGroupProtocolRequiredWithPorts,
                 "Must also specify protocol if port range is given.",
             ))
         }
@@ -278,7 +279,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             for v in [min, max].into_iter().flatten() {
                 if !(1..=65535).contains(&v) {
                     return Err(invalid(
-                        "SecurityGroupInvalidPortValue",
+                        Fault::SecurityGroupInvalidPortValue,
                         format!("Invalid value for port {v}."),
                     ));
                 }
@@ -286,7 +287,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             if let (Some(a), Some(b)) = (min, max) {
                 if a > b {
                     return Err(invalid(
-                        "SecurityGroupInvalidPortRange",
+                        Fault::SecurityGroupInvalidPortRange,
                         "For TCP/UDP protocols, port_range_min must be <= port_range_max",
                     ));
                 }
@@ -303,21 +304,21 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             for v in [min, max].into_iter().flatten() {
                 if !(0..=255).contains(&v) {
                     return Err(invalid(
-                        "SecurityGroupInvalidIcmpValue",
+                        Fault::SecurityGroupInvalidIcmpValue,
                         format!("Invalid value for ICMP field (type or code): {v}. It must be 0 to 255."),
                     ));
                 }
             }
             if max.is_some() && min.is_none() {
                 return Err(invalid(
-                    "SecurityGroupMissingIcmpType",
+                    Fault::SecurityGroupMissingIcmpType,
                     "ICMP code (port-range-max) is provided but ICMP type (port-range-min) is missing.",
                 ));
             }
         }
         Some(p) if min.is_some() || max.is_some() => {
             return Err(invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!(
                     "Invalid input for operation: port ranges are not supported for protocol {p}."
                 ),
@@ -327,7 +328,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     }
     if r.remote_ip_prefix.is_some() && r.remote_group_id.is_some() {
         return Err(invalid(
-            "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+            Fault::SecurityGroupRemoteGroupAndRemoteIpPrefix,
             "Only remote_ip_prefix or remote_group_id may be provided.",
         ));
     }
@@ -337,14 +338,14 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             .or_else(|_| prefix.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
             .map_err(|_| {
                 invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!("Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix."),
                 )
             })?;
         let v4 = matches!(net, ipnet::IpNet::V4(_));
         if v4 != (r.ethertype == "IPv4") {
             return Err(invalid(
-                "SecurityGroupRuleParameterConflict",
+                Fault::SecurityGroupRuleParameterConflict,
                 format!(
                     "Conflicting value ethertype {} for CIDR {prefix}",
                     r.ethertype
@@ -387,7 +388,7 @@ impl NetworkService {
         let mut tx = self.db.begin().await?;
         if db::network::sg_insert(&mut tx, &group.to_row()).await? {
             for r in &group.rules {
-                db::network::rule_insert(&mut tx, &r.to_row()).await?;
+                db::insert(&mut tx, &r.to_row()).await?;
             }
             tx.commit().await?;
             self.changed();
@@ -421,7 +422,7 @@ impl NetworkService {
         )?;
         if req.name == "default" {
             return Err(conflict(
-                "SecurityGroupDefaultAlreadyExists",
+                Fault::SecurityGroupDefaultAlreadyExists,
                 "Default security group already exists.",
             ));
         }
@@ -451,7 +452,7 @@ impl NetworkService {
         let mut tx = self.db.begin().await?;
         db::network::sg_insert(&mut tx, &group.to_row()).await?;
         for r in &group.rules {
-            db::network::rule_insert(&mut tx, &r.to_row()).await?;
+            db::insert(&mut tx, &r.to_row()).await?;
         }
         tx.commit().await?;
         self.changed();
@@ -460,7 +461,7 @@ impl NetworkService {
 
     pub async fn security_group_get(&self, ctx: &OpCtx, id: &str) -> Result<SecurityGroup> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::sg_get(&mut conn, id)
+        let row = db::get::<db::network::SecurityGroupRow>(&mut conn, id)
             .await?
             .ok_or_else(|| sg_not_found(id))?;
         let rules = rules_for(&mut conn, &[row.id.clone()]).await?;
@@ -522,13 +523,13 @@ impl NetworkService {
         if let Some(n) = name {
             if group.is_default && n != "default" {
                 return Err(conflict(
-                    "SecurityGroupCannotUpdateDefault",
+                    Fault::SecurityGroupCannotUpdateDefault,
                     "Updating default security group not allowed.",
                 ));
             }
             if !group.is_default && n == "default" {
                 return Err(conflict(
-                    "SecurityGroupDefaultAlreadyExists",
+                    Fault::SecurityGroupDefaultAlreadyExists,
                     "Default security group already exists.",
                 ));
             }
@@ -540,7 +541,7 @@ impl NetworkService {
         group.revision_number += 1;
         group.updated_at = now();
         let mut conn = self.db.conn().await?;
-        db::network::sg_save(&mut conn, &group.to_row()).await?;
+        db::save(&mut conn, &group.to_row()).await?;
         Ok(group)
     }
 
@@ -549,14 +550,14 @@ impl NetworkService {
         authorize(ctx, Action::Delete, group.resource())?;
         if group.is_default && !is_admin(ctx) {
             return Err(conflict(
-                "SecurityGroupCannotRemoveDefault",
+                Fault::SecurityGroupCannotRemoveDefault,
                 "Insufficient rights for removing default security group.",
             ));
         }
         let mut tx = self.db.begin().await?;
         if db::network::sg_port_count(&mut tx, id).await? > 0 {
             return Err(conflict(
-                "SecurityGroupInUse",
+                Fault::SecurityGroupInUse,
                 format!("Security Group {id} in use."),
             ));
         }
@@ -600,7 +601,7 @@ impl NetworkService {
         let existing = rules_for(&mut conn, &[group.id.clone()]).await?;
         if let Some(same) = existing.iter().find(|e| e.same_as(&r)) {
             return Err(conflict(
-                "SecurityGroupRuleExists",
+                Fault::SecurityGroupRuleExists,
                 format!(
                     "Security group rule already exists. Rule id is {}.",
                     same.id
@@ -611,7 +612,7 @@ impl NetworkService {
         self.check_quota(&group.project_id, "security_group_rule", 1)
             .await?;
         let mut conn = self.db.conn().await?;
-        db::network::rule_insert(&mut conn, &r.to_row()).await?;
+        db::insert(&mut conn, &r.to_row()).await?;
         self.changed();
         Ok((r, group.is_default))
     }
@@ -620,14 +621,14 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         let not_found = || {
             super::refuse(
-                "SecurityGroupRuleNotFound",
+                Fault::SecurityGroupRuleNotFound,
                 Error::NotFound {
                     kind: "security group rule",
                     id: id.to_string(),
                 },
             )
         };
-        let r: SecurityGroupRule = db::network::rule_get(&mut conn, id)
+        let r: SecurityGroupRule = db::get::<db::network::RuleRow>(&mut conn, id)
             .await?
             .ok_or_else(not_found)?
             .into();
@@ -675,7 +676,7 @@ impl NetworkService {
     ) -> Result<Vec<String>> {
         match requested {
             Some(list) if !list.is_empty() && !port_security => Err(conflict(
-                "PortSecurityAndIPRequiredForSecurityGroups",
+                Fault::PortSecurityAndIPRequiredForSecurityGroups,
                 "Port security must be enabled and port must have an IP address in order to use security groups.",
             )),
             Some(list) => {

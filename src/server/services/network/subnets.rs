@@ -1,6 +1,7 @@
 //! Subnets: an IPv4 CIDR on a network, its gateway, allocation pools, DNS servers and
 //! host routes. Overlapping CIDRs are refused within a network, allowed across networks.
 
+use super::fault::Fault;
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
@@ -159,14 +160,14 @@ fn pools_of(list: &[(String, String)]) -> Result<Vec<Pool>> {
 fn check_dns(list: &[String]) -> Result<()> {
     if list.len() > MAX_DNS {
         return Err(invalid(
-            "DNSNameServersExhausted",
+            Fault::DNSNameServersExhausted,
             format!("Unable to complete operation for the subnet. The number of DNS nameservers exceeds the limit {MAX_DNS}."),
         ));
     }
     for (i, d) in list.iter().enumerate() {
         d.parse::<std::net::IpAddr>().map_err(|_| {
             invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!(
                     "Invalid input for dns_nameservers. Reason: '{d}' is not a valid nameserver."
                 ),
@@ -174,7 +175,7 @@ fn check_dns(list: &[String]) -> Result<()> {
         })?;
         if list[..i].contains(d) {
             return Err(invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!("Invalid input for dns_nameservers. Reason: Duplicate nameserver '{d}'."),
             ));
         }
@@ -185,7 +186,7 @@ fn check_dns(list: &[String]) -> Result<()> {
 fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
     if routes.len() > MAX_ROUTES {
         return Err(invalid(
-            "HostRoutesExhausted",
+            Fault::HostRoutesExhausted,
             format!("Unable to complete operation for the subnet. The number of host routes exceeds the limit {MAX_ROUTES}."),
         ));
     }
@@ -202,7 +203,7 @@ fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
         let hop = ipam::parse_ip(&r.nexthop, "host_routes").map_err(from_refusal)?;
         if !net.contains(&hop) {
             return Err(invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 format!(
                     "Invalid input for operation: Host route nexthop {hop} is not in subnet {net}."
                 ),
@@ -234,13 +235,13 @@ impl NetworkService {
         }
         if req.ip_version.unwrap_or(4) != 4 {
             return Err(invalid(
-                "InvalidInput",
+                Fault::InvalidInput,
                 "Invalid input for operation: only IPv4 subnets are supported.",
             ));
         }
         let cidr = req.cidr.as_deref().ok_or_else(|| {
             invalid(
-                "BadRequest",
+                Fault::BadRequest,
                 "Bad subnets request: a cidr must be specified in the absence of a subnet pool.",
             )
         })?;
@@ -286,7 +287,7 @@ impl NetworkService {
             let theirs = ipam::parse_cidr(&other.cidr).map_err(from_refusal)?;
             if theirs.contains(&net.network()) || net.contains(&theirs.network()) {
                 return Err(invalid(
-                    "InvalidInput",
+                    Fault::InvalidInput,
                     format!(
                         "Invalid input for operation: Requested subnet with cidr: {net} for network: {} overlaps with another subnet.",
                         network.id
@@ -294,7 +295,7 @@ impl NetworkService {
                 ));
             }
         }
-        db::network::subnet_insert(&mut tx, &subnet.to_row()).await?;
+        db::insert(&mut tx, &subnet.to_row()).await?;
         // The network's DHCP server takes an address on it (when it has DHCP).
         self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
@@ -306,10 +307,10 @@ impl NetworkService {
     /// A subnet without the caller's check (for services that checked its network).
     pub(super) async fn subnet_unchecked(&self, id: &str) -> Result<Subnet> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::subnet_get(&mut conn, id)
+        let row = db::get::<db::network::SubnetRow>(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("subnet", id))?;
-        let external = db::network::network_get(&mut conn, &row.network_id)
+        let external = db::get::<db::network::NetworkRow>(&mut conn, &row.network_id)
             .await?
             .is_some_and(|n| n.external != 0);
         Ok(Subnet::from_row(row, external))
@@ -317,10 +318,10 @@ impl NetworkService {
 
     pub async fn subnet_get(&self, ctx: &OpCtx, id: &str) -> Result<Subnet> {
         let mut conn = self.db.conn().await?;
-        let row = db::network::subnet_get(&mut conn, id)
+        let row = db::get::<db::network::SubnetRow>(&mut conn, id)
             .await?
             .ok_or_else(|| not_found("subnet", id))?;
-        let network = db::network::network_get(&mut conn, &row.network_id)
+        let network = db::get::<db::network::NetworkRow>(&mut conn, &row.network_id)
             .await?
             .ok_or_else(|| not_found("subnet", id))?;
         let public = network.shared != 0 || network.external != 0;
@@ -432,7 +433,7 @@ impl NetworkService {
         subnet.updated_at = now();
         let network = self.network_unchecked(&subnet.network_id).await?;
         let mut tx = self.db.begin().await?;
-        db::network::subnet_save(&mut tx, &subnet.to_row()).await?;
+        db::save(&mut tx, &subnet.to_row()).await?;
         self.sync_dhcp_port(&mut tx, &network).await?;
         tx.commit().await?;
         self.changed();
@@ -457,7 +458,7 @@ impl NetworkService {
             > 0
         {
             return Err(conflict(
-                "SubnetInUse",
+                Fault::SubnetInUse,
                 format!("Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."),
             ));
         }

@@ -1,0 +1,282 @@
+//! Keystone's resources as its API shows them: a typed view per resource (`View`), and the
+//! envelopes every handler answers with — `{"domain": …}` for one (`one`, `created`), and
+//! `{"domains": […], "links": …}` for a collection (`many`, `many_at`).
+//!
+//! The bodies go through `serde_json::Value`, whose object keys are sorted, so the bytes
+//! clients receive do not depend on the order the fields are declared in.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::server::services::identity::{
+    Domain, Endpoint, Group, Project, Region, Role, Service, User,
+};
+use crate::server::state::AppState;
+
+/// A resource of the identity API.
+pub(super) trait View {
+    /// The member name of one (`"domain"`).
+    const MEMBER: &'static str;
+    /// The collection's name and path under `/v3` (`"domains"`).
+    const COLLECTION: &'static str;
+    fn view(&self, state: &AppState) -> impl Serialize;
+}
+
+/// `{"<member>": view}`.
+pub(super) fn one<T: View>(state: &AppState, item: &T) -> Json<Value> {
+    Json(json!({ T::MEMBER: to_value(item.view(state)) }))
+}
+
+/// `201 Created` with `{"<member>": view}`.
+pub(super) fn created<T: View>(state: &AppState, item: &T) -> Response {
+    (StatusCode::CREATED, one(state, item)).into_response()
+}
+
+/// `{"<collection>": [view, …], "links": …}` for the collection at its own path.
+pub(super) fn many<T: View>(state: &AppState, items: &[T]) -> Json<Value> {
+    many_at(state, items, T::COLLECTION)
+}
+
+/// The same for a collection at another path (`users/{id}/groups`).
+pub(super) fn many_at<T: View>(state: &AppState, items: &[T], path: &str) -> Json<Value> {
+    let list: Vec<Value> = items.iter().map(|i| to_value(i.view(state))).collect();
+    Json(json!({ T::COLLECTION: list, "links": super::collection_links(state, path) }))
+}
+
+fn to_value(view: impl Serialize) -> Value {
+    // A view is plain strings, numbers and options: it always serializes.
+    serde_json::to_value(view).unwrap_or_default()
+}
+
+/// `{"self": URL}`.
+#[derive(Serialize)]
+struct Links {
+    #[serde(rename = "self")]
+    this: String,
+}
+
+fn links(state: &AppState, collection: &str, id: &str) -> Links {
+    Links {
+        this: format!("{}/identity/v3/{collection}/{id}", state.public_url()),
+    }
+}
+
+/// `{}`: Keystone's `options` of a resource that sets none.
+#[derive(Serialize)]
+struct NoOptions {}
+
+impl View for Domain {
+    const MEMBER: &'static str = "domain";
+    const COLLECTION: &'static str = "domains";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct DomainView<'a> {
+            id: &'a str,
+            name: &'a str,
+            description: &'a str,
+            enabled: bool,
+            tags: [&'a str; 0],
+            options: NoOptions,
+            links: Links,
+        }
+        DomainView {
+            id: &self.id,
+            name: &self.name,
+            description: &self.description,
+            enabled: self.enabled != 0,
+            tags: [],
+            options: NoOptions {},
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for Project {
+    const MEMBER: &'static str = "project";
+    const COLLECTION: &'static str = "projects";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct ProjectView<'a> {
+            id: &'a str,
+            name: &'a str,
+            domain_id: &'a str,
+            parent_id: &'a str,
+            description: &'a str,
+            enabled: bool,
+            is_domain: bool,
+            tags: [&'a str; 0],
+            options: NoOptions,
+            links: Links,
+        }
+        ProjectView {
+            id: &self.id,
+            name: &self.name,
+            domain_id: &self.domain_id,
+            // Keystone reports a top-level project's domain as its parent.
+            parent_id: self.parent_id.as_deref().unwrap_or(&self.domain_id),
+            description: &self.description,
+            enabled: self.enabled != 0,
+            is_domain: false,
+            tags: [],
+            options: NoOptions {},
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for User {
+    const MEMBER: &'static str = "user";
+    const COLLECTION: &'static str = "users";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct UserView<'a> {
+            id: &'a str,
+            name: &'a str,
+            domain_id: &'a str,
+            enabled: bool,
+            password_expires_at: Option<&'a str>,
+            options: NoOptions,
+            links: Links,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            email: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            description: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            default_project_id: Option<&'a str>,
+        }
+        UserView {
+            id: &self.id,
+            name: &self.name,
+            domain_id: &self.domain_id,
+            enabled: self.enabled != 0,
+            password_expires_at: None,
+            options: NoOptions {},
+            links: links(state, Self::COLLECTION, &self.id),
+            email: self.email.as_deref(),
+            description: self.description.as_deref(),
+            default_project_id: self.default_project_id.as_deref(),
+        }
+    }
+}
+
+impl View for Group {
+    const MEMBER: &'static str = "group";
+    const COLLECTION: &'static str = "groups";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct GroupView<'a> {
+            id: &'a str,
+            name: &'a str,
+            domain_id: &'a str,
+            description: &'a str,
+            links: Links,
+        }
+        GroupView {
+            id: &self.id,
+            name: &self.name,
+            domain_id: &self.domain_id,
+            description: &self.description,
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for Role {
+    const MEMBER: &'static str = "role";
+    const COLLECTION: &'static str = "roles";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct RoleView<'a> {
+            id: &'a str,
+            name: &'a str,
+            description: &'a str,
+            domain_id: Option<&'a str>,
+            options: NoOptions,
+            links: Links,
+        }
+        RoleView {
+            id: &self.id,
+            name: &self.name,
+            description: &self.description,
+            domain_id: None,
+            options: NoOptions {},
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for Region {
+    const MEMBER: &'static str = "region";
+    const COLLECTION: &'static str = "regions";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct RegionView<'a> {
+            id: &'a str,
+            description: &'a str,
+            parent_region_id: Option<&'a str>,
+            links: Links,
+        }
+        RegionView {
+            id: &self.id,
+            description: &self.description,
+            parent_region_id: self.parent_region_id.as_deref(),
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for Service {
+    const MEMBER: &'static str = "service";
+    const COLLECTION: &'static str = "services";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct ServiceView<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            service_type: &'a str,
+            name: &'a str,
+            description: &'a str,
+            enabled: bool,
+            links: Links,
+        }
+        ServiceView {
+            id: &self.id,
+            service_type: &self.service_type,
+            name: &self.name,
+            description: &self.description,
+            enabled: self.enabled != 0,
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for Endpoint {
+    const MEMBER: &'static str = "endpoint";
+    const COLLECTION: &'static str = "endpoints";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct EndpointView<'a> {
+            id: &'a str,
+            service_id: &'a str,
+            interface: &'a str,
+            region: Option<&'a str>,
+            region_id: Option<&'a str>,
+            url: &'a str,
+            enabled: bool,
+            links: Links,
+        }
+        EndpointView {
+            id: &self.id,
+            service_id: &self.service_id,
+            interface: &self.interface,
+            region: self.region_id.as_deref(),
+            region_id: self.region_id.as_deref(),
+            url: &self.url,
+            enabled: self.enabled != 0,
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}

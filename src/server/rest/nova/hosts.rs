@@ -1,0 +1,219 @@
+//! Hypervisors, compute services, availability zones, and the nova-network `os-networks` listing.
+
+use axum::extract::{Path, State};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::{str_field, Mv, NJson, NResult, Nova, NovaError};
+use crate::server::error::Error;
+use crate::server::services::compute::Hypervisor;
+use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/os-hypervisors", get(hypervisor_list))
+        .route("/os-hypervisors/detail", get(hypervisor_detail))
+        .route("/os-hypervisors/statistics", get(hypervisor_statistics))
+        .route("/os-hypervisors/{id}", get(hypervisor_show))
+        .route("/os-services", get(service_list))
+        .route("/os-services/{id}", put(service_update))
+        .route("/os-availability-zone", get(availability_zones))
+        .route(
+            "/os-availability-zone/detail",
+            get(availability_zones_detail),
+        )
+        .route("/os-networks", get(networks))
+}
+
+fn hypervisor_id(h: &Hypervisor, mv: Mv) -> Value {
+    if mv.at_least(53) {
+        json!(h.id)
+    } else {
+        json!(h.num)
+    }
+}
+
+fn hypervisor_view(h: &Hypervisor, used: (i64, i64, i64, i64), mv: Mv, detail: bool) -> Value {
+    let (running, cpu, ram, disk) = used;
+    let mut v = json!({
+        "id": hypervisor_id(h, mv),
+        "hypervisor_hostname": h.host,
+        "state": "up",
+        "status": h.status,
+    });
+    if detail {
+        v["host_ip"] = json!(h.host_ip);
+        v["hypervisor_type"] = json!(h.hypervisor_type);
+        v["hypervisor_version"] = json!(h.hypervisor_version);
+        v["service"] = json!({"host": h.host, "id": if mv.at_least(53) { json!(h.id) } else { json!(h.num) }, "disabled_reason": h.disabled_reason});
+        if !mv.at_least(88) {
+            v["vcpus"] = json!(h.vcpus);
+            v["memory_mb"] = json!(h.memory_mb);
+            v["local_gb"] = json!(h.local_gb);
+            v["vcpus_used"] = json!(cpu);
+            v["memory_mb_used"] = json!(ram);
+            v["local_gb_used"] = json!(disk);
+            v["free_ram_mb"] = json!(h.memory_mb - ram);
+            v["free_disk_gb"] = json!(h.local_gb - disk);
+            v["current_workload"] = json!(0);
+            v["running_vms"] = json!(running);
+            v["disk_available_least"] = json!(h.local_gb - disk);
+            v["cpu_info"] = serde_json::from_str::<Value>(&h.cpu_info)
+                .map(|c| json!(c.to_string()))
+                .unwrap_or(json!(""));
+        } else {
+            v["uptime"] = Value::Null;
+        }
+    }
+    v
+}
+
+async fn hypervisor_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    let list = state.compute.hypervisors(&nova.ctx).await?;
+    Ok(Json(
+        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, false)).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn hypervisor_detail(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    let list = state.compute.hypervisors(&nova.ctx).await?;
+    Ok(Json(
+        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn hypervisor_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    let list = state.compute.hypervisors(&nova.ctx).await?;
+    let (h, a, b, c, d) = list
+        .iter()
+        .find(|(h, ..)| h.id == id || h.num.to_string() == id)
+        .ok_or_else(|| {
+            NovaError(Error::NotFound {
+                kind: "hypervisor",
+                id: id.clone(),
+            })
+        })?;
+    Ok(Json(
+        json!({"hypervisor": hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)}),
+    ))
+}
+
+async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    if nova.mv.at_least(88) {
+        return Err(NovaError(Error::not_found(
+            "resource",
+            "os-hypervisors/statistics (removed in microversion 2.88)",
+        )));
+    }
+    let list = state.compute.hypervisors(&nova.ctx).await?;
+    let sum =
+        |f: &dyn Fn(&(Hypervisor, i64, i64, i64, i64)) -> i64| list.iter().map(f).sum::<i64>();
+    let stats = json!({
+        "count": list.len(),
+        "vcpus": sum(&|x| x.0.vcpus),
+        "memory_mb": sum(&|x| x.0.memory_mb),
+        "local_gb": sum(&|x| x.0.local_gb),
+        "vcpus_used": sum(&|x| x.2),
+        "memory_mb_used": sum(&|x| x.3),
+        "local_gb_used": sum(&|x| x.4),
+        "free_ram_mb": sum(&|x| x.0.memory_mb - x.3),
+        "free_disk_gb": sum(&|x| x.0.local_gb - x.4),
+        "current_workload": 0,
+        "running_vms": sum(&|x| x.1),
+        "disk_available_least": sum(&|x| x.0.local_gb - x.4),
+    });
+    Ok(Json(json!({"hypervisor_statistics": stats})))
+}
+
+fn service_view(h: &Hypervisor, mv: Mv) -> Value {
+    json!({
+        "id": if mv.at_least(53) { json!(h.id) } else { json!(h.num) },
+        "binary": "nova-compute",
+        "host": h.host,
+        "zone": "nova",
+        "status": h.status,
+        "state": "up",
+        "updated_at": iso_seconds(h.updated_at),
+        "disabled_reason": h.disabled_reason,
+        "forced_down": false,
+    })
+}
+
+async fn service_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    let list = state.compute.compute_services(&nova.ctx).await?;
+    Ok(Json(
+        json!({"services": list.iter().map(|h| service_view(h, nova.mv)).collect::<Vec<_>>()}),
+    ))
+}
+
+async fn service_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
+    if !nova.mv.at_least(53) {
+        return Err(NovaError(Error::invalid(
+            "Use microversion 2.53 or later to update a service by id.",
+        )));
+    }
+    let obj = body
+        .as_object()
+        .ok_or_else(|| NovaError(Error::invalid("The body must be an object.")))?;
+    let enabled = match str_field(obj, "status")? {
+        Some("enabled") => true,
+        Some("disabled") => false,
+        Some(other) => {
+            return Err(NovaError(Error::invalid(format!(
+                "Invalid input for field/attribute status. Value: {other}."
+            ))))
+        }
+        None => {
+            return Err(NovaError(Error::invalid(
+                "Invalid input for field/attribute status: it is required.",
+            )))
+        }
+    };
+    let reason = str_field(obj, "disabled_reason")?.map(str::to_string);
+    let h = state
+        .compute
+        .service_set_status(&nova.ctx, &id, enabled, reason)
+        .await?;
+    Ok(Json(json!({"service": service_view(&h, nova.mv)})))
+}
+
+async fn availability_zones(_nova: Nova) -> Json<Value> {
+    Json(
+        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}]}),
+    )
+}
+
+/// The zone with its hosts and their services: administrators only, as in Nova
+/// (`os_compute_api:os-availability-zone:detail`).
+async fn availability_zones_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+) -> NResult<Json<Value>> {
+    let nodes = state.compute.compute_services(&nova.ctx).await?;
+    let hosts: serde_json::Map<String, Value> = nodes
+        .iter()
+        .map(|h| {
+            let service = json!({"available": h.status == "enabled", "active": true, "updated_at": iso_seconds(h.updated_at)});
+            (h.host.clone(), json!({"nova-compute": service}))
+        })
+        .collect();
+    Ok(Json(
+        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": hosts}]}),
+    ))
+}
+
+/// The legacy networks proxy: no networks until the networking service is offered.
+async fn networks(_nova: Nova) -> Json<Value> {
+    Json(json!({"networks": []}))
+}

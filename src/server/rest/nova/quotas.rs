@@ -1,0 +1,216 @@
+//! Quotas and their defaults and classes (`os-quota-sets`, `os-quota-class-sets`), and `limits`.
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::{body_member, Mv, NJson, NResult, Nova, NovaError};
+use crate::server::authz::is_admin;
+use crate::server::error::Error;
+use crate::server::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/os-quota-sets/{project_id}",
+            get(quota_show).put(quota_update).delete(quota_delete),
+        )
+        .route("/os-quota-sets/{project_id}/detail", get(quota_detail))
+        .route("/os-quota-sets/{project_id}/defaults", get(quota_defaults))
+        .route(
+            "/os-quota-class-sets/{class}",
+            get(quota_class_show).put(quota_class_update),
+        )
+        .route("/limits", get(limits))
+}
+
+/// The resources a microversion shows (2.57 dropped the injected-file ones).
+fn shown(resource: &str, mv: Mv) -> bool {
+    !(mv.at_least(57) && resource.starts_with("injected_file"))
+}
+
+fn quota_view(id: &str, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
+    let mut v = serde_json::Map::new();
+    v.insert("id".into(), json!(id));
+    for (r, l) in limits {
+        if shown(r, mv) {
+            v.insert(r.clone(), json!(l));
+        }
+    }
+    Value::Object(v)
+}
+
+async fn quota_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
+    let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
+    Ok(Json(
+        json!({"quota_set": quota_view(&project_id, &q.limits, nova.mv)}),
+    ))
+}
+
+async fn quota_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
+    let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
+    let mut v = serde_json::Map::new();
+    v.insert("id".into(), json!(project_id));
+    let key_pairs = state.compute.keypairs_used(&nova.ctx).await?;
+    for (r, l) in &q.limits {
+        if shown(r, nova.mv) {
+            let in_use = if r == "key_pairs" {
+                key_pairs
+            } else {
+                q.in_use.get(r).copied().unwrap_or(0)
+            };
+            v.insert(
+                r.clone(),
+                json!({"limit": l, "in_use": in_use, "reserved": 0}),
+            );
+        }
+    }
+    Ok(Json(json!({"quota_set": v})))
+}
+
+async fn quota_defaults(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<Json<Value>> {
+    let d = state.compute.quota_defaults(&nova.ctx).await?;
+    Ok(Json(
+        json!({"quota_set": quota_view(&project_id, &d, nova.mv)}),
+    ))
+}
+
+fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, bool)> {
+    let q = body_member(body, key)?;
+    let mut changes = BTreeMap::new();
+    let mut force = false;
+    for (k, v) in q {
+        if k == "force" {
+            force = v.as_bool().unwrap_or(false)
+                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+            continue;
+        }
+        if k == "id" {
+            continue;
+        }
+        let n = match v {
+            Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or(0),
+            Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().unwrap_or(0),
+            other => {
+                return Err(NovaError(Error::invalid(format!(
+                    "Invalid input for field/attribute {k}. Value: {other}. It is not an integer."
+                ))))
+            }
+        };
+        changes.insert(k.clone(), n);
+    }
+    Ok((changes, force))
+}
+
+async fn quota_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
+    let (changes, force) = quota_changes(&body, "quota_set")?;
+    let q = state
+        .compute
+        .quota_update(&nova.ctx, &project_id, changes, force)
+        .await?;
+    let mut v = quota_view(&project_id, &q.limits, nova.mv);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("id");
+    }
+    Ok(Json(json!({"quota_set": v})))
+}
+
+async fn quota_delete(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(project_id): Path<String>,
+) -> NResult<StatusCode> {
+    state.compute.quota_reset(&nova.ctx, &project_id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn quota_class_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(class): Path<String>,
+) -> NResult<Json<Value>> {
+    let d = state.compute.quota_class_get(&nova.ctx).await?;
+    Ok(Json(
+        json!({"quota_class_set": quota_view(&class, &d, nova.mv)}),
+    ))
+}
+
+async fn quota_class_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(class): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
+    if class != "default" {
+        return Err(NovaError(Error::invalid(
+            "Only the default quota class can be changed.",
+        )));
+    }
+    let (changes, _) = quota_changes(&body, "quota_class_set")?;
+    let d = state
+        .compute
+        .quota_defaults_update(&nova.ctx, changes)
+        .await?;
+    let mut v = quota_view(&class, &d, nova.mv);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("id");
+    }
+    Ok(Json(json!({"quota_class_set": v})))
+}
+
+async fn limits(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> NResult<Json<Value>> {
+    let project = match (q.get("tenant_id"), nova.ctx.auth.project_id()) {
+        (Some(t), _) if is_admin(&nova.ctx) => t.clone(),
+        (_, Some(p)) => p.to_string(),
+        _ => {
+            return Err(NovaError(Error::forbidden_msg(
+                "Limits are read with a project-scoped token.",
+            )))
+        }
+    };
+    let qs = state.compute.quota_get(&nova.ctx, &project).await?;
+    let l = |r: &str| qs.limits.get(r).copied().unwrap_or(-1);
+    let u = |r: &str| qs.in_use.get(r).copied().unwrap_or(0);
+    let mut absolute = json!({
+        "maxTotalInstances": l("instances"),
+        "maxTotalCores": l("cores"),
+        "maxTotalRAMSize": l("ram"),
+        "maxTotalKeypairs": l("key_pairs"),
+        "maxServerMeta": l("metadata_items"),
+        "maxServerGroups": l("server_groups"),
+        "maxServerGroupMembers": l("server_group_members"),
+        "totalInstancesUsed": u("instances"),
+        "totalCoresUsed": u("cores"),
+        "totalRAMUsed": u("ram"),
+        "totalServerGroupsUsed": 0,
+    });
+    if !nova.mv.at_least(57) {
+        absolute["maxPersonality"] = json!(l("injected_files"));
+        absolute["maxPersonalitySize"] = json!(l("injected_file_content_bytes"));
+    }
+    Ok(Json(json!({"limits": {"absolute": absolute, "rate": []}})))
+}

@@ -1,0 +1,83 @@
+//! Neutron's exception names: the `type` of its error bodies, which clients match on
+//! (`openstacksdk` maps `OverQuota`, `IpAddressInUse`, ... to its own exceptions). One enum,
+//! so a name is spelled once and a misspelt one does not compile.
+
+use crate::server::error::Error;
+
+named_enum! {
+    /// A Neutron exception type.
+    Fault {
+        AddressPairAndPortSecurityRequired,
+        AgentNotFound,
+        AllowedAddressPairExhausted,
+        BadRequest,
+        Conflict,
+        DNSNameServersExhausted,
+        DeviceIDNotOwnedByTenant,
+        ExtensionNotFound,
+        ExternalGatewayForFloatingIPNotFound,
+        FlatNetworkInUse,
+        FloatingIPNotFound,
+        FloatingIPPortAlreadyAssociated,
+        GatewayConflictWithAllocationPools,
+        HTTPBadRequest,
+        HTTPForbidden,
+        HTTPNotFound,
+        HTTPRequestEntityTooLarge,
+        HTTPUnauthorized,
+        HostRoutesExhausted,
+        InvalidAllocationPool,
+        InvalidInput,
+        InvalidIpForNetwork,
+        InvalidRoutes,
+        IpAddressGenerationFailure,
+        IpAddressInUse,
+        L3PortInUse,
+        MacAddressGenerationFailure,
+        MacAddressInUse,
+        NetworkInUse,
+        NetworkNotFound,
+        NeutronException,
+        NotFound,
+        OutOfBoundsAllocationPool,
+        OverQuota,
+        OverlappingAllocationPools,
+        PolicyNotAuthorized,
+        PortInUse,
+        PortNotFound,
+        PortSecurityAndIPRequiredForSecurityGroups,
+        PortSecurityPortHasSecurityGroup,
+        RouterExternalGatewayInUseByFloatingIp,
+        RouterInUse,
+        RouterInterfaceInUseByFloatingIP,
+        RouterInterfaceInUseByRoute,
+        RouterInterfaceNotFound,
+        RouterInterfaceNotFoundForSubnet,
+        RouterNotFound,
+        RoutesExhausted,
+        SecurityGroupCannotRemoveDefault,
+        SecurityGroupCannotUpdateDefault,
+        SecurityGroupDefaultAlreadyExists,
+        SecurityGroupInUse,
+        SecurityGroupInvalidIcmpValue,
+        SecurityGroupInvalidPortRange,
+        SecurityGroupInvalidPortValue,
+        SecurityGroupMissingIcmpType,
+        SecurityGroupNotFound,
+        SecurityGroupProtocolRequiredWithPorts,
+        SecurityGroupRemoteGroupAndRemoteIpPrefix,
+        SecurityGroupRuleExists,
+        SecurityGroupRuleInvalidEtherType,
+        SecurityGroupRuleInvalidProtocol,
+        SecurityGroupRuleNotFound,
+        SecurityGroupRuleParameterConflict,
+        SubnetInUse,
+        SubnetNotFound,
+        VlanIdInUse,
+    }
+}
+
+/// An error with the Neutron exception that names it.
+pub fn refuse(fault: Fault, inner: Error) -> Error {
+    Error::coded(fault.as_str(), inner)
+}
