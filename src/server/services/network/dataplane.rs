@@ -154,29 +154,23 @@ impl NetworkService {
     /// The desired data plane of this host, from the database.
     pub async fn plan(&self) -> Result<HostPlan> {
         let mut conn = self.db.conn().await?;
-        let networks = db::network::network_list(&mut conn, &Default::default()).await?;
-        let subnet_rows = db::network::subnet_list(&mut conn, &Default::default()).await?;
-        let port_rows = db::network::port_list(&mut conn, &Default::default()).await?;
-        let port_ids: Vec<String> = port_rows.iter().map(|p| p.id.clone()).collect();
-        let allocations = db::network::allocations_of_ports(&mut conn, &port_ids).await?;
-        let routers = db::l3::router_list(&mut conn, &RouterFilter::default()).await?;
-        let fips = db::l3::fip_list(&mut conn, &FloatingIpFilter::default()).await?;
-        let port_groups = db::network::port_groups_of(&mut conn, &port_ids).await?;
-        let mut group_ids: Vec<String> = port_groups.iter().map(|(_, g)| g.clone()).collect();
+        let c = &mut *conn;
+        let mut rows = PlanRows {
+            networks: db::network::network_list(c, &Default::default()).await?,
+            subnet_rows: db::network::subnet_list(c, &Default::default()).await?,
+            port_rows: db::network::port_list(c, &Default::default()).await?,
+            routers: db::l3::router_list(c, &RouterFilter::default()).await?,
+            fips: db::l3::fip_list(c, &FloatingIpFilter::default()).await?,
+            ..Default::default()
+        };
+        let port_ids: Vec<String> = rows.port_rows.iter().map(|p| p.id.clone()).collect();
+        rows.allocations = db::network::allocations_of_ports(c, &port_ids).await?;
+        rows.port_groups = db::network::port_groups_of(c, &port_ids).await?;
+        let mut group_ids: Vec<String> = rows.port_groups.iter().map(|(_, g)| g.clone()).collect();
         group_ids.sort();
         group_ids.dedup();
-        let rules = db::network::rules_of(&mut conn, &group_ids).await?;
+        rows.rules = db::network::rules_of(c, &group_ids).await?;
         drop(conn);
-        let rows = PlanRows {
-            networks,
-            subnet_rows,
-            port_rows,
-            allocations,
-            routers,
-            fips,
-            port_groups,
-            rules,
-        };
         Ok(plan_from(rows, &self.host, &self.config.physnets))
     }
 }
