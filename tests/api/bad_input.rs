@@ -61,7 +61,7 @@ async fn malformed_bodies_are_400() {
         app.authenticate(body).await.expect_error(400);
     }
     // Nothing was created along the way.
-    let r = app.get(&admin, "/v3/projects").await.expect(200);
+    let r = app.get("/v3/projects", &admin).await.expect(200);
     assert_eq!(r.body["projects"].as_array().unwrap().len(), 1);
 }
 
@@ -71,7 +71,7 @@ async fn missing_or_mistyped_members_are_400() {
     let admin = app.admin_token().await;
 
     let r = app
-        .post(&admin, "/v3/projects", json!({"name": "flat"}))
+        .post("/v3/projects", &admin, json!({"name": "flat"}))
         .await
         .expect_error(400);
     assert!(
@@ -80,48 +80,48 @@ async fn missing_or_mistyped_members_are_400() {
         r.text
     );
     let r = app
-        .post(&admin, "/v3/projects", json!({"project": {}}))
+        .post("/v3/projects", &admin, json!({"project": {}}))
         .await
         .expect_error(400);
     assert!(r.message().contains("name"), "{}", r.text);
-    app.post(&admin, "/v3/projects", json!({"project": {"name": 5}}))
+    app.post("/v3/projects", &admin, json!({"project": {"name": 5}}))
         .await
         .expect_error(400);
-    app.post(&admin, "/v3/projects", json!({"project": "x"}))
+    app.post("/v3/projects", &admin, json!({"project": "x"}))
         .await
         .expect_error(400);
     app.post(
-        &admin,
         "/v3/projects",
+        &admin,
         json!({"project": {"name": "p", "enabled": "yes"}}),
     )
     .await
     .expect_error(400);
-    app.post(&admin, "/v3/users", json!({"usr": {"name": "x"}}))
+    app.post("/v3/users", &admin, json!({"usr": {"name": "x"}}))
         .await
         .expect_error(400);
-    app.post(&admin, "/v3/roles", json!({"role": {"description": "x"}}))
+    app.post("/v3/roles", &admin, json!({"role": {"description": "x"}}))
         .await
         .expect_error(400);
-    app.post(&admin, "/v3/services", json!({"service": {"name": "x"}}))
+    app.post("/v3/services", &admin, json!({"service": {"name": "x"}}))
         .await
         .expect_error(400);
     app.post(
-        &admin,
         "/v3/endpoints",
+        &admin,
         json!({"endpoint": {"interface": "public", "url": "http://x"}}),
     )
     .await
     .expect_error(400);
     let admin_id = app.user_id("admin").await;
     app.post(
-        &admin,
         &format!("/v3/users/{admin_id}/password"),
+        &admin,
         json!({"user": {"password": "no-original"}}),
     )
     .await
     .expect_error(400);
-    app.patch(&admin, "/v3/projects/whatever", json!({"projects": {}}))
+    app.patch("/v3/projects/whatever", &admin, json!({"projects": {}}))
         .await
         .expect_error(400);
 }
@@ -133,47 +133,47 @@ async fn names_are_validated() {
 
     for name in ["", "   ", "tab\there"] {
         let r = app
-            .post(&admin, "/v3/projects", json!({"project": {"name": name}}))
+            .post("/v3/projects", &admin, json!({"project": {"name": name}}))
             .await
             .expect_error(400);
         assert!(r.message().contains("name"), "{name:?}: {}", r.text);
-        app.post(&admin, "/v3/users", json!({"user": {"name": name}}))
+        app.post("/v3/users", &admin, json!({"user": {"name": name}}))
             .await
             .expect_error(400);
-        app.post(&admin, "/v3/groups", json!({"group": {"name": name}}))
+        app.post("/v3/groups", &admin, json!({"group": {"name": name}}))
             .await
             .expect_error(400);
-        app.post(&admin, "/v3/roles", json!({"role": {"name": name}}))
+        app.post("/v3/roles", &admin, json!({"role": {"name": name}}))
             .await
             .expect_error(400);
-        app.post(&admin, "/v3/domains", json!({"domain": {"name": name}}))
+        app.post("/v3/domains", &admin, json!({"domain": {"name": name}}))
             .await
             .expect_error(400);
     }
 
     let long = "x".repeat(65);
     let r = app
-        .post(&admin, "/v3/projects", json!({"project": {"name": long}}))
+        .post("/v3/projects", &admin, json!({"project": {"name": long}}))
         .await
         .expect_error(400);
     assert!(r.message().contains("too long"), "{}", r.text);
-    app.post(&admin, "/v3/domains", json!({"domain": {"name": long}}))
+    app.post("/v3/domains", &admin, json!({"domain": {"name": long}}))
         .await
         .expect_error(400);
-    app.post(&admin, "/v3/groups", json!({"group": {"name": long}}))
+    app.post("/v3/groups", &admin, json!({"group": {"name": long}}))
         .await
         .expect_error(400);
     let longer = "x".repeat(256);
-    app.post(&admin, "/v3/users", json!({"user": {"name": longer}}))
+    app.post("/v3/users", &admin, json!({"user": {"name": longer}}))
         .await
         .expect_error(400);
-    app.post(&admin, "/v3/roles", json!({"role": {"name": longer}}))
+    app.post("/v3/roles", &admin, json!({"role": {"name": longer}}))
         .await
         .expect_error(400);
     // The limit itself is fine.
     app.post(
-        &admin,
         "/v3/projects",
+        &admin,
         json!({"project": {"name": "y".repeat(64)}}),
     )
     .await
@@ -182,21 +182,21 @@ async fn names_are_validated() {
     // A rename is checked as a creation is.
     let project = app.create_project("renamed").await;
     app.patch(
-        &admin,
         &format!("/v3/projects/{project}"),
+        &admin,
         json!({"project": {"name": ""}}),
     )
     .await
     .expect_error(400);
     app.patch(
-        &admin,
         &format!("/v3/projects/{project}"),
+        &admin,
         json!({"project": {"name": "z".repeat(65)}}),
     )
     .await
     .expect_error(400);
     let r = app
-        .get(&admin, &format!("/v3/projects/{project}"))
+        .get(&format!("/v3/projects/{project}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["project"]["name"], "renamed");
@@ -209,23 +209,23 @@ async fn passwords_and_emails_are_validated() {
 
     let r = app
         .post(
-            &admin,
             "/v3/users",
+            &admin,
             json!({"user": {"name": "shorty", "password": "1234567"}}),
         )
         .await
         .expect_error(400);
     assert!(r.message().contains("at least 8"), "{}", r.text);
     app.post(
-        &admin,
         "/v3/users",
+        &admin,
         json!({"user": {"name": "blank", "password": "          "}}),
     )
     .await
     .expect_error(400);
     app.post(
-        &admin,
         "/v3/users",
+        &admin,
         json!({"user": {"name": "huge", "password": "p".repeat(1025)}}),
     )
     .await
@@ -233,8 +233,8 @@ async fn passwords_and_emails_are_validated() {
     for email in ["not-an-email", "two words@example.com"] {
         let r = app
             .post(
-                &admin,
                 "/v3/users",
+                &admin,
                 json!({"user": {"name": "mailer", "email": email}}),
             )
             .await
@@ -242,21 +242,21 @@ async fn passwords_and_emails_are_validated() {
         assert!(r.message().contains("email"), "{email}: {}", r.text);
     }
     // None of these were created.
-    let r = app.get(&admin, "/v3/users").await.expect(200);
+    let r = app.get("/v3/users", &admin).await.expect(200);
     assert_eq!(r.body["users"].as_array().unwrap().len(), 1, "{}", r.text);
 
     // Updates follow the same rules.
     let user = app.create_user("valid", None).await;
     app.patch(
-        &admin,
         &format!("/v3/users/{user}"),
+        &admin,
         json!({"user": {"password": "short"}}),
     )
     .await
     .expect_error(400);
     app.patch(
-        &admin,
         &format!("/v3/users/{user}"),
+        &admin,
         json!({"user": {"email": "nope"}}),
     )
     .await
@@ -269,8 +269,8 @@ async fn catalog_input_is_validated() {
     let admin = app.admin_token().await;
     let r = app
         .post(
-            &admin,
             "/v3/services",
+            &admin,
             json!({"service": {"type": "image", "name": "glance"}}),
         )
         .await
@@ -279,8 +279,8 @@ async fn catalog_input_is_validated() {
 
     let r = app
         .post(
-            &admin,
             "/v3/endpoints",
+            &admin,
             json!({"endpoint": {"service_id": service, "interface": "bogus", "url": "http://x"}}),
         )
         .await
@@ -289,8 +289,8 @@ async fn catalog_input_is_validated() {
     for url in ["ftp://x", "not a url", "http://has space", ""] {
         let r = app
             .post(
-                &admin,
                 "/v3/endpoints",
+                &admin,
                 json!({"endpoint": {"service_id": service, "interface": "public", "url": url}}),
             )
             .await
@@ -299,22 +299,22 @@ async fn catalog_input_is_validated() {
     }
     // Unknown service or region.
     app.post(
-        &admin,
         "/v3/endpoints",
+        &admin,
         json!({"endpoint": {"service_id": "nope", "interface": "public", "url": "http://x"}}),
     )
     .await
     .expect_error(404);
     app.post(
-        &admin,
         "/v3/endpoints",
+        &admin,
         json!({"endpoint": {"service_id": service, "interface": "public", "url": "http://x", "region_id": "Nowhere"}}),
     )
     .await
     .expect_error(404);
     app.post(
-        &admin,
         "/v3/regions",
+        &admin,
         json!({"region": {"id": "Child", "parent_region_id": "Nowhere"}}),
     )
     .await
@@ -323,29 +323,29 @@ async fn catalog_input_is_validated() {
     // Updates too.
     let r = app
         .post(
-            &admin,
             "/v3/endpoints",
+            &admin,
             json!({"endpoint": {"service_id": service, "interface": "public", "url": "http://image.example"}}),
         )
         .await
         .expect(201);
     let endpoint = r.body["endpoint"]["id"].as_str().unwrap().to_string();
     app.patch(
-        &admin,
         &format!("/v3/endpoints/{endpoint}"),
+        &admin,
         json!({"endpoint": {"interface": "bogus"}}),
     )
     .await
     .expect_error(400);
     app.patch(
-        &admin,
         &format!("/v3/endpoints/{endpoint}"),
+        &admin,
         json!({"endpoint": {"url": "ftp://x"}}),
     )
     .await
     .expect_error(400);
     let r = app
-        .get(&admin, &format!("/v3/endpoints/{endpoint}"))
+        .get(&format!("/v3/endpoints/{endpoint}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["endpoint"]["url"], "http://image.example");
@@ -358,27 +358,27 @@ async fn duplicates_are_409() {
     let admin = app.admin_token().await;
     app.create_project("twin").await;
     let r = app
-        .post(&admin, "/v3/projects", json!({"project": {"name": "twin"}}))
+        .post("/v3/projects", &admin, json!({"project": {"name": "twin"}}))
         .await
         .expect_error(409);
     assert_eq!(r.body["error"]["title"], "Conflict");
     assert!(r.message().contains("twin"), "{}", r.text);
     // The bootstrap project's name is taken too, but the same name in another domain is not.
     app.post(
-        &admin,
         "/v3/projects",
+        &admin,
         json!({"project": {"name": "admin"}}),
     )
     .await
     .expect_error(409);
     let r = app
-        .post(&admin, "/v3/domains", json!({"domain": {"name": "Other"}}))
+        .post("/v3/domains", &admin, json!({"domain": {"name": "Other"}}))
         .await
         .expect(201);
     let other = r.body["domain"]["id"].as_str().unwrap().to_string();
     app.post(
-        &admin,
         "/v3/projects",
+        &admin,
         json!({"project": {"name": "twin", "domain_id": other}}),
     )
     .await
@@ -386,35 +386,35 @@ async fn duplicates_are_409() {
     // Renaming onto a taken name.
     let second = app.create_project("second").await;
     app.patch(
-        &admin,
         &format!("/v3/projects/{second}"),
+        &admin,
         json!({"project": {"name": "twin"}}),
     )
     .await
     .expect_error(409);
     app.create_group("pair").await;
-    app.post(&admin, "/v3/groups", json!({"group": {"name": "pair"}}))
+    app.post("/v3/groups", &admin, json!({"group": {"name": "pair"}}))
         .await
         .expect_error(409);
     let g2 = app.create_group("pair2").await;
     app.patch(
-        &admin,
         &format!("/v3/groups/{g2}"),
+        &admin,
         json!({"group": {"name": "pair"}}),
     )
     .await
     .expect_error(409);
     let r2 = app.create_role("second-role").await;
     app.patch(
-        &admin,
         &format!("/v3/roles/{r2}"),
+        &admin,
         json!({"role": {"name": "reader"}}),
     )
     .await
     .expect_error(409);
     app.patch(
-        &admin,
         &format!("/v3/domains/{other}"),
+        &admin,
         json!({"domain": {"name": "Default"}}),
     )
     .await
@@ -426,7 +426,7 @@ async fn unknown_ids_are_404_with_keystone_messages() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
 
-    let r = app.get(&admin, "/v3/projects/X").await.expect_error(404);
+    let r = app.get("/v3/projects/X", &admin).await.expect_error(404);
     assert_eq!(r.message(), "Could not find project: X.");
     assert_eq!(r.body["error"]["title"], "Not Found");
     for (path, kind) in [
@@ -438,28 +438,28 @@ async fn unknown_ids_are_404_with_keystone_messages() {
         ("/v3/services/nobody", "service"),
         ("/v3/endpoints/nobody", "endpoint"),
     ] {
-        let r = app.get(&admin, path).await.expect_error(404);
+        let r = app.get(path, &admin).await.expect_error(404);
         assert_eq!(r.message(), format!("Could not find {kind}: nobody."));
     }
-    app.patch(&admin, "/v3/projects/X", json!({"project": {"name": "y"}}))
+    app.patch("/v3/projects/X", &admin, json!({"project": {"name": "y"}}))
         .await
         .expect_error(404);
-    app.delete(&admin, "/v3/projects/X").await.expect_error(404);
-    app.patch(&admin, "/v3/users/X", json!({"user": {"enabled": false}}))
+    app.delete("/v3/projects/X", &admin).await.expect_error(404);
+    app.patch("/v3/users/X", &admin, json!({"user": {"enabled": false}}))
         .await
         .expect_error(404);
-    app.delete(&admin, "/v3/groups/X").await.expect_error(404);
-    app.delete(&admin, "/v3/roles/X").await.expect_error(404);
-    app.delete(&admin, "/v3/domains/X").await.expect_error(404);
-    app.delete(&admin, "/v3/regions/X").await.expect_error(404);
-    app.delete(&admin, "/v3/services/X").await.expect_error(404);
-    app.delete(&admin, "/v3/endpoints/X")
+    app.delete("/v3/groups/X", &admin).await.expect_error(404);
+    app.delete("/v3/roles/X", &admin).await.expect_error(404);
+    app.delete("/v3/domains/X", &admin).await.expect_error(404);
+    app.delete("/v3/regions/X", &admin).await.expect_error(404);
+    app.delete("/v3/services/X", &admin).await.expect_error(404);
+    app.delete("/v3/endpoints/X", &admin)
         .await
         .expect_error(404);
     let r = app
         .post(
-            &admin,
             "/v3/projects",
+            &admin,
             json!({"project": {"name": "orphan", "parent_id": "X"}}),
         )
         .await
@@ -467,16 +467,16 @@ async fn unknown_ids_are_404_with_keystone_messages() {
     assert_eq!(r.message(), "Could not find project: X.");
     let r = app
         .post(
-            &admin,
             "/v3/projects",
+            &admin,
             json!({"project": {"name": "lost", "domain_id": "X"}}),
         )
         .await
         .expect_error(404);
     assert_eq!(r.message(), "Could not find domain: X.");
     app.post(
-        &admin,
         "/v3/users",
+        &admin,
         json!({"user": {"name": "u", "default_project_id": "X"}}),
     )
     .await
@@ -486,17 +486,17 @@ async fn unknown_ids_are_404_with_keystone_messages() {
     let user = app.user_id("admin").await;
     let role = app.role_id("reader").await;
     let r = app
-        .put(&admin, &format!("/v3/projects/X/users/{user}/roles/{role}"))
+        .put(&format!("/v3/projects/X/users/{user}/roles/{role}"), &admin)
         .await
         .expect_error(404);
     assert_eq!(r.message(), "Could not find project: X.");
     let r = app
-        .put(&admin, "/v3/projects/X/users/Y/roles/Z")
+        .put("/v3/projects/X/users/Y/roles/Z", &admin)
         .await
         .expect_error(404);
     assert_eq!(r.message(), "Could not find user: Y.");
     let admin_project = app
-        .get(&admin, "/v3/projects?name=admin")
+        .get("/v3/projects?name=admin", &admin)
         .await
         .expect(200)
         .body["projects"][0]["id"]
@@ -505,15 +505,15 @@ async fn unknown_ids_are_404_with_keystone_messages() {
         .to_string();
     let r = app
         .put(
-            &admin,
             &format!("/v3/projects/{admin_project}/users/{user}/roles/Z"),
+            &admin,
         )
         .await
         .expect_error(404);
     assert_eq!(r.message(), "Could not find role: Z.");
     app.get(
-        &admin,
         &format!("/v3/users/{user}/application_credentials/X"),
+        &admin,
     )
     .await
     .expect_error(404);
@@ -551,7 +551,7 @@ async fn missing_and_bad_tokens_are_401() {
         "....",
         &"x".repeat(5000),
     ] {
-        let r = app.get(garbage, "/v3/projects").await.expect_error(401);
+        let r = app.get("/v3/projects", garbage).await.expect_error(401);
         assert!(r.header("www-authenticate").is_some());
     }
 
@@ -561,11 +561,11 @@ async fn missing_and_bad_tokens_are_401() {
     let mut flipped = sig.to_string();
     let last = flipped.pop().unwrap();
     flipped.push(if last == 'A' { 'B' } else { 'A' });
-    app.get(&format!("{body}.{flipped}"), "/v3/projects")
+    app.get("/v3/projects", &format!("{body}.{flipped}"))
         .await
         .expect_error(401);
     // The garbage never counted as the admin.
-    app.get(&admin, "/v3/projects").await.expect(200);
+    app.get("/v3/projects", &admin).await.expect(200);
     // Validating garbage is a 404 for the caller that asks.
     app.check_token(Method::GET, &admin, "garbage")
         .await
@@ -582,7 +582,7 @@ async fn unknown_urls_under_identity_are_keystone_404s() {
         "/v2.0/tokens",
         "/v3/auth/nothing",
     ] {
-        let r = app.get(&admin, path).await.expect_error(404);
+        let r = app.get(path, &admin).await.expect_error(404);
         assert_eq!(r.body["error"]["title"], "Not Found", "{path}");
     }
     app.send(Method::GET, "/v3/nonexistent", None, None)

@@ -299,7 +299,7 @@ async fn version_discovery_and_microversions() {
         .unwrap();
     assert_eq!(r.status(), 401);
     // The catalog offers compute.
-    let catalog = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    let catalog = app.get("/v3/auth/catalog", &admin).await.expect(200);
     assert!(catalog.body["catalog"]
         .as_array()
         .unwrap()

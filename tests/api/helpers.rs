@@ -290,29 +290,31 @@ impl TestApp {
         }
     }
 
-    pub async fn get(&self, token: &str, path: &str) -> Reply {
+    // Shortcuts for the identity API, in the order every request helper takes its
+    // arguments: (method,) path, token, body.
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
         self.send(Method::GET, path, Some(token), None).await
     }
 
-    pub async fn head(&self, token: &str, path: &str) -> Reply {
+    pub async fn head(&self, path: &str, token: &str) -> Reply {
         self.send(Method::HEAD, path, Some(token), None).await
     }
 
-    pub async fn post(&self, token: &str, path: &str, body: Value) -> Reply {
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
         self.send(Method::POST, path, Some(token), Some(&body))
             .await
     }
 
-    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
         self.send(Method::PATCH, path, Some(token), Some(&body))
             .await
     }
 
-    pub async fn put(&self, token: &str, path: &str) -> Reply {
+    pub async fn put(&self, path: &str, token: &str) -> Reply {
         self.send(Method::PUT, path, Some(token), None).await
     }
 
-    pub async fn delete(&self, token: &str, path: &str) -> Reply {
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
         self.send(Method::DELETE, path, Some(token), None).await
     }
 
@@ -383,7 +385,7 @@ impl TestApp {
     /// Creates a project in the default domain; returns its id.
     pub async fn create_project(&self, name: &str) -> String {
         let admin = self.admin_token().await;
-        self.post(&admin, "/v3/projects", json!({"project": {"name": name}}))
+        self.post("/v3/projects", &admin, json!({"project": {"name": name}}))
             .await
             .expect(201)
             .body["project"]["id"]
@@ -399,7 +401,7 @@ impl TestApp {
         if let Some(p) = password {
             user["password"] = json!(p);
         }
-        self.post(&admin, "/v3/users", json!({ "user": user }))
+        self.post("/v3/users", &admin, json!({ "user": user }))
             .await
             .expect(201)
             .body["user"]["id"]
@@ -410,7 +412,7 @@ impl TestApp {
 
     pub async fn create_role(&self, name: &str) -> String {
         let admin = self.admin_token().await;
-        self.post(&admin, "/v3/roles", json!({"role": {"name": name}}))
+        self.post("/v3/roles", &admin, json!({"role": {"name": name}}))
             .await
             .expect(201)
             .body["role"]["id"]
@@ -421,7 +423,7 @@ impl TestApp {
 
     pub async fn create_group(&self, name: &str) -> String {
         let admin = self.admin_token().await;
-        self.post(&admin, "/v3/groups", json!({"group": {"name": name}}))
+        self.post("/v3/groups", &admin, json!({"group": {"name": name}}))
             .await
             .expect(201)
             .body["group"]["id"]
@@ -434,7 +436,7 @@ impl TestApp {
     pub async fn role_id(&self, name: &str) -> String {
         let admin = self.admin_token().await;
         let r = self
-            .get(&admin, &format!("/v3/roles?name={name}"))
+            .get(&format!("/v3/roles?name={name}"), &admin)
             .await
             .expect(200);
         let roles = r.body["roles"].as_array().expect("a role list");
@@ -446,7 +448,7 @@ impl TestApp {
     pub async fn user_id(&self, name: &str) -> String {
         let admin = self.admin_token().await;
         let r = self
-            .get(&admin, &format!("/v3/users?name={name}"))
+            .get(&format!("/v3/users?name={name}"), &admin)
             .await
             .expect(200);
         let users = r.body["users"].as_array().expect("a user list");
@@ -459,8 +461,8 @@ impl TestApp {
         let admin = self.admin_token().await;
         let role_id = self.role_id(role).await;
         self.put(
-            &admin,
             &format!("/v3/projects/{project_id}/users/{user_id}/roles/{role_id}"),
+            &admin,
         )
         .await
         .expect(204);

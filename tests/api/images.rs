@@ -134,7 +134,7 @@ async fn version_discovery_answers_multiple_choices() {
         .ends_with("/image/v2/"));
     // The catalog lists the image service.
     let admin = app.admin_token().await;
-    let catalog = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    let catalog = app.get("/v3/auth/catalog", &admin).await.expect(200);
     assert!(catalog.body["catalog"]
         .as_array()
         .unwrap()

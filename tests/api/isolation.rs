@@ -38,7 +38,7 @@ async fn a_member_sees_only_its_own_projects() {
     let (app, t) = (&w.app, w.token.as_str());
 
     let r = app
-        .get(t, &format!("/v3/projects/{}", w.a))
+        .get(&format!("/v3/projects/{}", w.a), t)
         .await
         .expect(200);
     assert_eq!(r.body["project"]["name"], "alpha");
@@ -46,27 +46,27 @@ async fn a_member_sees_only_its_own_projects() {
     // image add project` tell "not yours" from "no such project" by it); an unknown one is
     // a 404.
     let r = app
-        .get(t, &format!("/v3/projects/{}", w.b))
+        .get(&format!("/v3/projects/{}", w.b), t)
         .await
         .expect_error(403);
     assert!(r.message().contains("identity:get_project"), "{}", r.text);
-    app.get(t, "/v3/projects/no-such-project")
+    app.get("/v3/projects/no-such-project", t)
         .await
         .expect_error(404);
 
     // Listing every project is for administrators (Keystone's identity:list_projects); a
     // member lists its own through /v3/auth/projects.
-    app.get(t, "/v3/projects").await.expect_error(403);
-    app.get(t, "/v3/projects?name=beta").await.expect_error(403);
-    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    app.get("/v3/projects", t).await.expect_error(403);
+    app.get("/v3/projects?name=beta", t).await.expect_error(403);
+    let r = app.get("/v3/auth/projects", t).await.expect(200);
     assert_eq!(ids(&r.body["projects"]), [w.a.as_str()]);
     let r = app
-        .get(t, &format!("/v3/users/{}/projects", w.user))
+        .get(&format!("/v3/users/{}/projects", w.user), t)
         .await
         .expect(200);
     assert_eq!(names(&r.body["projects"]), ["alpha"]);
     // The admin sees all three.
-    let r = app.get(&w.admin, "/v3/projects").await.expect(200);
+    let r = app.get("/v3/projects", &w.admin).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["admin", "alpha", "beta"]);
 
     // It cannot scope to the other project.
@@ -77,19 +77,19 @@ async fn a_member_sees_only_its_own_projects() {
     // A role on B shows B among its projects, but a token scoped to A still does not
     // reach B; a disabled B is no longer offered.
     app.grant(&w.b, &w.user, "reader").await;
-    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    let r = app.get("/v3/auth/projects", t).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["alpha", "beta"]);
-    app.get(t, &format!("/v3/projects/{}", w.b))
+    app.get(&format!("/v3/projects/{}", w.b), t)
         .await
         .expect_error(403);
     app.patch(
-        &w.admin,
         &format!("/v3/projects/{}", w.b),
+        &w.admin,
         json!({"project": {"enabled": false}}),
     )
     .await
     .expect(200);
-    let r = app.get(t, "/v3/auth/projects").await.expect(200);
+    let r = app.get("/v3/auth/projects", t).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["alpha"]);
 }
 
@@ -99,59 +99,59 @@ async fn a_member_administers_nothing() {
     let (app, t) = (&w.app, w.token.as_str());
 
     let r = app
-        .post(t, "/v3/projects", json!({"project": {"name": "mine"}}))
+        .post("/v3/projects", t, json!({"project": {"name": "mine"}}))
         .await
         .expect_error(403);
     assert_eq!(r.body["error"]["title"], "Forbidden");
     app.patch(
-        t,
         &format!("/v3/projects/{}", w.a),
+        t,
         json!({"project": {"description": "x"}}),
     )
     .await
     .expect_error(403);
-    app.delete(t, &format!("/v3/projects/{}", w.a))
+    app.delete(&format!("/v3/projects/{}", w.a), t)
         .await
         .expect_error(403);
-    app.get(t, "/v3/users").await.expect_error(403);
-    app.post(t, "/v3/users", json!({"user": {"name": "sock"}}))
+    app.get("/v3/users", t).await.expect_error(403);
+    app.post("/v3/users", t, json!({"user": {"name": "sock"}}))
         .await
         .expect_error(403);
-    app.get(t, "/v3/groups").await.expect_error(403);
-    app.get(t, "/v3/roles").await.expect_error(403);
-    app.post(t, "/v3/roles", json!({"role": {"name": "superuser"}}))
+    app.get("/v3/groups", t).await.expect_error(403);
+    app.get("/v3/roles", t).await.expect_error(403);
+    app.post("/v3/roles", t, json!({"role": {"name": "superuser"}}))
         .await
         .expect_error(403);
-    app.get(t, "/v3/domains").await.expect_error(403);
-    app.post(t, "/v3/regions", json!({"region": {"id": "Mine"}}))
+    app.get("/v3/domains", t).await.expect_error(403);
+    app.post("/v3/regions", t, json!({"region": {"id": "Mine"}}))
         .await
         .expect_error(403);
     // It reads the catalog from its token, and its own domain; the catalog's records
     // are the administrators' (Keystone's identity:list_services, list_endpoints).
-    app.get(t, "/v3/services").await.expect_error(403);
-    app.get(t, "/v3/endpoints").await.expect_error(403);
-    app.get(t, "/v3/auth/catalog").await.expect(200);
-    let r = app.get(t, "/v3/domains/default").await.expect(200);
+    app.get("/v3/services", t).await.expect_error(403);
+    app.get("/v3/endpoints", t).await.expect_error(403);
+    app.get("/v3/auth/catalog", t).await.expect(200);
+    let r = app.get("/v3/domains/default", t).await.expect(200);
     assert_eq!(r.body["domain"]["name"], "Default");
 
     // It cannot grant itself anything.
     let admin_role = app.role_id("admin").await;
     app.put(
-        t,
         &format!("/v3/projects/{}/users/{}/roles/{admin_role}", w.a, w.user),
+        t,
     )
     .await
     .expect_error(403);
     app.put(
-        t,
         &format!("/v3/projects/{}/users/{}/roles/{admin_role}", w.b, w.user),
+        t,
     )
     .await
     .expect_error(403);
     // Nor change itself as an admin would.
     app.patch(
-        t,
         &format!("/v3/users/{}", w.user),
+        t,
         json!({"user": {"enabled": true, "name": "root"}}),
     )
     .await
@@ -159,7 +159,7 @@ async fn a_member_administers_nothing() {
     // Nothing changed.
     let r = app.check_token(Method::GET, &w.admin, t).await.expect(200);
     assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
-    let r = app.get(&w.admin, "/v3/projects").await.expect(200);
+    let r = app.get("/v3/projects", &w.admin).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["admin", "alpha", "beta"]);
 }
 
@@ -170,30 +170,30 @@ async fn a_member_reads_itself_but_not_others() {
     let admin_id = app.user_id("admin").await;
 
     let r = app
-        .get(t, &format!("/v3/users/{}", w.user))
+        .get(&format!("/v3/users/{}", w.user), t)
         .await
         .expect(200);
     assert_eq!(r.body["user"]["name"], "mallory");
     assert_eq!(r.body["user"]["id"], json!(w.user));
-    app.get(t, &format!("/v3/users/{}/groups", w.user))
+    app.get(&format!("/v3/users/{}/groups", w.user), t)
         .await
         .expect(200);
 
-    app.get(t, &format!("/v3/users/{admin_id}"))
+    app.get(&format!("/v3/users/{admin_id}"), t)
         .await
         .expect_error(403);
-    app.get(t, &format!("/v3/users/{admin_id}/projects"))
+    app.get(&format!("/v3/users/{admin_id}/projects"), t)
         .await
         .expect_error(403);
-    app.get(t, &format!("/v3/users/{admin_id}/groups"))
+    app.get(&format!("/v3/users/{admin_id}/groups"), t)
         .await
         .expect_error(403);
-    app.get(t, &format!("/v3/users/{admin_id}/application_credentials"))
+    app.get(&format!("/v3/users/{admin_id}/application_credentials"), t)
         .await
         .expect_error(403);
     app.post(
-        t,
         &format!("/v3/users/{admin_id}/password"),
+        t,
         json!({"user": {"original_password": "guess-guess", "password": "hijacked-pw"}}),
     )
     .await
@@ -201,7 +201,7 @@ async fn a_member_reads_itself_but_not_others() {
 
     // Its own role assignments, and no one else's.
     let r = app
-        .get(t, &format!("/v3/role_assignments?user.id={}", w.user))
+        .get(&format!("/v3/role_assignments?user.id={}", w.user), t)
         .await
         .expect(200);
     let list = r.body["role_assignments"].as_array().unwrap();
@@ -210,11 +210,11 @@ async fn a_member_reads_itself_but_not_others() {
     assert_eq!(list[0]["scope"]["project"]["id"], json!(w.a));
     let r = app
         .get(
-            t,
             &format!(
                 "/v3/role_assignments?user.id={}&effective&include_names",
                 w.user
             ),
+            t,
         )
         .await
         .expect(200);
@@ -226,11 +226,11 @@ async fn a_member_reads_itself_but_not_others() {
         .collect();
     roles.sort();
     assert_eq!(roles, ["member", "reader"]);
-    app.get(t, "/v3/role_assignments").await.expect_error(403);
-    app.get(t, &format!("/v3/role_assignments?user.id={admin_id}"))
+    app.get("/v3/role_assignments", t).await.expect_error(403);
+    app.get(&format!("/v3/role_assignments?user.id={admin_id}"), t)
         .await
         .expect_error(403);
-    app.get(t, &format!("/v3/role_assignments?scope.project.id={}", w.a))
+    app.get(&format!("/v3/role_assignments?scope.project.id={}", w.a), t)
         .await
         .expect_error(403);
 }
@@ -242,16 +242,16 @@ async fn a_member_manages_only_its_own_application_credentials() {
     let admin_id = app.user_id("admin").await;
 
     app.post(
-        t,
         &format!("/v3/users/{admin_id}/application_credentials"),
+        t,
         json!({"application_credential": {"name": "stolen"}}),
     )
     .await
     .expect_error(403);
     // Nor can the admin make one for the member: it would delegate the member's roles.
     app.post(
-        &w.admin,
         &format!("/v3/users/{}/application_credentials", w.user),
+        &w.admin,
         json!({"application_credential": {"name": "forged"}}),
     )
     .await
@@ -259,8 +259,8 @@ async fn a_member_manages_only_its_own_application_credentials() {
 
     let r = app
         .post(
-            t,
             &format!("/v3/users/{}/application_credentials", w.user),
+            t,
             json!({"application_credential": {"name": "mine"}}),
         )
         .await
@@ -270,14 +270,14 @@ async fn a_member_manages_only_its_own_application_credentials() {
     // It cannot delegate more than it holds.
     assert_eq!(names(&cred["roles"]), ["member", "reader"]);
     app.post(
-        t,
         &format!("/v3/users/{}/application_credentials", w.user),
+        t,
         json!({"application_credential": {"name": "more", "roles": [{"name": "admin"}]}}),
     )
     .await
     .expect_error(403);
     let r = app
-        .get(t, &format!("/v3/users/{}/application_credentials", w.user))
+        .get(&format!("/v3/users/{}/application_credentials", w.user), t)
         .await
         .expect(200);
     assert_eq!(names(&r.body["application_credentials"]), ["mine"]);
@@ -291,38 +291,38 @@ async fn a_member_changes_its_own_password() {
 
     let r = app
         .post(
-            t,
             &path,
+            t,
             json!({"user": {"original_password": "not-my-password", "password": "mallory-new-pw"}}),
         )
         .await
         .expect_error(401);
     assert!(r.message().contains("original password"), "{}", r.text);
     app.post(
-        t,
         &path,
+        t,
         json!({"user": {"original_password": w.password, "password": "short"}}),
     )
     .await
     .expect_error(400);
 
     app.post(
-        t,
         &path,
+        t,
         json!({"user": {"original_password": w.password, "password": "mallory-new-pw"}}),
     )
     .await
     .expect(204);
 
     // The tokens issued before the change are void; the new password works, the old not.
-    app.get(t, &format!("/v3/users/{}", w.user))
+    app.get(&format!("/v3/users/{}", w.user), t)
         .await
         .expect_error(401);
     app.authenticate(password_auth("mallory", &w.password, None))
         .await
         .expect_error(401);
     let fresh = app.token("mallory", "mallory-new-pw", "alpha").await;
-    app.get(&fresh, &format!("/v3/users/{}", w.user))
+    app.get(&format!("/v3/users/{}", w.user), &fresh)
         .await
         .expect(200);
 }

@@ -44,8 +44,8 @@ async fn project_crud_and_hierarchy() {
 
     let r = app
         .post(
-            &admin,
             "/v3/projects",
+            &admin,
             json!({"project": {"name": "parent", "description": "top"}}),
         )
         .await
@@ -66,8 +66,8 @@ async fn project_crud_and_hierarchy() {
 
     let r = app
         .post(
-            &admin,
             "/v3/projects",
+            &admin,
             json!({"project": {"name": "child", "parent_id": parent}}),
         )
         .await
@@ -77,29 +77,29 @@ async fn project_crud_and_hierarchy() {
     assert_eq!(r.body["project"]["domain_id"], "default");
 
     let r = app
-        .get(&admin, &format!("/v3/projects/{child}"))
+        .get(&format!("/v3/projects/{child}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["project"]["name"], "child");
     assert_eq!(r.body["project"]["parent_id"], json!(parent));
 
-    let r = app.get(&admin, "/v3/projects").await.expect(200);
+    let r = app.get("/v3/projects", &admin).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["admin", "child", "parent"]);
     let r = app
-        .get(&admin, &format!("/v3/projects?parent_id={parent}"))
+        .get(&format!("/v3/projects?parent_id={parent}"), &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["projects"]), [child.as_str()]);
     let r = app
-        .get(&admin, "/v3/projects?name=parent")
+        .get("/v3/projects?name=parent", &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["projects"]), [parent.as_str()]);
 
     let r = app
         .patch(
-            &admin,
             &format!("/v3/projects/{child}"),
+            &admin,
             json!({"project": {"description": "changed", "enabled": false}}),
         )
         .await
@@ -107,12 +107,12 @@ async fn project_crud_and_hierarchy() {
     assert_eq!(r.body["project"]["description"], "changed");
     assert_eq!(r.body["project"]["enabled"], false);
     let r = app
-        .get(&admin, "/v3/projects?enabled=false")
+        .get("/v3/projects?enabled=false", &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["projects"]), [child.as_str()]);
     let r = app
-        .get(&admin, &format!("/v3/projects/{child}"))
+        .get(&format!("/v3/projects/{child}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["project"]["description"], "changed");
@@ -120,27 +120,27 @@ async fn project_crud_and_hierarchy() {
 
     // A parent with a child cannot go.
     let r = app
-        .delete(&admin, &format!("/v3/projects/{parent}"))
+        .delete(&format!("/v3/projects/{parent}"), &admin)
         .await
         .expect_error(403);
     assert!(r.message().contains("not a leaf"), "{}", r.text);
-    app.get(&admin, &format!("/v3/projects/{parent}"))
+    app.get(&format!("/v3/projects/{parent}"), &admin)
         .await
         .expect(200);
 
-    app.delete(&admin, &format!("/v3/projects/{child}"))
+    app.delete(&format!("/v3/projects/{child}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/projects/{child}"))
+    app.get(&format!("/v3/projects/{child}"), &admin)
         .await
         .expect_error(404);
-    app.delete(&admin, &format!("/v3/projects/{parent}"))
+    app.delete(&format!("/v3/projects/{parent}"), &admin)
         .await
         .expect(204);
-    app.delete(&admin, &format!("/v3/projects/{parent}"))
+    app.delete(&format!("/v3/projects/{parent}"), &admin)
         .await
         .expect_error(404);
-    let r = app.get(&admin, "/v3/projects").await.expect(200);
+    let r = app.get("/v3/projects", &admin).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["admin"]);
 }
 
@@ -151,8 +151,8 @@ async fn domain_crud() {
 
     let r = app
         .post(
-            &admin,
             "/v3/domains",
+            &admin,
             json!({"domain": {"name": "Engineering", "description": "eng"}}),
         )
         .await
@@ -162,22 +162,22 @@ async fn domain_crud() {
     assert_eq!(r.body["domain"]["description"], "eng");
     assert_eq!(r.body["domain"]["enabled"], true);
     app.post(
-        &admin,
         "/v3/domains",
+        &admin,
         json!({"domain": {"name": "Engineering"}}),
     )
     .await
     .expect_error(409);
 
     let r = app
-        .get(&admin, &format!("/v3/domains/{d}"))
+        .get(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["domain"]["name"], "Engineering");
-    let r = app.get(&admin, "/v3/domains").await.expect(200);
+    let r = app.get("/v3/domains", &admin).await.expect(200);
     assert_eq!(names(&r.body["domains"]), ["Default", "Engineering"]);
     let r = app
-        .get(&admin, "/v3/domains?name=Engineering")
+        .get("/v3/domains?name=Engineering", &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
@@ -185,8 +185,8 @@ async fn domain_crud() {
     // A project in it.
     let r = app
         .post(
-            &admin,
             "/v3/projects",
+            &admin,
             json!({"project": {"name": "admin", "domain_id": d}}),
         )
         .await
@@ -197,15 +197,15 @@ async fn domain_crud() {
 
     // An enabled domain cannot go.
     let r = app
-        .delete(&admin, &format!("/v3/domains/{d}"))
+        .delete(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect_error(403);
     assert!(r.message().contains("disable"), "{}", r.text);
 
     let r = app
         .patch(
-            &admin,
             &format!("/v3/domains/{d}"),
+            &admin,
             json!({"domain": {"enabled": false, "description": "off"}}),
         )
         .await
@@ -213,25 +213,25 @@ async fn domain_crud() {
     assert_eq!(r.body["domain"]["enabled"], false);
     assert_eq!(r.body["domain"]["description"], "off");
     let r = app
-        .get(&admin, "/v3/domains?enabled=false")
+        .get("/v3/domains?enabled=false", &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
 
     // Nor a domain that still owns a project.
-    app.delete(&admin, &format!("/v3/domains/{d}"))
+    app.delete(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect_error(403);
-    app.delete(&admin, &format!("/v3/projects/{project}"))
+    app.delete(&format!("/v3/projects/{project}"), &admin)
         .await
         .expect(204);
-    app.delete(&admin, &format!("/v3/domains/{d}"))
+    app.delete(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/domains/{d}"))
+    app.get(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect_error(404);
-    let r = app.get(&admin, "/v3/domains").await.expect(200);
+    let r = app.get("/v3/domains", &admin).await.expect(200);
     assert_eq!(names(&r.body["domains"]), ["Default"]);
 }
 
@@ -243,8 +243,8 @@ async fn user_crud() {
 
     let r = app
         .post(
-            &admin,
             "/v3/users",
+            &admin,
             json!({"user": {
                 "name": "alice",
                 "password": "alice-password",
@@ -267,20 +267,20 @@ async fn user_crud() {
     assert!(!r.text.contains("argon2"), "{}", r.text);
 
     let r = app
-        .get(&admin, &format!("/v3/users/{alice}"))
+        .get(&format!("/v3/users/{alice}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["user"]["name"], "alice");
     assert!(!r.text.contains("argon2"), "{}", r.text);
-    let r = app.get(&admin, "/v3/users").await.expect(200);
+    let r = app.get("/v3/users", &admin).await.expect(200);
     assert_eq!(names(&r.body["users"]), ["admin", "alice"]);
-    let r = app.get(&admin, "/v3/users?name=alice").await.expect(200);
+    let r = app.get("/v3/users?name=alice", &admin).await.expect(200);
     assert_eq!(ids(&r.body["users"]), [alice.as_str()]);
 
     let r = app
         .patch(
-            &admin,
             &format!("/v3/users/{alice}"),
+            &admin,
             json!({"user": {"email": "a@example.org", "description": null, "name": "alice2"}}),
         )
         .await
@@ -289,7 +289,7 @@ async fn user_crud() {
     assert_eq!(r.body["user"]["name"], "alice2");
     assert!(r.body["user"].get("description").is_none(), "{}", r.text);
     let r = app
-        .get(&admin, &format!("/v3/users/{alice}"))
+        .get(&format!("/v3/users/{alice}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["user"]["email"], "a@example.org");
@@ -297,13 +297,13 @@ async fn user_crud() {
 
     // Names are unique in a domain.
     app.patch(
-        &admin,
         &format!("/v3/users/{alice}"),
+        &admin,
         json!({"user": {"name": "admin"}}),
     )
     .await
     .expect_error(409);
-    app.post(&admin, "/v3/users", json!({"user": {"name": "alice2"}}))
+    app.post("/v3/users", &admin, json!({"user": {"name": "alice2"}}))
         .await
         .expect_error(409);
 
@@ -315,20 +315,20 @@ async fn user_crud() {
 
     // The admin cannot delete itself.
     let admin_id = app.user_id("admin").await;
-    app.delete(&admin, &format!("/v3/users/{admin_id}"))
+    app.delete(&format!("/v3/users/{admin_id}"), &admin)
         .await
         .expect_error(403);
 
-    app.delete(&admin, &format!("/v3/users/{alice}"))
+    app.delete(&format!("/v3/users/{alice}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/users/{alice}"))
+    app.get(&format!("/v3/users/{alice}"), &admin)
         .await
         .expect_error(404);
-    app.delete(&admin, &format!("/v3/users/{alice}"))
+    app.delete(&format!("/v3/users/{alice}"), &admin)
         .await
         .expect_error(404);
-    let r = app.get(&admin, "/v3/users").await.expect(200);
+    let r = app.get("/v3/users", &admin).await.expect(200);
     assert_eq!(ids(&r.body["users"]).len(), 2);
     assert!(ids(&r.body["users"]).contains(&bob));
 }
@@ -341,8 +341,8 @@ async fn groups_and_membership() {
 
     let r = app
         .post(
-            &admin,
             "/v3/groups",
+            &admin,
             json!({"group": {"name": "ops", "description": "operators"}}),
         )
         .await
@@ -351,21 +351,21 @@ async fn groups_and_membership() {
     assert_eq!(r.body["group"]["name"], "ops");
     assert_eq!(r.body["group"]["domain_id"], "default");
     assert_eq!(r.body["group"]["description"], "operators");
-    app.post(&admin, "/v3/groups", json!({"group": {"name": "ops"}}))
+    app.post("/v3/groups", &admin, json!({"group": {"name": "ops"}}))
         .await
         .expect_error(409);
 
     let r = app
-        .get(&admin, &format!("/v3/groups/{g}"))
+        .get(&format!("/v3/groups/{g}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["group"]["name"], "ops");
-    let r = app.get(&admin, "/v3/groups").await.expect(200);
+    let r = app.get("/v3/groups", &admin).await.expect(200);
     assert_eq!(names(&r.body["groups"]), ["ops"]);
     let r = app
         .patch(
-            &admin,
             &format!("/v3/groups/{g}"),
+            &admin,
             json!({"group": {"description": "on call"}}),
         )
         .await
@@ -373,49 +373,49 @@ async fn groups_and_membership() {
     assert_eq!(r.body["group"]["description"], "on call");
 
     let membership = format!("/v3/groups/{g}/users/{user}");
-    app.head(&admin, &membership).await.expect(404);
-    app.put(&admin, &membership).await.expect(204);
+    app.head(&membership, &admin).await.expect(404);
+    app.put(&membership, &admin).await.expect(204);
     // Adding twice is harmless.
-    app.put(&admin, &membership).await.expect(204);
-    app.head(&admin, &membership).await.expect(204);
+    app.put(&membership, &admin).await.expect(204);
+    app.head(&membership, &admin).await.expect(204);
     let r = app
-        .get(&admin, &format!("/v3/groups/{g}/users"))
+        .get(&format!("/v3/groups/{g}/users"), &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["users"]), [user.as_str()]);
     let r = app
-        .get(&admin, &format!("/v3/users/{user}/groups"))
+        .get(&format!("/v3/users/{user}/groups"), &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["groups"]), [g.as_str()]);
 
-    app.delete(&admin, &membership).await.expect(204);
-    app.head(&admin, &membership).await.expect(404);
-    app.delete(&admin, &membership).await.expect_error(404);
+    app.delete(&membership, &admin).await.expect(204);
+    app.head(&membership, &admin).await.expect(404);
+    app.delete(&membership, &admin).await.expect_error(404);
     let r = app
-        .get(&admin, &format!("/v3/groups/{g}/users"))
+        .get(&format!("/v3/groups/{g}/users"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["users"], json!([]));
 
     // Unknown group or user.
-    app.put(&admin, &format!("/v3/groups/{g}/users/nobody"))
+    app.put(&format!("/v3/groups/{g}/users/nobody"), &admin)
         .await
         .expect_error(404);
-    app.put(&admin, &format!("/v3/groups/nogroup/users/{user}"))
+    app.put(&format!("/v3/groups/nogroup/users/{user}"), &admin)
         .await
         .expect_error(404);
 
     // Deleting a group deletes its memberships.
-    app.put(&admin, &membership).await.expect(204);
-    app.delete(&admin, &format!("/v3/groups/{g}"))
+    app.put(&membership, &admin).await.expect(204);
+    app.delete(&format!("/v3/groups/{g}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/groups/{g}"))
+    app.get(&format!("/v3/groups/{g}"), &admin)
         .await
         .expect_error(404);
     let r = app
-        .get(&admin, &format!("/v3/users/{user}/groups"))
+        .get(&format!("/v3/users/{user}/groups"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["groups"], json!([]));
@@ -426,13 +426,13 @@ async fn role_crud() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
 
-    let r = app.get(&admin, "/v3/roles").await.expect(200);
+    let r = app.get("/v3/roles", &admin).await.expect(200);
     assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
 
     let r = app
         .post(
-            &admin,
             "/v3/roles",
+            &admin,
             json!({"role": {"name": "auditor", "description": "reads logs"}}),
         )
         .await
@@ -440,21 +440,21 @@ async fn role_crud() {
     let role = r.body["role"]["id"].as_str().unwrap().to_string();
     assert_eq!(r.body["role"]["name"], "auditor");
     assert_eq!(r.body["role"]["description"], "reads logs");
-    app.post(&admin, "/v3/roles", json!({"role": {"name": "auditor"}}))
+    app.post("/v3/roles", &admin, json!({"role": {"name": "auditor"}}))
         .await
         .expect_error(409);
 
     let r = app
-        .get(&admin, &format!("/v3/roles/{role}"))
+        .get(&format!("/v3/roles/{role}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["role"]["name"], "auditor");
-    let r = app.get(&admin, "/v3/roles?name=auditor").await.expect(200);
+    let r = app.get("/v3/roles?name=auditor", &admin).await.expect(200);
     assert_eq!(ids(&r.body["roles"]), [role.as_str()]);
     let r = app
         .patch(
-            &admin,
             &format!("/v3/roles/{role}"),
+            &admin,
             json!({"role": {"name": "inspector", "description": "reads more"}}),
         )
         .await
@@ -464,24 +464,24 @@ async fn role_crud() {
 
     // The built-in roles stay.
     let builtin = app.role_id("member").await;
-    app.delete(&admin, &format!("/v3/roles/{builtin}"))
+    app.delete(&format!("/v3/roles/{builtin}"), &admin)
         .await
         .expect_error(403);
     app.patch(
-        &admin,
         &format!("/v3/roles/{builtin}"),
+        &admin,
         json!({"role": {"name": "participant"}}),
     )
     .await
     .expect_error(403);
 
-    app.delete(&admin, &format!("/v3/roles/{role}"))
+    app.delete(&format!("/v3/roles/{role}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/roles/{role}"))
+    app.get(&format!("/v3/roles/{role}"), &admin)
         .await
         .expect_error(404);
-    let r = app.get(&admin, "/v3/roles").await.expect(200);
+    let r = app.get("/v3/roles", &admin).await.expect(200);
     assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
 }
 
@@ -494,51 +494,51 @@ async fn implied_roles_and_loops() {
     let c = app.create_role("gamma").await;
 
     let r = app
-        .put(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .put(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect(201);
     assert_eq!(r.body["role_inference"]["prior_role"]["id"], json!(a));
     assert_eq!(r.body["role_inference"]["prior_role"]["name"], "alpha");
     assert_eq!(r.body["role_inference"]["implies"]["id"], json!(b));
     let r = app
-        .get(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+        .get(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["role_inference"]["implies"]["name"], "beta");
-    app.head(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+    app.head(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect(204);
-    app.head(&admin, &format!("/v3/roles/{b}/implies/{a}"))
+    app.head(&format!("/v3/roles/{b}/implies/{a}"), &admin)
         .await
         .expect(404);
 
-    app.put(&admin, &format!("/v3/roles/{b}/implies/{c}"))
+    app.put(&format!("/v3/roles/{b}/implies/{c}"), &admin)
         .await
         .expect(201);
     // Loops, direct, transitive or to itself, are refused.
     let r = app
-        .put(&admin, &format!("/v3/roles/{b}/implies/{a}"))
+        .put(&format!("/v3/roles/{b}/implies/{a}"), &admin)
         .await
         .expect_error(403);
     assert!(r.message().contains("loop"), "{}", r.text);
-    app.put(&admin, &format!("/v3/roles/{c}/implies/{a}"))
+    app.put(&format!("/v3/roles/{c}/implies/{a}"), &admin)
         .await
         .expect_error(403);
-    app.put(&admin, &format!("/v3/roles/{a}/implies/{a}"))
+    app.put(&format!("/v3/roles/{a}/implies/{a}"), &admin)
         .await
         .expect_error(403);
-    app.put(&admin, &format!("/v3/roles/{a}/implies/unknown"))
+    app.put(&format!("/v3/roles/{a}/implies/unknown"), &admin)
         .await
         .expect_error(404);
 
     let r = app
-        .get(&admin, &format!("/v3/roles/{a}/implies"))
+        .get(&format!("/v3/roles/{a}/implies"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["role_inference"]["prior_role"]["id"], json!(a));
     assert_eq!(ids(&r.body["role_inference"]["implies"]), [b.as_str()]);
 
-    let r = app.get(&admin, "/v3/role_inferences").await.expect(200);
+    let r = app.get("/v3/role_inferences", &admin).await.expect(200);
     let rules = r.body["role_inferences"].as_array().expect("rules");
     let pairs: Vec<(String, Vec<String>)> = rules
         .iter()
@@ -572,13 +572,13 @@ async fn implied_roles_and_loops() {
         .expect(200);
     assert_eq!(names(&r.body["token"]["roles"]), ["alpha", "beta", "gamma"]);
 
-    app.delete(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+    app.delete(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect(204);
-    app.head(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+    app.head(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect(404);
-    app.delete(&admin, &format!("/v3/roles/{a}/implies/{b}"))
+    app.delete(&format!("/v3/roles/{a}/implies/{b}"), &admin)
         .await
         .expect_error(404);
     let r = app
@@ -587,7 +587,7 @@ async fn implied_roles_and_loops() {
         .expect(200);
     assert_eq!(names(&r.body["token"]["roles"]), ["alpha"]);
     // The loop that was refused is fine now.
-    app.put(&admin, &format!("/v3/roles/{c}/implies/{a}"))
+    app.put(&format!("/v3/roles/{c}/implies/{a}"), &admin)
         .await
         .expect(201);
 }
@@ -635,29 +635,29 @@ async fn role_assignments_listing() {
     let observer = app.create_role("observer").await;
     let member = app.role_id("member").await;
     let reader = app.role_id("reader").await;
-    app.put(&admin, &format!("/v3/roles/{operator}/implies/{observer}"))
+    app.put(&format!("/v3/roles/{operator}/implies/{observer}"), &admin)
         .await
         .expect(201);
-    app.put(&admin, &format!("/v3/groups/{group}/users/{user}"))
+    app.put(&format!("/v3/groups/{group}/users/{user}"), &admin)
         .await
         .expect(204);
     let group_grant = format!("/v3/projects/{project}/groups/{group}/roles/{operator}");
-    app.put(&admin, &group_grant).await.expect(204);
-    app.head(&admin, &group_grant).await.expect(204);
+    app.put(&group_grant, &admin).await.expect(204);
+    app.head(&group_grant, &admin).await.expect(204);
     let user_grant = format!("/v3/projects/{project}/users/{user}/roles/{member}");
-    app.put(&admin, &user_grant).await.expect(204);
+    app.put(&user_grant, &admin).await.expect(204);
     let r = app
         .get(
-            &admin,
             &format!("/v3/projects/{project}/users/{user}/roles"),
+            &admin,
         )
         .await
         .expect(200);
     assert_eq!(names(&r.body["roles"]), ["member"]);
     let r = app
         .get(
-            &admin,
             &format!("/v3/projects/{project}/groups/{group}/roles"),
+            &admin,
         )
         .await
         .expect(200);
@@ -666,8 +666,8 @@ async fn role_assignments_listing() {
     // Direct assignments on the project.
     let r = app
         .get(
-            &admin,
             &format!("/v3/role_assignments?scope.project.id={project}"),
+            &admin,
         )
         .await
         .expect(200);
@@ -681,8 +681,8 @@ async fn role_assignments_listing() {
     // Effective: the group's grant becomes the user's, and implied roles appear.
     let r = app
         .get(
-            &admin,
             &format!("/v3/role_assignments?user.id={user}&effective"),
+            &admin,
         )
         .await
         .expect(200);
@@ -734,8 +734,8 @@ async fn role_assignments_listing() {
     // Effective on the project, no user: groups expand to their members.
     let r = app
         .get(
-            &admin,
             &format!("/v3/role_assignments?scope.project.id={project}&effective=true"),
+            &admin,
         )
         .await
         .expect(200);
@@ -744,8 +744,8 @@ async fn role_assignments_listing() {
     // A role filter applies after the expansion.
     let r = app
         .get(
-            &admin,
             &format!("/v3/role_assignments?user.id={user}&effective&role.id={observer}"),
+            &admin,
         )
         .await
         .expect(200);
@@ -754,10 +754,10 @@ async fn role_assignments_listing() {
     // Names.
     let r = app
         .get(
-            &admin,
             &format!(
                 "/v3/role_assignments?user.id={user}&scope.project.id={project}&include_names"
             ),
+            &admin,
         )
         .await
         .expect(200);
@@ -772,32 +772,32 @@ async fn role_assignments_listing() {
     assert_eq!(a["scope"]["project"]["domain"]["name"], "Default");
     // Without include_names there are none.
     let r = app
-        .get(&admin, &format!("/v3/role_assignments?user.id={user}"))
+        .get(&format!("/v3/role_assignments?user.id={user}"), &admin)
         .await
         .expect(200);
     assert!(r.body["role_assignments"][0]["user"].get("name").is_none());
 
     // A group's listing, and effective with a group is a contradiction.
     let r = app
-        .get(&admin, &format!("/v3/role_assignments?group.id={group}"))
+        .get(&format!("/v3/role_assignments?group.id={group}"), &admin)
         .await
         .expect(200);
     assert_eq!(rows(&r.body), [row("group", &group, &project, &operator)]);
     app.get(
-        &admin,
         &format!("/v3/role_assignments?group.id={group}&effective"),
+        &admin,
     )
     .await
     .expect_error(400);
 
     // Revoking the group's grant takes its roles away.
-    app.delete(&admin, &group_grant).await.expect(204);
-    app.head(&admin, &group_grant).await.expect(404);
-    app.delete(&admin, &group_grant).await.expect_error(404);
+    app.delete(&group_grant, &admin).await.expect(204);
+    app.head(&group_grant, &admin).await.expect(404);
+    app.delete(&group_grant, &admin).await.expect_error(404);
     let r = app
         .get(
-            &admin,
             &format!("/v3/role_assignments?user.id={user}&effective"),
+            &admin,
         )
         .await
         .expect(200);
@@ -809,11 +809,11 @@ async fn role_assignments_listing() {
     assert_eq!(rows(&r.body), want);
 
     // Deleting the project removes what was granted on it.
-    app.delete(&admin, &format!("/v3/projects/{project}"))
+    app.delete(&format!("/v3/projects/{project}"), &admin)
         .await
         .expect(204);
     let r = app
-        .get(&admin, &format!("/v3/role_assignments?user.id={user}"))
+        .get(&format!("/v3/role_assignments?user.id={user}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["role_assignments"], json!([]));
@@ -827,8 +827,8 @@ async fn regions_services_and_endpoints() {
     // Regions.
     let r = app
         .post(
-            &admin,
             "/v3/regions",
+            &admin,
             json!({"region": {"id": "RegionTwo", "description": "second"}}),
         )
         .await
@@ -836,43 +836,43 @@ async fn regions_services_and_endpoints() {
     assert_eq!(r.body["region"]["id"], "RegionTwo");
     assert_eq!(r.body["region"]["description"], "second");
     app.post(
-        &admin,
         "/v3/regions",
+        &admin,
         json!({"region": {"id": "RegionTwo"}}),
     )
     .await
     .expect_error(409);
     let r = app
         .post(
-            &admin,
             "/v3/regions",
+            &admin,
             json!({"region": {"id": "RegionTwoA", "parent_region_id": "RegionTwo"}}),
         )
         .await
         .expect(201);
     assert_eq!(r.body["region"]["parent_region_id"], "RegionTwo");
-    let r = app.get(&admin, "/v3/regions").await.expect(200);
+    let r = app.get("/v3/regions", &admin).await.expect(200);
     assert_eq!(
         ids(&r.body["regions"]),
         ["RegionOne", "RegionTwo", "RegionTwoA"]
     );
     let r = app
         .patch(
-            &admin,
             "/v3/regions/RegionTwo",
+            &admin,
             json!({"region": {"description": "the second"}}),
         )
         .await
         .expect(200);
     assert_eq!(r.body["region"]["description"], "the second");
-    let r = app.get(&admin, "/v3/regions/RegionTwo").await.expect(200);
+    let r = app.get("/v3/regions/RegionTwo", &admin).await.expect(200);
     assert_eq!(r.body["region"]["description"], "the second");
 
     // Services.
     let r = app
         .post(
-            &admin,
             "/v3/services",
+            &admin,
             json!({"service": {"type": "key-manager", "name": "barbican", "description": "Key Manager"}}),
         )
         .await
@@ -882,11 +882,11 @@ async fn regions_services_and_endpoints() {
     assert_eq!(r.body["service"]["name"], "barbican");
     assert_eq!(r.body["service"]["enabled"], true);
     let r = app
-        .get(&admin, "/v3/services?type=key-manager")
+        .get("/v3/services?type=key-manager", &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["services"]), [service.as_str()]);
-    let r = app.get(&admin, "/v3/services").await.expect(200);
+    let r = app.get("/v3/services", &admin).await.expect(200);
     let listed = names(&r.body["services"]);
     assert!(
         listed.contains(&"barbican".to_string()) && listed.contains(&"keystone".to_string()),
@@ -894,8 +894,8 @@ async fn regions_services_and_endpoints() {
     );
     let r = app
         .patch(
-            &admin,
             &format!("/v3/services/{service}"),
+            &admin,
             json!({"service": {"description": "Compute service"}}),
         )
         .await
@@ -905,8 +905,8 @@ async fn regions_services_and_endpoints() {
     // Endpoints.
     let r = app
         .post(
-            &admin,
             "/v3/endpoints",
+            &admin,
             json!({"endpoint": {
                 "service_id": service,
                 "interface": "public",
@@ -922,12 +922,12 @@ async fn regions_services_and_endpoints() {
     assert_eq!(r.body["endpoint"]["region"], "RegionTwo");
     assert_eq!(r.body["endpoint"]["enabled"], true);
     let r = app
-        .get(&admin, &format!("/v3/endpoints?service_id={service}"))
+        .get(&format!("/v3/endpoints?service_id={service}"), &admin)
         .await
         .expect(200);
     assert_eq!(ids(&r.body["endpoints"]), [endpoint.as_str()]);
     let r = app
-        .get(&admin, "/v3/endpoints?interface=public")
+        .get("/v3/endpoints?interface=public", &admin)
         .await
         .expect(200);
     // One public endpoint per offered service, and the new one.
@@ -935,8 +935,8 @@ async fn regions_services_and_endpoints() {
     assert_eq!(ids(&r.body["endpoints"]).len(), offered + 1, "{}", r.text);
     let r = app
         .patch(
-            &admin,
             &format!("/v3/endpoints/{endpoint}"),
+            &admin,
             json!({"endpoint": {"url": "https://compute.example/v2.1", "interface": "internal"}}),
         )
         .await
@@ -944,7 +944,7 @@ async fn regions_services_and_endpoints() {
     assert_eq!(r.body["endpoint"]["url"], "https://compute.example/v2.1");
     assert_eq!(r.body["endpoint"]["interface"], "internal");
     let r = app
-        .get(&admin, &format!("/v3/endpoints/{endpoint}"))
+        .get(&format!("/v3/endpoints/{endpoint}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["endpoint"]["url"], "https://compute.example/v2.1");
@@ -960,45 +960,45 @@ async fn regions_services_and_endpoints() {
             .map(|e| e["url"].as_str().unwrap().to_string())
             .collect()
     };
-    let r = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    let r = app.get("/v3/auth/catalog", &admin).await.expect(200);
     assert_eq!(catalog_urls(&r.body), ["https://compute.example/v2.1"]);
     app.patch(
-        &admin,
         &format!("/v3/services/{service}"),
+        &admin,
         json!({"service": {"enabled": false}}),
     )
     .await
     .expect(200);
-    let r = app.get(&admin, "/v3/auth/catalog").await.expect(200);
+    let r = app.get("/v3/auth/catalog", &admin).await.expect(200);
     assert!(catalog_urls(&r.body).is_empty(), "{}", r.text);
 
     // A region in use cannot go.
-    app.delete(&admin, "/v3/regions/RegionTwo")
+    app.delete("/v3/regions/RegionTwo", &admin)
         .await
         .expect_error(409);
 
-    app.delete(&admin, &format!("/v3/endpoints/{endpoint}"))
+    app.delete(&format!("/v3/endpoints/{endpoint}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/endpoints/{endpoint}"))
+    app.get(&format!("/v3/endpoints/{endpoint}"), &admin)
         .await
         .expect_error(404);
-    app.delete(&admin, "/v3/regions/RegionTwoA")
+    app.delete("/v3/regions/RegionTwoA", &admin)
         .await
         .expect(204);
-    app.delete(&admin, "/v3/regions/RegionTwo")
+    app.delete("/v3/regions/RegionTwo", &admin)
         .await
         .expect(204);
-    app.get(&admin, "/v3/regions/RegionTwo")
+    app.get("/v3/regions/RegionTwo", &admin)
         .await
         .expect_error(404);
-    app.delete(&admin, &format!("/v3/services/{service}"))
+    app.delete(&format!("/v3/services/{service}"), &admin)
         .await
         .expect(204);
-    app.get(&admin, &format!("/v3/services/{service}"))
+    app.get(&format!("/v3/services/{service}"), &admin)
         .await
         .expect_error(404);
-    app.delete(&admin, &format!("/v3/services/{service}"))
+    app.delete(&format!("/v3/services/{service}"), &admin)
         .await
         .expect_error(404);
 }

@@ -694,8 +694,8 @@ async fn seed(
 
     let app_cred = app
         .post(
-            t,
             &format!("/v3/users/{}/application_credentials", member.user_id),
+            t,
             json!({"application_credential": {"name": "a-cred"}}),
         )
         .await
@@ -704,11 +704,11 @@ async fn seed(
         .as_str()
         .unwrap()
         .to_string();
-    let service_id = app.get(admin, "/v3/services").await.expect(200).body["services"][0]["id"]
+    let service_id = app.get("/v3/services", admin).await.expect(200).body["services"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let endpoint = app.get(admin, "/v3/endpoints").await.expect(200).body["endpoints"][0]["id"]
+    let endpoint = app.get("/v3/endpoints", admin).await.expect(200).body["endpoints"][0]["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -14,7 +14,7 @@ fn id(v: &Value) -> String {
 }
 
 impl World {
-    async fn neutron_as(&self, token: &str, method: Method, path: &str, body: Value) -> Value {
+    async fn neutron_as(&self, method: Method, path: &str, token: &str, body: Value) -> Value {
         let body = (!body.is_null()).then_some(body);
         let r = self.app.neutron(method, path, token, body.as_ref()).await;
         assert!(r.status.is_success(), "{}", r.text);
@@ -26,17 +26,17 @@ impl World {
         let token = self.user.token.clone();
         let n = self
             .neutron_as(
-                &token,
                 Method::POST,
                 "/networks",
+                &token,
                 json!({"network": {"name": name}}),
             )
             .await;
         let net = id(&n["network"]);
         self.neutron_as(
-            &token,
             Method::POST,
             "/subnets",
+            &token,
             json!({"subnet": {"network_id": net, "cidr": cidr, "ip_version": 4}}),
         )
         .await;
@@ -61,9 +61,9 @@ impl World {
     async fn ports_of(&self, device: &str) -> Vec<Value> {
         let token = self.user.token.clone();
         self.neutron_as(
-            &token,
             Method::GET,
             &format!("/ports?device_id={device}"),
+            &token,
             Value::Null,
         )
         .await["ports"]
@@ -130,9 +130,9 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
         .expect_nova(409, "conflictingRequest");
     let web = w
         .neutron_as(
-            &token,
             Method::POST,
             "/security-groups",
+            &token,
             json!({"security_group": {"name": "web"}}),
         )
         .await;
@@ -171,9 +171,9 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     // A port the user brings is bound, and kept (unbound) when the server goes.
     let own = w
         .neutron_as(
-            &token,
             Method::POST,
             "/ports",
+            &token,
             json!({"port": {"network_id": net2, "name": "mine"}}),
         )
         .await["port"]
@@ -197,51 +197,51 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     let admin = w.admin.clone();
     let public = w
         .neutron_as(
-            &admin,
             Method::POST,
             "/networks",
+            &admin,
             json!({"network": {"name": "public", "router:external": true}}),
         )
         .await["network"]
         .clone();
     w.neutron_as(
-        &admin,
         Method::POST,
         "/subnets",
+        &admin,
         json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4}}),
     )
     .await;
     let router = w
         .neutron_as(
-            &token,
             Method::POST,
             "/routers",
+            &token,
             json!({"router": {"name": "r1", "external_gateway_info": {"network_id": id(&public)}}}),
         )
         .await["router"]
         .clone();
     let subnet1 = w
         .neutron_as(
-            &token,
             Method::GET,
             &format!("/subnets?network_id={net1}"),
+            &token,
             Value::Null,
         )
         .await["subnets"][0]["id"]
         .clone();
     w.neutron_as(
-        &token,
         Method::PUT,
         &format!("/routers/{}/add_router_interface", id(&router)),
+        &token,
         json!({"subnet_id": subnet1}),
     )
     .await;
     let vm1_port = id(&w.ports_of(&vm1).await[0]);
     let fip = w
         .neutron_as(
-            &token,
             Method::POST,
             "/floatingips",
+            &token,
             json!({"floatingip": {"floating_network_id": id(&public), "port_id": vm1_port}}),
         )
         .await["floatingip"]
@@ -263,9 +263,9 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     }
     let kept = w
         .neutron_as(
-            &token,
             Method::GET,
             &format!("/ports/{}", id(&own)),
+            &token,
             Value::Null,
         )
         .await["port"]
@@ -274,9 +274,9 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     assert_eq!(kept["status"], "DOWN");
     let fip = w
         .neutron_as(
-            &token,
             Method::GET,
             &format!("/floatingips/{}", id(&fip)),
+            &token,
             Value::Null,
         )
         .await["floatingip"]
@@ -333,9 +333,9 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
     let net = w.user_network("net1", "10.1.0.0/24").await;
     let bare = w
         .neutron_as(
-            &token,
             Method::POST,
             "/networks",
+            &token,
             json!({"network": {"name": "bare"}}),
         )
         .await["network"]
@@ -343,27 +343,27 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
     let admin = w.admin.clone();
     let public = w
         .neutron_as(
-            &admin,
             Method::POST,
             "/networks",
+            &admin,
             json!({"network": {"name": "public", "router:external": true}}),
         )
         .await["network"]
         .clone();
     let port = w
         .neutron_as(
-            &token,
             Method::POST,
             "/ports",
+            &token,
             json!({"port": {"network_id": net}}),
         )
         .await["port"]
         .clone();
     let noip = w
         .neutron_as(
-            &token,
             Method::POST,
             "/ports",
+            &token,
             json!({"port": {"network_id": id(&bare)}}),
         )
         .await["port"]
@@ -446,7 +446,7 @@ async fn bad_networks_get_nova_faults_before_anything_is_recorded() {
         .body;
     assert_eq!(servers["servers"], json!([]));
     let ports = w
-        .neutron_as(&token, Method::GET, "/ports", Value::Null)
+        .neutron_as(Method::GET, "/ports", &token, Value::Null)
         .await;
     assert_eq!(ports["ports"].as_array().unwrap().len(), 3);
     // A project without networks: `auto` is an error, while "none" boots without one.
@@ -681,9 +681,9 @@ async fn interfaces_attach_and_detach_while_the_server_runs() {
     // By the user's own port: bound to the server, kept (unbound) when detached.
     let own = w
         .neutron_as(
-            &token,
             Method::POST,
             "/ports",
+            &token,
             json!({"port": {"network_id": net1, "name": "mine"}}),
         )
         .await["port"]
@@ -729,9 +729,9 @@ async fn interfaces_attach_and_detach_while_the_server_runs() {
     w.wait_interfaces(&vm, &[&eth0]).await;
     let kept = w
         .neutron_as(
-            &token,
             Method::GET,
             &format!("/ports/{own_id}"),
+            &token,
             Value::Null,
         )
         .await["port"]
@@ -824,9 +824,9 @@ async fn interfaces_attach_and_detach_while_the_server_runs() {
     assert!(w.ports_of(&vm).await.is_empty());
     let kept = w
         .neutron_as(
-            &token,
             Method::GET,
             &format!("/ports/{own_id}"),
+            &token,
             Value::Null,
         )
         .await["port"]
@@ -879,9 +879,9 @@ async fn interface_attach_refuses_bad_requests_and_undoes_a_failed_plug() {
         .to_string();
     let empty = w
         .neutron_as(
-            &token,
             Method::POST,
             "/networks",
+            &token,
             json!({"network": {"name": "empty"}}),
         )
         .await["network"]["id"]

@@ -63,7 +63,7 @@ async fn project_scoped_token_carries_roles_catalog_and_expiry() {
     assert_eq!(t["audit_ids"].as_array().map(Vec::len), Some(1));
 
     // The token works, and ?nocatalog leaves the catalog out.
-    app.get(&subject, "/v3/users").await.expect(200);
+    app.get("/v3/users", &subject).await.expect(200);
     let r = app
         .send(
             Method::POST,
@@ -100,14 +100,14 @@ async fn domain_scoped_token_needs_a_role_on_the_domain() {
     assert!(r.message().contains("no access to domain"), "{}", r.text);
 
     app.put(
-        &admin,
         &format!("/v3/domains/default/users/{user_id}/roles/{role_id}"),
+        &admin,
     )
     .await
     .expect(204);
     app.head(
-        &admin,
         &format!("/v3/domains/default/users/{user_id}/roles/{role_id}"),
+        &admin,
     )
     .await
     .expect(204);
@@ -126,8 +126,8 @@ async fn domain_scoped_token_needs_a_role_on_the_domain() {
     assert!(parse_time(&t["expires_at"]) > chrono::Utc::now());
 
     // It is an admin token, and the domain is among the user's domains.
-    app.get(&domain_token, "/v3/users").await.expect(200);
-    let r = app.get(&domain_token, "/v3/auth/domains").await.expect(200);
+    app.get("/v3/users", &domain_token).await.expect(200);
+    let r = app.get("/v3/auth/domains", &domain_token).await.expect(200);
     assert_eq!(crate::helpers::ids(&r.body["domains"]), ["default"]);
 }
 
@@ -151,8 +151,8 @@ async fn unscoped_token_has_no_roles_and_can_be_rescoped() {
     assert!(parse_time(&t["expires_at"]) > chrono::Utc::now());
 
     // Without a scope it may only discover where it can go.
-    app.get(&unscoped, "/v3/users").await.expect_error(403);
-    let r = app.get(&unscoped, "/v3/auth/projects").await.expect(200);
+    app.get("/v3/users", &unscoped).await.expect_error(403);
+    let r = app.get("/v3/auth/projects", &unscoped).await.expect(200);
     assert_eq!(names(&r.body["projects"]), ["admin"]);
 
     let r = app
@@ -164,7 +164,7 @@ async fn unscoped_token_has_no_roles_and_can_be_rescoped() {
         names(&r.body["token"]["roles"]),
         ["admin", "member", "reader"]
     );
-    app.get(&r.subject_token(), "/v3/users").await.expect(200);
+    app.get("/v3/users", &r.subject_token()).await.expect(200);
 
     // Without any scope, the admin lands on its default project.
     let r = app
@@ -201,7 +201,7 @@ async fn tokens_validate_and_revoke() {
     app.check_token(Method::GET, &other, &other)
         .await
         .expect(200);
-    app.get(&admin, "/v3/auth/tokens").await.expect_error(400);
+    app.get("/v3/auth/tokens", &admin).await.expect_error(400);
 
     app.check_token(Method::DELETE, &admin, &other)
         .await
@@ -217,13 +217,13 @@ async fn tokens_validate_and_revoke() {
     app.check_token(Method::DELETE, &admin, &other)
         .await
         .expect_error(404);
-    let r = app.get(&other, "/v3/projects").await.expect_error(401);
+    let r = app.get("/v3/projects", &other).await.expect_error(401);
     assert!(r.header("www-authenticate").is_some());
     // A revoked token cannot be exchanged for a new one either.
     app.rescope(&other, None).await.expect_error(401);
 
     // The token that revoked it is untouched.
-    app.get(&admin, "/v3/projects").await.expect(200);
+    app.get("/v3/projects", &admin).await.expect(200);
 }
 
 #[tokio::test]
@@ -242,7 +242,7 @@ async fn a_user_revokes_its_own_token_but_not_others() {
     app.check_token(Method::DELETE, &m.token, &admin)
         .await
         .expect_error(404);
-    app.get(&admin, "/v3/projects").await.expect(200);
+    app.get("/v3/projects", &admin).await.expect(200);
     app.check_token(Method::GET, &m.token, &admin)
         .await
         .expect_error(403);
@@ -256,10 +256,10 @@ async fn a_user_revokes_its_own_token_but_not_others() {
     app.check_token(Method::DELETE, &m.token, &second)
         .await
         .expect(204);
-    app.get(&second, "/v3/auth/projects")
+    app.get("/v3/auth/projects", &second)
         .await
         .expect_error(401);
-    app.get(&m.token, "/v3/auth/projects").await.expect(200);
+    app.get("/v3/auth/projects", &m.token).await.expect(200);
 }
 
 #[tokio::test]
@@ -268,15 +268,15 @@ async fn token_stops_working_when_user_is_disabled() {
     let admin = app.admin_token().await;
     let m = app.member("dora", "doras", "member").await;
     let me = format!("/v3/users/{}", m.user_id);
-    app.get(&m.token, &me).await.expect(200);
+    app.get(&me, &m.token).await.expect(200);
 
     let r = app
-        .patch(&admin, &me, json!({"user": {"enabled": false}}))
+        .patch(&me, &admin, json!({"user": {"enabled": false}}))
         .await
         .expect(200);
     assert_eq!(r.body["user"]["enabled"], false);
 
-    let r = app.get(&m.token, &me).await.expect_error(401);
+    let r = app.get(&me, &m.token).await.expect_error(401);
     assert!(r.header("www-authenticate").is_some());
     app.check_token(Method::GET, &admin, &m.token)
         .await
@@ -292,11 +292,11 @@ async fn token_stops_working_when_user_is_deleted() {
     let admin = app.admin_token().await;
     let m = app.member("eve", "eves", "member").await;
     let me = format!("/v3/users/{}", m.user_id);
-    app.get(&m.token, &me).await.expect(200);
+    app.get(&me, &m.token).await.expect(200);
 
-    app.delete(&admin, &me).await.expect(204);
-    app.get(&m.token, &me).await.expect_error(401);
-    app.get(&admin, &me).await.expect_error(404);
+    app.delete(&me, &admin).await.expect(204);
+    app.get(&me, &m.token).await.expect_error(401);
+    app.get(&me, &admin).await.expect_error(404);
     app.check_token(Method::GET, &admin, &m.token)
         .await
         .expect_error(404);
@@ -308,17 +308,17 @@ async fn token_stops_working_when_password_changes() {
     let admin = app.admin_token().await;
     let m = app.member("fred", "freds", "member").await;
     let me = format!("/v3/users/{}", m.user_id);
-    app.get(&m.token, &me).await.expect(200);
+    app.get(&me, &m.token).await.expect(200);
 
-    app.patch(&admin, &me, json!({"user": {"password": "a-brand-new-pw"}}))
+    app.patch(&me, &admin, json!({"user": {"password": "a-brand-new-pw"}}))
         .await
         .expect(200);
-    app.get(&m.token, &me).await.expect_error(401);
+    app.get(&me, &m.token).await.expect_error(401);
     app.authenticate(password_auth("fred", &m.password, None))
         .await
         .expect_error(401);
     let fresh = app.token("fred", "a-brand-new-pw", "freds").await;
-    app.get(&fresh, &me).await.expect(200);
+    app.get(&me, &fresh).await.expect(200);
 }
 
 #[tokio::test]
@@ -332,19 +332,19 @@ async fn token_stops_working_when_its_role_is_removed() {
         .await
         .expect(200);
     assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
-    app.get(&m.token, &me).await.expect(200);
+    app.get(&me, &m.token).await.expect(200);
 
     let member = app.role_id("member").await;
     app.delete(
-        &admin,
         &format!(
             "/v3/projects/{}/users/{}/roles/{member}",
             m.project_id, m.user_id
         ),
+        &admin,
     )
     .await
     .expect(204);
-    app.get(&m.token, &me).await.expect_error(401);
+    app.get(&me, &m.token).await.expect_error(401);
     app.check_token(Method::GET, &admin, &m.token)
         .await
         .expect_error(404);
@@ -369,12 +369,12 @@ async fn token_through_a_group_stops_working_when_the_user_leaves_it() {
     let group = app.create_group("devs").await;
     let member = app.role_id("member").await;
     app.put(
-        &admin,
         &format!("/v3/projects/{project}/groups/{group}/roles/{member}"),
+        &admin,
     )
     .await
     .expect(204);
-    app.put(&admin, &format!("/v3/groups/{group}/users/{user}"))
+    app.put(&format!("/v3/groups/{group}/users/{user}"), &admin)
         .await
         .expect(204);
 
@@ -388,14 +388,14 @@ async fn token_through_a_group_stops_working_when_the_user_leaves_it() {
         .expect(201);
     assert_eq!(names(&r.body["token"]["roles"]), ["member", "reader"]);
     let token = r.subject_token();
-    app.get(&token, &format!("/v3/projects/{project}"))
+    app.get(&format!("/v3/projects/{project}"), &token)
         .await
         .expect(200);
 
-    app.delete(&admin, &format!("/v3/groups/{group}/users/{user}"))
+    app.delete(&format!("/v3/groups/{group}/users/{user}"), &admin)
         .await
         .expect(204);
-    app.get(&token, &format!("/v3/projects/{project}"))
+    app.get(&format!("/v3/projects/{project}"), &token)
         .await
         .expect_error(401);
 }
@@ -414,7 +414,7 @@ async fn tokens_and_revocations_survive_a_restart() {
     let app = app.restart().await;
     assert_ne!(app.port, old_port, "the new controller listens anew");
     let r = app
-        .get(&admin, &format!("/v3/projects/{project}"))
+        .get(&format!("/v3/projects/{project}"), &admin)
         .await
         .expect(200);
     assert_eq!(r.body["project"]["name"], "durable");
@@ -426,7 +426,7 @@ async fn tokens_and_revocations_survive_a_restart() {
     // The catalog follows the controller to its new address.
     assert_identity_catalog(&r.body["token"], &app.address);
     // A revocation is remembered across the restart.
-    app.get(&revoked, "/v3/projects").await.expect_error(401);
+    app.get("/v3/projects", &revoked).await.expect_error(401);
     // The admin password is the bootstrap one still.
     app.token("admin", ADMIN_PASSWORD, "admin").await;
 }
@@ -452,8 +452,8 @@ async fn five_failed_logins_lock_the_account_until_an_admin_enables_it() {
 
     let r = app
         .patch(
-            &admin,
             &format!("/v3/users/{user}"),
+            &admin,
             json!({"user": {"enabled": true}}),
         )
         .await
@@ -487,8 +487,8 @@ async fn application_credential_carries_only_the_delegated_roles() {
 
     let r = app
         .post(
-            &admin,
             &creds,
+            &admin,
             json!({"application_credential": {"name": "ci", "description": "for CI", "roles": [{"name": "reader"}]}}),
         )
         .await
@@ -503,7 +503,7 @@ async fn application_credential_carries_only_the_delegated_roles() {
     assert_eq!(cred["expires_at"], Value::Null);
 
     // The secret is shown once only.
-    let r = app.get(&admin, &creds).await.expect(200);
+    let r = app.get(&creds, &admin).await.expect(200);
     let listed = &r.body["application_credentials"];
     assert_eq!(names(listed), ["ci"]);
     assert!(listed[0].get("secret").is_none(), "{}", r.text);
@@ -525,20 +525,20 @@ async fn application_credential_carries_only_the_delegated_roles() {
     assert_eq!(t["application_credential"]["restricted"], true);
 
     // Only a reader: it reads its project but administers nothing, and delegates nothing.
-    app.get(&ac_token, &format!("/v3/projects/{project_id}"))
+    app.get(&format!("/v3/projects/{project_id}"), &ac_token)
         .await
         .expect(200);
-    app.get(&ac_token, "/v3/users").await.expect_error(403);
+    app.get("/v3/users", &ac_token).await.expect_error(403);
     app.post(
-        &ac_token,
         "/v3/projects",
+        &ac_token,
         json!({"project": {"name": "nope"}}),
     )
     .await
     .expect_error(403);
     app.post(
-        &ac_token,
         &creds,
+        &ac_token,
         json!({"application_credential": {"name": "more"}}),
     )
     .await
@@ -560,10 +560,10 @@ async fn application_credential_carries_only_the_delegated_roles() {
     .expect_error(401);
 
     // Deleting the credential ends it and its tokens.
-    app.delete(&admin, &format!("{creds}/{cred_id}"))
+    app.delete(&format!("{creds}/{cred_id}"), &admin)
         .await
         .expect(204);
-    app.get(&ac_token, &format!("/v3/projects/{project_id}"))
+    app.get(&format!("/v3/projects/{project_id}"), &ac_token)
         .await
         .expect_error(401);
     app.authenticate(json!({"auth": {"identity": {
@@ -587,16 +587,16 @@ async fn application_credential_rules_at_creation() {
 
     let r = app
         .post(
-            &admin,
             &creds,
+            &admin,
             json!({"application_credential": {"name": "old", "expires_at": "2001-01-01T00:00:00Z"}}),
         )
         .await
         .expect_error(400);
     assert!(r.message().contains("expires_at"), "{}", r.text);
     app.post(
-        &admin,
         &creds,
+        &admin,
         json!({"application_credential": {"name": "bad", "expires_at": "next tuesday"}}),
     )
     .await
@@ -605,8 +605,8 @@ async fn application_credential_rules_at_creation() {
     // A role the token does not carry cannot be delegated.
     app.create_role("auditor").await;
     app.post(
-        &admin,
         &creds,
+        &admin,
         json!({"application_credential": {"name": "x", "roles": [{"name": "auditor"}]}}),
     )
     .await
@@ -619,8 +619,8 @@ async fn application_credential_rules_at_creation() {
         .expect(201)
         .subject_token();
     app.post(
-        &unscoped,
         &creds,
+        &unscoped,
         json!({"application_credential": {"name": "y"}}),
     )
     .await
@@ -632,8 +632,8 @@ async fn application_credential_rules_at_creation() {
         .to_string();
     let r = app
         .post(
-            &admin,
             &creds,
+            &admin,
             json!({"application_credential": {"name": "soon", "expires_at": expires, "secret": "my-own-secret"}}),
         )
         .await
@@ -644,8 +644,8 @@ async fn application_credential_rules_at_creation() {
     // Without roles it carries all of the token's.
     assert_eq!(names(&cred["roles"]), ["admin", "member", "reader"]);
     app.post(
-        &admin,
         &creds,
+        &admin,
         json!({"application_credential": {"name": "soon"}}),
     )
     .await
@@ -658,12 +658,12 @@ async fn token_stops_working_when_its_project_or_domain_is_disabled() {
     let admin = app.admin_token().await;
     let m = app.member("jane", "janes", "member").await;
     let project = format!("/v3/projects/{}", m.project_id);
-    app.get(&m.token, &project).await.expect(200);
+    app.get(&project, &m.token).await.expect(200);
 
-    app.patch(&admin, &project, json!({"project": {"enabled": false}}))
+    app.patch(&project, &admin, json!({"project": {"enabled": false}}))
         .await
         .expect(200);
-    app.get(&m.token, &project).await.expect_error(401);
+    app.get(&project, &m.token).await.expect_error(401);
     // A disabled project is no scope, and is not offered.
     app.authenticate(password_auth(
         "jane",
@@ -677,22 +677,22 @@ async fn token_stops_working_when_its_project_or_domain_is_disabled() {
         .await
         .expect(201)
         .subject_token();
-    let r = app.get(&unscoped, "/v3/auth/projects").await.expect(200);
+    let r = app.get("/v3/auth/projects", &unscoped).await.expect(200);
     assert_eq!(r.body["projects"], json!([]));
-    app.patch(&admin, &project, json!({"project": {"enabled": true}}))
+    app.patch(&project, &admin, json!({"project": {"enabled": true}}))
         .await
         .expect(200);
 
     // A user of a disabled domain loses every token.
     let r = app
-        .post(&admin, "/v3/domains", json!({"domain": {"name": "Sales"}}))
+        .post("/v3/domains", &admin, json!({"domain": {"name": "Sales"}}))
         .await
         .expect(201);
     let domain = r.body["domain"]["id"].as_str().unwrap().to_string();
     let r = app
         .post(
-            &admin,
             "/v3/users",
+            &admin,
             json!({"user": {"name": "kim", "domain_id": domain, "password": "kim-password"}}),
         )
         .await
@@ -703,17 +703,17 @@ async fn token_stops_working_when_its_project_or_domain_is_disabled() {
     let r = app.authenticate(auth.clone()).await.expect(201);
     assert_eq!(r.body["token"]["user"]["domain"]["name"], "Sales");
     let kims = r.subject_token();
-    app.get(&kims, &format!("/v3/users/{kim}"))
+    app.get(&format!("/v3/users/{kim}"), &kims)
         .await
         .expect(200);
     app.patch(
-        &admin,
         &format!("/v3/domains/{domain}"),
+        &admin,
         json!({"domain": {"enabled": false}}),
     )
     .await
     .expect(200);
-    app.get(&kims, &format!("/v3/users/{kim}"))
+    app.get(&format!("/v3/users/{kim}"), &kims)
         .await
         .expect_error(401);
 }
@@ -739,7 +739,7 @@ async fn tokens_expire_and_locks_lapse() {
     let short = r.subject_token();
     let expires = parse_time(&r.body["token"]["expires_at"]);
     assert!(expires <= chrono::Utc::now() + chrono::Duration::seconds(2));
-    app.get(&short, "/v3/projects").await.expect(200);
+    app.get("/v3/projects", &short).await.expect(200);
     // Locked after two failures.
     app.create_user("lena", Some("lena-password")).await;
     for _ in 0..2 {
@@ -759,7 +759,7 @@ async fn tokens_expire_and_locks_lapse() {
     let until = expires.max(lock_lapses) + chrono::Duration::milliseconds(50);
     tokio::time::sleep((until - chrono::Utc::now()).to_std().unwrap_or_default()).await;
 
-    app.get(&short, "/v3/projects").await.expect_error(401);
+    app.get("/v3/projects", &short).await.expect_error(401);
     app.rescope(&short, None).await.expect_error(401);
     let fresh = app
         .authenticate(password_auth(
@@ -770,7 +770,7 @@ async fn tokens_expire_and_locks_lapse() {
         .await
         .expect(201)
         .subject_token();
-    app.get(&fresh, "/v3/projects").await.expect(200);
+    app.get("/v3/projects", &fresh).await.expect(200);
     app.check_token(Method::GET, &fresh, &short)
         .await
         .expect_error(404);
@@ -838,7 +838,7 @@ async fn a_token_revoked_on_one_controller_is_refused_by_another() {
     b.check_token(Method::GET, &admin, &other)
         .await
         .expect_error(404);
-    b.get(&other, "/v3/projects").await.expect_error(401);
+    b.get("/v3/projects", &other).await.expect_error(401);
 }
 
 /// Guessing is slowed per source address: past the limit of failed logins in a window,
