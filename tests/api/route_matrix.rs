@@ -538,78 +538,61 @@ async fn seed(
 ) -> BTreeMap<&'static str, String> {
     let t = member.token.as_str();
     let id = |v: &Value| v["id"].as_str().unwrap().to_string();
-    async fn neutron(
-        app: &TestApp,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Value,
-    ) -> crate::helpers::Reply {
-        app.call(
-            method,
-            &format!("/networking/v2.0{path}"),
-            token,
-            Some(&body),
+    let public = app.neutron(Method::POST, "/networks", admin, Some(&json!({"network": {"name": "public", "router:external": true, "provider:network_type": "flat", "provider:physical_network": "extnet"}}))).await.expect(201).body["network"].clone();
+    app.neutron(Method::POST, "/subnets", admin, Some(&json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": false}}))).await.expect(201);
+    let net = app
+        .neutron(
+            Method::POST,
+            "/networks",
+            t,
+            Some(&json!({"network": {"name": "a-net"}})),
         )
         .await
-    }
-    let public = neutron(app, Method::POST, "/networks", admin, json!({"network": {"name": "public", "router:external": true, "provider:network_type": "flat", "provider:physical_network": "extnet"}})).await.expect(201).body["network"].clone();
-    neutron(app, Method::POST, "/subnets", admin, json!({"subnet": {"network_id": id(&public), "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": false}})).await.expect(201);
-    let net = neutron(
-        app,
-        Method::POST,
-        "/networks",
-        t,
-        json!({"network": {"name": "a-net"}}),
-    )
-    .await
-    .expect(201)
-    .body["network"]
+        .expect(201)
+        .body["network"]
         .clone();
-    let subnet = neutron(
-        app,
-        Method::POST,
+    let subnet = app.neutron(Method::POST,
         "/subnets",
         t,
-        json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}}),
+        Some(&json!({"subnet": {"network_id": id(&net), "cidr": "10.0.0.0/24", "ip_version": 4}})),
     )
     .await
     .expect(201)
     .body["subnet"]
         .clone();
-    let port = neutron(
-        app,
-        Method::POST,
-        "/ports",
-        t,
-        json!({"port": {"network_id": id(&net)}}),
-    )
-    .await
-    .expect(201)
-    .body["port"]
+    let port = app
+        .neutron(
+            Method::POST,
+            "/ports",
+            t,
+            Some(&json!({"port": {"network_id": id(&net)}})),
+        )
+        .await
+        .expect(201)
+        .body["port"]
         .clone();
-    let router = neutron(app, Method::POST, "/routers", t, json!({"router": {"name": "a-router", "external_gateway_info": {"network_id": id(&public)}}})).await.expect(201).body["router"].clone();
-    let fip = neutron(
-        app,
-        Method::POST,
-        "/floatingips",
-        t,
-        json!({"floatingip": {"floating_network_id": id(&public)}}),
-    )
-    .await
-    .expect(201)
-    .body["floatingip"]
+    let router = app.neutron(Method::POST, "/routers", t, Some(&json!({"router": {"name": "a-router", "external_gateway_info": {"network_id": id(&public)}}}))).await.expect(201).body["router"].clone();
+    let fip = app
+        .neutron(
+            Method::POST,
+            "/floatingips",
+            t,
+            Some(&json!({"floatingip": {"floating_network_id": id(&public)}})),
+        )
+        .await
+        .expect(201)
+        .body["floatingip"]
         .clone();
-    let group = neutron(
-        app,
-        Method::POST,
-        "/security-groups",
-        t,
-        json!({"security_group": {"name": "a-group"}}),
-    )
-    .await
-    .expect(201)
-    .body["security_group"]
+    let group = app
+        .neutron(
+            Method::POST,
+            "/security-groups",
+            t,
+            Some(&json!({"security_group": {"name": "a-group"}})),
+        )
+        .await
+        .expect(201)
+        .body["security_group"]
         .clone();
     let rule = group["security_group_rules"][0]["id"]
         .as_str()
