@@ -564,6 +564,8 @@ async fn an_interface_attach_that_fails_at_any_step_leaves_the_server_as_it_was(
         w.plugged(&vm).await,
         w.ports_of(&vm).await,
     );
+    // An attach by network with a chosen address: what it held must be free again.
+    let attach = json!({"interfaceAttachment": {"net_id": net2, "fixed_ips": [{"ip_address": "10.2.0.50"}]}});
     let compute = &w.app.state.compute;
     for step in crate::helpers::saga_steps("attach_interface") {
         compute.clear_failures();
@@ -573,9 +575,12 @@ async fn an_interface_attach_that_fails_at_any_step_leaves_the_server_as_it_was(
         let r = w
             .app
             .client
-            .post(format!("{}/compute/v2.1/servers/{vm}/os-interface", w.app.address))
+            .post(format!(
+                "{}/compute/v2.1/servers/{vm}/os-interface",
+                w.app.address
+            ))
             .header("X-Auth-Token", &w.user.token)
-            .json(&json!({"interfaceAttachment": {"net_id": net2, "fixed_ips": [{"ip_address": "10.2.0.50"}]}}))
+            .json(&attach)
             .send()
             .await
             .unwrap();
@@ -593,15 +598,7 @@ async fn an_interface_attach_that_fails_at_any_step_leaves_the_server_as_it_was(
     }
     compute.clear_failures();
     // Nothing held the address: the same attach now succeeds with it.
-    let a = w
-        .attach(
-            &vm,
-            json!({"interfaceAttachment": {"net_id": net2, "fixed_ips": [{"ip_address": "10.2.0.50"}]}}),
-        )
-        .await
-        .expect(200)
-        .body["interfaceAttachment"]
-        .clone();
+    let a = w.attach(&vm, attach).await.expect(200).body["interfaceAttachment"].clone();
     assert_eq!(a["fixed_ips"][0]["ip_address"], "10.2.0.50", "{a}");
 }
 
