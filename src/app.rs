@@ -7,7 +7,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::ui::{
-    admin, compute, identity, layout::Dashboard, login::LoginPage, network, project,
+    admin, compute, identity, layout::Dashboard, login::LoginPage, network, paths, project,
     settings::SettingsPage,
 };
 
@@ -43,35 +43,35 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=move || view! { <p class="not-found">{move || t().not_found}</p> }>
                 <Route path=path!("/auth/login") view=LoginPage/>
-                <Route path=path!("/") view=|| view! { <Redirect path="/project/api_access"/> }/>
+                <Route path=path!("/") view=|| view! { <Redirect path=paths::API_ACCESS.href()/> }/>
                 <ParentRoute path=path!("") view=Dashboard>
-                    <Route path=path!("/project/overview") view=compute::overview::OverviewPage/>
-                    <Route path=path!("/project/instances") view=compute::instances::InstancesPage/>
-                    <Route path=path!("/project/instances/:id") view=compute::detail::InstanceDetailPage/>
-                    <Route path=path!("/project/images") view=compute::images::ImagesPage/>
-                    <Route path=path!("/project/key_pairs") view=compute::keypairs::KeypairsPage/>
-                    <Route path=path!("/project/api_access") view=project::ApiAccessPage/>
-                    <Route path=path!("/project/network_topology") view=network::topology::TopologyPage/>
-                    <Route path=path!("/project/networks") view=|| view! { <network::networks::NetworksPage/> }/>
-                    <Route path=path!("/project/routers") view=|| view! { <network::routers::RoutersPage/> }/>
-                    <Route path=path!("/project/security_groups") view=network::security_groups::SecurityGroupsPage/>
-                    <Route path=path!("/project/floating_ips") view=|| view! { <network::floating_ips::FloatingIpsPage/> }/>
-                    <Route path=path!("/admin/networks") view=network::AdminNetworksPage/>
-                    <Route path=path!("/admin/routers") view=network::AdminRoutersPage/>
-                    <Route path=path!("/admin/floating_ips") view=network::AdminFloatingIpsPage/>
-                    <Route path=path!("/admin/instances") view=compute::instances::AdminInstancesPage/>
-                    <Route path=path!("/admin/instances/:id") view=compute::detail::InstanceDetailPage/>
-                    <Route path=path!("/admin/images") view=compute::images::AdminImagesPage/>
-                    <Route path=path!("/admin/flavors") view=compute::admin::FlavorsPage/>
-                    <Route path=path!("/admin/overview") view=compute::overview::AdminOverviewPage/>
-                    <Route path=path!("/admin/hypervisors") view=compute::admin::HypervisorsPage/>
-                    <Route path=path!("/admin/defaults") view=compute::admin::DefaultsPage/>
-                    <Route path=path!("/admin/info") view=admin::SystemInfoPage/>
-                    <Route path=path!("/identity/projects") view=identity::projects::ProjectsPage/>
-                    <Route path=path!("/identity/users") view=identity::users::UsersPage/>
-                    <Route path=path!("/identity/groups") view=identity::groups::GroupsPage/>
-                    <Route path=path!("/identity/roles") view=identity::roles::RolesPage/>
-                    <Route path=path!("/identity/application_credentials") view=identity::app_creds::AppCredsPage/>
+                    <Route path=paths::OVERVIEW.route() view=compute::overview::OverviewPage/>
+                    <Route path=paths::INSTANCES.route() view=compute::instances::InstancesPage/>
+                    <Route path=paths::INSTANCES.detail_route() view=compute::detail::InstanceDetailPage/>
+                    <Route path=paths::IMAGES.route() view=compute::images::ImagesPage/>
+                    <Route path=paths::KEY_PAIRS.route() view=compute::keypairs::KeypairsPage/>
+                    <Route path=paths::API_ACCESS.route() view=project::ApiAccessPage/>
+                    <Route path=paths::TOPOLOGY.route() view=network::topology::TopologyPage/>
+                    <Route path=paths::NETWORKS.route() view=|| view! { <network::networks::NetworksPage/> }/>
+                    <Route path=paths::ROUTERS.route() view=|| view! { <network::routers::RoutersPage/> }/>
+                    <Route path=paths::SECURITY_GROUPS.route() view=network::security_groups::SecurityGroupsPage/>
+                    <Route path=paths::FLOATING_IPS.route() view=|| view! { <network::floating_ips::FloatingIpsPage/> }/>
+                    <Route path=paths::ADMIN_NETWORKS.route() view=network::AdminNetworksPage/>
+                    <Route path=paths::ADMIN_ROUTERS.route() view=network::AdminRoutersPage/>
+                    <Route path=paths::ADMIN_FLOATING_IPS.route() view=network::AdminFloatingIpsPage/>
+                    <Route path=paths::ADMIN_INSTANCES.route() view=compute::instances::AdminInstancesPage/>
+                    <Route path=paths::ADMIN_INSTANCES.detail_route() view=compute::detail::InstanceDetailPage/>
+                    <Route path=paths::ADMIN_IMAGES.route() view=compute::images::AdminImagesPage/>
+                    <Route path=paths::FLAVORS.route() view=compute::admin::FlavorsPage/>
+                    <Route path=paths::ADMIN_OVERVIEW.route() view=compute::overview::AdminOverviewPage/>
+                    <Route path=paths::HYPERVISORS.route() view=compute::admin::HypervisorsPage/>
+                    <Route path=paths::DEFAULTS.route() view=compute::admin::DefaultsPage/>
+                    <Route path=paths::SYSTEM_INFO.route() view=admin::SystemInfoPage/>
+                    <Route path=paths::PROJECTS.route() view=identity::projects::ProjectsPage/>
+                    <Route path=paths::USERS.route() view=identity::users::UsersPage/>
+                    <Route path=paths::GROUPS.route() view=identity::groups::GroupsPage/>
+                    <Route path=paths::ROLES.route() view=identity::roles::RolesPage/>
+                    <Route path=paths::APP_CREDS.route() view=identity::app_creds::AppCredsPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                 </ParentRoute>
             </Routes>

@@ -101,6 +101,16 @@ impl<T> Page<T> {
     pub fn pages(&self) -> u32 {
         (self.total.div_ceil(self.page_size as u64)).max(1) as u32
     }
+
+    /// The same page with each row turned into another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            page: self.page,
+            page_size: self.page_size,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

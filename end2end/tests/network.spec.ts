@@ -132,6 +132,21 @@ test("the seed's network is built in the portal and drawn in Network Topology", 
   await page.locator("#add-interface-form button[type=submit]").click();
   await expect(router.locator(".interfaces")).toContainText("demo-net 10.0.0.1");
 
+  // The Networks table filters on the server, and counts what it shows.
+  await page.goto("/project/networks?q=demo");
+  await hydrated(page);
+  await expect(page.locator("#networks tr[data-name=demo-net]")).toBeVisible();
+  await expect(page.locator("#networks tr[data-name=public]")).toHaveCount(0);
+  await expect(page.locator(".pager .count")).toHaveText("Displaying 1 item");
+  // A delete the service refuses (the router still has an interface on demo-net) says why
+  // in the confirmation dialog, which stays open; nothing is deleted.
+  await page.locator("#networks tr[data-name=demo-net] .delete-row").click();
+  await page.locator(".modal .confirm").click();
+  await expect(page.locator(".modal .alert-error")).toBeVisible();
+  await expect(page.locator(".modal .confirm")).toBeVisible();
+  await page.locator(".modal .close").click();
+  await expect(page.locator("#networks tr[data-name=demo-net]")).toBeVisible();
+
   // Security Groups: SSH and All ICMP in default, from the templates.
   await page.goto("/project/security_groups");
   await hydrated(page);
@@ -247,7 +262,7 @@ test("the seed's network is built in the portal and drawn in Network Topology", 
   await page.goto("/admin/info?tab=network");
   await hydrated(page);
   await expect(page.locator("#network-agents tbody tr")).toHaveCount(3);
-  await expect(page.locator("#network-agents tr[data-type='L3 agent']")).toBeVisible();
+  await expect(page.locator("#network-agents tr[data-name='L3 agent']")).toBeVisible();
 
   // The 400 (the bad CIDR) and the 409 (the duplicate rule) were asked for above.
   const expected = (e: string) => e.includes("favicon") || /status of (400|409)/.test(e);

@@ -584,16 +584,20 @@ pub async fn delete_images(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_keypairs() -> Result<Vec<KeypairView>, AppError> {
+#[server(input = Json)]
+pub async fn list_keypairs(query: ListQuery) -> Result<Page<KeypairView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    Ok(state
-        .compute
-        .keypair_list(&ctx, None)
-        .await?
-        .iter()
-        .map(convert::keypair)
-        .collect())
+    let keypairs = state.compute.keypair_list(&ctx, None).await?;
+    let rows = keypairs.iter().map(convert::keypair).collect();
+    Ok(super::table_page(
+        rows,
+        &query,
+        |k| &k.name,
+        |k, col| match col {
+            "fingerprint" => k.fingerprint.clone(),
+            _ => k.name.clone(),
+        },
+    ))
 }
 
 /// Creates a key pair; with no public key one is generated and its private half returned
@@ -625,16 +629,23 @@ pub async fn delete_keypairs(names: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_flavors() -> Result<Vec<FlavorView>, AppError> {
+#[server(input = Json)]
+pub async fn list_flavors(query: ListQuery) -> Result<Page<FlavorView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    Ok(state
-        .compute
-        .flavor_list(&ctx, Default::default())
-        .await?
-        .iter()
-        .map(convert::flavor)
-        .collect())
+    let flavors = state.compute.flavor_list(&ctx, Default::default()).await?;
+    let rows = flavors.iter().map(convert::flavor).collect();
+    Ok(super::table_page(
+        rows,
+        &query,
+        |f| &f.name,
+        |f, col| match col {
+            "id" => f.id.clone(),
+            "vcpus" => format!("{:012}", f.vcpus),
+            "ram" => format!("{:012}", f.ram),
+            "disk" => format!("{:012}", f.disk),
+            _ => f.name.clone(),
+        },
+    ))
 }
 
 #[server(input = Json)]
@@ -680,10 +691,10 @@ pub async fn delete_flavors(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_hypervisors() -> Result<Vec<HypervisorView>, AppError> {
+#[server(input = Json)]
+pub async fn list_hypervisors(query: ListQuery) -> Result<Page<HypervisorView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
-    Ok(state
+    let rows = state
         .compute
         .hypervisors(&ctx)
         .await?
@@ -703,7 +714,13 @@ pub async fn list_hypervisors() -> Result<Vec<HypervisorView>, AppError> {
             cpu_allocation_ratio: h.cpu_allocation_ratio,
             ram_allocation_ratio: h.ram_allocation_ratio,
         })
-        .collect())
+        .collect();
+    Ok(super::table_page(
+        rows,
+        &query,
+        |h| &h.hostname,
+        |h, _| h.hostname.clone(),
+    ))
 }
 
 /// Admin → Defaults: the default quotas.

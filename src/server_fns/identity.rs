@@ -4,6 +4,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+#[cfg(feature = "ssr")]
+use super::{matches, paginate};
+
 use crate::types::{
     AppCredSecret, AppCredView, AppError, EndpointView, GroupView, ListQuery, MemberView, Page,
     ProjectView, RoleView, UserView,
@@ -43,40 +46,6 @@ mod convert {
             enabled: u.enabled != 0,
             default_project_id: u.default_project_id,
         }
-    }
-}
-
-/// Whether a row matches the table's filter box (case-insensitive substring of its name).
-#[cfg(feature = "ssr")]
-fn matches(filter: &str, name: &str) -> bool {
-    filter.is_empty() || name.to_lowercase().contains(&filter.to_lowercase())
-}
-
-/// Sorts and pages an in-memory list the way the portal's tables expect.
-#[cfg(feature = "ssr")]
-fn paginate<T: Clone>(
-    mut items: Vec<T>,
-    q: &ListQuery,
-    key: impl Fn(&T, &str) -> String,
-) -> Page<T> {
-    if !q.sort.is_empty() {
-        items.sort_by_key(|i| key(i, &q.sort).to_lowercase());
-        if q.desc {
-            items.reverse();
-        }
-    }
-    let total = items.len() as u64;
-    let size = q.size() as usize;
-    let items = items
-        .into_iter()
-        .skip(q.page as usize * size)
-        .take(size)
-        .collect();
-    Page {
-        items,
-        total,
-        page: q.page,
-        page_size: q.size(),
     }
 }
 
@@ -637,12 +606,15 @@ pub async fn delete_app_creds(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The catalog's endpoints (API Access, System Information → Services).
-#[server]
-pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
-    let (state, ctx) = crate::server::portal::request_ctx().await?;
-    let _ = &ctx;
-    Ok(state
+/// The catalog's endpoints (API Access: the public ones; System Information → Services:
+/// all of them).
+#[server(input = Json)]
+pub async fn list_endpoints(
+    query: ListQuery,
+    interface: Option<String>,
+) -> Result<Page<EndpointView>, AppError> {
+    let (state, _ctx) = crate::server::portal::request_ctx().await?;
+    let rows = state
         .identity
         .catalog()
         .await?
@@ -656,5 +628,15 @@ pub async fn list_endpoints() -> Result<Vec<EndpointView>, AppError> {
                 url: e.url,
             })
         })
-        .collect())
+        .filter(|e| interface.as_ref().is_none_or(|i| *i == e.interface))
+        .collect();
+    Ok(super::table_page(
+        rows,
+        &query,
+        |e| &e.service_name,
+        |e, col| match col {
+            "service_type" => e.service_type.clone(),
+            _ => e.service_name.clone(),
+        },
+    ))
 }

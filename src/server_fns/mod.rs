@@ -5,3 +5,53 @@ pub mod compute;
 pub mod identity;
 pub mod network;
 pub mod session;
+
+#[cfg(feature = "ssr")]
+use crate::types::{ListQuery, Page};
+
+/// Whether a row matches the table's filter box (case-insensitive substring of its name).
+#[cfg(feature = "ssr")]
+pub(crate) fn matches(filter: &str, name: &str) -> bool {
+    filter.is_empty() || name.to_lowercase().contains(&filter.to_lowercase())
+}
+
+/// Sorts and pages an in-memory list the way the portal's tables expect.
+#[cfg(feature = "ssr")]
+pub(crate) fn paginate<T: Clone>(
+    mut items: Vec<T>,
+    q: &ListQuery,
+    key: impl Fn(&T, &str) -> String,
+) -> Page<T> {
+    if !q.sort.is_empty() {
+        items.sort_by_key(|i| key(i, &q.sort).to_lowercase());
+        if q.desc {
+            items.reverse();
+        }
+    }
+    let total = items.len() as u64;
+    let size = q.size() as usize;
+    let items = items
+        .into_iter()
+        .skip(q.page as usize * size)
+        .take(size)
+        .collect();
+    Page {
+        items,
+        total,
+        page: q.page,
+        page_size: q.size(),
+    }
+}
+
+/// One page of a whole list, as a portal table asks for it: the rows whose name contains
+/// the filter, sorted by the chosen column (`key` gives a row's value in a column), paged.
+#[cfg(feature = "ssr")]
+pub(crate) fn table_page<T: Clone>(
+    mut items: Vec<T>,
+    q: &ListQuery,
+    name: impl Fn(&T) -> &str,
+    key: impl Fn(&T, &str) -> String,
+) -> Page<T> {
+    items.retain(|i| matches(&q.filter, name(i)));
+    paginate(items, q, key)
+}

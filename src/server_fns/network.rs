@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::types::{
-    AgentView, AppError, FloatingIpView, NetworkCreateRequest, NetworkView, PortChoice, RouterView,
-    RuleRequest, SecurityGroupView, TopologyView,
+    AgentView, AppError, FloatingIpView, ListQuery, NetworkCreateRequest, NetworkView, Page,
+    PortChoice, RouterView, RuleRequest, SecurityGroupView, TopologyView,
 };
 
 #[cfg(feature = "ssr")]
@@ -109,8 +109,11 @@ fn lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-#[server]
-pub async fn list_networks(all_projects: bool) -> Result<Vec<NetworkView>, AppError> {
+#[server(input = Json)]
+pub async fn list_networks(
+    query: ListQuery,
+    all_projects: bool,
+) -> Result<Page<NetworkView>, AppError> {
     use crate::server::services::network::{NetworkQuery, SubnetQuery};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let mut networks = state
@@ -131,7 +134,15 @@ pub async fn list_networks(all_projects: bool) -> Result<Vec<NetworkView>, AppEr
         .map(|n| convert::network(n, &subnets))
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok(super::table_page(
+        out,
+        &query,
+        |n| &n.name,
+        |n, col| match col {
+            "status" => n.status.clone(),
+            _ => n.name.clone(),
+        },
+    ))
 }
 
 /// Create Network: the network and (when asked) its subnet, all or nothing.
@@ -206,8 +217,11 @@ pub async fn delete_networks(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_routers(all_projects: bool) -> Result<Vec<RouterView>, AppError> {
+#[server(input = Json)]
+pub async fn list_routers(
+    query: ListQuery,
+    all_projects: bool,
+) -> Result<Page<RouterView>, AppError> {
     use crate::server::services::network::{NetworkQuery, PortQuery, RouterQuery};
     use crate::types::RouterInterfaceView;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
@@ -284,7 +298,15 @@ pub async fn list_routers(all_projects: bool) -> Result<Vec<RouterView>, AppErro
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(out)
+    Ok(super::table_page(
+        out,
+        &query,
+        |r| &r.name,
+        |r, col| match col {
+            "status" => r.status.clone(),
+            _ => r.name.clone(),
+        },
+    ))
 }
 
 #[server(input = Json)]
@@ -392,8 +414,8 @@ pub async fn delete_routers(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_security_groups() -> Result<Vec<SecurityGroupView>, AppError> {
+#[server(input = Json)]
+pub async fn list_security_groups(query: ListQuery) -> Result<Page<SecurityGroupView>, AppError> {
     use crate::server::services::network::SecurityGroupQuery;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let own = ctx.auth.project_id().unwrap_or("").to_string();
@@ -403,7 +425,13 @@ pub async fn list_security_groups() -> Result<Vec<SecurityGroupView>, AppError> 
         .await?;
     list.retain(|g| g.project_id == own);
     list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    Ok(convert::groups(&list))
+    let rows = convert::groups(&list);
+    Ok(super::table_page(
+        rows,
+        &query,
+        |g| &g.name,
+        |g, _| g.name.clone(),
+    ))
 }
 
 #[server(input = Json)]
@@ -507,8 +535,11 @@ pub async fn delete_rules(ids: Vec<String>) -> Result<(), AppError> {
     Ok(())
 }
 
-#[server]
-pub async fn list_floating_ips(all_projects: bool) -> Result<Vec<FloatingIpView>, AppError> {
+#[server(input = Json)]
+pub async fn list_floating_ips(
+    query: ListQuery,
+    all_projects: bool,
+) -> Result<Page<FloatingIpView>, AppError> {
     use crate::server::services::network::{FloatingIpQuery, NetworkQuery, PortQuery};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let own = ctx.auth.project_id().unwrap_or("").to_string();
@@ -550,7 +581,15 @@ pub async fn list_floating_ips(all_projects: bool) -> Result<Vec<FloatingIpView>
         })
         .collect();
     out.sort_by(|a, b| a.address.cmp(&b.address));
-    Ok(out)
+    Ok(super::table_page(
+        out,
+        &query,
+        |f| &f.address,
+        |f, col| match col {
+            "pool" => f.pool.clone(),
+            _ => f.address.clone(),
+        },
+    ))
 }
 
 /// Instance id → name, for the project (or everything an administrator sees).
@@ -743,15 +782,15 @@ pub async fn topology() -> Result<TopologyView, AppError> {
     Ok(view)
 }
 
-#[server]
-pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
+#[server(input = Json)]
+pub async fn list_agents(query: ListQuery) -> Result<Page<AgentView>, AppError> {
     use crate::server::services::network::AgentQuery;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let list = state
         .network
         .agent_list(&ctx, AgentQuery::default())
         .await?;
-    Ok(list
+    let rows = list
         .iter()
         .map(|a| AgentView {
             id: a.id.clone(),
@@ -766,5 +805,14 @@ pub async fn list_agents() -> Result<Vec<AgentView>, AppError> {
                 .unwrap_or("")
                 .to_string(),
         })
-        .collect())
+        .collect();
+    Ok(super::table_page(
+        rows,
+        &query,
+        |a| &a.agent_type,
+        |a, col| match col {
+            "host" => a.host.clone(),
+            _ => a.agent_type.clone(),
+        },
+    ))
 }

@@ -5,11 +5,33 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::identity::list_endpoints;
+use crate::types::{EndpointView, ListQuery};
+use crate::ui::components::{Column, ListTable, TableRow};
+
+/// An endpoint is known by its URL and called by its service's name.
+impl TableRow for EndpointView {
+    fn row_id(&self) -> String {
+        self.url.clone()
+    }
+    fn row_name(&self) -> String {
+        self.service_name.clone()
+    }
+}
+
+fn service_columns() -> Vec<Column> {
+    vec![
+        Column::new(|t| t.name),
+        Column::new(|t| t.service_type),
+        Column::new(|t| t.region),
+        Column::new(|t| t.interface),
+        Column::new(|t| t.service_endpoint),
+    ]
+}
 
 #[component]
 pub fn SystemInfoPage() -> impl IntoView {
     let t = use_texts();
-    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let endpoints = Resource::new(|| (), |_| list_endpoints(ListQuery::all(), None));
     let query = leptos_router::hooks::use_query_map();
     let compute_tab = move || query.with(|q| q.get("tab").as_deref() == Some("compute"));
     let network_tab = move || query.with(|q| q.get("tab").as_deref() == Some("network"));
@@ -23,27 +45,10 @@ pub fn SystemInfoPage() -> impl IntoView {
         <Show when=compute_tab><crate::ui::compute::admin::ComputeServicesTab/></Show>
         <Show when=network_tab><crate::ui::network::NetworkAgentsTab/></Show>
         <Show when=move || !compute_tab() && !network_tab()>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                let list = endpoints.await.unwrap_or_default();
-                view! {
-                    <table class="table" id="services">
-                        <thead><tr>
-                            <th>{t().name}</th><th>{t().service_type}</th><th>{t().region}</th>
-                            <th>{t().interface}</th><th>{t().service_endpoint}</th>
-                        </tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|e| view! {
-                                <tr>
-                                    <td>{e.service_name.clone()}</td><td>{e.service_type.clone()}</td><td>{e.region.clone()}</td>
-                                    <td>{e.interface.clone()}</td><td>{e.url.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-            })}
-        </Transition>
+            <ListTable id="services" columns=service_columns() rows=endpoints cells=|e: EndpointView| view! {
+                <td>{e.service_name}</td><td>{e.service_type}</td><td>{e.region}</td>
+                <td>{e.interface}</td><td>{e.url}</td>
+            }/>
         </Show>
     }
 }

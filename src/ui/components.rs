@@ -1,12 +1,16 @@
-//! Shared pieces of the panels: table toolbar, sortable headers, pager, modal dialogs and
-//! the delete confirmation. Tables sort, filter and page on the server; the state lives in
-//! the URL, so links work without JavaScript and the back button does what users expect.
+//! Shared pieces of the panels: the list table (`ListTable`) with its bulk delete
+//! (`BulkDelete`), sortable headers, pager, modal dialogs and the delete confirmation.
+//! Tables sort, filter and page on the server; the state lives in the URL, so links work
+//! without JavaScript and the back button does what users expect.
+//!
+//! Every list page is built the same way; `ui::identity::groups` is the shortest example.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
-use crate::i18n::use_texts;
-use crate::types::{AppError, ListQuery};
+use crate::i18n::{use_texts, Texts};
+use crate::types::{AppError, ListQuery, Page};
 
 /// The table state in the URL: `?q=filter&sort=col&desc=1&page=N`.
 pub fn use_list_query() -> Memo<ListQuery> {
@@ -39,7 +43,8 @@ fn href(q: &ListQuery) -> String {
     format!("?{}", parts.join("&"))
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes text for a URL (a query parameter, a `data:` URL).
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -52,7 +57,7 @@ fn urlencode(s: &str) -> String {
 
 /// A column header that sorts by `column`, toggling the direction.
 #[component]
-pub fn SortHeader(label: &'static str, column: &'static str) -> impl IntoView {
+fn SortHeader(label: &'static str, column: &'static str) -> impl IntoView {
     let q = use_list_query();
     let link = move || {
         let mut next = q.get();
@@ -91,7 +96,7 @@ pub fn FilterBox() -> impl IntoView {
 
 /// "Displaying N items" and the page links.
 #[component]
-pub fn Pager(total: u64, pages: u32) -> impl IntoView {
+fn Pager(total: u64, pages: u32) -> impl IntoView {
     let t = use_texts();
     let q = use_list_query();
     let prev = move || {
@@ -154,16 +159,20 @@ pub fn Dialog(title: Signal<String>, open: RwSignal<bool>, children: Children) -
 
 /// Horizon's "Confirm Delete" dialog: lists what will be destroyed and asks once more.
 #[component]
-pub fn ConfirmDelete(
+fn ConfirmDelete(
     title: Signal<String>,
     open: RwSignal<bool>,
     names: Signal<Vec<String>>,
     on_confirm: Callback<()>,
     pending: Signal<bool>,
+    /// Why the last try failed, shown in the dialog.
+    #[prop(optional, into)]
+    error: Option<Signal<Option<String>>>,
 ) -> impl IntoView {
     let t = use_texts();
     view! {
         <Modal title open>
+            {move || error.and_then(|e| e.get()).map(|msg| view! { <div class="alert alert-error" role="alert">{msg}</div> })}
             <p>{move || t().confirm_delete_body}" "<strong class="confirm-names">{move || names.get().join(", ")}</strong></p>
             <p class="warning">{move || t().cannot_undo}</p>
             <div class="modal-footer">
@@ -186,15 +195,311 @@ where
     let t = use_texts();
     move || {
         value.get().and_then(|r| r.err()).map(|e| {
-            let msg = match e {
-                AppError::InvalidCredentials => t().invalid_credentials.to_string(),
-                AppError::AccountLocked => t().account_locked.to_string(),
-                AppError::PasswordMismatch => t().passwords_differ.to_string(),
-                AppError::NotSignedIn => t().log_in.to_string(),
-                other => other.to_string(),
-            };
-            view! { <div class="alert alert-error" role="alert">{msg}</div> }
+            view! { <div class="alert alert-error" role="alert">{error_text(t(), e)}</div> }
         })
+    }
+}
+
+/// An error as the user reads it, in their language where the portal knows its words.
+pub fn error_text(t: &'static Texts, e: AppError) -> String {
+    match e {
+        AppError::InvalidCredentials => t.invalid_credentials.to_string(),
+        AppError::AccountLocked => t.account_locked.to_string(),
+        AppError::PasswordMismatch => t.passwords_differ.to_string(),
+        AppError::NotSignedIn => t.log_in.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A column of a list table: its header and, when the server can sort by it, the sort key.
+#[derive(Clone, Copy)]
+pub struct Column {
+    label: fn(&'static Texts) -> &'static str,
+    sort: Option<&'static str>,
+}
+
+impl Column {
+    pub fn new(label: fn(&'static Texts) -> &'static str) -> Column {
+        Column { label, sort: None }
+    }
+
+    /// A column whose header sorts the table by `key` (toggling the direction).
+    pub fn sorted(label: fn(&'static Texts) -> &'static str, key: &'static str) -> Column {
+        Column {
+            label,
+            sort: Some(key),
+        }
+    }
+
+    /// The row actions, last.
+    pub fn actions() -> Column {
+        Column::new(|t| t.actions)
+    }
+}
+
+/// What a list table needs to know about a row besides its cells.
+pub trait TableRow: Clone + Send + Sync + 'static {
+    /// `data-id`, and what a tick selects.
+    fn row_id(&self) -> String;
+    /// `data-name`, and what the delete confirmation lists.
+    fn row_name(&self) -> String;
+    /// `data-status`, for rows that have a status.
+    fn row_status(&self) -> Option<String> {
+        None
+    }
+    /// Whether the row has a tick box (built-in rows cannot be deleted).
+    fn selectable(&self) -> bool {
+        true
+    }
+}
+
+/// Rows that have an `id` and are called by their `name`.
+macro_rules! id_name_rows {
+    ($($row:ty),* $(,)?) => {$(
+        impl TableRow for $row {
+            fn row_id(&self) -> String {
+                self.id.clone()
+            }
+            fn row_name(&self) -> String {
+                self.name.clone()
+            }
+        }
+    )*};
+}
+
+id_name_rows!(
+    crate::types::AppCredView,
+    crate::types::FlavorView,
+    crate::types::GroupView,
+    crate::types::ProjectView,
+    crate::types::RouterView,
+    crate::types::SecurityGroupView,
+    crate::types::UserView,
+);
+
+/// Rows that also have a `status` (`data-status`, which the tests and styles look at).
+macro_rules! id_name_status_rows {
+    ($($row:ty),* $(,)?) => {$(
+        impl TableRow for $row {
+            fn row_id(&self) -> String {
+                self.id.clone()
+            }
+            fn row_name(&self) -> String {
+                self.name.clone()
+            }
+            fn row_status(&self) -> Option<String> {
+                Some(self.status.clone())
+            }
+        }
+    )*};
+}
+
+id_name_status_rows!(crate::types::ImageView, crate::types::InstanceView);
+
+/// Closes a dialog once its action succeeds.
+pub fn close_on_success<A>(action: ServerAction<A>, open: RwSignal<bool>)
+where
+    A: ServerFn + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+    A::Error: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            open.set(false);
+        }
+    });
+}
+
+/// The rows of a page that has loaded (none while loading or after an error): for pickers
+/// fed by a list server function.
+pub fn loaded<T>(rows: Resource<Result<Page<T>, AppError>>) -> Vec<T>
+where
+    T: Clone + Send + Sync + 'static,
+{
+    rows.get()
+        .and_then(|r| r.ok())
+        .map(|p| p.items)
+        .unwrap_or_default()
+}
+
+/// The one list table of the portal: headers (sortable where the server sorts), a tick box
+/// per row when the page has a `selection`, the rows' cells from `cells`, an empty row, an
+/// error row, and the pager. Filtering, sorting and paging happen on the server: `rows` is
+/// the page's resource, keyed on `use_list_query()` and whatever refreshes it (pushed
+/// events, finished actions).
+#[component]
+pub fn ListTable<T, F, V>(
+    /// The table's element id.
+    id: &'static str,
+    columns: Vec<Column>,
+    rows: Resource<Result<Page<T>, AppError>>,
+    #[prop(optional)] selection: Option<Selection>,
+    /// The cells of one row (after its tick box).
+    cells: F,
+) -> impl IntoView
+where
+    T: TableRow,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let t = use_texts();
+    let width = (columns.len() + usize::from(selection.is_some())).to_string();
+    view! {
+        <Transition fallback=move || view! { <p class="loading">{t().loading}</p> }>
+            {move || {
+                let (columns, cells, width) = (columns.clone(), cells.clone(), width.clone());
+                Suspend::new(async move {
+                    let t = t();
+                    let (body, pager) = match rows.await {
+                        Err(e) => (
+                            view! { <tr><td colspan=width class="error" role="alert">{error_text(t, e)}</td></tr> }.into_any(),
+                            None,
+                        ),
+                        Ok(page) if page.items.is_empty() => (
+                            view! { <tr><td colspan=width class="empty">{t.no_items}</td></tr> }.into_any(),
+                            Some((page.total, page.pages())),
+                        ),
+                        Ok(page) => {
+                            let pager = Some((page.total, page.pages()));
+                            let rows = page.items.into_iter().map(|item| {
+                                let (id, name, status) = (item.row_id(), item.row_name(), item.row_status());
+                                let check = selection.map(|selection| match item.selectable() {
+                                    true => view! { <RowCheck selection id=id.clone() name=name.clone()/> }.into_any(),
+                                    false => view! { <td class="select"></td> }.into_any(),
+                                });
+                                view! {
+                                    <tr data-id=id.clone() data-name=name.clone() data-status=status.clone()>
+                                        {check}
+                                        {cells(item)}
+                                    </tr>
+                                }
+                            });
+                            (rows.collect_view().into_any(), pager)
+                        }
+                    };
+                    view! {
+                        <table class="table" id=id>
+                            <thead><tr>
+                                {selection.map(|_| view! { <th class="select"></th> })}
+                                {columns.into_iter().map(|c| match c.sort {
+                                    Some(column) => view! { <SortHeader label=(c.label)(t) column/> }.into_any(),
+                                    None => view! { <th>{(c.label)(t)}</th> }.into_any(),
+                                }).collect_view()}
+                            </tr></thead>
+                            <tbody>{body}</tbody>
+                        </table>
+                        {pager.map(|(total, pages)| view! { <Pager total pages/> })}
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+/// A list page's Delete: tick rows (or press a row's own Delete), confirm in a dialog that
+/// names them, and the page's server function deletes them all; a failure is shown in the
+/// dialog, which stays open.
+pub struct BulkDelete<A>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    pub selection: Selection,
+    confirm: RwSignal<bool>,
+    /// The last try's error, until the dialog opens again.
+    failed: RwSignal<Option<AppError>>,
+    action: ServerAction<A>,
+    make: fn(Vec<String>) -> A,
+    label: fn(&'static Texts) -> &'static str,
+}
+
+impl<A> Clone for BulkDelete<A>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<A> Copy for BulkDelete<A> where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static
+{
+}
+
+impl<A> BulkDelete<A>
+where
+    A: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    /// `make` builds the server function's arguments from the ids; `label` names the
+    /// button and the dialog ("Delete Networks").
+    pub fn new(make: fn(Vec<String>) -> A, label: fn(&'static Texts) -> &'static str) -> Self {
+        let action = ServerAction::<A>::new();
+        let (selection, confirm, failed) =
+            (Selection::new(), RwSignal::new(false), RwSignal::new(None));
+        Effect::new(move |_| match action.value().get() {
+            Some(Ok(())) => {
+                confirm.set(false);
+                selection.clear();
+            }
+            Some(Err(e)) => failed.set(Some(e)),
+            None => {}
+        });
+        BulkDelete {
+            selection,
+            confirm,
+            failed,
+            action,
+            make,
+            label,
+        }
+    }
+
+    /// Counts finished deletes: part of the key of the list's resource.
+    pub fn version(&self) -> usize {
+        self.action.version().get()
+    }
+
+    /// Asks to delete just this row (a row's own Delete).
+    pub fn ask(&self, id: String, name: String) {
+        self.selection.only(id, name);
+        self.open();
+    }
+
+    fn open(&self) {
+        self.failed.set(None);
+        self.confirm.set(true);
+    }
+
+    /// The toolbar's button, enabled while rows are ticked.
+    pub fn button(self, id: &'static str) -> impl IntoView {
+        let t = use_texts();
+        view! {
+            <button class="btn btn-danger" id=id disabled=move || self.selection.is_empty()
+                on:click=move |_| self.open()>{move || (self.label)(t())}</button>
+        }
+    }
+
+    /// The confirmation dialog.
+    pub fn dialog(self) -> impl IntoView {
+        let t = use_texts();
+        let BulkDelete {
+            selection,
+            confirm,
+            failed,
+            action,
+            make,
+            label,
+        } = self;
+        view! {
+            <ConfirmDelete
+                title=Signal::derive(move || label(t()).to_string())
+                open=confirm
+                names=Signal::derive(move || selection.names())
+                pending=action.pending().into()
+                error=Signal::derive(move || failed.get().map(|e| error_text(t(), e)))
+                on_confirm=Callback::new(move |_| { action.dispatch(make(selection.ids())); })
+            />
+        }
     }
 }
 
@@ -237,7 +542,7 @@ impl Default for Selection {
 
 /// The tick box at the start of a row.
 #[component]
-pub fn RowCheck(selection: Selection, id: String, name: String) -> impl IntoView {
+fn RowCheck(selection: Selection, id: String, name: String) -> impl IntoView {
     let checked = {
         let id = id.clone();
         move || selection.0.with(|s| s.iter().any(|(i, _)| *i == id))

@@ -8,6 +8,7 @@ use leptos_router::hooks::use_location;
 use crate::i18n::use_texts;
 use crate::server_fns::session::{get_session, Logout, SwitchProject};
 use crate::types::SessionInfo;
+use crate::ui::paths::{self, Panel};
 
 /// The signed-in session, for pages that need it.
 pub type SessionResource = Resource<Result<Option<SessionInfo>, crate::types::AppError>>;
@@ -40,7 +41,7 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
     view! {
         <div class="app">
             <header class="topbar">
-                <a class="brand" href="/project/api_access">{move || t().brand}</a>
+                <a class="brand" href=paths::API_ACCESS.href()>{move || t().brand}</a>
                 <label class="project-switcher">
                     <span class="sr-only">{move || t().project}</span>
                     <select id="project-switcher" on:change=move |ev| {
@@ -69,41 +70,41 @@ fn Chrome(info: SessionInfo, switch: ServerAction<SwitchProject>) -> impl IntoVi
             <div class="body">
                 <nav class="sidebar">
                     <NavGroup title=Signal::derive(move || t().project.to_string())>
-                        <NavLink href="/project/overview" label=Signal::derive(move || t().c.overview.to_string())/>
-                        <NavLink href="/project/instances" label=Signal::derive(move || t().c.instances.to_string())/>
-                        <NavLink href="/project/images" label=Signal::derive(move || t().c.images.to_string())/>
-                        <NavLink href="/project/key_pairs" label=Signal::derive(move || t().c.key_pairs.to_string())/>
-                        <NavLink href="/project/api_access" label=Signal::derive(move || t().api_access.to_string())/>
+                        <NavLink panel=paths::OVERVIEW/>
+                        <NavLink panel=paths::INSTANCES/>
+                        <NavLink panel=paths::IMAGES/>
+                        <NavLink panel=paths::KEY_PAIRS/>
+                        <NavLink panel=paths::API_ACCESS/>
                     </NavGroup>
                     <NavGroup title=Signal::derive(move || t().n.network.to_string())>
-                        <NavLink href="/project/network_topology" label=Signal::derive(move || t().n.topology.to_string())/>
-                        <NavLink href="/project/networks" label=Signal::derive(move || t().n.networks.to_string())/>
-                        <NavLink href="/project/routers" label=Signal::derive(move || t().n.routers.to_string())/>
-                        <NavLink href="/project/security_groups" label=Signal::derive(move || t().n.security_groups.to_string())/>
-                        <NavLink href="/project/floating_ips" label=Signal::derive(move || t().n.floating_ips.to_string())/>
+                        <NavLink panel=paths::TOPOLOGY/>
+                        <NavLink panel=paths::NETWORKS/>
+                        <NavLink panel=paths::ROUTERS/>
+                        <NavLink panel=paths::SECURITY_GROUPS/>
+                        <NavLink panel=paths::FLOATING_IPS/>
                     </NavGroup>
                     {is_admin.then(|| view! {
                         <NavGroup title=Signal::derive(move || t().admin.to_string())>
-                            <NavLink href="/admin/overview" label=Signal::derive(move || t().c.overview.to_string())/>
-                            <NavLink href="/admin/hypervisors" label=Signal::derive(move || t().c.hypervisors.to_string())/>
-                            <NavLink href="/admin/instances" label=Signal::derive(move || t().c.instances.to_string())/>
-                            <NavLink href="/admin/flavors" label=Signal::derive(move || t().c.flavors.to_string())/>
-                            <NavLink href="/admin/images" label=Signal::derive(move || t().c.images.to_string())/>
-                            <NavLink href="/admin/networks" label=Signal::derive(move || t().n.networks.to_string())/>
-                            <NavLink href="/admin/routers" label=Signal::derive(move || t().n.routers.to_string())/>
-                            <NavLink href="/admin/floating_ips" label=Signal::derive(move || t().n.floating_ips.to_string())/>
-                            <NavLink href="/admin/defaults" label=Signal::derive(move || t().c.defaults.to_string())/>
-                            <NavLink href="/admin/info" label=Signal::derive(move || t().system_information.to_string())/>
+                            <NavLink panel=paths::ADMIN_OVERVIEW/>
+                            <NavLink panel=paths::HYPERVISORS/>
+                            <NavLink panel=paths::ADMIN_INSTANCES/>
+                            <NavLink panel=paths::FLAVORS/>
+                            <NavLink panel=paths::ADMIN_IMAGES/>
+                            <NavLink panel=paths::ADMIN_NETWORKS/>
+                            <NavLink panel=paths::ADMIN_ROUTERS/>
+                            <NavLink panel=paths::ADMIN_FLOATING_IPS/>
+                            <NavLink panel=paths::DEFAULTS/>
+                            <NavLink panel=paths::SYSTEM_INFO/>
                         </NavGroup>
                     })}
                     <NavGroup title=Signal::derive(move || t().identity.to_string())>
                         {is_admin.then(|| view! {
-                            <NavLink href="/identity/projects" label=Signal::derive(move || t().projects.to_string())/>
-                            <NavLink href="/identity/users" label=Signal::derive(move || t().users.to_string())/>
-                            <NavLink href="/identity/groups" label=Signal::derive(move || t().groups.to_string())/>
-                            <NavLink href="/identity/roles" label=Signal::derive(move || t().roles.to_string())/>
+                            <NavLink panel=paths::PROJECTS/>
+                            <NavLink panel=paths::USERS/>
+                            <NavLink panel=paths::GROUPS/>
+                            <NavLink panel=paths::ROLES/>
                         })}
-                        <NavLink href="/identity/application_credentials" label=Signal::derive(move || t().application_credentials.to_string())/>
+                        <NavLink panel=paths::APP_CREDS/>
                     </NavGroup>
                 </nav>
                 <main class="content">
@@ -125,8 +126,13 @@ fn NavGroup(title: Signal<String>, children: Children) -> impl IntoView {
 }
 
 #[component]
-fn NavLink(href: &'static str, label: Signal<String>) -> impl IntoView {
+fn NavLink(panel: Panel) -> impl IntoView {
+    let t = use_texts();
     let location = use_location();
-    let active = move || location.pathname.get().starts_with(href);
-    view! { <li class:active=active><A href=href>{move || label.get()}</A></li> }
+    let href = panel.href();
+    let active = {
+        let href = href.clone();
+        move || location.pathname.get().starts_with(&href)
+    };
+    view! { <li class:active=active><A href=href>{move || (panel.label)(t())}</A></li> }
 }

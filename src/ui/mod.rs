@@ -8,6 +8,7 @@ pub mod identity;
 pub mod layout;
 pub mod login;
 pub mod network;
+pub mod paths;
 pub mod prefs;
 pub mod project;
 pub mod settings;

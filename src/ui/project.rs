@@ -4,11 +4,21 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::identity::list_endpoints;
+use crate::types::EndpointView;
+use crate::ui::components::{use_list_query, Column, ListTable};
 
 #[component]
 pub fn ApiAccessPage() -> impl IntoView {
     let t = use_texts();
-    let endpoints = Resource::new(|| (), |_| list_endpoints());
+    let query = use_list_query();
+    let endpoints = Resource::new(
+        move || query.get(),
+        |q| list_endpoints(q, Some("public".into())),
+    );
+    let columns = vec![
+        Column::sorted(|t| t.service, "service_type"),
+        Column::new(|t| t.service_endpoint),
+    ];
     view! {
         <div class="page-header">
             <h2>{move || t().api_access}</h2>
@@ -17,21 +27,8 @@ pub fn ApiAccessPage() -> impl IntoView {
                 <a class="btn" id="download-clouds" href="/project/api_access/clouds.yaml" download>{move || t().download_clouds_yaml}</a>
             </div>
         </div>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                let list = endpoints.await.unwrap_or_default();
-                let public: Vec<_> = list.into_iter().filter(|e| e.interface == "public").collect();
-                view! {
-                    <table class="table" id="endpoints">
-                        <thead><tr><th>{t().service}</th><th>{t().service_endpoint}</th></tr></thead>
-                        <tbody>
-                            {public.into_iter().map(|e| view! {
-                                <tr><td>{e.service_type.clone()}" ("{e.service_name.clone()}")"</td><td>{e.url.clone()}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-            })}
-        </Transition>
+        <ListTable id="endpoints" columns rows=endpoints cells=|e: EndpointView| view! {
+            <td>{e.service_type}" ("{e.service_name}")"</td><td>{e.url}</td>
+        }/>
     }
 }

@@ -990,9 +990,9 @@ const SERVER_FNS: &[(&str, May, &str)] = &[
         Anyone,
         r#"{"query": "{query}", "all_projects": true}"#,
     ),
-    ("list_keypairs", Anyone, "{}"),
-    ("list_flavors", Anyone, "{}"),
-    ("list_hypervisors", Admin, "{}"),
+    ("list_keypairs", Anyone, r#"{"query": "{query}"}"#),
+    ("list_flavors", Anyone, r#"{"query": "{query}"}"#),
+    ("list_hypervisors", Admin, r#"{"query": "{query}"}"#),
     ("quota_defaults", Anyone, "{}"),
     ("flavor_access", Admin, r#"{"id": "{flavors}"}"#),
     (
@@ -1067,7 +1067,11 @@ const SERVER_FNS: &[(&str, May, &str)] = &[
     ("group_members", Admin, r#"{"group_id": "{groups}"}"#),
     ("list_roles", Admin, r#"{"query": "{query}"}"#),
     ("list_app_creds", Anyone, r#"{"query": "{query}"}"#),
-    ("list_endpoints", Anyone, "{}"),
+    (
+        "list_endpoints",
+        Anyone,
+        r#"{"query": "{query}", "interface": "public"}"#,
+    ),
     (
         "create_project",
         Admin,
@@ -1131,13 +1135,25 @@ const SERVER_FNS: &[(&str, May, &str)] = &[
         r#"{"ids": ["{application_credentials}"]}"#,
     ),
     // Network.
-    ("list_networks", Anyone, r#"{"all_projects": true}"#),
-    ("list_routers", Anyone, r#"{"all_projects": true}"#),
-    ("list_security_groups", Anyone, "{}"),
-    ("list_floating_ips", Anyone, r#"{"all_projects": true}"#),
+    (
+        "list_networks",
+        Anyone,
+        r#"{"query": "{query}", "all_projects": true}"#,
+    ),
+    (
+        "list_routers",
+        Anyone,
+        r#"{"query": "{query}", "all_projects": true}"#,
+    ),
+    ("list_security_groups", Anyone, r#"{"query": "{query}"}"#),
+    (
+        "list_floating_ips",
+        Anyone,
+        r#"{"query": "{query}", "all_projects": true}"#,
+    ),
     ("port_choices", Anyone, "{}"),
     ("topology", Anyone, "{}"),
-    ("list_agents", Admin, "{}"),
+    ("list_agents", Admin, r#"{"query": "{query}"}"#),
     (
         "create_network",
         AnyMember,

@@ -10,31 +10,49 @@ use crate::server_fns::compute::{
     SetFlavorAccess, SetFlavorExtraSpecs, UpdateQuotaDefaults,
 };
 use crate::server_fns::identity::list_projects;
-use crate::types::{FlavorView, ListQuery};
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::{FlavorView, HypervisorView, ListQuery};
+use crate::ui::components::{
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal, TableRow,
+};
+
+fn flavor_columns() -> Vec<Column> {
+    vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::sorted(|t| t.c.vcpus, "vcpus"),
+        Column::sorted(|t| t.c.ram_mb, "ram"),
+        Column::sorted(|t| t.c.root_disk, "disk"),
+        Column::new(|t| t.c.ephemeral_disk),
+        Column::new(|t| t.c.swap_disk),
+        Column::sorted(|_| "ID", "id"),
+        Column::new(|t| t.c.public),
+        Column::new(|t| t.c.extra_specs),
+        Column::actions(),
+    ]
+}
 
 #[component]
 pub fn FlavorsPage() -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateFlavor>::new();
-    let delete = ServerAction::<DeleteFlavors>::new();
+    let delete = BulkDelete::new(|ids| DeleteFlavors { ids }, |t| t.c.delete_flavors);
     let set_specs = ServerAction::<SetFlavorExtraSpecs>::new();
     let set_access = ServerAction::<SetFlavorAccess>::new();
+    let query = use_list_query();
     let flavors = Resource::new(
         move || {
             (
+                query.get(),
                 create.version().get(),
-                delete.version().get(),
+                delete.version(),
                 set_specs.version().get(),
                 set_access.version().get(),
             )
         },
-        |_| list_flavors(),
+        |(q, ..)| list_flavors(q),
     );
     let specs_for: RwSignal<Option<FlavorView>> = RwSignal::new(None);
     let access_for: RwSignal<Option<FlavorView>> = RwSignal::new(None);
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let f = (
         RwSignal::new(String::new()),
@@ -47,17 +65,7 @@ pub fn FlavorsPage() -> impl IntoView {
         RwSignal::new(true),
     );
     let (name, id, vcpus, ram, disk, ephemeral, swap, is_public) = f;
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
-        }
-    });
+    close_on_success(create, create_open);
     let number = move |label: &'static str,
                        field: &'static str,
                        sig: RwSignal<i64>,
@@ -69,49 +77,27 @@ pub fn FlavorsPage() -> impl IntoView {
     view! {
         <div class="page-header"><h2>{move || t().c.flavors}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-flavor" on:click=move |_| create_open.set(true)>"+ "{move || t().c.create_flavor}</button>
-            <button class="btn btn-danger" id="delete-flavors" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().c.delete_flavors}</button>
+            {delete.button("delete-flavors")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match flavors.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="flavors">
-                            <thead><tr><th class="select"></th><th>{t().name}</th><th>{t().c.vcpus}</th><th>{t().c.ram_mb}</th><th>{t().c.root_disk}</th>
-                                <th>{t().c.ephemeral_disk}</th><th>{t().c.swap_disk}</th><th>"ID"</th><th>{t().c.public}</th><th>{t().c.extra_specs}</th><th>{t().actions}</th></tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="11" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|f| {
-                                    let (for_specs, for_access) = (f.clone(), f.clone());
-                                    let private = !f.is_public;
-                                    view! {
-                                    <tr data-name=f.name.clone()>
-                                        <RowCheck selection=selected id=f.id.clone() name=f.name.clone()/>
-                                        <td>{f.name.clone()}</td><td>{f.vcpus}</td><td>{format!("{} MB", f.ram)}</td><td>{format!("{} GB", f.disk)}</td>
-                                        <td>{format!("{} GB", f.ephemeral)}</td><td>{format!("{} MB", f.swap)}</td><td class="mono">{f.id.clone()}</td>
-                                        <td>{crate::ui::components::yes_no(t(), f.is_public)}</td>
-                                        <td>{f.extra_specs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</td>
-                                        <td class="row-actions">
-                                            <button class="btn btn-sm specs-row" on:click=move |_| specs_for.set(Some(for_specs.clone()))>{t().c.update_metadata}</button>
-                                            {private.then(|| view! { <button class="btn btn-sm access-row" on:click=move |_| access_for.set(Some(for_access.clone()))>{t().c.modify_access}</button> })}
-                                        </td>
-                                    </tr>
-                                }}).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().c.delete_flavors.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteFlavors { ids: selected.ids() }); })
-        />
+        <ListTable id="flavors" columns=flavor_columns() rows=flavors selection=delete.selection cells=move |f: FlavorView| {
+            let (for_specs, for_access) = (f.clone(), f.clone());
+            let (id, name) = (f.id.clone(), f.name.clone());
+            let private = !f.is_public;
+            view! {
+                <td>{f.name.clone()}</td><td>{f.vcpus}</td><td>{format!("{} MB", f.ram)}</td><td>{format!("{} GB", f.disk)}</td>
+                <td>{format!("{} GB", f.ephemeral)}</td><td>{format!("{} MB", f.swap)}</td><td class="mono">{f.id.clone()}</td>
+                <td>{yes_no(t(), f.is_public)}</td>
+                <td>{f.extra_specs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm specs-row" on:click=move |_| specs_for.set(Some(for_specs.clone()))>{t().c.update_metadata}</button>
+                    {private.then(|| view! { <button class="btn btn-sm access-row" on:click=move |_| access_for.set(Some(for_access.clone()))>{t().c.modify_access}</button> })}
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name.clone())>{t().delete}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         {move || specs_for.get().map(|f| view! { <ExtraSpecsDialog flavor=f action=set_specs close=Callback::new(move |_| specs_for.set(None))/> })}
         {move || access_for.get().map(|f| view! { <AccessDialog flavor=f action=set_access close=Callback::new(move |_| access_for.set(None))/> })}
         <Modal title=Signal::derive(move || t().c.create_flavor.to_string()) open=create_open>
@@ -134,48 +120,60 @@ pub fn FlavorsPage() -> impl IntoView {
     }
 }
 
+impl TableRow for HypervisorView {
+    fn row_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn row_name(&self) -> String {
+        self.hostname.clone()
+    }
+}
+
 #[component]
 pub fn HypervisorsPage() -> impl IntoView {
     let t = use_texts();
     let events = super::use_instance_events();
-    let hypervisors = Resource::new(move || events.get(), |_| list_hypervisors());
+    let query = use_list_query();
+    let everything = Resource::new(move || events.get(), |_| list_hypervisors(ListQuery::all()));
+    let hypervisors = Resource::new(
+        move || (query.get(), events.get()),
+        |(q, _)| list_hypervisors(q),
+    );
+    let columns = vec![
+        Column::sorted(|t| t.c.host, "hostname"),
+        Column::new(|t| t.c.hypervisor_type),
+        Column::new(|t| t.c.vcpus),
+        Column::new(|t| t.c.ram_mb),
+        Column::new(|t| t.c.root_disk),
+        Column::new(|t| t.c.running_vms),
+        Column::new(|t| t.status),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().c.hypervisors}</h2></div>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
+        <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                match hypervisors.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => {
-                        let sum = |f: fn(&crate::types::HypervisorView) -> i64| list.iter().map(f).sum::<i64>();
-                        let (cpu, cpu_used) = (sum(|h| (h.vcpus as f64 * h.cpu_allocation_ratio) as i64), sum(|h| h.vcpus_used));
-                        let (ram, ram_used) = (sum(|h| (h.memory_mb as f64 * h.ram_allocation_ratio) as i64), sum(|h| h.memory_mb_used));
-                        let (disk, disk_used) = (sum(|h| h.local_gb), sum(|h| h.local_gb_used));
-                        view! {
-                            <div class="usage-charts" id="hypervisor-summary">
-                                <UsagePie label=t().c.vcpus_usage.to_string() used=cpu_used limit=cpu/>
-                                <UsagePie label=t().c.memory_usage.to_string() used=ram_used limit=ram unit=" MB"/>
-                                <UsagePie label=t().c.disk_usage.to_string() used=disk_used limit=disk unit=" GB"/>
-                            </div>
-                            <table class="table" id="hypervisors">
-                                <thead><tr><th>{t().c.host}</th><th>{t().c.hypervisor_type}</th><th>{t().c.vcpus}</th><th>{t().c.ram_mb}</th>
-                                    <th>{t().c.root_disk}</th><th>{t().c.running_vms}</th><th>{t().status}</th></tr></thead>
-                                <tbody>
-                                    {list.iter().map(|h| view! {
-                                        <tr data-name=h.hostname.clone()>
-                                            <td>{h.hostname.clone()}</td><td>{h.hypervisor_type.clone()}</td>
-                                            <td>{format!("{} / {} (×{})", h.vcpus_used, h.vcpus, h.cpu_allocation_ratio)}</td>
-                                            <td>{format!("{} / {} MB", h.memory_mb_used, h.memory_mb)}</td>
-                                            <td>{format!("{} / {} GB", h.local_gb_used, h.local_gb)}</td>
-                                            <td>{h.running_vms}</td><td>{h.status.clone()}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    }
+                let list = everything.await.map(|p| p.items).unwrap_or_default();
+                let sum = |f: fn(&HypervisorView) -> i64| list.iter().map(f).sum::<i64>();
+                let (cpu, cpu_used) = (sum(|h| (h.vcpus as f64 * h.cpu_allocation_ratio) as i64), sum(|h| h.vcpus_used));
+                let (ram, ram_used) = (sum(|h| (h.memory_mb as f64 * h.ram_allocation_ratio) as i64), sum(|h| h.memory_mb_used));
+                let (disk, disk_used) = (sum(|h| h.local_gb), sum(|h| h.local_gb_used));
+                view! {
+                    <div class="usage-charts" id="hypervisor-summary">
+                        <UsagePie label=t().c.vcpus_usage.to_string() used=cpu_used limit=cpu/>
+                        <UsagePie label=t().c.memory_usage.to_string() used=ram_used limit=ram unit=" MB"/>
+                        <UsagePie label=t().c.disk_usage.to_string() used=disk_used limit=disk unit=" GB"/>
+                    </div>
                 }
             })}
         </Transition>
+        <div class="table-toolbar"><FilterBox/></div>
+        <ListTable id="hypervisors" columns rows=hypervisors cells=|h: HypervisorView| view! {
+            <td>{h.hostname}</td><td>{h.hypervisor_type}</td>
+            <td>{format!("{} / {} (×{})", h.vcpus_used, h.vcpus, h.cpu_allocation_ratio)}</td>
+            <td>{format!("{} / {} MB", h.memory_mb_used, h.memory_mb)}</td>
+            <td>{format!("{} / {} GB", h.local_gb_used, h.local_gb)}</td>
+            <td>{h.running_vms}</td><td>{h.status}</td>
+        }/>
     }
 }
 
@@ -227,24 +225,18 @@ pub fn DefaultsPage() -> impl IntoView {
 /// System Information → Compute Services: one nova-compute per hypervisor.
 #[component]
 pub fn ComputeServicesTab() -> impl IntoView {
-    let t = use_texts();
-    let hypervisors = Resource::new(|| (), |_| list_hypervisors());
+    let hypervisors = Resource::new(|| (), |_| list_hypervisors(ListQuery::all()));
+    let columns = vec![
+        Column::new(|t| t.name),
+        Column::new(|t| t.c.host),
+        Column::new(|t| t.c.availability_zone),
+        Column::new(|t| t.status),
+        Column::new(|t| t.c.hypervisor_type),
+    ];
     view! {
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                let list = hypervisors.await.unwrap_or_default();
-                view! {
-                    <table class="table" id="compute-services">
-                        <thead><tr><th>{t().name}</th><th>{t().c.host}</th><th>{t().c.availability_zone}</th><th>{t().status}</th><th>{t().c.hypervisor_type}</th></tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|h| view! {
-                                <tr><td>"nova-compute"</td><td>{h.hostname.clone()}</td><td>"nova"</td><td>{h.status.clone()}</td><td>{h.hypervisor_type.clone()}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-            })}
-        </Transition>
+        <ListTable id="compute-services" columns rows=hypervisors cells=|h: HypervisorView| view! {
+            <td>"nova-compute"</td><td>{h.hostname}</td><td>"nova"</td><td>{h.status}</td><td>{h.hypervisor_type}</td>
+        }/>
     }
 }
 

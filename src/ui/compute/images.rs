@@ -10,7 +10,8 @@ use crate::i18n::use_texts;
 use crate::server_fns::compute::{list_images, CreateImage, DeleteImages, UpdateImage};
 use crate::types::ImageView;
 use crate::ui::components::{
-    use_list_query, ActionError, ConfirmDelete, FilterBox, Modal, Pager, RowCheck, Selection,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal,
 };
 
 #[component]
@@ -77,13 +78,31 @@ fn upload(
     }
 }
 
+fn image_columns(all_projects: bool) -> Vec<Column> {
+    let mut columns = Vec::new();
+    if all_projects {
+        columns.push(Column::new(|t| t.c.project_col));
+    }
+    columns.extend([
+        Column::new(|t| t.name),
+        Column::new(|t| t.c.image_type),
+        Column::new(|t| t.status),
+        Column::new(|t| t.c.visibility),
+        Column::new(|t| t.c.protected),
+        Column::new(|t| t.c.disk_format),
+        Column::new(|t| t.c.size),
+        Column::actions(),
+    ]);
+    columns
+}
+
 #[component]
 fn ImagesTable(all_projects: bool) -> impl IntoView {
     let t = use_texts();
     let query = use_list_query();
     let create = ServerAction::<CreateImage>::new();
     let update = ServerAction::<UpdateImage>::new();
-    let delete = ServerAction::<DeleteImages>::new();
+    let delete = BulkDelete::new(|ids| DeleteImages { ids }, |t| t.c.delete_images);
     let uploaded = RwSignal::new(0u64);
     let images = Resource::new(
         move || {
@@ -91,14 +110,12 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
                 query.get(),
                 create.version().get(),
                 update.version().get(),
-                delete.version().get(),
+                delete.version(),
                 uploaded.get(),
             )
         },
         move |(q, ..)| list_images(q, all_projects),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let edit_open = RwSignal::new(false);
     let launch_open = RwSignal::new(false);
@@ -114,17 +131,7 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
     let min_disk = RwSignal::new(0i64);
     let min_ram = RwSignal::new(0i64);
     let protected = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = update.value().get() {
-            edit_open.set(false);
-        }
-    });
+    close_on_success(update, edit_open);
     // Once the record exists, send the file with a progress bar.
     Effect::new(move |_| {
         if let Some(Ok(id)) = create.value().get() {
@@ -162,65 +169,31 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-image" on:click=move |_| { progress.set(-1.0); upload_error.set(None); create_open.set(true); }>"+ "{move || t().c.create_image}</button>
-            <button class="btn btn-danger" id="delete-images" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().c.delete_images}</button>
+            {delete.button("delete-images")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match images.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(page) => {
-                        let (total, pages) = (page.total, page.pages());
-                        view! {
-                            <table class="table" id="images">
-                                <thead><tr>
-                                    <th class="select"></th>
-                                    {all_projects.then(|| view! { <th>{t().c.project_col}</th> })}
-                                    <th>{t().name}</th><th>{t().c.image_type}</th><th>{t().status}</th><th>{t().c.visibility}</th>
-                                    <th>{t().c.protected}</th><th>{t().c.disk_format}</th><th>{t().c.size}</th><th>{t().actions}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.items.is_empty().then(|| view! { <tr><td colspan="9" class="empty">{t().no_items}</td></tr> })}
-                                    {page.items.into_iter().map(|i| {
-                                        let (id, name_) = (i.id.clone(), i.name.clone());
-                                        let launch_id = i.id.clone();
-                                        let edit = i.clone();
-                                        let active = i.status == "active";
-                                        view! {
-                                            <tr data-name=i.name.clone() data-status=i.status.clone()>
-                                                <RowCheck selection=selected id=id.clone() name=name_.clone()/>
-                                                {all_projects.then(|| view! { <td class="mono">{i.owner.clone()}</td> })}
-                                                <td>{i.name.clone()}</td><td>{i.image_type.clone()}</td>
-                                                <td><span class="badge" class:badge-ok=active data-status=i.status.clone()>{i.status.clone()}</span></td>
-                                                <td>{i.visibility.clone()}</td><td>{crate::ui::components::yes_no(t(), i.protected)}</td>
-                                                <td>{i.disk_format.to_uppercase()}</td><td>{human_size(i.size)}</td>
-                                                <td class="row-actions">
-                                                    {(active && !all_projects).then(|| view! { <button class="btn btn-sm launch-row" on:click=move |_| { launch_image.set(launch_id.clone()); launch_open.set(true); }>{t().c.launch}</button> })}
-                                                    <button class="btn btn-sm edit-row" on:click=move |_| {
-                                                        name.set(edit.name.clone()); visibility.set(edit.visibility.clone());
-                                                        min_disk.set(edit.min_disk); min_ram.set(edit.min_ram); protected.set(edit.protected);
-                                                        editing.set(Some(edit.clone())); edit_open.set(true);
-                                                    }>{t().c.edit_image}</button>
-                                                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id.clone(), name_.clone()); confirm_open.set(true); }>{t().c.delete_image}</button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager total pages/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().c.delete_images.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteImages { ids: selected.ids() }); })
-        />
+        <ListTable id="images" columns=image_columns(all_projects) rows=images selection=delete.selection cells=move |i: ImageView| {
+            let (id, name_) = (i.id.clone(), i.name.clone());
+            let launch_id = i.id.clone();
+            let edit = i.clone();
+            let active = i.status == "active";
+            view! {
+                {all_projects.then(|| view! { <td class="mono">{i.owner.clone()}</td> })}
+                <td>{i.name.clone()}</td><td>{i.image_type.clone()}</td>
+                <td><span class="badge" class:badge-ok=active data-status=i.status.clone()>{i.status.clone()}</span></td>
+                <td>{i.visibility.clone()}</td><td>{yes_no(t(), i.protected)}</td>
+                <td>{i.disk_format.to_uppercase()}</td><td>{human_size(i.size)}</td>
+                <td class="row-actions">
+                    {(active && !all_projects).then(|| view! { <button class="btn btn-sm launch-row" on:click=move |_| { launch_image.set(launch_id.clone()); launch_open.set(true); }>{t().c.launch}</button> })}
+                    <button class="btn btn-sm edit-row" on:click=move |_| {
+                        name.set(edit.name.clone()); visibility.set(edit.visibility.clone());
+                        min_disk.set(edit.min_disk); min_ram.set(edit.min_ram); protected.set(edit.protected);
+                        editing.set(Some(edit.clone())); edit_open.set(true);
+                    }>{t().c.edit_image}</button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name_.clone())>{t().c.delete_image}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().c.create_image.to_string()) open=create_open>
             <form id="create-image-form" on:submit=move |ev| {
                 ev.prevent_default();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::compute::{interface_options, AttachInterface, DetachInterface};
-use crate::ui::components::{ActionError, Modal};
+use crate::ui::components::{close_on_success, ActionError, Modal};
 
 /// Both dialogs for the instance in `target` (id, name); `mode` says which is open.
 #[component]
@@ -45,16 +45,8 @@ pub fn InterfaceDialogs(
             detach_port.set(String::new());
         }
     });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = attach.value().get() {
-            attach_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = detach.value().get() {
-            detach_open.set(false);
-        }
-    });
+    close_on_success(attach, attach_open);
+    close_on_success(detach, detach_open);
     let choices = move || {
         options
             .get()

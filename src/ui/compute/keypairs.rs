@@ -5,47 +5,48 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::compute::{list_keypairs, CreateKeypair, DeleteKeypairs};
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::KeypairView;
+use crate::ui::components::{
+    urlencode, use_list_query, ActionError, BulkDelete, Column, FilterBox, ListTable, Modal,
+    TableRow,
+};
 
-/// Percent-encodes text for a `data:` URL.
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// A key pair is known by its name.
+impl TableRow for KeypairView {
+    fn row_id(&self) -> String {
+        self.name.clone()
+    }
+    fn row_name(&self) -> String {
+        self.name.clone()
+    }
 }
 
 #[component]
 pub fn KeypairsPage() -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateKeypair>::new();
-    let delete = ServerAction::<DeleteKeypairs>::new();
+    let delete = BulkDelete::new(|names| DeleteKeypairs { names }, |t| t.c.delete_key_pairs);
+    let query = use_list_query();
     let keypairs = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        |_| list_keypairs(),
+        move || (query.get(), create.version().get(), delete.version()),
+        |(q, ..)| list_keypairs(q),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let import_open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let public_key = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
     Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
         if let Some(Ok(None)) = create.value().get() {
             import_open.set(false);
         }
     });
+    let columns = vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::new(|t| t.c.key_type),
+        Column::sorted(|t| t.c.fingerprint, "fingerprint"),
+        Column::actions(),
+    ];
     let submit = move |import: bool| {
         last_name.set(name.get_untracked());
         create.dispatch(CreateKeypair {
@@ -56,44 +57,19 @@ pub fn KeypairsPage() -> impl IntoView {
     view! {
         <div class="page-header"><h2>{move || t().c.key_pairs}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-key-pair" on:click=move |_| { name.set(String::new()); create_open.set(true); }>"+ "{move || t().c.create_key_pair}</button>
             <button class="btn" id="import-key-pair" on:click=move |_| { name.set(String::new()); import_open.set(true); }>{move || t().c.import_key_pair}</button>
-            <button class="btn btn-danger" id="delete-key-pairs" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().c.delete_key_pairs}</button>
+            {delete.button("delete-key-pairs")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match keypairs.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="key-pairs">
-                            <thead><tr><th class="select"></th><th>{t().name}</th><th>{t().c.key_type}</th><th>{t().c.fingerprint}</th><th>{t().actions}</th></tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="5" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|k| {
-                                    let n = k.name.clone();
-                                    let n2 = n.clone();
-                                    view! {
-                                        <tr data-name=k.name.clone()>
-                                            <RowCheck selection=selected id=n.clone() name=n.clone()/>
-                                            <td>{k.name.clone()}</td><td>{k.key_type.clone()}</td><td class="mono">{k.fingerprint.clone()}</td>
-                                            <td class="row-actions"><button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(n2.clone(), n2.clone()); confirm_open.set(true); }>{t().delete}</button></td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().c.delete_key_pairs.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteKeypairs { names: selected.ids() }); })
-        />
+        <ListTable id="key-pairs" columns rows=keypairs selection=delete.selection cells=move |k: KeypairView| {
+            let name = k.name.clone();
+            view! {
+                <td>{k.name}</td><td>{k.key_type}</td><td class="mono">{k.fingerprint}</td>
+                <td class="row-actions"><button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(name.clone(), name.clone())>{t().delete}</button></td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().c.create_key_pair.to_string()) open=create_open>
             <form id="create-key-pair-form" on:submit=move |ev| { ev.prevent_default(); submit(false); }>
                 <ActionError value=create.value()/>

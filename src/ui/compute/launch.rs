@@ -224,7 +224,7 @@ pub fn LaunchWizard(
                                             create_key.dispatch(CreateKeypair { name: new_key_name.get_untracked(), public_key: Some(import_key.get_untracked()).filter(|k| !k.trim().is_empty()) });
                                         }>{move || t().c.create_key_pair}</button>
                                         {move || create_key.value().get().and_then(|r| r.ok()).flatten().map(|pem| {
-                                            let href = format!("data:application/x-pem-file;charset=utf-8,{}", crate::ui::compute::keypairs::urlencode(&pem));
+                                            let href = format!("data:application/x-pem-file;charset=utf-8,{}", crate::ui::components::urlencode(&pem));
                                             view! {
                                                 <div class="alert alert-info">
                                                     <p>{t().c.private_key_once}</p>

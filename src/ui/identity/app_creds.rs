@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::identity::{list_app_creds, CreateAppCred, DeleteAppCreds};
+use crate::types::AppCredView;
 use crate::ui::components::{
-    use_list_query, ActionError, ConfirmDelete, FilterBox, Modal, Pager, RowCheck, Selection,
-    SortHeader,
+    use_list_query, ActionError, BulkDelete, Column, FilterBox, ListTable, Modal,
 };
 
 #[component]
@@ -15,78 +15,40 @@ pub fn AppCredsPage() -> impl IntoView {
     let t = use_texts();
     let query = use_list_query();
     let create = ServerAction::<CreateAppCred>::new();
-    let delete = ServerAction::<DeleteAppCreds>::new();
+    let delete = BulkDelete::new(|ids| DeleteAppCreds { ids }, |t| t.delete_app_creds);
     let creds = Resource::new(
-        move || (query.get(), create.version().get(), delete.version().get()),
+        move || (query.get(), create.version().get(), delete.version()),
         |(q, ..)| list_app_creds(q),
     );
     let create_open = RwSignal::new(false);
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
+    let columns = vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::sorted(|t| t.project_id, "project_id"),
+        Column::new(|t| t.description),
+        Column::sorted(|t| t.expiration, "expires_at"),
+        Column::sorted(|_| "ID", "id"),
+        Column::new(|t| t.roles),
+        Column::actions(),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().application_credentials}</h2></div>
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-app-cred" on:click=move |_| create_open.set(true)>"+ "{move || t().create_app_cred}</button>
-            <button class="btn btn-danger" id="delete-app-creds" disabled=move || selected.is_empty()
-                on:click=move |_| confirm_open.set(true)>{move || t().delete_app_creds}</button>
+            {delete.button("delete-app-creds")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match creds.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(page) => {
-                        let (total, pages) = (page.total, page.pages());
-                        view! {
-                            <table class="table" id="app-creds">
-                                <thead><tr>
-                                    <th class="select"></th>
-                                    <SortHeader label=t().name column="name"/>
-                                    <SortHeader label=t().project_id column="project_id"/>
-                                    <th>{t().description}</th>
-                                    <SortHeader label=t().expiration column="expires_at"/>
-                                    <SortHeader label="ID" column="id"/>
-                                    <th>{t().roles}</th>
-                                    <th>{t().actions}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.items.is_empty().then(|| view! { <tr><td colspan="8" class="empty">{t().no_items}</td></tr> })}
-                                    {page.items.into_iter().map(|a| {
-                                        let (id, name) = (a.id.clone(), a.name.clone());
-                                        view! {
-                                            <tr data-name=a.name.clone()>
-                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
-                                                <td>{a.name.clone()}</td><td class="mono">{a.project_id.clone()}</td><td>{a.description.clone()}</td>
-                                                <td>{a.expires_at.clone().unwrap_or_else(|| t().none.to_string())}</td>
-                                                <td class="mono">{a.id.clone()}</td><td>{a.roles.join(", ")}</td>
-                                                <td class="row-actions">
-                                                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }>{t().delete_app_cred}</button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager total pages/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().delete_app_creds.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteAppCreds { ids: selected.ids() }); })
-        />
+        <ListTable id="app-creds" columns rows=creds selection=delete.selection cells=move |a: AppCredView| {
+            let (id, name) = (a.id.clone(), a.name.clone());
+            view! {
+                <td>{a.name}</td><td class="mono">{a.project_id}</td><td>{a.description}</td>
+                <td>{a.expires_at.unwrap_or_else(|| t().none.to_string())}</td>
+                <td class="mono">{a.id}</td><td>{a.roles.join(", ")}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name.clone())>{t().delete_app_cred}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().create_app_cred.to_string()) open=create_open>
             <ActionForm action=create attr:id="create-app-cred-form">
                 <ActionError value=create.value()/>

@@ -9,8 +9,8 @@ use crate::server_fns::identity::{
 };
 use crate::types::{GroupView, ListQuery};
 use crate::ui::components::{
-    use_list_query, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
-    Selection, SortHeader,
+    close_on_success, use_list_query, ActionError, BulkDelete, Column, Dialog, FilterBox,
+    ListTable, Modal,
 };
 
 #[component]
@@ -18,81 +18,39 @@ pub fn GroupsPage() -> impl IntoView {
     let t = use_texts();
     let query = use_list_query();
     let create = ServerAction::<CreateGroup>::new();
-    let delete = ServerAction::<DeleteGroups>::new();
+    let delete = BulkDelete::new(|ids| DeleteGroups { ids }, |t| t.delete_groups);
     let groups = Resource::new(
-        move || (query.get(), create.version().get(), delete.version().get()),
+        move || (query.get(), create.version().get(), delete.version()),
         |(q, ..)| list_groups(q),
     );
     let create_open = RwSignal::new(false);
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let members_of = RwSignal::new(None::<GroupView>);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = create.value().get() {
-            create_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
+    close_on_success(create, create_open);
+    let columns = vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::sorted(|t| t.description, "description"),
+        Column::sorted(|t| t.group_id, "id"),
+        Column::actions(),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().groups}</h2></div>
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-group" on:click=move |_| create_open.set(true)>"+ "{move || t().create_group}</button>
-            <button class="btn btn-danger" id="delete-groups" disabled=move || selected.is_empty()
-                on:click=move |_| confirm_open.set(true)>{move || t().delete_groups}</button>
+            {delete.button("delete-groups")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match groups.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(page) => {
-                        let (total, pages) = (page.total, page.pages());
-                        view! {
-                            <table class="table" id="groups">
-                                <thead><tr>
-                                    <th class="select"></th>
-                                    <SortHeader label=t().name column="name"/>
-                                    <SortHeader label=t().description column="description"/>
-                                    <SortHeader label=t().group_id column="id"/>
-                                    <th>{t().actions}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.items.is_empty().then(|| view! { <tr><td colspan="5" class="empty">{t().no_items}</td></tr> })}
-                                    {page.items.into_iter().map(|g| {
-                                        let for_members = g.clone();
-                                        let (id, name) = (g.id.clone(), g.name.clone());
-                                        view! {
-                                            <tr data-name=g.name.clone()>
-                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
-                                                <td>{g.name.clone()}</td><td>{g.description.clone()}</td><td class="mono">{g.id.clone()}</td>
-                                                <td class="row-actions">
-                                                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
-                                                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }>{t().delete_group}</button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager total pages/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().delete_groups.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteGroups { ids: selected.ids() }); })
-        />
+        <ListTable id="groups" columns rows=groups selection=delete.selection cells=move |g: GroupView| {
+            let for_members = g.clone();
+            let (id, name) = (g.id.clone(), g.name.clone());
+            view! {
+                <td>{g.name}</td><td>{g.description}</td><td class="mono">{g.id}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name.clone())>{t().delete_group}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().create_group.to_string()) open=create_open>
             <ActionForm action=create attr:id="create-group-form">
                 <ActionError value=create.value()/>

@@ -12,8 +12,8 @@ use crate::server_fns::identity::{
 use crate::server_fns::session::SwitchProject;
 use crate::types::{ListQuery, ProjectView};
 use crate::ui::components::{
-    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
-    Selection, SortHeader,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, Dialog, FilterBox,
+    ListTable, Modal,
 };
 
 #[component]
@@ -22,7 +22,7 @@ pub fn ProjectsPage() -> impl IntoView {
     let query = use_list_query();
     let create = ServerAction::<CreateProject>::new();
     let update = ServerAction::<UpdateProject>::new();
-    let delete = ServerAction::<DeleteProjects>::new();
+    let delete = BulkDelete::new(|ids| DeleteProjects { ids }, |t| t.delete_projects);
     let switch = ServerAction::<SwitchProject>::new();
     let projects = Resource::new(
         move || {
@@ -30,27 +30,15 @@ pub fn ProjectsPage() -> impl IntoView {
                 query.get(),
                 create.version().get(),
                 update.version().get(),
-                delete.version().get(),
+                delete.version(),
             )
         },
         |(q, ..)| list_projects(q),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let editing = RwSignal::new(None::<ProjectView>);
     let members_of = RwSignal::new(None::<ProjectView>);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
-        }
-    });
+    close_on_success(create, create_open);
     Effect::new(move |_| {
         if let Some(Ok(())) = update.value().get() {
             editing.set(None);
@@ -61,76 +49,40 @@ pub fn ProjectsPage() -> impl IntoView {
             let _ = window().location().reload();
         }
     });
+    let columns = vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::sorted(|t| t.description, "description"),
+        Column::sorted(|t| t.project_id, "id"),
+        Column::new(|t| t.domain_name),
+        Column::sorted(|t| t.enabled, "enabled"),
+        Column::actions(),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().projects}</h2></div>
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-project" on:click=move |_| create_open.set(true)>"+ "{move || t().create_project}</button>
-            <button class="btn btn-danger" id="delete-projects" disabled=move || selected.is_empty()
-                on:click=move |_| confirm_open.set(true)>{move || t().delete_projects}</button>
+            {delete.button("delete-projects")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match projects.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(page) => {
-                        let total = page.total;
-                        let pages = page.pages();
-                        view! {
-                            <table class="table" id="projects">
-                                <thead><tr>
-                                    <th class="select"></th>
-                                    <SortHeader label=t().name column="name"/>
-                                    <SortHeader label=t().description column="description"/>
-                                    <SortHeader label=t().project_id column="id"/>
-                                    <th>{t().domain_name}</th>
-                                    <SortHeader label=t().enabled column="enabled"/>
-                                    <th>{t().actions}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.items.is_empty().then(|| view! { <tr><td colspan="7" class="empty">{t().no_items}</td></tr> })}
-                                    {page.items.into_iter().map(|p| {
-                                        let id = p.id.clone();
-                                        let name = p.name.clone();
-                                        let for_edit = p.clone();
-                                        let for_members = p.clone();
-                                        let switch_id = id.clone();
-                                        view! {
-                                            <tr data-name=name.clone()>
-                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
-                                                <td>{name.clone()}</td>
-                                                <td>{p.description.clone()}</td>
-                                                <td class="mono">{id.clone()}</td>
-                                                <td>{p.domain_name.clone()}</td>
-                                                <td>{yes_no(t(), p.enabled)}</td>
-                                                <td class="row-actions">
-                                                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
-                                                    <button class="btn btn-sm" on:click=move |_| editing.set(Some(for_edit.clone()))>{t().edit_project}</button>
-                                                    <button class="btn btn-sm set-active" on:click=move |_| { switch.dispatch(SwitchProject { project_id: switch_id.clone() }); }>{t().set_active_project}</button>
-                                                    <button class="btn btn-sm btn-danger delete-row" on:click={
-                                                        let (id, name) = (id.clone(), name.clone());
-                                                        move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }
-                                                    }>{t().delete_project}</button>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager total pages/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().delete_projects.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteProjects { ids: selected.ids() }); })
-        />
+        <ListTable id="projects" columns rows=projects selection=delete.selection cells=move |p: ProjectView| {
+            let (id, name) = (p.id.clone(), p.name.clone());
+            let (for_edit, for_members) = (p.clone(), p.clone());
+            let switch_id = id.clone();
+            view! {
+                <td>{name.clone()}</td>
+                <td>{p.description}</td>
+                <td class="mono">{id.clone()}</td>
+                <td>{p.domain_name}</td>
+                <td>{yes_no(t(), p.enabled)}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(for_members.clone()))>{t().manage_members}</button>
+                    <button class="btn btn-sm" on:click=move |_| editing.set(Some(for_edit.clone()))>{t().edit_project}</button>
+                    <button class="btn btn-sm set-active" on:click=move |_| { switch.dispatch(SwitchProject { project_id: switch_id.clone() }); }>{t().set_active_project}</button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name.clone())>{t().delete_project}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().create_project.to_string()) open=create_open>
             <CreateProjectForm create/>
         </Modal>

@@ -11,8 +11,8 @@ use crate::server_fns::identity::{
 };
 use crate::types::{ListQuery, UserView};
 use crate::ui::components::{
-    use_list_query, yes_no, ActionError, ConfirmDelete, Dialog, FilterBox, Modal, Pager, RowCheck,
-    Selection, SortHeader,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, Dialog, FilterBox,
+    ListTable, Modal,
 };
 
 #[derive(Clone, PartialEq)]
@@ -30,7 +30,7 @@ pub fn UsersPage() -> impl IntoView {
     let password = ServerAction::<SetUserPassword>::new();
     let enable = ServerAction::<SetUserEnabled>::new();
     let unlock = ServerAction::<UnlockUser>::new();
-    let delete = ServerAction::<DeleteUsers>::new();
+    let delete = BulkDelete::new(|ids| DeleteUsers { ids }, |t| t.delete_users);
     let users = Resource::new(
         move || {
             (
@@ -39,26 +39,14 @@ pub fn UsersPage() -> impl IntoView {
                 update.version().get(),
                 enable.version().get(),
                 unlock.version().get(),
-                delete.version().get(),
+                delete.version(),
             )
         },
         |(q, ..)| list_users(q),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
     let dialog = RwSignal::new(None::<UserDialogKind>);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
-        }
-    });
+    close_on_success(create, create_open);
     Effect::new(move |_| {
         if matches!(update.value().get(), Some(Ok(())))
             || matches!(password.value().get(), Some(Ok(())))
@@ -66,84 +54,49 @@ pub fn UsersPage() -> impl IntoView {
             dialog.set(None);
         }
     });
+    let columns = vec![
+        Column::sorted(|t| t.user_name, "name"),
+        Column::new(|t| t.description),
+        Column::sorted(|t| t.email, "email"),
+        Column::sorted(|t| t.user_id, "id"),
+        Column::sorted(|t| t.enabled, "enabled"),
+        Column::new(|t| t.domain_name),
+        Column::actions(),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().users}</h2></div>
         <div class="table-toolbar">
             <FilterBox/>
             <button class="btn btn-primary" id="create-user" on:click=move |_| create_open.set(true)>"+ "{move || t().create_user}</button>
-            <button class="btn btn-danger" id="delete-users" disabled=move || selected.is_empty()
-                on:click=move |_| confirm_open.set(true)>{move || t().delete_users}</button>
+            {delete.button("delete-users")}
         </div>
-        <ActionError value=delete.value()/>
         <ActionError value=enable.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(page) => {
-                        let total = page.total;
-                        let pages = page.pages();
-                        view! {
-                            <table class="table" id="users">
-                                <thead><tr>
-                                    <th class="select"></th>
-                                    <SortHeader label=t().user_name column="name"/>
-                                    <th>{t().description}</th>
-                                    <SortHeader label=t().email column="email"/>
-                                    <SortHeader label=t().user_id column="id"/>
-                                    <SortHeader label=t().enabled column="enabled"/>
-                                    <th>{t().domain_name}</th>
-                                    <th>{t().actions}</th>
-                                </tr></thead>
-                                <tbody>
-                                    {page.items.is_empty().then(|| view! { <tr><td colspan="8" class="empty">{t().no_items}</td></tr> })}
-                                    {page.items.into_iter().map(|u| {
-                                        let id = u.id.clone();
-                                        let name = u.name.clone();
-                                        let (for_edit, for_pw) = (u.clone(), u.clone());
-                                        let (id_enable, id_unlock) = (id.clone(), id.clone());
-                                        let enabled = u.enabled;
-                                        view! {
-                                            <tr data-name=name.clone()>
-                                                <RowCheck selection=selected id=id.clone() name=name.clone()/>
-                                                <td>{name.clone()}{u.locked.then(|| view! { <span class="badge badge-warn">{t().locked}</span> })}</td>
-                                                <td>{u.description.clone()}</td>
-                                                <td>{u.email.clone()}</td>
-                                                <td class="mono">{id.clone()}</td>
-                                                <td>{yes_no(t(), u.enabled)}</td>
-                                                <td>{u.domain_name.clone()}</td>
-                                                <td class="row-actions">
-                                                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Edit(for_edit.clone())))>{t().edit_user}</button>
-                                                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Password(for_pw.clone())))>{t().change_password}</button>
-                                                    <button class="btn btn-sm toggle-enabled" on:click=move |_| { enable.dispatch(SetUserEnabled { id: id_enable.clone(), enabled: !enabled }); }>
-                                                        {if enabled { t().disable_user } else { t().enable_user }}
-                                                    </button>
-                                                    <button class="btn btn-sm btn-danger delete-row" on:click={
-                                                        let (id, name) = (id.clone(), name.clone());
-                                                        move |_| { selected.only(id.clone(), name.clone()); confirm_open.set(true); }
-                                                    }>{t().delete_user}</button>
-                                                    {u.locked.then(|| view! {
-                                                        <button class="btn btn-sm" on:click=move |_| { unlock.dispatch(UnlockUser { id: id_unlock.clone() }); }>{t().unlock}</button>
-                                                    })}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager total pages/>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().delete_users.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteUsers { ids: selected.ids() }); })
-        />
+        <ListTable id="users" columns rows=users selection=delete.selection cells=move |u: UserView| {
+            let (id, name) = (u.id.clone(), u.name.clone());
+            let (for_edit, for_pw) = (u.clone(), u.clone());
+            let (id_enable, id_unlock) = (id.clone(), id.clone());
+            let enabled = u.enabled;
+            view! {
+                <td>{name.clone()}{u.locked.then(|| view! { <span class="badge badge-warn">{t().locked}</span> })}</td>
+                <td>{u.description}</td>
+                <td>{u.email}</td>
+                <td class="mono">{id.clone()}</td>
+                <td>{yes_no(t(), enabled)}</td>
+                <td>{u.domain_name}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Edit(for_edit.clone())))>{t().edit_user}</button>
+                    <button class="btn btn-sm" on:click=move |_| dialog.set(Some(UserDialogKind::Password(for_pw.clone())))>{t().change_password}</button>
+                    <button class="btn btn-sm toggle-enabled" on:click=move |_| { enable.dispatch(SetUserEnabled { id: id_enable.clone(), enabled: !enabled }); }>
+                        {if enabled { t().disable_user } else { t().enable_user }}
+                    </button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id.clone(), name.clone())>{t().delete_user}</button>
+                    {u.locked.then(|| view! {
+                        <button class="btn btn-sm" on:click=move |_| { unlock.dispatch(UnlockUser { id: id_unlock.clone() }); }>{t().unlock}</button>
+                    })}
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().create_user.to_string()) open=create_open>
             <CreateUserForm create/>
         </Modal>

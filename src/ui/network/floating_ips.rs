@@ -9,53 +9,65 @@ use crate::server_fns::network::{
     list_floating_ips, list_networks, port_choices, AllocateFloatingIp, AssociateFloatingIp,
     ReleaseFloatingIps,
 };
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::{FloatingIpView, ListQuery};
+use crate::ui::components::{
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal, TableRow,
+};
+
+/// A floating IP is called by its address.
+impl TableRow for FloatingIpView {
+    fn row_id(&self) -> String {
+        self.id.clone()
+    }
+    fn row_name(&self) -> String {
+        self.address.clone()
+    }
+}
+
+fn floating_ip_columns(admin: bool) -> Vec<Column> {
+    let mut columns = Vec::new();
+    if admin {
+        columns.push(Column::new(|t| t.project));
+    }
+    columns.extend([
+        Column::sorted(|t| t.n.floating_ip, "address"),
+        Column::new(|t| t.n.mapped_fixed_ip),
+        Column::sorted(|t| t.n.pool, "pool"),
+        Column::new(|t| t.status),
+        Column::actions(),
+    ]);
+    columns
+}
 
 #[component]
 pub fn FloatingIpsPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let t = use_texts();
     let allocate = ServerAction::<AllocateFloatingIp>::new();
     let associate = ServerAction::<AssociateFloatingIp>::new();
-    let release = ServerAction::<ReleaseFloatingIps>::new();
+    let release = BulkDelete::new(|ids| ReleaseFloatingIps { ids }, |t| t.n.release_ips);
+    let query = use_list_query();
     let fips = Resource::new(
         move || {
             (
+                query.get(),
                 allocate.version().get(),
                 associate.version().get(),
-                release.version().get(),
+                release.version(),
             )
         },
-        move |_| list_floating_ips(admin),
+        move |(q, ..)| list_floating_ips(q, admin),
     );
-    let networks = Resource::new(|| (), |_| list_networks(false));
+    let networks = Resource::new(|| (), |_| list_networks(ListQuery::all(), false));
     let ports = Resource::new(move || associate.version().get(), |_| port_choices());
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let allocate_open = RwSignal::new(false);
     let associate_open = RwSignal::new(false);
     let target = RwSignal::new((String::new(), String::new()));
     let choice = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = release.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = allocate.value().get() {
-            allocate_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = associate.value().get() {
-            associate_open.set(false);
-        }
-    });
+    close_on_success(allocate, allocate_open);
+    close_on_success(associate, associate_open);
     let pools = move || {
-        networks
-            .get()
-            .and_then(|r| r.ok())
-            .unwrap_or_default()
+        loaded(networks)
             .into_iter()
             .filter(|n| n.external)
             .collect::<Vec<_>>()
@@ -63,67 +75,39 @@ pub fn FloatingIpsPage(#[prop(optional)] admin: bool) -> impl IntoView {
     view! {
         <div class="page-header"><h2>{move || t().n.floating_ips}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="allocate-ip" on:click=move |_| { choice.set(pools().first().map(|n| n.id.clone()).unwrap_or_default()); allocate_open.set(true); }>{move || t().n.allocate_ip}</button>
-            <button class="btn btn-danger" id="release-ips" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.release_ips}</button>
+            {release.button("release-ips")}
         </div>
-        <ActionError value=release.value()/>
         <ActionError value=associate.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match fips.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="floating-ips">
-                            <thead><tr>
-                                <th class="select"></th>
-                                {admin.then(|| view! { <th>{t().project}</th> })}
-                                <th>{t().n.floating_ip}</th><th>{t().n.mapped_fixed_ip}</th><th>{t().n.pool}</th><th>{t().status}</th><th>{t().actions}</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="7" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|f| {
-                                    let (id, address) = (f.id.clone(), f.address.clone());
-                                    let (id_a, addr_a) = (id.clone(), address.clone());
-                                    let (id_r, addr_r) = (id.clone(), address.clone());
-                                    let id_d = id.clone();
-                                    let associated = f.port_id.is_some();
-                                    let mapped = match (&f.instance, &f.fixed_ip) {
-                                        (Some((_, name)), Some(ip)) => format!("{name} {ip}"),
-                                        (None, Some(ip)) => ip.clone(),
-                                        _ => "-".into(),
-                                    };
-                                    view! {
-                                        <tr data-address=f.address.clone()>
-                                            <RowCheck selection=selected id=id.clone() name=address.clone()/>
-                                            {admin.then(|| view! { <td class="mono">{f.project_id.clone()}</td> })}
-                                            <td class="address">{f.address.clone()}</td>
-                                            <td class="mapped">{mapped}</td>
-                                            <td>{f.pool.clone()}</td>
-                                            <td>{f.status.clone()}</td>
-                                            <td class="row-actions">
-                                                {if associated {
-                                                    view! { <button class="btn btn-sm disassociate" on:click=move |_| { associate.dispatch(AssociateFloatingIp { id: id_d.clone(), port_id: None }); }>{t().n.disassociate}</button> }.into_any()
-                                                } else {
-                                                    view! { <button class="btn btn-sm btn-primary associate" on:click=move |_| { target.set((id_a.clone(), addr_a.clone())); choice.set(String::new()); associate_open.set(true); }>{t().n.associate}</button> }.into_any()
-                                                }}
-                                                <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id_r.clone(), addr_r.clone()); confirm_open.set(true); }>{t().n.release_ip}</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().n.release_ips.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=release.pending().into()
-            on_confirm=Callback::new(move |_| { release.dispatch(ReleaseFloatingIps { ids: selected.ids() }); })
-        />
+        <ListTable id="floating-ips" columns=floating_ip_columns(admin) rows=fips selection=release.selection cells=move |f: FloatingIpView| {
+            let (id, address) = (f.id.clone(), f.address.clone());
+            let (id_a, addr_a) = (id.clone(), address.clone());
+            let (id_r, addr_r) = (id.clone(), address.clone());
+            let id_d = id.clone();
+            let associated = f.port_id.is_some();
+            let mapped = match (&f.instance, &f.fixed_ip) {
+                (Some((_, name)), Some(ip)) => format!("{name} {ip}"),
+                (None, Some(ip)) => ip.clone(),
+                _ => "-".into(),
+            };
+            view! {
+                {admin.then(|| view! { <td class="mono">{f.project_id.clone()}</td> })}
+                <td class="address">{f.address.clone()}</td>
+                <td class="mapped">{mapped}</td>
+                <td>{f.pool.clone()}</td>
+                <td>{f.status.clone()}</td>
+                <td class="row-actions">
+                    {if associated {
+                        view! { <button class="btn btn-sm disassociate" on:click=move |_| { associate.dispatch(AssociateFloatingIp { id: id_d.clone(), port_id: None }); }>{t().n.disassociate}</button> }.into_any()
+                    } else {
+                        view! { <button class="btn btn-sm btn-primary associate" on:click=move |_| { target.set((id_a.clone(), addr_a.clone())); choice.set(String::new()); associate_open.set(true); }>{t().n.associate}</button> }.into_any()
+                    }}
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| release.ask(id_r.clone(), addr_r.clone())>{t().n.release_ip}</button>
+                </td>
+            }
+        }/>
+        {release.dialog()}
         <Modal title=Signal::derive(move || t().n.allocate_ip.to_string()) open=allocate_open>
             <form id="allocate-ip-form" on:submit=move |ev| { ev.prevent_default(); allocate.dispatch(AllocateFloatingIp { network_id: choice.get_untracked() }); }>
                 <ActionError value=allocate.value()/>

@@ -7,90 +7,91 @@ use leptos::prelude::*;
 
 use crate::i18n::use_texts;
 use crate::server_fns::network::{list_networks, CreateNetwork, DeleteNetworks};
-use crate::types::NetworkCreateRequest;
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::{NetworkCreateRequest, NetworkView};
+use crate::ui::components::{
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal, TableRow,
+};
+
+impl TableRow for NetworkView {
+    fn row_id(&self) -> String {
+        self.id.clone()
+    }
+    /// A network without a name is called by the start of its id.
+    fn row_name(&self) -> String {
+        if self.name.is_empty() {
+            format!("({})", &self.id[..8.min(self.id.len())])
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+fn network_columns(admin: bool) -> Vec<Column> {
+    let c = Column::new;
+    let mut columns = Vec::new();
+    if admin {
+        columns.push(c(|t| t.project));
+    }
+    columns.extend([
+        Column::sorted(|t| t.name, "name"),
+        c(|t| t.n.subnets_associated),
+    ]);
+    if admin {
+        columns.extend([
+            c(|t| t.n.network_type),
+            c(|t| t.n.physical_network),
+            c(|t| t.n.segmentation_id),
+        ]);
+    }
+    columns.extend([
+        c(|t| t.n.shared),
+        c(|t| t.n.external),
+        Column::sorted(|t| t.status, "status"),
+        c(|t| t.n.admin_state),
+        Column::actions(),
+    ]);
+    columns
+}
 
 #[component]
 pub fn NetworksPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateNetwork>::new();
-    let delete = ServerAction::<DeleteNetworks>::new();
+    let delete = BulkDelete::new(|ids| DeleteNetworks { ids }, |t| t.n.delete_networks);
+    let query = use_list_query();
     let networks = Resource::new(
-        move || (create.version().get(), delete.version().get()),
-        move |_| list_networks(admin),
+        move || (query.get(), create.version().get(), delete.version()),
+        move |(q, ..)| list_networks(q, admin),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
     let create_open = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
-        }
-    });
+    close_on_success(create, create_open);
     view! {
         <div class="page-header"><h2>{move || t().n.networks}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-network" on:click=move |_| create_open.set(true)>"+ "{move || t().n.create_network}</button>
-            <button class="btn btn-danger" id="delete-networks" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.delete_networks}</button>
+            {delete.button("delete-networks")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match networks.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="networks">
-                            <thead><tr>
-                                <th class="select"></th>
-                                {admin.then(|| view! { <th>{t().project}</th> })}
-                                <th>{t().name}</th><th>{t().n.subnets_associated}</th>
-                                {admin.then(|| view! { <th>{t().n.network_type}</th><th>{t().n.physical_network}</th><th>{t().n.segmentation_id}</th> })}
-                                <th>{t().n.shared}</th><th>{t().n.external}</th><th>{t().status}</th><th>{t().n.admin_state}</th><th>{t().actions}</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="12" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|n| {
-                                    let id = n.id.clone();
-                                    let name = if n.name.is_empty() { format!("({})", &n.id[..8.min(n.id.len())]) } else { n.name.clone() };
-                                    let (id2, name2) = (id.clone(), name.clone());
-                                    let yes_no = move |b: bool| if b { t().yes } else { t().no };
-                                    view! {
-                                        <tr data-name=n.name.clone() data-id=n.id.clone()>
-                                            <RowCheck selection=selected id=id.clone() name=name.clone()/>
-                                            {admin.then(|| view! { <td class="mono">{n.project_id.clone()}</td> })}
-                                            <td>{name.clone()}</td>
-                                            <td class="subnets">{n.subnets.iter().map(|s| view! { <div><b>{s.name.clone()}</b>" "{s.cidr.clone()}</div> }).collect_view()}</td>
-                                            {admin.then(|| view! {
-                                                <td>{n.network_type.clone()}</td>
-                                                <td>{n.physical_network.clone().unwrap_or_default()}</td>
-                                                <td>{n.segmentation_id.map(|s| s.to_string()).unwrap_or_default()}</td>
-                                            })}
-                                            <td>{yes_no(n.shared)}</td><td>{yes_no(n.external)}</td>
-                                            <td>{n.status.clone()}</td>
-                                            <td>{if n.admin_state_up { t().up } else { t().down }}</td>
-                                            <td class="row-actions"><button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id2.clone(), name2.clone()); confirm_open.set(true); }>{t().delete}</button></td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().n.delete_networks.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteNetworks { ids: selected.ids() }); })
-        />
+        <ListTable id="networks" columns=network_columns(admin) rows=networks selection=delete.selection cells=move |n: NetworkView| {
+            let name = n.row_name();
+            let (id2, name2) = (n.id.clone(), name.clone());
+            view! {
+                {admin.then(|| view! { <td class="mono">{n.project_id.clone()}</td> })}
+                <td>{name.clone()}</td>
+                <td class="subnets">{n.subnets.iter().map(|s| view! { <div><b>{s.name.clone()}</b>" "{s.cidr.clone()}</div> }).collect_view()}</td>
+                {admin.then(|| view! {
+                    <td>{n.network_type.clone()}</td>
+                    <td>{n.physical_network.clone().unwrap_or_default()}</td>
+                    <td>{n.segmentation_id.map(|s| s.to_string()).unwrap_or_default()}</td>
+                })}
+                <td>{yes_no(t(), n.shared)}</td><td>{yes_no(t(), n.external)}</td>
+                <td>{n.status.clone()}</td>
+                <td>{if n.admin_state_up { t().up } else { t().down }}</td>
+                <td class="row-actions"><button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id2.clone(), name2.clone())>{t().delete}</button></td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().n.create_network.to_string()) open=create_open>
             <CreateNetworkWorkflow action=create admin/>
         </Modal>

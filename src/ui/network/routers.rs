@@ -9,32 +9,52 @@ use crate::server_fns::network::{
     list_networks, list_routers, CreateRouter, DeleteRouters, RouterInterface, RouterRoute,
     SetRouterGateway,
 };
-use crate::types::NetworkView;
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::{ListQuery, NetworkView, RouterView};
+use crate::ui::components::{
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal,
+};
+
+fn router_columns(admin: bool) -> Vec<Column> {
+    let mut columns = Vec::new();
+    if admin {
+        columns.push(Column::new(|t| t.project));
+    }
+    columns.extend([
+        Column::sorted(|t| t.name, "name"),
+        Column::sorted(|t| t.status, "status"),
+        Column::new(|t| t.n.external_network),
+        Column::new(|t| t.n.admin_state),
+        Column::new(|t| t.n.interfaces),
+        Column::new(|t| t.n.static_routes),
+        Column::actions(),
+    ]);
+    columns
+}
 
 #[component]
 pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateRouter>::new();
-    let delete = ServerAction::<DeleteRouters>::new();
+    let delete = BulkDelete::new(|ids| DeleteRouters { ids }, |t| t.n.delete_routers);
     let gateway = ServerAction::<SetRouterGateway>::new();
     let interface = ServerAction::<RouterInterface>::new();
     let route = ServerAction::<RouterRoute>::new();
+    let query = use_list_query();
     let routers = Resource::new(
         move || {
             (
+                query.get(),
                 create.version().get(),
-                delete.version().get(),
+                delete.version(),
                 gateway.version().get(),
                 interface.version().get(),
                 route.version().get(),
             )
         },
-        move |_| list_routers(admin),
+        move |(q, ..)| list_routers(q, admin),
     );
-    let networks = Resource::new(|| (), |_| list_networks(false));
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
+    let networks = Resource::new(|| (), |_| list_networks(ListQuery::all(), false));
     let create_open = RwSignal::new(false);
     // The router a dialog is about: (id, name).
     let target = RwSignal::new((String::new(), String::new()));
@@ -44,41 +64,17 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let choice = RwSignal::new(String::new());
     let destination = RwSignal::new(String::new());
     let nexthop = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = gateway.value().get() {
-            gateway_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = interface.value().get() {
-            interface_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = route.value().get() {
-            routes_open.set(false);
-        }
-    });
+    close_on_success(gateway, gateway_open);
+    close_on_success(interface, interface_open);
+    close_on_success(route, routes_open);
     let external_options = move || {
-        networks
-            .get()
-            .and_then(|r| r.ok())
-            .unwrap_or_default()
+        loaded(networks)
             .into_iter()
             .filter(|n| n.external)
             .collect::<Vec<NetworkView>>()
     };
     let subnet_options = move || {
-        networks
-            .get()
-            .and_then(|r| r.ok())
-            .unwrap_or_default()
+        loaded(networks)
             .into_iter()
             .filter(|n| !n.external)
             .flat_map(|n| {
@@ -91,84 +87,56 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
     view! {
         <div class="page-header"><h2>{move || t().n.routers}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-router" on:click=move |_| create_open.set(true)>"+ "{move || t().n.create_router}</button>
-            <button class="btn btn-danger" id="delete-routers" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.delete_routers}</button>
+            {delete.button("delete-routers")}
         </div>
-        <ActionError value=delete.value()/>
         <ActionError value=interface.value()/>
         <ActionError value=gateway.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match routers.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="routers">
-                            <thead><tr>
-                                <th class="select"></th>
-                                {admin.then(|| view! { <th>{t().project}</th> })}
-                                <th>{t().name}</th><th>{t().status}</th><th>{t().n.external_network}</th><th>{t().n.admin_state}</th><th>{t().n.interfaces}</th><th>{t().n.static_routes}</th><th>{t().actions}</th>
-                            </tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="9" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|r| {
-                                    let (id, name_) = (r.id.clone(), r.name.clone());
-                                    let has_gateway = r.gateway.is_some();
-                                    let (id_d, name_d) = (id.clone(), name_.clone());
-                                    let (id_g, name_g) = (id.clone(), name_.clone());
-                                    let (id_i, name_i) = (id.clone(), name_.clone());
-                                    let (id_r, name_r) = (id.clone(), name_.clone());
-                                    let id_c = id.clone();
-                                    view! {
-                                        <tr data-name=r.name.clone() data-id=r.id.clone()>
-                                            <RowCheck selection=selected id=id.clone() name=name_.clone()/>
-                                            {admin.then(|| view! { <td class="mono">{r.project_id.clone()}</td> })}
-                                            <td>{r.name.clone()}</td>
-                                            <td>{r.status.clone()}</td>
-                                            <td class="gateway">{r.gateway.clone().map(|(_, n)| format!("{n} ({})", r.gateway_ips.join(", "))).unwrap_or_else(|| "-".into())}</td>
-                                            <td>{if r.admin_state_up { t().up } else { t().down }}</td>
-                                            <td class="interfaces">{r.interfaces.iter().map(|i| {
-                                                let (rid, pid) = (r.id.clone(), i.port_id.clone());
-                                                view! {
-                                                    <div class="interface" data-ip=i.ip.clone()>
-                                                        {format!("{} {} ", i.network_name, i.ip)}
-                                                        <button class="btn btn-sm link remove-interface" title=move || t().n.remove_interface on:click=move |_| { interface.dispatch(RouterInterface { router_id: rid.clone(), add: false, id: pid.clone() }); }>"×"</button>
-                                                    </div>
-                                                }
-                                            }).collect_view()}</td>
-                                            <td class="routes">{r.routes.iter().map(|(d, h)| {
-                                                let (rid, d2, h2) = (r.id.clone(), d.clone(), h.clone());
-                                                view! {
-                                                    <div>{format!("{d} → {h} ")}
-                                                        <button class="btn btn-sm link" on:click=move |_| { route.dispatch(RouterRoute { router_id: rid.clone(), add: false, destination: d2.clone(), nexthop: h2.clone() }); }>"×"</button>
-                                                    </div>
-                                                }
-                                            }).collect_view()}</td>
-                                            <td class="row-actions">
-                                                {if has_gateway {
-                                                    view! { <button class="btn btn-sm clear-gateway" on:click=move |_| { gateway.dispatch(SetRouterGateway { router_id: id_c.clone(), network_id: None }); }>{t().n.clear_gateway}</button> }.into_any()
-                                                } else {
-                                                    view! { <button class="btn btn-sm set-gateway" on:click=move |_| { target.set((id_g.clone(), name_g.clone())); choice.set(String::new()); gateway_open.set(true); }>{t().n.set_gateway}</button> }.into_any()
-                                                }}
-                                                <button class="btn btn-sm add-interface" on:click=move |_| { target.set((id_i.clone(), name_i.clone())); choice.set(String::new()); interface_open.set(true); }>{t().n.add_interface}</button>
-                                                <button class="btn btn-sm add-route" on:click=move |_| { target.set((id_r.clone(), name_r.clone())); destination.set(String::new()); nexthop.set(String::new()); routes_open.set(true); }>{t().n.add_static_route}</button>
-                                                <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id_d.clone(), name_d.clone()); confirm_open.set(true); }>{t().delete}</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().n.delete_routers.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteRouters { ids: selected.ids() }); })
-        />
+        <ListTable id="routers" columns=router_columns(admin) rows=routers selection=delete.selection cells=move |r: RouterView| {
+            let (id, name_) = (r.id.clone(), r.name.clone());
+            let has_gateway = r.gateway.is_some();
+            let (id_d, name_d) = (id.clone(), name_.clone());
+            let (id_g, name_g) = (id.clone(), name_.clone());
+            let (id_i, name_i) = (id.clone(), name_.clone());
+            let (id_r, name_r) = (id.clone(), name_.clone());
+            let id_c = id.clone();
+            view! {
+                {admin.then(|| view! { <td class="mono">{r.project_id.clone()}</td> })}
+                <td>{r.name.clone()}</td>
+                <td>{r.status.clone()}</td>
+                <td class="gateway">{r.gateway.clone().map(|(_, n)| format!("{n} ({})", r.gateway_ips.join(", "))).unwrap_or_else(|| "-".into())}</td>
+                <td>{if r.admin_state_up { t().up } else { t().down }}</td>
+                <td class="interfaces">{r.interfaces.iter().map(|i| {
+                    let (rid, pid) = (r.id.clone(), i.port_id.clone());
+                    view! {
+                        <div class="interface" data-ip=i.ip.clone()>
+                            {format!("{} {} ", i.network_name, i.ip)}
+                            <button class="btn btn-sm link remove-interface" title=move || t().n.remove_interface on:click=move |_| { interface.dispatch(RouterInterface { router_id: rid.clone(), add: false, id: pid.clone() }); }>"×"</button>
+                        </div>
+                    }
+                }).collect_view()}</td>
+                <td class="routes">{r.routes.iter().map(|(d, h)| {
+                    let (rid, d2, h2) = (r.id.clone(), d.clone(), h.clone());
+                    view! {
+                        <div>{format!("{d} → {h} ")}
+                            <button class="btn btn-sm link" on:click=move |_| { route.dispatch(RouterRoute { router_id: rid.clone(), add: false, destination: d2.clone(), nexthop: h2.clone() }); }>"×"</button>
+                        </div>
+                    }
+                }).collect_view()}</td>
+                <td class="row-actions">
+                    {if has_gateway {
+                        view! { <button class="btn btn-sm clear-gateway" on:click=move |_| { gateway.dispatch(SetRouterGateway { router_id: id_c.clone(), network_id: None }); }>{t().n.clear_gateway}</button> }.into_any()
+                    } else {
+                        view! { <button class="btn btn-sm set-gateway" on:click=move |_| { target.set((id_g.clone(), name_g.clone())); choice.set(String::new()); gateway_open.set(true); }>{t().n.set_gateway}</button> }.into_any()
+                    }}
+                    <button class="btn btn-sm add-interface" on:click=move |_| { target.set((id_i.clone(), name_i.clone())); choice.set(String::new()); interface_open.set(true); }>{t().n.add_interface}</button>
+                    <button class="btn btn-sm add-route" on:click=move |_| { target.set((id_r.clone(), name_r.clone())); destination.set(String::new()); nexthop.set(String::new()); routes_open.set(true); }>{t().n.add_static_route}</button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id_d.clone(), name_d.clone())>{t().delete}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <CreateRouterDialog open=create_open create external=Signal::derive(external_options)/>
         <Modal title=Signal::derive(move || format!("{}: {}", t().n.set_gateway, target.get().1)) open=gateway_open>
             <form id="set-gateway-form" on:submit=move |ev| { ev.prevent_default(); gateway.dispatch(SetRouterGateway { router_id: target.get_untracked().0, network_id: Some(choice.get_untracked()) }); }>
@@ -221,11 +189,7 @@ pub fn CreateRouterDialog(
             choice.set(String::new());
         }
     });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            open.set(false);
-        }
-    });
+    close_on_success(create, open);
     view! {
         <Modal title=Signal::derive(move || t().n.create_router.to_string()) open=open>
             <form id="create-router-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateRouter { name: name.get_untracked(), external_network: Some(choice.get_untracked()) }); }>

@@ -9,29 +9,37 @@ use crate::i18n::use_texts;
 use crate::server_fns::network::{
     list_security_groups, AddRule, CreateSecurityGroup, DeleteRules, DeleteSecurityGroups,
 };
-use crate::types::{RuleRequest, SecurityGroupView, RULE_TEMPLATES};
-use crate::ui::components::{ActionError, ConfirmDelete, Modal, RowCheck, Selection};
+use crate::types::{ListQuery, RuleRequest, SecurityGroupView, RULE_TEMPLATES};
+use crate::ui::components::{
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
+    ListTable, Modal,
+};
 
 #[component]
 pub fn SecurityGroupsPage() -> impl IntoView {
     let t = use_texts();
     let create = ServerAction::<CreateSecurityGroup>::new();
-    let delete = ServerAction::<DeleteSecurityGroups>::new();
+    let delete = BulkDelete::new(
+        |ids| DeleteSecurityGroups { ids },
+        |t| t.n.delete_security_groups,
+    );
     let add_rule = ServerAction::<AddRule>::new();
     let delete_rules = ServerAction::<DeleteRules>::new();
+    let query = use_list_query();
+    let changed = move || {
+        (
+            create.version().get(),
+            delete.version(),
+            add_rule.version().get(),
+            delete_rules.version().get(),
+        )
+    };
     let groups = Resource::new(
-        move || {
-            (
-                create.version().get(),
-                delete.version().get(),
-                add_rule.version().get(),
-                delete_rules.version().get(),
-            )
-        },
-        |_| list_security_groups(),
+        move || (query.get(), changed()),
+        |(q, _)| list_security_groups(q),
     );
-    let selected = Selection::new();
-    let confirm_open = RwSignal::new(false);
+    // Every group, for Manage Rules and the remote-group picker, whatever page is shown.
+    let everything = Resource::new(changed, |_| list_security_groups(ListQuery::all()));
     let create_open = RwSignal::new(false);
     let rules_open = RwSignal::new(false);
     let rule_form_open = RwSignal::new(false);
@@ -39,74 +47,37 @@ pub fn SecurityGroupsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let rule = RwSignal::new(RuleRequest::default());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            confirm_open.set(false);
-            selected.clear();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            create_open.set(false);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = add_rule.value().get() {
-            rule_form_open.set(false);
-        }
-    });
-    let group_of = move |id: &str| -> Option<SecurityGroupView> {
-        groups
-            .get()
-            .and_then(|r| r.ok())
-            .and_then(|list| list.into_iter().find(|g| g.id == id))
-    };
-    let all_groups = move || groups.get().and_then(|r| r.ok()).unwrap_or_default();
+    close_on_success(create, create_open);
+    close_on_success(add_rule, rule_form_open);
+    let all_groups = move || loaded(everything);
+    let group_of = move |id: &str| all_groups().into_iter().find(|g| g.id == id);
     let template = move || rule.with(|r| r.template.clone());
+    let columns = vec![
+        Column::sorted(|t| t.name, "name"),
+        Column::new(|t| t.description),
+        Column::new(|t| t.n.rule),
+        Column::actions(),
+    ];
     view! {
         <div class="page-header"><h2>{move || t().n.security_groups}</h2></div>
         <div class="table-toolbar">
+            <FilterBox/>
             <button class="btn btn-primary" id="create-security-group" on:click=move |_| { name.set(String::new()); description.set(String::new()); create_open.set(true); }>"+ "{move || t().n.create_security_group}</button>
-            <button class="btn btn-danger" id="delete-security-groups" disabled=move || selected.is_empty() on:click=move |_| confirm_open.set(true)>{move || t().n.delete_security_groups}</button>
+            {delete.button("delete-security-groups")}
         </div>
-        <ActionError value=delete.value()/>
-        <Transition fallback=move || view! { <p>{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match groups.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="table" id="security-groups">
-                            <thead><tr><th class="select"></th><th>{t().name}</th><th>{t().description}</th><th>{t().n.rule}</th><th>{t().actions}</th></tr></thead>
-                            <tbody>
-                                {list.is_empty().then(|| view! { <tr><td colspan="5" class="empty">{t().no_items}</td></tr> })}
-                                {list.into_iter().map(|g| {
-                                    let (id, n) = (g.id.clone(), g.name.clone());
-                                    let (id2, n2) = (id.clone(), n.clone());
-                                    let id3 = id.clone();
-                                    view! {
-                                        <tr data-name=g.name.clone()>
-                                            <RowCheck selection=selected id=id.clone() name=n.clone()/>
-                                            <td>{g.name.clone()}</td><td>{g.description.clone()}</td><td>{g.rules.len()}</td>
-                                            <td class="row-actions">
-                                                <button class="btn btn-sm btn-primary manage-rules" on:click=move |_| { current.set(id3.clone()); rules_open.set(true); }>{t().n.manage_rules}</button>
-                                                <button class="btn btn-sm btn-danger delete-row" on:click=move |_| { selected.only(id2.clone(), n2.clone()); confirm_open.set(true); }>{t().delete}</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <ConfirmDelete
-            title=Signal::derive(move || t().n.delete_security_groups.to_string())
-            open=confirm_open
-            names=Signal::derive(move || selected.names())
-            pending=delete.pending().into()
-            on_confirm=Callback::new(move |_| { delete.dispatch(DeleteSecurityGroups { ids: selected.ids() }); })
-        />
+        <ListTable id="security-groups" columns rows=groups selection=delete.selection cells=move |g: SecurityGroupView| {
+            let (id, n) = (g.id.clone(), g.name.clone());
+            let (id2, n2) = (id.clone(), n.clone());
+            let id3 = id.clone();
+            view! {
+                <td>{g.name.clone()}</td><td>{g.description.clone()}</td><td>{g.rules.len()}</td>
+                <td class="row-actions">
+                    <button class="btn btn-sm btn-primary manage-rules" on:click=move |_| { current.set(id3.clone()); rules_open.set(true); }>{t().n.manage_rules}</button>
+                    <button class="btn btn-sm btn-danger delete-row" on:click=move |_| delete.ask(id2.clone(), n2.clone())>{t().delete}</button>
+                </td>
+            }
+        }/>
+        {delete.dialog()}
         <Modal title=Signal::derive(move || t().n.create_security_group.to_string()) open=create_open>
             <form id="create-security-group-form" on:submit=move |ev| { ev.prevent_default(); create.dispatch(CreateSecurityGroup { name: name.get_untracked(), description: description.get_untracked() }); }>
                 <ActionError value=create.value()/>

@@ -10,8 +10,8 @@ use super::networks::CreateNetworkWorkflow;
 use super::routers::CreateRouterDialog;
 use crate::i18n::use_texts;
 use crate::server_fns::network::{list_networks, topology, CreateNetwork, CreateRouter};
-use crate::types::TopologyView;
-use crate::ui::components::Modal;
+use crate::types::{ListQuery, TopologyView};
+use crate::ui::components::{close_on_success, Modal};
 use crate::ui::compute::launch::LaunchWizard;
 use crate::ui::compute::use_pushed_events;
 
@@ -111,7 +111,9 @@ pub fn TopologyPage() -> impl IntoView {
         move || router_open.get(),
         |open| async move {
             if open {
-                list_networks(false).await
+                list_networks(ListQuery::all(), false)
+                    .await
+                    .map(|p| p.items)
             } else {
                 Ok(Vec::new())
             }
@@ -126,11 +128,7 @@ pub fn TopologyPage() -> impl IntoView {
             .filter(|n| n.external)
             .collect()
     });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create_network.value().get() {
-            network_open.set(false);
-        }
-    });
+    close_on_success(create_network, network_open);
     view! {
         <div class="page-header"><h2>{move || t().n.topology}</h2></div>
         <div class="table-toolbar">
