@@ -26,7 +26,7 @@ pub enum Action {
 pub enum Resource<'a> {
     /// Administrators only: the cloud's identity configuration (domains, roles, groups,
     /// regions, services, endpoints, other users) and the like (making an image public).
-    AdminOnly { policy: &'static str },
+    AdminOnly(&'static str),
     /// A project itself (show, members).
     Project { id: &'a str },
     /// A user acting on itself (show, change password, list own projects).
@@ -98,7 +98,7 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
         return true;
     }
     match resource {
-        Resource::AdminOnly { .. } => false,
+        Resource::AdminOnly(_) => false,
         Resource::Project { id } => {
             matches!(
                 (standing_in(ctx, id), action),
@@ -145,7 +145,7 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         return Ok(());
     }
     Err(match resource {
-        Resource::AdminOnly { policy } => Error::forbidden(policy),
+        Resource::AdminOnly(policy) => Error::forbidden(policy),
         // Keystone refuses another project with a 403 (clients such as `openstack image
         // add project` rely on it to tell "not yours" from "no such project").
         Resource::Project { .. } => {
@@ -291,9 +291,7 @@ mod tests {
         let resources: [(&str, Resource<'static>); 13] = [
             (
                 "identity-admin",
-                Resource::AdminOnly {
-                    policy: "identity:create_role",
-                },
+                Resource::AdminOnly("identity:create_role"),
             ),
             ("project p1", Resource::Project { id: "p1" }),
             ("user u1 (self for u1)", Resource::User { id: "u1" }),

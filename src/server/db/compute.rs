@@ -83,14 +83,6 @@ pub async fn flavor_update(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn flavor_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM flavors WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 pub async fn flavor_access_list(c: &mut C, flavor_id: &str) -> Result<Vec<String>, DbError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT project_id FROM flavor_projects WHERE flavor_id = $1 ORDER BY project_id",

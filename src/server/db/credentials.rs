@@ -48,14 +48,6 @@ pub async fn app_cred_list(
     .await
 }
 
-pub async fn app_cred_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM application_credentials WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
-}
-
 pub async fn token_key_insert(
     c: &mut C,
     id: &str,

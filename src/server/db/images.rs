@@ -104,14 +104,6 @@ pub async fn image_activate(c: &mut C, id: &str, d: &ImageData, now: i64) -> Res
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn image_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM images WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Ids of images left in `saving` (an upload that a stopped controller never finished).
 pub async fn image_ids_in_status(c: &mut C, status: &str) -> Result<Vec<String>, DbError> {
     let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM images WHERE status = $1")

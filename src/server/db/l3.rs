@@ -59,22 +59,6 @@ pub async fn router_list(c: &mut C, f: &RouterFilter) -> Result<Vec<RouterRow>, 
     page_bind(q, &f.ids, f.limit).fetch_all(c).await
 }
 
-pub async fn router_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM routers WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn router_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM routers WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
-}
-
 /// The router that connects a subnet to an external network: a gateway on `network_id`
 /// and an interface on `subnet_id`. Oldest router first when several would do.
 pub async fn router_between(
@@ -194,22 +178,6 @@ pub async fn fips_of_ports(c: &mut C, port_ids: &[String]) -> Result<Vec<Floatin
         q = q.bind(id.clone());
     }
     q.fetch_all(c).await
-}
-
-pub async fn fip_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM floating_ips WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn fip_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM floating_ips WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
 }
 
 /// Floating IPs translated by a router, optionally only those whose fixed address is on

@@ -26,7 +26,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use sqlx::Error as DbError;
-pub use table::{get, insert, save};
+pub use table::{count_owned, delete, get, insert, save, Table};
 
 /// Which database backs the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -109,23 +109,6 @@ pub async fn network_list(c: &mut C, f: &NetworkFilter) -> Result<Vec<NetworkRow
     page_bind(q, &f.ids, f.limit).fetch_all(c).await
 }
 
-pub async fn network_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM networks WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-/// How many networks a project owns (its quota).
-pub async fn network_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM networks WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
-}
-
 // --- Subnets -----------------------------------------------------------------------------
 
 table! {
@@ -215,22 +198,6 @@ pub async fn subnet_ids_of(
     q.fetch_all(c).await
 }
 
-pub async fn subnet_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM subnets WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn subnet_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM subnets WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
-}
-
 // --- Ports -------------------------------------------------------------------------------
 
 table! {
@@ -308,22 +275,6 @@ pub async fn port_list(c: &mut C, f: &PortFilter) -> Result<Vec<PortRow>, DbErro
         .bind(f.subnet_id.as_deref())
         .bind(f.after.as_deref());
     page_bind(q, &f.ids, f.limit).fetch_all(c).await
-}
-
-pub async fn port_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM ports WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn port_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ports WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
 }
 
 /// Ports of a network other than the given owners' (a network or subnet in use).
@@ -538,22 +489,6 @@ pub async fn sg_names(c: &mut C, ids: &[String]) -> Result<Vec<(String, String)>
     q.fetch_all(c).await
 }
 
-pub async fn sg_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM security_groups WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn sg_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM security_groups WHERE project_id = $1")
-        .bind(project_id)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
-}
-
 /// How many ports use a group.
 pub async fn sg_port_count(c: &mut C, id: &str) -> Result<i64, DbError> {
     let (n,): (i64,) =
@@ -598,14 +533,6 @@ pub async fn rules_of(c: &mut C, group_ids: &[String]) -> Result<Vec<RuleRow>, D
         q = q.bind(id.clone());
     }
     q.fetch_all(c).await
-}
-
-pub async fn rule_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM security_group_rules WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 pub async fn rule_count(c: &mut C, project_id: &str) -> Result<i64, DbError> {

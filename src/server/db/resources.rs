@@ -62,14 +62,6 @@ pub async fn domain_update(c: &mut C, d: &DomainRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn domain_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM domains WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
-}
-
 pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM projects WHERE domain_id = $1)
@@ -149,12 +141,4 @@ pub async fn project_has_children(c: &mut C, id: &str) -> Result<bool, DbError> 
         .fetch_one(c)
         .await?;
     Ok(n > 0)
-}
-
-pub async fn project_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM projects WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
 }

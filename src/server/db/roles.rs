@@ -53,14 +53,6 @@ pub async fn role_update(c: &mut C, r: &RoleRow) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn role_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM roles WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
-}
-
 pub async fn implied_role_add(c: &mut C, prior: &str, implied: &str) -> Result<(), DbError> {
     sqlx::query("INSERT INTO implied_roles (prior_role_id, implied_role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(prior)

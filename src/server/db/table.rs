@@ -111,6 +111,20 @@ pub async fn save<T: Table>(c: &mut C, row: &T) -> Result<bool, DbError> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Deletes the row with this id; `false` when there was none.
+pub async fn delete<T: Table>(c: &mut C, id: &str) -> Result<bool, DbError> {
+    let sql = format!("DELETE FROM {} WHERE id = $1", T::NAME);
+    let done = sqlx::query(&sql).bind(id).execute(c).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many rows a project owns (what its quota counts).
+pub async fn count_owned<T: Table>(c: &mut C, project_id: &str) -> Result<i64, DbError> {
+    let sql = format!("SELECT COUNT(*) FROM {} WHERE project_id = $1", T::NAME);
+    let (n,): (i64,) = sqlx::query_as(&sql).bind(project_id).fetch_one(c).await?;
+    Ok(n)
+}
+
 /// The row with this id.
 pub async fn get<T: Table>(c: &mut C, id: &str) -> Result<Option<T>, DbError> {
     let sql = format!("SELECT {} FROM {} WHERE id = $1", T::columns(), T::NAME);

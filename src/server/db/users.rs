@@ -158,14 +158,6 @@ pub async fn user_auth_reset(c: &mut C, id: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn user_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
-}
-
 pub async fn users_with_default_project_clear(c: &mut C, project_id: &str) -> Result<(), DbError> {
     sqlx::query("UPDATE users SET default_project_id = NULL WHERE default_project_id = $1")
         .bind(project_id)
@@ -198,14 +190,6 @@ pub async fn group_update(c: &mut C, g: &GroupRow) -> Result<(), DbError> {
         .execute(c)
         .await?;
     Ok(())
-}
-
-pub async fn group_delete(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let r = sqlx::query("DELETE FROM user_groups WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(r.rows_affected() > 0)
 }
 
 /// Adds a member; adding one twice is not an error.

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::server::context::OpCtx;
@@ -131,30 +132,58 @@ where
     }
 }
 
+/// An image as Glance shows it: its attributes, then its own properties (a property never
+/// hides an attribute).
 pub fn image_json(i: &Image) -> Value {
-    let mut v = json!({
-        "id": i.id,
-        "name": i.name,
-        "status": i.status,
-        "visibility": i.visibility,
-        "protected": i.protected,
-        "os_hidden": false,
-        "owner": i.owner,
-        "disk_format": i.disk_format,
-        "container_format": i.container_format,
-        "size": i.size,
-        "virtual_size": i.virtual_size,
-        "checksum": i.checksum,
-        "os_hash_algo": i.os_hash_algo,
-        "os_hash_value": i.os_hash_value,
-        "min_disk": i.min_disk,
-        "min_ram": i.min_ram,
-        "tags": i.tags,
-        "created_at": iso_seconds(i.created_at),
-        "updated_at": iso_seconds(i.updated_at),
-        "self": format!("/v2/images/{}", i.id),
-        "file": format!("/v2/images/{}/file", i.id),
-        "schema": "/v2/schemas/image",
+    #[derive(Serialize)]
+    struct ImageView<'a> {
+        id: &'a str,
+        name: &'a Option<String>,
+        status: &'a str,
+        visibility: &'a str,
+        protected: bool,
+        os_hidden: bool,
+        owner: &'a str,
+        disk_format: &'a Option<String>,
+        container_format: &'a Option<String>,
+        size: Option<i64>,
+        virtual_size: Option<i64>,
+        checksum: &'a Option<String>,
+        os_hash_algo: &'a Option<String>,
+        os_hash_value: &'a Option<String>,
+        min_disk: i64,
+        min_ram: i64,
+        tags: &'a [String],
+        created_at: String,
+        updated_at: String,
+        #[serde(rename = "self")]
+        this: String,
+        file: String,
+        schema: &'a str,
+    }
+    let mut v = to_value(ImageView {
+        id: &i.id,
+        name: &i.name,
+        status: &i.status,
+        visibility: &i.visibility,
+        protected: i.protected,
+        os_hidden: false,
+        owner: &i.owner,
+        disk_format: &i.disk_format,
+        container_format: &i.container_format,
+        size: i.size,
+        virtual_size: i.virtual_size,
+        checksum: &i.checksum,
+        os_hash_algo: &i.os_hash_algo,
+        os_hash_value: &i.os_hash_value,
+        min_disk: i.min_disk,
+        min_ram: i.min_ram,
+        tags: &i.tags,
+        created_at: iso_seconds(i.created_at),
+        updated_at: iso_seconds(i.updated_at),
+        this: format!("/v2/images/{}", i.id),
+        file: format!("/v2/images/{}/file", i.id),
+        schema: "/v2/schemas/image",
     });
     if let Value::Object(map) = &mut v {
         for (k, val) in &i.properties {
@@ -166,14 +195,28 @@ pub fn image_json(i: &Image) -> Value {
 }
 
 fn member_json(m: &ImageMember) -> Value {
-    json!({
-        "image_id": m.image_id,
-        "member_id": m.member_id,
-        "status": m.status,
-        "created_at": iso_seconds(m.created_at),
-        "updated_at": iso_seconds(m.updated_at),
-        "schema": "/v2/schemas/member",
+    #[derive(Serialize)]
+    struct MemberView<'a> {
+        image_id: &'a str,
+        member_id: &'a str,
+        status: &'a str,
+        created_at: String,
+        updated_at: String,
+        schema: &'a str,
+    }
+    to_value(MemberView {
+        image_id: &m.image_id,
+        member_id: &m.member_id,
+        status: &m.status,
+        created_at: iso_seconds(m.created_at),
+        updated_at: iso_seconds(m.updated_at),
+        schema: "/v2/schemas/member",
     })
+}
+
+fn to_value(view: impl Serialize) -> Value {
+    // A view is plain strings, numbers and options: it always serializes.
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 /// Glance answers version discovery with 300 Multiple Choices.

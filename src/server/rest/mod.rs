@@ -6,13 +6,54 @@ pub mod keystone;
 pub mod neutron;
 pub mod nova;
 
+use std::future::Future;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::server::context::OpCtx;
 use crate::server::state::AppState;
+
+/// A resource its service `S` reads and deletes by id. Each API's `view::show::<T>` and
+/// `view::remove::<T>` serve every such resource; `by_id!` lists them.
+pub trait ById<S>: Sized + Send {
+    fn get(
+        service: &S,
+        ctx: &OpCtx,
+        id: &str,
+    ) -> impl Future<Output = crate::server::error::Result<Self>> + Send;
+    fn delete(
+        service: &S,
+        ctx: &OpCtx,
+        id: &str,
+    ) -> impl Future<Output = crate::server::error::Result<()>> + Send;
+}
+
+/// `by_id!(NetworkService { Network => network_get, network_delete; ... })`.
+macro_rules! by_id {
+    ($service:ty { $($row:ty => $get:ident, $delete:ident;)* }) => {$(
+        impl $crate::server::rest::ById<$service> for $row {
+            fn get(
+                service: &$service,
+                ctx: &$crate::server::context::OpCtx,
+                id: &str,
+            ) -> impl std::future::Future<Output = $crate::server::error::Result<Self>> + Send {
+                service.$get(ctx, id)
+            }
+            fn delete(
+                service: &$service,
+                ctx: &$crate::server::context::OpCtx,
+                id: &str,
+            ) -> impl std::future::Future<Output = $crate::server::error::Result<()>> + Send {
+                service.$delete(ctx, id)
+            }
+        }
+    )*};
+}
+pub(crate) use by_id;
 
 /// The paths of the services to come; nothing else may claim them.
 pub const RESERVED_PATHS: [&str; 1] = ["/volume"];

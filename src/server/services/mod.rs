@@ -52,3 +52,14 @@ pub fn now() -> i64 {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+/// The row with this id, or `NotFound` naming the kind of thing that was asked for.
+pub(crate) async fn found<T: crate::server::db::Table>(
+    c: &mut crate::server::db::C,
+    kind: &'static str,
+    id: &str,
+) -> crate::server::error::Result<T> {
+    crate::server::db::get::<T>(c, id)
+        .await?
+        .ok_or_else(|| crate::server::error::Error::not_found(kind, id))
+}

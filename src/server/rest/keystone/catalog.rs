@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,7 +13,8 @@ use super::view;
 use super::{double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::services::identity::{
-    EndpointCreate, EndpointUpdate, RegionCreate, ServiceCreate, ServiceUpdate,
+    Endpoint, EndpointCreate, EndpointUpdate, Region, RegionCreate, Service, ServiceCreate,
+    ServiceUpdate,
 };
 use crate::server::state::AppState;
 
@@ -23,21 +23,23 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/regions", get(region_list).post(region_create))
         .route(
             "/v3/regions/{id}",
-            get(region_get).patch(region_update).delete(region_delete),
+            get(view::show::<Region>)
+                .patch(region_update)
+                .delete(view::remove::<Region>),
         )
         .route("/v3/services", get(service_list).post(service_create))
         .route(
             "/v3/services/{id}",
-            get(service_get)
+            get(view::show::<Service>)
                 .patch(service_update)
-                .delete(service_delete),
+                .delete(view::remove::<Service>),
         )
         .route("/v3/endpoints", get(endpoint_list).post(endpoint_create))
         .route(
             "/v3/endpoints/{id}",
-            get(endpoint_get)
+            get(view::show::<Endpoint>)
                 .patch(endpoint_update)
-                .delete(endpoint_delete),
+                .delete(view::remove::<Endpoint>),
         )
 }
 
@@ -73,15 +75,6 @@ async fn region_list(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json
     Ok(view::many(&state, &list))
 }
 
-async fn region_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let r = state.identity.region_get(&ctx, &id).await?;
-    Ok(view::one(&state, &r))
-}
-
 async fn region_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -94,15 +87,6 @@ async fn region_update(
         .region_update(&ctx, &id, b.description)
         .await?;
     Ok(view::one(&state, &r))
-}
-
-async fn region_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.region_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -160,15 +144,6 @@ async fn service_list(
     Ok(view::many(&state, &list))
 }
 
-async fn service_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let s = state.identity.service_get(&ctx, &id).await?;
-    Ok(view::one(&state, &s))
-}
-
 async fn service_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -190,15 +165,6 @@ async fn service_update(
         )
         .await?;
     Ok(view::one(&state, &s))
-}
-
-async fn service_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.service_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -260,15 +226,6 @@ async fn endpoint_list(
     Ok(view::many(&state, &list))
 }
 
-async fn endpoint_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let e = state.identity.endpoint_get(&ctx, &id).await?;
-    Ok(view::one(&state, &e))
-}
-
 async fn endpoint_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -291,13 +248,4 @@ async fn endpoint_update(
         )
         .await?;
     Ok(view::one(&state, &e))
-}
-
-async fn endpoint_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.endpoint_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,7 +14,7 @@ use super::{member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    DomainCreate, DomainUpdate, ProjectCreate, ProjectFilter, ProjectUpdate,
+    Domain, DomainCreate, DomainUpdate, Project, ProjectCreate, ProjectFilter, ProjectUpdate,
 };
 use crate::server::state::AppState;
 
@@ -24,14 +23,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/domains", get(domain_list).post(domain_create))
         .route(
             "/v3/domains/{id}",
-            get(domain_get).patch(domain_update).delete(domain_delete),
+            get(view::show::<Domain>)
+                .patch(domain_update)
+                .delete(view::remove::<Domain>),
         )
         .route("/v3/projects", get(project_list).post(project_create))
         .route(
             "/v3/projects/{id}",
-            get(project_get)
+            get(view::show::<Project>)
                 .patch(project_update)
-                .delete(project_delete),
+                .delete(view::remove::<Project>),
         )
 }
 
@@ -90,15 +91,6 @@ async fn domain_list(
     Ok(view::many(&state, &list))
 }
 
-async fn domain_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let d = state.identity.domain_get(&ctx, &id).await?;
-    Ok(view::one(&state, &d))
-}
-
 async fn domain_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -119,15 +111,6 @@ async fn domain_update(
         )
         .await?;
     Ok(view::one(&state, &d))
-}
-
-async fn domain_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.domain_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -196,15 +179,6 @@ async fn project_list(
     Ok(view::many(&state, &list))
 }
 
-async fn project_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let p = state.identity.project_get(&ctx, &id).await?;
-    Ok(view::one(&state, &p))
-}
-
 async fn project_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -225,13 +199,4 @@ async fn project_update(
         )
         .await?;
     Ok(view::one(&state, &p))
-}
-
-async fn project_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.project_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

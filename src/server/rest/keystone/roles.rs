@@ -45,7 +45,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/roles", get(role_list).post(role_create))
         .route(
             "/v3/roles/{id}",
-            get(role_get).patch(role_update).delete(role_delete),
+            get(view::show::<Role>)
+                .patch(role_update)
+                .delete(view::remove::<Role>),
         )
         .route("/v3/roles/{id}/implies", get(implies_list))
         .route(
@@ -101,15 +103,6 @@ async fn role_list(
     Ok(view::many(&state, &list))
 }
 
-async fn role_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let r = state.identity.role_get(&ctx, &id).await?;
-    Ok(view::one(&state, &r))
-}
-
 async fn role_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -122,15 +115,6 @@ async fn role_update(
         .role_update(&ctx, &id, b.name, b.description)
         .await?;
     Ok(view::one(&state, &r))
-}
-
-async fn role_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.role_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn implies_create(

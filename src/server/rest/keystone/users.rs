@@ -16,7 +16,7 @@ use super::{double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    GroupCreate, GroupUpdate, UserCreate, UserFilter, UserUpdate,
+    Group, GroupCreate, GroupUpdate, User, UserCreate, UserFilter, UserUpdate,
 };
 use crate::server::state::AppState;
 
@@ -25,7 +25,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/users", get(user_list).post(user_create))
         .route(
             "/v3/users/{id}",
-            get(user_get).patch(user_update).delete(user_delete),
+            get(view::show::<User>)
+                .patch(user_update)
+                .delete(view::remove::<User>),
         )
         .route("/v3/users/{id}/password", post(user_password))
         .route("/v3/users/{id}/projects", get(user_projects))
@@ -33,7 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v3/groups", get(group_list).post(group_create))
         .route(
             "/v3/groups/{id}",
-            get(group_get).patch(group_update).delete(group_delete),
+            get(view::show::<Group>)
+                .patch(group_update)
+                .delete(view::remove::<Group>),
         )
         .route("/v3/groups/{id}/users", get(group_users))
         .route(
@@ -111,15 +115,6 @@ async fn user_list(
     Ok(view::many(&state, &page.users))
 }
 
-async fn user_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let u = state.identity.user_get(&ctx, &id).await?;
-    Ok(view::one(&state, &u))
-}
-
 async fn user_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -143,15 +138,6 @@ async fn user_update(
         )
         .await?;
     Ok(view::one(&state, &u))
-}
-
-async fn user_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.user_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]
@@ -252,15 +238,6 @@ async fn group_list(
     Ok(view::many(&state, &list))
 }
 
-async fn group_get(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<Json<Value>> {
-    let g = state.identity.group_get(&ctx, &id).await?;
-    Ok(view::one(&state, &g))
-}
-
 async fn group_update(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -280,15 +257,6 @@ async fn group_update(
         )
         .await?;
     Ok(view::one(&state, &g))
-}
-
-async fn group_delete(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-) -> KsResult<StatusCode> {
-    state.identity.group_delete(&ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn group_users(

@@ -4,15 +4,22 @@
 //!
 //! The bodies go through `serde_json::Value`, whose object keys are sorted, so the bytes
 //! clients receive do not depend on the order the fields are declared in.
+//!
+//! Resources read and deleted by id (`ById`) share their handlers: a route says
+//! `get(view::show::<Region>).delete(view::remove::<Region>)`.
 
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::KsResult;
+use crate::server::context::OpCtx;
+use crate::server::rest::{by_id, ById};
 use crate::server::services::identity::{
-    Domain, Endpoint, Group, Project, Region, Role, Service, User,
+    Domain, Endpoint, Group, IdentityService, Project, Region, Role, Service, User,
 };
 use crate::server::state::AppState;
 
@@ -23,6 +30,37 @@ pub(super) trait View {
     /// The collection's name and path under `/v3` (`"domains"`).
     const COLLECTION: &'static str;
     fn view(&self, state: &AppState) -> impl Serialize;
+}
+
+by_id!(IdentityService {
+    Domain => domain_get, domain_delete;
+    Project => project_get, project_delete;
+    User => user_get, user_delete;
+    Group => group_get, group_delete;
+    Role => role_get, role_delete;
+    Region => region_get, region_delete;
+    Service => service_get, service_delete;
+    Endpoint => endpoint_get, endpoint_delete;
+});
+
+/// `GET /v3/<collection>/{id}`.
+pub(super) async fn show<T: ById<IdentityService> + View>(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let item = T::get(&state.identity, &ctx, &id).await?;
+    Ok(one(&state, &item))
+}
+
+/// `DELETE /v3/<collection>/{id}`: `204 No Content`.
+pub(super) async fn remove<T: ById<IdentityService>>(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    T::delete(&state.identity, &ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `{"<member>": view}`.

@@ -7,22 +7,24 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::networks::{fixed_ip_list, params, project_of};
-use super::{bad_request, body_member, invalid_input, opt_bool, opt_str, NJson, NResult, Neutron};
-use crate::server::authz::is_admin;
+use super::{
+    bad_request, body_member, invalid_input, opt_bool, opt_str, view, NJson, NResult, Neutron,
+};
 use crate::server::services::network::{
     Agent, AgentQuery, AgentUpdate, ExternalGateway, FloatingIp, FloatingIpCreate, FloatingIpQuery,
     FloatingIpUpdate, InterfaceRequest, Route, Router as NRouter, RouterCreate, RouterInterface,
     RouterQuery, RouterUpdate,
 };
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/routers", get(router_list).post(router_create))
         .route(
             "/routers/{id}",
-            get(router_show).put(router_update).delete(router_delete),
+            get(view::show::<NRouter>)
+                .put(router_update)
+                .delete(view::remove::<NRouter>),
         )
         .route("/routers/{id}/add_router_interface", put(interface_add))
         .route(
@@ -34,49 +36,20 @@ pub fn routes() -> Router<AppState> {
         .route("/floatingips", get(fip_list).post(fip_create))
         .route(
             "/floatingips/{id}",
-            get(fip_show).put(fip_update).delete(fip_delete),
+            get(view::show::<FloatingIp>)
+                .put(fip_update)
+                .delete(view::remove::<FloatingIp>),
         )
         .route("/agents", get(agent_list))
         .route(
             "/agents/{id}",
-            get(agent_show).put(agent_update).delete(agent_delete),
+            get(view::show::<Agent>)
+                .put(agent_update)
+                .delete(view::remove::<Agent>),
         )
 }
 
 // --- Routers -----------------------------------------------------------------------------
-
-fn router_view(r: &NRouter, admin: bool) -> Value {
-    let gateway = r.gateway.as_ref().map(|g| {
-        json!({
-            "network_id": g.network_id,
-            "enable_snat": g.enable_snat,
-            "external_fixed_ips": g.external_fixed_ips,
-        })
-    });
-    let mut v = json!({
-        "id": r.id,
-        "name": r.name,
-        "description": r.description,
-        "project_id": r.project_id,
-        "tenant_id": r.project_id,
-        "admin_state_up": r.admin_state_up,
-        "status": r.status,
-        "external_gateway_info": gateway,
-        "routes": r.routes,
-        "availability_zone_hints": [],
-        "availability_zones": ["nova"],
-        "flavor_id": null,
-        "tags": r.tags,
-        "created_at": iso_seconds(r.created_at),
-        "updated_at": iso_seconds(r.updated_at),
-        "revision_number": r.revision_number,
-    });
-    if admin {
-        v["distributed"] = json!(false);
-        v["ha"] = json!(false);
-    }
-    v
-}
 
 /// `external_gateway_info`: absent (no change), `null` or `{}` (none), or a gateway.
 fn gateway_of(obj: &Map<String, Value>) -> NResult<Option<Option<ExternalGateway>>> {
@@ -154,10 +127,7 @@ async fn router_create(
         project_id: project_of(obj)?,
     };
     let router = state.network.router_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"router": router_view(&router, is_admin(&n.ctx))})),
-    ))
+    Ok(view::created(&router, &n))
 }
 
 async fn router_list(
@@ -174,28 +144,14 @@ async fn router_list(
             RouterQuery {
                 ids: p.all("id"),
                 name: p.get("name"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 status: p.get("status"),
                 marker: p.get("marker"),
                 limit,
             },
         )
         .await?;
-    let admin = is_admin(&n.ctx);
-    let last = list.last().map(|x| x.id.clone());
-    let items = list.iter().map(|x| router_view(x, admin)).collect();
-    Ok(Json(p.page(&state, "routers", items, last, limit)))
-}
-
-async fn router_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let router = state.network.router_get(&n.ctx, &id).await?;
-    let item = params(q).project(vec![router_view(&router, is_admin(&n.ctx))]);
-    Ok(Json(json!({"router": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn router_update(
@@ -223,18 +179,7 @@ async fn router_update(
         routes: routes_of(obj)?,
     };
     let router = state.network.router_update(&n.ctx, &id, u).await?;
-    Ok(Json(
-        json!({"router": router_view(&router, is_admin(&n.ctx))}),
-    ))
-}
-
-async fn router_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.router_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&router, &n))
 }
 
 /// The body of `add_router_interface` / `remove_router_interface`: a subnet or a port.
@@ -308,9 +253,7 @@ async fn extraroutes(
         .network
         .router_routes_change(&n.ctx, &id, add, routes)
         .await?;
-    Ok(Json(
-        json!({"router": router_view(&router, is_admin(&n.ctx))}),
-    ))
+    Ok(view::one(&router, &n))
 }
 
 async fn extraroutes_add(
@@ -332,26 +275,6 @@ async fn extraroutes_remove(
 }
 
 // --- Floating IPs ------------------------------------------------------------------------
-
-fn fip_view(f: &FloatingIp) -> Value {
-    json!({
-        "id": f.id,
-        "project_id": f.project_id,
-        "tenant_id": f.project_id,
-        "floating_network_id": f.floating_network_id,
-        "floating_ip_address": f.floating_ip_address,
-        "fixed_ip_address": f.fixed_ip_address,
-        "port_id": f.port_id,
-        "router_id": f.router_id,
-        "status": f.status,
-        "description": f.description,
-        "port_forwardings": [],
-        "tags": f.tags,
-        "created_at": iso_seconds(f.created_at),
-        "updated_at": iso_seconds(f.updated_at),
-        "revision_number": f.revision_number,
-    })
-}
 
 async fn fip_create(
     State(state): State<AppState>,
@@ -387,10 +310,7 @@ async fn fip_create(
         project_id: project_of(obj)?,
     };
     let fip = state.network.floating_ip_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"floatingip": fip_view(&fip)})),
-    ))
+    Ok(view::created(&fip, &n))
 }
 
 async fn fip_list(
@@ -406,7 +326,7 @@ async fn fip_list(
             &n.ctx,
             FloatingIpQuery {
                 ids: p.all("id"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 floating_network_id: p.get("floating_network_id"),
                 floating_ip_address: p.get("floating_ip_address"),
                 port_id: p.get("port_id"),
@@ -419,20 +339,7 @@ async fn fip_list(
             },
         )
         .await?;
-    let last = list.last().map(|x| x.id.clone());
-    let items = list.iter().map(fip_view).collect();
-    Ok(Json(p.page(&state, "floatingips", items, last, limit)))
-}
-
-async fn fip_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let fip = state.network.floating_ip_get(&n.ctx, &id).await?;
-    let item = params(q).project(vec![fip_view(&fip)]);
-    Ok(Json(json!({"floatingip": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn fip_update(
@@ -457,48 +364,10 @@ async fn fip_update(
         description: opt_str(obj, "description")?,
     };
     let fip = state.network.floating_ip_update(&n.ctx, &id, u).await?;
-    Ok(Json(json!({"floatingip": fip_view(&fip)})))
-}
-
-async fn fip_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.floating_ip_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&fip, &n))
 }
 
 // --- Agents ------------------------------------------------------------------------------
-
-/// Neutron prints agent times without the `T` and zone: `2026-11-26 10:00:00`.
-fn agent_time(t: i64) -> String {
-    iso_seconds(t)
-        .replace('T', " ")
-        .trim_end_matches('Z')
-        .to_string()
-}
-
-fn agent_view(a: &Agent) -> Value {
-    json!({
-        "id": a.id,
-        "agent_type": a.agent_type,
-        "binary": a.binary,
-        "host": a.host,
-        "topic": a.topic,
-        "availability_zone": a.availability_zone,
-        "admin_state_up": a.admin_state_up,
-        "alive": a.alive,
-        "description": a.description,
-        "configurations": a.configurations,
-        "created_at": agent_time(a.created_at),
-        "started_at": agent_time(a.started_at),
-        "heartbeat_timestamp": a.heartbeat_timestamp.map(agent_time),
-        "resources_synced": null,
-        "ha_state": null,
-        "resource_versions": {},
-    })
-}
 
 async fn agent_list(
     State(state): State<AppState>,
@@ -517,17 +386,7 @@ async fn agent_list(
             },
         )
         .await?;
-    let items = p.project(list.iter().map(agent_view).collect());
-    Ok(Json(json!({"agents": items})))
-}
-
-async fn agent_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<Json<Value>> {
-    let agent = state.network.agent_get(&n.ctx, &id).await?;
-    Ok(Json(json!({"agent": agent_view(&agent)})))
+    Ok(view::many(&state, &p, &list, &n, None))
 }
 
 async fn agent_update(
@@ -542,14 +401,5 @@ async fn agent_update(
         description: opt_str(obj, "description")?,
     };
     let agent = state.network.agent_update(&n.ctx, &id, u).await?;
-    Ok(Json(json!({"agent": agent_view(&agent)})))
-}
-
-async fn agent_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.agent_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&agent, &n))
 }

@@ -6,6 +6,7 @@ mod l3;
 mod networks;
 mod quotas;
 mod security_groups;
+mod view;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -315,7 +316,6 @@ fn str_list(obj: &Map<String, Value>, key: &str) -> NResult<Option<Vec<String>>>
     }
 }
 
-/// Neutron prints times to the second, with a `Z`.
 /// A list request's query: filters, `fields`, and paging.
 struct ListParams {
     pairs: Vec<(String, String)>,
@@ -327,6 +327,11 @@ impl ListParams {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
+    }
+
+    /// The `project_id` filter, or its old name `tenant_id`.
+    fn project_id(&self) -> Option<String> {
+        self.get("project_id").or_else(|| self.get("tenant_id"))
     }
 
     fn all(&self, key: &str) -> Vec<String> {

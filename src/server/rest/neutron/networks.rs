@@ -4,36 +4,41 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
+use super::view;
 use super::{
     bad_request, body_member, invalid_input, opt_bool, opt_int, opt_str, str_list, ListParams,
     NJson, NResult, Neutron,
 };
-use crate::server::authz::is_admin;
 use crate::server::services::network::{
     FixedIpRequest, GatewayRequest, HostRoute, Network, NetworkCreate, NetworkQuery, NetworkUpdate,
     Port, PortCreate, PortQuery, PortUpdate, Subnet, SubnetCreate, SubnetQuery, SubnetUpdate,
 };
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/networks", get(network_list).post(network_create))
         .route(
             "/networks/{id}",
-            get(network_show).put(network_update).delete(network_delete),
+            get(view::show::<Network>)
+                .put(network_update)
+                .delete(view::remove::<Network>),
         )
         .route("/subnets", get(subnet_list).post(subnet_create))
         .route(
             "/subnets/{id}",
-            get(subnet_show).put(subnet_update).delete(subnet_delete),
+            get(view::show::<Subnet>)
+                .put(subnet_update)
+                .delete(view::remove::<Subnet>),
         )
         .route("/ports", get(port_list).post(port_create))
         .route(
             "/ports/{id}",
-            get(port_show).put(port_update).delete(port_delete),
+            get(view::show::<Port>)
+                .put(port_update)
+                .delete(view::remove::<Port>),
         )
 }
 
@@ -42,42 +47,6 @@ pub(super) fn params(q: Vec<(String, String)>) -> ListParams {
 }
 
 // --- Networks ----------------------------------------------------------------------------
-
-fn network_view(n: &Network, admin: bool) -> Value {
-    let mut v = json!({
-        "id": n.id,
-        "name": n.name,
-        "description": n.description,
-        "status": n.status,
-        "admin_state_up": n.admin_state_up,
-        "subnets": n.subnets,
-        "shared": n.shared,
-        "router:external": n.external,
-        "mtu": n.mtu,
-        "port_security_enabled": n.port_security_enabled,
-        "availability_zone_hints": [],
-        "availability_zones": ["nova"],
-        "ipv4_address_scope": null,
-        "ipv6_address_scope": null,
-        "l2_adjacency": true,
-        "dns_domain": "",
-        "is_default": false,
-        "qos_policy_id": null,
-        "project_id": n.project_id,
-        "tenant_id": n.project_id,
-        "tags": n.tags,
-        "created_at": iso_seconds(n.created_at),
-        "updated_at": iso_seconds(n.updated_at),
-        "revision_number": n.revision_number,
-    });
-    // Provider attributes are for administrators' eyes.
-    if admin {
-        v["provider:network_type"] = json!(n.network_type);
-        v["provider:physical_network"] = json!(n.physical_network);
-        v["provider:segmentation_id"] = json!(n.segmentation_id);
-    }
-    v
-}
 
 const NETWORK_CREATE_ATTRS: [&str; 16] = [
     "name",
@@ -136,10 +105,7 @@ async fn network_create(
         project_id: project_of(obj)?,
     };
     let network = state.network.network_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"network": network_view(&network, is_admin(&n.ctx))})),
-    ))
+    Ok(view::created(&network, &n))
 }
 
 async fn network_list(
@@ -156,7 +122,7 @@ async fn network_list(
             NetworkQuery {
                 ids: p.all("id"),
                 name: p.get("name"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 shared: p.bool("shared")?,
                 external: p.bool("router:external")?,
                 status: p.get("status"),
@@ -168,21 +134,7 @@ async fn network_list(
             },
         )
         .await?;
-    let admin = is_admin(&n.ctx);
-    let last = list.last().map(|x| x.id.clone());
-    let items = list.iter().map(|x| network_view(x, admin)).collect();
-    Ok(Json(p.page(&state, "networks", items, last, limit)))
-}
-
-async fn network_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let network = state.network.network_get(&n.ctx, &id).await?;
-    let item = params(q).project(vec![network_view(&network, is_admin(&n.ctx))]);
-    Ok(Json(json!({"network": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn network_update(
@@ -216,50 +168,10 @@ async fn network_update(
         port_security_enabled: opt_bool(obj, "port_security_enabled")?,
     };
     let network = state.network.network_update(&n.ctx, &id, u).await?;
-    Ok(Json(
-        json!({"network": network_view(&network, is_admin(&n.ctx))}),
-    ))
-}
-
-async fn network_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.network_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&network, &n))
 }
 
 // --- Subnets -----------------------------------------------------------------------------
-
-fn subnet_view(s: &Subnet) -> Value {
-    json!({
-        "id": s.id,
-        "name": s.name,
-        "description": s.description,
-        "network_id": s.network_id,
-        "project_id": s.project_id,
-        "tenant_id": s.project_id,
-        "ip_version": s.ip_version,
-        "cidr": s.cidr,
-        "gateway_ip": s.gateway_ip,
-        "enable_dhcp": s.enable_dhcp,
-        "allocation_pools": s.allocation_pools.iter().map(|p| json!({"start": p.start.to_string(), "end": p.end.to_string()})).collect::<Vec<_>>(),
-        "dns_nameservers": s.dns_nameservers,
-        "host_routes": s.host_routes,
-        "ipv6_address_mode": null,
-        "ipv6_ra_mode": null,
-        "subnetpool_id": null,
-        "segment_id": null,
-        "service_types": [],
-        "dns_publish_fixed_ip": false,
-        "router:external": s.external,
-        "tags": s.tags,
-        "created_at": iso_seconds(s.created_at),
-        "updated_at": iso_seconds(s.updated_at),
-        "revision_number": s.revision_number,
-    })
-}
 
 fn pools(obj: &Map<String, Value>) -> NResult<Option<Vec<(String, String)>>> {
     match obj.get("allocation_pools") {
@@ -362,10 +274,7 @@ async fn subnet_create(
         project_id: project_of(obj)?,
     };
     let subnet = state.network.subnet_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"subnet": subnet_view(&subnet)})),
-    ))
+    Ok(view::created(&subnet, &n))
 }
 
 async fn subnet_list(
@@ -383,7 +292,7 @@ async fn subnet_list(
                 ids: p.all("id"),
                 network_id: p.get("network_id"),
                 name: p.get("name"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 cidr: p.get("cidr"),
                 enable_dhcp: p.bool("enable_dhcp")?,
                 marker: p.get("marker"),
@@ -391,20 +300,7 @@ async fn subnet_list(
             },
         )
         .await?;
-    let last = list.last().map(|x| x.id.clone());
-    let items = list.iter().map(subnet_view).collect();
-    Ok(Json(p.page(&state, "subnets", items, last, limit)))
-}
-
-async fn subnet_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let subnet = state.network.subnet_get(&n.ctx, &id).await?;
-    let item = params(q).project(vec![subnet_view(&subnet)]);
-    Ok(Json(json!({"subnet": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn subnet_update(
@@ -441,53 +337,10 @@ async fn subnet_update(
         host_routes: routes_of(obj)?,
     };
     let subnet = state.network.subnet_update(&n.ctx, &id, u).await?;
-    Ok(Json(json!({"subnet": subnet_view(&subnet)})))
-}
-
-async fn subnet_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.subnet_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&subnet, &n))
 }
 
 // --- Ports -------------------------------------------------------------------------------
-
-fn port_view(p: &Port, admin: bool) -> Value {
-    let mut v = json!({
-        "id": p.id,
-        "name": p.name,
-        "description": p.description,
-        "network_id": p.network_id,
-        "project_id": p.project_id,
-        "tenant_id": p.project_id,
-        "mac_address": p.mac_address,
-        "admin_state_up": p.admin_state_up,
-        "status": p.status,
-        "device_id": p.device_id,
-        "device_owner": p.device_owner,
-        "fixed_ips": p.fixed_ips,
-        "allowed_address_pairs": p.allowed_address_pairs,
-        "extra_dhcp_opts": [],
-        "security_groups": p.security_groups,
-        "port_security_enabled": p.port_security_enabled,
-        "ip_allocation": "immediate",
-        "binding:vnic_type": "normal",
-        "tags": p.tags,
-        "created_at": iso_seconds(p.created_at),
-        "updated_at": iso_seconds(p.updated_at),
-        "revision_number": p.revision_number,
-    });
-    if admin {
-        v["binding:host_id"] = json!(p.binding_host_id);
-        v["binding:profile"] = json!({});
-        v["binding:vif_type"] = json!(p.binding_vif_type);
-        v["binding:vif_details"] = json!({});
-    }
-    v
-}
 
 fn fixed_ip_requests(obj: &Map<String, Value>) -> NResult<Option<Vec<FixedIpRequest>>> {
     fixed_ip_list(obj, "fixed_ips")
@@ -586,10 +439,7 @@ async fn port_create(
         security_groups: str_list(obj, "security_groups")?,
     };
     let port = state.network.port_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"port": port_view(&port, is_admin(&n.ctx))})),
-    ))
+    Ok(view::created(&port, &n))
 }
 
 /// `fixed_ips=ip_address=10.0.0.3` and `fixed_ips=subnet_id=...`, as the clients send.
@@ -614,7 +464,7 @@ async fn port_list(
                 ids: p.all("id"),
                 network_id: p.get("network_id"),
                 name: p.get("name"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 device_id: p.get("device_id"),
                 device_owner: p.get("device_owner"),
                 mac_address: p.get("mac_address"),
@@ -626,21 +476,7 @@ async fn port_list(
             },
         )
         .await?;
-    let admin = is_admin(&n.ctx);
-    let last = list.last().map(|x| x.id.clone());
-    let items = list.iter().map(|x| port_view(x, admin)).collect();
-    Ok(Json(p.page(&state, "ports", items, last, limit)))
-}
-
-async fn port_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let port = state.network.port_get(&n.ctx, &id).await?;
-    let item = params(q).project(vec![port_view(&port, is_admin(&n.ctx))]);
-    Ok(Json(json!({"port": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn port_update(
@@ -681,14 +517,5 @@ async fn port_update(
         security_groups: str_list(obj, "security_groups")?,
     };
     let port = state.network.port_update(&n.ctx, &id, u).await?;
-    Ok(Json(json!({"port": port_view(&port, is_admin(&n.ctx))})))
-}
-
-async fn port_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.port_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&port, &n))
 }

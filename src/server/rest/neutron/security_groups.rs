@@ -4,8 +4,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::view::{self, RuleOf};
 use super::{
     bad_request, body_member, opt_bool, opt_int, opt_str, ListParams, NJson, NResult, Neutron,
 };
@@ -13,60 +14,21 @@ use crate::server::services::network::{
     RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery, SecurityGroupRule,
 };
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/security-groups", get(group_list).post(group_create))
         .route(
             "/security-groups/{id}",
-            get(group_show).put(group_update).delete(group_delete),
+            get(view::show::<SecurityGroup>)
+                .put(group_update)
+                .delete(view::remove::<SecurityGroup>),
         )
         .route("/security-group-rules", get(rule_list).post(rule_create))
         .route(
             "/security-group-rules/{id}",
             get(rule_show).delete(rule_delete),
         )
-}
-
-fn rule_view(r: &SecurityGroupRule, default_group: bool) -> Value {
-    json!({
-        "id": r.id,
-        "security_group_id": r.security_group_id,
-        "project_id": r.project_id,
-        "tenant_id": r.project_id,
-        "direction": r.direction,
-        "ethertype": r.ethertype,
-        "protocol": r.protocol,
-        "port_range_min": r.port_range_min,
-        "port_range_max": r.port_range_max,
-        "remote_ip_prefix": r.remote_ip_prefix,
-        "remote_group_id": r.remote_group_id,
-        "remote_address_group_id": null,
-        "normalized_cidr": r.remote_ip_prefix,
-        "belongs_to_default_sg": default_group,
-        "description": r.description,
-        "created_at": iso_seconds(r.created_at),
-        "updated_at": iso_seconds(r.updated_at),
-        "revision_number": r.revision_number,
-    })
-}
-
-fn group_view(g: &SecurityGroup) -> Value {
-    json!({
-        "id": g.id,
-        "name": g.name,
-        "description": g.description,
-        "project_id": g.project_id,
-        "tenant_id": g.project_id,
-        "stateful": g.stateful,
-        "shared": false,
-        "security_group_rules": g.rules.iter().map(|r| rule_view(r, g.is_default)).collect::<Vec<_>>(),
-        "tags": g.tags,
-        "created_at": iso_seconds(g.created_at),
-        "updated_at": iso_seconds(g.updated_at),
-        "revision_number": g.revision_number,
-    })
 }
 
 async fn group_create(
@@ -86,10 +48,7 @@ async fn group_create(
         project_id: super::networks::project_of(obj)?,
     };
     let g = state.network.security_group_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"security_group": group_view(&g)})),
-    ))
+    Ok(view::created(&g, &n))
 }
 
 async fn group_list(
@@ -106,26 +65,13 @@ async fn group_list(
             SecurityGroupQuery {
                 ids: p.all("id"),
                 name: p.get("name"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 marker: p.get("marker"),
                 limit,
             },
         )
         .await?;
-    let last = list.last().map(|g| g.id.clone());
-    let items = list.iter().map(group_view).collect();
-    Ok(Json(p.page(&state, "security_groups", items, last, limit)))
-}
-
-async fn group_show(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let g = state.network.security_group_get(&n.ctx, &id).await?;
-    let item = ListParams { pairs: q }.project(vec![group_view(&g)]);
-    Ok(Json(json!({"security_group": item[0]})))
+    Ok(view::many(&state, &p, &list, &n, limit))
 }
 
 async fn group_update(
@@ -144,16 +90,7 @@ async fn group_update(
             opt_str(obj, "description")?,
         )
         .await?;
-    Ok(Json(json!({"security_group": group_view(&g)})))
-}
-
-async fn group_delete(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-) -> NResult<StatusCode> {
-    state.network.security_group_delete(&n.ctx, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(view::one(&g, &n))
 }
 
 async fn rule_create(
@@ -201,10 +138,7 @@ async fn rule_create(
         description: opt_str(obj, "description")?.unwrap_or_default(),
     };
     let (r, default) = state.network.rule_create(&n.ctx, req).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"security_group_rule": rule_view(&r, default)})),
-    ))
+    Ok(view::created(&RuleOf(&r, default), &n))
 }
 
 async fn rule_list(
@@ -219,7 +153,7 @@ async fn rule_list(
             &n.ctx,
             SecurityGroupQuery {
                 ids: p.all("security_group_id"),
-                project_id: p.get("project_id").or_else(|| p.get("tenant_id")),
+                project_id: p.project_id(),
                 ..Default::default()
             },
         )
@@ -229,23 +163,16 @@ async fn rule_list(
             && p.get("ethertype").is_none_or(|e| e == r.ethertype)
             && p.get("protocol").is_none_or(|x| Some(x) == r.protocol)
     };
-    let items: Vec<Value> = groups
+    let rules: Vec<RuleOf> = groups
         .iter()
         .flat_map(|g| {
             g.rules
                 .iter()
                 .filter(|r| matches(r))
-                .map(|r| rule_view(r, g.is_default))
-                .collect::<Vec<_>>()
+                .map(|r| RuleOf(r, g.is_default))
         })
         .collect();
-    Ok(Json(p.page(
-        &state,
-        "security_group_rules",
-        items,
-        None,
-        None,
-    )))
+    Ok(view::many(&state, &p, &rules, &n, None))
 }
 
 async fn rule_show(
@@ -260,7 +187,7 @@ async fn rule_show(
         .await
         .map(|g| g.is_default)
         .unwrap_or(false);
-    Ok(Json(json!({"security_group_rule": rule_view(&r, default)})))
+    Ok(view::one(&RuleOf(&r, default), &n))
 }
 
 async fn rule_delete(

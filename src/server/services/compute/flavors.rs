@@ -10,6 +10,7 @@ use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::FlavorRow};
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::now;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,9 +82,7 @@ pub struct FlavorCreate {
     pub description: Option<String>,
 }
 
-const ADMIN: Resource<'static> = Resource::AdminOnly {
-    policy: "os_compute_api:os-flavor-manage",
-};
+const ADMIN: Resource<'static> = Resource::AdminOnly("os_compute_api:os-flavor-manage");
 
 fn check_range(field: &str, v: i64, min: i64, max: i64) -> Result<()> {
     if v < min || v > max {
@@ -212,9 +211,8 @@ impl ComputeService {
     pub async fn flavor_get(&self, ctx: &OpCtx, id: &str) -> Result<Flavor> {
         authorize(ctx, Action::Read, Resource::Catalog)?;
         let mut conn = self.db.conn().await?;
-        let flavor: Flavor = db::get::<db::compute::FlavorRow>(&mut conn, id)
+        let flavor: Flavor = found::<db::compute::FlavorRow>(&mut conn, "flavor", id)
             .await?
-            .ok_or_else(|| Error::not_found("flavor", id))?
             .into();
         if !flavor.is_public && !is_admin(ctx) {
             let access = db::compute::flavor_access_list(&mut conn, id).await?;
@@ -252,9 +250,7 @@ impl ComputeService {
 
     async fn flavor_save(&self, f: &Flavor) -> Result<()> {
         let mut conn = self.db.conn().await?;
-        let mut row = db::get::<db::compute::FlavorRow>(&mut conn, &f.id)
-            .await?
-            .ok_or_else(|| Error::not_found("flavor", &f.id))?;
+        let mut row = found::<db::compute::FlavorRow>(&mut conn, "flavor", &f.id).await?;
         row.description = f.description.clone();
         row.extra_specs = to_json(&f.extra_specs);
         db::compute::flavor_update(&mut conn, &row).await?;
@@ -264,7 +260,7 @@ impl ComputeService {
     pub async fn flavor_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
         authorize(ctx, Action::Delete, ADMIN)?;
         let mut conn = self.db.conn().await?;
-        if !db::compute::flavor_delete(&mut conn, id).await? {
+        if !db::delete::<db::compute::FlavorRow>(&mut conn, id).await? {
             return Err(Error::not_found("flavor", id));
         }
         Ok(())

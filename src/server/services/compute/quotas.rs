@@ -130,9 +130,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-quota-class-sets:show",
-            },
+            Resource::AdminOnly("os_compute_api:os-quota-class-sets:show"),
         )?;
         self.limits_of(DEFAULTS).await
     }
@@ -166,9 +164,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-quota-sets:update",
-            },
+            Resource::AdminOnly("os_compute_api:os-quota-sets:update"),
         )?;
         Self::check_limits(&changes)?;
         let _claim = self.quota_claim(project_id).await;
@@ -199,9 +195,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-quota-sets:delete",
-            },
+            Resource::AdminOnly("os_compute_api:os-quota-sets:delete"),
         )?;
         if project_id == DEFAULTS {
             return Err(Error::invalid("A project id is required."));
@@ -220,9 +214,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-quota-class-sets:update",
-            },
+            Resource::AdminOnly("os_compute_api:os-quota-class-sets:update"),
         )?;
         Self::check_limits(&changes)?;
         let mut conn = self.db.conn().await?;

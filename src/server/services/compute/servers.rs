@@ -771,9 +771,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-services:list",
-            },
+            Resource::AdminOnly("os_compute_api:os-services:list"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::node_list(&mut conn).await?)
@@ -787,9 +785,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-hypervisors:list",
-            },
+            Resource::AdminOnly("os_compute_api:os-hypervisors:list"),
         )?;
         let mut conn = self.db.conn().await?;
         let mut out = Vec::new();
@@ -811,9 +807,7 @@ impl ComputeService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "os_compute_api:os-services:update",
-            },
+            Resource::AdminOnly("os_compute_api:os-services:update"),
         )?;
         let mut conn = self.db.conn().await?;
         let node = db::compute::node_get(&mut conn, node_id)

@@ -127,9 +127,7 @@ impl ComputeService {
             None => authorize(
                 ctx,
                 Action::List,
-                Resource::AdminOnly {
-                    policy: "os_compute_api:os-simple-tenant-usage:list",
-                },
+                Resource::AdminOnly("os_compute_api:os-simple-tenant-usage:list"),
             )?,
         }
         if q.start >= q.end {

@@ -176,7 +176,7 @@ impl IdentityService {
         if !exists {
             return Err(Error::not_found("application credential", id));
         }
-        db::credentials::app_cred_delete(&mut conn, id).await?;
+        db::delete::<db::credentials::AppCredRow>(&mut conn, id).await?;
         self.changed();
         Ok(())
     }

@@ -78,9 +78,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_region",
-            },
+            Resource::AdminOnly("identity:create_region"),
         )?;
         self.region_insert(params).await
     }
@@ -134,9 +132,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_region",
-            },
+            Resource::AdminOnly("identity:update_region"),
         )?;
         let mut conn = self.db.conn().await?;
         let mut row = db::catalog::region_get(&mut conn, id)
@@ -154,9 +150,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_region",
-            },
+            Resource::AdminOnly("identity:delete_region"),
         )?;
         let mut conn = self.db.conn().await?;
         match db::catalog::region_delete(&mut conn, id).await {
@@ -177,9 +171,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_service",
-            },
+            Resource::AdminOnly("identity:create_service"),
         )?;
         self.service_insert(params).await
     }
@@ -205,9 +197,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:get_service",
-            },
+            Resource::AdminOnly("identity:get_service"),
         )?;
         let mut conn = self.db.conn().await?;
         db::catalog::service_get(&mut conn, id)
@@ -226,9 +216,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_services",
-            },
+            Resource::AdminOnly("identity:list_services"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::catalog::service_list(&mut conn, service_type, name).await?)
@@ -243,9 +231,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_service",
-            },
+            Resource::AdminOnly("identity:update_service"),
         )?;
         let mut conn = self.db.conn().await?;
         let mut row = db::catalog::service_get(&mut conn, id)
@@ -273,9 +259,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_service",
-            },
+            Resource::AdminOnly("identity:delete_service"),
         )?;
         let mut conn = self.db.conn().await?;
         if !db::catalog::service_delete(&mut conn, id).await? {
@@ -289,9 +273,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_endpoint",
-            },
+            Resource::AdminOnly("identity:create_endpoint"),
         )?;
         self.endpoint_insert(params).await
     }
@@ -327,9 +309,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:get_endpoint",
-            },
+            Resource::AdminOnly("identity:get_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
         db::catalog::endpoint_get(&mut conn, id)
@@ -349,9 +329,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_endpoints",
-            },
+            Resource::AdminOnly("identity:list_endpoints"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::catalog::endpoint_list(&mut conn, service_id, interface, region_id).await?)
@@ -366,9 +344,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_endpoint",
-            },
+            Resource::AdminOnly("identity:update_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
         let mut row = db::catalog::endpoint_get(&mut conn, id)
@@ -408,9 +384,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_endpoint",
-            },
+            Resource::AdminOnly("identity:delete_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
         if !db::catalog::endpoint_delete(&mut conn, id).await? {

@@ -5,6 +5,7 @@ use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::{new_id, now};
 
 #[derive(Clone, Debug, Default)]
@@ -45,9 +46,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_domain",
-            },
+            Resource::AdminOnly("identity:create_domain"),
         )?;
         self.domain_insert(params).await
     }
@@ -76,9 +75,7 @@ impl IdentityService {
             authorize(
                 ctx,
                 Action::Read,
-                Resource::AdminOnly {
-                    policy: "identity:get_domain",
-                },
+                Resource::AdminOnly("identity:get_domain"),
             )?;
         }
         let mut conn = self.db.conn().await?;
@@ -96,9 +93,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_domains",
-            },
+            Resource::AdminOnly("identity:list_domains"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::resources::domain_list(&mut conn, name, enabled).await?)
@@ -113,14 +108,10 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_domain",
-            },
+            Resource::AdminOnly("identity:update_domain"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::get::<db::resources::DomainRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("domain", id))?;
+        let mut row = found::<db::resources::DomainRow>(&mut conn, "domain", id).await?;
         if let Some(name) = params.name {
             check_name("name", &name, 64)?;
             row.name = name;
@@ -143,14 +134,10 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_domain",
-            },
+            Resource::AdminOnly("identity:delete_domain"),
         )?;
         let mut tx = self.db.begin().await?;
-        let row = db::get::<db::resources::DomainRow>(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("domain", id))?;
+        let row = found::<db::resources::DomainRow>(&mut tx, "domain", id).await?;
         if row.enabled != 0 {
             return Err(Error::Forbidden(
                 "Cannot delete a domain that is enabled, please disable it first.".into(),
@@ -162,7 +149,7 @@ impl IdentityService {
             )));
         }
         db::roles::assignments_purge(&mut tx, "domain", id).await?;
-        db::resources::domain_delete(&mut tx, id).await?;
+        db::delete::<db::resources::DomainRow>(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();
         Ok(())
@@ -172,9 +159,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_project",
-            },
+            Resource::AdminOnly("identity:create_project"),
         )?;
         self.project_insert(params).await
     }
@@ -258,9 +243,7 @@ impl IdentityService {
         // Found first, then authorized: Keystone answers an unknown project with a 404
         // and another one with a 403.
         let mut conn = self.db.conn().await?;
-        let project = db::get::<db::resources::ProjectRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("project", id))?;
+        let project = found::<db::resources::ProjectRow>(&mut conn, "project", id).await?;
         authorize(ctx, Action::Read, Resource::Project { id })?;
         Ok(project)
     }
@@ -272,9 +255,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_projects",
-            },
+            Resource::AdminOnly("identity:list_projects"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::resources::project_list(&mut conn, &filter).await?)
@@ -289,14 +270,10 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_project",
-            },
+            Resource::AdminOnly("identity:update_project"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::get::<db::resources::ProjectRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("project", id))?;
+        let mut row = found::<db::resources::ProjectRow>(&mut conn, "project", id).await?;
         if let Some(name) = params.name {
             check_name("name", &name, 64)?;
             row.name = name;
@@ -320,9 +297,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_project",
-            },
+            Resource::AdminOnly("identity:delete_project"),
         )?;
         let mut tx = self.db.begin().await?;
         if db::get::<db::resources::ProjectRow>(&mut tx, id)
@@ -338,7 +313,7 @@ impl IdentityService {
         }
         db::roles::assignments_purge(&mut tx, "project", id).await?;
         db::users::users_with_default_project_clear(&mut tx, id).await?;
-        db::resources::project_delete(&mut tx, id).await?;
+        db::delete::<db::resources::ProjectRow>(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();
         Ok(())

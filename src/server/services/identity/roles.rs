@@ -7,6 +7,7 @@ use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, roles::AssignmentFilter};
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::{new_id, now};
 
 /// Who holds a role.
@@ -87,9 +88,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_role",
-            },
+            Resource::AdminOnly("identity:create_role"),
         )?;
         self.role_insert(name, description).await
     }
@@ -111,13 +110,7 @@ impl IdentityService {
     }
 
     pub async fn role_get(&self, ctx: &OpCtx, id: &str) -> Result<Role> {
-        authorize(
-            ctx,
-            Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:get_role",
-            },
-        )?;
+        authorize(ctx, Action::Read, Resource::AdminOnly("identity:get_role"))?;
         let mut conn = self.db.conn().await?;
         db::get::<db::roles::RoleRow>(&mut conn, id)
             .await?
@@ -128,9 +121,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_roles",
-            },
+            Resource::AdminOnly("identity:list_roles"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::roles::role_list(&mut conn, name).await?)
@@ -146,14 +137,10 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_role",
-            },
+            Resource::AdminOnly("identity:update_role"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::get::<db::roles::RoleRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("role", id))?;
+        let mut row = found::<db::roles::RoleRow>(&mut conn, "role", id).await?;
         if let Some(name) = name {
             check_name("name", &name, 255)?;
             if row.name != name && super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
@@ -178,21 +165,17 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_role",
-            },
+            Resource::AdminOnly("identity:delete_role"),
         )?;
         let mut conn = self.db.conn().await?;
-        let row = db::get::<db::roles::RoleRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("role", id))?;
+        let row = found::<db::roles::RoleRow>(&mut conn, "role", id).await?;
         if super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
             return Err(Error::Forbidden(format!(
                 "The built-in role {} cannot be deleted.",
                 row.name
             )));
         }
-        db::roles::role_delete(&mut conn, id).await?;
+        db::delete::<db::roles::RoleRow>(&mut conn, id).await?;
         self.changed();
         Ok(())
     }
@@ -207,17 +190,11 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_implied_role",
-            },
+            Resource::AdminOnly("identity:create_implied_role"),
         )?;
         let mut conn = self.db.conn().await?;
-        let prior_row = db::get::<db::roles::RoleRow>(&mut conn, prior)
-            .await?
-            .ok_or_else(|| Error::not_found("role", prior))?;
-        let implied_row = db::get::<db::roles::RoleRow>(&mut conn, implied)
-            .await?
-            .ok_or_else(|| Error::not_found("role", implied))?;
+        let prior_row = found::<db::roles::RoleRow>(&mut conn, "role", prior).await?;
+        let implied_row = found::<db::roles::RoleRow>(&mut conn, "role", implied).await?;
         let edges = db::roles::implied_role_list(&mut conn).await?;
         if prior == implied || implies(&edges, implied).contains(prior) {
             return Err(Error::Forbidden(format!(
@@ -239,17 +216,11 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:get_implied_role",
-            },
+            Resource::AdminOnly("identity:get_implied_role"),
         )?;
         let mut conn = self.db.conn().await?;
-        let prior_row = db::get::<db::roles::RoleRow>(&mut conn, prior)
-            .await?
-            .ok_or_else(|| Error::not_found("role", prior))?;
-        let implied_row = db::get::<db::roles::RoleRow>(&mut conn, implied)
-            .await?
-            .ok_or_else(|| Error::not_found("role", implied))?;
+        let prior_row = found::<db::roles::RoleRow>(&mut conn, "role", prior).await?;
+        let implied_row = found::<db::roles::RoleRow>(&mut conn, "role", implied).await?;
         let edges = db::roles::implied_role_list(&mut conn).await?;
         if !edges.iter().any(|(p, i)| p == prior && i == implied) {
             return Err(Error::not_found(
@@ -264,9 +235,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_implied_role",
-            },
+            Resource::AdminOnly("identity:delete_implied_role"),
         )?;
         let mut conn = self.db.conn().await?;
         if !db::roles::implied_role_remove(&mut conn, prior, implied).await? {
@@ -284,9 +253,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_role_inference_rules",
-            },
+            Resource::AdminOnly("identity:list_role_inference_rules"),
         )?;
         let mut conn = self.db.conn().await?;
         let roles: HashMap<String, Role> = db::roles::role_list(&mut conn, None)
@@ -311,9 +278,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_grant",
-            },
+            Resource::AdminOnly("identity:create_grant"),
         )?;
         let mut conn = self.db.conn().await?;
         self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
@@ -333,9 +298,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:revoke_grant",
-            },
+            Resource::AdminOnly("identity:revoke_grant"),
         )?;
         let mut conn = self.db.conn().await?;
         self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
@@ -359,9 +322,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:check_grant",
-            },
+            Resource::AdminOnly("identity:check_grant"),
         )?;
         let mut conn = self.db.conn().await?;
         self.assignment_parts_exist(&mut conn, &actor, &target, role_id)
@@ -392,9 +353,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_grants",
-            },
+            Resource::AdminOnly("identity:list_grants"),
         )?;
         let mut conn = self.db.conn().await?;
         let filter = AssignmentFilter {
@@ -425,9 +384,7 @@ impl IdentityService {
             authorize(
                 ctx,
                 Action::List,
-                Resource::AdminOnly {
-                    policy: "identity:list_role_assignments",
-                },
+                Resource::AdminOnly("identity:list_role_assignments"),
             )?;
         }
         let mut conn = self.db.conn().await?;
@@ -663,31 +620,21 @@ impl IdentityService {
     ) -> Result<()> {
         match actor {
             Actor::User(id) => {
-                db::get::<db::users::UserRow>(conn, id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("user", id))?;
+                found::<db::users::UserRow>(conn, "user", id).await?;
             }
             Actor::Group(id) => {
-                db::get::<db::users::GroupRow>(conn, id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("group", id))?;
+                found::<db::users::GroupRow>(conn, "group", id).await?;
             }
         }
         match target {
             Target::Project(id) => {
-                db::get::<db::resources::ProjectRow>(conn, id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("project", id))?;
+                found::<db::resources::ProjectRow>(conn, "project", id).await?;
             }
             Target::Domain(id) => {
-                db::get::<db::resources::DomainRow>(conn, id)
-                    .await?
-                    .ok_or_else(|| Error::not_found("domain", id))?;
+                found::<db::resources::DomainRow>(conn, "domain", id).await?;
             }
         }
-        db::get::<db::roles::RoleRow>(conn, role_id)
-            .await?
-            .ok_or_else(|| Error::not_found("role", role_id))?;
+        found::<db::roles::RoleRow>(conn, "role", role_id).await?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::{new_id, now};
 
 #[derive(Debug, Default)]
@@ -69,9 +70,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_user",
-            },
+            Resource::AdminOnly("identity:create_user"),
         )?;
         self.user_insert(params).await
     }
@@ -138,9 +137,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_users",
-            },
+            Resource::AdminOnly("identity:list_users"),
         )?;
         let mut conn = self.db.conn().await?;
         let users = db::users::user_list(&mut conn, &filter).await?;
@@ -157,9 +154,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_user",
-            },
+            Resource::AdminOnly("identity:update_user"),
         )?;
         let new_hash = match params.password {
             Some(pw) => {
@@ -169,9 +164,7 @@ impl IdentityService {
             None => None,
         };
         let mut tx = self.db.begin().await?;
-        let mut row = db::get::<db::users::UserRow>(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("user", id))?;
+        let mut row = found::<db::users::UserRow>(&mut tx, "user", id).await?;
         if let Some(name) = params.name {
             check_name("name", &name, 255)?;
             row.name = name;
@@ -226,9 +219,7 @@ impl IdentityService {
     ) -> Result<()> {
         authorize(ctx, Action::Modify, Resource::User { id })?;
         let mut conn = self.db.conn().await?;
-        let row = db::get::<db::users::UserRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("user", id))?;
+        let row = found::<db::users::UserRow>(&mut conn, "user", id).await?;
         if !password::verify(original, row.password_hash.clone()).await? {
             return Err(Error::Unauthenticated(
                 "The original password is not correct.".into(),
@@ -246,9 +237,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_user",
-            },
+            Resource::AdminOnly("identity:update_user"),
         )?;
         let mut conn = self.db.conn().await?;
         if db::get::<db::users::UserRow>(&mut conn, id)
@@ -266,9 +255,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_user",
-            },
+            Resource::AdminOnly("identity:delete_user"),
         )?;
         if id == ctx.user_id() {
             return Err(Error::Forbidden(
@@ -277,7 +264,7 @@ impl IdentityService {
         }
         let mut tx = self.db.begin().await?;
         db::roles::assignments_purge(&mut tx, "user", id).await?;
-        if !db::users::user_delete(&mut tx, id).await? {
+        if !db::delete::<db::users::UserRow>(&mut tx, id).await? {
             return Err(Error::not_found("user", id));
         }
         tx.commit().await?;
@@ -289,9 +276,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Create,
-            Resource::AdminOnly {
-                policy: "identity:create_group",
-            },
+            Resource::AdminOnly("identity:create_group"),
         )?;
         check_name("name", &params.name, 64)?;
         let domain_id = params
@@ -319,13 +304,7 @@ impl IdentityService {
     }
 
     pub async fn group_get(&self, ctx: &OpCtx, id: &str) -> Result<Group> {
-        authorize(
-            ctx,
-            Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:get_group",
-            },
-        )?;
+        authorize(ctx, Action::Read, Resource::AdminOnly("identity:get_group"))?;
         let mut conn = self.db.conn().await?;
         db::get::<db::users::GroupRow>(&mut conn, id)
             .await?
@@ -341,9 +320,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_groups",
-            },
+            Resource::AdminOnly("identity:list_groups"),
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::users::group_list(&mut conn, name, domain_id).await?)
@@ -353,14 +330,10 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:update_group",
-            },
+            Resource::AdminOnly("identity:update_group"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::get::<db::users::GroupRow>(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("group", id))?;
+        let mut row = found::<db::users::GroupRow>(&mut conn, "group", id).await?;
         if let Some(name) = params.name {
             check_name("name", &name, 64)?;
             row.name = name;
@@ -379,13 +352,11 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Delete,
-            Resource::AdminOnly {
-                policy: "identity:delete_group",
-            },
+            Resource::AdminOnly("identity:delete_group"),
         )?;
         let mut tx = self.db.begin().await?;
         db::roles::assignments_purge(&mut tx, "group", id).await?;
-        if !db::users::group_delete(&mut tx, id).await? {
+        if !db::delete::<db::users::GroupRow>(&mut tx, id).await? {
             return Err(Error::not_found("group", id));
         }
         tx.commit().await?;
@@ -397,9 +368,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:add_user_to_group",
-            },
+            Resource::AdminOnly("identity:add_user_to_group"),
         )?;
         let mut conn = self.db.conn().await?;
         self.group_and_user_exist(&mut conn, group_id, user_id)
@@ -418,9 +387,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Modify,
-            Resource::AdminOnly {
-                policy: "identity:remove_user_from_group",
-            },
+            Resource::AdminOnly("identity:remove_user_from_group"),
         )?;
         let mut conn = self.db.conn().await?;
         self.group_and_user_exist(&mut conn, group_id, user_id)
@@ -444,9 +411,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::Read,
-            Resource::AdminOnly {
-                policy: "identity:check_user_in_group",
-            },
+            Resource::AdminOnly("identity:check_user_in_group"),
         )?;
         let mut conn = self.db.conn().await?;
         self.group_and_user_exist(&mut conn, group_id, user_id)
@@ -464,9 +429,7 @@ impl IdentityService {
         authorize(
             ctx,
             Action::List,
-            Resource::AdminOnly {
-                policy: "identity:list_users_in_group",
-            },
+            Resource::AdminOnly("identity:list_users_in_group"),
         )?;
         let mut conn = self.db.conn().await?;
         if db::get::<db::users::GroupRow>(&mut conn, group_id)

@@ -20,6 +20,7 @@ use crate::server::db::images::ImageFilter;
 pub use crate::server::db::images::{ImageSort, MemberRow as ImageMember};
 use crate::server::db::{self, Db};
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::now;
 pub use inspect::{CONTAINER_FORMATS, DISK_FORMATS};
 pub use model::*;
@@ -70,9 +71,8 @@ impl ImageService {
     /// The image if the caller may see it, with whether the caller is a member of it.
     async fn load(&self, ctx: &OpCtx, id: &str) -> Result<(Image, bool)> {
         let mut conn = self.db.conn().await?;
-        let image: Image = db::get::<db::images::ImageRow>(&mut conn, id)
+        let image: Image = found::<db::images::ImageRow>(&mut conn, "image", id)
             .await?
-            .ok_or_else(|| Error::not_found("image", id))?
             .into();
         let member = match ctx.auth.project_id() {
             Some(p) if image.visibility == "shared" && p != image.owner => {
@@ -161,13 +161,7 @@ impl ImageService {
     fn check_publicize(&self, ctx: &OpCtx, before: Option<&Image>, after: &Image) -> Result<()> {
         let was_public = before.is_some_and(|b| b.visibility == "public");
         if after.visibility == "public" && !was_public {
-            authorize(
-                ctx,
-                Action::Modify,
-                Resource::AdminOnly {
-                    policy: "publicize_image",
-                },
-            )?;
+            authorize(ctx, Action::Modify, Resource::AdminOnly("publicize_image"))?;
         }
         Ok(())
     }
@@ -322,7 +316,7 @@ impl ImageService {
             )));
         }
         let mut conn = self.db.conn().await?;
-        if !db::images::image_delete(&mut conn, id).await? {
+        if !db::delete::<db::images::ImageRow>(&mut conn, id).await? {
             return Err(Error::not_found("image", id));
         }
         drop(conn);

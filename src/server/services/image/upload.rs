@@ -13,6 +13,7 @@ use crate::server::context::OpCtx;
 use crate::server::db::images::ImageData;
 use crate::server::db::{self};
 use crate::server::error::{Error, Result};
+use crate::server::services::found;
 use crate::server::services::now;
 
 impl ImageService {
@@ -73,9 +74,8 @@ impl ImageService {
                     self.store.remove(id).await;
                     return Err(Error::not_found("image", id));
                 }
-                Ok(db::get::<db::images::ImageRow>(&mut conn, id)
+                Ok(found::<db::images::ImageRow>(&mut conn, "image", id)
                     .await?
-                    .ok_or_else(|| Error::not_found("image", id))?
                     .into())
             }
             Err(Upload::Refused(e)) => {

@@ -82,7 +82,7 @@ const HOST_AGENTS: [(&str, &str, &str, Option<&str>); 3] = [
 
 /// Agents are the administrators' (Neutron's `rule:get_agent` and friends).
 fn admin_only(ctx: &OpCtx, action: Action, rule: &'static str) -> Result<()> {
-    authorize(ctx, action, Resource::AdminOnly { policy: rule }).map_err(|_| policy(rule))
+    authorize(ctx, action, Resource::AdminOnly(rule)).map_err(|_| policy(rule))
 }
 
 fn agent_not_found(id: &str) -> Error {

@@ -316,7 +316,7 @@ impl NetworkService {
         let fip = self.floating_ip_get(ctx, id).await?;
         authorize(ctx, Action::Delete, fip.resource())?;
         let mut tx = self.db.begin().await?;
-        if !db::l3::fip_delete(&mut tx, id).await? {
+        if !db::delete::<db::l3::FloatingIpRow>(&mut tx, id).await? {
             return Err(fip_not_found(id));
         }
         Self::port_delete_owned(&mut tx, &fip.floating_port_id).await?;

@@ -465,12 +465,12 @@ impl NetworkService {
         .await?;
         for p in dhcp {
             db::network::allocations_delete_for_port(&mut tx, &p.id).await?;
-            db::network::port_delete(&mut tx, &p.id).await?;
+            db::delete::<db::network::PortRow>(&mut tx, &p.id).await?;
         }
         for s in db::network::subnets_of(&mut tx, id).await? {
-            db::network::subnet_delete(&mut tx, &s.id).await?;
+            db::delete::<db::network::SubnetRow>(&mut tx, &s.id).await?;
         }
-        if !db::network::network_delete(&mut tx, id).await? {
+        if !db::delete::<db::network::NetworkRow>(&mut tx, id).await? {
             return Err(not_found("network", id));
         }
         tx.commit().await?;

@@ -440,7 +440,7 @@ impl NetworkService {
     /// Removes a port and its addresses inside the caller's transaction.
     pub(super) async fn port_delete_owned(tx: &mut Tx, id: &str) -> Result<()> {
         db::network::allocations_delete_for_port(tx, id).await?;
-        db::network::port_delete(tx, id).await?;
+        db::delete::<db::network::PortRow>(tx, id).await?;
         Ok(())
     }
 
@@ -648,7 +648,7 @@ impl NetworkService {
         // An instance's interface whose port is deleted here is gone from the instance.
         db::compute::nic_delete_port(&mut tx, id).await?;
         db::network::allocations_delete_for_port(&mut tx, id).await?;
-        if !db::network::port_delete(&mut tx, id).await? {
+        if !db::delete::<db::network::PortRow>(&mut tx, id).await? {
             return Err(not_found("port", id));
         }
         tx.commit().await?;

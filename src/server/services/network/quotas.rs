@@ -53,19 +53,19 @@ impl NetworkService {
         let mut used = BTreeMap::new();
         used.insert(
             "network".to_string(),
-            db::network::network_count(&mut conn, project_id).await?,
+            db::count_owned::<db::network::NetworkRow>(&mut conn, project_id).await?,
         );
         used.insert(
             "subnet".to_string(),
-            db::network::subnet_count(&mut conn, project_id).await?,
+            db::count_owned::<db::network::SubnetRow>(&mut conn, project_id).await?,
         );
         used.insert(
             "port".to_string(),
-            db::network::port_count(&mut conn, project_id).await?,
+            db::count_owned::<db::network::PortRow>(&mut conn, project_id).await?,
         );
         used.insert(
             "security_group".to_string(),
-            db::network::sg_count(&mut conn, project_id).await?,
+            db::count_owned::<db::network::SecurityGroupRow>(&mut conn, project_id).await?,
         );
         used.insert(
             "security_group_rule".to_string(),
@@ -73,11 +73,11 @@ impl NetworkService {
         );
         used.insert(
             "router".to_string(),
-            db::l3::router_count(&mut conn, project_id).await?,
+            db::count_owned::<db::l3::RouterRow>(&mut conn, project_id).await?,
         );
         used.insert(
             "floatingip".to_string(),
-            db::l3::fip_count(&mut conn, project_id).await?,
+            db::count_owned::<db::l3::FloatingIpRow>(&mut conn, project_id).await?,
         );
         Ok(used)
     }
@@ -147,13 +147,7 @@ impl NetworkService {
         project_id: &str,
         changes: BTreeMap<String, i64>,
     ) -> Result<NetworkQuota> {
-        authorize(
-            ctx,
-            Action::Modify,
-            Resource::AdminOnly {
-                policy: "update_quota",
-            },
-        )?;
+        authorize(ctx, Action::Modify, Resource::AdminOnly("update_quota"))?;
         for (r, l) in &changes {
             if !NETWORK_QUOTA_RESOURCES.iter().any(|(k, _)| k == r) {
                 return Err(invalid(
@@ -178,13 +172,7 @@ impl NetworkService {
 
     /// Back to the defaults (administrators).
     pub async fn quota_reset(&self, ctx: &OpCtx, project_id: &str) -> Result<()> {
-        authorize(
-            ctx,
-            Action::Delete,
-            Resource::AdminOnly {
-                policy: "delete_quota",
-            },
-        )?;
+        authorize(ctx, Action::Delete, Resource::AdminOnly("delete_quota"))?;
         let mut conn = self.db.conn().await?;
         db::network::quota_clear(&mut conn, project_id)
             .await

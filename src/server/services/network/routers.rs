@@ -316,7 +316,7 @@ impl NetworkService {
             ));
         }
         self.clear_gateway(&mut tx, &mut router).await?;
-        db::l3::router_delete(&mut tx, id).await?;
+        db::delete::<db::l3::RouterRow>(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();
         self.announce(&router.project_id, false);

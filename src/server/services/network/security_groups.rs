@@ -561,7 +561,7 @@ impl NetworkService {
                 format!("Security Group {id} in use."),
             ));
         }
-        db::network::sg_delete(&mut tx, id).await?;
+        db::delete::<db::network::SecurityGroupRow>(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();
         Ok(())
@@ -660,7 +660,7 @@ impl NetworkService {
             },
         )?;
         let mut conn = self.db.conn().await?;
-        db::network::rule_delete(&mut conn, id).await?;
+        db::delete::<db::network::RuleRow>(&mut conn, id).await?;
         self.changed();
         Ok(())
     }

@@ -464,7 +464,7 @@ impl NetworkService {
         }
         // Only DHCP ports still hold addresses here; they give them up.
         db::network::allocations_delete_for_subnet(&mut tx, id).await?;
-        if !db::network::subnet_delete(&mut tx, id).await? {
+        if !db::delete::<db::network::SubnetRow>(&mut tx, id).await? {
             return Err(not_found("subnet", id));
         }
         let network = self.network_unchecked(&subnet.network_id).await?;
