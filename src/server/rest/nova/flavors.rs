@@ -7,8 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::view::flavor_view;
 use super::{
-    body_member, int_field, links, only_known, str_field, string_map, Mv, NJson, NResult, Nova,
+    body_member, int_field, links, only_known, str_field, string_map, NJson, NResult, Nova,
     NovaError,
 };
 use crate::server::authz::is_admin;
@@ -36,29 +37,6 @@ pub fn routes() -> Router<AppState> {
                 .put(extra_spec_put)
                 .delete(extra_spec_delete),
         )
-}
-
-pub fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
-    let mut v = json!({
-        "id": f.id,
-        "name": f.name,
-        "ram": f.ram,
-        "disk": f.disk,
-        "vcpus": f.vcpus,
-        "swap": if f.swap == 0 && !mv.at_least(75) { json!("") } else { json!(f.swap) },
-        "OS-FLV-EXT-DATA:ephemeral": f.ephemeral,
-        "OS-FLV-DISABLED:disabled": f.disabled,
-        "rxtx_factor": f.rxtx_factor,
-        "os-flavor-access:is_public": f.is_public,
-        "links": links(state, &format!("flavors/{}", f.id)),
-    });
-    if mv.at_least(55) {
-        v["description"] = json!(f.description);
-    }
-    if mv.at_least(61) {
-        v["extra_specs"] = json!(f.extra_specs);
-    }
-    v
 }
 
 /// `is_public`: `None`/`none` means all (administrators), otherwise a boolean;

@@ -5,7 +5,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{str_field, Mv, NJson, NResult, Nova, NovaError};
+use super::view::{hypervisor_view, service_view};
+use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::services::compute::Hypervisor;
 use crate::server::state::AppState;
@@ -25,49 +26,6 @@ pub fn routes() -> Router<AppState> {
             get(availability_zones_detail),
         )
         .route("/os-networks", get(networks))
-}
-
-fn hypervisor_id(h: &Hypervisor, mv: Mv) -> Value {
-    if mv.at_least(53) {
-        json!(h.id)
-    } else {
-        json!(h.num)
-    }
-}
-
-fn hypervisor_view(h: &Hypervisor, used: (i64, i64, i64, i64), mv: Mv, detail: bool) -> Value {
-    let (running, cpu, ram, disk) = used;
-    let mut v = json!({
-        "id": hypervisor_id(h, mv),
-        "hypervisor_hostname": h.host,
-        "state": "up",
-        "status": h.status,
-    });
-    if detail {
-        v["host_ip"] = json!(h.host_ip);
-        v["hypervisor_type"] = json!(h.hypervisor_type);
-        v["hypervisor_version"] = json!(h.hypervisor_version);
-        v["service"] = json!({"host": h.host, "id": if mv.at_least(53) { json!(h.id) } else { json!(h.num) }, "disabled_reason": h.disabled_reason});
-        if !mv.at_least(88) {
-            v["vcpus"] = json!(h.vcpus);
-            v["memory_mb"] = json!(h.memory_mb);
-            v["local_gb"] = json!(h.local_gb);
-            v["vcpus_used"] = json!(cpu);
-            v["memory_mb_used"] = json!(ram);
-            v["local_gb_used"] = json!(disk);
-            v["free_ram_mb"] = json!(h.memory_mb - ram);
-            v["free_disk_gb"] = json!(h.local_gb - disk);
-            v["current_workload"] = json!(0);
-            v["running_vms"] = json!(running);
-            v["disk_available_least"] = json!(h.local_gb - disk);
-            v["cpu_info"] = serde_json::from_str::<Value>(&h.cpu_info)
-                .map(|c| json!(c.to_string()))
-                .unwrap_or(json!(""));
-        } else {
-            v["uptime"] = Value::Null;
-        }
-    }
-    v
 }
 
 async fn hypervisor_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
@@ -129,20 +87,6 @@ async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NRe
         "disk_available_least": sum(&|x| x.0.local_gb - x.4),
     });
     Ok(Json(json!({"hypervisor_statistics": stats})))
-}
-
-fn service_view(h: &Hypervisor, mv: Mv) -> Value {
-    json!({
-        "id": if mv.at_least(53) { json!(h.id) } else { json!(h.num) },
-        "binary": "nova-compute",
-        "host": h.host,
-        "zone": "nova",
-        "status": h.status,
-        "state": "up",
-        "updated_at": iso_seconds(h.updated_at),
-        "disabled_reason": h.disabled_reason,
-        "forced_down": false,
-    })
 }
 
 async fn service_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {

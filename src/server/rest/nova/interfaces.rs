@@ -7,9 +7,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use super::view::interface_view;
 use super::{str_field, Mv, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
-use crate::server::services::compute::{InterfaceAttach, InterfaceAttachment};
+use crate::server::services::compute::InterfaceAttach;
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -21,22 +22,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn view(a: &InterfaceAttachment, mv: Mv) -> Value {
-    let mut v = json!({
-        "port_id": a.port_id,
-        "net_id": a.net_id,
-        "mac_addr": a.mac_addr,
-        "port_state": a.port_state,
-        "fixed_ips": a.fixed_ips.iter()
-            .map(|(ip, subnet)| json!({"ip_address": ip, "subnet_id": subnet}))
-            .collect::<Vec<_>>(),
-    });
-    if mv.at_least(70) {
-        v["tag"] = Value::Null;
-    }
-    v
-}
-
 async fn list(
     State(state): State<AppState>,
     nova: Nova,
@@ -44,7 +29,7 @@ async fn list(
 ) -> NResult<Json<Value>> {
     let list = state.compute.interface_list(&nova.ctx, &id).await?;
     Ok(Json(json!({
-        "interfaceAttachments": list.iter().map(|a| view(a, nova.mv)).collect::<Vec<_>>()
+        "interfaceAttachments": list.iter().map(|a| interface_view(a, nova.mv)).collect::<Vec<_>>()
     })))
 }
 
@@ -57,7 +42,9 @@ async fn show(
         .compute
         .interface_get(&nova.ctx, &id, &port_id)
         .await?;
-    Ok(Json(json!({"interfaceAttachment": view(&a, nova.mv)})))
+    Ok(Json(
+        json!({"interfaceAttachment": interface_view(&a, nova.mv)}),
+    ))
 }
 
 fn invalid(field: &str, value: &Value, why: &str) -> NovaError {
@@ -164,7 +151,9 @@ async fn attach(
         .compute
         .interface_attach(&nova.ctx, &id, request)
         .await?;
-    Ok(Json(json!({"interfaceAttachment": view(&a, nova.mv)})))
+    Ok(Json(
+        json!({"interfaceAttachment": interface_view(&a, nova.mv)}),
+    ))
 }
 
 async fn detach(

@@ -8,9 +8,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{body_member, only_known, str_field, Mv, NJson, NResult, Nova, NovaError};
+use super::view::keypair_view;
+use super::{body_member, only_known, str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
-use crate::server::services::compute::Keypair;
 use crate::server::state::AppState;
 use crate::server::time::iso_seconds;
 
@@ -21,14 +21,6 @@ pub fn routes() -> Router<AppState> {
             "/os-keypairs/{name}",
             get(keypair_show).delete(keypair_delete),
         )
-}
-
-fn keypair_view(k: &Keypair, mv: Mv) -> Value {
-    let mut v = json!({"name": k.name, "public_key": k.public_key, "fingerprint": k.fingerprint});
-    if mv.at_least(2) {
-        v["type"] = json!(k.key_type);
-    }
-    v
 }
 
 async fn keypair_create(

@@ -11,6 +11,7 @@ mod keypairs;
 mod quotas;
 mod servers;
 mod usage;
+mod view;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;

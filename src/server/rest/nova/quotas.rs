@@ -7,7 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::{body_member, Mv, NJson, NResult, Nova, NovaError};
+use super::view::{quota_shown, quota_view};
+use super::{body_member, NJson, NResult, Nova, NovaError};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::state::AppState;
@@ -25,22 +26,6 @@ pub fn routes() -> Router<AppState> {
             get(quota_class_show).put(quota_class_update),
         )
         .route("/limits", get(limits))
-}
-
-/// The resources a microversion shows (2.57 dropped the injected-file ones).
-fn shown(resource: &str, mv: Mv) -> bool {
-    !(mv.at_least(57) && resource.starts_with("injected_file"))
-}
-
-fn quota_view(id: &str, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
-    let mut v = serde_json::Map::new();
-    v.insert("id".into(), json!(id));
-    for (r, l) in limits {
-        if shown(r, mv) {
-            v.insert(r.clone(), json!(l));
-        }
-    }
-    Value::Object(v)
 }
 
 async fn quota_show(
@@ -64,7 +49,7 @@ async fn quota_detail(
     v.insert("id".into(), json!(project_id));
     let key_pairs = state.compute.keypairs_used(&nova.ctx).await?;
     for (r, l) in &q.limits {
-        if shown(r, nova.mv) {
+        if quota_shown(r, nova.mv) {
             let in_use = if r == "key_pairs" {
                 key_pairs
             } else {

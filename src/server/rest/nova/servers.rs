@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use sha2::Digest;
 
+use super::view::{action_view, ips_view, server_view};
 use super::{
     body_member, int_field, links, only_known, ref_id, str_field, string_map, Mv, NJson, NResult,
     Nova, NovaError,
@@ -18,12 +18,10 @@ use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    Flavor, InstanceAction, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
-    ServerCreate, ServerListQuery,
+    NetworkRequest, NicRequest, RebootKind, Server, ServerAction, ServerCreate, ServerListQuery,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -52,44 +50,6 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/{id}/ips", get(ips))
 }
 
-/// Nova's `launched_at` form: microseconds, no zone.
-/// Nova's usage times (`OS-SRV-USG:*`, usage reports): microseconds, no zone.
-pub(super) fn usage_time(t: Option<i64>) -> Value {
-    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| json!(d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()))
-        .unwrap_or(Value::Null)
-}
-
-fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
-    if mv.at_least(47) {
-        json!({
-            "vcpus": f.vcpus, "ram": f.ram, "disk": f.disk, "ephemeral": f.ephemeral,
-            "swap": f.swap, "original_name": f.name, "extra_specs": f.extra_specs,
-        })
-    } else {
-        json!({"id": f.id, "links": [{"rel": "bookmark", "href": format!("{}/compute/flavors/{}", state.public_url(), f.id)}]})
-    }
-}
-
-/// Nova's `addresses`: per network name, each address with its type and MAC.
-fn addresses_view(net: &InstanceNetworking, extended: bool) -> Value {
-    let mut map = Map::new();
-    for a in &net.addresses {
-        let mut v = json!({"version": a.version, "addr": a.addr});
-        if extended {
-            v["OS-EXT-IPS:type"] = json!(a.kind);
-            v["OS-EXT-IPS-MAC:mac_addr"] = json!(a.mac);
-        }
-        if let Value::Array(list) = map
-            .entry(a.network_name.clone())
-            .or_insert_with(|| json!([]))
-        {
-            list.push(v);
-        }
-    }
-    Value::Object(map)
-}
-
 /// The addresses and groups of the servers on a page (one lookup for all of them).
 async fn networking(
     state: &AppState,
@@ -97,113 +57,6 @@ async fn networking(
 ) -> NResult<HashMap<String, InstanceNetworking>> {
     let ids: Vec<String> = servers.iter().map(|s| s.id.clone()).collect();
     Ok(state.compute.networking_of(&ids).await?)
-}
-
-pub fn server_view(
-    state: &AppState,
-    s: &Server,
-    net: Option<&InstanceNetworking>,
-    mv: Mv,
-    admin: bool,
-    show: bool,
-) -> Value {
-    let none = InstanceNetworking::default();
-    let net = net.unwrap_or(&none);
-    let host_id = match &s.host {
-        Some(h) => hex::encode(sha2::Sha224::digest(
-            format!("{}{}", s.project_id, h).as_bytes(),
-        )),
-        None => String::new(),
-    };
-    let mut v = json!({
-        "id": s.id,
-        "name": s.name,
-        "status": s.status(),
-        "tenant_id": s.project_id,
-        "user_id": s.user_id,
-        "metadata": s.metadata,
-        "hostId": host_id,
-        "image": match &s.image_id {
-            Some(id) => json!({"id": id, "links": [{"rel": "bookmark", "href": format!("{}/compute/images/{id}", state.public_url())}]}),
-            None => json!(""),
-        },
-        "flavor": flavor_view(state, &s.flavor, mv),
-        "created": iso_seconds(s.created_at),
-        "updated": iso_seconds(s.updated_at),
-        "addresses": addresses_view(net, true),
-        "accessIPv4": "",
-        "accessIPv6": "",
-        "links": links(state, &format!("servers/{}", s.id)),
-        "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": s.availability_zone,
-        "config_drive": if s.config_drive { "True" } else { "" },
-        "key_name": s.key_name,
-        "OS-SRV-USG:launched_at": usage_time(s.launched_at),
-        "OS-SRV-USG:terminated_at": usage_time(s.terminated_at),
-        "OS-EXT-STS:task_state": s.task_state.map(|t| t.as_str()),
-        "OS-EXT-STS:vm_state": s.vm_state.as_str(),
-        "OS-EXT-STS:power_state": s.power_state.code(),
-        "os-extended-volumes:volumes_attached": [],
-    });
-    if !net.security_groups.is_empty() {
-        let groups: Vec<Value> = net
-            .security_groups
-            .iter()
-            .map(|n| json!({"name": n}))
-            .collect();
-        v["security_groups"] = json!(groups);
-    }
-    if matches!(s.status(), "BUILD" | "ACTIVE") {
-        v["progress"] = json!(s.progress);
-    }
-    if let Some(f) = &s.fault {
-        if matches!(s.status(), "ERROR" | "DELETED") {
-            let mut fault =
-                json!({"code": f.code, "message": f.message, "created": iso_seconds(f.created)});
-            if admin || f.code != 500 {
-                fault["details"] = json!(f.details);
-            }
-            v["fault"] = fault;
-        }
-    }
-    if admin {
-        v["OS-EXT-SRV-ATTR:host"] = json!(s.host);
-        v["OS-EXT-SRV-ATTR:hypervisor_hostname"] = json!(s.host);
-        v["OS-EXT-SRV-ATTR:instance_name"] =
-            json!(format!("instance-{}", &s.id[..8.min(s.id.len())]));
-        if mv.at_least(3) {
-            v["OS-EXT-SRV-ATTR:hostname"] = json!(s.hostname);
-            v["OS-EXT-SRV-ATTR:reservation_id"] =
-                json!(format!("r-{}", &s.id[..8.min(s.id.len())]));
-            v["OS-EXT-SRV-ATTR:launch_index"] = json!(0);
-            v["OS-EXT-SRV-ATTR:kernel_id"] = json!("");
-            v["OS-EXT-SRV-ATTR:ramdisk_id"] = json!("");
-            v["OS-EXT-SRV-ATTR:root_device_name"] = json!("/dev/vda");
-            v["OS-EXT-SRV-ATTR:user_data"] = json!(s.user_data);
-        }
-        if mv.at_least(16) {
-            v["host_status"] = json!(if s.host.is_some() { "UP" } else { "" });
-        }
-    }
-    if mv.at_least(9) {
-        v["locked"] = json!(s.locked);
-    }
-    if mv.at_least(19) {
-        v["description"] = Value::Null;
-    }
-    if mv.at_least(26) {
-        v["tags"] = json!([]);
-    }
-    if mv.at_least(63) {
-        v["trusted_image_certificates"] = Value::Null;
-    }
-    if mv.at_least(71) && show {
-        v["server_groups"] = json!([]);
-    }
-    if mv.at_least(73) {
-        v["locked_reason"] = json!(s.locked_reason);
-    }
-    v
 }
 
 fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuery> {
@@ -758,42 +611,6 @@ async fn metadata_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Value {
-    let mut v = json!({
-        "action": a.action,
-        "instance_uuid": a.instance_id,
-        "message": a.message,
-        "project_id": a.project_id,
-        "request_id": a.request_id,
-        "start_time": iso_seconds(a.start_time),
-        "user_id": a.user_id,
-    });
-    if mv.at_least(58) {
-        v["updated_at"] = json!(iso_seconds(a.finish_time.unwrap_or(a.start_time)));
-    }
-    if with_events {
-        let events: Vec<Value> = serde_json::from_str::<Vec<Value>>(&a.events)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|mut e| {
-                for k in ["start_time", "finish_time"] {
-                    if let Some(t) = e.get(k).and_then(Value::as_i64) {
-                        e[k] = json!(iso_seconds(t));
-                    }
-                }
-                if !admin {
-                    if let Some(o) = e.as_object_mut() {
-                        o.remove("traceback");
-                    }
-                }
-                e
-            })
-            .collect();
-        v["events"] = json!(events);
-    }
-    v
-}
-
 async fn actions_list(
     State(state): State<AppState>,
     nova: Nova,
@@ -835,7 +652,7 @@ async fn ips(
     let nets = networking(&state, &[&s]).await?;
     let none = InstanceNetworking::default();
     Ok(Json(
-        json!({"addresses": addresses_view(nets.get(&s.id).unwrap_or(&none), false)}),
+        json!({"addresses": ips_view(nets.get(&s.id).unwrap_or(&none))}),
     ))
 }
 

@@ -5,12 +5,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::servers::usage_time;
+use super::view::tenant_usage_view;
 use super::{next_links, Mv, NResult, Nova, NovaError};
 use crate::server::error::Error;
-use crate::server::services::compute::{
-    parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport,
-};
+use crate::server::services::compute::{parse_usage_time, UsageQuery};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -49,43 +47,6 @@ fn query(q: &[(String, String)], mv: Mv, project_id: Option<String>) -> NResult<
     })
 }
 
-fn window(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
-}
-
-fn server_view(s: &ServerUsage) -> Value {
-    json!({
-        "instance_id": s.instance_id,
-        "name": s.name,
-        "tenant_id": s.tenant_id,
-        "flavor": s.flavor,
-        "vcpus": s.vcpus,
-        "memory_mb": s.memory_mb,
-        "local_gb": s.local_gb,
-        "hours": s.hours,
-        "started_at": usage_time(Some(s.started_at)),
-        "ended_at": usage_time(s.ended_at),
-        "state": s.state,
-        "uptime": s.uptime,
-    })
-}
-
-fn tenant_view(r: &UsageReport, t: &TenantUsage, detailed: bool) -> Value {
-    let mut v = json!({
-        "tenant_id": t.tenant_id,
-        "total_hours": t.total_hours,
-        "total_vcpus_usage": t.total_vcpus_usage,
-        "total_memory_mb_usage": t.total_memory_mb_usage,
-        "total_local_gb_usage": t.total_local_gb_usage,
-        "start": window(r.start),
-        "stop": window(r.stop),
-    });
-    if detailed {
-        v["server_usages"] = t.server_usages.iter().map(server_view).collect();
-    }
-    v
-}
-
 async fn list(
     State(state): State<AppState>,
     nova: Nova,
@@ -101,7 +62,7 @@ async fn list(
     let tenants: Vec<Value> = report
         .tenants
         .iter()
-        .map(|t| tenant_view(&report, t, detailed))
+        .map(|t| tenant_usage_view(&report, t, detailed))
         .collect();
     let mut body = json!({"tenant_usages": tenants});
     if let (true, Some(marker)) = (nova.mv.at_least(40), &report.next_marker) {
@@ -124,7 +85,7 @@ async fn show(
     let usage = report
         .tenants
         .first()
-        .map(|t| tenant_view(&report, t, true))
+        .map(|t| tenant_usage_view(&report, t, true))
         .unwrap_or_else(|| json!({}));
     let mut body = json!({"tenant_usage": usage});
     if let (true, Some(marker)) = (nova.mv.at_least(40), &report.next_marker) {

@@ -1,0 +1,702 @@
+//! Nova's resources as its API shows them, one typed view each: what a microversion adds
+//! is an `Option` that is left out below it (`#[serde(skip_serializing_if)]`), and
+//! attributes only administrators see are a flattened `Option`.
+//!
+//! The bodies go through `serde_json::Value`, whose object keys are sorted, so the bytes
+//! clients receive do not depend on the order the fields are declared in.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::Digest;
+
+use super::Mv;
+use crate::server::services::compute::{
+    Flavor, Hypervisor, InstanceAction, InterfaceAttachment, Keypair, Server, ServerUsage,
+    TenantUsage, UsageReport,
+};
+use crate::server::services::network::InstanceNetworking;
+use crate::server::state::AppState;
+use crate::server::time::iso_seconds;
+
+fn to_value(view: impl Serialize) -> Value {
+    // A view is plain strings, numbers, maps and options: it always serializes.
+    serde_json::to_value(view).unwrap_or_default()
+}
+
+/// `null`, for attributes Gureum does not use.
+type Null = Option<()>;
+
+/// A link of a resource.
+#[derive(Serialize)]
+struct Link {
+    rel: &'static str,
+    href: String,
+}
+
+/// The `self` and `bookmark` links of the resource at `path` (`servers/ID`).
+fn self_links(state: &AppState, path: &str) -> [Link; 2] {
+    let base = state.public_url();
+    [
+        Link {
+            rel: "self",
+            href: format!("{base}/compute/v2.1/{path}"),
+        },
+        Link {
+            rel: "bookmark",
+            href: format!("{base}/compute/{path}"),
+        },
+    ]
+}
+
+/// A value Nova writes as `""` when there is none.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OrEmpty<T> {
+    Value(T),
+    Empty(&'static str),
+}
+
+fn or_empty<T>(v: Option<T>) -> OrEmpty<T> {
+    v.map_or(OrEmpty::Empty(""), OrEmpty::Value)
+}
+
+/// A flavor (`/flavors`).
+pub fn flavor_view(state: &AppState, f: &Flavor, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct FlavorView<'a> {
+        id: &'a str,
+        name: &'a str,
+        ram: i64,
+        disk: i64,
+        vcpus: i64,
+        /// `""` for none, before 2.75.
+        swap: OrEmpty<i64>,
+        #[serde(rename = "OS-FLV-EXT-DATA:ephemeral")]
+        ephemeral: i64,
+        #[serde(rename = "OS-FLV-DISABLED:disabled")]
+        disabled: bool,
+        rxtx_factor: f64,
+        #[serde(rename = "os-flavor-access:is_public")]
+        is_public: bool,
+        links: [Link; 2],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a Option<String>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        extra_specs: Option<&'a BTreeMap<String, String>>,
+    }
+    to_value(FlavorView {
+        id: &f.id,
+        name: &f.name,
+        ram: f.ram,
+        disk: f.disk,
+        vcpus: f.vcpus,
+        swap: or_empty((f.swap != 0 || mv.at_least(75)).then_some(f.swap)),
+        ephemeral: f.ephemeral,
+        disabled: f.disabled,
+        rxtx_factor: f.rxtx_factor,
+        is_public: f.is_public,
+        links: self_links(state, &format!("flavors/{}", f.id)),
+        description: mv.at_least(55).then_some(&f.description),
+        extra_specs: mv.at_least(61).then_some(&f.extra_specs),
+    })
+}
+
+/// A server's flavor: a copy of it from 2.47, a link to it before.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ServerFlavor<'a> {
+    Copy {
+        vcpus: i64,
+        ram: i64,
+        disk: i64,
+        ephemeral: i64,
+        swap: i64,
+        original_name: &'a str,
+        extra_specs: &'a BTreeMap<String, String>,
+    },
+    Link {
+        id: &'a str,
+        links: [Link; 1],
+    },
+}
+
+fn server_flavor<'a>(state: &AppState, f: &'a Flavor, mv: Mv) -> ServerFlavor<'a> {
+    if mv.at_least(47) {
+        ServerFlavor::Copy {
+            vcpus: f.vcpus,
+            ram: f.ram,
+            disk: f.disk,
+            ephemeral: f.ephemeral,
+            swap: f.swap,
+            original_name: &f.name,
+            extra_specs: &f.extra_specs,
+        }
+    } else {
+        ServerFlavor::Link {
+            id: &f.id,
+            links: [bookmark(state, "flavors", &f.id)],
+        }
+    }
+}
+
+fn bookmark(state: &AppState, collection: &str, id: &str) -> Link {
+    Link {
+        rel: "bookmark",
+        href: format!("{}/compute/{collection}/{id}", state.public_url()),
+    }
+}
+
+/// Nova's usage times (`OS-SRV-USG:*`, usage reports): microseconds, no zone.
+pub(super) fn usage_time(t: Option<i64>) -> Option<String> {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.6f").to_string())
+}
+
+/// One of a server's addresses; in a server's body also its type and MAC.
+#[derive(Serialize)]
+struct AddressView<'a> {
+    version: u8,
+    addr: &'a str,
+    #[serde(rename = "OS-EXT-IPS:type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    #[serde(
+        rename = "OS-EXT-IPS-MAC:mac_addr",
+        skip_serializing_if = "Option::is_none"
+    )]
+    mac: Option<&'a str>,
+}
+
+/// Nova's `addresses`: per network name, each address (`extended`: with its type and MAC).
+fn addresses(net: &InstanceNetworking, extended: bool) -> BTreeMap<&str, Vec<AddressView<'_>>> {
+    let mut map: BTreeMap<&str, Vec<AddressView>> = BTreeMap::new();
+    for a in &net.addresses {
+        map.entry(&a.network_name).or_default().push(AddressView {
+            version: a.version,
+            addr: &a.addr,
+            kind: extended.then_some(a.kind),
+            mac: extended.then_some(a.mac.as_str()),
+        });
+    }
+    map
+}
+
+/// `/servers/{id}/ips`: the addresses alone.
+pub fn ips_view(net: &InstanceNetworking) -> Value {
+    to_value(addresses(net, false))
+}
+
+/// A server (`/servers`); `show` is a single server's body (it adds `server_groups`).
+pub fn server_view(
+    state: &AppState,
+    s: &Server,
+    net: Option<&InstanceNetworking>,
+    mv: Mv,
+    admin: bool,
+    show: bool,
+) -> Value {
+    #[derive(Serialize)]
+    struct Named<'a> {
+        name: &'a str,
+    }
+    #[derive(Serialize)]
+    struct ImageLink<'a> {
+        id: &'a str,
+        links: [Link; 1],
+    }
+    #[derive(Serialize)]
+    struct FaultView<'a> {
+        code: i64,
+        message: &'a str,
+        created: String,
+        /// Shown to administrators, and to everyone unless it was the cloud's fault (500).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        details: Option<&'a Option<String>>,
+    }
+    /// Where it runs: for administrators.
+    #[derive(Serialize)]
+    struct Placement<'a> {
+        #[serde(rename = "OS-EXT-SRV-ATTR:host")]
+        host: &'a Option<String>,
+        #[serde(rename = "OS-EXT-SRV-ATTR:hypervisor_hostname")]
+        hypervisor_hostname: &'a Option<String>,
+        #[serde(rename = "OS-EXT-SRV-ATTR:instance_name")]
+        instance_name: String,
+        #[serde(flatten)]
+        extended: Option<Extended<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host_status: Option<&'a str>,
+    }
+    /// The rest of the server attributes extension (2.3).
+    #[derive(Serialize)]
+    struct Extended<'a> {
+        #[serde(rename = "OS-EXT-SRV-ATTR:hostname")]
+        hostname: &'a str,
+        #[serde(rename = "OS-EXT-SRV-ATTR:reservation_id")]
+        reservation_id: String,
+        #[serde(rename = "OS-EXT-SRV-ATTR:launch_index")]
+        launch_index: i64,
+        #[serde(rename = "OS-EXT-SRV-ATTR:kernel_id")]
+        kernel_id: &'a str,
+        #[serde(rename = "OS-EXT-SRV-ATTR:ramdisk_id")]
+        ramdisk_id: &'a str,
+        #[serde(rename = "OS-EXT-SRV-ATTR:root_device_name")]
+        root_device_name: &'a str,
+        #[serde(rename = "OS-EXT-SRV-ATTR:user_data")]
+        user_data: &'a Option<String>,
+    }
+    #[derive(Serialize)]
+    #[allow(non_snake_case)]
+    struct ServerView<'a> {
+        id: &'a str,
+        name: &'a str,
+        status: &'a str,
+        tenant_id: &'a str,
+        user_id: &'a str,
+        metadata: &'a BTreeMap<String, String>,
+        hostId: String,
+        image: OrEmpty<ImageLink<'a>>,
+        flavor: ServerFlavor<'a>,
+        created: String,
+        updated: String,
+        addresses: BTreeMap<&'a str, Vec<AddressView<'a>>>,
+        accessIPv4: &'a str,
+        accessIPv6: &'a str,
+        links: [Link; 2],
+        #[serde(rename = "OS-DCF:diskConfig")]
+        disk_config: &'a str,
+        #[serde(rename = "OS-EXT-AZ:availability_zone")]
+        availability_zone: &'a str,
+        config_drive: &'a str,
+        key_name: &'a Option<String>,
+        #[serde(rename = "OS-SRV-USG:launched_at")]
+        launched_at: Option<String>,
+        #[serde(rename = "OS-SRV-USG:terminated_at")]
+        terminated_at: Option<String>,
+        #[serde(rename = "OS-EXT-STS:task_state")]
+        task_state: Option<&'a str>,
+        #[serde(rename = "OS-EXT-STS:vm_state")]
+        vm_state: &'a str,
+        #[serde(rename = "OS-EXT-STS:power_state")]
+        power_state: i64,
+        #[serde(rename = "os-extended-volumes:volumes_attached")]
+        volumes_attached: [Null; 0],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        security_groups: Option<Vec<Named<'a>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        progress: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fault: Option<FaultView<'a>>,
+        #[serde(flatten)]
+        placement: Option<Placement<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        locked: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<Null>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tags: Option<[Null; 0]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        trusted_image_certificates: Option<Null>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        server_groups: Option<[Null; 0]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        locked_reason: Option<&'a Option<String>>,
+    }
+    let none = InstanceNetworking::default();
+    let net = net.unwrap_or(&none);
+    let short_id = &s.id[..8.min(s.id.len())];
+    let status = s.status();
+    to_value(ServerView {
+        id: &s.id,
+        name: &s.name,
+        status,
+        tenant_id: &s.project_id,
+        user_id: &s.user_id,
+        metadata: &s.metadata,
+        hostId: s
+            .host
+            .as_ref()
+            .map(|h| hex::encode(sha2::Sha224::digest(format!("{}{h}", s.project_id))))
+            .unwrap_or_default(),
+        image: or_empty(s.image_id.as_deref().map(|id| ImageLink {
+            id,
+            links: [bookmark(state, "images", id)],
+        })),
+        flavor: server_flavor(state, &s.flavor, mv),
+        created: iso_seconds(s.created_at),
+        updated: iso_seconds(s.updated_at),
+        addresses: addresses(net, true),
+        accessIPv4: "",
+        accessIPv6: "",
+        links: self_links(state, &format!("servers/{}", s.id)),
+        disk_config: "MANUAL",
+        availability_zone: &s.availability_zone,
+        config_drive: if s.config_drive { "True" } else { "" },
+        key_name: &s.key_name,
+        launched_at: usage_time(s.launched_at),
+        terminated_at: usage_time(s.terminated_at),
+        task_state: s.task_state.map(|t| t.as_str()),
+        vm_state: s.vm_state.as_str(),
+        power_state: s.power_state.code(),
+        volumes_attached: [],
+        security_groups: (!net.security_groups.is_empty()).then(|| {
+            net.security_groups
+                .iter()
+                .map(|name| Named { name })
+                .collect()
+        }),
+        progress: matches!(status, "BUILD" | "ACTIVE").then_some(s.progress),
+        fault: s
+            .fault
+            .as_ref()
+            .filter(|_| matches!(status, "ERROR" | "DELETED"))
+            .map(|f| FaultView {
+                code: f.code,
+                message: &f.message,
+                created: iso_seconds(f.created),
+                details: (admin || f.code != 500).then_some(&f.details),
+            }),
+        placement: admin.then(|| Placement {
+            host: &s.host,
+            hypervisor_hostname: &s.host,
+            instance_name: format!("instance-{short_id}"),
+            extended: mv.at_least(3).then(|| Extended {
+                hostname: &s.hostname,
+                reservation_id: format!("r-{short_id}"),
+                launch_index: 0,
+                kernel_id: "",
+                ramdisk_id: "",
+                root_device_name: "/dev/vda",
+                user_data: &s.user_data,
+            }),
+            host_status: mv
+                .at_least(16)
+                .then_some(if s.host.is_some() { "UP" } else { "" }),
+        }),
+        locked: mv.at_least(9).then_some(s.locked),
+        description: mv.at_least(19).then_some(None),
+        tags: mv.at_least(26).then_some([]),
+        trusted_image_certificates: mv.at_least(63).then_some(None),
+        server_groups: (mv.at_least(71) && show).then_some([]),
+        locked_reason: mv.at_least(73).then_some(&s.locked_reason),
+    })
+}
+
+/// A key pair (`/os-keypairs`): `type` from 2.2.
+pub fn keypair_view(k: &Keypair, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct KeypairView<'a> {
+        name: &'a str,
+        public_key: &'a str,
+        fingerprint: &'a str,
+        #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+        key_type: Option<&'a str>,
+    }
+    to_value(KeypairView {
+        name: &k.name,
+        public_key: &k.public_key,
+        fingerprint: &k.fingerprint,
+        key_type: mv.at_least(2).then_some(k.key_type.as_str()),
+    })
+}
+
+/// A compute node's id: its UUID from 2.53, its number before.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum NodeId<'a> {
+    Uuid(&'a str),
+    Number(i64),
+}
+
+fn node_id(h: &Hypervisor, mv: Mv) -> NodeId<'_> {
+    if mv.at_least(53) {
+        NodeId::Uuid(&h.id)
+    } else {
+        NodeId::Number(h.num)
+    }
+}
+
+/// What a hypervisor's guests use: (running guests, vCPUs, MB of RAM, GB of disk).
+pub type Used = (i64, i64, i64, i64);
+
+/// A hypervisor (`/os-hypervisors`); `detail` adds where it is and what it has.
+pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Value {
+    #[derive(Serialize)]
+    struct ServiceRef<'a> {
+        host: &'a str,
+        id: NodeId<'a>,
+        disabled_reason: &'a Option<String>,
+    }
+    /// Capacity and use, which 2.88 moved to the placement service.
+    #[derive(Serialize)]
+    struct Capacity {
+        vcpus: i64,
+        memory_mb: i64,
+        local_gb: i64,
+        vcpus_used: i64,
+        memory_mb_used: i64,
+        local_gb_used: i64,
+        free_ram_mb: i64,
+        free_disk_gb: i64,
+        current_workload: i64,
+        running_vms: i64,
+        disk_available_least: i64,
+        cpu_info: String,
+    }
+    #[derive(Serialize)]
+    struct Detail<'a> {
+        host_ip: &'a str,
+        hypervisor_type: &'a str,
+        hypervisor_version: i64,
+        service: ServiceRef<'a>,
+        #[serde(flatten)]
+        capacity: Option<Capacity>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uptime: Option<Null>,
+    }
+    #[derive(Serialize)]
+    struct HypervisorView<'a> {
+        id: NodeId<'a>,
+        hypervisor_hostname: &'a str,
+        state: &'a str,
+        status: &'a str,
+        #[serde(flatten)]
+        detail: Option<Detail<'a>>,
+    }
+    let (running, cpu, ram, disk) = used;
+    let before_88 = !mv.at_least(88);
+    to_value(HypervisorView {
+        id: node_id(h, mv),
+        hypervisor_hostname: &h.host,
+        state: "up",
+        status: &h.status,
+        detail: detail.then(|| Detail {
+            host_ip: &h.host_ip,
+            hypervisor_type: &h.hypervisor_type,
+            hypervisor_version: h.hypervisor_version,
+            service: ServiceRef {
+                host: &h.host,
+                id: node_id(h, mv),
+                disabled_reason: &h.disabled_reason,
+            },
+            capacity: before_88.then(|| Capacity {
+                vcpus: h.vcpus,
+                memory_mb: h.memory_mb,
+                local_gb: h.local_gb,
+                vcpus_used: cpu,
+                memory_mb_used: ram,
+                local_gb_used: disk,
+                free_ram_mb: h.memory_mb - ram,
+                free_disk_gb: h.local_gb - disk,
+                current_workload: 0,
+                running_vms: running,
+                disk_available_least: h.local_gb - disk,
+                // The CPU model as a JSON document in a string, as libvirt reports it.
+                cpu_info: serde_json::from_str::<Value>(&h.cpu_info)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            }),
+            uptime: (!before_88).then_some(None),
+        }),
+    })
+}
+
+/// A compute service (`/os-services`): one `nova-compute` per hypervisor.
+pub fn service_view(h: &Hypervisor, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct ServiceView<'a> {
+        id: NodeId<'a>,
+        binary: &'a str,
+        host: &'a str,
+        zone: &'a str,
+        status: &'a str,
+        state: &'a str,
+        updated_at: String,
+        disabled_reason: &'a Option<String>,
+        forced_down: bool,
+    }
+    to_value(ServiceView {
+        id: node_id(h, mv),
+        binary: "nova-compute",
+        host: &h.host,
+        zone: "nova",
+        status: &h.status,
+        state: "up",
+        updated_at: iso_seconds(h.updated_at),
+        disabled_reason: &h.disabled_reason,
+        forced_down: false,
+    })
+}
+
+/// An interface attachment (`/servers/{id}/os-interface`): `tag` from 2.70.
+pub fn interface_view(a: &InterfaceAttachment, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct FixedIp<'a> {
+        ip_address: &'a str,
+        subnet_id: &'a str,
+    }
+    #[derive(Serialize)]
+    struct InterfaceView<'a> {
+        port_id: &'a str,
+        net_id: &'a str,
+        mac_addr: &'a str,
+        port_state: &'a str,
+        fixed_ips: Vec<FixedIp<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tag: Option<Null>,
+    }
+    to_value(InterfaceView {
+        port_id: &a.port_id,
+        net_id: &a.net_id,
+        mac_addr: &a.mac_addr,
+        port_state: &a.port_state,
+        fixed_ips: a
+            .fixed_ips
+            .iter()
+            .map(|(ip_address, subnet_id)| FixedIp {
+                ip_address,
+                subnet_id,
+            })
+            .collect(),
+        tag: mv.at_least(70).then_some(None),
+    })
+}
+
+/// A project's quota set: its id and each limit the microversion shows (2.57 dropped the
+/// injected-file ones).
+pub fn quota_view(id: &str, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct QuotaView<'a> {
+        id: &'a str,
+        #[serde(flatten)]
+        limits: BTreeMap<&'a str, i64>,
+    }
+    to_value(QuotaView {
+        id,
+        limits: limits
+            .iter()
+            .filter(|(r, _)| quota_shown(r, mv))
+            .map(|(r, l)| (r.as_str(), *l))
+            .collect(),
+    })
+}
+
+/// Whether a microversion shows a quota resource.
+pub fn quota_shown(resource: &str, mv: Mv) -> bool {
+    !(mv.at_least(57) && resource.starts_with("injected_file"))
+}
+
+/// The edges of a usage report's window: microseconds, no zone.
+fn window(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// A project's usage in a window (`/os-simple-tenant-usage`); `detailed` adds each server's.
+pub fn tenant_usage_view(r: &UsageReport, t: &TenantUsage, detailed: bool) -> Value {
+    #[derive(Serialize)]
+    struct ServerUsageView<'a> {
+        instance_id: &'a str,
+        name: &'a str,
+        tenant_id: &'a str,
+        flavor: &'a str,
+        vcpus: i64,
+        memory_mb: i64,
+        local_gb: i64,
+        hours: f64,
+        started_at: Option<String>,
+        ended_at: Option<String>,
+        state: &'a str,
+        uptime: i64,
+    }
+    #[derive(Serialize)]
+    struct TenantUsageView<'a> {
+        tenant_id: &'a str,
+        total_hours: f64,
+        total_vcpus_usage: f64,
+        total_memory_mb_usage: f64,
+        total_local_gb_usage: f64,
+        start: String,
+        stop: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        server_usages: Option<Vec<ServerUsageView<'a>>>,
+    }
+    fn server(s: &ServerUsage) -> ServerUsageView<'_> {
+        ServerUsageView {
+            instance_id: &s.instance_id,
+            name: &s.name,
+            tenant_id: &s.tenant_id,
+            flavor: &s.flavor,
+            vcpus: s.vcpus,
+            memory_mb: s.memory_mb,
+            local_gb: s.local_gb,
+            hours: s.hours,
+            started_at: usage_time(Some(s.started_at)),
+            ended_at: usage_time(s.ended_at),
+            state: &s.state,
+            uptime: s.uptime,
+        }
+    }
+    to_value(TenantUsageView {
+        tenant_id: &t.tenant_id,
+        total_hours: t.total_hours,
+        total_vcpus_usage: t.total_vcpus_usage,
+        total_memory_mb_usage: t.total_memory_mb_usage,
+        total_local_gb_usage: t.total_local_gb_usage,
+        start: window(r.start),
+        stop: window(r.stop),
+        server_usages: detailed.then(|| t.server_usages.iter().map(server).collect()),
+    })
+}
+
+/// An instance action (`/servers/{id}/os-instance-actions`); `with_events` adds its events
+/// (their tracebacks for administrators only).
+pub fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -> Value {
+    #[derive(Serialize)]
+    struct ActionView<'a> {
+        action: &'a str,
+        instance_uuid: &'a str,
+        message: &'a Option<String>,
+        project_id: &'a str,
+        request_id: &'a str,
+        start_time: String,
+        user_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        updated_at: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        events: Option<Vec<Value>>,
+    }
+    // The events are stored as the JSON Nova shows, with epoch times.
+    let events = || {
+        serde_json::from_str::<Vec<Value>>(&a.events)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut e| {
+                for k in ["start_time", "finish_time"] {
+                    if let Some(t) = e.get(k).and_then(Value::as_i64) {
+                        e[k] = Value::String(iso_seconds(t));
+                    }
+                }
+                if !admin {
+                    if let Some(o) = e.as_object_mut() {
+                        o.remove("traceback");
+                    }
+                }
+                e
+            })
+            .collect()
+    };
+    to_value(ActionView {
+        action: &a.action,
+        instance_uuid: &a.instance_id,
+        message: &a.message,
+        project_id: &a.project_id,
+        request_id: &a.request_id,
+        start_time: iso_seconds(a.start_time),
+        user_id: &a.user_id,
+        updated_at: mv
+            .at_least(58)
+            .then(|| iso_seconds(a.finish_time.unwrap_or(a.start_time))),
+        events: with_events.then(events),
+    })
+}
