@@ -152,7 +152,9 @@ pub fn HypervisorsPage() -> impl IntoView {
         <div class="page-header"><h2>{move || t().c.hypervisors}</h2></div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let list = everything.await.map(|p| p.items).unwrap_or_default();
+                // Without the list there is nothing to sum: the table below says why.
+                let Ok(page) = everything.await else { return ().into_any() };
+                let list = page.items;
                 let sum = |f: fn(&HypervisorView) -> i64| list.iter().map(f).sum::<i64>();
                 let (cpu, cpu_used) = (sum(|h| (h.vcpus as f64 * h.cpu_allocation_ratio) as i64), sum(|h| h.vcpus_used));
                 let (ram, ram_used) = (sum(|h| (h.memory_mb as f64 * h.ram_allocation_ratio) as i64), sum(|h| h.memory_mb_used));
@@ -164,6 +166,7 @@ pub fn HypervisorsPage() -> impl IntoView {
                         <UsagePie label=t().c.disk_usage.to_string() used=disk_used limit=disk unit=" GB"/>
                     </div>
                 }
+                .into_any()
             })}
         </Transition>
         <div class="table-toolbar"><FilterBox/></div>
