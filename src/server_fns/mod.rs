@@ -55,3 +55,38 @@ pub(crate) fn table_page<T: Clone>(
     items.retain(|i| matches(&q.filter, name(i)));
     paginate(items, q, key)
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::table_page;
+    use crate::types::ListQuery;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("net-{i:02}")).collect()
+    }
+
+    #[test]
+    fn a_table_page_filters_on_the_name_then_sorts_then_pages() {
+        let q = |filter: &str, desc: bool, page: u32| ListQuery {
+            filter: filter.into(),
+            sort: "name".into(),
+            desc,
+            page,
+            page_size: 0,
+        };
+        let page = table_page(names(45), &q("", false, 0), |n| n, |n, _| n.clone());
+        assert_eq!((page.total, page.items.len(), page.pages()), (45, 20, 3));
+        assert_eq!(page.items[0], "net-00");
+        let last = table_page(names(45), &q("", false, 2), |n| n, |n, _| n.clone());
+        assert_eq!(
+            last.items,
+            ["net-40", "net-41", "net-42", "net-43", "net-44"]
+        );
+        let desc = table_page(names(45), &q("", true, 0), |n| n, |n, _| n.clone());
+        assert_eq!(desc.items[0], "net-44");
+        // The filter is a case-insensitive part of the name, counted before paging.
+        let some = table_page(names(45), &q("NET-1", false, 0), |n| n, |n, _| n.clone());
+        assert_eq!(some.total, 10);
+        assert_eq!(some.items.first().map(String::as_str), Some("net-10"));
+    }
+}
