@@ -253,9 +253,14 @@ pub trait TableRow: Clone + Send + Sync + 'static {
     }
 }
 
-/// Rows that have an `id` and are called by their `name`.
+/// Rows that have an `id` and are called by their `name`; those listed after `status:`
+/// also have a `status` (`data-status`, which the tests and styles look at).
 macro_rules! id_name_rows {
-    ($($row:ty),* $(,)?) => {$(
+    ($($row:ty),* ; status: $($with_status:ty),*) => {
+        $(id_name_rows!(@row $row, |_row| None);)*
+        $(id_name_rows!(@row $with_status, |row| Some(row.status.clone()));)*
+    };
+    (@row $row:ty, |$it:ident| $status:expr) => {
         impl TableRow for $row {
             fn row_id(&self) -> String {
                 self.id.clone()
@@ -263,8 +268,12 @@ macro_rules! id_name_rows {
             fn row_name(&self) -> String {
                 self.name.clone()
             }
+            fn row_status(&self) -> Option<String> {
+                let $it = self;
+                $status
+            }
         }
-    )*};
+    };
 }
 
 id_name_rows!(
@@ -274,27 +283,9 @@ id_name_rows!(
     crate::types::ProjectView,
     crate::types::RouterView,
     crate::types::SecurityGroupView,
-    crate::types::UserView,
+    crate::types::UserView;
+    status: crate::types::ImageView, crate::types::InstanceView
 );
-
-/// Rows that also have a `status` (`data-status`, which the tests and styles look at).
-macro_rules! id_name_status_rows {
-    ($($row:ty),* $(,)?) => {$(
-        impl TableRow for $row {
-            fn row_id(&self) -> String {
-                self.id.clone()
-            }
-            fn row_name(&self) -> String {
-                self.name.clone()
-            }
-            fn row_status(&self) -> Option<String> {
-                Some(self.status.clone())
-            }
-        }
-    )*};
-}
-
-id_name_status_rows!(crate::types::ImageView, crate::types::InstanceView);
 
 /// Closes a dialog once its action succeeds.
 pub fn close_on_success<A>(action: ServerAction<A>, open: RwSignal<bool>)

@@ -139,13 +139,7 @@ fn InstancesTable(all_projects: bool) -> impl IntoView {
     let snapshot_name = RwSignal::new(String::new());
     let menu_open: RwSignal<Option<String>> = RwSignal::new(None);
     close_on_success(snapshot, snapshot_open);
-    let title = move || {
-        if all_projects {
-            t().c.instances
-        } else {
-            t().c.instances
-        }
-    };
+    let title = move || t().c.instances;
     view! {
         <div class="page-header"><h2>{title}</h2><span class="live" title=move || t().c.live>"●"</span></div>
         <div class="table-toolbar">
