@@ -7,6 +7,9 @@
 
 #![recursion_limit = "256"]
 
+#[macro_use]
+pub mod message;
+
 pub mod app;
 pub mod i18n;
 pub mod server_fns;

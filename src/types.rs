@@ -5,18 +5,20 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+use crate::message::Message;
+
 /// The portal's error: what a user may be shown. Details stay in the server's log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// A field or request is wrong; shown inline next to the form.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Message),
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Message),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Message),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     /// A new password and its confirmation differ (shown in the user's language).
     #[error("passwords do not match")]
     PasswordMismatch,
@@ -95,6 +97,18 @@ pub struct Page<T> {
     pub total: u64,
     pub page: u32,
     pub page_size: u32,
+}
+
+/// No rows.
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            items: Vec::new(),
+            total: 0,
+            page: 0,
+            page_size: PAGE_SIZE,
+        }
+    }
 }
 
 impl<T> Page<T> {
@@ -319,6 +333,18 @@ pub struct LaunchRequest {
     pub networks: Vec<String>,
     /// Security group names (none: `default`).
     pub security_groups: Vec<String>,
+}
+
+/// What every hypervisor together can place and holds (Admin → Hypervisors' charts): the
+/// limits are capacity times the allocation ratios.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HypervisorSummary {
+    pub vcpus: i64,
+    pub vcpus_used: i64,
+    pub memory_mb: i64,
+    pub memory_mb_used: i64,
+    pub local_gb: i64,
+    pub local_gb_used: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,8 +1,9 @@
 //! The architecture invariants that a reader of the source can check, checked by reading
 //! the source (rust-analyzer's `tidy` tests are the model): SQL only in the db layer,
 //! processes only in the drivers, every public service method authorizes (or is on
-//! ARCHITECTURE.md's list of exceptions), every `unsafe` has its SAFETY comment, and the
-//! layers import downwards only.
+//! ARCHITECTURE.md's list of exceptions), every `unsafe` has its SAFETY comment, the
+//! layers import downwards only, and every message a service may send the portal has its
+//! Korean rendering.
 //!
 //! Each check names the file and line that breaks it, so the failure says what to mend.
 
@@ -420,6 +421,120 @@ fn layers_import_downwards_only() {
     assert!(
         found.is_empty(),
         "imports that run back up a layer (move the shared piece down instead):\n{}",
+        found.join("\n")
+    );
+}
+
+/// The Rust string literals that follow `opener` in `text` (unescaped as the compiler does:
+/// `\\`, `\"`, `\n`, and a backslash at a line's end swallowing the next line's indent),
+/// with the line each starts on.
+fn literals_after(text: &str, opener: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut offset = 0;
+    while let Some(at) = rest.find(opener) {
+        let after = &rest[at + opener.len()..];
+        let trimmed = after.trim_start();
+        let start = offset + at + opener.len() + (after.len() - trimmed.len());
+        if let Some(body) = trimmed.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = body.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => match chars.next() {
+                        Some('n') => value.push('\n'),
+                        Some('t') => value.push('\t'),
+                        Some('\n') => {
+                            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                                chars.next();
+                            }
+                        }
+                        Some(other) => value.push(other),
+                        None => break,
+                    },
+                    c => value.push(c),
+                }
+            }
+            out.push((text[..start].lines().count().max(1), value));
+        }
+        offset += at + opener.len();
+        rest = &text[offset..];
+    }
+    out
+}
+
+/// A source file's text as `sources` reads it (its test module left out).
+fn joined(f: &Source) -> String {
+    f.lines.join("\n")
+}
+
+/// The sources whose messages may reach the portal: all but the REST layer, whose own
+/// messages go to API clients only, in English, as OpenStack's do (and `message.rs`, whose
+/// examples are not messages).
+fn outside_the_rest_layer() -> Vec<Source> {
+    sources("src")
+        .into_iter()
+        .filter(|f| !f.path.starts_with("src/server/rest/") && f.path != "src/message.rs")
+        .collect()
+}
+
+#[test]
+fn every_message_the_portal_may_show_has_a_korean_rendering() {
+    use gureum::i18n::errors::{ko, ko_noun};
+    use gureum::message::Message;
+    let files = outside_the_rest_layer();
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for f in &files {
+        let text = joined(f);
+        for (line, template) in literals_after(&text, "msg!(") {
+            checked += 1;
+            let here = format!("{}:{line}", f.path);
+            match ko(&template) {
+                None => found.push(format!("{here}: no Korean for {template:?}")),
+                Some(korean) => {
+                    let mut english = Message::placeholders(&template);
+                    let mut theirs = Message::placeholders(korean);
+                    english.sort();
+                    english.dedup();
+                    theirs.sort();
+                    theirs.dedup();
+                    if english != theirs {
+                        found.push(format!(
+                            "{here}: the Korean of {template:?} names {theirs:?}, not {english:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        // The kinds that `{kind}` carries ("Could not find {kind}: {id}.").
+        for opener in ["not_found(", "duplicate(", "kind: "] {
+            for (line, kind) in literals_after(&text, opener) {
+                if ko_noun(&kind).is_none() {
+                    found.push(format!("{}:{line}: no Korean noun for {kind:?}", f.path));
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} messages found: is the scan still right?"
+    );
+    assert!(
+        found.is_empty(),
+        "messages the Korean portal would show in English (add them to src/i18n/errors.rs):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn text_without_a_translation_is_only_passed_on_by_the_rest_layer() {
+    let files = outside_the_rest_layer();
+    let found = offending(&files, |_, code| code.contains("Message::text("));
+    assert!(
+        found.is_empty(),
+        "Message::text outside src/server/rest (a service's words go through msg!, which the portal translates):\n{}",
         found.join("\n")
     );
 }

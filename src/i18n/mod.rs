@@ -2,6 +2,7 @@
 //! one constant of it, so a language that misses a string does not compile.
 
 mod compute;
+pub mod errors;
 mod network;
 
 pub use compute::*;
@@ -164,6 +165,14 @@ pub struct Texts {
     pub user_settings: &'static str,
     pub saved: &'static str,
     pub not_found: &'static str,
+    /// An error the server keeps to itself; `{id}` is the request's id.
+    pub internal_error: &'static str,
+    /// The request did not reach the server; `{reason}` is why.
+    pub unreachable: &'static str,
+    /// The service layer's messages by their English template (`crate::message`), and the
+    /// resource kinds they name.
+    pub message: fn(&str) -> Option<&'static str>,
+    pub noun: fn(&str) -> Option<&'static str>,
     /// Compute and image panels.
     pub c: &'static ComputeTexts,
     /// Network panels.
@@ -279,6 +288,10 @@ pub const EN: Texts = Texts {
     user_settings: "User Settings",
     saved: "Saved.",
     not_found: "Page not found.",
+    internal_error: "Something went wrong on the server (request {id}).",
+    unreachable: "The server could not be reached: {reason}",
+    message: |_| None,
+    noun: |_| None,
     c: &COMPUTE_EN,
     n: &NETWORK_EN,
 };
@@ -392,6 +405,10 @@ pub const KO: Texts = Texts {
     user_settings: "사용자 설정",
     saved: "저장되었습니다.",
     not_found: "페이지를 찾을 수 없습니다.",
+    internal_error: "서버에서 오류가 발생했습니다 (요청 {id}).",
+    unreachable: "서버에 연결할 수 없습니다: {reason}",
+    message: errors::ko,
+    noun: errors::ko_noun,
     c: &COMPUTE_KO,
     n: &NETWORK_KO,
 };

@@ -4,6 +4,7 @@
 //! `types::AppError` carries it to the portal. Every variant keeps the message a client may
 //! see apart from the internal cause, which is only logged.
 
+use crate::message::Message;
 use crate::server::db::DbError;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,28 +14,28 @@ pub enum Error {
     NotFound { kind: &'static str, id: String },
     /// A duplicate name, or a state that forbids the change.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Message),
     /// The request itself is malformed or violates a rule.
     #[error("{0}")]
-    InvalidRequest(String),
+    InvalidRequest(Message),
     /// No valid credentials.
     #[error("{0}")]
-    Unauthenticated(String),
+    Unauthenticated(Message),
     /// Valid credentials for a locked account.
     #[error("the account is locked for user: {user_id}")]
     AccountLocked { user_id: String },
     /// Authenticated but not allowed, for resources that are not hidden (global ones).
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     /// The request's payload is over a limit (an image over the size cap).
     #[error("{0}")]
-    TooLarge(String),
+    TooLarge(Message),
     /// The request body is of a media type the operation does not take.
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Message),
     /// A project's quota would be exceeded.
     #[error("{0}")]
-    OverQuota(String),
+    OverQuota(Message),
     /// Anything else: a database or I/O failure. The cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -58,27 +59,32 @@ impl Error {
         }
     }
 
-    pub fn invalid(message: impl Into<String>) -> Error {
-        Error::InvalidRequest(message.into())
+    pub fn invalid(message: Message) -> Error {
+        Error::InvalidRequest(message)
     }
 
     pub fn unauthenticated() -> Error {
-        Error::Unauthenticated("The request you have made requires authentication.".into())
+        Error::Unauthenticated(msg!("The request you have made requires authentication."))
     }
 
     pub fn forbidden(policy: &str) -> Error {
-        Error::Forbidden(format!(
-            "You are not authorized to perform the requested action: {policy}."
+        Error::Forbidden(msg!(
+            "You are not authorized to perform the requested action: {policy}.",
+            policy
         ))
     }
 
     /// A refusal with the service's own words (Glance and Nova phrase each one).
-    pub fn forbidden_msg(message: impl Into<String>) -> Error {
-        Error::Forbidden(message.into())
+    pub fn forbidden_msg(message: Message) -> Error {
+        Error::Forbidden(message)
     }
 
     pub fn duplicate(kind: &str, name: &str) -> Error {
-        Error::Conflict(format!("Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}."))
+        Error::Conflict(msg!(
+            "Conflict occurred attempting to store {kind} - Duplicate entry found with name {name}.",
+            kind,
+            name
+        ))
     }
 
     /// Names the exception behind an error (see `Coded`).
@@ -108,15 +114,15 @@ impl Error {
         Error::Internal(e.into().context(context))
     }
 
-    /// The message a client may see.
-    pub fn external_message(&self) -> String {
+    /// The message a client may see (`to_string()` is its English rendering).
+    pub fn message(&self) -> Message {
         match self {
-            Error::NotFound { kind, id } => format!("Could not find {kind}: {id}."),
+            Error::NotFound { kind, id } => msg!("Could not find {kind}: {id}.", kind, id),
             Error::AccountLocked { user_id } => {
-                format!("The account is locked for user: {user_id}.")
+                msg!("The account is locked for user: {user_id}.", user_id)
             }
             Error::Internal(_) => {
-                "An unexpected error prevented the server from fulfilling your request.".into()
+                msg!("An unexpected error prevented the server from fulfilling your request.")
             }
             Error::Conflict(m)
             | Error::InvalidRequest(m)
@@ -125,8 +131,13 @@ impl Error {
             | Error::TooLarge(m)
             | Error::UnsupportedMediaType(m)
             | Error::OverQuota(m) => m.clone(),
-            Error::Coded { inner, .. } => inner.external_message(),
+            Error::Coded { inner, .. } => inner.message(),
         }
+    }
+
+    /// The message a client may see, in English.
+    pub fn external_message(&self) -> String {
+        self.message().to_string()
     }
 
     /// Logs an internal error with its whole cause chain; other variants are the client's doing.

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::types::{
-    AppError, FlavorView, HypervisorView, ImageView, InstanceDetail, InstanceView,
-    InterfaceChoices, KeypairView, LaunchChoices, LaunchRequest, ListQuery, Page, QuotaUsage,
-    UsageSummary,
+    AppError, FlavorView, HypervisorSummary, HypervisorView, ImageView, InstanceDetail,
+    InstanceView, InterfaceChoices, KeypairView, LaunchChoices, LaunchRequest, ListQuery, Page,
+    QuotaUsage, UsageSummary,
 };
 
 #[cfg(feature = "ssr")]
@@ -221,7 +221,7 @@ pub async fn instance_action(id: String, action: String) -> Result<(), AppError>
         "unlock" => ServerAction::Unlock,
         "confirm_resize" => ServerAction::ConfirmResize,
         "revert_resize" => ServerAction::RevertResize,
-        other => return Err(AppError::Invalid(format!("unknown action {other}"))),
+        other => return Err(AppError::Invalid(msg!("unknown action {other}", other))),
     };
     Ok(state.compute.server_action(&ctx, &id, a).await?)
 }
@@ -316,7 +316,7 @@ pub async fn attach_interface(
     let blank = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (network_id, fixed_ip, port_id) = (blank(network_id), blank(fixed_ip), blank(port_id));
     if network_id.is_none() && port_id.is_none() {
-        return Err(AppError::Invalid("Choose a network or a port.".into()));
+        return Err(AppError::Invalid(msg!("Choose a network or a port.")));
     }
     state
         .compute
@@ -692,6 +692,20 @@ pub async fn delete_flavors(ids: Vec<String>) -> Result<(), AppError> {
 }
 
 #[server(input = Json)]
+pub async fn hypervisor_totals() -> Result<HypervisorSummary, AppError> {
+    let (state, ctx) = crate::server::portal::request_ctx().await?;
+    let s = state.compute.hypervisor_statistics(&ctx).await?;
+    Ok(HypervisorSummary {
+        vcpus: s.vcpus_allocatable,
+        vcpus_used: s.vcpus_used,
+        memory_mb: s.memory_mb_allocatable,
+        memory_mb_used: s.memory_mb_used,
+        local_gb: s.local_gb,
+        local_gb_used: s.local_gb_used,
+    })
+}
+
+#[server(input = Json)]
 pub async fn list_hypervisors(query: ListQuery) -> Result<Page<HypervisorView>, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let rows = state
@@ -799,7 +813,7 @@ pub async fn set_flavor_extra_specs(
 pub async fn project_usage_report(start: String, end: String) -> Result<UsageSummary, AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let Some(project) = ctx.auth.project_id().map(str::to_string) else {
-        return Err(AppError::Invalid("Choose a project first.".into()));
+        return Err(AppError::Invalid(msg!("Choose a project first.")));
     };
     Ok(state
         .compute

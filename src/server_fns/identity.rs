@@ -572,7 +572,7 @@ pub async fn create_app_cred(
     let expires_at = match expires_at.trim() {
         "" => None,
         s => Some(crate::server::time::parse_iso(s).ok_or_else(|| {
-            AppError::Invalid(format!("'{s}' is not a date and time (YYYY-MM-DDTHH:MM)."))
+            AppError::Invalid(msg!("'{s}' is not a date and time (YYYY-MM-DDTHH:MM).", s))
         })?),
     };
     let user_id = ctx.auth.user_id.clone();

@@ -151,9 +151,9 @@ pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppErro
     use crate::server::services::network::{GatewayRequest, NetworkCreate, SubnetCreate};
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     if req.name.trim().is_empty() && !req.create_subnet {
-        return Err(AppError::Invalid(
-            "A network needs a name or a subnet.".into(),
-        ));
+        return Err(AppError::Invalid(msg!(
+            "A network needs a name or a subnet."
+        )));
     }
     let subnet = if req.create_subnet {
         let pools = lines(&req.pools)
@@ -162,7 +162,7 @@ pub async fn create_network(req: NetworkCreateRequest) -> Result<String, AppErro
                 l.split_once(',')
                     .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
                     .ok_or_else(|| {
-                        AppError::Invalid(format!("Allocation pool `{l}` is not start,end."))
+                        AppError::Invalid(msg!("Allocation pool `{l}` is not start,end.", l))
                     })
             })
             .collect::<Result<Vec<(String, String)>, AppError>>()?;
@@ -469,9 +469,9 @@ pub async fn add_rule(req: RuleRequest) -> Result<(), AppError> {
     let (state, ctx) = crate::server::portal::request_ctx().await?;
     let Some((key, _, protocol, range)) = RULE_TEMPLATES.iter().find(|t| t.0 == req.template)
     else {
-        return Err(AppError::Invalid(format!(
-            "Unknown rule `{}`.",
-            req.template
+        return Err(AppError::Invalid(msg!(
+            "Unknown rule `{template}`.",
+            template = req.template
         )));
     };
     let (min, max) = match (*key, range) {
@@ -484,9 +484,9 @@ pub async fn add_rule(req: RuleRequest) -> Result<(), AppError> {
         _ => (None, None),
     };
     if matches!(*key, "custom_tcp" | "custom_udp") && (min.is_none() || max.is_none()) {
-        return Err(AppError::Invalid(
-            "Give a port, or both ends of a range (1-65535).".into(),
-        ));
+        return Err(AppError::Invalid(msg!(
+            "Give a port, or both ends of a range (1-65535)."
+        )));
     }
     let (prefix, group) = if req.remote == "group" && !req.remote_group_id.is_empty() {
         (None, Some(req.remote_group_id.clone()))

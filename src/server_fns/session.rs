@@ -155,7 +155,7 @@ pub async fn switch_project(project_id: String) -> Result<(), AppError> {
             source: None,
         })
         .await
-        .map_err(|_| AppError::Forbidden("You have no role on that project.".into()))?;
+        .map_err(|_| AppError::Forbidden(msg!("You have no role on that project.")))?;
     session
         .insert(TOKEN_KEY, token)
         .await

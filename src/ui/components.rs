@@ -10,6 +10,7 @@ use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use crate::i18n::{use_texts, Texts};
+use crate::message::Message;
 use crate::types::{AppError, ListQuery, Page};
 
 /// The table state in the URL: `?q=filter&sort=col&desc=1&page=N`.
@@ -200,14 +201,33 @@ where
     }
 }
 
-/// An error as the user reads it, in their language where the portal knows its words.
+/// An error as the user reads it, in their language.
 pub fn error_text(t: &'static Texts, e: AppError) -> String {
     match e {
         AppError::InvalidCredentials => t.invalid_credentials.to_string(),
         AppError::AccountLocked => t.account_locked.to_string(),
         AppError::PasswordMismatch => t.passwords_differ.to_string(),
         AppError::NotSignedIn => t.log_in.to_string(),
-        other => other.to_string(),
+        AppError::Invalid(m)
+        | AppError::NotFound(m)
+        | AppError::Conflict(m)
+        | AppError::Forbidden(m) => message_text(t, &m),
+        AppError::Internal(id) => t.internal_error.replace("{id}", &id),
+        AppError::Transport(reason) => t.unreachable.replace("{reason}", &reason),
+    }
+}
+
+/// A service's message in the user's language (English when the language has no rendering
+/// of it: `tests/tidy.rs` sees that every message a service sends has one).
+pub fn message_text(t: &'static Texts, m: &Message) -> String {
+    match (t.message)(m.template()) {
+        Some(template) => m.render_with(template, |name, value| {
+            (name == "kind")
+                .then(|| (t.noun)(value))
+                .flatten()
+                .map(str::to_string)
+        }),
+        None => m.to_string(),
     }
 }
 
@@ -572,8 +592,9 @@ pub fn yes_no(t: &'static crate::i18n::Texts, v: bool) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::displaying;
+    use super::{displaying, error_text};
     use crate::i18n::{EN, KO};
+    use crate::types::AppError;
 
     #[test]
     fn one_item_is_singular() {
@@ -582,5 +603,34 @@ mod tests {
         assert_eq!(displaying(&EN, 1001), "Displaying 1001 items");
         assert_eq!(displaying(&KO, 1), "1개 항목 표시 중");
         assert_eq!(displaying(&KO, 20), "20개 항목 표시 중");
+    }
+
+    #[test]
+    fn a_services_error_is_shown_in_the_users_language() {
+        let id = "0f6e";
+        let in_use = || {
+            AppError::Conflict(msg!(
+                "Unable to complete operation on network {id}. There are one or more ports still in use on the network.",
+                id
+            ))
+        };
+        assert_eq!(
+            error_text(&EN, in_use()),
+            "Unable to complete operation on network 0f6e. There are one or more ports still in use on the network."
+        );
+        assert_eq!(
+            error_text(&KO, in_use()),
+            "네트워크 0f6e에 대한 작업을 완료할 수 없습니다. 네트워크에 아직 사용 중인 포트가 하나 이상 있습니다."
+        );
+        // The kind a "not found" names is a Korean noun too.
+        let missing = AppError::NotFound(msg!("Could not find {kind}: {id}.", kind = "router", id));
+        assert_eq!(
+            error_text(&KO, missing),
+            "라우터을(를) 찾을 수 없습니다: 0f6e."
+        );
+        assert_eq!(
+            error_text(&KO, AppError::Internal("r-1".into())),
+            "서버에서 오류가 발생했습니다 (요청 r-1)."
+        );
     }
 }

@@ -993,6 +993,7 @@ const SERVER_FNS: &[(&str, May, &str)] = &[
     ("list_keypairs", Anyone, r#"{"query": "{query}"}"#),
     ("list_flavors", Anyone, r#"{"query": "{query}"}"#),
     ("list_hypervisors", Admin, r#"{"query": "{query}"}"#),
+    ("hypervisor_totals", Admin, "{}"),
     ("quota_defaults", Anyone, "{}"),
     ("flavor_access", Admin, r#"{"id": "{flavors}"}"#),
     (

@@ -25,7 +25,7 @@ pub fn app_error(e: Error) -> AppError {
     e.log();
     let e = e.into_plain();
     match e {
-        Error::NotFound { .. } => AppError::NotFound(e.external_message()),
+        Error::NotFound { .. } => AppError::NotFound(e.message()),
         Error::Conflict(m) => AppError::Conflict(m),
         Error::InvalidRequest(m) => AppError::Invalid(m),
         Error::Unauthenticated(_) => AppError::NotSignedIn,

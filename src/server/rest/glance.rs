@@ -125,8 +125,9 @@ where
             .await
             .map_err(GlanceError)?;
         serde_json::from_slice(&bytes).map(GJson).map_err(|e| {
-            GlanceError(Error::invalid(format!(
-                "The request body is not valid JSON: {e}"
+            GlanceError(Error::invalid(msg!(
+                "The request body is not valid JSON: {e}",
+                e
             )))
         })
     }
@@ -248,13 +249,13 @@ async fn create(
     GJson(body): GJson<Value>,
 ) -> GResult<Response> {
     let Value::Object(mut attributes) = body else {
-        return Err(Error::invalid("The request body must be a JSON object.").into());
+        return Err(Error::invalid(msg!("The request body must be a JSON object.")).into());
     };
     let id = match attributes.remove("id") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(v) => {
-            return Err(Error::invalid(format!("Invalid value {v} for attribute 'id'.")).into())
+            return Err(Error::invalid(msg!("Invalid value {v} for attribute 'id'.", v)).into())
         }
     };
     let attributes = attributes
@@ -288,7 +289,11 @@ fn int_param(q: &[(String, String)], key: &str) -> Result<Option<i64>, Error> {
     first(q, key)
         .map(|v| {
             v.parse::<i64>().map_err(|_| {
-                Error::invalid(format!("Invalid value for {key}: {v} is not an integer."))
+                Error::invalid(msg!(
+                    "Invalid value for {key}: {v} is not an integer.",
+                    key,
+                    v
+                ))
             })
         })
         .transpose()
@@ -313,13 +318,14 @@ fn sort_param(q: &[(String, String)]) -> Result<(ImageSort, bool), Error> {
         )
     };
     let sort = ImageSort::parse(&key)
-        .ok_or_else(|| Error::invalid(format!("Invalid sort key: {key}. It is not allowed.")))?;
+        .ok_or_else(|| Error::invalid(msg!("Invalid sort key: {key}. It is not allowed.", key)))?;
     let descending = match dir.as_deref() {
         None | Some("desc") => true,
         Some("asc") => false,
         Some(other) => {
-            return Err(Error::invalid(format!(
-                "Invalid sort direction: {other}. It must be asc or desc."
+            return Err(Error::invalid(msg!(
+                "Invalid sort direction: {other}. It must be asc or desc.",
+                other
             )))
         }
     };
@@ -337,8 +343,9 @@ async fn list(
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(other) => {
-            return Err(Error::invalid(format!(
-                "Invalid value for protected: {other}. It must be true or false."
+            return Err(Error::invalid(msg!(
+                "Invalid value for protected: {other}. It must be true or false.",
+                other
             ))
             .into())
         }
@@ -452,15 +459,17 @@ async fn update(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if !PATCH_TYPES.iter().any(|t| content_type.starts_with(t)) {
-        return Err(Error::UnsupportedMediaType(format!(
-            "Content type {content_type} is not supported; use {}.",
-            PATCH_TYPES[0]
+        return Err(Error::UnsupportedMediaType(msg!(
+            "Content type {content_type} is not supported; use {patch_type}.",
+            content_type,
+            patch_type = PATCH_TYPES[0]
         ))
         .into());
     }
     let ops: Vec<Map<String, Value>> = serde_json::from_slice(&body).map_err(|e| {
-        Error::invalid(format!(
-            "The request body must be a JSON array of patch operations: {e}"
+        Error::invalid(msg!(
+            "The request body must be a JSON array of patch operations: {e}",
+            e
         ))
     })?;
     let mut patch = Vec::new();
@@ -471,21 +480,22 @@ async fn update(
             .get("path")
             .or_else(|| op.get(kind))
             .and_then(Value::as_str)
-            .ok_or_else(|| Error::invalid("Each patch operation needs a path."))?;
+            .ok_or_else(|| Error::invalid(msg!("Each patch operation needs a path.")))?;
         let Some(attr) = path.strip_prefix('/') else {
-            return Err(Error::invalid(format!("Invalid JSON pointer {path}.")).into());
+            return Err(Error::invalid(msg!("Invalid JSON pointer {path}.", path)).into());
         };
         let attr = attr.replace("~1", "/").replace("~0", "~");
         patch.push(match kind {
             "add" | "replace" => ImagePatch::Set(image_attr(
                 &attr,
                 op.get("value")
-                    .ok_or_else(|| Error::invalid(format!("Operation {kind} needs a value.")))?,
+                    .ok_or_else(|| Error::invalid(msg!("Operation {kind} needs a value.", kind)))?,
             )?),
             "remove" => ImagePatch::Remove(attr),
             other => {
-                return Err(Error::invalid(format!(
-                    "Operation {other:?} is not supported: use add, replace or remove."
+                return Err(Error::invalid(msg!(
+                    "Operation {other} is not supported: use add, replace or remove.",
+                    other = format!("{other:?}")
                 ))
                 .into())
             }
@@ -517,8 +527,9 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("application/octet-stream");
     if !content_type.starts_with("application/octet-stream") {
-        return Err(Error::UnsupportedMediaType(format!(
-            "Content type {content_type} is not supported; image data is application/octet-stream."
+        return Err(Error::UnsupportedMediaType(msg!(
+            "Content type {content_type} is not supported; image data is application/octet-stream.",
+            content_type
         ))
         .into());
     }
@@ -610,10 +621,9 @@ async fn member_create(
     Path(id): Path<String>,
     GJson(body): GJson<Value>,
 ) -> GResult<Json<Value>> {
-    let member_id = body
-        .get("member")
-        .and_then(Value::as_str)
-        .ok_or_else(|| Error::invalid("The request body needs a \"member\" (a project id)."))?;
+    let member_id = body.get("member").and_then(Value::as_str).ok_or_else(|| {
+        Error::invalid(msg!("The request body needs a \"member\" (a project id)."))
+    })?;
     let m = state.image.member_create(&ctx, &id, member_id).await?;
     Ok(Json(member_json(&m)))
 }
@@ -636,7 +646,7 @@ async fn member_update(
     let status = body
         .get("status")
         .and_then(Value::as_str)
-        .ok_or_else(|| Error::invalid("The request body needs a \"status\"."))?;
+        .ok_or_else(|| Error::invalid(msg!("The request body needs a \"status\".")))?;
     let m = state
         .image
         .member_update(&ctx, &id, &member_id, status)

@@ -6,6 +6,7 @@ pub mod keystone;
 pub mod neutron;
 pub mod nova;
 
+use crate::message::Message;
 use std::future::Future;
 
 use axum::http::StatusCode;
@@ -127,9 +128,9 @@ pub async fn body_bytes<S: Send + Sync>(
         .await
         .map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Error::TooLarge("Request is too large.".into())
+                Error::TooLarge(msg!("Request is too large."))
             } else {
-                Error::invalid(e.body_text())
+                Error::invalid(Message::text(e.body_text()))
             }
         })
 }

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use super::{quota_label, UsagePie};
 use crate::i18n::use_texts;
 use crate::server_fns::compute::{
-    flavor_access, list_flavors, list_hypervisors, quota_defaults, CreateFlavor, DeleteFlavors,
-    SetFlavorAccess, SetFlavorExtraSpecs, UpdateQuotaDefaults,
+    flavor_access, hypervisor_totals, list_flavors, list_hypervisors, quota_defaults, CreateFlavor,
+    DeleteFlavors, SetFlavorAccess, SetFlavorExtraSpecs, UpdateQuotaDefaults,
 };
 use crate::server_fns::identity::list_projects;
 use crate::types::{FlavorView, HypervisorView, ListQuery};
@@ -134,7 +134,7 @@ pub fn HypervisorsPage() -> impl IntoView {
     let t = use_texts();
     let events = super::use_instance_events();
     let query = use_list_query();
-    let everything = Resource::new(move || events.get(), |_| list_hypervisors(ListQuery::all()));
+    let summary = Resource::new(move || events.get(), |_| hypervisor_totals());
     let hypervisors = Resource::new(
         move || (query.get(), events.get()),
         |(q, _)| list_hypervisors(q),
@@ -152,18 +152,13 @@ pub fn HypervisorsPage() -> impl IntoView {
         <div class="page-header"><h2>{move || t().c.hypervisors}</h2></div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                // Without the list there is nothing to sum: the table below says why.
-                let Ok(page) = everything.await else { return ().into_any() };
-                let list = page.items;
-                let sum = |f: fn(&HypervisorView) -> i64| list.iter().map(f).sum::<i64>();
-                let (cpu, cpu_used) = (sum(|h| (h.vcpus as f64 * h.cpu_allocation_ratio) as i64), sum(|h| h.vcpus_used));
-                let (ram, ram_used) = (sum(|h| (h.memory_mb as f64 * h.ram_allocation_ratio) as i64), sum(|h| h.memory_mb_used));
-                let (disk, disk_used) = (sum(|h| h.local_gb), sum(|h| h.local_gb_used));
+                // Without the totals there is nothing to draw: the table below says why.
+                let Ok(s) = summary.await else { return ().into_any() };
                 view! {
                     <div class="usage-charts" id="hypervisor-summary">
-                        <UsagePie label=t().c.vcpus_usage.to_string() used=cpu_used limit=cpu/>
-                        <UsagePie label=t().c.memory_usage.to_string() used=ram_used limit=ram unit=" MB"/>
-                        <UsagePie label=t().c.disk_usage.to_string() used=disk_used limit=disk unit=" GB"/>
+                        <UsagePie label=t().c.vcpus_usage.to_string() used=s.vcpus_used limit=s.vcpus/>
+                        <UsagePie label=t().c.memory_usage.to_string() used=s.memory_mb_used limit=s.memory_mb unit=" MB"/>
+                        <UsagePie label=t().c.disk_usage.to_string() used=s.local_gb_used limit=s.local_gb unit=" GB"/>
                     </div>
                 }
                 .into_any()
@@ -193,7 +188,7 @@ pub fn DefaultsPage() -> impl IntoView {
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match defaults.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                     Ok(list) => {
                         edited.set(list.iter().map(|q| (q.resource.clone(), q.limit)).collect());
                         view! {
@@ -350,7 +345,7 @@ fn AccessDialog(
             <Transition fallback=move || view! { <p>{t().loading}</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                        Err(e) => view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                         Ok((projects, access)) => {
                             chosen.set(access);
                             view! {

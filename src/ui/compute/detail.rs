@@ -47,7 +47,7 @@ pub fn InstanceDetailPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let d = match detail.await {
                     Ok(d) => d,
-                    Err(e) => return view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Err(e) => return view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                 };
                 let i = d.instance.clone();
                 let console_src = format!("/portal/instances/{}/console", i.id);
@@ -117,7 +117,7 @@ pub fn InstanceDetailPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match log.await {
                         Ok(text) => view! { <pre class="console-log" id="console-log">{text}</pre> }.into_any(),
-                        Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                        Err(e) => view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                     }
                 })}
             </Transition>

@@ -104,7 +104,7 @@ pub fn LaunchWizard(
                     {move || Suspend::new(async move {
                         let opts = match options.await {
                             Ok(o) => o,
-                            Err(e) => return view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                            Err(e) => return view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                         };
                         let images = opts.images.clone();
                         let flavors = opts.flavors.clone();

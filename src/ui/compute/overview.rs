@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::{duration, QuotaCharts};
 use crate::i18n::use_texts;
 use crate::server_fns::compute::{admin_usage_report, project_usage, project_usage_report};
-use crate::types::{AppError, UsageSummary};
+use crate::types::UsageSummary;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -20,7 +20,7 @@ pub fn OverviewPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match usage.await {
                     Ok(u) => view! { <div id="limit-summary"><QuotaCharts usage=u/></div> }.into_any(),
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                 }
             })}
         </Transition>
@@ -96,10 +96,7 @@ fn UsageSummaryView(admin: bool) -> impl IntoView {
                         view! { <UsageReportView summary=s admin=admin csv=href/> }.into_any()
                     }
                     Err(e) => {
-                        let message = match e {
-                            AppError::Invalid(m) => m,
-                            other => other.to_string(),
-                        };
+                        let message = crate::ui::components::error_text(t(), e);
                         view! { <div class="alert alert-error" id="usage-error">{message}</div> }.into_any()
                     }
                 }

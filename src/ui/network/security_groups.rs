@@ -9,7 +9,7 @@ use crate::i18n::use_texts;
 use crate::server_fns::network::{
     list_security_groups, AddRule, CreateSecurityGroup, DeleteRules, DeleteSecurityGroups,
 };
-use crate::types::{ListQuery, RuleRequest, SecurityGroupView, RULE_TEMPLATES};
+use crate::types::{ListQuery, Page, RuleRequest, SecurityGroupView, RULE_TEMPLATES};
 use crate::ui::components::{
     close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
     ListTable, Modal,
@@ -38,11 +38,20 @@ pub fn SecurityGroupsPage() -> impl IntoView {
         move || (query.get(), changed()),
         |(q, _)| list_security_groups(q),
     );
-    // Every group, for Manage Rules and the remote-group picker, whatever page is shown.
-    let everything = Resource::new(changed, |_| list_security_groups(ListQuery::all()));
     let create_open = RwSignal::new(false);
     let rules_open = RwSignal::new(false);
     let rule_form_open = RwSignal::new(false);
+    // Every group, for the remote-group picker: asked for only while the rule form is open.
+    let everything = Resource::new(
+        move || (rule_form_open.get(), changed()),
+        |(open, _)| async move {
+            if open {
+                list_security_groups(ListQuery::all()).await
+            } else {
+                Ok(Page::default())
+            }
+        },
+    );
     let current = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -50,7 +59,8 @@ pub fn SecurityGroupsPage() -> impl IntoView {
     close_on_success(create, create_open);
     close_on_success(add_rule, rule_form_open);
     let all_groups = move || loaded(everything);
-    let group_of = move |id: &str| all_groups().into_iter().find(|g| g.id == id);
+    // The group whose rules are managed is a row of the page shown.
+    let group_of = move |id: &str| loaded(groups).into_iter().find(|g| g.id == id);
     let template = move || rule.with(|r| r.template.clone());
     let columns = vec![
         Column::sorted(|t| t.name, "name"),

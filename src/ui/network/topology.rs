@@ -144,7 +144,7 @@ pub fn TopologyPage() -> impl IntoView {
         <Transition fallback=move || view! { <p>{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Err(e) => view! { <div class="alert alert-error">{e.to_string()}</div> }.into_any(),
+                    Err(e) => view! { <div class="alert alert-error">{crate::ui::components::error_text(t(), e)}</div> }.into_any(),
                     Ok(v) if v.networks.is_empty() => view! { <p class="empty" id="topology-empty">{t().n.topology_empty}</p> }.into_any(),
                     Ok(v) => {
                         let l = layout(&v);

@@ -73,8 +73,9 @@ async fn create(
     let expires_at = match b.expires_at.as_deref() {
         None => None,
         Some(s) => Some(parse_iso(s).ok_or_else(|| {
-            KsError(Error::invalid(format!(
-                "Invalid input for field 'expires_at': '{s}' is not an ISO 8601 time."
+            KsError(Error::invalid(msg!(
+                "Invalid input for field 'expires_at': '{s}' is not an ISO 8601 time.",
+                s
             )))
         })?),
     };

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 
 use super::view;
 use super::{collection_links, KsError, KsJson, KsResult};
-use crate::server::context::{AuthContext, OpCtx, Scope};
+use crate::server::context::OpCtx;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
-use crate::server::services::identity::{AuthMethod, AuthRequest, CatalogEntry, Ref, ScopeRequest};
+use crate::server::services::identity::{AuthMethod, AuthRequest, Ref, ScopeRequest};
 use crate::server::state::AppState;
-use crate::server::time::iso_micros;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,8 +67,10 @@ fn parse_ref(v: &Value) -> Ref {
 }
 
 fn bad(field: &str, why: &str) -> KsError {
-    KsError(Error::invalid(format!(
-        "Invalid input for field '{field}': {why}"
+    KsError(Error::invalid(msg!(
+        "Invalid input for field '{field}': {why}",
+        field,
+        why
     )))
 }
 
@@ -133,9 +134,9 @@ pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
             token: token.to_string(),
         }
     } else {
-        return Err(KsError(Error::Unauthenticated(format!(
-            "Attempted to authenticate with an unsupported method: {}.",
-            methods.join(", ")
+        return Err(KsError(Error::Unauthenticated(msg!(
+            "Attempted to authenticate with an unsupported method: {methods}.",
+            methods = methods.join(", ")
         ))));
     };
     let scope = match auth.get("scope") {
@@ -144,9 +145,9 @@ pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
         Some(s) if s.get("project").is_some() => ScopeRequest::Project(parse_ref(&s["project"])),
         Some(s) if s.get("domain").is_some() => ScopeRequest::Domain(parse_ref(&s["domain"])),
         Some(s) if s.get("system").is_some() => {
-            return Err(KsError(Error::Unauthenticated(
-                "System scope is not supported; scope to a project.".into(),
-            )))
+            return Err(KsError(Error::Unauthenticated(msg!(
+                "System scope is not supported; scope to a project."
+            ))))
         }
         Some(_) => {
             return Err(bad(
@@ -160,73 +161,6 @@ pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
         scope,
         source: None,
     })
-}
-
-fn catalog_json(catalog: &[CatalogEntry]) -> Value {
-    Value::Array(
-        catalog
-            .iter()
-            .map(|s| {
-                json!({
-                    "id": s.id,
-                    "type": s.service_type,
-                    "name": s.name,
-                    "endpoints": s.endpoints.iter().map(|e| json!({
-                        "id": e.id,
-                        "interface": e.interface,
-                        "region": e.region_id,
-                        "region_id": e.region_id,
-                        "url": e.url,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect(),
-    )
-}
-
-/// The token body Keystone returns from issue and validation.
-pub fn token_json(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -> Value {
-    let mut token = json!({
-        "methods": auth.methods,
-        "user": {
-            "id": auth.user_id,
-            "name": auth.user_name,
-            "domain": {"id": auth.user_domain_id, "name": auth.user_domain_name},
-            "password_expires_at": null,
-        },
-        "audit_ids": [auth.audit_id],
-        "issued_at": iso_micros(auth.issued_at),
-        "expires_at": iso_micros(auth.expires_at),
-    });
-    match &auth.scope {
-        Scope::Project {
-            id,
-            name,
-            domain_id,
-            domain_name,
-        } => {
-            token["project"] =
-                json!({"id": id, "name": name, "domain": {"id": domain_id, "name": domain_name}});
-            token["is_domain"] = json!(false);
-        }
-        Scope::Domain { id, name } => token["domain"] = json!({"id": id, "name": name}),
-        Scope::Unscoped => {}
-    }
-    if auth.scope != Scope::Unscoped {
-        token["roles"] = json!(auth
-            .roles
-            .iter()
-            .map(|r| json!({"id": r.id, "name": r.name}))
-            .collect::<Vec<_>>());
-        if let Some(c) = catalog {
-            token["catalog"] = catalog_json(c);
-        }
-    }
-    if let Some(ac) = &auth.app_cred {
-        token["application_credential"] =
-            json!({"id": ac.id, "name": ac.name, "restricted": ac.restricted});
-    }
-    json!({"token": token})
 }
 
 fn with_subject(status: StatusCode, token: &str, body: Option<Value>) -> KsResult<Response> {
@@ -257,7 +191,7 @@ async fn token_issue(
     with_subject(
         StatusCode::CREATED,
         &token,
-        Some(token_json(&auth, catalog.as_deref())),
+        Some(view::token_view(&auth, catalog.as_deref())),
     )
 }
 
@@ -267,9 +201,9 @@ fn subject(headers: &HeaderMap) -> KsResult<String> {
         .and_then(|v| v.to_str().ok())
         .map(String::from)
         .ok_or_else(|| {
-            KsError(Error::invalid(
-                "Invalid input for field 'X-Subject-Token': the header is required.",
-            ))
+            KsError(Error::invalid(msg!(
+                "Invalid input for field 'X-Subject-Token': the header is required."
+            )))
         })
 }
 
@@ -289,7 +223,7 @@ async fn token_get(
     with_subject(
         StatusCode::OK,
         &token,
-        Some(token_json(&auth, catalog.as_deref())),
+        Some(view::token_view(&auth, catalog.as_deref())),
     )
 }
 
@@ -346,7 +280,7 @@ async fn auth_domains(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Jso
 async fn auth_catalog(State(state): State<AppState>, _ctx: OpCtx) -> KsResult<Json<Value>> {
     let catalog = state.identity.catalog().await?;
     Ok(Json(
-        json!({"catalog": catalog_json(&catalog), "links": collection_links(&state, "auth/catalog")}),
+        json!({"catalog": view::catalog_view(&catalog), "links": collection_links(&state, "auth/catalog")}),
     ))
 }
 

@@ -2,95 +2,96 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::view;
-use super::{double_option, member, KsJson, KsResult};
+use super::double_option;
+use super::view::{self, Listed, Writable};
 use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::services::identity::{
-    Endpoint, EndpointCreate, EndpointUpdate, Region, RegionCreate, Service, ServiceCreate,
-    ServiceUpdate,
+    Endpoint, EndpointCreate, EndpointUpdate, IdentityService, Region, RegionCreate, Service,
+    ServiceCreate, ServiceUpdate,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v3/regions", get(region_list).post(region_create))
+        .route(
+            "/v3/regions",
+            get(view::list::<Region>).post(view::create::<Region>),
+        )
         .route(
             "/v3/regions/{id}",
             get(view::show::<Region>)
-                .patch(region_update)
+                .patch(view::update::<Region>)
                 .delete(view::remove::<Region>),
         )
-        .route("/v3/services", get(service_list).post(service_create))
+        .route(
+            "/v3/services",
+            get(view::list::<Service>).post(view::create::<Service>),
+        )
         .route(
             "/v3/services/{id}",
             get(view::show::<Service>)
-                .patch(service_update)
+                .patch(view::update::<Service>)
                 .delete(view::remove::<Service>),
         )
-        .route("/v3/endpoints", get(endpoint_list).post(endpoint_create))
+        .route(
+            "/v3/endpoints",
+            get(view::list::<Endpoint>).post(view::create::<Endpoint>),
+        )
         .route(
             "/v3/endpoints/{id}",
             get(view::show::<Endpoint>)
-                .patch(endpoint_update)
+                .patch(view::update::<Endpoint>)
                 .delete(view::remove::<Endpoint>),
         )
 }
 
 #[derive(Deserialize)]
-struct RegionBody {
+pub(super) struct RegionBody {
     id: Option<String>,
     description: Option<String>,
     parent_region_id: Option<String>,
 }
 
-async fn region_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: RegionBody = member(&body, "region")?;
-    let r = state
-        .identity
-        .region_create(
-            &ctx,
-            RegionCreate {
-                id: b.id,
-                description: b.description.unwrap_or_default(),
-                parent_region_id: b.parent_region_id,
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &r))
+impl Writable for Region {
+    type Create = RegionBody;
+    type Patch = RegionBody;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: RegionBody) -> Result<Region> {
+        let region = RegionCreate {
+            id: b.id,
+            description: b.description.unwrap_or_default(),
+            parent_region_id: b.parent_region_id,
+        };
+        identity.region_create(ctx, region).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: RegionBody,
+    ) -> Result<Region> {
+        identity.region_update(ctx, id, b.description).await
+    }
 }
 
-async fn region_list(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
-    let list = state.identity.region_list(&ctx).await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn region_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: RegionBody = member(&body, "region")?;
-    let r = state
-        .identity
-        .region_update(&ctx, &id, b.description)
-        .await?;
-    Ok(view::one(&state, &r))
+impl Listed for Region {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        _: &HashMap<String, String>,
+    ) -> Result<Vec<Region>> {
+        identity.region_list(ctx).await
+    }
 }
 
 #[derive(Deserialize)]
-struct ServiceBody {
+pub(super) struct ServiceBody {
     #[serde(rename = "type")]
     service_type: String,
     name: Option<String>,
@@ -99,7 +100,7 @@ struct ServiceBody {
 }
 
 #[derive(Deserialize)]
-struct ServicePatch {
+pub(super) struct ServicePatch {
     #[serde(rename = "type")]
     service_type: Option<String>,
     name: Option<String>,
@@ -107,68 +108,51 @@ struct ServicePatch {
     enabled: Option<bool>,
 }
 
-async fn service_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: ServiceBody = member(&body, "service")?;
-    let s = state
-        .identity
-        .service_create(
-            &ctx,
-            ServiceCreate {
-                service_type: b.service_type,
-                name: b.name.unwrap_or_default(),
-                description: b.description.unwrap_or_default(),
-                enabled: b.enabled.unwrap_or(true),
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &s))
+impl Writable for Service {
+    type Create = ServiceBody;
+    type Patch = ServicePatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: ServiceBody) -> Result<Service> {
+        let service = ServiceCreate {
+            service_type: b.service_type,
+            name: b.name.unwrap_or_default(),
+            description: b.description.unwrap_or_default(),
+            enabled: b.enabled.unwrap_or(true),
+        };
+        identity.service_create(ctx, service).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: ServicePatch,
+    ) -> Result<Service> {
+        let change = ServiceUpdate {
+            service_type: b.service_type,
+            name: b.name,
+            description: b.description,
+            enabled: b.enabled,
+        };
+        identity.service_update(ctx, id, change).await
+    }
 }
 
-async fn service_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let list = state
-        .identity
-        .service_list(
-            &ctx,
-            q.get("type").map(String::as_str),
-            q.get("name").map(String::as_str),
-        )
-        .await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn service_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: ServicePatch = member(&body, "service")?;
-    let s = state
-        .identity
-        .service_update(
-            &ctx,
-            &id,
-            ServiceUpdate {
-                service_type: b.service_type,
-                name: b.name,
-                description: b.description,
-                enabled: b.enabled,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &s))
+impl Listed for Service {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Service>> {
+        let (kind, name) = (q.get("type"), q.get("name"));
+        identity
+            .service_list(ctx, kind.map(String::as_str), name.map(String::as_str))
+            .await
+    }
 }
 
 #[derive(Deserialize)]
-struct EndpointBody {
+pub(super) struct EndpointBody {
     service_id: String,
     interface: String,
     url: String,
@@ -178,7 +162,7 @@ struct EndpointBody {
 }
 
 #[derive(Deserialize)]
-struct EndpointPatch {
+pub(super) struct EndpointPatch {
     service_id: Option<String>,
     interface: Option<String>,
     url: Option<String>,
@@ -187,65 +171,52 @@ struct EndpointPatch {
     enabled: Option<bool>,
 }
 
-async fn endpoint_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: EndpointBody = member(&body, "endpoint")?;
-    let e = state
-        .identity
-        .endpoint_create(
-            &ctx,
-            EndpointCreate {
-                service_id: b.service_id,
-                interface: b.interface,
-                region_id: b.region_id.or(b.region),
-                url: b.url,
-                enabled: b.enabled.unwrap_or(true),
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &e))
+impl Writable for Endpoint {
+    type Create = EndpointBody;
+    type Patch = EndpointPatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: EndpointBody) -> Result<Endpoint> {
+        let endpoint = EndpointCreate {
+            service_id: b.service_id,
+            interface: b.interface,
+            region_id: b.region_id.or(b.region),
+            url: b.url,
+            enabled: b.enabled.unwrap_or(true),
+        };
+        identity.endpoint_create(ctx, endpoint).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: EndpointPatch,
+    ) -> Result<Endpoint> {
+        let change = EndpointUpdate {
+            service_id: b.service_id,
+            interface: b.interface,
+            region_id: b.region_id,
+            url: b.url,
+            enabled: b.enabled,
+        };
+        identity.endpoint_update(ctx, id, change).await
+    }
 }
 
-async fn endpoint_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let list = state
-        .identity
-        .endpoint_list(
-            &ctx,
-            q.get("service_id").map(String::as_str),
-            q.get("interface").map(String::as_str),
-            q.get("region_id").or(q.get("region")).map(String::as_str),
-        )
-        .await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn endpoint_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: EndpointPatch = member(&body, "endpoint")?;
-    let e = state
-        .identity
-        .endpoint_update(
-            &ctx,
-            &id,
-            EndpointUpdate {
-                service_id: b.service_id,
-                interface: b.interface,
-                region_id: b.region_id,
-                url: b.url,
-                enabled: b.enabled,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &e))
+impl Listed for Endpoint {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Endpoint>> {
+        let region = q.get("region_id").or(q.get("region"));
+        identity
+            .endpoint_list(
+                ctx,
+                q.get("service_id").map(String::as_str),
+                q.get("interface").map(String::as_str),
+                region.map(String::as_str),
+            )
+            .await
+    }
 }

@@ -97,12 +97,9 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(KsJson(v)),
             Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(KsError(
-                Error::TooLarge("Request is too large.".into()),
+                Error::TooLarge(msg!("Request is too large.")),
             )),
-            Err(rejection) => Err(KsError(Error::invalid(format!(
-                "Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect: {}",
-                rejection.body_text()
-            )))),
+            Err(rejection) => Err(KsError(Error::invalid(msg!("Expecting to find valid JSON in request body. The server could not comply with the request since it is either malformed or otherwise incorrect: {body_text}", body_text = rejection.body_text())))),
         }
     }
 }
@@ -138,13 +135,16 @@ fn created(body: Value) -> Response {
 /// Reads a required object member (`{"project": {...}}`) as a typed body.
 fn member<T: serde::de::DeserializeOwned>(body: &Value, key: &str) -> Result<T, KsError> {
     let inner = body.get(key).ok_or_else(|| {
-        KsError(Error::invalid(format!(
-            "Invalid input for field '{key}': '{key}' is a required property."
+        KsError(Error::invalid(msg!(
+            "Invalid input for field '{key}': '{key}' is a required property.",
+            key
         )))
     })?;
     serde_json::from_value(inner.clone()).map_err(|e| {
-        KsError(Error::invalid(format!(
-            "Invalid input for field '{key}': {e}."
+        KsError(Error::invalid(msg!(
+            "Invalid input for field '{key}': {e}.",
+            key,
+            e
         )))
     })
 }

@@ -2,42 +2,46 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
-use serde_json::Value;
 
-use super::view;
-use super::{member, KsJson, KsResult};
+use super::view::{self, Listed, Writable};
 use crate::server::context::OpCtx;
+use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Domain, DomainCreate, DomainUpdate, Project, ProjectCreate, ProjectFilter, ProjectUpdate,
+    Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate, ProjectFilter,
+    ProjectUpdate,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v3/domains", get(domain_list).post(domain_create))
+        .route(
+            "/v3/domains",
+            get(view::list::<Domain>).post(view::create::<Domain>),
+        )
         .route(
             "/v3/domains/{id}",
             get(view::show::<Domain>)
-                .patch(domain_update)
+                .patch(view::update::<Domain>)
                 .delete(view::remove::<Domain>),
         )
-        .route("/v3/projects", get(project_list).post(project_create))
+        .route(
+            "/v3/projects",
+            get(view::list::<Project>).post(view::create::<Project>),
+        )
         .route(
             "/v3/projects/{id}",
             get(view::show::<Project>)
-                .patch(project_update)
+                .patch(view::update::<Project>)
                 .delete(view::remove::<Project>),
         )
 }
 
 #[derive(Deserialize)]
-struct DomainBody {
+pub(super) struct DomainBody {
     #[serde(default)]
     id: Option<String>,
     name: String,
@@ -48,73 +52,56 @@ struct DomainBody {
 }
 
 #[derive(Deserialize)]
-struct DomainPatch {
+pub(super) struct DomainPatch {
     name: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
 }
 
-async fn domain_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: DomainBody = member(&body, "domain")?;
-    let d = state
-        .identity
-        .domain_create(
-            &ctx,
-            DomainCreate {
-                id: b.id,
-                name: b.name,
-                description: b.description.unwrap_or_default(),
-                enabled: b.enabled.unwrap_or(true),
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &d))
+impl Writable for Domain {
+    type Create = DomainBody;
+    type Patch = DomainPatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: DomainBody) -> Result<Domain> {
+        let domain = DomainCreate {
+            id: b.id,
+            name: b.name,
+            description: b.description.unwrap_or_default(),
+            enabled: b.enabled.unwrap_or(true),
+        };
+        identity.domain_create(ctx, domain).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: DomainPatch,
+    ) -> Result<Domain> {
+        let change = DomainUpdate {
+            name: b.name,
+            description: b.description,
+            enabled: b.enabled,
+        };
+        identity.domain_update(ctx, id, change).await
+    }
 }
 
-async fn domain_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let list = state
-        .identity
-        .domain_list(
-            &ctx,
-            q.get("name").map(String::as_str),
-            query_bool(q.get("enabled")),
-        )
-        .await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn domain_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: DomainPatch = member(&body, "domain")?;
-    let d = state
-        .identity
-        .domain_update(
-            &ctx,
-            &id,
-            DomainUpdate {
-                name: b.name,
-                description: b.description,
-                enabled: b.enabled,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &d))
+impl Listed for Domain {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Domain>> {
+        let name = q.get("name").map(String::as_str);
+        identity
+            .domain_list(ctx, name, query_bool(q.get("enabled")))
+            .await
+    }
 }
 
 #[derive(Deserialize)]
-struct ProjectBody {
+pub(super) struct ProjectBody {
     name: String,
     #[serde(default)]
     domain_id: Option<String>,
@@ -129,74 +116,60 @@ struct ProjectBody {
 }
 
 #[derive(Deserialize)]
-struct ProjectPatch {
+pub(super) struct ProjectPatch {
     name: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
 }
 
-async fn project_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: ProjectBody = member(&body, "project")?;
-    if b.is_domain == Some(true) {
-        return Err(crate::server::error::Error::invalid(
-            "Projects acting as domains are not supported; create a domain.",
-        )
-        .into());
+impl Writable for Project {
+    type Create = ProjectBody;
+    type Patch = ProjectPatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: ProjectBody) -> Result<Project> {
+        if b.is_domain == Some(true) {
+            return Err(Error::invalid(msg!(
+                "Projects acting as domains are not supported; create a domain."
+            )));
+        }
+        let project = ProjectCreate {
+            name: b.name,
+            domain_id: b.domain_id,
+            parent_id: b.parent_id,
+            description: b.description.unwrap_or_default(),
+            enabled: b.enabled.unwrap_or(true),
+        };
+        identity.project_create(ctx, project).await
     }
-    let p = state
-        .identity
-        .project_create(
-            &ctx,
-            ProjectCreate {
-                name: b.name,
-                domain_id: b.domain_id,
-                parent_id: b.parent_id,
-                description: b.description.unwrap_or_default(),
-                enabled: b.enabled.unwrap_or(true),
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &p))
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: ProjectPatch,
+    ) -> Result<Project> {
+        let change = ProjectUpdate {
+            name: b.name,
+            description: b.description,
+            enabled: b.enabled,
+        };
+        identity.project_update(ctx, id, change).await
+    }
 }
 
-async fn project_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let filter = ProjectFilter {
-        name: q.get("name").cloned(),
-        domain_id: q.get("domain_id").cloned(),
-        parent_id: q.get("parent_id").cloned(),
-        enabled: query_bool(q.get("enabled")),
-        ..Default::default()
-    };
-    let list = state.identity.project_list(&ctx, filter).await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn project_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: ProjectPatch = member(&body, "project")?;
-    let p = state
-        .identity
-        .project_update(
-            &ctx,
-            &id,
-            ProjectUpdate {
-                name: b.name,
-                description: b.description,
-                enabled: b.enabled,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &p))
+impl Listed for Project {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Project>> {
+        let filter = ProjectFilter {
+            name: q.get("name").cloned(),
+            domain_id: q.get("domain_id").cloned(),
+            parent_id: q.get("parent_id").cloned(),
+            enabled: query_bool(q.get("enabled")),
+            ..Default::default()
+        };
+        identity.project_list(ctx, filter).await
+    }
 }

@@ -10,16 +10,26 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::view;
-use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
+use super::view::{self, Listed, Writable};
+use super::{collection_links, created, links, KsError, KsResult};
 use crate::server::context::OpCtx;
-use crate::server::error::Error;
+use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
-use crate::server::services::identity::{Actor, AssignmentQuery, Role, Target};
+use crate::server::services::identity::{Actor, AssignmentQuery, IdentityService, Role, Target};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+    let mut router = Router::new()
+        .route(
+            "/v3/roles",
+            get(view::list::<Role>).post(view::create::<Role>),
+        )
+        .route(
+            "/v3/roles/{id}",
+            get(view::show::<Role>)
+                .patch(view::update::<Role>)
+                .delete(view::remove::<Role>),
+        );
     // Grants: explicit routes per (target, actor) pair; the handlers read the kinds back
     // from the matched path.
     for (target, actor) in [
@@ -42,13 +52,6 @@ pub fn routes() -> Router<AppState> {
             );
     }
     router
-        .route("/v3/roles", get(role_list).post(role_create))
-        .route(
-            "/v3/roles/{id}",
-            get(view::show::<Role>)
-                .patch(role_update)
-                .delete(view::remove::<Role>),
-        )
         .route("/v3/roles/{id}/implies", get(implies_list))
         .route(
             "/v3/roles/{id}/implies/{implied}",
@@ -66,55 +69,47 @@ fn role_ref(state: &AppState, r: &Role) -> Value {
 }
 
 #[derive(Deserialize)]
-struct RoleBody {
+pub(super) struct RoleBody {
     name: String,
     #[serde(default)]
     description: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct RolePatch {
+pub(super) struct RolePatch {
     name: Option<String>,
     description: Option<String>,
 }
 
-async fn role_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: RoleBody = member(&body, "role")?;
-    let r = state
-        .identity
-        .role_create(&ctx, b.name, b.description.unwrap_or_default())
-        .await?;
-    Ok(view::created(&state, &r))
+impl Writable for Role {
+    type Create = RoleBody;
+    type Patch = RolePatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: RoleBody) -> Result<Role> {
+        let description = b.description.unwrap_or_default();
+        identity.role_create(ctx, b.name, description).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: RolePatch,
+    ) -> Result<Role> {
+        identity.role_update(ctx, id, b.name, b.description).await
+    }
 }
 
-async fn role_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let list = state
-        .identity
-        .role_list(&ctx, q.get("name").map(String::as_str))
-        .await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn role_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: RolePatch = member(&body, "role")?;
-    let r = state
-        .identity
-        .role_update(&ctx, &id, b.name, b.description)
-        .await?;
-    Ok(view::one(&state, &r))
+impl Listed for Role {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Role>> {
+        identity
+            .role_list(ctx, q.get("name").map(String::as_str))
+            .await
+    }
 }
 
 async fn implies_create(
@@ -307,9 +302,9 @@ async fn assignment_list(
         effective: query_bool(q.get("effective")).unwrap_or(false),
     };
     if query.effective && query.group_id.is_some() {
-        return Err(KsError(Error::invalid(
-            "Combining effective and group filter will always result in an empty list.",
-        )));
+        return Err(KsError(Error::invalid(msg!(
+            "Combining effective and group filter will always result in an empty list."
+        ))));
     }
     let include_names = query_bool(q.get("include_names")).unwrap_or(false);
     let list = state.identity.assignment_list(&ctx, query).await?;

@@ -2,43 +2,49 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::view;
+use super::view::{self, Listed, Writable};
 use super::{double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Group, GroupCreate, GroupUpdate, User, UserCreate, UserFilter, UserUpdate,
+    Group, GroupCreate, GroupUpdate, IdentityService, User, UserCreate, UserFilter, UserUpdate,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v3/users", get(user_list).post(user_create))
+        .route(
+            "/v3/users",
+            get(view::list::<User>).post(view::create::<User>),
+        )
         .route(
             "/v3/users/{id}",
             get(view::show::<User>)
-                .patch(user_update)
+                .patch(view::update::<User>)
                 .delete(view::remove::<User>),
+        )
+        .route(
+            "/v3/groups",
+            get(view::list::<Group>).post(view::create::<Group>),
+        )
+        .route(
+            "/v3/groups/{id}",
+            get(view::show::<Group>)
+                .patch(view::update::<Group>)
+                .delete(view::remove::<Group>),
         )
         .route("/v3/users/{id}/password", post(user_password))
         .route("/v3/users/{id}/projects", get(user_projects))
         .route("/v3/users/{id}/groups", get(user_groups))
-        .route("/v3/groups", get(group_list).post(group_create))
-        .route(
-            "/v3/groups/{id}",
-            get(view::show::<Group>)
-                .patch(group_update)
-                .delete(view::remove::<Group>),
-        )
         .route("/v3/groups/{id}/users", get(group_users))
         .route(
             "/v3/groups/{id}/users/{user_id}",
@@ -47,7 +53,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct UserBody {
+pub(super) struct UserBody {
     name: String,
     #[serde(default)]
     domain_id: Option<String>,
@@ -64,7 +70,7 @@ struct UserBody {
 }
 
 #[derive(Deserialize)]
-struct UserPatch {
+pub(super) struct UserPatch {
     name: Option<String>,
     password: Option<String>,
     enabled: Option<bool>,
@@ -76,68 +82,55 @@ struct UserPatch {
     default_project_id: Option<Option<String>>,
 }
 
-async fn user_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: UserBody = member(&body, "user")?;
-    let u = state
-        .identity
-        .user_create(
-            &ctx,
-            UserCreate {
-                name: b.name,
-                domain_id: b.domain_id,
-                password: b.password.map(SecretString::from),
-                enabled: b.enabled.unwrap_or(true),
-                email: b.email,
-                description: b.description,
-                default_project_id: b.default_project_id,
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &u))
+impl Writable for User {
+    type Create = UserBody;
+    type Patch = UserPatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: UserBody) -> Result<User> {
+        let user = UserCreate {
+            name: b.name,
+            domain_id: b.domain_id,
+            password: b.password.map(SecretString::from),
+            enabled: b.enabled.unwrap_or(true),
+            email: b.email,
+            description: b.description,
+            default_project_id: b.default_project_id,
+        };
+        identity.user_create(ctx, user).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: UserPatch,
+    ) -> Result<User> {
+        let change = UserUpdate {
+            name: b.name,
+            password: b.password.map(SecretString::from),
+            enabled: b.enabled,
+            email: b.email,
+            description: b.description,
+            default_project_id: b.default_project_id,
+        };
+        identity.user_update(ctx, id, change).await
+    }
 }
 
-async fn user_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let filter = UserFilter {
-        name: q.get("name").cloned(),
-        domain_id: q.get("domain_id").cloned(),
-        enabled: query_bool(q.get("enabled")),
-        ..Default::default()
-    };
-    let page = state.identity.user_list(&ctx, filter).await?;
-    Ok(view::many(&state, &page.users))
-}
-
-async fn user_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: UserPatch = member(&body, "user")?;
-    let u = state
-        .identity
-        .user_update(
-            &ctx,
-            &id,
-            UserUpdate {
-                name: b.name,
-                password: b.password.map(SecretString::from),
-                enabled: b.enabled,
-                email: b.email,
-                description: b.description,
-                default_project_id: b.default_project_id,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &u))
+impl Listed for User {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<User>> {
+        let filter = UserFilter {
+            name: q.get("name").cloned(),
+            domain_id: q.get("domain_id").cloned(),
+            enabled: query_bool(q.get("enabled")),
+            ..Default::default()
+        };
+        Ok(identity.user_list(ctx, filter).await?.users)
+    }
 }
 
 #[derive(Deserialize)]
@@ -188,7 +181,7 @@ async fn user_groups(
 }
 
 #[derive(Deserialize)]
-struct GroupBody {
+pub(super) struct GroupBody {
     name: String,
     #[serde(default)]
     domain_id: Option<String>,
@@ -197,66 +190,49 @@ struct GroupBody {
 }
 
 #[derive(Deserialize)]
-struct GroupPatch {
+pub(super) struct GroupPatch {
     name: Option<String>,
     description: Option<String>,
 }
 
-async fn group_create(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Response> {
-    let b: GroupBody = member(&body, "group")?;
-    let g = state
-        .identity
-        .group_create(
-            &ctx,
-            GroupCreate {
-                name: b.name,
-                domain_id: b.domain_id,
-                description: b.description.unwrap_or_default(),
-            },
-        )
-        .await?;
-    Ok(view::created(&state, &g))
+impl Writable for Group {
+    type Create = GroupBody;
+    type Patch = GroupPatch;
+
+    async fn create(identity: &IdentityService, ctx: &OpCtx, b: GroupBody) -> Result<Group> {
+        let group = GroupCreate {
+            name: b.name,
+            domain_id: b.domain_id,
+            description: b.description.unwrap_or_default(),
+        };
+        identity.group_create(ctx, group).await
+    }
+
+    async fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        b: GroupPatch,
+    ) -> Result<Group> {
+        let change = GroupUpdate {
+            name: b.name,
+            description: b.description,
+        };
+        identity.group_update(ctx, id, change).await
+    }
 }
 
-async fn group_list(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Query(q): Query<HashMap<String, String>>,
-) -> KsResult<Json<Value>> {
-    let list = state
-        .identity
-        .group_list(
-            &ctx,
-            q.get("name").map(String::as_str),
-            q.get("domain_id").map(String::as_str),
-        )
-        .await?;
-    Ok(view::many(&state, &list))
-}
-
-async fn group_update(
-    State(state): State<AppState>,
-    ctx: OpCtx,
-    Path(id): Path<String>,
-    KsJson(body): KsJson<Value>,
-) -> KsResult<Json<Value>> {
-    let b: GroupPatch = member(&body, "group")?;
-    let g = state
-        .identity
-        .group_update(
-            &ctx,
-            &id,
-            GroupUpdate {
-                name: b.name,
-                description: b.description,
-            },
-        )
-        .await?;
-    Ok(view::one(&state, &g))
+impl Listed for Group {
+    async fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        q: &HashMap<String, String>,
+    ) -> Result<Vec<Group>> {
+        let (name, domain) = (q.get("name"), q.get("domain_id"));
+        identity
+            .group_list(ctx, name.map(String::as_str), domain.map(String::as_str))
+            .await
+    }
 }
 
 async fn group_users(

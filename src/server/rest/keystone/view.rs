@@ -5,23 +5,32 @@
 //! The bodies go through `serde_json::Value`, whose object keys are sorted, so the bytes
 //! clients receive do not depend on the order the fields are declared in.
 //!
-//! Resources read and deleted by id (`ById`) share their handlers: a route says
-//! `get(view::show::<Region>).delete(view::remove::<Region>)`.
+//! The handlers are shared too: a resource read and deleted by id (`ById`) is served by
+//! `get(view::show::<Region>).delete(view::remove::<Region>)`, one created and changed from
+//! a body (`Writable`) by `post(view::create::<Region>)` and `patch(view::update::<Region>)`,
+//! a collection (`Listed`) by `get(view::list::<Region>)`. The routes stay spelt out, one
+//! table per module, so a path can be found by searching for it.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+use std::future::Future;
+
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::KsResult;
-use crate::server::context::OpCtx;
+use super::{member, KsJson, KsResult};
+use crate::server::context::{AuthContext, OpCtx, Scope};
+use crate::server::error::Result;
 use crate::server::rest::{by_id, ById};
 use crate::server::services::identity::{
-    Domain, Endpoint, Group, IdentityService, Project, Region, Role, Service, User,
+    CatalogEntry, Domain, Endpoint, Group, IdentityService, Project, Region, Role, Service, User,
 };
 use crate::server::state::AppState;
+use crate::server::time::iso_micros;
 
 /// A resource of the identity API.
 pub(super) trait View {
@@ -61,6 +70,66 @@ pub(super) async fn remove<T: ById<IdentityService>>(
 ) -> KsResult<StatusCode> {
     T::delete(&state.identity, &ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A resource created from `{"<member>": Create}` and changed from `{"<member>": Patch}`:
+/// the body types are the API's, `create`/`update` hand them to the service.
+pub(super) trait Writable: View + Sized + Send {
+    type Create: DeserializeOwned + Send;
+    type Patch: DeserializeOwned + Send;
+    fn create(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        body: Self::Create,
+    ) -> impl Future<Output = Result<Self>> + Send;
+    fn update(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        id: &str,
+        patch: Self::Patch,
+    ) -> impl Future<Output = Result<Self>> + Send;
+}
+
+/// A collection listed with the filters of its query string.
+pub(super) trait Listed: View + Sized + Send {
+    fn list(
+        identity: &IdentityService,
+        ctx: &OpCtx,
+        query: &HashMap<String, String>,
+    ) -> impl Future<Output = Result<Vec<Self>>> + Send;
+}
+
+/// `POST /v3/<collection>`: `201 Created` with the new resource.
+pub(super) async fn create<T: Writable>(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let body: T::Create = member(&body, T::MEMBER)?;
+    let item = T::create(&state.identity, &ctx, body).await?;
+    Ok(created(&state, &item))
+}
+
+/// `PATCH /v3/<collection>/{id}`.
+pub(super) async fn update<T: Writable>(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let patch: T::Patch = member(&body, T::MEMBER)?;
+    let item = T::update(&state.identity, &ctx, &id, patch).await?;
+    Ok(one(&state, &item))
+}
+
+/// `GET /v3/<collection>`.
+pub(super) async fn list<T: Listed>(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Query(query): Query<HashMap<String, String>>,
+) -> KsResult<Json<Value>> {
+    let items = T::list(&state.identity, &ctx, &query).await?;
+    Ok(many(&state, &items))
 }
 
 /// `{"<member>": view}`.
@@ -317,4 +386,146 @@ impl View for Endpoint {
             links: links(state, Self::COLLECTION, &self.id),
         }
     }
+}
+
+/// A domain, project or role as a token names it.
+#[derive(Serialize)]
+struct Named<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+/// The services of a token's catalog and their endpoints (`/v3/auth/catalog` too).
+pub(super) fn catalog_view(catalog: &[CatalogEntry]) -> Value {
+    #[derive(Serialize)]
+    struct EndpointRef<'a> {
+        id: &'a str,
+        interface: &'a str,
+        region: Option<&'a str>,
+        region_id: Option<&'a str>,
+        url: &'a str,
+    }
+    #[derive(Serialize)]
+    struct ServiceRef<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        service_type: &'a str,
+        name: &'a str,
+        endpoints: Vec<EndpointRef<'a>>,
+    }
+    let services: Vec<ServiceRef> = catalog
+        .iter()
+        .map(|s| ServiceRef {
+            id: &s.id,
+            service_type: &s.service_type,
+            name: &s.name,
+            endpoints: s
+                .endpoints
+                .iter()
+                .map(|e| EndpointRef {
+                    id: &e.id,
+                    interface: &e.interface,
+                    region: e.region_id.as_deref(),
+                    region_id: e.region_id.as_deref(),
+                    url: &e.url,
+                })
+                .collect(),
+        })
+        .collect();
+    serde_json::to_value(services).unwrap_or_default()
+}
+
+/// `{"token": …}`: the body Keystone returns from issue and validation. A scoped token
+/// names its roles and, when asked, its catalog.
+pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -> Value {
+    #[derive(Serialize)]
+    struct TokenUser<'a> {
+        id: &'a str,
+        name: &'a str,
+        domain: Named<'a>,
+        password_expires_at: Option<()>,
+    }
+    #[derive(Serialize)]
+    struct ScopedProject<'a> {
+        id: &'a str,
+        name: &'a str,
+        domain: Named<'a>,
+    }
+    #[derive(Serialize)]
+    struct AppCredView<'a> {
+        id: &'a str,
+        name: &'a str,
+        restricted: bool,
+    }
+    #[derive(Serialize)]
+    struct TokenView<'a> {
+        methods: &'a [String],
+        user: TokenUser<'a>,
+        audit_ids: [&'a str; 1],
+        issued_at: String,
+        expires_at: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        project: Option<ScopedProject<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        is_domain: Option<bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        domain: Option<Named<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        roles: Option<Vec<Named<'a>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        catalog: Option<Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        application_credential: Option<AppCredView<'a>>,
+    }
+    let (project, domain) = match &auth.scope {
+        Scope::Project {
+            id,
+            name,
+            domain_id,
+            domain_name,
+        } => {
+            let domain = Named {
+                id: domain_id,
+                name: domain_name,
+            };
+            (Some(ScopedProject { id, name, domain }), None)
+        }
+        Scope::Domain { id, name } => (None, Some(Named { id, name })),
+        Scope::Unscoped => (None, None),
+    };
+    let scoped = auth.scope != Scope::Unscoped;
+    let token = TokenView {
+        methods: &auth.methods,
+        user: TokenUser {
+            id: &auth.user_id,
+            name: &auth.user_name,
+            domain: Named {
+                id: &auth.user_domain_id,
+                name: &auth.user_domain_name,
+            },
+            password_expires_at: None,
+        },
+        audit_ids: [&auth.audit_id],
+        issued_at: iso_micros(auth.issued_at),
+        expires_at: iso_micros(auth.expires_at),
+        is_domain: project.is_some().then_some(false),
+        project,
+        domain,
+        roles: scoped.then(|| {
+            auth.roles
+                .iter()
+                .map(|r| Named {
+                    id: &r.id,
+                    name: &r.name,
+                })
+                .collect()
+        }),
+        catalog: catalog.filter(|_| scoped).map(catalog_view),
+        application_credential: auth.app_cred.as_ref().map(|a| AppCredView {
+            id: &a.id,
+            name: &a.name,
+            restricted: a.restricted,
+        }),
+    };
+    json!({ "token": to_value(token) })
 }

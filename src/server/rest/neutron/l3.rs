@@ -1,29 +1,35 @@
 //! Routers (with their interfaces and extra routes), floating IPs and network agents.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::networks::{fixed_ip_list, params, project_of};
+use super::view::{Listed, Writable};
 use super::{
-    bad_request, body_member, invalid_input, opt_bool, opt_str, view, NJson, NResult, Neutron,
+    bad_request, body_member, invalid_input, opt_bool, opt_str, view, ListParams, NJson, NResult,
+    Neutron,
 };
+use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::services::network::{
     Agent, AgentQuery, AgentUpdate, ExternalGateway, FloatingIp, FloatingIpCreate, FloatingIpQuery,
-    FloatingIpUpdate, InterfaceRequest, Route, Router as NRouter, RouterCreate, RouterInterface,
-    RouterQuery, RouterUpdate,
+    FloatingIpUpdate, InterfaceRequest, NetworkService, Route, Router as NRouter, RouterCreate,
+    RouterInterface, RouterQuery, RouterUpdate,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/routers", get(router_list).post(router_create))
+        .route(
+            "/routers",
+            get(view::list::<NRouter>).post(view::create::<NRouter>),
+        )
         .route(
             "/routers/{id}",
             get(view::show::<NRouter>)
-                .put(router_update)
+                .put(view::update::<NRouter>)
                 .delete(view::remove::<NRouter>),
         )
         .route("/routers/{id}/add_router_interface", put(interface_add))
@@ -33,11 +39,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/routers/{id}/add_extraroutes", put(extraroutes_add))
         .route("/routers/{id}/remove_extraroutes", put(extraroutes_remove))
-        .route("/floatingips", get(fip_list).post(fip_create))
+        .route(
+            "/floatingips",
+            get(view::list::<FloatingIp>).post(view::create::<FloatingIp>),
+        )
         .route(
             "/floatingips/{id}",
             get(view::show::<FloatingIp>)
-                .put(fip_update)
+                .put(view::update::<FloatingIp>)
                 .delete(view::remove::<FloatingIp>),
         )
         .route("/agents", get(agent_list))
@@ -59,19 +68,23 @@ fn gateway_of(obj: &Map<String, Value>) -> NResult<Option<Option<ExternalGateway
         Some(Value::Object(o)) if o.is_empty() => return Ok(Some(None)),
         Some(Value::Object(o)) => o,
         Some(v) => {
-            return Err(invalid_input(format!(
-                "'{v}' is not a dictionary for external_gateway_info"
+            return Err(invalid_input(msg!(
+                "'{v}' is not a dictionary for external_gateway_info",
+                v
             )))
         }
     };
     let known = ["network_id", "enable_snat", "external_fixed_ips"];
     if let Some(k) = info.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(invalid_input(format!(
-            "Validation of dictionary's keys failed. Unexpected key '{k}' in external_gateway_info"
+        return Err(invalid_input(msg!(
+            "Validation of dictionary's keys failed. Unexpected key '{k}' in external_gateway_info",
+            k
         )));
     }
     let network_id = opt_str(info, "network_id")?.ok_or_else(|| {
-        invalid_input("Validation of dictionary's keys failed. Expected keys: {'network_id'}")
+        invalid_input(msg!(
+            "Validation of dictionary's keys failed. Expected keys: {'network_id'}"
+        ))
     })?;
     Ok(Some(Some(ExternalGateway {
         network_id,
@@ -85,117 +98,113 @@ fn routes_of(obj: &Map<String, Value>) -> NResult<Option<Vec<Route>>> {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(Vec::new())),
         Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|_| {
-            invalid_input(format!(
-                "'{v}' is not a list of routes ({{destination, nexthop}})"
+            invalid_input(msg!(
+                "'{v}' is not a list of routes ({destination, nexthop})",
+                v
             ))
         }),
     }
 }
 
-async fn router_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(
-        &body,
-        "router",
-        &[
-            "name",
-            "description",
-            "admin_state_up",
-            "external_gateway_info",
-            "project_id",
-            "tenant_id",
-            "availability_zone_hints",
-            "distributed",
-            "ha",
-        ],
-    )?;
-    for flag in ["distributed", "ha"] {
-        if opt_bool(obj, flag)? == Some(true) {
-            return Err(bad_request(format!(
-                "Bad router request: this cloud has no {flag} routers."
-            )));
+impl Writable for NRouter {
+    const CREATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "admin_state_up",
+        "external_gateway_info",
+        "project_id",
+        "tenant_id",
+        "availability_zone_hints",
+        "distributed",
+        "ha",
+    ];
+    const UPDATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "admin_state_up",
+        "external_gateway_info",
+        "routes",
+    ];
+    type Create = RouterCreate;
+    type Update = RouterUpdate;
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<RouterCreate> {
+        for flag in ["distributed", "ha"] {
+            if opt_bool(obj, flag)? == Some(true) {
+                return Err(bad_request(msg!(
+                    "Bad router request: this cloud has no {flag} routers.",
+                    flag
+                )));
+            }
         }
+        Ok(RouterCreate {
+            name: opt_str(obj, "name")?.unwrap_or_default(),
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            external_gateway: gateway_of(obj)?.flatten(),
+            project_id: project_of(obj)?,
+        })
     }
-    let req = RouterCreate {
-        name: opt_str(obj, "name")?.unwrap_or_default(),
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        external_gateway: gateway_of(obj)?.flatten(),
-        project_id: project_of(obj)?,
-    };
-    let router = state.network.router_create(&n.ctx, req).await?;
-    Ok(view::created(&router, &n))
+
+    fn read_update(obj: &Map<String, Value>) -> NResult<RouterUpdate> {
+        Ok(RouterUpdate {
+            name: opt_str(obj, "name")?,
+            description: opt_str(obj, "description")?,
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            external_gateway: gateway_of(obj)?,
+            routes: routes_of(obj)?,
+        })
+    }
+
+    async fn create(network: &NetworkService, ctx: &OpCtx, req: RouterCreate) -> Result<NRouter> {
+        network.router_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: RouterUpdate,
+    ) -> Result<NRouter> {
+        network.router_update(ctx, id, req).await
+    }
 }
 
-async fn router_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = params(q);
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .router_list(
-            &n.ctx,
-            RouterQuery {
-                ids: p.all("id"),
-                name: p.get("name"),
-                project_id: p.project_id(),
-                status: p.get("status"),
-                marker: p.get("marker"),
-                limit,
-            },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
-}
+impl Listed for NRouter {
+    type Query = RouterQuery;
 
-async fn router_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(
-        &body,
-        "router",
-        &[
-            "name",
-            "description",
-            "admin_state_up",
-            "external_gateway_info",
-            "routes",
-        ],
-    )?;
-    let u = RouterUpdate {
-        name: opt_str(obj, "name")?,
-        description: opt_str(obj, "description")?,
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        external_gateway: gateway_of(obj)?,
-        routes: routes_of(obj)?,
-    };
-    let router = state.network.router_update(&n.ctx, &id, u).await?;
-    Ok(view::one(&router, &n))
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<RouterQuery> {
+        Ok(RouterQuery {
+            ids: p.all("id"),
+            name: p.get("name"),
+            project_id: p.project_id(),
+            status: p.get("status"),
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(network: &NetworkService, ctx: &OpCtx, q: RouterQuery) -> Result<Vec<NRouter>> {
+        network.router_list(ctx, q).await
+    }
 }
 
 /// The body of `add_router_interface` / `remove_router_interface`: a subnet or a port.
 fn interface_of(body: &Value) -> NResult<InterfaceRequest> {
     let obj = body.as_object().ok_or_else(|| {
-        bad_request("Bad router request: a body with subnet_id or port_id is required.")
+        bad_request(msg!(
+            "Bad router request: a body with subnet_id or port_id is required."
+        ))
     })?;
     match (opt_str(obj, "subnet_id")?, opt_str(obj, "port_id")?) {
-        (Some(_), Some(_)) => Err(bad_request(
-            "Bad router request: Cannot specify both subnet-id and port-id",
-        )),
+        (Some(_), Some(_)) => Err(bad_request(msg!(
+            "Bad router request: Cannot specify both subnet-id and port-id"
+        ))),
         (Some(s), None) => Ok(InterfaceRequest::Subnet(s)),
         (None, Some(p)) => Ok(InterfaceRequest::Port(p)),
-        (None, None) => Err(bad_request(
-            "Bad router request: Either subnet_id or port_id must be specified",
-        )),
+        (None, None) => Err(bad_request(msg!(
+            "Bad router request: Either subnet_id or port_id must be specified"
+        ))),
     }
 }
 
@@ -247,8 +256,8 @@ async fn extraroutes(
     add: bool,
 ) -> NResult<Json<Value>> {
     let obj = body_member(&body, "router", &["routes"])?;
-    let routes =
-        routes_of(obj)?.ok_or_else(|| bad_request("Bad router request: 'routes' is required."))?;
+    let routes = routes_of(obj)?
+        .ok_or_else(|| bad_request(msg!("Bad router request: 'routes' is required.")))?;
     let router = state
         .network
         .router_routes_change(&n.ctx, &id, add, routes)
@@ -276,95 +285,95 @@ async fn extraroutes_remove(
 
 // --- Floating IPs ------------------------------------------------------------------------
 
-async fn fip_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(
-        &body,
-        "floatingip",
-        &[
-            "floating_network_id",
-            "floating_ip_address",
-            "subnet_id",
-            "port_id",
-            "fixed_ip_address",
-            "description",
-            "project_id",
-            "tenant_id",
-        ],
-    )?;
-    let network = opt_str(obj, "floating_network_id")?.ok_or_else(|| {
-        bad_request(
-            "Failed to parse request. Required attribute 'floating_network_id' not specified",
-        )
-    })?;
-    let req = FloatingIpCreate {
-        floating_network_id: network,
-        floating_ip_address: opt_str(obj, "floating_ip_address")?,
-        subnet_id: opt_str(obj, "subnet_id")?,
-        port_id: opt_str(obj, "port_id")?,
-        fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        project_id: project_of(obj)?,
-    };
-    let fip = state.network.floating_ip_create(&n.ctx, req).await?;
-    Ok(view::created(&fip, &n))
+impl Writable for FloatingIp {
+    const CREATE_ATTRS: &'static [&'static str] = &[
+        "floating_network_id",
+        "floating_ip_address",
+        "subnet_id",
+        "port_id",
+        "fixed_ip_address",
+        "description",
+        "project_id",
+        "tenant_id",
+    ];
+    const UPDATE_ATTRS: &'static [&'static str] = &["port_id", "fixed_ip_address", "description"];
+    type Create = FloatingIpCreate;
+    type Update = FloatingIpUpdate;
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<FloatingIpCreate> {
+        let network = opt_str(obj, "floating_network_id")?.ok_or_else(|| {
+            bad_request(msg!(
+                "Failed to parse request. Required attribute 'floating_network_id' not specified"
+            ))
+        })?;
+        Ok(FloatingIpCreate {
+            floating_network_id: network,
+            floating_ip_address: opt_str(obj, "floating_ip_address")?,
+            subnet_id: opt_str(obj, "subnet_id")?,
+            port_id: opt_str(obj, "port_id")?,
+            fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            project_id: project_of(obj)?,
+        })
+    }
+
+    fn read_update(obj: &Map<String, Value>) -> NResult<FloatingIpUpdate> {
+        let port_id = match obj.get("port_id") {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(_) => Some(opt_str(obj, "port_id")?),
+        };
+        Ok(FloatingIpUpdate {
+            port_id,
+            fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
+            description: opt_str(obj, "description")?,
+        })
+    }
+
+    async fn create(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        req: FloatingIpCreate,
+    ) -> Result<FloatingIp> {
+        network.floating_ip_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: FloatingIpUpdate,
+    ) -> Result<FloatingIp> {
+        network.floating_ip_update(ctx, id, req).await
+    }
 }
 
-async fn fip_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = params(q);
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .floating_ip_list(
-            &n.ctx,
-            FloatingIpQuery {
-                ids: p.all("id"),
-                project_id: p.project_id(),
-                floating_network_id: p.get("floating_network_id"),
-                floating_ip_address: p.get("floating_ip_address"),
-                port_id: p.get("port_id"),
-                fixed_ip_address: p.get("fixed_ip_address"),
-                router_id: p.get("router_id"),
-                status: p.get("status"),
-                description: p.get("description"),
-                marker: p.get("marker"),
-                limit,
-            },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
-}
+impl Listed for FloatingIp {
+    type Query = FloatingIpQuery;
 
-async fn fip_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(
-        &body,
-        "floatingip",
-        &["port_id", "fixed_ip_address", "description"],
-    )?;
-    let port_id = match obj.get("port_id") {
-        None => None,
-        Some(Value::Null) => Some(None),
-        Some(_) => Some(opt_str(obj, "port_id")?),
-    };
-    let u = FloatingIpUpdate {
-        port_id,
-        fixed_ip_address: opt_str(obj, "fixed_ip_address")?,
-        description: opt_str(obj, "description")?,
-    };
-    let fip = state.network.floating_ip_update(&n.ctx, &id, u).await?;
-    Ok(view::one(&fip, &n))
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<FloatingIpQuery> {
+        Ok(FloatingIpQuery {
+            ids: p.all("id"),
+            project_id: p.project_id(),
+            floating_network_id: p.get("floating_network_id"),
+            floating_ip_address: p.get("floating_ip_address"),
+            port_id: p.get("port_id"),
+            fixed_ip_address: p.get("fixed_ip_address"),
+            router_id: p.get("router_id"),
+            status: p.get("status"),
+            description: p.get("description"),
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        q: FloatingIpQuery,
+    ) -> Result<Vec<FloatingIp>> {
+        network.floating_ip_list(ctx, q).await
+    }
 }
 
 // --- Agents ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ mod quotas;
 mod security_groups;
 mod view;
 
+use crate::message::Message;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -216,22 +217,22 @@ impl<S: Send + Sync> FromRequest<S> for NJson {
             .await
             .map_err(|e| match e {
                 Error::TooLarge(_) => NeutronError(refuse(Fault::HTTPRequestEntityTooLarge, e)),
-                e => bad_request(e.external_message()),
+                e => bad_request(e.message()),
             })?;
         serde_json::from_slice(&bytes)
             .map(NJson)
-            .map_err(|e| bad_request(format!("Malformed request body: {e}")))
+            .map_err(|e| bad_request(msg!("Malformed request body: {e}", e)))
     }
 }
 
-fn bad_request(message: impl Into<String>) -> NeutronError {
+fn bad_request(message: Message) -> NeutronError {
     NeutronError(refuse(Fault::HTTPBadRequest, Error::invalid(message)))
 }
 
-fn invalid_input(message: impl Into<String>) -> NeutronError {
+fn invalid_input(message: Message) -> NeutronError {
     NeutronError(refuse(
         Fault::InvalidInput,
-        Error::invalid(format!("Invalid input for operation: {}.", message.into())),
+        Error::invalid(msg!("Invalid input for operation: {message}.", message)),
     ))
 }
 
@@ -240,16 +241,16 @@ fn body_member<'a>(body: &'a Value, key: &str, known: &[&str]) -> NResult<&'a Ma
     let obj = body
         .get(key)
         .and_then(Value::as_object)
-        .ok_or_else(|| bad_request(format!("Resource body required: '{key}'.")))?;
+        .ok_or_else(|| bad_request(msg!("Resource body required: '{key}'.", key)))?;
     let unknown: Vec<&str> = obj
         .keys()
         .map(String::as_str)
         .filter(|k| !known.contains(k))
         .collect();
     if !unknown.is_empty() {
-        return Err(bad_request(format!(
-            "Unrecognized attribute(s) '{}'",
-            unknown.join(", ")
+        return Err(bad_request(msg!(
+            "Unrecognized attribute(s) '{unknown}'",
+            unknown = unknown.join(", ")
         )));
     }
     Ok(obj)
@@ -260,14 +261,17 @@ fn opt_str(obj: &Map<String, Value>, key: &str) -> NResult<Option<String>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => {
             if s.chars().count() > 255 {
-                return Err(invalid_input(format!(
-                    "'{key}' exceeds maximum length of 255"
+                return Err(invalid_input(msg!(
+                    "'{key}' exceeds maximum length of 255",
+                    key
                 )));
             }
             Ok(Some(s.clone()))
         }
-        Some(v) => Err(invalid_input(format!(
-            "'{v}' is not a valid string for {key}"
+        Some(v) => Err(invalid_input(msg!(
+            "'{v}' is not a valid string for {key}",
+            v,
+            key
         ))),
     }
 }
@@ -278,8 +282,9 @@ fn opt_bool(obj: &Map<String, Value>, key: &str) -> NResult<Option<bool>> {
         Some(Value::Bool(b)) => Ok(Some(*b)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(v) => Err(invalid_input(format!(
-            "'{v}' cannot be converted to boolean"
+        Some(v) => Err(invalid_input(msg!(
+            "'{v}' cannot be converted to boolean",
+            v
         ))),
     }
 }
@@ -290,13 +295,17 @@ fn opt_int(obj: &Map<String, Value>, key: &str) -> NResult<Option<i64>> {
         Some(Value::Number(n)) => n
             .as_i64()
             .map(Some)
-            .ok_or_else(|| invalid_input(format!("'{n}' is not an integer for {key}"))),
+            .ok_or_else(|| invalid_input(msg!("'{n}' is not an integer for {key}", n, key))),
         Some(Value::String(s)) => s
             .trim()
             .parse()
             .map(Some)
-            .map_err(|_| invalid_input(format!("'{s}' is not an integer for {key}"))),
-        Some(v) => Err(invalid_input(format!("'{v}' is not an integer for {key}"))),
+            .map_err(|_| invalid_input(msg!("'{s}' is not an integer for {key}", s, key))),
+        Some(v) => Err(invalid_input(msg!(
+            "'{v}' is not an integer for {key}",
+            v,
+            key
+        ))),
     }
 }
 
@@ -306,13 +315,13 @@ fn str_list(obj: &Map<String, Value>, key: &str) -> NResult<Option<Vec<String>>>
         Some(Value::Array(a)) => a
             .iter()
             .map(|v| {
-                v.as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| invalid_input(format!("'{v}' is not a valid string in {key}")))
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    invalid_input(msg!("'{v}' is not a valid string in {key}", v, key))
+                })
             })
             .collect::<NResult<Vec<_>>>()
             .map(Some),
-        Some(v) => Err(invalid_input(format!("'{v}' is not a list for {key}"))),
+        Some(v) => Err(invalid_input(msg!("'{v}' is not a list for {key}", v, key))),
     }
 }
 
@@ -348,8 +357,10 @@ impl ListParams {
             Some(v) => match v.to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(Some(true)),
                 "false" | "0" => Ok(Some(false)),
-                _ => Err(invalid_input(format!(
-                    "'{v}' cannot be converted to boolean for {key}"
+                _ => Err(invalid_input(msg!(
+                    "'{v}' cannot be converted to boolean for {key}",
+                    v,
+                    key
                 ))),
             },
         }
@@ -365,8 +376,9 @@ impl ListParams {
                 // 0 is no limit, as in Neutron.
                 .map(|n| (n > 0).then_some(n))
                 .ok_or_else(|| {
-                    bad_request(format!(
-                        "Bad limit request: Limit must be an integer 0 or greater and not '{l}'."
+                    bad_request(msg!(
+                        "Bad limit request: Limit must be an integer 0 or greater and not '{l}'.",
+                        l
                     ))
                 }),
         }

@@ -1,43 +1,49 @@
 //! Networks, subnets and ports.
 
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{Map, Value};
 
-use super::view;
+use super::view::{self, Listed, Writable};
 use super::{
-    bad_request, body_member, invalid_input, opt_bool, opt_int, opt_str, str_list, ListParams,
-    NJson, NResult, Neutron,
+    bad_request, invalid_input, opt_bool, opt_int, opt_str, str_list, ListParams, NResult,
 };
+use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::services::network::{
-    FixedIpRequest, GatewayRequest, HostRoute, Network, NetworkCreate, NetworkQuery, NetworkUpdate,
-    Port, PortCreate, PortQuery, PortUpdate, Subnet, SubnetCreate, SubnetQuery, SubnetUpdate,
+    FixedIpRequest, GatewayRequest, HostRoute, Network, NetworkCreate, NetworkQuery,
+    NetworkService, NetworkUpdate, Port, PortCreate, PortQuery, PortUpdate, Subnet, SubnetCreate,
+    SubnetQuery, SubnetUpdate,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/networks", get(network_list).post(network_create))
+        .route(
+            "/networks",
+            get(view::list::<Network>).post(view::create::<Network>),
+        )
         .route(
             "/networks/{id}",
             get(view::show::<Network>)
-                .put(network_update)
+                .put(view::update::<Network>)
                 .delete(view::remove::<Network>),
         )
-        .route("/subnets", get(subnet_list).post(subnet_create))
+        .route(
+            "/subnets",
+            get(view::list::<Subnet>).post(view::create::<Subnet>),
+        )
         .route(
             "/subnets/{id}",
             get(view::show::<Subnet>)
-                .put(subnet_update)
+                .put(view::update::<Subnet>)
                 .delete(view::remove::<Subnet>),
         )
-        .route("/ports", get(port_list).post(port_create))
+        .route("/ports", get(view::list::<Port>).post(view::create::<Port>))
         .route(
             "/ports/{id}",
             get(view::show::<Port>)
-                .put(port_update)
+                .put(view::update::<Port>)
                 .delete(view::remove::<Port>),
         )
 }
@@ -71,104 +77,102 @@ pub(super) fn project_of(obj: &Map<String, Value>) -> NResult<Option<String>> {
     let p = opt_str(obj, "project_id")?;
     let t = opt_str(obj, "tenant_id")?;
     match (p, t) {
-        (Some(p), Some(t)) if p != t => Err(invalid_input("project_id and tenant_id do not match")),
+        (Some(p), Some(t)) if p != t => {
+            Err(invalid_input(msg!("project_id and tenant_id do not match")))
+        }
         (Some(p), _) | (None, Some(p)) => Ok(Some(p)),
         (None, None) => Ok(None),
     }
 }
 
-async fn network_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(&body, "network", &NETWORK_CREATE_ATTRS)?;
-    if obj
-        .get("availability_zone_hints")
-        .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
-    {
-        return Err(invalid_input(
-            "availability zones other than 'nova' are not offered",
-        ));
+impl Writable for Network {
+    const CREATE_ATTRS: &'static [&'static str] = &NETWORK_CREATE_ATTRS;
+    const UPDATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "admin_state_up",
+        "shared",
+        "router:external",
+        "mtu",
+        "port_security_enabled",
+        "qos_policy_id",
+        "dns_domain",
+    ];
+    type Create = NetworkCreate;
+    type Update = NetworkUpdate;
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<NetworkCreate> {
+        if obj
+            .get("availability_zone_hints")
+            .is_some_and(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            return Err(invalid_input(msg!(
+                "availability zones other than 'nova' are not offered"
+            )));
+        }
+        Ok(NetworkCreate {
+            name: opt_str(obj, "name")?.unwrap_or_default(),
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            shared: opt_bool(obj, "shared")?,
+            external: opt_bool(obj, "router:external")?,
+            mtu: opt_int(obj, "mtu")?,
+            network_type: opt_str(obj, "provider:network_type")?,
+            physical_network: opt_str(obj, "provider:physical_network")?,
+            segmentation_id: opt_int(obj, "provider:segmentation_id")?,
+            port_security_enabled: opt_bool(obj, "port_security_enabled")?,
+            project_id: project_of(obj)?,
+        })
     }
-    let req = NetworkCreate {
-        name: opt_str(obj, "name")?.unwrap_or_default(),
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        shared: opt_bool(obj, "shared")?,
-        external: opt_bool(obj, "router:external")?,
-        mtu: opt_int(obj, "mtu")?,
-        network_type: opt_str(obj, "provider:network_type")?,
-        physical_network: opt_str(obj, "provider:physical_network")?,
-        segmentation_id: opt_int(obj, "provider:segmentation_id")?,
-        port_security_enabled: opt_bool(obj, "port_security_enabled")?,
-        project_id: project_of(obj)?,
-    };
-    let network = state.network.network_create(&n.ctx, req).await?;
-    Ok(view::created(&network, &n))
+
+    fn read_update(obj: &Map<String, Value>) -> NResult<NetworkUpdate> {
+        Ok(NetworkUpdate {
+            name: opt_str(obj, "name")?,
+            description: opt_str(obj, "description")?,
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            shared: opt_bool(obj, "shared")?,
+            external: opt_bool(obj, "router:external")?,
+            mtu: opt_int(obj, "mtu")?,
+            port_security_enabled: opt_bool(obj, "port_security_enabled")?,
+        })
+    }
+
+    async fn create(network: &NetworkService, ctx: &OpCtx, req: NetworkCreate) -> Result<Network> {
+        network.network_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: NetworkUpdate,
+    ) -> Result<Network> {
+        network.network_update(ctx, id, req).await
+    }
 }
 
-async fn network_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = params(q);
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .network_list(
-            &n.ctx,
-            NetworkQuery {
-                ids: p.all("id"),
-                name: p.get("name"),
-                project_id: p.project_id(),
-                shared: p.bool("shared")?,
-                external: p.bool("router:external")?,
-                status: p.get("status"),
-                admin_state_up: p.bool("admin_state_up")?,
-                network_type: p.get("provider:network_type"),
-                physical_network: p.get("provider:physical_network"),
-                marker: p.get("marker"),
-                limit,
-            },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
-}
+impl Listed for Network {
+    type Query = NetworkQuery;
 
-async fn network_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(
-        &body,
-        "network",
-        &[
-            "name",
-            "description",
-            "admin_state_up",
-            "shared",
-            "router:external",
-            "mtu",
-            "port_security_enabled",
-            "qos_policy_id",
-            "dns_domain",
-        ],
-    )?;
-    let u = NetworkUpdate {
-        name: opt_str(obj, "name")?,
-        description: opt_str(obj, "description")?,
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        shared: opt_bool(obj, "shared")?,
-        external: opt_bool(obj, "router:external")?,
-        mtu: opt_int(obj, "mtu")?,
-        port_security_enabled: opt_bool(obj, "port_security_enabled")?,
-    };
-    let network = state.network.network_update(&n.ctx, &id, u).await?;
-    Ok(view::one(&network, &n))
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<NetworkQuery> {
+        Ok(NetworkQuery {
+            ids: p.all("id"),
+            name: p.get("name"),
+            project_id: p.project_id(),
+            shared: p.bool("shared")?,
+            external: p.bool("router:external")?,
+            status: p.get("status"),
+            admin_state_up: p.bool("admin_state_up")?,
+            network_type: p.get("provider:network_type"),
+            physical_network: p.get("provider:physical_network"),
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(network: &NetworkService, ctx: &OpCtx, q: NetworkQuery) -> Result<Vec<Network>> {
+        network.network_list(ctx, q).await
+    }
 }
 
 // --- Subnets -----------------------------------------------------------------------------
@@ -183,15 +187,17 @@ fn pools(obj: &Map<String, Value>) -> NResult<Option<Vec<(String, String)>>> {
                 let end = p.get("end").and_then(Value::as_str);
                 match (start, end) {
                     (Some(s), Some(e)) => Ok((s.to_string(), e.to_string())),
-                    _ => Err(invalid_input(format!(
-                        "'{p}' is not a valid allocation pool: it needs a start and an end"
+                    _ => Err(invalid_input(msg!(
+                        "'{p}' is not a valid allocation pool: it needs a start and an end",
+                        p
                     ))),
                 }
             })
             .collect::<NResult<Vec<_>>>()
             .map(Some),
-        Some(v) => Err(invalid_input(format!(
-            "'{v}' is not a list of allocation pools"
+        Some(v) => Err(invalid_input(msg!(
+            "'{v}' is not a list of allocation pools",
+            v
         ))),
     }
 }
@@ -200,144 +206,140 @@ fn routes_of(obj: &Map<String, Value>) -> NResult<Option<Vec<HostRoute>>> {
     match obj.get("host_routes") {
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|_| {
-            invalid_input(format!(
-                "'{v}' is not a list of host routes ({{destination, nexthop}})"
+            invalid_input(msg!(
+                "'{v}' is not a list of host routes ({destination, nexthop})",
+                v
             ))
         }),
     }
 }
 
-async fn subnet_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(
-        &body,
-        "subnet",
-        &[
-            "name",
-            "description",
-            "network_id",
-            "ip_version",
-            "cidr",
-            "gateway_ip",
-            "enable_dhcp",
-            "allocation_pools",
-            "dns_nameservers",
-            "host_routes",
-            "project_id",
-            "tenant_id",
-            "subnetpool_id",
-            "prefixlen",
-            "ipv6_address_mode",
-            "ipv6_ra_mode",
-            "service_types",
-            "segment_id",
-            "dns_publish_fixed_ip",
-            "use_default_subnetpool",
-        ],
-    )?;
-    for unsupported in [
+impl Writable for Subnet {
+    const CREATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "network_id",
+        "ip_version",
+        "cidr",
+        "gateway_ip",
+        "enable_dhcp",
+        "allocation_pools",
+        "dns_nameservers",
+        "host_routes",
+        "project_id",
+        "tenant_id",
         "subnetpool_id",
         "prefixlen",
-        "segment_id",
         "ipv6_address_mode",
         "ipv6_ra_mode",
-    ] {
-        if obj.get(unsupported).is_some_and(|v| !v.is_null()) {
-            return Err(invalid_input(format!(
-                "{unsupported} is not supported by this cloud"
-            )));
+        "service_types",
+        "segment_id",
+        "dns_publish_fixed_ip",
+        "use_default_subnetpool",
+    ];
+    const UPDATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "gateway_ip",
+        "enable_dhcp",
+        "allocation_pools",
+        "dns_nameservers",
+        "host_routes",
+    ];
+    type Create = SubnetCreate;
+    type Update = SubnetUpdate;
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<SubnetCreate> {
+        for unsupported in [
+            "subnetpool_id",
+            "prefixlen",
+            "segment_id",
+            "ipv6_address_mode",
+            "ipv6_ra_mode",
+        ] {
+            if obj.get(unsupported).is_some_and(|v| !v.is_null()) {
+                return Err(invalid_input(msg!(
+                    "{unsupported} is not supported by this cloud",
+                    unsupported
+                )));
+            }
         }
+        let network_id = opt_str(obj, "network_id")?.ok_or_else(|| {
+            bad_request(msg!(
+                "Failed to parse request. Required attribute 'network_id' not specified"
+            ))
+        })?;
+        let gateway_ip = match obj.get("gateway_ip") {
+            None => GatewayRequest::Default,
+            Some(Value::Null) => GatewayRequest::None,
+            Some(Value::String(s)) => GatewayRequest::Address(s.clone()),
+            Some(v) => return Err(invalid_input(msg!("'{v}' is not a valid IP address", v))),
+        };
+        Ok(SubnetCreate {
+            network_id,
+            name: opt_str(obj, "name")?.unwrap_or_default(),
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            ip_version: opt_int(obj, "ip_version")?,
+            cidr: opt_str(obj, "cidr")?,
+            gateway_ip,
+            enable_dhcp: opt_bool(obj, "enable_dhcp")?,
+            allocation_pools: pools(obj)?,
+            dns_nameservers: str_list(obj, "dns_nameservers")?.unwrap_or_default(),
+            host_routes: routes_of(obj)?.unwrap_or_default(),
+            project_id: project_of(obj)?,
+        })
     }
-    let network_id = opt_str(obj, "network_id")?.ok_or_else(|| {
-        bad_request("Failed to parse request. Required attribute 'network_id' not specified")
-    })?;
-    let gateway_ip = match obj.get("gateway_ip") {
-        None => GatewayRequest::Default,
-        Some(Value::Null) => GatewayRequest::None,
-        Some(Value::String(s)) => GatewayRequest::Address(s.clone()),
-        Some(v) => return Err(invalid_input(format!("'{v}' is not a valid IP address"))),
-    };
-    let req = SubnetCreate {
-        network_id,
-        name: opt_str(obj, "name")?.unwrap_or_default(),
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        ip_version: opt_int(obj, "ip_version")?,
-        cidr: opt_str(obj, "cidr")?,
-        gateway_ip,
-        enable_dhcp: opt_bool(obj, "enable_dhcp")?,
-        allocation_pools: pools(obj)?,
-        dns_nameservers: str_list(obj, "dns_nameservers")?.unwrap_or_default(),
-        host_routes: routes_of(obj)?.unwrap_or_default(),
-        project_id: project_of(obj)?,
-    };
-    let subnet = state.network.subnet_create(&n.ctx, req).await?;
-    Ok(view::created(&subnet, &n))
-}
 
-async fn subnet_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = params(q);
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .subnet_list(
-            &n.ctx,
-            SubnetQuery {
-                ids: p.all("id"),
-                network_id: p.get("network_id"),
-                name: p.get("name"),
-                project_id: p.project_id(),
-                cidr: p.get("cidr"),
-                enable_dhcp: p.bool("enable_dhcp")?,
-                marker: p.get("marker"),
-                limit,
+    fn read_update(obj: &Map<String, Value>) -> NResult<SubnetUpdate> {
+        Ok(SubnetUpdate {
+            name: opt_str(obj, "name")?,
+            description: opt_str(obj, "description")?,
+            gateway_ip: match obj.get("gateway_ip") {
+                None => None,
+                Some(Value::Null) => Some(None),
+                Some(Value::String(s)) => Some(Some(s.clone())),
+                Some(v) => return Err(invalid_input(msg!("'{v}' is not a valid IP address", v))),
             },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
+            enable_dhcp: opt_bool(obj, "enable_dhcp")?,
+            allocation_pools: pools(obj)?,
+            dns_nameservers: str_list(obj, "dns_nameservers")?,
+            host_routes: routes_of(obj)?,
+        })
+    }
+
+    async fn create(network: &NetworkService, ctx: &OpCtx, req: SubnetCreate) -> Result<Subnet> {
+        network.subnet_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: SubnetUpdate,
+    ) -> Result<Subnet> {
+        network.subnet_update(ctx, id, req).await
+    }
 }
 
-async fn subnet_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(
-        &body,
-        "subnet",
-        &[
-            "name",
-            "description",
-            "gateway_ip",
-            "enable_dhcp",
-            "allocation_pools",
-            "dns_nameservers",
-            "host_routes",
-        ],
-    )?;
-    let u = SubnetUpdate {
-        name: opt_str(obj, "name")?,
-        description: opt_str(obj, "description")?,
-        gateway_ip: match obj.get("gateway_ip") {
-            None => None,
-            Some(Value::Null) => Some(None),
-            Some(Value::String(s)) => Some(Some(s.clone())),
-            Some(v) => return Err(invalid_input(format!("'{v}' is not a valid IP address"))),
-        },
-        enable_dhcp: opt_bool(obj, "enable_dhcp")?,
-        allocation_pools: pools(obj)?,
-        dns_nameservers: str_list(obj, "dns_nameservers")?,
-        host_routes: routes_of(obj)?,
-    };
-    let subnet = state.network.subnet_update(&n.ctx, &id, u).await?;
-    Ok(view::one(&subnet, &n))
+impl Listed for Subnet {
+    type Query = SubnetQuery;
+
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<SubnetQuery> {
+        Ok(SubnetQuery {
+            ids: p.all("id"),
+            network_id: p.get("network_id"),
+            name: p.get("name"),
+            project_id: p.project_id(),
+            cidr: p.get("cidr"),
+            enable_dhcp: p.bool("enable_dhcp")?,
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(network: &NetworkService, ctx: &OpCtx, q: SubnetQuery) -> Result<Vec<Subnet>> {
+        network.subnet_list(ctx, q).await
+    }
 }
 
 // --- Ports -------------------------------------------------------------------------------
@@ -358,7 +360,7 @@ pub(super) fn fixed_ip_list(
             .map(|f| {
                 let o = f
                     .as_object()
-                    .ok_or_else(|| invalid_input(format!("'{f}' is not a valid fixed IP")))?;
+                    .ok_or_else(|| invalid_input(msg!("'{f}' is not a valid fixed IP", f)))?;
                 Ok(FixedIpRequest {
                     subnet_id: opt_str(o, "subnet_id")?,
                     ip_address: opt_str(o, "ip_address")?,
@@ -366,7 +368,7 @@ pub(super) fn fixed_ip_list(
             })
             .collect::<NResult<Vec<_>>>()
             .map(Some),
-        Some(v) => Err(invalid_input(format!("'{v}' is not a list of fixed IPs"))),
+        Some(v) => Err(invalid_input(msg!("'{v}' is not a list of fixed IPs", v))),
     }
 }
 
@@ -378,68 +380,110 @@ fn address_pairs(obj: &Map<String, Value>) -> NResult<Option<Vec<(String, Option
             .map(|p| {
                 let o = p
                     .as_object()
-                    .ok_or_else(|| invalid_input(format!("'{p}' is not a valid address pair")))?;
-                let ip = opt_str(o, "ip_address")?
-                    .ok_or_else(|| invalid_input("an allowed address pair needs an ip_address"))?;
+                    .ok_or_else(|| invalid_input(msg!("'{p}' is not a valid address pair", p)))?;
+                let ip = opt_str(o, "ip_address")?.ok_or_else(|| {
+                    invalid_input(msg!("an allowed address pair needs an ip_address"))
+                })?;
                 Ok((ip, opt_str(o, "mac_address")?))
             })
             .collect::<NResult<Vec<_>>>()
             .map(Some),
-        Some(v) => Err(invalid_input(format!(
-            "'{v}' is not a list of address pairs"
+        Some(v) => Err(invalid_input(msg!(
+            "'{v}' is not a list of address pairs",
+            v
         ))),
     }
 }
 
-async fn port_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(
-        &body,
-        "port",
-        &[
-            "name",
-            "description",
-            "network_id",
-            "fixed_ips",
-            "mac_address",
-            "device_id",
-            "device_owner",
-            "admin_state_up",
-            "port_security_enabled",
-            "allowed_address_pairs",
-            "binding:host_id",
-            "binding:vnic_type",
-            "binding:profile",
-            "security_groups",
-            "project_id",
-            "tenant_id",
-            "extra_dhcp_opts",
-        ],
-    )?;
-    let network_id = opt_str(obj, "network_id")?.ok_or_else(|| {
-        bad_request("Failed to parse request. Required attribute 'network_id' not specified")
-    })?;
-    let req = PortCreate {
-        id: None,
-        network_id,
-        name: opt_str(obj, "name")?.unwrap_or_default(),
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        fixed_ips: fixed_ip_requests(obj)?,
-        mac_address: opt_str(obj, "mac_address")?,
-        device_id: opt_str(obj, "device_id")?.unwrap_or_default(),
-        device_owner: opt_str(obj, "device_owner")?.unwrap_or_default(),
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        port_security_enabled: opt_bool(obj, "port_security_enabled")?,
-        allowed_address_pairs: address_pairs(obj)?.unwrap_or_default(),
-        binding_host_id: opt_str(obj, "binding:host_id")?,
-        project_id: project_of(obj)?,
-        security_groups: str_list(obj, "security_groups")?,
-    };
-    let port = state.network.port_create(&n.ctx, req).await?;
-    Ok(view::created(&port, &n))
+impl Writable for Port {
+    const CREATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "network_id",
+        "fixed_ips",
+        "mac_address",
+        "device_id",
+        "device_owner",
+        "admin_state_up",
+        "port_security_enabled",
+        "allowed_address_pairs",
+        "binding:host_id",
+        "binding:vnic_type",
+        "binding:profile",
+        "security_groups",
+        "project_id",
+        "tenant_id",
+        "extra_dhcp_opts",
+    ];
+    const UPDATE_ATTRS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "fixed_ips",
+        "device_id",
+        "device_owner",
+        "admin_state_up",
+        "port_security_enabled",
+        "allowed_address_pairs",
+        "binding:host_id",
+        "binding:vnic_type",
+        "binding:profile",
+        "security_groups",
+        "extra_dhcp_opts",
+    ];
+    type Create = PortCreate;
+    type Update = PortUpdate;
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<PortCreate> {
+        let network_id = opt_str(obj, "network_id")?.ok_or_else(|| {
+            bad_request(msg!(
+                "Failed to parse request. Required attribute 'network_id' not specified"
+            ))
+        })?;
+        Ok(PortCreate {
+            id: None,
+            network_id,
+            name: opt_str(obj, "name")?.unwrap_or_default(),
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            fixed_ips: fixed_ip_requests(obj)?,
+            mac_address: opt_str(obj, "mac_address")?,
+            device_id: opt_str(obj, "device_id")?.unwrap_or_default(),
+            device_owner: opt_str(obj, "device_owner")?.unwrap_or_default(),
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            port_security_enabled: opt_bool(obj, "port_security_enabled")?,
+            allowed_address_pairs: address_pairs(obj)?.unwrap_or_default(),
+            binding_host_id: opt_str(obj, "binding:host_id")?,
+            project_id: project_of(obj)?,
+            security_groups: str_list(obj, "security_groups")?,
+        })
+    }
+
+    fn read_update(obj: &Map<String, Value>) -> NResult<PortUpdate> {
+        Ok(PortUpdate {
+            name: opt_str(obj, "name")?,
+            description: opt_str(obj, "description")?,
+            fixed_ips: fixed_ip_requests(obj)?,
+            device_id: opt_str(obj, "device_id")?,
+            device_owner: opt_str(obj, "device_owner")?,
+            admin_state_up: opt_bool(obj, "admin_state_up")?,
+            port_security_enabled: opt_bool(obj, "port_security_enabled")?,
+            allowed_address_pairs: address_pairs(obj)?,
+            binding_host_id: opt_str(obj, "binding:host_id")?,
+            security_groups: str_list(obj, "security_groups")?,
+        })
+    }
+
+    async fn create(network: &NetworkService, ctx: &OpCtx, req: PortCreate) -> Result<Port> {
+        network.port_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: PortUpdate,
+    ) -> Result<Port> {
+        network.port_update(ctx, id, req).await
+    }
 }
 
 /// `fixed_ips=ip_address=10.0.0.3` and `fixed_ips=subnet_id=...`, as the clients send.
@@ -449,73 +493,27 @@ fn fixed_ip_filter(p: &ListParams, key: &str) -> Option<String> {
         .find_map(|f| f.strip_prefix(&format!("{key}=")).map(str::to_string))
 }
 
-async fn port_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = params(q);
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .port_list(
-            &n.ctx,
-            PortQuery {
-                ids: p.all("id"),
-                network_id: p.get("network_id"),
-                name: p.get("name"),
-                project_id: p.project_id(),
-                device_id: p.get("device_id"),
-                device_owner: p.get("device_owner"),
-                mac_address: p.get("mac_address"),
-                status: p.get("status"),
-                ip_address: fixed_ip_filter(&p, "ip_address"),
-                subnet_id: fixed_ip_filter(&p, "subnet_id"),
-                marker: p.get("marker"),
-                limit,
-            },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
-}
+impl Listed for Port {
+    type Query = PortQuery;
 
-async fn port_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(
-        &body,
-        "port",
-        &[
-            "name",
-            "description",
-            "fixed_ips",
-            "device_id",
-            "device_owner",
-            "admin_state_up",
-            "port_security_enabled",
-            "allowed_address_pairs",
-            "binding:host_id",
-            "binding:vnic_type",
-            "binding:profile",
-            "security_groups",
-            "extra_dhcp_opts",
-        ],
-    )?;
-    let u = PortUpdate {
-        name: opt_str(obj, "name")?,
-        description: opt_str(obj, "description")?,
-        fixed_ips: fixed_ip_requests(obj)?,
-        device_id: opt_str(obj, "device_id")?,
-        device_owner: opt_str(obj, "device_owner")?,
-        admin_state_up: opt_bool(obj, "admin_state_up")?,
-        port_security_enabled: opt_bool(obj, "port_security_enabled")?,
-        allowed_address_pairs: address_pairs(obj)?,
-        binding_host_id: opt_str(obj, "binding:host_id")?,
-        security_groups: str_list(obj, "security_groups")?,
-    };
-    let port = state.network.port_update(&n.ctx, &id, u).await?;
-    Ok(view::one(&port, &n))
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<PortQuery> {
+        Ok(PortQuery {
+            ids: p.all("id"),
+            network_id: p.get("network_id"),
+            name: p.get("name"),
+            project_id: p.project_id(),
+            device_id: p.get("device_id"),
+            device_owner: p.get("device_owner"),
+            mac_address: p.get("mac_address"),
+            status: p.get("status"),
+            ip_address: fixed_ip_filter(&p, "ip_address"),
+            subnet_id: fixed_ip_filter(&p, "subnet_id"),
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(network: &NetworkService, ctx: &OpCtx, q: PortQuery) -> Result<Vec<Port>> {
+        network.port_list(ctx, q).await
+    }
 }

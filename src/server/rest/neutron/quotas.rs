@@ -71,7 +71,7 @@ async fn update(
     let obj = body
         .get("quota")
         .and_then(Value::as_object)
-        .ok_or_else(|| bad_request("Resource body required: 'quota'."))?;
+        .ok_or_else(|| bad_request(msg!("Resource body required: 'quota'.")))?;
     let mut changes = BTreeMap::new();
     for (k, v) in obj {
         if k == "check_limit" || k == "force" {
@@ -80,7 +80,7 @@ async fn update(
         let limit = v
             .as_i64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .ok_or_else(|| invalid_input(format!("'{v}' is not an integer for {k}")))?;
+            .ok_or_else(|| invalid_input(msg!("'{v}' is not an integer for {k}", v, k)))?;
         changes.insert(k.clone(), limit);
     }
     let q = state

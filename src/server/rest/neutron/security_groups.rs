@@ -4,24 +4,30 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::view::{self, RuleOf};
+use super::view::{self, Listed, RuleOf, Writable};
 use super::{
     bad_request, body_member, opt_bool, opt_int, opt_str, ListParams, NJson, NResult, Neutron,
 };
+use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::services::network::{
-    RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery, SecurityGroupRule,
+    NetworkService, RuleCreate, SecurityGroup, SecurityGroupCreate, SecurityGroupQuery,
+    SecurityGroupRule,
 };
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/security-groups", get(group_list).post(group_create))
+        .route(
+            "/security-groups",
+            get(view::list::<SecurityGroup>).post(view::create::<SecurityGroup>),
+        )
         .route(
             "/security-groups/{id}",
             get(view::show::<SecurityGroup>)
-                .put(group_update)
+                .put(view::update::<SecurityGroup>)
                 .delete(view::remove::<SecurityGroup>),
         )
         .route("/security-group-rules", get(rule_list).post(rule_create))
@@ -31,66 +37,67 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-async fn group_create(
-    State(state): State<AppState>,
-    n: Neutron,
-    NJson(body): NJson,
-) -> NResult<(StatusCode, Json<Value>)> {
-    let obj = body_member(
-        &body,
-        "security_group",
-        &["name", "description", "stateful", "project_id", "tenant_id"],
-    )?;
-    let req = SecurityGroupCreate {
-        name: opt_str(obj, "name")?.unwrap_or_default(),
-        description: opt_str(obj, "description")?.unwrap_or_default(),
-        stateful: opt_bool(obj, "stateful")?,
-        project_id: super::networks::project_of(obj)?,
-    };
-    let g = state.network.security_group_create(&n.ctx, req).await?;
-    Ok(view::created(&g, &n))
+impl Writable for SecurityGroup {
+    const CREATE_ATTRS: &'static [&'static str] =
+        &["name", "description", "stateful", "project_id", "tenant_id"];
+    const UPDATE_ATTRS: &'static [&'static str] = &["name", "description"];
+    type Create = SecurityGroupCreate;
+    /// The new name and description.
+    type Update = (Option<String>, Option<String>);
+
+    fn read_create(obj: &Map<String, Value>) -> NResult<SecurityGroupCreate> {
+        Ok(SecurityGroupCreate {
+            name: opt_str(obj, "name")?.unwrap_or_default(),
+            description: opt_str(obj, "description")?.unwrap_or_default(),
+            stateful: opt_bool(obj, "stateful")?,
+            project_id: super::networks::project_of(obj)?,
+        })
+    }
+
+    fn read_update(obj: &Map<String, Value>) -> NResult<Self::Update> {
+        Ok((opt_str(obj, "name")?, opt_str(obj, "description")?))
+    }
+
+    async fn create(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        req: SecurityGroupCreate,
+    ) -> Result<SecurityGroup> {
+        network.security_group_create(ctx, req).await
+    }
+
+    async fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        (name, description): Self::Update,
+    ) -> Result<SecurityGroup> {
+        network
+            .security_group_update(ctx, id, name, description)
+            .await
+    }
 }
 
-async fn group_list(
-    State(state): State<AppState>,
-    n: Neutron,
-    Query(q): Query<Vec<(String, String)>>,
-) -> NResult<Json<Value>> {
-    let p = ListParams { pairs: q };
-    let limit = p.limit()?;
-    let list = state
-        .network
-        .security_group_list(
-            &n.ctx,
-            SecurityGroupQuery {
-                ids: p.all("id"),
-                name: p.get("name"),
-                project_id: p.project_id(),
-                marker: p.get("marker"),
-                limit,
-            },
-        )
-        .await?;
-    Ok(view::many(&state, &p, &list, &n, limit))
-}
+impl Listed for SecurityGroup {
+    type Query = SecurityGroupQuery;
 
-async fn group_update(
-    State(state): State<AppState>,
-    n: Neutron,
-    Path(id): Path<String>,
-    NJson(body): NJson,
-) -> NResult<Json<Value>> {
-    let obj = body_member(&body, "security_group", &["name", "description"])?;
-    let g = state
-        .network
-        .security_group_update(
-            &n.ctx,
-            &id,
-            opt_str(obj, "name")?,
-            opt_str(obj, "description")?,
-        )
-        .await?;
-    Ok(view::one(&g, &n))
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<SecurityGroupQuery> {
+        Ok(SecurityGroupQuery {
+            ids: p.all("id"),
+            name: p.get("name"),
+            project_id: p.project_id(),
+            marker: p.get("marker"),
+            limit,
+        })
+    }
+
+    async fn list(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        q: SecurityGroupQuery,
+    ) -> Result<Vec<SecurityGroup>> {
+        network.security_group_list(ctx, q).await
+    }
 }
 
 async fn rule_create(
@@ -122,12 +129,14 @@ async fn rule_create(
     };
     let req = RuleCreate {
         security_group_id: opt_str(obj, "security_group_id")?.ok_or_else(|| {
-            bad_request(
-                "Failed to parse request. Required attribute 'security_group_id' not specified",
-            )
+            bad_request(msg!(
+                "Failed to parse request. Required attribute 'security_group_id' not specified"
+            ))
         })?,
         direction: opt_str(obj, "direction")?.ok_or_else(|| {
-            bad_request("Failed to parse request. Required attribute 'direction' not specified")
+            bad_request(msg!(
+                "Failed to parse request. Required attribute 'direction' not specified"
+            ))
         })?,
         ethertype: opt_str(obj, "ethertype")?,
         protocol,

@@ -1,20 +1,26 @@
 //! Neutron's resources as its API shows them: a typed view per resource (`View`), the
 //! envelopes every handler answers with — `{"network": …}` for one (`one`, `created`),
-//! `{"networks": […], "networks_links": …}` for a page (`many`) — and the show and delete
-//! handlers the resources read and deleted by id share (`show::<Network>`, `remove::<Network>`).
+//! `{"networks": […], "networks_links": …}` for a page (`many`) — and the handlers the
+//! resources share: `show::<Network>` and `remove::<Network>` for those read and deleted by
+//! id (`ById`), `create::<Network>` and `update::<Network>` for those made and changed from
+//! a body (`Writable`), `list::<Network>` for a collection (`Listed`).
 //!
 //! The bodies go through `serde_json::Value`, whose object keys are sorted, so the bytes
 //! clients receive do not depend on the order the fields are declared in. Attributes only
 //! administrators see (`provider:*`, `binding:*`) are a flattened `Option`.
 
+use std::future::Future;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{ListParams, NResult, Neutron};
+use super::{body_member, ListParams, NJson, NResult, Neutron};
 use crate::server::authz::is_admin;
+use crate::server::context::OpCtx;
+use crate::server::error::Result;
 use crate::server::rest::{by_id, ById};
 use crate::server::services::network::{
     AddressPair, Agent, FixedIp, FloatingIp, HostRoute, Network, NetworkService, Pool, Port, Route,
@@ -94,6 +100,75 @@ pub(super) async fn remove<T: ById<NetworkService>>(
 ) -> NResult<StatusCode> {
     T::delete(&state.network, &n.ctx, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A resource made by `POST /v2.0/<collection>` and changed by `PUT …/{id}` from
+/// `{"<member>": {…}}`: the attributes each body may carry (Neutron refuses others), how
+/// they are read into the service's request, and the service call.
+pub(super) trait Writable: View + Sized + Send {
+    const CREATE_ATTRS: &'static [&'static str];
+    const UPDATE_ATTRS: &'static [&'static str];
+    type Create: Send;
+    type Update: Send;
+    fn read_create(obj: &Map<String, Value>) -> NResult<Self::Create>;
+    fn read_update(obj: &Map<String, Value>) -> NResult<Self::Update>;
+    fn create(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        req: Self::Create,
+    ) -> impl Future<Output = Result<Self>> + Send;
+    fn update(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        id: &str,
+        req: Self::Update,
+    ) -> impl Future<Output = Result<Self>> + Send;
+}
+
+/// A collection listed with the filters of its query string, a page at a time.
+pub(super) trait Listed: View + Sized + Send {
+    type Query: Send;
+    fn query(p: &ListParams, limit: Option<i64>) -> NResult<Self::Query>;
+    fn list(
+        network: &NetworkService,
+        ctx: &OpCtx,
+        query: Self::Query,
+    ) -> impl Future<Output = Result<Vec<Self>>> + Send;
+}
+
+/// `POST /v2.0/<collection>`: `201 Created` with the new resource.
+pub(super) async fn create<T: Writable>(
+    State(state): State<AppState>,
+    n: Neutron,
+    NJson(body): NJson,
+) -> NResult<(StatusCode, Json<Value>)> {
+    let req = T::read_create(body_member(&body, T::MEMBER, T::CREATE_ATTRS)?)?;
+    let item = T::create(&state.network, &n.ctx, req).await?;
+    Ok(created(&item, &n))
+}
+
+/// `PUT /v2.0/<collection>/{id}`.
+pub(super) async fn update<T: Writable>(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    NJson(body): NJson,
+) -> NResult<Json<Value>> {
+    let req = T::read_update(body_member(&body, T::MEMBER, T::UPDATE_ATTRS)?)?;
+    let item = T::update(&state.network, &n.ctx, &id, req).await?;
+    Ok(one(&item, &n))
+}
+
+/// `GET /v2.0/<collection>`: a page, with the asked-for `fields` and a `next` link.
+pub(super) async fn list<T: Listed>(
+    State(state): State<AppState>,
+    n: Neutron,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let p = ListParams { pairs: q };
+    let limit = p.limit()?;
+    let items = T::list(&state.network, &n.ctx, T::query(&p, limit)?).await?;
+    Ok(many(&state, &p, &items, &n, limit))
 }
 
 // --- The views -----------------------------------------------------------------------------

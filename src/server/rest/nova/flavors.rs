@@ -7,10 +7,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::flavor_view;
+use super::view::{brief_view, flavor_view};
 use super::{
-    body_member, int_field, links, only_known, str_field, string_map, NJson, NResult, Nova,
-    NovaError,
+    body_member, int_field, only_known, str_field, string_map, NJson, NResult, Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -49,8 +48,9 @@ fn is_public_param(q: &BTreeMap<String, String>, admin: bool) -> NResult<Option<
         Some(s) if ["false", "0", "no", "f", "off"].contains(&s.as_str()) => {
             Ok(if admin { Some(false) } else { None })
         }
-        Some(s) => Err(NovaError(Error::invalid(format!(
-            "Invalid is_public filter [{s}]"
+        Some(s) => Err(NovaError(Error::invalid(msg!(
+            "Invalid is_public filter [{s}]",
+            s
         )))),
     }
 }
@@ -64,8 +64,9 @@ async fn flavors(
     let int = |key: &str| -> NResult<Option<i64>> {
         q.get(key)
             .map(|v| {
-                v.parse::<i64>()
-                    .map_err(|_| NovaError(Error::invalid(format!("Invalid {key} filter [{v}]"))))
+                v.parse::<i64>().map_err(|_| {
+                    NovaError(Error::invalid(msg!("Invalid {key} filter [{v}]", key, v)))
+                })
             })
             .transpose()
     };
@@ -75,7 +76,7 @@ async fn flavors(
             l.parse::<i64>()
                 .ok()
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| NovaError(Error::invalid(format!("Invalid limit [{l}]"))))
+                .ok_or_else(|| NovaError(Error::invalid(msg!("Invalid limit [{l}]", l))))
         })
         .transpose()?;
     Ok(state
@@ -99,11 +100,13 @@ async fn flavor_list(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> NResult<Json<Value>> {
     let list = flavors(&state, &nova, &q).await?;
-    Ok(Json(json!({"flavors": list.iter().map(|f| {
-        let mut v = json!({"id": f.id, "name": f.name, "links": links(&state, &format!("flavors/{}", f.id))});
-        if nova.mv.at_least(55) { v["description"] = json!(f.description); }
-        v
-    }).collect::<Vec<_>>()})))
+    let brief = |f: &Flavor| {
+        let description = nova.mv.at_least(55).then_some(f.description.as_deref());
+        brief_view(&state, "flavors", &f.id, &f.name, description)
+    };
+    Ok(Json(
+        json!({"flavors": list.iter().map(brief).collect::<Vec<_>>()}),
+    ))
 }
 
 async fn flavor_list_detail(
@@ -150,16 +153,17 @@ async fn flavor_create(
     )?;
     let required = |key: &str| -> NResult<i64> {
         int_field(f, key)?.ok_or_else(|| {
-            NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute flavor. '{key}' is a required property"
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute flavor. '{key}' is a required property",
+                key
             )))
         })
     };
     let name = str_field(f, "name")?
         .ok_or_else(|| {
-            NovaError(Error::invalid(
-                "Invalid input for field/attribute flavor. 'name' is a required property",
-            ))
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute flavor. 'name' is a required property"
+            )))
         })?
         .to_string();
     let id = match f.get("id") {
@@ -167,8 +171,9 @@ async fn flavor_create(
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(v) => {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute id. Value: {v}."
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute id. Value: {v}.",
+                v
             ))))
         }
     };
@@ -176,8 +181,9 @@ async fn flavor_create(
         None | Some(Value::Null) => true,
         Some(Value::Bool(b)) => *b,
         Some(v) => {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute os-flavor-access:is_public. Value: {v}."
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute os-flavor-access:is_public. Value: {v}.",
+                v
             ))))
         }
     };
@@ -185,8 +191,9 @@ async fn flavor_create(
         None | Some(Value::Null) => 1.0,
         Some(Value::Number(n)) => n.as_f64().unwrap_or(-1.0),
         Some(v) => {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute rxtx_factor. Value: {v}."
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute rxtx_factor. Value: {v}.",
+                v
             ))))
         }
     };
@@ -266,7 +273,7 @@ async fn flavor_action(
         let tenant = a
             .get("tenant")
             .and_then(Value::as_str)
-            .ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
+            .ok_or_else(|| NovaError(Error::invalid(msg!("Missing tenant parameter"))))?;
         let list = state
             .compute
             .flavor_access_add(&nova.ctx, &id, tenant)
@@ -277,14 +284,16 @@ async fn flavor_action(
         let tenant = a
             .get("tenant")
             .and_then(Value::as_str)
-            .ok_or_else(|| NovaError(Error::invalid("Missing tenant parameter")))?;
+            .ok_or_else(|| NovaError(Error::invalid(msg!("Missing tenant parameter"))))?;
         let list = state
             .compute
             .flavor_access_remove(&nova.ctx, &id, tenant)
             .await?;
         return Ok(Json(access_view(&id, &list)));
     }
-    Err(NovaError(Error::invalid("There is no such flavor action.")))
+    Err(NovaError(Error::invalid(msg!(
+        "There is no such flavor action."
+    ))))
 }
 
 async fn flavor_access(
@@ -313,9 +322,9 @@ async fn extra_specs_set(
 ) -> NResult<Json<Value>> {
     let specs = string_map(body.get("extra_specs"), "extra_specs")?;
     if body.get("extra_specs").is_none() {
-        return Err(NovaError(Error::invalid(
-            "Invalid input for field/attribute extra_specs. 'extra_specs' is a required property",
-        )));
+        return Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute extra_specs. 'extra_specs' is a required property"
+        ))));
     }
     let all = state
         .compute
@@ -347,7 +356,9 @@ async fn extra_spec_put(
 ) -> NResult<Json<Value>> {
     let m = string_map(Some(&body), "extra_specs")?;
     if m.len() != 1 || !m.contains_key(&key) {
-        return Err(NovaError(Error::invalid("Request body and URI mismatch")));
+        return Err(NovaError(Error::invalid(msg!(
+            "Request body and URI mismatch"
+        ))));
     }
     state
         .compute

@@ -5,10 +5,9 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{hypervisor_view, service_view};
+use super::view::{hypervisor_view, service_view, statistics_view};
 use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
-use crate::server::services::compute::Hypervisor;
 use crate::server::state::AppState;
 use crate::server::time::iso_seconds;
 
@@ -69,24 +68,10 @@ async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NRe
             "os-hypervisors/statistics (removed in microversion 2.88)",
         )));
     }
-    let list = state.compute.hypervisors(&nova.ctx).await?;
-    let sum =
-        |f: &dyn Fn(&(Hypervisor, i64, i64, i64, i64)) -> i64| list.iter().map(f).sum::<i64>();
-    let stats = json!({
-        "count": list.len(),
-        "vcpus": sum(&|x| x.0.vcpus),
-        "memory_mb": sum(&|x| x.0.memory_mb),
-        "local_gb": sum(&|x| x.0.local_gb),
-        "vcpus_used": sum(&|x| x.2),
-        "memory_mb_used": sum(&|x| x.3),
-        "local_gb_used": sum(&|x| x.4),
-        "free_ram_mb": sum(&|x| x.0.memory_mb - x.3),
-        "free_disk_gb": sum(&|x| x.0.local_gb - x.4),
-        "current_workload": 0,
-        "running_vms": sum(&|x| x.1),
-        "disk_available_least": sum(&|x| x.0.local_gb - x.4),
-    });
-    Ok(Json(json!({"hypervisor_statistics": stats})))
+    let stats = state.compute.hypervisor_statistics(&nova.ctx).await?;
+    Ok(Json(
+        json!({"hypervisor_statistics": statistics_view(&stats)}),
+    ))
 }
 
 async fn service_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
@@ -103,25 +88,26 @@ async fn service_update(
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
     if !nova.mv.at_least(53) {
-        return Err(NovaError(Error::invalid(
-            "Use microversion 2.53 or later to update a service by id.",
-        )));
+        return Err(NovaError(Error::invalid(msg!(
+            "Use microversion 2.53 or later to update a service by id."
+        ))));
     }
     let obj = body
         .as_object()
-        .ok_or_else(|| NovaError(Error::invalid("The body must be an object.")))?;
+        .ok_or_else(|| NovaError(Error::invalid(msg!("The body must be an object."))))?;
     let enabled = match str_field(obj, "status")? {
         Some("enabled") => true,
         Some("disabled") => false,
         Some(other) => {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute status. Value: {other}."
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute status. Value: {other}.",
+                other
             ))))
         }
         None => {
-            return Err(NovaError(Error::invalid(
-                "Invalid input for field/attribute status: it is required.",
-            )))
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute status: it is required."
+            ))))
         }
     };
     let reason = str_field(obj, "disabled_reason")?.map(str::to_string);

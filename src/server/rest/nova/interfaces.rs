@@ -48,8 +48,11 @@ async fn show(
 }
 
 fn invalid(field: &str, value: &Value, why: &str) -> NovaError {
-    NovaError(Error::invalid(format!(
-        "Invalid input for field/attribute {field}. Value: {value}. {why}"
+    NovaError(Error::invalid(msg!(
+        "Invalid input for field/attribute {field}. Value: {value}. {why}",
+        field,
+        value,
+        why
     )))
 }
 
@@ -60,8 +63,9 @@ fn parse(body: &Value, mv: Mv) -> NResult<InterfaceAttach> {
         return Err(invalid("body", body, "It is not of type 'object'"));
     };
     if let Some(extra) = obj.keys().find(|k| *k != "interfaceAttachment") {
-        return Err(NovaError(Error::invalid(format!(
-            "Additional properties are not allowed ('{extra}' was unexpected)"
+        return Err(NovaError(Error::invalid(msg!(
+            "Additional properties are not allowed ('{extra}' was unexpected)",
+            extra
         ))));
     }
     let Some(member) = obj.get("interfaceAttachment") else {
@@ -80,8 +84,9 @@ fn parse(body: &Value, mv: Mv) -> NResult<InterfaceAttach> {
         &["net_id", "port_id", "fixed_ips"]
     };
     if let Some(extra) = a.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(NovaError(Error::invalid(format!(
-            "Additional properties are not allowed ('{extra}' was unexpected)"
+        return Err(NovaError(Error::invalid(msg!(
+            "Additional properties are not allowed ('{extra}' was unexpected)",
+            extra
         ))));
     }
     let uuid = |key: &str| -> NResult<Option<String>> {

@@ -8,11 +8,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::keypair_view;
+use super::view::{keypair_view, KeypairShown};
 use super::{body_member, only_known, str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,9 +30,9 @@ async fn keypair_create(
     let k = body_member(&body, "keypair")?;
     only_known(k, "keypair", &["name", "type", "public_key", "user_id"])?;
     let name = str_field(k, "name")?.ok_or_else(|| {
-        NovaError(Error::invalid(
-            "Invalid input for field/attribute keypair. 'name' is a required property",
-        ))
+        NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute keypair. 'name' is a required property"
+        )))
     })?;
     let key_type = if nova.mv.at_least(2) {
         str_field(k, "type")?
@@ -42,19 +41,18 @@ async fn keypair_create(
     };
     let public_key = str_field(k, "public_key")?;
     if public_key.is_none() && nova.mv.at_least(92) {
-        return Err(NovaError(Error::invalid(
-            "Invalid input for field/attribute keypair. 'public_key' is a required property",
-        )));
+        return Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute keypair. 'public_key' is a required property"
+        ))));
     }
     let made = state
         .compute
         .keypair_create(&nova.ctx, name, key_type, public_key)
         .await?;
-    let mut v = keypair_view(&made.keypair, nova.mv);
-    v["user_id"] = json!(made.keypair.user_id);
-    if let Some(private) = made.private_key {
-        v["private_key"] = json!(private);
-    }
+    let shown = KeypairShown::Created {
+        private_key: made.private_key.as_deref(),
+    };
+    let v = keypair_view(&made.keypair, nova.mv, shown);
     let status = if nova.mv.at_least(2) {
         StatusCode::CREATED
     } else {
@@ -75,7 +73,7 @@ async fn keypair_list(
     };
     let list = state.compute.keypair_list(&nova.ctx, user).await?;
     Ok(Json(
-        json!({"keypairs": list.iter().map(|k| json!({"keypair": keypair_view(k, nova.mv)})).collect::<Vec<_>>()}),
+        json!({"keypairs": list.iter().map(|k| json!({"keypair": keypair_view(k, nova.mv, KeypairShown::Listed)})).collect::<Vec<_>>()}),
     ))
 }
 
@@ -91,13 +89,7 @@ async fn keypair_show(
         None
     };
     let k = state.compute.keypair_get(&nova.ctx, &name, user).await?;
-    let mut v = keypair_view(&k, nova.mv);
-    v["user_id"] = json!(k.user_id);
-    v["created_at"] = json!(iso_seconds(k.created_at));
-    v["updated_at"] = Value::Null;
-    v["deleted"] = json!(false);
-    v["deleted_at"] = Value::Null;
-    v["id"] = json!(0);
+    let v = keypair_view(&k, nova.mv, KeypairShown::Detail);
     Ok(Json(json!({"keypair": v})))
 }
 

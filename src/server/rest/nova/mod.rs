@@ -131,8 +131,9 @@ async fn microversion(mut req: Request, next: Next) -> Response {
                     .into_response();
             }
             None => {
-                return NovaError(Error::invalid(format!(
-                "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum."
+                return NovaError(Error::invalid(msg!(
+                "API Version String {v} is of invalid format. Must be of format MajorNum.MinorNum.",
+                v
             )))
                 .into_response()
             }
@@ -258,9 +259,9 @@ where
                 t.as_str(),
                 "application/json" | "application/vnd.openstack.compute+json" | "text/plain"
             ) {
-                return Err(NovaError(Error::UnsupportedMediaType(
-                    "Unsupported Content-Type".into(),
-                )));
+                return Err(NovaError(Error::UnsupportedMediaType(msg!(
+                    "Unsupported Content-Type"
+                ))));
             }
         }
         let bytes = crate::server::rest::body_bytes(req, state)
@@ -268,17 +269,8 @@ where
             .map_err(NovaError)?;
         serde_json::from_slice(&bytes)
             .map(NJson)
-            .map_err(|e| NovaError(Error::invalid(format!("Malformed request body: {e}"))))
+            .map_err(|e| NovaError(Error::invalid(msg!("Malformed request body: {e}", e))))
     }
-}
-
-/// `[self, bookmark]` links for a resource under `/compute/v2.1/{path}`.
-pub fn links(state: &AppState, path: &str) -> Value {
-    let base = state.public_url();
-    json!([
-        {"rel": "self", "href": format!("{base}/compute/v2.1/{path}")},
-        {"rel": "bookmark", "href": format!("{base}/compute/{path}")},
-    ])
 }
 
 /// `[{"rel": "next", "href": ...}]`: the request's own query with the next page's marker.
@@ -297,18 +289,18 @@ pub fn next_links(state: &AppState, path: &str, q: &[(String, String)], marker: 
 /// Reads the one object a body must hold under `key`.
 pub fn body_member<'a>(body: &'a Value, key: &str) -> NResult<&'a serde_json::Map<String, Value>> {
     body.get(key).and_then(Value::as_object).ok_or_else(|| {
-        NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute {key}. Value: {body}. '{key}' is a required property"
-        )))
+        NovaError(Error::invalid(msg!("Invalid input for field/attribute {key}. Value: {body}. '{key}' is a required property", key, body)))
     })
 }
 
 /// Refuses a property a strict Nova schema does not know (`additionalProperties: false`).
 pub fn only_known(obj: &serde_json::Map<String, Value>, what: &str, known: &[&str]) -> NResult<()> {
     match obj.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute {what}. Value: {}. Additional properties are not allowed ('{k}' was unexpected)",
-            Value::Object(obj.clone())
+        Some(k) => Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute {what}. Value: {value}. Additional properties are not allowed ('{k}' was unexpected)",
+            what,
+            value = Value::Object(obj.clone()),
+            k
         )))),
         None => Ok(()),
     }
@@ -320,8 +312,10 @@ pub fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Opt
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
         Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
-        Some(v) => Err(NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'integer'"
+        Some(v) => Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'integer'",
+            key,
+            v
         )))),
     }
 }
@@ -333,8 +327,10 @@ pub fn str_field<'a>(
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(v) => Err(NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'string'"
+        Some(v) => Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'string'",
+            key,
+            v
         )))),
     }
 }
@@ -350,14 +346,10 @@ pub fn string_map(
             .iter()
             .map(|(k, v)| match v {
                 Value::String(s) => Ok((k.clone(), s.clone())),
-                other => Err(NovaError(Error::invalid(format!(
-                    "Invalid input for field/attribute {field}. Value: {other}. It is not of type 'string'"
-                )))),
+                other => Err(NovaError(Error::invalid(msg!("Invalid input for field/attribute {field}. Value: {other}. It is not of type 'string'", field, other)))),
             })
             .collect(),
-        Some(other) => Err(NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute {field}. Value: {other}. It is not of type 'object'"
-        )))),
+        Some(other) => Err(NovaError(Error::invalid(msg!("Invalid input for field/attribute {field}. Value: {other}. It is not of type 'object'", field, other)))),
     }
 }
 

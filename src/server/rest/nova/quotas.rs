@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{quota_shown, quota_view};
+use super::view::{limits_view, quota_shown, quota_view};
 use super::{body_member, NJson, NResult, Nova, NovaError};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -92,8 +92,10 @@ fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, boo
             Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or(0),
             Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().unwrap_or(0),
             other => {
-                return Err(NovaError(Error::invalid(format!(
-                    "Invalid input for field/attribute {k}. Value: {other}. It is not an integer."
+                return Err(NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute {k}. Value: {other}. It is not an integer.",
+                    k,
+                    other
                 ))))
             }
         };
@@ -147,9 +149,9 @@ async fn quota_class_update(
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
     if class != "default" {
-        return Err(NovaError(Error::invalid(
-            "Only the default quota class can be changed.",
-        )));
+        return Err(NovaError(Error::invalid(msg!(
+            "Only the default quota class can be changed."
+        ))));
     }
     let (changes, _) = quota_changes(&body, "quota_class_set")?;
     let d = state
@@ -172,30 +174,11 @@ async fn limits(
         (Some(t), _) if is_admin(&nova.ctx) => t.clone(),
         (_, Some(p)) => p.to_string(),
         _ => {
-            return Err(NovaError(Error::forbidden_msg(
-                "Limits are read with a project-scoped token.",
-            )))
+            return Err(NovaError(Error::forbidden_msg(msg!(
+                "Limits are read with a project-scoped token."
+            ))))
         }
     };
     let qs = state.compute.quota_get(&nova.ctx, &project).await?;
-    let l = |r: &str| qs.limits.get(r).copied().unwrap_or(-1);
-    let u = |r: &str| qs.in_use.get(r).copied().unwrap_or(0);
-    let mut absolute = json!({
-        "maxTotalInstances": l("instances"),
-        "maxTotalCores": l("cores"),
-        "maxTotalRAMSize": l("ram"),
-        "maxTotalKeypairs": l("key_pairs"),
-        "maxServerMeta": l("metadata_items"),
-        "maxServerGroups": l("server_groups"),
-        "maxServerGroupMembers": l("server_group_members"),
-        "totalInstancesUsed": u("instances"),
-        "totalCoresUsed": u("cores"),
-        "totalRAMUsed": u("ram"),
-        "totalServerGroupsUsed": 0,
-    });
-    if !nova.mv.at_least(57) {
-        absolute["maxPersonality"] = json!(l("injected_files"));
-        absolute["maxPersonalitySize"] = json!(l("injected_file_content_bytes"));
-    }
-    Ok(Json(json!({"limits": {"absolute": absolute, "rate": []}})))
+    Ok(Json(json!({"limits": limits_view(&qs, nova.mv)})))
 }

@@ -9,10 +9,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::view::{action_view, ips_view, server_view};
+use super::view::{action_view, brief_view, ips_view, server_created_view, server_view};
 use super::{
-    body_member, int_field, links, only_known, ref_id, str_field, string_map, Mv, NJson, NResult,
-    Nova, NovaError,
+    body_member, int_field, only_known, ref_id, str_field, string_map, Mv, NJson, NResult, Nova,
+    NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -64,13 +64,13 @@ fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuer
     let limit = match get("limit") {
         None => None,
         Some(l) => Some(l.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            NovaError(Error::invalid(format!("Invalid input for query parameters limit. Value: {l}. It must be a non-negative integer.")))
+            NovaError(Error::invalid(msg!("Invalid input for query parameters limit. Value: {l}. It must be a non-negative integer.", l)))
         })?),
     };
     let changes_since = match get("changes-since").or_else(|| get("changes_since")) {
         None => None,
         Some(t) => Some(crate::server::time::parse_iso(&t).ok_or_else(|| {
-            NovaError(Error::invalid(format!("Invalid input for query parameters changes-since. Value: {t}. It is not a date-time.")))
+            NovaError(Error::invalid(msg!("Invalid input for query parameters changes-since. Value: {t}. It is not a date-time.", t)))
         })?),
     };
     let all = query_bool(get("all_tenants").as_ref()).unwrap_or(false);
@@ -110,7 +110,7 @@ async fn list_common(
             if detail {
                 server_view(state, s, nets.get(&s.id), nova.mv, admin, false)
             } else {
-                json!({"id": s.id, "name": s.name, "links": links(state, &format!("servers/{}", s.id))})
+                brief_view(state, "servers", &s.id, &s.name, None)
             }
         })
         .collect();
@@ -153,14 +153,15 @@ async fn show(
 /// `networks`: `"auto"`, `"none"` (2.37), or a list of `{uuid, port, fixed_ip}`.
 fn networks_of(s: &Map<String, Value>, mv: Mv) -> NResult<NetworkRequest> {
     let bad = |v: &Value| {
-        NovaError(Error::invalid(format!(
-            "Invalid input for field/attribute networks. Value: {v}."
+        NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute networks. Value: {v}.",
+            v
         )))
     };
     match s.get("networks") {
-        None if mv.at_least(37) => Err(NovaError(Error::invalid(
-            "Invalid input for field/attribute server. 'networks' is a required property",
-        ))),
+        None if mv.at_least(37) => Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute server. 'networks' is a required property"
+        )))),
         None | Some(Value::Null) => Ok(NetworkRequest::Legacy),
         Some(Value::String(n)) if n == "auto" && mv.at_least(37) => Ok(NetworkRequest::Auto),
         Some(Value::String(n)) if n == "none" && mv.at_least(37) => Ok(NetworkRequest::None),
@@ -173,9 +174,7 @@ fn networks_of(s: &Map<String, Value>, mv: Mv) -> NResult<NetworkRequest> {
                     .keys()
                     .find(|k| !["uuid", "port", "fixed_ip", "tag"].contains(&k.as_str()))
                 {
-                    return Err(NovaError(Error::invalid(format!(
-                        "Invalid input for field/attribute networks. Additional properties are not allowed ('{k}' was unexpected)"
-                    ))));
+                    return Err(NovaError(Error::invalid(msg!("Invalid input for field/attribute networks. Additional properties are not allowed ('{k}' was unexpected)", k))));
                 }
                 let field = |k: &str| -> NResult<Option<String>> {
                     match obj.get(k) {
@@ -242,18 +241,18 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
     only_known(s, "server", &CREATE_FIELDS)?;
     let name = str_field(s, "name")?
         .ok_or_else(|| {
-            NovaError(Error::invalid(
-                "Invalid input for field/attribute server. 'name' is a required property",
-            ))
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute server. 'name' is a required property"
+            )))
         })?
         .to_string();
     let flavor_ref = match s.get("flavorRef") {
         Some(Value::String(f)) => ref_id(f),
         Some(Value::Number(n)) => n.to_string(),
         _ => {
-            return Err(NovaError(Error::invalid(
-                "Invalid input for field/attribute server. 'flavorRef' is a required property",
-            )))
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute server. 'flavorRef' is a required property"
+            ))))
         }
     };
     let mut image_id = str_field(s, "imageRef")?
@@ -261,9 +260,9 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
         .map(ref_id);
     if let Some(bdms) = s.get("block_device_mapping_v2") {
         let list = bdms.as_array().ok_or_else(|| {
-            NovaError(Error::invalid(
-                "Invalid input for field/attribute block_device_mapping_v2: it is not a list.",
-            ))
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute block_device_mapping_v2: it is not a list."
+            )))
         })?;
         for bdm in list {
             let source = bdm.get("source_type").and_then(Value::as_str).unwrap_or("");
@@ -280,7 +279,7 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
                 ("blank", "local") => {}
                 _ => {
                     return Err(NovaError(Error::invalid(
-                        "Block device mappings with volumes are not available: the volume service is not offered yet.",
+                        msg!("Block device mappings with volumes are not available: the volume service is not offered yet."),
                     )))
                 }
             }
@@ -296,15 +295,17 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
                     .and_then(Value::as_str)
                     .map(str::to_string)
                     .ok_or_else(|| {
-                        NovaError(Error::invalid(format!(
-                            "Invalid input for field/attribute security_groups. Value: {g}."
+                        NovaError(Error::invalid(msg!(
+                            "Invalid input for field/attribute security_groups. Value: {g}.",
+                            g
                         )))
                     })
             })
             .collect::<NResult<Vec<_>>>()?,
         Some(other) => {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute security_groups. Value: {other}."
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute security_groups. Value: {other}.",
+                other
             ))))
         }
     };
@@ -347,12 +348,7 @@ async fn create(
         return Ok((StatusCode::ACCEPTED, Json(json!({"reservation_id": id}))).into_response());
     }
     let s = &servers[0];
-    let body = json!({"server": {
-        "id": s.id,
-        "links": links(&state, &format!("servers/{}", s.id)),
-        "OS-DCF:diskConfig": "MANUAL",
-        "security_groups": [{"name": "default"}],
-    }});
+    let body = json!({"server": server_created_view(&state, s)});
     let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if let Ok(loc) = format!("{}/compute/v2.1/servers/{}", state.public_url(), s.id).parse() {
         response.headers_mut().insert(header::LOCATION, loc);
@@ -378,9 +374,7 @@ async fn update(
         ]
         .contains(&key.as_str())
         {
-            return Err(NovaError(Error::invalid(format!(
-                "Invalid input for field/attribute server. Additional properties are not allowed ('{key}' was unexpected)"
-            ))));
+            return Err(NovaError(Error::invalid(msg!("Invalid input for field/attribute server. Additional properties are not allowed ('{key}' was unexpected)", key))));
         }
     }
     let name = str_field(s, "name")?.map(str::to_string);
@@ -418,9 +412,9 @@ async fn action(
         .as_object()
         .and_then(|o| (o.len() == 1).then(|| o.iter().next()).flatten())
     else {
-        return Err(NovaError(Error::invalid(
-            "The action body must hold exactly one action.",
-        )));
+        return Err(NovaError(Error::invalid(msg!(
+            "The action body must hold exactly one action."
+        ))));
     };
     let empty = Map::new();
     let args = arg.as_object().unwrap_or(&empty);
@@ -437,9 +431,9 @@ async fn action(
             Some("SOFT") => ServerAction::Reboot(RebootKind::Soft),
             Some("HARD") => ServerAction::Reboot(RebootKind::Hard),
             _ => {
-                return Err(NovaError(Error::invalid(
-                    "Invalid input for field/attribute type: it must be SOFT or HARD.",
-                )))
+                return Err(NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute type: it must be SOFT or HARD."
+                ))))
             }
         },
         "pause" => ServerAction::Pause,
@@ -458,26 +452,28 @@ async fn action(
             flavor_id: match args.get("flavorRef") {
                 Some(Value::String(f)) => ref_id(f),
                 Some(Value::Number(n)) => n.to_string(),
-                _ => return Err(NovaError(Error::invalid(
-                    "Invalid input for field/attribute resize. 'flavorRef' is a required property",
-                ))),
+                _ => {
+                    return Err(NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute resize. 'flavorRef' is a required property"
+                ))))
+                }
             },
         },
         "confirmResize" => ServerAction::ConfirmResize,
         "revertResize" => ServerAction::RevertResize,
         "rebuild" => ServerAction::Rebuild {
             image_id: str_field(args, "imageRef")?.map(ref_id).ok_or_else(|| {
-                NovaError(Error::invalid(
-                    "Invalid input for field/attribute rebuild. 'imageRef' is a required property",
-                ))
+                NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute rebuild. 'imageRef' is a required property"
+                )))
             })?,
             name: str_field(args, "name")?.map(str::to_string),
         },
         "createImage" => {
             let image_name = str_field(args, "name")?.ok_or_else(|| {
-                NovaError(Error::invalid(
-                    "Invalid input for field/attribute createImage. 'name' is a required property",
-                ))
+                NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute createImage. 'name' is a required property"
+                )))
             })?;
             let metadata = string_map(args.get("metadata"), "metadata")?;
             let image_id = compute
@@ -497,8 +493,9 @@ async fn action(
         "os-getVNCConsole" => {
             let kind = str_field(args, "type")?.unwrap_or("novnc");
             if kind != "novnc" {
-                return Err(NovaError(Error::invalid(format!(
-                    "Unsupported console type {kind}: only novnc is offered."
+                return Err(NovaError(Error::invalid(msg!(
+                    "Unsupported console type {kind}: only novnc is offered.",
+                    kind
                 ))));
             }
             compute.console_address(ctx, &id).await?;
@@ -511,8 +508,9 @@ async fn action(
             return Ok(Json(json!({"output": output})).into_response());
         }
         other => {
-            return Err(NovaError(Error::invalid(format!(
-                "There is no such action: {other}"
+            return Err(NovaError(Error::invalid(msg!(
+                "There is no such action: {other}",
+                other
             ))));
         }
     };
@@ -590,7 +588,9 @@ async fn metadata_set_one(
 ) -> NResult<Json<Value>> {
     let m = string_map(body.get("meta"), "meta")?;
     if m.len() != 1 || !m.contains_key(&key) {
-        return Err(NovaError(Error::invalid("Request body and URI mismatch")));
+        return Err(NovaError(Error::invalid(msg!(
+            "Request body and URI mismatch"
+        ))));
     }
     state
         .compute
@@ -668,8 +668,10 @@ async fn remote_console(
     let protocol = str_field(rc, "protocol")?.unwrap_or("");
     let kind = str_field(rc, "type")?.unwrap_or("");
     if protocol != "vnc" || kind != "novnc" {
-        return Err(NovaError(Error::invalid(format!(
-            "Unsupported console protocol {protocol} / type {kind}: this cloud offers vnc / novnc."
+        return Err(NovaError(Error::invalid(msg!(
+            "Unsupported console protocol {protocol} / type {kind}: this cloud offers vnc / novnc.",
+            protocol,
+            kind
         ))));
     }
     state.compute.console_address(&nova.ctx, &id).await?;

@@ -32,7 +32,7 @@ fn query(q: &[(String, String)], mv: Mv, project_id: Option<String>) -> NResult<
                 .parse()
                 .ok()
                 .filter(|n| *n >= 0)
-                .ok_or_else(|| NovaError(Error::invalid(format!("Invalid input for query parameters limit. Value: {l}. '{l}' is not a valid non-negative integer"))))?;
+                .ok_or_else(|| NovaError(Error::invalid(msg!("Invalid input for query parameters limit. Value: {l}. '{l}' is not a valid non-negative integer", l))))?;
             limit = Some(n);
         }
         marker = param(q, "marker").map(str::to_string);

@@ -13,8 +13,8 @@ use sha2::Digest;
 
 use super::Mv;
 use crate::server::services::compute::{
-    Flavor, Hypervisor, InstanceAction, InterfaceAttachment, Keypair, Server, ServerUsage,
-    TenantUsage, UsageReport,
+    Flavor, Hypervisor, HypervisorStatistics, InstanceAction, InterfaceAttachment, Keypair,
+    QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -48,6 +48,53 @@ fn self_links(state: &AppState, path: &str) -> [Link; 2] {
             href: format!("{base}/compute/{path}"),
         },
     ]
+}
+
+/// An entry of a list without `detail` (`/servers`, `/flavors`): the id, the name, the
+/// links, and a flavor's description from 2.55.
+pub fn brief_view(
+    state: &AppState,
+    collection: &str,
+    id: &str,
+    name: &str,
+    description: Option<Option<&str>>,
+) -> Value {
+    #[derive(Serialize)]
+    struct BriefView<'a> {
+        id: &'a str,
+        name: &'a str,
+        links: [Link; 2],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<Option<&'a str>>,
+    }
+    to_value(BriefView {
+        id,
+        name,
+        links: self_links(state, &format!("{collection}/{id}")),
+        description,
+    })
+}
+
+/// The answer to a server's creation: where it is, and the attributes Nova names at once.
+pub fn server_created_view(state: &AppState, s: &Server) -> Value {
+    #[derive(Serialize)]
+    struct GroupName {
+        name: &'static str,
+    }
+    #[derive(Serialize)]
+    struct CreatedView<'a> {
+        id: &'a str,
+        links: [Link; 2],
+        #[serde(rename = "OS-DCF:diskConfig")]
+        disk_config: &'static str,
+        security_groups: [GroupName; 1],
+    }
+    to_value(CreatedView {
+        id: &s.id,
+        links: self_links(state, &format!("servers/{}", s.id)),
+        disk_config: "MANUAL",
+        security_groups: [GroupName { name: "default" }],
+    })
 }
 
 /// A value Nova writes as `""` when there is none.
@@ -384,7 +431,16 @@ pub fn server_view(
 }
 
 /// A key pair (`/os-keypairs`): `type` from 2.2.
-pub fn keypair_view(k: &Keypair, mv: Mv) -> Value {
+pub fn keypair_view(k: &Keypair, mv: Mv, shown: KeypairShown) -> Value {
+    /// What `GET /os-keypairs/{name}` adds: Nova's bookkeeping of the row.
+    #[derive(Serialize)]
+    struct Bookkeeping {
+        created_at: String,
+        updated_at: Null,
+        deleted: bool,
+        deleted_at: Null,
+        id: i64,
+    }
     #[derive(Serialize)]
     struct KeypairView<'a> {
         name: &'a str,
@@ -392,13 +448,102 @@ pub fn keypair_view(k: &Keypair, mv: Mv) -> Value {
         fingerprint: &'a str,
         #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
         key_type: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        private_key: Option<&'a str>,
+        #[serde(flatten)]
+        bookkeeping: Option<Bookkeeping>,
     }
+    let (owner, private_key, bookkeeping) = match shown {
+        KeypairShown::Listed => (None, None, None),
+        KeypairShown::Created { private_key } => (Some(k.user_id.as_str()), private_key, None),
+        KeypairShown::Detail => (
+            Some(k.user_id.as_str()),
+            None,
+            Some(Bookkeeping {
+                created_at: iso_seconds(k.created_at),
+                updated_at: None,
+                deleted: false,
+                deleted_at: None,
+                id: 0,
+            }),
+        ),
+    };
     to_value(KeypairView {
         name: &k.name,
         public_key: &k.public_key,
         fingerprint: &k.fingerprint,
         key_type: mv.at_least(2).then_some(k.key_type.as_str()),
+        user_id: owner,
+        private_key,
+        bookkeeping,
     })
+}
+
+/// `/limits`: the project's quotas and what it uses, in the absolute limits' names.
+pub fn limits_view(q: &QuotaSet, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Personality {
+        max_personality: i64,
+        max_personality_size: i64,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Absolute {
+        max_total_instances: i64,
+        max_total_cores: i64,
+        #[serde(rename = "maxTotalRAMSize")]
+        max_total_ram_size: i64,
+        max_total_keypairs: i64,
+        max_server_meta: i64,
+        max_server_groups: i64,
+        max_server_group_members: i64,
+        total_instances_used: i64,
+        total_cores_used: i64,
+        #[serde(rename = "totalRAMUsed")]
+        total_ram_used: i64,
+        total_server_groups_used: i64,
+        /// Gone in 2.57, with file injection.
+        #[serde(flatten)]
+        personality: Option<Personality>,
+    }
+    #[derive(Serialize)]
+    struct LimitsView {
+        absolute: Absolute,
+        rate: [(); 0],
+    }
+    let l = |r: &str| q.limits.get(r).copied().unwrap_or(-1);
+    let u = |r: &str| q.in_use.get(r).copied().unwrap_or(0);
+    to_value(LimitsView {
+        absolute: Absolute {
+            max_total_instances: l("instances"),
+            max_total_cores: l("cores"),
+            max_total_ram_size: l("ram"),
+            max_total_keypairs: l("key_pairs"),
+            max_server_meta: l("metadata_items"),
+            max_server_groups: l("server_groups"),
+            max_server_group_members: l("server_group_members"),
+            total_instances_used: u("instances"),
+            total_cores_used: u("cores"),
+            total_ram_used: u("ram"),
+            total_server_groups_used: 0,
+            personality: (!mv.at_least(57)).then(|| Personality {
+                max_personality: l("injected_files"),
+                max_personality_size: l("injected_file_content_bytes"),
+            }),
+        },
+        rate: [],
+    })
+}
+
+/// Which body shows a key pair: an entry of the list, the one just created (with the
+/// private key when Nova generated it), or `GET /os-keypairs/{name}`.
+pub enum KeypairShown<'a> {
+    Listed,
+    Created { private_key: Option<&'a str> },
+    Detail,
 }
 
 /// A compute node's id: its UUID from 2.53, its number before.
@@ -499,6 +644,39 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
             }),
             uptime: (!before_88).then_some(None),
         }),
+    })
+}
+
+/// The hypervisors' totals (`/os-hypervisors/statistics`, before 2.88).
+pub fn statistics_view(s: &HypervisorStatistics) -> Value {
+    #[derive(Serialize)]
+    struct StatisticsView {
+        count: i64,
+        vcpus: i64,
+        memory_mb: i64,
+        local_gb: i64,
+        vcpus_used: i64,
+        memory_mb_used: i64,
+        local_gb_used: i64,
+        free_ram_mb: i64,
+        free_disk_gb: i64,
+        current_workload: i64,
+        running_vms: i64,
+        disk_available_least: i64,
+    }
+    to_value(StatisticsView {
+        count: s.count,
+        vcpus: s.vcpus,
+        memory_mb: s.memory_mb,
+        local_gb: s.local_gb,
+        vcpus_used: s.vcpus_used,
+        memory_mb_used: s.memory_mb_used,
+        local_gb_used: s.local_gb_used,
+        free_ram_mb: s.memory_mb - s.memory_mb_used,
+        free_disk_gb: s.local_gb - s.local_gb_used,
+        current_workload: 0,
+        running_vms: s.running_vms,
+        disk_available_least: s.local_gb - s.local_gb_used,
     })
 }
 

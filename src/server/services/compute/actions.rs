@@ -103,9 +103,12 @@ pub(super) fn state_conflict(action: &str, server: &Server) -> Error {
         Some(t) => ("task_state", t.as_str()),
         None => ("vm_state", server.vm_state.as_str()),
     };
-    Error::Conflict(format!(
-        "Cannot '{action}' instance {} while it is in {attr} {state}",
-        server.id
+    Error::Conflict(msg!(
+        "Cannot '{action}' instance {id} while it is in {attr} {state}",
+        action,
+        id = server.id,
+        attr,
+        state
     ))
 }
 
@@ -171,9 +174,9 @@ impl ComputeService {
         match &action {
             ServerAction::Lock { reason } => {
                 if reason.as_ref().is_some_and(|r| r.chars().count() > 255) {
-                    return Err(Error::invalid(
-                        "Invalid input for field/attribute locked_reason.",
-                    ));
+                    return Err(Error::invalid(msg!(
+                        "Invalid input for field/attribute locked_reason."
+                    )));
                 }
                 return self.set_lock(ctx, server, true, reason.clone()).await;
             }
@@ -182,9 +185,7 @@ impl ComputeService {
                     && !is_admin(ctx)
                     && server.locked_by.as_deref() != Some(ctx.user_id())
                 {
-                    return Err(Error::forbidden_msg(format!(
-                        "Instance {id} was locked by another user; only an administrator can unlock it."
-                    )));
+                    return Err(Error::forbidden_msg(msg!("Instance {id} was locked by another user; only an administrator can unlock it.", id)));
                 }
                 return self.set_lock(ctx, server, false, None).await;
             }
@@ -203,19 +204,19 @@ impl ComputeService {
             ServerAction::Resize { flavor_id } => {
                 let flavor = self.flavor_get(ctx, flavor_id).await.map_err(|e| match e {
                     Error::NotFound { .. } => {
-                        Error::invalid(format!("Flavor {flavor_id} could not be found."))
+                        Error::invalid(msg!("Flavor {flavor_id} could not be found.", flavor_id))
                     }
                     other => other,
                 })?;
                 if flavor.id == server.flavor.id {
-                    return Err(Error::invalid(
-                        "When resizing, instances must change flavor!",
-                    ));
+                    return Err(Error::invalid(msg!(
+                        "When resizing, instances must change flavor!"
+                    )));
                 }
                 if flavor.disk < server.flavor.disk {
-                    return Err(Error::invalid(
-                        "Resize to zero disk flavor or a smaller disk is not allowed.",
-                    ));
+                    return Err(Error::invalid(msg!(
+                        "Resize to zero disk flavor or a smaller disk is not allowed."
+                    )));
                 }
                 let _claim = self.quota_claim(&server.project_id).await;
                 self.check_quota(
@@ -234,7 +235,9 @@ impl ComputeService {
             ServerAction::Rebuild { image_id, name } => {
                 if let Some(n) = name {
                     if n.trim().is_empty() || n.chars().count() > 255 {
-                        return Err(Error::invalid("Invalid input for field/attribute name."));
+                        return Err(Error::invalid(msg!(
+                            "Invalid input for field/attribute name."
+                        )));
                     }
                 }
                 let image = self
@@ -243,19 +246,22 @@ impl ComputeService {
                     .await
                     .map_err(|e| match e {
                         Error::NotFound { .. } => {
-                            Error::invalid(format!("Image {image_id} could not be found."))
+                            Error::invalid(msg!("Image {image_id} could not be found.", image_id))
                         }
                         other => other,
                     })?;
                 if image.status != "active" {
-                    return Err(Error::invalid(format!("Image {image_id} is not active.")));
+                    return Err(Error::invalid(msg!(
+                        "Image {image_id} is not active.",
+                        image_id
+                    )));
                 }
                 if image.min_ram > server.flavor.ram
                     || (server.flavor.disk > 0 && image.min_disk > server.flavor.disk)
                 {
-                    return Err(Error::invalid(
-                        "Flavor's memory or disk is too small for requested image.",
-                    ));
+                    return Err(Error::invalid(msg!(
+                        "Flavor's memory or disk is too small for requested image."
+                    )));
                 }
                 Some(image)
             }
@@ -431,7 +437,7 @@ impl ComputeService {
                     let new = server
                         .new_flavor
                         .clone()
-                        .ok_or_else(|| Error::invalid("no flavor to resize to"))?;
+                        .ok_or_else(|| Error::invalid(msg!("no flavor to resize to")))?;
                     if was_running {
                         drv.power_off(&server.id, self.config.shutdown_timeout)
                             .await
@@ -471,7 +477,7 @@ impl ComputeService {
                     let old = server
                         .old_flavor
                         .clone()
-                        .ok_or_else(|| Error::invalid("no flavor to revert to"))?;
+                        .ok_or_else(|| Error::invalid(msg!("no flavor to revert to")))?;
                     let was_running = drv.power_state(&server.id).await == PowerState::Running;
                     if was_running {
                         drv.power_off(&server.id, self.config.shutdown_timeout)
@@ -507,8 +513,8 @@ impl ComputeService {
                     })
                 }
                 ServerAction::Rebuild { name, .. } => {
-                    let image =
-                        rebuild_image.ok_or_else(|| Error::invalid("no image to rebuild from"))?;
+                    let image = rebuild_image
+                        .ok_or_else(|| Error::invalid(msg!("no image to rebuild from")))?;
                     drv.destroy(&server.id)
                         .await
                         .map_err(fail("stopping the instance for its rebuild"))?;
@@ -578,14 +584,15 @@ impl ComputeService {
         let server = self.load(ctx, id, Action::Modify).await?;
         if let Some(n) = length {
             if n < -1 {
-                return Err(Error::invalid(
-                    "Invalid input for field/attribute length: it must be -1 or more.",
-                ));
+                return Err(Error::invalid(msg!(
+                    "Invalid input for field/attribute length: it must be -1 or more."
+                )));
             }
         }
         if server.node_id.is_none() {
-            return Err(Error::Conflict(format!(
-                "Instance {id} is not ready: it has not been placed on a host yet."
+            return Err(Error::Conflict(msg!(
+                "Instance {id} is not ready: it has not been placed on a host yet.",
+                id
             )));
         }
         let lines = length.filter(|n| *n >= 0).map(|n| n as usize);
@@ -600,11 +607,12 @@ impl ComputeService {
     pub async fn console_address(&self, ctx: &OpCtx, id: &str) -> Result<std::net::SocketAddr> {
         let server = self.load(ctx, id, Action::Modify).await?;
         if server.vm_state != VmState::Active {
-            return Err(Error::Conflict(format!("Instance {id} is not running.")));
+            return Err(Error::Conflict(msg!("Instance {id} is not running.", id)));
         }
         self.driver.vnc_address(id).await.ok_or_else(|| {
-            Error::Conflict(format!(
-                "Instance {id} has no graphical console on this hypervisor."
+            Error::Conflict(msg!(
+                "Instance {id} has no graphical console on this hypervisor.",
+                id
             ))
         })
     }

@@ -86,9 +86,7 @@ const ADMIN: Resource<'static> = Resource::AdminOnly("os_compute_api:os-flavor-m
 
 fn check_range(field: &str, v: i64, min: i64, max: i64) -> Result<()> {
     if v < min || v > max {
-        return Err(Error::invalid(format!(
-            "Invalid input for field/attribute {field}. Value: {v}. It must be between {min} and {max}."
-        )));
+        return Err(Error::invalid(msg!("Invalid input for field/attribute {field}. Value: {v}. It must be between {min} and {max}.", field, v, min, max)));
     }
     Ok(())
 }
@@ -98,9 +96,9 @@ impl ComputeService {
         authorize(ctx, Action::Create, ADMIN)?;
         let name = p.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                "Invalid input for field/attribute name: a name has 1 to 255 printable characters.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute name: a name has 1 to 255 printable characters."
+            )));
         }
         check_range("vcpus", p.vcpus, 1, 1 << 20)?;
         check_range("ram", p.ram, 1, 1 << 30)?;
@@ -108,17 +106,17 @@ impl ComputeService {
         check_range("OS-FLV-EXT-DATA:ephemeral", p.ephemeral, 0, 1 << 30)?;
         check_range("swap", p.swap, 0, 1 << 30)?;
         if !(p.rxtx_factor > 0.0 && p.rxtx_factor <= 3.4e38) {
-            return Err(Error::invalid(
-                "Invalid input for field/attribute rxtx_factor.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute rxtx_factor."
+            )));
         }
         if p.description
             .as_ref()
             .is_some_and(|d| d.chars().count() > 65535)
         {
-            return Err(Error::invalid(
-                "Invalid input for field/attribute description.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute description."
+            )));
         }
         let id = match p.id.as_deref().map(str::trim) {
             None | Some("auto") => uuid::Uuid::new_v4().to_string(),
@@ -132,9 +130,7 @@ impl ComputeService {
                 id.to_string()
             }
             Some(id) => {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute id. Value: {id}. It must be letters, digits, '-', '_', '.' or ' '."
-                )))
+                return Err(Error::invalid(msg!("Invalid input for field/attribute id. Value: {id}. It must be letters, digits, '-', '_', '.' or ' '.", id)))
             }
         };
         let row = FlavorRow {
@@ -155,9 +151,10 @@ impl ComputeService {
         let mut conn = self.db.conn().await?;
         db::insert(&mut conn, &row).await.map_err(|e| {
             if db::is_unique_violation(&e) {
-                Error::Conflict(format!(
-                    "Flavor with ID {} or name {} already exists.",
-                    row.id, row.name
+                Error::Conflict(msg!(
+                    "Flavor with ID {id} or name {name} already exists.",
+                    id = row.id,
+                    name = row.name
                 ))
             } else {
                 e.into()
@@ -178,14 +175,14 @@ impl ComputeService {
         };
         if let Some(l) = q.limit {
             if l < 0 {
-                return Err(Error::invalid(format!("Invalid limit [{l}]")));
+                return Err(Error::invalid(msg!("Invalid limit [{l}]", l)));
             }
         }
         let after = match &q.marker {
             None => None,
             Some(m) => {
                 let f = self.flavor_get(ctx, m).await.map_err(|e| match e {
-                    Error::NotFound { .. } => Error::invalid(format!("marker [{m}] not found")),
+                    Error::NotFound { .. } => Error::invalid(msg!("marker [{m}] not found", m)),
                     other => other,
                 })?;
                 Some((f.ram, f.vcpus, f.id))
@@ -239,9 +236,9 @@ impl ComputeService {
             .as_ref()
             .is_some_and(|d| d.chars().count() > 65535)
         {
-            return Err(Error::invalid(
-                "Invalid input for field/attribute description.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute description."
+            )));
         }
         flavor.description = description;
         self.flavor_save(&flavor).await?;
@@ -283,8 +280,9 @@ impl ComputeService {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_:. ".contains(c))
             {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute extra_specs: key {k:?} or its value is not valid."
+                return Err(Error::invalid(msg!(
+                    "Invalid input for field/attribute extra_specs: key {key} or its value is not valid.",
+                    key = format!("{k:?}")
                 )));
             }
         }
@@ -324,21 +322,21 @@ impl ComputeService {
         authorize(ctx, Action::Modify, ADMIN)?;
         let flavor = self.flavor_get(ctx, id).await?;
         if flavor.is_public {
-            return Err(Error::Conflict(
-                "Can not add access to a public flavor.".into(),
-            ));
+            return Err(Error::Conflict(msg!(
+                "Can not add access to a public flavor."
+            )));
         }
         if project_id.trim().is_empty() {
-            return Err(Error::invalid("Invalid input for field/attribute tenant."));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute tenant."
+            )));
         }
         let mut conn = self.db.conn().await?;
         db::compute::flavor_access_add(&mut conn, id, project_id)
             .await
             .map_err(|e| {
                 if db::is_unique_violation(&e) {
-                    Error::Conflict(format!(
-                        "Flavor access already exists for flavor {id} and project {project_id} combination."
-                    ))
+                    Error::Conflict(msg!("Flavor access already exists for flavor {id} and project {project_id} combination.", id, project_id))
                 } else {
                     e.into()
                 }

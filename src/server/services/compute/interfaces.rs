@@ -107,7 +107,9 @@ impl ComputeService {
         if matches!(plan, NicPlan::New { .. }) {
             let project = server.project_id.as_str();
             if !self.network.port_room(project, 1).await? {
-                return Err(Error::forbidden_msg("Maximum number of ports exceeded"));
+                return Err(Error::forbidden_msg(msg!(
+                    "Maximum number of ports exceeded"
+                )));
             }
         }
         self.claim_interface_task(&server, TaskState::InterfaceAttaching, "attach_interface")
@@ -228,12 +230,14 @@ impl ComputeService {
     /// gives for `os-interface` (a missing port or network is a 404 here).
     async fn plan_interface(&self, ctx: &OpCtx, request: &InterfaceAttach) -> Result<NicPlan> {
         if request.net_id.is_some() && request.port_id.is_some() {
-            return Err(Error::invalid("Must not input both network_id and port_id"));
+            return Err(Error::invalid(msg!(
+                "Must not input both network_id and port_id"
+            )));
         }
         if !request.fixed_ips.is_empty() && request.net_id.is_none() {
-            return Err(Error::invalid(
-                "Must input network_id when request IP address",
-            ));
+            return Err(Error::invalid(msg!(
+                "Must input network_id when request IP address"
+            )));
         }
         if let Some(port_id) = &request.port_id {
             self.check_free_port(ctx, port_id, |id| Error::not_found("port", id))
@@ -248,13 +252,13 @@ impl ComputeService {
                 None => match self.usable_networks(ctx).await?.as_slice() {
                     [one] => one.id.clone(),
                     [] => {
-                        return Err(Error::invalid(format!(
-                    "No specific network was requested and none are available for project '{}'.",
-                    ctx.auth.project_id().unwrap_or("")
+                        return Err(Error::invalid(msg!(
+                    "No specific network was requested and none are available for project '{project}'.",
+                    project = ctx.auth.project_id().unwrap_or("")
                 )))
                     }
                     _ => return Err(Error::invalid(
-                        "Multiple possible networks found, use a Network ID to be more specific.",
+                        msg!("Multiple possible networks found, use a Network ID to be more specific."),
                     )),
                 },
             };
@@ -262,9 +266,7 @@ impl ComputeService {
             .await?;
         for ip in &request.fixed_ips {
             if ip.parse::<std::net::IpAddr>().is_err() {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute fixed_ips. Value: {ip}. '{ip}' is not a valid IP address."
-                )));
+                return Err(Error::invalid(msg!("Invalid input for field/attribute fixed_ips. Value: {ip}. '{ip}' is not a valid IP address.", ip)));
             }
         }
         Ok(NicPlan::New {
@@ -285,10 +287,7 @@ impl ComputeService {
         (0..NIC_SLOTS)
             .find(|s| !used.contains(&(*s as i64)))
             .ok_or_else(|| {
-                Error::invalid(format!(
-                    "Instance {} has {NIC_SLOTS} interfaces, the most it can have; detach one first.",
-                    server.id
-                ))
+                Error::invalid(msg!("Instance {id} has {NIC_SLOTS} interfaces, the most it can have; detach one first.", id = server.id, NIC_SLOTS))
             })
     }
 
@@ -420,10 +419,7 @@ impl Step<Attach> for Plug {
             .await
             .map_err(|e| {
                 tracing::warn!(instance = %a.server.id, error = %format!("{e:#}"), "hot-plug failed");
-                Error::Conflict(format!(
-                    "Failed to attach network adapter device to {}: {e}",
-                    a.server.id
-                ))
+                Error::Conflict(msg!("Failed to attach network adapter device to {id}: {e}", id = a.server.id, e))
             })
     }
 

@@ -27,7 +27,7 @@ fn check_keypair_name(name: &str) -> Result<()> {
             .all(|c| c.is_alphanumeric() || "_- .@".contains(c));
     if !valid {
         return Err(Error::invalid(
-            "Keypair data is invalid: Keypair name contains unsafe characters or is not 1 to 255 characters long.",
+            msg!("Keypair data is invalid: Keypair name contains unsafe characters or is not 1 to 255 characters long."),
         ));
     }
     Ok(())
@@ -60,15 +60,17 @@ impl ComputeService {
         check_keypair_name(name)?;
         let key_type = key_type.unwrap_or("ssh");
         if key_type != "ssh" {
-            return Err(Error::invalid(format!(
-                "Keypair data is invalid: key type {key_type} is not supported (only ssh)."
+            return Err(Error::invalid(msg!(
+                "Keypair data is invalid: key type {key_type} is not supported (only ssh).",
+                key_type
             )));
         }
         let (public, private) = match public_key {
             Some(text) => {
                 let key = PublicKey::from_openssh(text.trim()).map_err(|e| {
-                    Error::invalid(format!(
-                        "Keypair data is invalid: failed to generate fingerprint ({e})"
+                    Error::invalid(msg!(
+                        "Keypair data is invalid: failed to generate fingerprint ({e})",
+                        e
                     ))
                 })?;
                 (key, None)
@@ -102,15 +104,16 @@ impl ComputeService {
         let _claim = self.claims.lock().await;
         let mut conn = self.db.conn().await?;
         if limit >= 0 && db::compute::keypair_count(&mut conn, &user_id).await? >= limit {
-            return Err(Error::OverQuota(format!(
-                "Quota exceeded, too many key pairs (the limit is {limit})."
+            return Err(Error::OverQuota(msg!(
+                "Quota exceeded, too many key pairs (the limit is {limit}).",
+                limit
             )));
         }
         db::compute::keypair_insert(&mut conn, &row)
             .await
             .map_err(|e| {
                 if db::is_unique_violation(&e) {
-                    Error::Conflict(format!("Key pair '{name}' already exists."))
+                    Error::Conflict(msg!("Key pair '{name}' already exists.", name))
                 } else {
                     e.into()
                 }

@@ -4,6 +4,7 @@
 //! the instance in `ERROR` (with its fault), no VM process, no port, disk or config drive,
 //! and no node resources held (which also gives its cores and RAM back to the quota).
 
+use crate::message::Message;
 use async_trait::async_trait;
 
 use super::nics::NicPlan;
@@ -17,8 +18,9 @@ use crate::server::saga::{Saga, Step};
 use crate::server::services::image::Image;
 use crate::server::services::now;
 
-pub(super) const NO_VALID_HOST: &str =
-    "No valid host was found. There are not enough hosts available.";
+pub(super) fn no_valid_host() -> Message {
+    msg!("No valid host was found. There are not enough hosts available.")
+}
 
 /// What the steps share.
 pub(super) struct Launch {
@@ -36,9 +38,9 @@ impl Launch {
         let mut conn = self.svc.db.conn().await?;
         match db::compute::instance_get(&mut conn, &self.server.id).await? {
             Some(row) if row.task_state.as_deref() != Some(TaskState::Deleting.as_str()) => Ok(()),
-            _ => Err(Error::Conflict(
-                "The instance was deleted while it was being built.".into(),
-            )),
+            _ => Err(Error::Conflict(msg!(
+                "The instance was deleted while it was being built."
+            ))),
         }
     }
 
@@ -154,7 +156,7 @@ impl Step<Launch> for ConfigDrive {
         let spec = l
             .spec
             .as_ref()
-            .ok_or_else(|| Error::invalid("no instance spec"))?;
+            .ok_or_else(|| Error::invalid(msg!("no instance spec")))?;
         l.svc
             .driver
             .create_config_drive(spec)
@@ -182,7 +184,7 @@ impl Step<Launch> for Spawn {
         let spec = l
             .spec
             .as_ref()
-            .ok_or_else(|| Error::invalid("no instance spec"))?;
+            .ok_or_else(|| Error::invalid(msg!("no instance spec")))?;
         l.svc
             .driver
             .spawn(spec)
@@ -253,11 +255,11 @@ impl ComputeService {
                 }
                 Err(failure) => {
                     let message = match &failure.error {
-                        Error::Conflict(m) if failure.step != "schedule" => m.clone(),
+                        Error::Conflict(m) if failure.step != "schedule" => m.to_string(),
                         e if failure.step == "schedule"
                             && matches!(e, Error::InvalidRequest(_)) =>
                         {
-                            NO_VALID_HOST.to_string()
+                            no_valid_host().to_string()
                         }
                         e => format!("Build of instance {id} aborted: {}", e.external_message()),
                     };
@@ -322,7 +324,7 @@ impl ComputeService {
         image: &Image,
     ) -> Result<db::compute::NodeRow> {
         if image.min_ram > flavor.ram || (flavor.disk > 0 && image.min_disk > flavor.disk) {
-            return Err(Error::invalid(NO_VALID_HOST));
+            return Err(Error::invalid(no_valid_host()));
         }
         let gib = 1i64 << 30;
         let root_gb = if flavor.disk > 0 {
@@ -352,7 +354,7 @@ impl ComputeService {
             }
         }
         best.map(|(_, n)| n)
-            .ok_or_else(|| Error::invalid(NO_VALID_HOST))
+            .ok_or_else(|| Error::invalid(no_valid_host()))
     }
 
     /// What the driver needs to know of an instance; `image` when its disks are to be made.
@@ -383,14 +385,14 @@ impl ComputeService {
                 .image
                 .image_data(ctx, &image.id)
                 .await?
-                .ok_or_else(|| Error::invalid(format!("Image {} has no data.", image.id)))?;
+                .ok_or_else(|| Error::invalid(msg!("Image {id} has no data.", id = image.id)))?;
             if let Some(kernel_id) = image.properties.get("kernel_id") {
                 let (_, path) = self
                     .image
                     .image_data(ctx, kernel_id)
                     .await?
                     .ok_or_else(|| {
-                        Error::invalid(format!("Kernel image {kernel_id} has no data."))
+                        Error::invalid(msg!("Kernel image {kernel_id} has no data.", kernel_id))
                     })?;
                 spec.kernel = Some(path);
             }
@@ -400,7 +402,7 @@ impl ComputeService {
                     .image_data(ctx, ramdisk_id)
                     .await?
                     .ok_or_else(|| {
-                        Error::invalid(format!("Ramdisk image {ramdisk_id} has no data."))
+                        Error::invalid(msg!("Ramdisk image {ramdisk_id} has no data.", ramdisk_id))
                     })?;
                 spec.ramdisk = Some(path);
             }

@@ -44,7 +44,7 @@ pub use keypairs::{Keypair, KeypairCreated};
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use report::usage_csv;
-pub use servers::{Fault, Server, ServerCreate, ServerList, ServerListQuery};
+pub use servers::{Fault, HypervisorStatistics, Server, ServerCreate, ServerList, ServerListQuery};
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{
     parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,

@@ -91,27 +91,23 @@ impl ComputeService {
                 match usable.as_slice() {
                     [] if *request == NetworkRequest::Legacy => Vec::new(),
                     [] => {
-                        return Err(Error::invalid(format!(
-                            "Unable to automatically allocate a network for project {}: it has no network. Create one (with a subnet) or use \"networks\": \"none\".",
-                            ctx.auth.project_id().unwrap_or("")
+                        return Err(Error::invalid(msg!(
+                            "Unable to automatically allocate a network for project {project}: it has no network. Create one (with a subnet) or use \"networks\": \"none\".",
+                            project = ctx.auth.project_id().unwrap_or("")
                         )))
                     }
                     [one] => vec![new(one.id.clone(), None)],
                     _ => {
-                        return Err(Error::Conflict(
+                        return Err(Error::Conflict(msg!(
                             "Multiple possible networks found, use a Network ID to be more specific."
-                                .into(),
-                        ))
+                        )))
                     }
                 }
             }
             NetworkRequest::List(list) => {
                 // Counted before any entry is looked up.
                 if list.len() > NIC_SLOTS {
-                    return Err(Error::invalid(format!(
-                        "An instance can have at most {NIC_SLOTS} interfaces; {} were asked for.",
-                        list.len()
-                    )));
+                    return Err(Error::invalid(msg!("An instance can have at most {NIC_SLOTS} interfaces; {len} were asked for.", NIC_SLOTS, len = list.len())));
                 }
                 let mut plans = Vec::new();
                 for nic in list {
@@ -121,9 +117,10 @@ impl ComputeService {
             }
         };
         if plans.len() > NIC_SLOTS {
-            return Err(Error::invalid(format!(
-                "An instance can have at most {NIC_SLOTS} interfaces; {} were asked for.",
-                plans.len()
+            return Err(Error::invalid(msg!(
+                "An instance can have at most {NIC_SLOTS} interfaces; {len} were asked for.",
+                NIC_SLOTS,
+                len = plans.len()
             )));
         }
         if !plans.is_empty() {
@@ -134,7 +131,9 @@ impl ComputeService {
                 .count() as i64
                 * count;
             if wanted > 0 && !self.network.port_room(project, wanted).await? {
-                return Err(Error::forbidden_msg("Maximum number of ports exceeded"));
+                return Err(Error::forbidden_msg(msg!(
+                    "Maximum number of ports exceeded"
+                )));
             }
         }
         Ok(plans)
@@ -150,11 +149,11 @@ impl ComputeService {
         if let Some(port_id) = &nic.port_id {
             if count > 1 {
                 return Err(Error::invalid(
-                    "Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports.",
+                    msg!("Unable to launch multiple instances with a single configured port ID. Please launch your instance one by one with different ports."),
                 ));
             }
             self.check_free_port(ctx, port_id, |id| {
-                Error::invalid(format!("Port {id} could not be found."))
+                Error::invalid(msg!("Port {id} could not be found.", id))
             })
             .await?;
             return Ok(NicPlan::Existing {
@@ -162,24 +161,22 @@ impl ComputeService {
             });
         }
         let Some(network_id) = &nic.network_id else {
-            return Err(Error::invalid(
-                "Invalid input for field/attribute networks: each entry needs a uuid or a port.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute networks: each entry needs a uuid or a port."
+            )));
         };
         self.check_usable_network(ctx, network_id, |id| {
-            Error::invalid(format!("Network {id} could not be found."))
+            Error::invalid(msg!("Network {id} could not be found.", id))
         })
         .await?;
         if let Some(ip) = &nic.fixed_ip {
             if ip.parse::<std::net::Ipv4Addr>().is_err() {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute fixed_ip. Value: {ip}. '{ip}' is not a 'ipv4' address."
-                )));
+                return Err(Error::invalid(msg!("Invalid input for field/attribute fixed_ip. Value: {ip}. '{ip}' is not a 'ipv4' address.", ip)));
             }
             if count > 1 {
-                return Err(Error::invalid(
-                    "Unable to launch multiple instances with a single fixed IP address.",
-                ));
+                return Err(Error::invalid(msg!(
+                    "Unable to launch multiple instances with a single fixed IP address."
+                )));
             }
         }
         Ok(new(network_id.clone(), nic.fixed_ip.clone()))
@@ -198,11 +195,15 @@ impl ComputeService {
             .await
             .map_err(|_| missing(port_id))?;
         if !port.device_id.is_empty() {
-            return Err(Error::Conflict(format!("Port {port_id} is still in use.")));
+            return Err(Error::Conflict(msg!(
+                "Port {port_id} is still in use.",
+                port_id
+            )));
         }
         if port.fixed_ips.is_empty() {
-            return Err(Error::invalid(format!(
-                "Port {port_id} requires a FixedIP in order to be used."
+            return Err(Error::invalid(msg!(
+                "Port {port_id} requires a FixedIP in order to be used.",
+                port_id
             )));
         }
         Ok(())
@@ -224,13 +225,15 @@ impl ComputeService {
             .map_err(|_| missing(network_id))?;
         let own = Some(network.project_id.as_str()) == ctx.auth.project_id();
         if network.external && !network.shared && !own && !is_admin(ctx) {
-            return Err(Error::forbidden_msg(format!(
-                "It is not allowed to create an interface on external network {network_id}"
+            return Err(Error::forbidden_msg(msg!(
+                "It is not allowed to create an interface on external network {network_id}",
+                network_id
             )));
         }
         if network.subnets.is_empty() {
-            return Err(Error::invalid(format!(
-                "Network {network_id} requires a subnet in order to boot instances on."
+            return Err(Error::invalid(msg!(
+                "Network {network_id} requires a subnet in order to boot instances on.",
+                network_id
             )));
         }
         Ok(())
@@ -275,14 +278,10 @@ impl ComputeService {
                     }
                 }
                 [] => {
-                    return Err(Error::invalid(format!(
-                        "Unable to find security_group with name or id '{name}'"
-                    )))
+                    return Err(Error::invalid(msg!("Unable to find security_group with name or id '{name}'", name)))
                 }
                 _ => {
-                    return Err(Error::Conflict(format!(
-                        "Multiple security_group matches found for name '{name}', use an ID to be more specific."
-                    )))
+                    return Err(Error::Conflict(msg!("Multiple security_group matches found for name '{name}', use an ID to be more specific.", name)))
                 }
             }
         }
@@ -331,9 +330,9 @@ impl ComputeService {
         match db::compute::instance_get(&mut conn, &nic.instance_id).await? {
             Some(row) if row.task_state.as_deref() != Some(TaskState::Deleting.as_str()) => {}
             _ => {
-                return Err(Error::Conflict(format!(
-                    "Instance {} is being deleted.",
-                    nic.instance_id
+                return Err(Error::Conflict(msg!(
+                    "Instance {instance_id} is being deleted.",
+                    instance_id = nic.instance_id
                 )))
             }
         }

@@ -104,9 +104,7 @@ impl ComputeService {
             let limit = limits.get(*resource).copied().unwrap_or(-1);
             let in_use = used.get(*resource).copied().unwrap_or(0);
             if limit >= 0 && in_use + requested > limit {
-                return Err(Error::OverQuota(format!(
-                    "Quota exceeded for {resource}: Requested {requested}, but already used {in_use} of {limit} {resource}"
-                )));
+                return Err(Error::OverQuota(msg!("Quota exceeded for {resource}: Requested {requested}, but already used {in_use} of {limit} {resource}", resource, requested, in_use, limit)));
             }
         }
         Ok(())
@@ -138,15 +136,13 @@ impl ComputeService {
     fn check_limits(changes: &BTreeMap<String, i64>) -> Result<()> {
         for (resource, value) in changes {
             if !QUOTA_RESOURCES.iter().any(|(r, _)| r == resource) {
-                return Err(Error::invalid(format!(
-                    "Bad key(s) {resource} in quota_set"
+                return Err(Error::invalid(msg!(
+                    "Bad key(s) {resource} in quota_set",
+                    resource
                 )));
             }
             if *value < -1 || *value > i32::MAX as i64 {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute {resource}. Value: {value}. It must be -1 or a value from 0 to {}.",
-                    i32::MAX
-                )));
+                return Err(Error::invalid(msg!("Invalid input for field/attribute {resource}. Value: {value}. It must be -1 or a value from 0 to {max}.", resource, value, max = i32::MAX)));
             }
         }
         Ok(())
@@ -173,9 +169,7 @@ impl ComputeService {
             for (resource, value) in &changes {
                 let in_use = used.get(resource).copied().unwrap_or(0);
                 if *value >= 0 && *value < in_use {
-                    return Err(Error::invalid(format!(
-                        "Quota limit {value} for {resource} must be greater than or equal to already used and reserved {in_use}."
-                    )));
+                    return Err(Error::invalid(msg!("Quota limit {value} for {resource} must be greater than or equal to already used and reserved {in_use}.", value, resource, in_use)));
                 }
             }
         }
@@ -198,7 +192,7 @@ impl ComputeService {
             Resource::AdminOnly("os_compute_api:os-quota-sets:delete"),
         )?;
         if project_id == DEFAULTS {
-            return Err(Error::invalid("A project id is required."));
+            return Err(Error::invalid(msg!("A project id is required.")));
         }
         let mut conn = self.db.conn().await?;
         db::compute::quota_clear(&mut conn, project_id).await?;

@@ -20,14 +20,14 @@ pub fn report_period(start: &str, end: &str) -> Result<(NaiveDate, NaiveDate)> {
             return Ok(default);
         }
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| Error::invalid("The date should be in YYYY-MM-DD format."))
+            .map_err(|_| Error::invalid(msg!("The date should be in YYYY-MM-DD format.")))
     };
     let start = parse(start, today.with_day(1).unwrap_or(today))?;
     let end = parse(end, today)?;
     if start > end {
-        return Err(Error::invalid(
-            "The start date must not be after the end date.",
-        ));
+        return Err(Error::invalid(msg!(
+            "The start date must not be after the end date."
+        )));
     }
     Ok((start, end))
 }

@@ -15,6 +15,22 @@ use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
 
+/// The sums over every hypervisor; `*_allocatable` is what the allocation ratios let the
+/// scheduler place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HypervisorStatistics {
+    pub count: i64,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub local_gb: i64,
+    pub vcpus_used: i64,
+    pub memory_mb_used: i64,
+    pub local_gb_used: i64,
+    pub running_vms: i64,
+    pub vcpus_allocatable: i64,
+    pub memory_mb_allocatable: i64,
+}
+
 /// The last error of an instance, as Nova shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
@@ -298,7 +314,7 @@ pub fn hostname_for(name: &str, id: &str) -> String {
 fn check_server_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control) {
         return Err(Error::invalid(
-            "Invalid input for field/attribute name. Value: a server name has 1 to 255 printable characters.",
+            msg!("Invalid input for field/attribute name. Value: a server name has 1 to 255 printable characters."),
         ));
     }
     Ok(())
@@ -306,15 +322,16 @@ fn check_server_name(name: &str) -> Result<()> {
 
 fn check_metadata(metadata: &BTreeMap<String, String>, limit: i64) -> Result<()> {
     if limit >= 0 && metadata.len() as i64 > limit {
-        return Err(Error::OverQuota(format!(
-            "Quota exceeded for metadata_items: Requested {}, but the limit is {limit}",
-            metadata.len()
+        return Err(Error::OverQuota(msg!(
+            "Quota exceeded for metadata_items: Requested {len}, but the limit is {limit}",
+            len = metadata.len(),
+            limit
         )));
     }
     for (k, v) in metadata {
         if k.is_empty() || k.chars().count() > 255 || v.chars().count() > 255 {
             return Err(Error::invalid(
-                "Invalid input for field/attribute metadata: keys have 1 to 255 characters, values at most 255.",
+                msg!("Invalid input for field/attribute metadata: keys have 1 to 255 characters, values at most 255."),
             ));
         }
     }
@@ -385,9 +402,9 @@ impl ComputeService {
             .clone()
             .or_else(|| is_admin(ctx).then(String::new))
         else {
-            return Err(Error::forbidden_msg(
-                "Servers are listed with a project-scoped token.",
-            ));
+            return Err(Error::forbidden_msg(msg!(
+                "Servers are listed with a project-scoped token."
+            )));
         };
         if !scope.is_empty() {
             authorize(
@@ -403,14 +420,14 @@ impl ComputeService {
         let vm_states = match &q.status {
             None => Vec::new(),
             Some(s) => vm_states_for_status(s)
-                .ok_or_else(|| Error::invalid(format!("Invalid status value: {s}")))?
+                .ok_or_else(|| Error::invalid(msg!("Invalid status value: {s}", s)))?
                 .into_iter()
                 .map(|state| state.as_str().to_string())
                 .collect(),
         };
         let limit = q.limit.unwrap_or(MAX_LIMIT);
         if !(0..=i64::MAX).contains(&limit) {
-            return Err(Error::invalid("limit must be a non-negative integer"));
+            return Err(Error::invalid(msg!("limit must be a non-negative integer")));
         }
         let limit = limit.min(MAX_LIMIT);
         let mut conn = self.db.conn().await?;
@@ -420,7 +437,7 @@ impl ComputeService {
                 let row = db::compute::instance_get(&mut conn, m)
                     .await?
                     .filter(|r| is_admin(ctx) || visible(ctx, &r.project_id))
-                    .ok_or_else(|| Error::invalid(format!("marker [{m}] not found")))?;
+                    .ok_or_else(|| Error::invalid(msg!("marker [{m}] not found", m)))?;
                 Some((row.created_at, row.id))
             }
         };
@@ -456,7 +473,7 @@ impl ComputeService {
             .auth
             .project_id()
             .ok_or_else(|| {
-                Error::forbidden_msg("Servers are created with a project-scoped token.")
+                Error::forbidden_msg(msg!("Servers are created with a project-scoped token."))
             })?
             .to_string();
         authorize(
@@ -471,20 +488,19 @@ impl ComputeService {
         check_server_name(&p.name)?;
         if p.min_count < 1 || p.max_count < 1 || p.min_count > p.max_count {
             return Err(Error::invalid(
-                "Invalid input for field/attribute min_count/max_count: both are at least 1 and min_count is not over max_count.",
+                msg!("Invalid input for field/attribute min_count/max_count: both are at least 1 and min_count is not over max_count."),
             ));
         }
         for (field, value) in [("min_count", p.min_count), ("max_count", p.max_count)] {
             if value > MAX_COUNT {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute {field}. Value: {value}. {value} is greater than the maximum of {MAX_COUNT}"
-                )));
+                return Err(Error::invalid(msg!("Invalid input for field/attribute {field}. Value: {value}. {value} is greater than the maximum of {MAX_COUNT}", field, value, MAX_COUNT)));
             }
         }
         if let Some(az) = &p.availability_zone {
             if az != "nova" && !az.is_empty() {
-                return Err(Error::invalid(format!(
-                    "The requested availability zone is not available: {az}"
+                return Err(Error::invalid(msg!(
+                    "The requested availability zone is not available: {az}",
+                    az
                 )));
             }
         }
@@ -494,8 +510,9 @@ impl ComputeService {
                 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 || h.starts_with('-')
             {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute hostname. Value: {h}."
+                return Err(Error::invalid(msg!(
+                    "Invalid input for field/attribute hostname. Value: {h}.",
+                    h
                 )));
             }
         }
@@ -506,7 +523,7 @@ impl ComputeService {
                     .is_err()
             {
                 return Err(Error::invalid(
-                    "Invalid input for field/attribute user_data: it must be Base64 of at most 65535 characters.",
+                    msg!("Invalid input for field/attribute user_data: it must be Base64 of at most 65535 characters."),
                 ));
             }
         }
@@ -516,17 +533,21 @@ impl ComputeService {
             .flavor_get(ctx, &p.flavor_id)
             .await
             .map_err(|e| match e {
-                Error::NotFound { .. } => {
-                    Error::invalid(format!("Flavor {} could not be found.", p.flavor_id))
-                }
+                Error::NotFound { .. } => Error::invalid(msg!(
+                    "Flavor {flavor_id} could not be found.",
+                    flavor_id = p.flavor_id
+                )),
                 other => other,
             })?;
         if flavor.disabled {
-            return Err(Error::invalid(format!("Flavor {} is disabled.", flavor.id)));
+            return Err(Error::invalid(msg!(
+                "Flavor {id} is disabled.",
+                id = flavor.id
+            )));
         }
         let Some(image_id) = p.image_id.clone() else {
             return Err(Error::invalid(
-                "Booting from a volume is not available: the volume service is not offered yet. Give an imageRef.",
+                msg!("Booting from a volume is not available: the volume service is not offered yet. Give an imageRef."),
             ));
         };
         let image = self
@@ -535,17 +556,20 @@ impl ComputeService {
             .await
             .map_err(|e| match e {
                 Error::NotFound { .. } => {
-                    Error::invalid(format!("Image {image_id} could not be found."))
+                    Error::invalid(msg!("Image {image_id} could not be found.", image_id))
                 }
                 other => other,
             })?;
         if image.status != "active" {
-            return Err(Error::invalid(format!("Image {image_id} is not active.")));
+            return Err(Error::invalid(msg!(
+                "Image {image_id} is not active.",
+                image_id
+            )));
         }
         if image.min_ram > flavor.ram {
-            return Err(Error::invalid(
-                "Flavor's memory is too small for requested image.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Flavor's memory is too small for requested image."
+            )));
         }
         let gib = 1i64 << 30;
         if flavor.disk > 0
@@ -553,16 +577,16 @@ impl ComputeService {
                 || image.virtual_size.unwrap_or(0) > flavor.disk * gib
                 || image.size.unwrap_or(0) > flavor.disk * gib)
         {
-            return Err(Error::invalid(
-                "Flavor's disk is too small for requested image.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Flavor's disk is too small for requested image."
+            )));
         }
         let key = match &p.key_name {
             None => None,
             Some(name) => Some(
                 self.keypair_get(ctx, name, None)
                     .await
-                    .map_err(|_| Error::invalid("Invalid key_name provided."))?,
+                    .map_err(|_| Error::invalid(msg!("Invalid key_name provided.")))?,
             ),
         };
 
@@ -676,8 +700,9 @@ impl ComputeService {
                 || h.len() > 63
                 || !h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
             {
-                return Err(Error::invalid(format!(
-                    "Invalid input for field/attribute hostname. Value: {h}."
+                return Err(Error::invalid(msg!(
+                    "Invalid input for field/attribute hostname. Value: {h}.",
+                    h
                 )));
             }
             server.hostname = h;
@@ -730,9 +755,9 @@ impl ComputeService {
         let saved = db::compute::instance_save(&mut conn, &server.to_row()).await?;
         drop(conn);
         if !saved {
-            return Err(Error::Conflict(format!(
-                "Instance {} is being deleted.",
-                server.id
+            return Err(Error::Conflict(msg!(
+                "Instance {id} is being deleted.",
+                id = server.id
             )));
         }
         self.notify(&server.id, &server.project_id);
@@ -751,7 +776,10 @@ impl ComputeService {
     /// A locked instance is changed only by administrators and by whoever locked it.
     pub(super) fn check_unlocked(&self, ctx: &OpCtx, server: &Server) -> Result<()> {
         if server.locked && !is_admin(ctx) && server.locked_by.as_deref() != Some(ctx.user_id()) {
-            return Err(Error::Conflict(format!("Instance {} is locked", server.id)));
+            return Err(Error::Conflict(msg!(
+                "Instance {id} is locked",
+                id = server.id
+            )));
         }
         Ok(())
     }
@@ -794,6 +822,29 @@ impl ComputeService {
             out.push((node, n, cpu, ram, disk));
         }
         Ok(out)
+    }
+
+    /// What all hypervisors have and hold (Nova's `os-hypervisors/statistics`, and the
+    /// portal's charts on Admin → Hypervisors).
+    pub async fn hypervisor_statistics(&self, ctx: &OpCtx) -> Result<HypervisorStatistics> {
+        let list = self.hypervisors(ctx).await?;
+        let sum = |f: &dyn Fn(&(super::Hypervisor, i64, i64, i64, i64)) -> i64| {
+            list.iter().map(f).sum::<i64>()
+        };
+        Ok(HypervisorStatistics {
+            count: list.len() as i64,
+            vcpus: sum(&|x| x.0.vcpus),
+            memory_mb: sum(&|x| x.0.memory_mb),
+            local_gb: sum(&|x| x.0.local_gb),
+            vcpus_used: sum(&|x| x.2),
+            memory_mb_used: sum(&|x| x.3),
+            local_gb_used: sum(&|x| x.4),
+            running_vms: sum(&|x| x.1),
+            vcpus_allocatable: sum(&|x| (x.0.vcpus as f64 * x.0.cpu_allocation_ratio) as i64),
+            memory_mb_allocatable: sum(&|x| {
+                (x.0.memory_mb as f64 * x.0.ram_allocation_ratio) as i64
+            }),
+        })
     }
 
     /// Enables or disables this host's compute service (the scheduler skips a disabled one).

@@ -28,7 +28,9 @@ impl ComputeService {
         let server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
         if name.trim().is_empty() || name.chars().count() > 255 {
-            return Err(Error::invalid("Invalid input for field/attribute name."));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field/attribute name."
+            )));
         }
         if ![
             VmState::Active,
@@ -184,9 +186,10 @@ impl Step<SnapshotState> for ReserveImage {
         // The image was recorded when the API answered; it must still be waiting.
         let image = s.svc.image.image_get(&s.ctx, &s.image_id).await?;
         if image.status != "queued" {
-            return Err(Error::Conflict(format!(
-                "Snapshot image {} is {}.",
-                image.id, image.status
+            return Err(Error::Conflict(msg!(
+                "Snapshot image {id} is {status}.",
+                id = image.id,
+                status = image.status
             )));
         }
         Ok(())
@@ -231,7 +234,7 @@ impl Step<SnapshotState> for Upload {
         let path = s
             .file
             .clone()
-            .ok_or_else(|| Error::invalid("no snapshot file"))?;
+            .ok_or_else(|| Error::invalid(msg!("no snapshot file")))?;
         let file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| Error::internal("opening the snapshot", e))?;

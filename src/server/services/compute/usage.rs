@@ -39,7 +39,7 @@ pub fn parse_usage_time(value: Option<&str>) -> Result<DateTime<Utc>> {
     .iter()
     .find_map(|fmt| NaiveDateTime::parse_from_str(text, fmt).ok())
     .map(|t| t.and_utc())
-    .ok_or_else(|| Error::invalid("Datetime is in invalid format"))
+    .ok_or_else(|| Error::invalid(msg!("Datetime is in invalid format")))
 }
 
 /// One instance in a report.
@@ -131,9 +131,9 @@ impl ComputeService {
             )?,
         }
         if q.start >= q.end {
-            return Err(Error::invalid(
-                "Invalid start time. The start time cannot occur after the end time.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid start time. The start time cannot occur after the end time."
+            )));
         }
         let now = Utc::now();
         let stop = q.end.min(now);
@@ -142,7 +142,7 @@ impl ComputeService {
             Some(m) => Some(
                 db::compute::usage_marker(&mut conn, m)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("Marker {m} could not be found.")))?,
+                    .ok_or_else(|| Error::invalid(msg!("Marker {m} could not be found.", m)))?,
             ),
             None => None,
         };

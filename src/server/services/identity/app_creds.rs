@@ -50,16 +50,16 @@ impl IdentityService {
             .auth
             .project_id()
             .ok_or_else(|| {
-                Error::invalid(
-                    "Application credentials can only be created with a project-scoped token.",
-                )
+                Error::invalid(msg!(
+                    "Application credentials can only be created with a project-scoped token."
+                ))
             })?
             .to_string();
         if let Some(exp) = params.expires_at {
             if exp <= now() {
-                return Err(Error::invalid(
-                    "Invalid input for field 'expires_at': the time is in the past.",
-                ));
+                return Err(Error::invalid(msg!(
+                    "Invalid input for field 'expires_at': the time is in the past."
+                )));
             }
         }
         // The requested roles must be a subset of the roles the token carries.
@@ -83,8 +83,9 @@ impl IdentityService {
                     .iter()
                     .find(|r| &r.id == wanted || &r.name == wanted)
                     .ok_or_else(|| {
-                        Error::Forbidden(format!(
-                            "Cannot delegate role {wanted}: the token does not carry it."
+                        Error::Forbidden(msg!(
+                            "Cannot delegate role {wanted}: the token does not carry it.",
+                            wanted
                         ))
                     })?;
                 chosen.push(Role {
@@ -105,7 +106,7 @@ impl IdentityService {
             }
         };
         if secret.is_empty() || secret.len() > password::MAX_LENGTH {
-            return Err(Error::invalid("Invalid input for field 'secret'."));
+            return Err(Error::invalid(msg!("Invalid input for field 'secret'.")));
         }
         let secret_hash = password::hash(SecretString::from(secret.clone())).await?;
         let role_ids: Vec<&str> = roles.iter().map(|r| r.id.as_str()).collect();
@@ -122,10 +123,7 @@ impl IdentityService {
             created_at: now(),
         };
         let mut conn = self.db.conn().await?;
-        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
-                    "Conflict occurred attempting to store application_credential - Duplicate entry found with name {}.",
-                    row.name
-                ))))?;
+        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(msg!("Conflict occurred attempting to store application_credential - Duplicate entry found with name {name}.", name = row.name))))?;
         self.changed();
         Ok(AppCredCreated {
             credential: row,

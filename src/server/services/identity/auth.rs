@@ -128,9 +128,9 @@ impl IdentityService {
         let source = req.source;
         let guessable = !matches!(req.method, AuthMethod::Token { .. });
         if guessable && self.throttle.refused(source, now()) {
-            return Err(Error::Unauthenticated(
-                "Too many failed logins from this address; try again in a minute.".into(),
-            ));
+            return Err(Error::Unauthenticated(msg!(
+                "Too many failed logins from this address; try again in a minute."
+            )));
         }
         let result = self.authenticate_checked(req, now_ms).await;
         if guessable && matches!(result, Err(Error::Unauthenticated(_))) {
@@ -157,9 +157,9 @@ impl IdentityService {
                 secret,
             } => {
                 if !matches!(req.scope, ScopeRequest::Default) {
-                    return Err(Error::invalid(
-                        "Application credentials cannot request a scope.",
-                    ));
+                    return Err(Error::invalid(msg!(
+                        "Application credentials cannot request a scope."
+                    )));
                 }
                 let cred = self
                     .check_app_cred(&mut conn, id, name, user, secret)
@@ -181,9 +181,9 @@ impl IdentityService {
             AuthMethod::Token { token } => {
                 let old = self.validate(&token).await?;
                 if old.app_cred.is_some() {
-                    return Err(Error::Forbidden(
-                        "A token created with an application credential cannot be rescoped.".into(),
-                    ));
+                    return Err(Error::Forbidden(msg!(
+                        "A token created with an application credential cannot be rescoped."
+                    )));
                 }
                 let user = db::get::<db::users::UserRow>(&mut conn, &old.user_id)
                     .await?
@@ -401,9 +401,11 @@ impl IdentityService {
                 Some(u) => db::credentials::app_cred_get_by_name(conn, &u.id, &name).await?,
                 None => None,
             },
-            _ => return Err(Error::invalid(
-                "An application credential is identified by its id, or by its name and its user.",
-            )),
+            _ => {
+                return Err(Error::invalid(msg!(
+                "An application credential is identified by its id, or by its name and its user."
+            )))
+            }
         };
         let ok = password::verify(secret, cred.as_ref().map(|c| c.secret_hash.clone())).await?;
         match cred {
@@ -417,9 +419,9 @@ impl IdentityService {
             return Ok(db::get::<db::users::UserRow>(conn, id).await?);
         }
         let Some(name) = &r.name else {
-            return Err(Error::invalid(
-                "Invalid input for field 'identity/password/user': an id or a name is required.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Invalid input for field 'identity/password/user': an id or a name is required."
+            )));
         };
         let Some(domain_id) = self.resolve_domain_id(conn, r.domain.as_deref()).await? else {
             return Ok(None);
@@ -442,9 +444,9 @@ impl IdentityService {
             }) => Ok(db::resources::domain_get_by_name(conn, name)
                 .await?
                 .map(|d| d.id)),
-            Some(_) => Err(Error::invalid(
-                "Invalid input for field 'domain': an id or a name is required.",
-            )),
+            Some(_) => Err(Error::invalid(msg!(
+                "Invalid input for field 'domain': an id or a name is required."
+            ))),
         }
     }
 
@@ -486,9 +488,9 @@ impl IdentityService {
                         }
                     }
                     _ => {
-                        return Err(Error::invalid(
-                            "Invalid input for field 'scope/project': an id or a name is required.",
-                        ))
+                        return Err(Error::invalid(msg!(
+                            "Invalid input for field 'scope/project': an id or a name is required."
+                        )))
                     }
                 };
                 let project = project
@@ -499,22 +501,24 @@ impl IdentityService {
                     .await?
                     .is_empty()
                 {
-                    return Err(Error::Unauthenticated(format!(
-                        "User {} has no access to project {}.",
-                        user.id, project.id
+                    return Err(Error::Unauthenticated(msg!(
+                        "User {id} has no access to project {id2}.",
+                        id = user.id,
+                        id2 = project.id
                     )));
                 }
                 Ok((Some(project.id), None))
             }
             ScopeRequest::Domain(r) => {
-                let domain =
-                    match (&r.id, &r.name) {
-                        (Some(id), _) => db::get::<db::resources::DomainRow>(conn, id).await?,
-                        (None, Some(name)) => db::resources::domain_get_by_name(conn, name).await?,
-                        _ => return Err(Error::invalid(
-                            "Invalid input for field 'scope/domain': an id or a name is required.",
-                        )),
-                    };
+                let domain = match (&r.id, &r.name) {
+                    (Some(id), _) => db::get::<db::resources::DomainRow>(conn, id).await?,
+                    (None, Some(name)) => db::resources::domain_get_by_name(conn, name).await?,
+                    _ => {
+                        return Err(Error::invalid(msg!(
+                            "Invalid input for field 'scope/domain': an id or a name is required."
+                        )))
+                    }
+                };
                 let domain = domain
                     .filter(|d| d.enabled != 0)
                     .ok_or_else(Error::unauthenticated)?;
@@ -523,9 +527,10 @@ impl IdentityService {
                     .await?
                     .is_empty()
                 {
-                    return Err(Error::Unauthenticated(format!(
-                        "User {} has no access to domain {}.",
-                        user.id, domain.id
+                    return Err(Error::Unauthenticated(msg!(
+                        "User {id} has no access to domain {id2}.",
+                        id = user.id,
+                        id2 = domain.id
                     )));
                 }
                 Ok((None, Some(domain.id)))

@@ -54,8 +54,9 @@ fn check_interface(i: &str) -> Result<()> {
     if INTERFACES.contains(&i) {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "Invalid input for field 'interface': '{i}' is not one of public, internal, admin."
+        Err(Error::invalid(msg!(
+            "Invalid input for field 'interface': '{i}' is not one of public, internal, admin.",
+            i
         )))
     }
 }
@@ -67,8 +68,9 @@ fn check_url(u: &str) -> Result<()> {
     {
         Ok(())
     } else {
-        Err(Error::invalid(format!(
-            "Invalid input for field 'url': '{u}' is not an http(s) URL."
+        Err(Error::invalid(msg!(
+            "Invalid input for field 'url': '{u}' is not an http(s) URL.",
+            u
         )))
     }
 }
@@ -100,9 +102,9 @@ impl IdentityService {
         db::catalog::region_insert(&mut conn, &row)
             .await
             .map_err(on_duplicate(|| {
-                Error::Conflict(format!(
-                    "Conflict occurred attempting to store region - Duplicate ID, {}.",
-                    row.id
+                Error::Conflict(msg!(
+                    "Conflict occurred attempting to store region - Duplicate ID, {id}.",
+                    id = row.id
                 ))
             }))?;
         self.changed();
@@ -157,8 +159,9 @@ impl IdentityService {
             Ok(true) => {}
             Ok(false) => return Err(Error::not_found("region", id)),
             Err(e) if db::is_foreign_key_violation(&e) => {
-                return Err(Error::Conflict(format!(
-                    "Region {id} still has endpoints or sub-regions."
+                return Err(Error::Conflict(msg!(
+                    "Region {id} still has endpoints or sub-regions.",
+                    id
                 )))
             }
             Err(e) => return Err(e.into()),

@@ -122,18 +122,23 @@ impl IdentityService {
 /// Validates a resource name: not blank, not over `max` characters.
 fn check_name(field: &str, value: &str, max: usize) -> crate::server::error::Result<()> {
     if value.trim().is_empty() {
-        return Err(crate::server::error::Error::invalid(format!(
-            "Invalid input for field '{field}': the value is empty."
+        return Err(crate::server::error::Error::invalid(msg!(
+            "Invalid input for field '{field}': the value is empty.",
+            field
         )));
     }
     if value.chars().count() > max {
-        return Err(crate::server::error::Error::invalid(format!(
-            "Invalid input for field '{field}': '{value}' is too long (at most {max} characters)."
+        return Err(crate::server::error::Error::invalid(msg!(
+            "Invalid input for field '{field}': '{value}' is too long (at most {max} characters).",
+            field,
+            value,
+            max
         )));
     }
     if value.chars().any(char::is_control) {
-        return Err(crate::server::error::Error::invalid(format!(
-            "Invalid input for field '{field}': control characters are not allowed."
+        return Err(crate::server::error::Error::invalid(msg!(
+            "Invalid input for field '{field}': control characters are not allowed.",
+            field
         )));
     }
     Ok(())

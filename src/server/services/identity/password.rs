@@ -22,22 +22,24 @@ pub const MAX_LENGTH: usize = 1024;
 pub fn check_rules(password: &str) -> Result<()> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        return Err(Error::invalid(format!(
-            "Password must be at least {MIN_LENGTH} characters long."
+        return Err(Error::invalid(msg!(
+            "Password must be at least {MIN_LENGTH} characters long.",
+            MIN_LENGTH
         )));
     }
     if n > MAX_LENGTH {
-        return Err(Error::invalid(format!(
-            "Password must be at most {MAX_LENGTH} characters long."
+        return Err(Error::invalid(msg!(
+            "Password must be at most {MAX_LENGTH} characters long.",
+            MAX_LENGTH
         )));
     }
     if password.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "Password must not contain control characters.",
-        ));
+        return Err(Error::invalid(msg!(
+            "Password must not contain control characters."
+        )));
     }
     if password.trim().is_empty() {
-        return Err(Error::invalid("Password must not be blank."));
+        return Err(Error::invalid(msg!("Password must not be blank.")));
     }
     Ok(())
 }

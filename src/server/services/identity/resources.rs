@@ -139,13 +139,14 @@ impl IdentityService {
         let mut tx = self.db.begin().await?;
         let row = found::<db::resources::DomainRow>(&mut tx, "domain", id).await?;
         if row.enabled != 0 {
-            return Err(Error::Forbidden(
-                "Cannot delete a domain that is enabled, please disable it first.".into(),
-            ));
+            return Err(Error::Forbidden(msg!(
+                "Cannot delete a domain that is enabled, please disable it first."
+            )));
         }
         if db::resources::domain_has_children(&mut tx, id).await? {
-            return Err(Error::Forbidden(format!(
-                "Cannot delete domain {id}: it still owns projects, users or groups."
+            return Err(Error::Forbidden(msg!(
+                "Cannot delete domain {id}: it still owns projects, users or groups.",
+                id
             )));
         }
         db::roles::assignments_purge(&mut tx, "domain", id).await?;
@@ -197,7 +198,7 @@ impl IdentityService {
                 Some(parent) => {
                     if domain_id.as_deref().is_some_and(|d| d != parent.domain_id) {
                         return Err(Error::Forbidden(
-                            "Cannot create project, since it specifies its domain_id but specifies a parent in a different domain.".into(),
+                            msg!("Cannot create project, since it specifies its domain_id but specifies a parent in a different domain."),
                         ));
                     }
                     domain_id = Some(parent.domain_id);
@@ -231,10 +232,7 @@ impl IdentityService {
             enabled: params.enabled as i64,
             created_at: now(),
         };
-        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(format!(
-                    "Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {}.",
-                    row.name
-                ))))?;
+        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(msg!("Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {name}.", name = row.name))))?;
         self.changed();
         Ok(row)
     }
@@ -307,9 +305,7 @@ impl IdentityService {
             return Err(Error::not_found("project", id));
         }
         if db::resources::project_has_children(&mut tx, id).await? {
-            return Err(Error::Forbidden(format!(
-                "Cannot delete the project {id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a subtree."
-            )));
+            return Err(Error::Forbidden(msg!("Cannot delete the project {id} since it is not a leaf in the hierarchy. Use the cascade option if you want to delete a subtree.", id)));
         }
         db::roles::assignments_purge(&mut tx, "project", id).await?;
         db::users::users_with_default_project_clear(&mut tx, id).await?;

@@ -144,9 +144,9 @@ impl IdentityService {
         if let Some(name) = name {
             check_name("name", &name, 255)?;
             if row.name != name && super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
-                return Err(Error::Forbidden(format!(
-                    "The built-in role {} cannot be renamed.",
-                    row.name
+                return Err(Error::Forbidden(msg!(
+                    "The built-in role {name} cannot be renamed.",
+                    name = row.name
                 )));
             }
             row.name = name;
@@ -170,9 +170,9 @@ impl IdentityService {
         let mut conn = self.db.conn().await?;
         let row = found::<db::roles::RoleRow>(&mut conn, "role", id).await?;
         if super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
-            return Err(Error::Forbidden(format!(
-                "The built-in role {} cannot be deleted.",
-                row.name
+            return Err(Error::Forbidden(msg!(
+                "The built-in role {name} cannot be deleted.",
+                name = row.name
             )));
         }
         db::delete::<db::roles::RoleRow>(&mut conn, id).await?;
@@ -197,9 +197,10 @@ impl IdentityService {
         let implied_row = found::<db::roles::RoleRow>(&mut conn, "role", implied).await?;
         let edges = db::roles::implied_role_list(&mut conn).await?;
         if prior == implied || implies(&edges, implied).contains(prior) {
-            return Err(Error::Forbidden(format!(
-                "Cannot make {} imply {}: that would form a loop of implied roles.",
-                prior_row.name, implied_row.name
+            return Err(Error::Forbidden(msg!(
+                "Cannot make {name} imply {name2}: that would form a loop of implied roles.",
+                name = prior_row.name,
+                name2 = implied_row.name
             )));
         }
         db::roles::implied_role_add(&mut conn, prior, implied).await?;

@@ -57,8 +57,9 @@ fn check_email(email: &Option<String>) -> Result<()> {
         if !e.is_empty()
             && (e.len() > 255 || !e.contains('@') || e.chars().any(char::is_whitespace))
         {
-            return Err(Error::invalid(format!(
-                "Invalid input for field 'email': '{e}' is not an email address."
+            return Err(Error::invalid(msg!(
+                "Invalid input for field 'email': '{e}' is not an email address.",
+                e
             )));
         }
     }
@@ -221,9 +222,9 @@ impl IdentityService {
         let mut conn = self.db.conn().await?;
         let row = found::<db::users::UserRow>(&mut conn, "user", id).await?;
         if !password::verify(original, row.password_hash.clone()).await? {
-            return Err(Error::Unauthenticated(
-                "The original password is not correct.".into(),
-            ));
+            return Err(Error::Unauthenticated(msg!(
+                "The original password is not correct."
+            )));
         }
         password::check_rules(secrecy::ExposeSecret::expose_secret(&new))?;
         let hash = password::hash(new).await?;
@@ -258,9 +259,9 @@ impl IdentityService {
             Resource::AdminOnly("identity:delete_user"),
         )?;
         if id == ctx.user_id() {
-            return Err(Error::Forbidden(
-                "You cannot delete the user you are logged in as.".into(),
-            ));
+            return Err(Error::Forbidden(msg!(
+                "You cannot delete the user you are logged in as."
+            )));
         }
         let mut tx = self.db.begin().await?;
         db::roles::assignments_purge(&mut tx, "user", id).await?;

@@ -7,6 +7,7 @@
 //! anything that probes. So the data is probed with `qemu-img info` (under resource
 //! limits, as Nova does) and the probe must agree with the declared format.
 
+use crate::message::Message;
 use std::path::Path;
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ pub struct FormatSpecific {
 }
 
 /// The outcome of a check: the virtual size to record, or why the data is refused.
-pub type Verdict = Result<Option<i64>, String>;
+pub type Verdict = Result<Option<i64>, Message>;
 
 /// Runs `qemu-img info` on `path` (format probed, not given) and checks it against the
 /// declared formats.
@@ -66,8 +67,9 @@ pub async fn inspect(
         return if has_tar_magic(path).await {
             Ok(None)
         } else {
-            Err(format!(
-                "Image content is not a tar archive, as container_format {container_format} requires."
+            Err(msg!(
+                "Image content is not a tar archive, as container_format {container_format} requires.",
+                container_format
             ))
         };
     }
@@ -79,7 +81,9 @@ pub async fn inspect(
 /// The pure part of the check, for tests.
 pub fn check(disk_format: &str, info: &QemuImgInfo, is_iso: bool) -> Verdict {
     if info.backing_filename.is_some() || info.full_backing_filename.is_some() {
-        return Err("Image data names a backing file; such images are refused.".into());
+        return Err(msg!(
+            "Image data names a backing file; such images are refused."
+        ));
     }
     let expected = match disk_format {
         "qcow2" => "qcow2",
@@ -90,22 +94,25 @@ pub fn check(disk_format: &str, info: &QemuImgInfo, is_iso: bool) -> Verdict {
         "ploop" => "parallels",
         // ISO 9660, Amazon kernels and ramdisks, and raw disks all probe as raw.
         "raw" | "iso" | "ami" | "aki" | "ari" => "raw",
-        other => return Err(format!("Unknown disk_format {other}.")),
+        other => return Err(msg!("Unknown disk_format {other}.", other)),
     };
     if info.format != expected {
-        return Err(format!(
-            "Image content does not match disk_format {disk_format}: the data is {}.",
-            info.format
+        return Err(msg!(
+            "Image content does not match disk_format {disk_format}: the data is {format}.",
+            disk_format,
+            format = info.format
         ));
     }
     if disk_format == "iso" && !is_iso {
-        return Err(
-            "Image content does not match disk_format iso: no ISO 9660 volume descriptor.".into(),
-        );
+        return Err(msg!(
+            "Image content does not match disk_format iso: no ISO 9660 volume descriptor."
+        ));
     }
     if let Some(fs) = &info.format_specific {
         if fs.kind == "qcow2" && fs.data.get("data-file").is_some() {
-            return Err("Image data names an external data file; such images are refused.".into());
+            return Err(msg!(
+                "Image data names an external data file; such images are refused."
+            ));
         }
         if fs.kind == "vmdk" {
             let create_type = fs
@@ -114,8 +121,9 @@ pub fn check(disk_format: &str, info: &QemuImgInfo, is_iso: bool) -> Verdict {
                 .and_then(|v| v.as_str())
                 .unwrap_or("");
             if !matches!(create_type, "monolithicSparse" | "streamOptimized") {
-                return Err(format!(
-                    "VMDK create-type {create_type:?} is refused: only monolithicSparse and streamOptimized images are self-contained."
+                return Err(msg!(
+                    "VMDK create-type {create_type} is refused: only monolithicSparse and streamOptimized images are self-contained.",
+                    create_type = format!("{create_type:?}")
                 ));
             }
         }
@@ -123,7 +131,7 @@ pub fn check(disk_format: &str, info: &QemuImgInfo, is_iso: bool) -> Verdict {
     Ok(info.virtual_size)
 }
 
-async fn qemu_img_info(qemu_img: &Path, path: &Path) -> Result<QemuImgInfo, String> {
+async fn qemu_img_info(qemu_img: &Path, path: &Path) -> Result<QemuImgInfo, Message> {
     // Nova's limits for qemu-img on untrusted data: 1 GiB of address space, 30 s of CPU.
     let mut cmd = tokio::process::Command::new("prlimit");
     cmd.arg("--as=1073741824")
@@ -135,16 +143,16 @@ async fn qemu_img_info(qemu_img: &Path, path: &Path) -> Result<QemuImgInfo, Stri
         .stdin(std::process::Stdio::null());
     let output = tokio::time::timeout(Duration::from_secs(60), cmd.output())
         .await
-        .map_err(|_| "qemu-img info did not finish in 60 s".to_string())?
-        .map_err(|e| format!("qemu-img could not be run: {e}"))?;
+        .map_err(|_| msg!("qemu-img info did not finish in 60 s"))?
+        .map_err(|e| msg!("qemu-img could not be run: {e}", e))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!(
-            "qemu-img cannot read the image data: {}",
-            stderr.trim().lines().last().unwrap_or("unknown error")
+        return Err(msg!(
+            "qemu-img cannot read the image data: {reason}",
+            reason = stderr.trim().lines().last().unwrap_or("unknown error")
         ));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| format!("qemu-img info output: {e}"))
+    serde_json::from_slice(&output.stdout).map_err(|e| msg!("qemu-img info output: {e}", e))
 }
 
 async fn read_at(path: &Path, offset: u64, len: usize) -> Option<Vec<u8>> {
@@ -182,11 +190,15 @@ mod tests {
         assert_eq!(check("qcow2", &qcow2, false), Ok(Some(1048576)));
         assert!(check("raw", &qcow2, false)
             .unwrap_err()
+            .to_string()
             .contains("the data is qcow2"));
         let raw = info(r#"{"format":"raw","virtual-size":512}"#);
         assert_eq!(check("raw", &raw, false), Ok(Some(512)));
         assert!(check("qcow2", &raw, false).is_err());
-        assert!(check("iso", &raw, false).unwrap_err().contains("ISO 9660"));
+        assert!(check("iso", &raw, false)
+            .unwrap_err()
+            .to_string()
+            .contains("ISO 9660"));
         assert_eq!(check("iso", &raw, true), Ok(Some(512)));
     }
 
@@ -196,12 +208,14 @@ mod tests {
             info(r#"{"format":"qcow2","virtual-size":1,"backing-filename":"/etc/shadow"}"#);
         assert!(check("qcow2", &backed, false)
             .unwrap_err()
+            .to_string()
             .contains("backing file"));
         let data_file = info(
             r#"{"format":"qcow2","virtual-size":1,"format-specific":{"type":"qcow2","data":{"data-file":"/dev/sda"}}}"#,
         );
         assert!(check("qcow2", &data_file, false)
             .unwrap_err()
+            .to_string()
             .contains("data file"));
         let split_vmdk = info(
             r#"{"format":"vmdk","virtual-size":1,"format-specific":{"type":"vmdk","data":{"create-type":"monolithicFlat"}}}"#,

@@ -18,12 +18,13 @@ impl ImageService {
         let (image, member) = self.load(ctx, id).await?;
         authorize(ctx, Action::Modify, image.resource(member))?;
         if image.visibility != "shared" {
-            return Err(Error::forbidden_msg(format!(
-                "Image {id} is not shared: only shared images have members."
+            return Err(Error::forbidden_msg(msg!(
+                "Image {id} is not shared: only shared images have members.",
+                id
             )));
         }
         if member_id.trim().is_empty() || member_id.len() > 255 {
-            return Err(Error::invalid("Invalid member id."));
+            return Err(Error::invalid(msg!("Invalid member id.")));
         }
         let mut conn = self.db.conn().await?;
         let members = db::images::member_list(&mut conn, id).await?.len();
@@ -48,8 +49,10 @@ impl ImageService {
             .await
             .map_err(|e| {
                 if db::is_unique_violation(&e) {
-                    Error::Conflict(format!(
-                        "Member {member_id} already associated with image {id}."
+                    Error::Conflict(msg!(
+                        "Member {member_id} already associated with image {id}.",
+                        member_id,
+                        id
                     ))
                 } else {
                     e.into()
@@ -62,8 +65,9 @@ impl ImageService {
     pub async fn member_list(&self, ctx: &OpCtx, id: &str) -> Result<Vec<ImageMember>> {
         let (image, member) = self.load(ctx, id).await?;
         if image.visibility != "shared" {
-            return Err(Error::forbidden_msg(format!(
-                "Image {id} is not shared: only shared images have members."
+            return Err(Error::forbidden_msg(msg!(
+                "Image {id} is not shared: only shared images have members.",
+                id
             )));
         }
         let mut conn = self.db.conn().await?;
@@ -92,15 +96,16 @@ impl ImageService {
         status: &str,
     ) -> Result<ImageMember> {
         if !MEMBER_STATUSES.contains(&status) {
-            return Err(Error::invalid(format!(
-                "Invalid status value: {status}. It must be one of pending, accepted, rejected."
+            return Err(Error::invalid(msg!(
+                "Invalid status value: {status}. It must be one of pending, accepted, rejected.",
+                status
             )));
         }
         let current = self.member_get(ctx, id, member_id).await?;
         if ctx.auth.project_id() != Some(member_id) {
-            return Err(Error::forbidden_msg(
-                "Only the member itself may change its membership status.",
-            ));
+            return Err(Error::forbidden_msg(msg!(
+                "Only the member itself may change its membership status."
+            )));
         }
         let t = now();
         let mut conn = self.db.conn().await?;

@@ -92,13 +92,16 @@ impl ImageService {
         let project_id = ctx
             .auth
             .project_id()
-            .ok_or_else(|| Error::forbidden_msg("Images are created with a project-scoped token."))?
+            .ok_or_else(|| {
+                Error::forbidden_msg(msg!("Images are created with a project-scoped token."))
+            })?
             .to_string();
         let id = match params.id {
             Some(id) => {
                 uuid::Uuid::parse_str(&id).map_err(|_| {
-                    Error::invalid(format!(
-                        "Invalid value '{id}' for attribute 'id': not a UUID."
+                    Error::invalid(msg!(
+                        "Invalid value '{id}' for attribute 'id': not a UUID.",
+                        id
                     ))
                 })?;
                 id
@@ -146,9 +149,9 @@ impl ImageService {
         let mut conn = self.db.conn().await?;
         db::insert(&mut conn, &image.to_row()).await.map_err(|e| {
             if db::is_unique_violation(&e) {
-                Error::Conflict(format!(
-                    "Image with identifier {} already exists!",
-                    image.id
+                Error::Conflict(msg!(
+                    "Image with identifier {id} already exists!",
+                    id = image.id
                 ))
             } else {
                 e.into()
@@ -169,8 +172,9 @@ impl ImageService {
     pub async fn image_list(&self, ctx: &OpCtx, q: ImageQuery) -> Result<ImagePage> {
         let limit = q.limit.unwrap_or(25);
         if !(0..=MAX_PAGE).contains(&limit) {
-            return Err(Error::invalid(format!(
-                "limit must be between 0 and {MAX_PAGE}"
+            return Err(Error::invalid(msg!(
+                "limit must be between 0 and {MAX_PAGE}",
+                MAX_PAGE
             )));
         }
         let mut filter = self.filter(ctx, q).await?;
@@ -228,20 +232,21 @@ impl ImageService {
     async fn filter(&self, ctx: &OpCtx, q: ImageQuery) -> Result<ImageFilter> {
         if let Some(v) = &q.visibility {
             if !VISIBILITIES.contains(&v.as_str()) && v != "all" {
-                return Err(Error::invalid(format!("Invalid visibility value: {v}")));
+                return Err(Error::invalid(msg!("Invalid visibility value: {v}", v)));
             }
         }
         let member_status = q.member_status.clone().unwrap_or_else(|| "accepted".into());
         if !MEMBER_STATUSES.contains(&member_status.as_str()) && member_status != "all" {
-            return Err(Error::invalid(format!(
-                "Invalid status value: {member_status}"
+            return Err(Error::invalid(msg!(
+                "Invalid status value: {member_status}",
+                member_status
             )));
         }
         let project_id = if is_admin(ctx) && !(q.project_view && ctx.auth.project_id().is_some()) {
             None
         } else {
             let p = ctx.auth.project_id().ok_or_else(|| {
-                Error::forbidden_msg("Images are listed with a project-scoped token.")
+                Error::forbidden_msg(msg!("Images are listed with a project-scoped token."))
             })?;
             authorize(
                 ctx,
@@ -259,7 +264,7 @@ impl ImageService {
             Some(m) => {
                 let (marker, _) = self.load(ctx, m).await.map_err(|e| match e {
                     Error::NotFound { .. } => {
-                        Error::invalid(format!("Invalid marker. Image {m} could not be found."))
+                        Error::invalid(msg!("Invalid marker. Image {m} could not be found.", m))
                     }
                     other => other,
                 })?;
@@ -311,8 +316,9 @@ impl ImageService {
         let (image, member) = self.load(ctx, id).await?;
         authorize(ctx, Action::Delete, image.resource(member))?;
         if image.protected {
-            return Err(Error::forbidden_msg(format!(
-                "Image {id} is protected and cannot be deleted."
+            return Err(Error::forbidden_msg(msg!(
+                "Image {id} is protected and cannot be deleted.",
+                id
             )));
         }
         let mut conn = self.db.conn().await?;
@@ -362,11 +368,17 @@ impl ImageService {
         }
         let mut conn = self.db.conn().await?;
         if !db::images::image_transition(&mut conn, id, from, to, now()).await? {
-            return Err(Error::Conflict(format!(
-                "Not allowed to {} image in status '{}'.",
-                if active { "reactivate" } else { "deactivate" },
-                image.status
-            )));
+            return Err(Error::Conflict(if active {
+                msg!(
+                    "Not allowed to reactivate image in status '{status}'.",
+                    status = image.status
+                )
+            } else {
+                msg!(
+                    "Not allowed to deactivate image in status '{status}'.",
+                    status = image.status
+                )
+            }));
         }
         Ok(())
     }

@@ -182,8 +182,9 @@ impl Image {
         match attr {
             "name" => self.name = None,
             "visibility" | "protected" => {
-                return Err(Error::forbidden_msg(format!(
-                    "Attribute '{attr}' cannot be removed."
+                return Err(Error::forbidden_msg(msg!(
+                    "Attribute '{attr}' cannot be removed.",
+                    attr
                 )))
             }
             "disk_format" => self.set_format(attr, None, &DISK_FORMATS)?,
@@ -195,7 +196,10 @@ impl Image {
             _ => {
                 check_property_name(attr)?;
                 if self.properties.remove(attr).is_none() {
-                    return Err(Error::Conflict(format!("Property {attr} does not exist.")));
+                    return Err(Error::Conflict(msg!(
+                        "Property {attr} does not exist.",
+                        attr
+                    )));
                 }
             }
         }
@@ -213,8 +217,9 @@ impl Image {
             ));
         }
         if self.status != "queued" && v != self.field_str(attr) {
-            return Err(Error::forbidden_msg(format!(
-                "Attribute {attr} can be only replaced for a queued image."
+            return Err(Error::forbidden_msg(msg!(
+                "Attribute {attr} can be only replaced for a queued image.",
+                attr
             )));
         }
         if attr == "disk_format" {
@@ -246,21 +251,26 @@ impl Image {
 
 /// Glance's refusal of a value: the attribute, the value as JSON, what it should be.
 pub fn bad_value(attr: &str, v: &Value, expected: &str) -> Error {
-    Error::invalid(format!(
-        "Invalid value {v} for attribute '{attr}': expected {expected}."
+    Error::invalid(msg!(
+        "Invalid value {v} for attribute '{attr}': expected {expected}.",
+        v,
+        attr,
+        expected
     ))
 }
 
 /// Refuses the attributes no client sets: those Glance computes and the reserved names.
 pub fn check_settable(attr: &str) -> Result<()> {
     if READ_ONLY.contains(&attr) {
-        return Err(Error::forbidden_msg(format!(
-            "Attribute '{attr}' is read-only."
+        return Err(Error::forbidden_msg(msg!(
+            "Attribute '{attr}' is read-only.",
+            attr
         )));
     }
     if RESERVED.contains(&attr) {
-        return Err(Error::forbidden_msg(format!(
-            "Attribute '{attr}' is reserved."
+        return Err(Error::forbidden_msg(msg!(
+            "Attribute '{attr}' is reserved.",
+            attr
         )));
     }
     Ok(())
@@ -280,7 +290,7 @@ const TYPED: [&str; 8] = [
 
 fn check_property_name(key: &str) -> Result<()> {
     if key.is_empty() || key.chars().count() > 255 || key.contains('/') || TYPED.contains(&key) {
-        return Err(Error::invalid(format!("Invalid property name '{key}'.")));
+        return Err(Error::invalid(msg!("Invalid property name '{key}'.", key)));
     }
     Ok(())
 }
@@ -293,9 +303,12 @@ pub const MAX_MEMBERS: usize = 128;
 
 /// Glance's 413 for one of those limits.
 pub fn over_limit(what: &str, attempted: usize, maximum: usize) -> Error {
-    Error::TooLarge(format!(
+    Error::TooLarge(msg!(
         "The limit has been exceeded on the number of allowed image {what}. \
-         Attempted: {attempted}, Maximum: {maximum}"
+         Attempted: {attempted}, Maximum: {maximum}",
+        what,
+        attempted,
+        maximum
     ))
 }
 
@@ -308,8 +321,9 @@ pub(super) fn check_properties(image: &Image) -> Result<()> {
 
 pub(super) fn check_tag(tag: &str) -> Result<()> {
     if tag.is_empty() || tag.chars().count() > 255 {
-        return Err(Error::invalid(format!(
-            "Invalid tag '{tag}': a tag has 1 to 255 characters."
+        return Err(Error::invalid(msg!(
+            "Invalid tag '{tag}': a tag has 1 to 255 characters.",
+            tag
         )));
     }
     Ok(())

@@ -31,16 +31,16 @@ impl ImageService {
         let (Some(disk_format), Some(container_format)) =
             (image.disk_format.clone(), image.container_format.clone())
         else {
-            return Err(Error::invalid(
-                "Properties disk_format, container_format must be set prior to saving data.",
-            ));
+            return Err(Error::invalid(msg!(
+                "Properties disk_format, container_format must be set prior to saving data."
+            )));
         };
         {
             let mut conn = self.db.conn().await?;
             if !db::images::image_transition(&mut conn, id, "queued", "saving", now()).await? {
-                return Err(Error::Conflict(format!(
-                    "Image status transition from {} to saving is not allowed",
-                    image.status
+                return Err(Error::Conflict(msg!(
+                    "Image status transition from {status} to saving is not allowed",
+                    status = image.status
                 )));
             }
         }
@@ -115,16 +115,17 @@ impl ImageService {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(image_id = %id, error = %e, "image upload interrupted");
-                    return Err(Upload::Broken(Error::invalid(format!(
-                        "The image upload was interrupted: {e}"
+                    return Err(Upload::Broken(Error::invalid(msg!(
+                        "The image upload was interrupted: {e}",
+                        e
                     ))));
                 }
             };
             size += chunk.len() as i64;
             if size > self.config.size_cap {
-                return Err(Upload::Refused(Error::TooLarge(format!(
-                    "Image exceeds the storage quota: the limit is {} bytes.",
-                    self.config.size_cap
+                return Err(Upload::Refused(Error::TooLarge(msg!(
+                    "Image exceeds the storage quota: the limit is {size_cap} bytes.",
+                    size_cap = self.config.size_cap
                 ))));
             }
             md5.update(&chunk);
@@ -156,9 +157,9 @@ impl ImageService {
     pub async fn image_data(&self, ctx: &OpCtx, id: &str) -> Result<Option<(Image, PathBuf)>> {
         let (image, _) = self.load(ctx, id).await?;
         if image.status == "deactivated" && !is_admin(ctx) {
-            return Err(Error::forbidden_msg(
-                "The requested image has been deactivated. Image data download is forbidden.",
-            ));
+            return Err(Error::forbidden_msg(msg!(
+                "The requested image has been deactivated. Image data download is forbidden."
+            )));
         }
         if image.status != "active" && image.status != "deactivated" {
             return Ok(None);

@@ -120,7 +120,7 @@ pub struct FloatingIpQuery {
 fn bad_fip(message: impl std::fmt::Display) -> Error {
     invalid(
         Fault::BadRequest,
-        format!("Bad floatingip request: {message}"),
+        msg!("Bad floatingip request: {message}", message),
     )
 }
 
@@ -216,7 +216,10 @@ impl NetworkService {
             .ok_or_else(|| {
                 conflict(
                     Fault::IpAddressGenerationFailure,
-                    format!("No more IP addresses available on network {}.", network.id),
+                    msg!(
+                        "No more IP addresses available on network {id}.",
+                        id = network.id
+                    ),
                 )
             })?;
         fip.floating_ip_address = address;
@@ -419,13 +422,13 @@ impl FloatingIp {
 fn already_associated(fip: &FloatingIp) -> Error {
     conflict(
         Fault::FloatingIPPortAlreadyAssociated,
-        format!(
-            "Cannot associate floating IP {} ({}) with port {} using fixed IP {}, as that fixed IP already has a floating IP on external network {}.",
-            fip.floating_ip_address,
-            fip.id,
-            fip.port_id.as_deref().unwrap_or(""),
-            fip.fixed_ip_address.as_deref().unwrap_or(""),
-            fip.floating_network_id
+        msg!(
+            "Cannot associate floating IP {address} ({id}) with port {port} using fixed IP {fixed_ip}, as that fixed IP already has a floating IP on external network {network}.",
+            address = fip.floating_ip_address,
+            id = fip.id,
+            port = fip.port_id.as_deref().unwrap_or(""),
+            fixed_ip = fip.fixed_ip_address.as_deref().unwrap_or(""),
+            network = fip.floating_network_id
         ),
     )
 }

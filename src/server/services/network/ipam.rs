@@ -3,6 +3,7 @@
 //! (`ip_allocations`), whose primary key settles concurrent allocations.
 
 use super::fault::Fault;
+use crate::message::Message;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -33,12 +34,12 @@ impl Pool {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub code: Fault,
-    pub message: String,
+    pub message: Message,
     /// A conflict (409) rather than bad input (400).
     pub conflict: bool,
 }
 
-fn bad(code: Fault, message: String) -> Refusal {
+fn bad(code: Fault, message: Message) -> Refusal {
     Refusal {
         code,
         message,
@@ -51,22 +52,22 @@ pub fn parse_cidr(text: &str) -> Result<Ipv4Net, Refusal> {
     let net: Ipv4Net = text.trim().parse().map_err(|_| {
         bad(
             Fault::InvalidInput,
-            format!("Invalid input for cidr. Reason: '{text}' is not a valid IPv4 subnet."),
+            msg!(
+                "Invalid input for cidr. Reason: '{text}' is not a valid IPv4 subnet.",
+                text
+            ),
         )
     })?;
     if net.trunc() != net {
         return Err(bad(
             Fault::InvalidInput,
-            format!(
-                "Invalid input for cidr. Reason: '{text}' isn't a recognized IP subnet cidr, '{}' is recommended.",
-                net.trunc()
-            ),
+            msg!("Invalid input for cidr. Reason: '{text}' isn't a recognized IP subnet cidr, '{trunc}' is recommended.", text, trunc = net.trunc()),
         ));
     }
     if net.prefix_len() > 30 {
         return Err(bad(
             Fault::InvalidInput,
-            format!("Invalid input for operation: The prefix length of {text} leaves no usable addresses."),
+            msg!("Invalid input for operation: The prefix length of {text} leaves no usable addresses.", text),
         ));
     }
     Ok(net)
@@ -76,7 +77,11 @@ pub fn parse_ip(text: &str, field: &str) -> Result<Ipv4Addr, Refusal> {
     text.trim().parse().map_err(|_| {
         bad(
             Fault::InvalidInput,
-            format!("Invalid input for {field}. Reason: '{text}' is not a valid IP address."),
+            msg!(
+                "Invalid input for {field}. Reason: '{text}' is not a valid IP address.",
+                field,
+                text
+            ),
         )
     })
 }
@@ -132,7 +137,11 @@ pub fn check_pools(
         if !net.contains(&g) || g == net.network() || g == net.broadcast() {
             return Err(bad(
                 Fault::InvalidInput,
-                format!("Invalid input for operation: Gateway IP {g} is not in subnet {net}."),
+                msg!(
+                    "Invalid input for operation: Gateway IP {g} is not in subnet {net}.",
+                    g,
+                    net
+                ),
             ));
         }
     }
@@ -140,15 +149,21 @@ pub fn check_pools(
         if p.start > p.end {
             return Err(bad(
                 Fault::InvalidAllocationPool,
-                format!("The allocation pool {}-{} is not valid.", p.start, p.end),
+                msg!(
+                    "The allocation pool {start}-{end} is not valid.",
+                    start = p.start,
+                    end = p.end
+                ),
             ));
         }
         if p.start < first || p.end > last {
             return Err(bad(
                 Fault::OutOfBoundsAllocationPool,
-                format!(
-                    "The allocation pool {}-{} spans beyond the subnet cidr {net}.",
-                    p.start, p.end
+                msg!(
+                    "The allocation pool {start}-{end} spans beyond the subnet cidr {net}.",
+                    start = p.start,
+                    end = p.end,
+                    net
                 ),
             ));
         }
@@ -162,9 +177,13 @@ pub fn check_pools(
         if a.overlaps(b) {
             return Err(Refusal {
                 code: Fault::OverlappingAllocationPools,
-                message: format!(
-                    "Found overlapping allocation pools: {}-{} and {}-{} for subnet {net}.",
-                    a.start, a.end, b.start, b.end
+                message: msg!(
+                    "Found overlapping allocation pools: {start1}-{end1} and {start2}-{end2} for subnet {net}.",
+                    start1 = a.start,
+                    end1 = a.end,
+                    start2 = b.start,
+                    end2 = b.end,
+                    net
                 ),
                 conflict: true,
             });
@@ -174,9 +193,11 @@ pub fn check_pools(
         if let Some(p) = pools.iter().find(|p| p.contains(g)) {
             return Err(Refusal {
                 code: Fault::GatewayConflictWithAllocationPools,
-                message: format!(
-                    "Gateway ip {g} conflicts with allocation pool {}-{}.",
-                    p.start, p.end
+                message: msg!(
+                    "Gateway ip {g} conflicts with allocation pool {start}-{end}.",
+                    g,
+                    start = p.start,
+                    end = p.end
                 ),
                 conflict: true,
             });
@@ -229,7 +250,10 @@ pub fn parse_mac(text: &str) -> Result<String, Refusal> {
             .join(":")),
         _ => Err(bad(
             Fault::InvalidInput,
-            format!("Invalid input for mac_address. Reason: '{text}' is not a valid MAC address."),
+            msg!(
+                "Invalid input for mac_address. Reason: '{text}' is not a valid MAC address.",
+                text
+            ),
         )),
     }
 }
@@ -249,7 +273,12 @@ mod tests {
             "10.0.0.0/24"
         );
         let e = parse_cidr("10.0.0.1/24").unwrap_err();
-        assert!(e.message.contains("'10.0.0.0/24' is recommended"), "{e:?}");
+        assert!(
+            e.message
+                .to_string()
+                .contains("'10.0.0.0/24' is recommended"),
+            "{e:?}"
+        );
         assert!(parse_cidr("10.0.0.0/33").is_err());
         assert!(parse_cidr("banana").is_err());
         assert!(parse_cidr("10.0.0.0/31").is_err());

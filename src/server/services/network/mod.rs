@@ -18,6 +18,7 @@ mod routers;
 mod security_groups;
 mod subnets;
 
+use crate::message::Message;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,12 +202,12 @@ impl NetworkService {
     }
 }
 
-fn invalid(code: Fault, message: impl Into<String>) -> Error {
+fn invalid(code: Fault, message: Message) -> Error {
     refuse(code, Error::invalid(message))
 }
 
-fn conflict(code: Fault, message: impl Into<String>) -> Error {
-    refuse(code, Error::Conflict(message.into()))
+fn conflict(code: Fault, message: Message) -> Error {
+    refuse(code, Error::Conflict(message))
 }
 
 fn not_found(kind: &'static str, id: &str) -> Error {
@@ -223,7 +224,7 @@ fn not_found(kind: &'static str, id: &str) -> Error {
 fn policy(rule: &str) -> Error {
     refuse(
         Fault::PolicyNotAuthorized,
-        Error::forbidden_msg(format!("({rule}) is disallowed by policy")),
+        Error::forbidden_msg(msg!("({rule}) is disallowed by policy", rule)),
     )
 }
 

@@ -141,8 +141,9 @@ pub(super) fn owner(ctx: &OpCtx, requested: Option<&str>, kind: &str) -> Result<
         (Some(p), Some(own)) if p == own => Ok(p.to_string()),
         (Some(_), _) => Err(policy(&format!("rule:create_{kind}:project_id"))),
         (None, Some(own)) => Ok(own.to_string()),
-        (None, None) => Err(Error::forbidden_msg(format!(
-            "A project-scoped token is needed to create a {kind}."
+        (None, None) => Err(Error::forbidden_msg(msg!(
+            "A project-scoped token is needed to create a {kind}.",
+            kind
         ))),
     }
 }
@@ -151,7 +152,10 @@ fn check_mtu(mtu: i64) -> Result<()> {
     if !(68..=9000).contains(&mtu) {
         return Err(invalid(
             Fault::InvalidInput,
-            format!("Invalid input for mtu. Reason: '{mtu}' is not in range 68 through 9000."),
+            msg!(
+                "Invalid input for mtu. Reason: '{mtu}' is not in range 68 through 9000.",
+                mtu
+            ),
         ));
     }
     Ok(())
@@ -254,14 +258,11 @@ impl NetworkService {
                 return Err(match network.network_type.as_str() {
                     "flat" => conflict(
                         Fault::FlatNetworkInUse,
-                        format!("Unable to create the flat network. Physical network {physnet} is in use."),
+                        msg!("Unable to create the flat network. Physical network {physnet} is in use.", physnet),
                     ),
                     _ => conflict(
                         Fault::VlanIdInUse,
-                        format!(
-                            "Unable to create the network. The VLAN {} on physical network {physnet} is in use.",
-                            network.segmentation_id.unwrap_or_default()
-                        ),
+                        msg!("Unable to create the network. The VLAN {segmentation_id} on physical network {physnet} is in use.", segmentation_id = network.segmentation_id.unwrap_or_default(), physnet),
                     ),
                 });
             }
@@ -286,13 +287,13 @@ impl NetworkService {
             let p = p.clone().ok_or_else(|| {
                 invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for operation: physical_network required for {kind} provider network."),
+                    msg!("Invalid input for operation: physical_network required for {kind} provider network.", kind),
                 )
             })?;
             if !self.config.physnets.contains_key(&p) {
                 return Err(invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for operation: physical_network '{p}' unknown for {kind} provider network."),
+                    msg!("Invalid input for operation: physical_network '{p}' unknown for {kind} provider network.", p, kind),
                 ));
             }
             Ok(p)
@@ -302,7 +303,7 @@ impl NetworkService {
                 if physnet.is_some() || req.segmentation_id.is_some() {
                     return Err(invalid(
                         Fault::InvalidInput,
-                        "Invalid input for operation: provider:physical_network and provider:segmentation_id are not allowed for local provider network.",
+                        msg!("Invalid input for operation: provider:physical_network and provider:segmentation_id are not allowed for local provider network."),
                     ));
                 }
                 Ok((kind, None, None))
@@ -312,7 +313,7 @@ impl NetworkService {
                 if req.segmentation_id.is_some() {
                     return Err(invalid(
                         Fault::InvalidInput,
-                        "Invalid input for operation: segmentation_id not allowed for flat provider network.",
+                        msg!("Invalid input for operation: segmentation_id not allowed for flat provider network."),
                     ));
                 }
                 Ok((kind, Some(p), None))
@@ -322,20 +323,23 @@ impl NetworkService {
                 let vid = req.segmentation_id.ok_or_else(|| {
                     invalid(
                         Fault::InvalidInput,
-                        "Invalid input for operation: segmentation_id required for VLAN provider network.",
+                        msg!("Invalid input for operation: segmentation_id required for VLAN provider network."),
                     )
                 })?;
                 if !(1..=4094).contains(&vid) {
                     return Err(invalid(
                         Fault::InvalidInput,
-                        format!("Invalid input for operation: segmentation_id out of range (1 through 4094)."),
+                        msg!("Invalid input for operation: segmentation_id out of range (1 through 4094)."),
                     ));
                 }
                 Ok((kind, Some(p), Some(vid)))
             }
             other => Err(invalid(
                 Fault::InvalidInput,
-                format!("Invalid input for operation: network_type value '{other}' not supported."),
+                msg!(
+                    "Invalid input for operation: network_type value '{other}' not supported.",
+                    other
+                ),
             )),
         }
     }
@@ -452,7 +456,7 @@ impl NetworkService {
         if db::network::ports_in_use(&mut tx, id, None, "network:dhcp").await? > 0 {
             return Err(conflict(
                 Fault::NetworkInUse,
-                format!("Unable to complete operation on network {id}. There are one or more ports still in use on the network."),
+                msg!("Unable to complete operation on network {id}. There are one or more ports still in use on the network.", id),
             ));
         }
         let dhcp = db::network::port_list(

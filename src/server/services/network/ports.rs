@@ -133,7 +133,7 @@ fn check_fixed_ip_count(wanted: Option<&Vec<FixedIpRequest>>) -> Result<()> {
     if wanted.is_some_and(|w| w.len() > MAX_FIXED_IPS_PER_PORT) {
         return Err(invalid(
             Fault::InvalidInput,
-            "Invalid input for operation: Exceeded maximum amount of fixed ips per port.",
+            msg!("Invalid input for operation: Exceeded maximum amount of fixed ips per port."),
         ));
     }
     Ok(())
@@ -214,7 +214,10 @@ fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec
     if list.len() > MAX_ADDRESS_PAIRS {
         return Err(invalid(
             Fault::AllowedAddressPairExhausted,
-            format!("The number of allowed address pair exceeds the maximum {MAX_ADDRESS_PAIRS}."),
+            msg!(
+                "The number of allowed address pair exceeds the maximum {MAX_ADDRESS_PAIRS}.",
+                MAX_ADDRESS_PAIRS
+            ),
         ));
     }
     list.iter()
@@ -223,7 +226,7 @@ fn address_pairs(list: &[(String, Option<String>)], own_mac: &str) -> Result<Vec
             if !ok {
                 return Err(invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for allowed_address_pairs. Reason: '{ip}' is not a valid IP address."),
+                    msg!("Invalid input for allowed_address_pairs. Reason: '{ip}' is not a valid IP address.", ip),
                 ));
             }
             let mac = match mac {
@@ -268,9 +271,7 @@ impl NetworkService {
                 if router.project_id != project_id {
                     return Err(refuse(
                         Fault::DeviceIDNotOwnedByTenant,
-                        Error::forbidden_msg(format!(
-                            "The following device_id {device_id} is not owned by your project or matches another project's router."
-                        )),
+                        Error::forbidden_msg(msg!("The following device_id {device_id} is not owned by your project or matches another project's router.", device_id)),
                     ));
                 }
             }
@@ -315,7 +316,7 @@ impl NetworkService {
         if !port_security && !req.allowed_address_pairs.is_empty() {
             return Err(conflict(
                 Fault::AddressPairAndPortSecurityRequired,
-                "Port Security must be enabled in order to have allowed address pairs on a port.",
+                msg!("Port Security must be enabled in order to have allowed address pairs on a port."),
             ));
         }
         let given_mac = req
@@ -365,10 +366,7 @@ impl NetworkService {
             if given_mac.is_some() || tries > 8 {
                 return Err(conflict(
                     Fault::MacAddressInUse,
-                    format!(
-                        "Unable to complete operation for network {}. The mac address {} is in use.",
-                        network.id, port.mac_address
-                    ),
+                    msg!("Unable to complete operation for network {id}. The mac address {mac_address} is in use.", id = network.id, mac_address = port.mac_address),
                 ));
             }
             port.mac_address = ipam::random_mac();
@@ -428,7 +426,10 @@ impl NetworkService {
             if tries > 8 {
                 return Err(conflict(
                     Fault::MacAddressGenerationFailure,
-                    format!("Unable to generate unique mac on network {}.", network.id),
+                    msg!(
+                        "Unable to generate unique mac on network {id}.",
+                        id = network.id
+                    ),
                 ));
             }
             port.mac_address = ipam::random_mac();
@@ -564,7 +565,7 @@ impl NetworkService {
         if !port.port_security_enabled && !port.allowed_address_pairs.is_empty() {
             return Err(conflict(
                 Fault::AddressPairAndPortSecurityRequired,
-                "Port Security must be enabled in order to have allowed address pairs on a port.",
+                msg!("Port Security must be enabled in order to have allowed address pairs on a port."),
             ));
         }
         port.revision_number += 1;
@@ -585,7 +586,7 @@ impl NetworkService {
         } else if !port.port_security_enabled && !port.security_groups.is_empty() {
             return Err(conflict(
                 Fault::PortSecurityPortHasSecurityGroup,
-                "Port has security group associated. Cannot disable port security or ip address until security group is removed.",
+                msg!("Port has security group associated. Cannot disable port security or ip address until security group is removed."),
             ));
         }
         let on = match &u.fixed_ips {
@@ -636,10 +637,7 @@ impl NetworkService {
         if L3_OWNERS.contains(&port.device_owner.as_str()) {
             return Err(conflict(
                 Fault::L3PortInUse,
-                format!(
-                    "Port {id} has owner {} and therefore cannot be deleted directly via the port API.",
-                    port.device_owner
-                ),
+                msg!("Port {id} has owner {device_owner} and therefore cannot be deleted directly via the port API.", id, device_owner = port.device_owner),
             ));
         }
         let mut tx = self.db.begin().await?;
@@ -716,7 +714,10 @@ pub(super) async fn allocate(
     let exhausted = || {
         conflict(
             Fault::IpAddressGenerationFailure,
-            format!("No more IP addresses available on network {}.", network.id),
+            msg!(
+                "No more IP addresses available on network {id}.",
+                id = network.id
+            ),
         )
     };
     let Some(request) = request else {
@@ -739,7 +740,7 @@ pub(super) async fn allocate(
             Some(id) => Some(subnets.iter().find(|s| &s.id == id).ok_or_else(|| {
                 invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for operation: Failed to create port on network {}, because fixed_ips included invalid subnet {id}.", network.id),
+                    msg!("Invalid input for operation: Failed to create port on network {id}, because fixed_ips included invalid subnet {id}.", id = network.id),
                 )
             })?),
             None => None,
@@ -754,14 +755,14 @@ pub(super) async fn allocate(
                     _ => {
                         return Err(invalid(
                             Fault::InvalidIpForNetwork,
-                            format!("IP address {ip} is not a valid IP for any of the subnets on the specified network."),
+                            msg!("IP address {ip} is not a valid IP for any of the subnets on the specified network.", ip),
                         ))
                     }
                 };
                 if !db::network::allocation_try_insert(tx, &take(s, ip)).await? {
                     return Err(conflict(
                         Fault::IpAddressInUse,
-                        format!("Unable to complete operation for network {}. The IP address {ip} is in use.", network.id),
+                        msg!("Unable to complete operation for network {id}. The IP address {ip} is in use.", id = network.id, ip),
                     ));
                 }
                 out.push(FixedIp {
@@ -771,7 +772,7 @@ pub(super) async fn allocate(
             }
             None => {
                 let s = subnet.ok_or_else(|| {
-                    invalid(Fault::InvalidInput, "Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address.")
+                    invalid(Fault::InvalidInput, msg!("Invalid input for fixed_ips. Reason: each entry needs a subnet_id or an ip_address."))
                 })?;
                 let ip = take_any(tx, s, &take).await?.ok_or_else(exhausted)?;
                 out.push(FixedIp {

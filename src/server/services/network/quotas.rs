@@ -116,7 +116,7 @@ impl NetworkService {
         if used + more > limit {
             return Err(conflict(
                 Fault::OverQuota,
-                format!("Quota exceeded for resources: ['{resource}']."),
+                msg!("Quota exceeded for resources: ['{resource}'].", resource),
             ));
         }
         Ok(())
@@ -152,13 +152,16 @@ impl NetworkService {
             if !NETWORK_QUOTA_RESOURCES.iter().any(|(k, _)| k == r) {
                 return Err(invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for operation: Unrecognized attribute(s) '{r}'."),
+                    msg!(
+                        "Invalid input for operation: Unrecognized attribute(s) '{r}'.",
+                        r
+                    ),
                 ));
             }
             if *l < -1 {
                 return Err(invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for {r}. Reason: '{l}' should be an integer greater than or equal to -1."),
+                    msg!("Invalid input for {r}. Reason: '{l}' should be an integer greater than or equal to -1.", r, l),
                 ));
             }
         }

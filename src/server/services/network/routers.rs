@@ -3,6 +3,7 @@
 //! A router's ports are made and removed in the same transaction as the router change.
 
 use super::fault::Fault;
+use crate::message::Message;
 use serde::{Deserialize, Serialize};
 
 use super::networks::{owner, scope};
@@ -159,8 +160,9 @@ pub struct RouterInterface {
     pub subnet_ids: Vec<String>,
 }
 
-fn bad_router(message: impl std::fmt::Display) -> Error {
-    invalid(Fault::BadRequest, format!("Bad router request: {message}"))
+/// Neutron's "Bad router request: ..." (the message says so itself).
+fn bad_router(message: Message) -> Error {
+    invalid(Fault::BadRequest, message)
 }
 
 fn router_not_found(id: &str) -> Error {
@@ -312,7 +314,7 @@ impl NetworkService {
         if !interface_ports(&mut tx, &router).await?.is_empty() {
             return Err(conflict(
                 Fault::RouterInUse,
-                format!("Router {id} still has ports"),
+                msg!("Router {id} still has ports", id),
             ));
         }
         self.clear_gateway(&mut tx, &mut router).await?;
@@ -336,16 +338,14 @@ impl NetworkService {
             InterfaceRequest::Subnet(subnet_id) => {
                 let subnet = self.subnet_get(ctx, &subnet_id).await?;
                 let Some(gateway_ip) = subnet.gateway_ip.clone() else {
-                    return Err(bad_router(format!(
-                        "Subnet {subnet_id} does not have a gateway IP."
+                    return Err(bad_router(msg!(
+                        "Bad router request: Subnet {subnet_id} does not have a gateway IP.",
+                        subnet_id
                     )));
                 };
                 let network = self.network_unchecked(&subnet.network_id).await?;
                 if network.external {
-                    return Err(bad_router(format!(
-                        "Subnet {subnet_id} is on the external network {}; it is the router's gateway network, not an interface.",
-                        network.id
-                    )));
+                    return Err(bad_router(msg!("Bad router request: Subnet {subnet_id} is on the external network {id}; it is the router's gateway network, not an interface.", subnet_id, id = network.id)));
                 }
                 self.check_quota(&router.project_id, "port", 1).await?;
                 let mut tx = self.db.begin().await?;
@@ -383,27 +383,25 @@ impl NetworkService {
                 // A router's interfaces are ports of its own project: the data plane and
                 // floating IPs honour no other.
                 if port.project_id != router.project_id {
-                    return Err(bad_router(format!(
-                        "Port {port_id} belongs to another project than router {id}."
-                    )));
+                    return Err(bad_router(msg!("Bad router request: Port {port_id} belongs to another project than router {id}.", port_id, id)));
                 }
                 if !port.device_id.is_empty() {
                     return Err(conflict(
                         Fault::PortInUse,
-                        format!(
-                            "Unable to complete operation on port {port_id} for network {}. Port already has an attached device {}.",
-                            port.network_id, port.device_id
-                        ),
+                        msg!("Unable to complete operation on port {port_id} for network {network_id}. Port already has an attached device {device_id}.", port_id, network_id = port.network_id, device_id = port.device_id),
                     ));
                 }
                 if port.fixed_ips.is_empty() {
-                    return Err(bad_router("Router port must have at least one fixed IP"));
+                    return Err(bad_router(msg!(
+                        "Bad router request: Router port must have at least one fixed IP"
+                    )));
                 }
                 let network = self.network_unchecked(&port.network_id).await?;
                 if network.external {
-                    return Err(bad_router(format!(
-                        "Port {port_id} is on the external network {}.",
-                        network.id
+                    return Err(bad_router(msg!(
+                        "Bad router request: Port {port_id} is on the external network {id}.",
+                        port_id,
+                        id = network.id
                     )));
                 }
                 let mut subnets = Vec::new();
@@ -482,7 +480,7 @@ impl NetworkService {
             if db::l3::fips_via_router(&mut tx, id, Some(subnet_id)).await? > 0 {
                 return Err(conflict(
                     Fault::RouterInterfaceInUseByFloatingIP,
-                    format!("Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more floating IPs."),
+                    msg!("Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more floating IPs.", subnet_id, id),
                 ));
             }
             let subnet = self.subnet_unchecked(subnet_id).await?;
@@ -494,10 +492,7 @@ impl NetworkService {
             }) {
                 return Err(conflict(
                     Fault::RouterInterfaceInUseByRoute,
-                    format!(
-                        "Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more routes ({} via {}).",
-                        route.destination, route.nexthop
-                    ),
+                    msg!("Router interface for subnet {subnet_id} on router {id} cannot be deleted, as it is required by one or more routes ({destination} via {nexthop}).", subnet_id, id, destination = route.destination, nexthop = route.nexthop),
                 ));
             }
         }
@@ -536,9 +531,9 @@ impl NetworkService {
         }
         let network = self.network_get(ctx, &gw.network_id).await?;
         if !network.external {
-            return Err(bad_router(format!(
-                "Network {} is not an external network",
-                network.id
+            return Err(bad_router(msg!(
+                "Bad router request: Network {id} is not an external network",
+                id = network.id
             )));
         }
         let same = router
@@ -552,9 +547,9 @@ impl NetworkService {
             return Ok(());
         }
         if network.subnets.is_empty() {
-            return Err(bad_router(format!(
-                "Network {} has no subnet for the router's gateway address.",
-                network.id
+            return Err(bad_router(msg!(
+                "Bad router request: Network {id} has no subnet for the router's gateway address.",
+                id = network.id
             )));
         }
         self.clear_gateway(tx, router).await?;
@@ -587,10 +582,7 @@ impl NetworkService {
         if db::l3::fips_via_router(tx, &router.id, None).await? > 0 {
             return Err(conflict(
                 Fault::RouterExternalGatewayInUseByFloatingIp,
-                format!(
-                    "Gateway cannot be updated for router {}, since a gateway to external network {} is required by one or more floating IPs.",
-                    router.id, gw.network_id
-                ),
+                msg!("Gateway cannot be updated for router {id}, since a gateway to external network {network_id} is required by one or more floating IPs.", id = router.id, network_id = gw.network_id),
             ));
         }
         if let Some(port_id) = router.gw_port_id.take() {
@@ -613,10 +605,7 @@ impl NetworkService {
             for s in new {
                 let net = s.net()?;
                 if net.contains(&old_net.network()) || old_net.contains(&net.network()) {
-                    return Err(bad_router(format!(
-                        "Cidr {} of subnet {} overlaps with cidr {} of subnet {}",
-                        s.cidr, s.id, existing.cidr, existing.id
-                    )));
+                    return Err(bad_router(msg!("Bad router request: Cidr {cidr} of subnet {id} overlaps with cidr {cidr2} of subnet {id2}", cidr = s.cidr, id = s.id, cidr2 = existing.cidr, id2 = existing.id)));
                 }
             }
         }
@@ -644,10 +633,7 @@ impl NetworkService {
         if out.len() > MAX_ROUTES {
             return Err(invalid(
                 Fault::RoutesExhausted,
-                format!(
-                    "Unable to complete operation for {}. The number of routes exceeds the maximum {MAX_ROUTES}.",
-                    router.id
-                ),
+                msg!("Unable to complete operation for {id}. The number of routes exceeds the maximum {MAX_ROUTES}.", id = router.id, MAX_ROUTES),
             ));
         }
         let ports = interface_ports(tx, router).await?;
@@ -661,23 +647,29 @@ impl NetworkService {
             }
         }
         for r in &out {
-            let bad = |why: &str| {
-                invalid(
-                    Fault::InvalidRoutes,
-                    format!(
-                        "Invalid format for routes: [{{'destination': '{}', 'nexthop': '{}'}}], {why}",
-                        r.destination, r.nexthop
-                    ),
-                )
-            };
-            ipam::parse_cidr(&r.destination)
-                .map_err(|_| bad("the destination is not a valid CIDR"))?;
-            let hop = ipam::parse_ip(&r.nexthop, "nexthop").map_err(from_refusal)?;
+            let bad = |message: Message| invalid(Fault::InvalidRoutes, message);
+            let (destination, nexthop) = (&r.destination, &r.nexthop);
+            ipam::parse_cidr(destination).map_err(|_| {
+                bad(msg!(
+                    "Invalid format for routes: [{'destination': '{destination}', 'nexthop': '{nexthop}'}], the destination is not a valid CIDR",
+                    destination,
+                    nexthop
+                ))
+            })?;
+            let hop = ipam::parse_ip(nexthop, "nexthop").map_err(from_refusal)?;
             if !connected.iter().any(|n| n.contains(&hop)) {
-                return Err(bad("the nexthop is not connected with router"));
+                return Err(bad(msg!(
+                    "Invalid format for routes: [{'destination': '{destination}', 'nexthop': '{nexthop}'}], the nexthop is not connected with router",
+                    destination,
+                    nexthop
+                )));
             }
             if own_addresses.contains(&hop.to_string()) {
-                return Err(bad("the nexthop is used by router"));
+                return Err(bad(msg!(
+                    "Invalid format for routes: [{'destination': '{destination}', 'nexthop': '{nexthop}'}], the nexthop is used by router",
+                    destination,
+                    nexthop
+                )));
             }
         }
         Ok(out)

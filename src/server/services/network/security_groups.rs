@@ -240,16 +240,13 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     if !matches!(r.direction.as_str(), "ingress" | "egress") {
         return Err(invalid(
             Fault::InvalidInput,
-            format!(
-                "Invalid input for direction. Reason: '{}' is not in ['ingress', 'egress'].",
-                r.direction
-            ),
+            msg!("Invalid input for direction. Reason: '{direction}' is not in ['ingress', 'egress'].", direction = r.direction),
         ));
     }
     if !matches!(r.ethertype.as_str(), "IPv4" | "IPv6") {
         return Err(invalid(
             Fault::SecurityGroupRuleInvalidEtherType,
-            format!("Security group rule for ethertype '{}' not supported. Allowed values are ['IPv4', 'IPv6'].", r.ethertype),
+            msg!("Security group rule for ethertype '{ethertype}' not supported. Allowed values are ['IPv4', 'IPv6'].", ethertype = r.ethertype),
         ));
     }
     if let Some(p) = &r.protocol {
@@ -261,7 +258,11 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
         } else if !known {
             return Err(invalid(
                 Fault::SecurityGroupRuleInvalidProtocol,
-                format!("Security group rule protocol {p} not supported. Only protocol values {:?} and integer representations [0 to 255] are supported.", PROTOCOLS.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+                msg!(
+                    "Security group rule protocol {p} not supported. Only protocol values {protocols} and integer representations [0 to 255] are supported.",
+                    p,
+                    protocols = format!("{:?}", PROTOCOLS.iter().map(|(n, _)| *n).collect::<Vec<_>>())
+                ),
             ));
         } else {
             r.protocol = Some(p);
@@ -272,7 +273,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
         None if min.is_some() || max.is_some() => {
             return Err(invalid(
                 Fault::SecurityGroupProtocolRequiredWithPorts,
-                "Must also specify protocol if port range is given.",
+                msg!("Must also specify protocol if port range is given."),
             ))
         }
         Some(p) if PORTED.contains(&p) || p == "6" || p == "17" => {
@@ -280,7 +281,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
                 if !(1..=65535).contains(&v) {
                     return Err(invalid(
                         Fault::SecurityGroupInvalidPortValue,
-                        format!("Invalid value for port {v}."),
+                        msg!("Invalid value for port {v}.", v),
                     ));
                 }
             }
@@ -288,7 +289,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
                 if a > b {
                     return Err(invalid(
                         Fault::SecurityGroupInvalidPortRange,
-                        "For TCP/UDP protocols, port_range_min must be <= port_range_max",
+                        msg!("For TCP/UDP protocols, port_range_min must be <= port_range_max"),
                     ));
                 }
             }
@@ -305,22 +306,23 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
                 if !(0..=255).contains(&v) {
                     return Err(invalid(
                         Fault::SecurityGroupInvalidIcmpValue,
-                        format!("Invalid value for ICMP field (type or code): {v}. It must be 0 to 255."),
+                        msg!("Invalid value for ICMP field (type or code): {v}. It must be 0 to 255.", v),
                     ));
                 }
             }
             if max.is_some() && min.is_none() {
                 return Err(invalid(
                     Fault::SecurityGroupMissingIcmpType,
-                    "ICMP code (port-range-max) is provided but ICMP type (port-range-min) is missing.",
+                    msg!("ICMP code (port-range-max) is provided but ICMP type (port-range-min) is missing."),
                 ));
             }
         }
         Some(p) if min.is_some() || max.is_some() => {
             return Err(invalid(
                 Fault::InvalidInput,
-                format!(
-                    "Invalid input for operation: port ranges are not supported for protocol {p}."
+                msg!(
+                    "Invalid input for operation: port ranges are not supported for protocol {p}.",
+                    p
                 ),
             ))
         }
@@ -329,7 +331,7 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
     if r.remote_ip_prefix.is_some() && r.remote_group_id.is_some() {
         return Err(invalid(
             Fault::SecurityGroupRemoteGroupAndRemoteIpPrefix,
-            "Only remote_ip_prefix or remote_group_id may be provided.",
+            msg!("Only remote_ip_prefix or remote_group_id may be provided."),
         ));
     }
     if let Some(prefix) = &r.remote_ip_prefix {
@@ -339,16 +341,17 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
             .map_err(|_| {
                 invalid(
                     Fault::InvalidInput,
-                    format!("Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix."),
+                    msg!("Invalid input for remote_ip_prefix. Reason: '{prefix}' is not a valid IP prefix.", prefix),
                 )
             })?;
         let v4 = matches!(net, ipnet::IpNet::V4(_));
         if v4 != (r.ethertype == "IPv4") {
             return Err(invalid(
                 Fault::SecurityGroupRuleParameterConflict,
-                format!(
-                    "Conflicting value ethertype {} for CIDR {prefix}",
-                    r.ethertype
+                msg!(
+                    "Conflicting value ethertype {ethertype} for CIDR {prefix}",
+                    ethertype = r.ethertype,
+                    prefix
                 ),
             ));
         }
@@ -423,7 +426,7 @@ impl NetworkService {
         if req.name == "default" {
             return Err(conflict(
                 Fault::SecurityGroupDefaultAlreadyExists,
-                "Default security group already exists.",
+                msg!("Default security group already exists."),
             ));
         }
         let _claim = self.claims.lock().await;
@@ -524,13 +527,13 @@ impl NetworkService {
             if group.is_default && n != "default" {
                 return Err(conflict(
                     Fault::SecurityGroupCannotUpdateDefault,
-                    "Updating default security group not allowed.",
+                    msg!("Updating default security group not allowed."),
                 ));
             }
             if !group.is_default && n == "default" {
                 return Err(conflict(
                     Fault::SecurityGroupDefaultAlreadyExists,
-                    "Default security group already exists.",
+                    msg!("Default security group already exists."),
                 ));
             }
             group.name = n;
@@ -551,14 +554,14 @@ impl NetworkService {
         if group.is_default && !is_admin(ctx) {
             return Err(conflict(
                 Fault::SecurityGroupCannotRemoveDefault,
-                "Insufficient rights for removing default security group.",
+                msg!("Insufficient rights for removing default security group."),
             ));
         }
         let mut tx = self.db.begin().await?;
         if db::network::sg_port_count(&mut tx, id).await? > 0 {
             return Err(conflict(
                 Fault::SecurityGroupInUse,
-                format!("Security Group {id} in use."),
+                msg!("Security Group {id} in use.", id),
             ));
         }
         db::delete::<db::network::SecurityGroupRow>(&mut tx, id).await?;
@@ -602,9 +605,9 @@ impl NetworkService {
         if let Some(same) = existing.iter().find(|e| e.same_as(&r)) {
             return Err(conflict(
                 Fault::SecurityGroupRuleExists,
-                format!(
-                    "Security group rule already exists. Rule id is {}.",
-                    same.id
+                msg!(
+                    "Security group rule already exists. Rule id is {id}.",
+                    id = same.id
                 ),
             ));
         }
@@ -677,7 +680,7 @@ impl NetworkService {
         match requested {
             Some(list) if !list.is_empty() && !port_security => Err(conflict(
                 Fault::PortSecurityAndIPRequiredForSecurityGroups,
-                "Port security must be enabled and port must have an IP address in order to use security groups.",
+                msg!("Port security must be enabled and port must have an IP address in order to use security groups."),
             )),
             Some(list) => {
                 let mut out = Vec::new();

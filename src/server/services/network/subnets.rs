@@ -161,22 +161,26 @@ fn check_dns(list: &[String]) -> Result<()> {
     if list.len() > MAX_DNS {
         return Err(invalid(
             Fault::DNSNameServersExhausted,
-            format!("Unable to complete operation for the subnet. The number of DNS nameservers exceeds the limit {MAX_DNS}."),
+            msg!("Unable to complete operation for the subnet. The number of DNS nameservers exceeds the limit {MAX_DNS}.", MAX_DNS),
         ));
     }
     for (i, d) in list.iter().enumerate() {
         d.parse::<std::net::IpAddr>().map_err(|_| {
             invalid(
                 Fault::InvalidInput,
-                format!(
-                    "Invalid input for dns_nameservers. Reason: '{d}' is not a valid nameserver."
+                msg!(
+                    "Invalid input for dns_nameservers. Reason: '{d}' is not a valid nameserver.",
+                    d
                 ),
             )
         })?;
         if list[..i].contains(d) {
             return Err(invalid(
                 Fault::InvalidInput,
-                format!("Invalid input for dns_nameservers. Reason: Duplicate nameserver '{d}'."),
+                msg!(
+                    "Invalid input for dns_nameservers. Reason: Duplicate nameserver '{d}'.",
+                    d
+                ),
             ));
         }
     }
@@ -187,7 +191,7 @@ fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
     if routes.len() > MAX_ROUTES {
         return Err(invalid(
             Fault::HostRoutesExhausted,
-            format!("Unable to complete operation for the subnet. The number of host routes exceeds the limit {MAX_ROUTES}."),
+            msg!("Unable to complete operation for the subnet. The number of host routes exceeds the limit {MAX_ROUTES}.", MAX_ROUTES),
         ));
     }
     for r in routes {
@@ -204,8 +208,10 @@ fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
         if !net.contains(&hop) {
             return Err(invalid(
                 Fault::InvalidInput,
-                format!(
-                    "Invalid input for operation: Host route nexthop {hop} is not in subnet {net}."
+                msg!(
+                    "Invalid input for operation: Host route nexthop {hop} is not in subnet {net}.",
+                    hop,
+                    net
                 ),
             ));
         }
@@ -236,13 +242,13 @@ impl NetworkService {
         if req.ip_version.unwrap_or(4) != 4 {
             return Err(invalid(
                 Fault::InvalidInput,
-                "Invalid input for operation: only IPv4 subnets are supported.",
+                msg!("Invalid input for operation: only IPv4 subnets are supported."),
             ));
         }
         let cidr = req.cidr.as_deref().ok_or_else(|| {
             invalid(
                 Fault::BadRequest,
-                "Bad subnets request: a cidr must be specified in the absence of a subnet pool.",
+                msg!("Bad subnets request: a cidr must be specified in the absence of a subnet pool."),
             )
         })?;
         let net = ipam::parse_cidr(cidr).map_err(from_refusal)?;
@@ -288,10 +294,7 @@ impl NetworkService {
             if theirs.contains(&net.network()) || net.contains(&theirs.network()) {
                 return Err(invalid(
                     Fault::InvalidInput,
-                    format!(
-                        "Invalid input for operation: Requested subnet with cidr: {net} for network: {} overlaps with another subnet.",
-                        network.id
-                    ),
+                    msg!("Invalid input for operation: Requested subnet with cidr: {net} for network: {id} overlaps with another subnet.", net, id = network.id),
                 ));
             }
         }
@@ -459,7 +462,7 @@ impl NetworkService {
         {
             return Err(conflict(
                 Fault::SubnetInUse,
-                format!("Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet."),
+                msg!("Unable to complete operation on subnet {id}: One or more ports have an IP allocation from this subnet.", id),
             ));
         }
         // Only DHCP ports still hold addresses here; they give them up.
