@@ -11,6 +11,9 @@ pub use network::*;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::message::Message;
+use crate::types::AppError;
+
 /// The current language's texts, for components.
 pub fn use_texts() -> impl Fn() -> &'static Texts + Copy {
     let lang = use_context::<RwSignal<Lang>>().unwrap_or_else(|| RwSignal::new(Lang::En));
@@ -37,6 +40,15 @@ impl Lang {
             "ko" => Lang::Ko,
             _ => Lang::En,
         }
+    }
+
+    /// The language a request's `Cookie` header chose (`gureum_lang`), English otherwise.
+    pub fn from_cookies(header: &str) -> Lang {
+        header
+            .split(';')
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == "gureum_lang")
+            .map_or(Lang::En, |(_, v)| Lang::from_code(v))
     }
 
     pub fn texts(self) -> &'static Texts {
@@ -412,3 +424,33 @@ pub const KO: Texts = Texts {
     c: &COMPUTE_KO,
     n: &NETWORK_KO,
 };
+
+/// An error as the user reads it, in their language.
+pub fn error_text(t: &'static Texts, e: AppError) -> String {
+    match e {
+        AppError::InvalidCredentials => t.invalid_credentials.to_string(),
+        AppError::AccountLocked => t.account_locked.to_string(),
+        AppError::PasswordMismatch => t.passwords_differ.to_string(),
+        AppError::NotSignedIn => t.log_in.to_string(),
+        AppError::Invalid(m)
+        | AppError::NotFound(m)
+        | AppError::Conflict(m)
+        | AppError::Forbidden(m) => message_text(t, &m),
+        AppError::Internal(id) => t.internal_error.replace("{id}", &id),
+        AppError::Transport(reason) => t.unreachable.replace("{reason}", &reason),
+    }
+}
+
+/// A service's message in the user's language (English when the language has no rendering
+/// of it: `tests/tidy.rs` sees that every message a service sends has one).
+pub fn message_text(t: &'static Texts, m: &Message) -> String {
+    match (t.message)(m.template()) {
+        Some(template) => m.render_with(template, |name, value| {
+            (name == "kind")
+                .then(|| (t.noun)(value))
+                .flatten()
+                .map(str::to_string)
+        }),
+        None => m.to_string(),
+    }
+}

@@ -75,11 +75,11 @@ pub async fn login(domain: String, username: String, password: String) -> Result
     session
         .cycle_id()
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::server::portal::internal("the session store", e))?;
     session
         .insert(TOKEN_KEY, token)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::server::portal::internal("the session store", e))?;
     leptos_axum::redirect("/project/api_access");
     Ok(())
 }
@@ -97,7 +97,7 @@ pub async fn logout() -> Result<(), AppError> {
     session
         .flush()
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::server::portal::internal("the session store", e))?;
     leptos_axum::redirect("/auth/login");
     Ok(())
 }
@@ -159,7 +159,7 @@ pub async fn switch_project(project_id: String) -> Result<(), AppError> {
     session
         .insert(TOKEN_KEY, token)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::server::portal::internal("the session store", e))?;
     Ok(())
 }
 
@@ -193,7 +193,7 @@ pub async fn change_password(
     session
         .flush()
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::server::portal::internal("the session store", e))?;
     Ok(())
 }
 

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
+pub use crate::i18n::error_text;
 use crate::i18n::{use_texts, Texts};
-use crate::message::Message;
 use crate::types::{AppError, ListQuery, Page};
 
 /// The table state in the URL: `?q=filter&sort=col&desc=1&page=N`.
@@ -198,36 +198,6 @@ where
         value.get().and_then(|r| r.err()).map(|e| {
             view! { <div class="alert alert-error" role="alert">{error_text(t(), e)}</div> }
         })
-    }
-}
-
-/// An error as the user reads it, in their language.
-pub fn error_text(t: &'static Texts, e: AppError) -> String {
-    match e {
-        AppError::InvalidCredentials => t.invalid_credentials.to_string(),
-        AppError::AccountLocked => t.account_locked.to_string(),
-        AppError::PasswordMismatch => t.passwords_differ.to_string(),
-        AppError::NotSignedIn => t.log_in.to_string(),
-        AppError::Invalid(m)
-        | AppError::NotFound(m)
-        | AppError::Conflict(m)
-        | AppError::Forbidden(m) => message_text(t, &m),
-        AppError::Internal(id) => t.internal_error.replace("{id}", &id),
-        AppError::Transport(reason) => t.unreachable.replace("{reason}", &reason),
-    }
-}
-
-/// A service's message in the user's language (English when the language has no rendering
-/// of it: `tests/tidy.rs` sees that every message a service sends has one).
-pub fn message_text(t: &'static Texts, m: &Message) -> String {
-    match (t.message)(m.template()) {
-        Some(template) => m.render_with(template, |name, value| {
-            (name == "kind")
-                .then(|| (t.noun)(value))
-                .flatten()
-                .map(str::to_string)
-        }),
-        None => m.to_string(),
     }
 }
 

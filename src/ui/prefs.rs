@@ -4,18 +4,15 @@
 use crate::i18n::Lang;
 
 fn parse(cookies: &str) -> (Lang, &'static str) {
-    let mut lang = Lang::En;
     let mut theme = "system";
     for part in cookies.split(';') {
-        let (k, v) = part.trim().split_once('=').unwrap_or_default();
-        match (k, v) {
-            ("gureum_lang", v) => lang = Lang::from_code(v),
+        match part.trim().split_once('=').unwrap_or_default() {
             ("gureum_theme", "light") => theme = "light",
             ("gureum_theme", "dark") => theme = "dark",
             _ => {}
         }
     }
-    (lang, theme)
+    (Lang::from_cookies(cookies), theme)
 }
 
 /// The preferences of the request being rendered (server) or of the page (browser).

@@ -331,6 +331,23 @@ async fn the_console_and_the_upload_are_for_the_right_people_only() {
         .unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().contains("no graphical console"));
+    // In the language the user chose (the portal keeps it in a cookie).
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    jar.add_cookie_str("gureum_lang=ko; Path=/", &base.parse().unwrap());
+    let korean = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    login_user(&korean, &base, "alice", "alice-password").await;
+    let r = korean
+        .get(format!("{base}/portal/instances/{id}/console"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("그래픽 콘솔이 없습니다"), "{text}");
 
     // A websocket opened from another site is refused before anything else.
     let r = owner

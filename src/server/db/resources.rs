@@ -51,17 +51,6 @@ pub async fn domain_list(
     .await
 }
 
-pub async fn domain_update(c: &mut C, d: &DomainRow) -> Result<(), DbError> {
-    sqlx::query("UPDATE domains SET name = $2, description = $3, enabled = $4 WHERE id = $1")
-        .bind(&d.id)
-        .bind(&d.name)
-        .bind(&d.description)
-        .bind(d.enabled)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
 pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM projects WHERE domain_id = $1)
@@ -122,17 +111,6 @@ pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow
         rows.retain(|r| ids.contains(&r.id));
     }
     Ok(rows)
-}
-
-pub async fn project_update(c: &mut C, p: &ProjectRow) -> Result<(), DbError> {
-    sqlx::query("UPDATE projects SET name = $2, description = $3, enabled = $4 WHERE id = $1")
-        .bind(&p.id)
-        .bind(&p.name)
-        .bind(&p.description)
-        .bind(p.enabled)
-        .execute(c)
-        .await?;
-    Ok(())
 }
 
 pub async fn project_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {

@@ -43,16 +43,6 @@ pub async fn role_list(c: &mut C, name: Option<&str>) -> Result<Vec<RoleRow>, Db
     .await
 }
 
-pub async fn role_update(c: &mut C, r: &RoleRow) -> Result<(), DbError> {
-    sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1")
-        .bind(&r.id)
-        .bind(&r.name)
-        .bind(&r.description)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
 pub async fn implied_role_add(c: &mut C, prior: &str, implied: &str) -> Result<(), DbError> {
     sqlx::query("INSERT INTO implied_roles (prior_role_id, implied_role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(prior)

@@ -182,16 +182,6 @@ pub async fn group_list(
     .await
 }
 
-pub async fn group_update(c: &mut C, g: &GroupRow) -> Result<(), DbError> {
-    sqlx::query("UPDATE user_groups SET name = $2, description = $3 WHERE id = $1")
-        .bind(&g.id)
-        .bind(&g.name)
-        .bind(&g.description)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
 /// Adds a member; adding one twice is not an error.
 pub async fn group_member_add(c: &mut C, group_id: &str, user_id: &str) -> Result<(), DbError> {
     sqlx::query(

@@ -16,6 +16,7 @@ use super::*;
 pub(super) async fn console_page(
     State(state): State<AppState>,
     session: Session,
+    headers: axum::http::HeaderMap,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Response {
     let ctx = match ctx_from_session(&state, &session).await {
@@ -28,7 +29,7 @@ pub(super) async fn console_page(
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
-        return (status, app_error(e).to_string()).into_response();
+        return error_response(&headers, status, app_error(e));
     }
     // The id is a UUID the service just found; nothing else is interpolated.
     let page = CONSOLE_PAGE.replace("{ID}", &id);
@@ -88,7 +89,7 @@ pub(super) async fn console_socket(
     let address = match state.compute.console_address(&ctx, &id).await {
         Ok(a) => a,
         Err(Error::NotFound { .. }) => return StatusCode::NOT_FOUND.into_response(),
-        Err(e) => return (StatusCode::CONFLICT, app_error(e).to_string()).into_response(),
+        Err(e) => return error_response(&headers, StatusCode::CONFLICT, app_error(e)),
     };
     ws.protocols(["binary"])
         .on_upgrade(move |socket| proxy_vnc(socket, address))

@@ -44,15 +44,17 @@ pub(super) async fn project_usage_csv(
     State(state): State<AppState>,
     session: Session,
     axum::extract::Query(p): axum::extract::Query<Period>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let ctx = match ctx_from_session(&state, &session).await {
         Ok(ctx) => ctx,
         Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
     };
     let Some(project) = ctx.auth.project_id().map(str::to_string) else {
-        return (StatusCode::BAD_REQUEST, "Choose a project first.").into_response();
+        let e = AppError::Invalid(msg!("Choose a project first."));
+        return error_response(&headers, StatusCode::BAD_REQUEST, e);
     };
-    usage_csv(&state, &ctx, Some(&project), &p).await
+    usage_csv(&state, &ctx, Some(&project), &p, &headers).await
 }
 
 /// Admin → Overview → Download CSV Summary.
@@ -60,15 +62,22 @@ pub(super) async fn admin_usage_csv(
     State(state): State<AppState>,
     session: Session,
     axum::extract::Query(p): axum::extract::Query<Period>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
     let ctx = match ctx_from_session(&state, &session).await {
         Ok(ctx) => ctx,
         Err(_) => return StatusCode::UNAUTHORIZED.into_response(),
     };
-    usage_csv(&state, &ctx, None, &p).await
+    usage_csv(&state, &ctx, None, &p, &headers).await
 }
 
-async fn usage_csv(state: &AppState, ctx: &OpCtx, project: Option<&str>, p: &Period) -> Response {
+async fn usage_csv(
+    state: &AppState,
+    ctx: &OpCtx,
+    project: Option<&str>,
+    p: &Period,
+    headers: &axum::http::HeaderMap,
+) -> Response {
     use crate::server::services::compute::usage_csv;
     let result = match state
         .compute
@@ -98,7 +107,7 @@ async fn usage_csv(state: &AppState, ctx: &OpCtx, project: Option<&str>, p: &Per
                 AppError::NotSignedIn => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            (status, e.to_string()).into_response()
+            error_response(headers, status, e)
         }
     }
 }

@@ -20,9 +20,38 @@ use crate::types::AppError;
 
 pub const TOKEN_KEY: &str = "token";
 
+/// An error answered outside a server function (an upload, a download, the console): its
+/// status, and the message in the language the request's cookie chose.
+pub(crate) fn error_response(
+    headers: &axum::http::HeaderMap,
+    status: axum::http::StatusCode,
+    e: AppError,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let cookies = headers
+        .get(axum::http::header::COOKIE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or_default();
+    let t = crate::i18n::Lang::from_cookies(cookies).texts();
+    (status, crate::i18n::error_text(t, e)).into_response()
+}
+
+/// An internal failure of the portal's own (the session store): logged with a request id,
+/// which is all the user is shown.
+pub fn internal(context: &'static str, e: impl std::fmt::Display) -> AppError {
+    let id = uuid::Uuid::new_v4().to_string();
+    tracing::error!(request_id = %id, error = %e, "{context}");
+    AppError::Internal(id)
+}
+
 /// Maps a service error to what the portal may show, logging internal ones.
 pub fn app_error(e: Error) -> AppError {
-    e.log();
+    if matches!(e.plain(), Error::Internal(_)) {
+        let id = uuid::Uuid::new_v4().to_string();
+        tracing::error!(request_id = %id, "the portal's request failed");
+        e.log();
+        return AppError::Internal(id);
+    }
     let e = e.into_plain();
     match e {
         Error::NotFound { .. } => AppError::NotFound(e.message()),
@@ -47,7 +76,7 @@ impl From<Error> for AppError {
 /// The application state and the signed-in caller of the current server function.
 pub async fn request_ctx() -> Result<(AppState, OpCtx), AppError> {
     let state = leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| AppError::Internal("no state".into()))?;
+        .ok_or_else(|| internal("no application state", "missing context"))?;
     let session: Session = leptos_axum::extract()
         .await
         .map_err(|e| AppError::Transport(e.to_string()))?;
@@ -57,7 +86,7 @@ pub async fn request_ctx() -> Result<(AppState, OpCtx), AppError> {
 
 pub async fn session() -> Result<(AppState, Session), AppError> {
     let state = leptos::prelude::use_context::<AppState>()
-        .ok_or_else(|| AppError::Internal("no state".into()))?;
+        .ok_or_else(|| internal("no application state", "missing context"))?;
     let session: Session = leptos_axum::extract()
         .await
         .map_err(|e| AppError::Transport(e.to_string()))?;
@@ -68,7 +97,7 @@ pub async fn ctx_from_session(state: &AppState, session: &Session) -> Result<OpC
     let token: Option<String> = session
         .get(TOKEN_KEY)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| internal("reading the session", e))?;
     let token = token.ok_or(AppError::NotSignedIn)?;
     let auth = state
         .identity

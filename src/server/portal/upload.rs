@@ -16,6 +16,7 @@ pub(super) async fn upload_image(
     State(state): State<AppState>,
     session: Session,
     axum::extract::Path(id): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Response {
     let ctx = match ctx_from_session(&state, &session).await {
@@ -37,8 +38,7 @@ pub(super) async fn upload_image(
                 Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::BAD_REQUEST,
             };
-            let message = app_error(e).to_string();
-            (status, message).into_response()
+            error_response(&headers, status, app_error(e))
         }
     }
 }

@@ -506,8 +506,8 @@ impl Listed for Port {
             device_owner: p.get("device_owner"),
             mac_address: p.get("mac_address"),
             status: p.get("status"),
-            ip_address: fixed_ip_filter(&p, "ip_address"),
-            subnet_id: fixed_ip_filter(&p, "subnet_id"),
+            ip_address: fixed_ip_filter(p, "ip_address"),
+            subnet_id: fixed_ip_filter(p, "subnet_id"),
             marker: p.get("marker"),
             limit,
         })

@@ -38,6 +38,8 @@ pub use resources::{DomainCreate, DomainUpdate, ProjectCreate, ProjectUpdate};
 pub use roles::{Actor, AssignmentQuery, EffectiveAssignment, Target};
 pub use users::{GroupCreate, GroupUpdate, UserCreate, UserPage, UserUpdate};
 
+use crate::server::authz::{authorize, Action, Resource};
+use crate::server::context::OpCtx;
 use crate::server::db::Db;
 
 /// Identity settings (the `[identity]` part of the configuration).
@@ -144,7 +146,58 @@ fn check_name(field: &str, value: &str, max: usize) -> crate::server::error::Res
     Ok(())
 }
 
+/// An identity object that has a unique name (a duplicate is refused by the database).
+trait Named {
+    const KIND: &'static str;
+    fn name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($row:ty => $kind:literal,)*) => {$(
+        impl Named for $row {
+            const KIND: &'static str = $kind;
+            fn name(&self) -> &str {
+                &self.name
+            }
+        }
+    )*};
+}
+
+named! {
+    Domain => "domain",
+    Project => "project",
+    Group => "group",
+    Role => "role",
+}
+
 impl IdentityService {
+    /// Changes one object: authorizes `policy` (an administrator's), reads the row (a 404
+    /// names its kind), lets `change` apply the request to it, writes it back (a duplicate
+    /// name is a 409) and ends the cached validations, as every identity write does.
+    async fn modify<R: crate::server::db::Table + Named>(
+        &self,
+        ctx: &OpCtx,
+        policy: &'static str,
+        id: &str,
+        change: impl FnOnce(&mut R) -> crate::server::error::Result<()>,
+    ) -> crate::server::error::Result<R> {
+        authorize(ctx, Action::Modify, Resource::AdminOnly(policy))?;
+        let mut conn = self.db.conn().await?;
+        let mut row = super::found::<R>(&mut conn, R::KIND, id).await?;
+        change(&mut row)?;
+        let saved = crate::server::db::save(&mut conn, &row)
+            .await
+            .map_err(on_duplicate(|| {
+                crate::server::error::Error::duplicate(R::KIND, row.name())
+            }))?;
+        if !saved {
+            // Deleted between the read and the write.
+            return Err(crate::server::error::Error::not_found(R::KIND, id));
+        }
+        self.changed();
+        Ok(row)
+    }
+
     /// Forgets every cached validation, as an identity write does (benchmarks use this to
     /// measure the uncached path).
     pub fn bench_invalidate(&self) {

@@ -105,28 +105,20 @@ impl IdentityService {
         id: &str,
         params: DomainUpdate,
     ) -> Result<Domain> {
-        authorize(
-            ctx,
-            Action::Modify,
-            Resource::AdminOnly("identity:update_domain"),
-        )?;
-        let mut conn = self.db.conn().await?;
-        let mut row = found::<db::resources::DomainRow>(&mut conn, "domain", id).await?;
-        if let Some(name) = params.name {
-            check_name("name", &name, 64)?;
-            row.name = name;
-        }
-        if let Some(d) = params.description {
-            row.description = d;
-        }
-        if let Some(e) = params.enabled {
-            row.enabled = e as i64;
-        }
-        db::resources::domain_update(&mut conn, &row)
-            .await
-            .map_err(on_duplicate(|| Error::duplicate("domain", &row.name)))?;
-        self.changed();
-        Ok(row)
+        self.modify(ctx, "identity:update_domain", id, |row: &mut Domain| {
+            if let Some(name) = params.name {
+                check_name("name", &name, 64)?;
+                row.name = name;
+            }
+            if let Some(d) = params.description {
+                row.description = d;
+            }
+            if let Some(e) = params.enabled {
+                row.enabled = e as i64;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a domain. As in Keystone, it must be disabled first and must be empty.
@@ -265,28 +257,20 @@ impl IdentityService {
         id: &str,
         params: ProjectUpdate,
     ) -> Result<Project> {
-        authorize(
-            ctx,
-            Action::Modify,
-            Resource::AdminOnly("identity:update_project"),
-        )?;
-        let mut conn = self.db.conn().await?;
-        let mut row = found::<db::resources::ProjectRow>(&mut conn, "project", id).await?;
-        if let Some(name) = params.name {
-            check_name("name", &name, 64)?;
-            row.name = name;
-        }
-        if let Some(d) = params.description {
-            row.description = d;
-        }
-        if let Some(e) = params.enabled {
-            row.enabled = e as i64;
-        }
-        db::resources::project_update(&mut conn, &row)
-            .await
-            .map_err(on_duplicate(|| Error::duplicate("project", &row.name)))?;
-        self.changed();
-        Ok(row)
+        self.modify(ctx, "identity:update_project", id, |row: &mut Project| {
+            if let Some(name) = params.name {
+                check_name("name", &name, 64)?;
+                row.name = name;
+            }
+            if let Some(d) = params.description {
+                row.description = d;
+            }
+            if let Some(e) = params.enabled {
+                row.enabled = e as i64;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a project with its role assignments and application credentials. A project

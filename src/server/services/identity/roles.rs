@@ -134,31 +134,24 @@ impl IdentityService {
         name: Option<String>,
         description: Option<String>,
     ) -> Result<Role> {
-        authorize(
-            ctx,
-            Action::Modify,
-            Resource::AdminOnly("identity:update_role"),
-        )?;
-        let mut conn = self.db.conn().await?;
-        let mut row = found::<db::roles::RoleRow>(&mut conn, "role", id).await?;
-        if let Some(name) = name {
-            check_name("name", &name, 255)?;
-            if row.name != name && super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str()) {
-                return Err(Error::Forbidden(msg!(
-                    "The built-in role {name} cannot be renamed.",
-                    name = row.name
-                )));
+        self.modify(ctx, "identity:update_role", id, |row: &mut Role| {
+            if let Some(name) = name {
+                check_name("name", &name, 255)?;
+                let builtin = super::bootstrap::BUILTIN_ROLES.contains(&row.name.as_str());
+                if row.name != name && builtin {
+                    return Err(Error::Forbidden(msg!(
+                        "The built-in role {name} cannot be renamed.",
+                        name = row.name
+                    )));
+                }
+                row.name = name;
             }
-            row.name = name;
-        }
-        if let Some(d) = description {
-            row.description = d;
-        }
-        db::roles::role_update(&mut conn, &row)
-            .await
-            .map_err(on_duplicate(|| Error::duplicate("role", &row.name)))?;
-        self.changed();
-        Ok(row)
+            if let Some(d) = description {
+                row.description = d;
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn role_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {

@@ -328,25 +328,17 @@ impl IdentityService {
     }
 
     pub async fn group_update(&self, ctx: &OpCtx, id: &str, params: GroupUpdate) -> Result<Group> {
-        authorize(
-            ctx,
-            Action::Modify,
-            Resource::AdminOnly("identity:update_group"),
-        )?;
-        let mut conn = self.db.conn().await?;
-        let mut row = found::<db::users::GroupRow>(&mut conn, "group", id).await?;
-        if let Some(name) = params.name {
-            check_name("name", &name, 64)?;
-            row.name = name;
-        }
-        if let Some(d) = params.description {
-            row.description = d;
-        }
-        db::users::group_update(&mut conn, &row)
-            .await
-            .map_err(on_duplicate(|| Error::duplicate("group", &row.name)))?;
-        self.changed();
-        Ok(row)
+        self.modify(ctx, "identity:update_group", id, |row: &mut Group| {
+            if let Some(name) = params.name {
+                check_name("name", &name, 64)?;
+                row.name = name;
+            }
+            if let Some(d) = params.description {
+                row.description = d;
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn group_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {

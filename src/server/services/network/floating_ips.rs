@@ -3,6 +3,7 @@
 //! connects the port's subnet to that external network.
 
 use super::fault::Fault;
+use crate::message::Message;
 use std::net::Ipv4Addr;
 
 use super::networks::{owner, scope};
@@ -117,11 +118,9 @@ pub struct FloatingIpQuery {
     pub limit: Option<i64>,
 }
 
-fn bad_fip(message: impl std::fmt::Display) -> Error {
-    invalid(
-        Fault::BadRequest,
-        msg!("Bad floatingip request: {message}", message),
-    )
+/// Neutron's "Bad floatingip request: ..." (the message says so itself).
+fn bad_fip(message: Message) -> Error {
+    invalid(Fault::BadRequest, message)
 }
 
 fn fip_not_found(id: &str) -> Error {
@@ -159,9 +158,9 @@ impl NetworkService {
         }
         let network = self.network_get(ctx, &req.floating_network_id).await?;
         if !network.external {
-            return Err(bad_fip(format!(
-                "Network {} is not a valid external network",
-                network.id
+            return Err(bad_fip(msg!(
+                "Bad floatingip request: Network {id} is not a valid external network",
+                id = network.id
             )));
         }
         let t = now();
@@ -299,7 +298,7 @@ impl NetworkService {
             Some(None) => fip.disassociate(),
             None if u.fixed_ip_address.is_some() => {
                 return Err(bad_fip(
-                    "fixed_ip_address cannot be specified without a port_id",
+                    msg!("Bad floatingip request: fixed_ip_address cannot be specified without a port_id"),
                 ));
             }
             None => {}
@@ -345,10 +344,7 @@ impl NetworkService {
             ));
         }
         if port.network_id == fip.floating_network_id {
-            return Err(bad_fip(format!(
-                "Port {port_id} is on the external network {} itself.",
-                port.network_id
-            )));
+            return Err(bad_fip(msg!("Bad floatingip request: Port {port_id} is on the external network {network_id} itself.", port_id, network_id = port.network_id)));
         }
         let v4: Vec<_> = port
             .fixed_ips
@@ -362,20 +358,16 @@ impl NetworkService {
                     .find(|f| f.ip_address == ip.to_string())
                     .copied()
                     .ok_or_else(|| {
-                        bad_fip(format!("Port {port_id} does not have fixed ip {ip}"))
+                        bad_fip(msg!("Bad floatingip request: Port {port_id} does not have fixed ip {ip}", port_id, ip))
                     })?
             }
             None => match v4.as_slice() {
                 [] => {
-                    return Err(bad_fip(format!(
-                        "Cannot add floating IP to port {port_id} that has no fixed IPv4 addresses"
-                    )))
+                    return Err(bad_fip(msg!("Bad floatingip request: Cannot add floating IP to port {port_id} that has no fixed IPv4 addresses", port_id)))
                 }
                 [one] => *one,
                 _ => {
-                    return Err(bad_fip(format!(
-                        "Port {port_id} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a floating IP"
-                    )))
+                    return Err(bad_fip(msg!("Bad floatingip request: Port {port_id} has multiple fixed IPv4 addresses. Must provide a specific IPv4 address when assigning a floating IP", port_id)))
                 }
             },
         };

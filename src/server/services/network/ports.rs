@@ -740,7 +740,7 @@ pub(super) async fn allocate(
             Some(id) => Some(subnets.iter().find(|s| &s.id == id).ok_or_else(|| {
                 invalid(
                     Fault::InvalidInput,
-                    msg!("Invalid input for operation: Failed to create port on network {id}, because fixed_ips included invalid subnet {id}.", id = network.id),
+                    msg!("Invalid input for operation: Failed to create port on network {network_id}, because fixed_ips included invalid subnet {subnet_id}.", network_id = network.id, subnet_id = id),
                 )
             })?),
             None => None,
