@@ -663,9 +663,40 @@ async fn the_scheduler_refuses_what_does_not_fit() {
         .await
         .expect(200)
         .body;
-    assert_eq!(stats["hypervisor_statistics"]["vcpus_used"], 2);
-    assert_eq!(stats["hypervisor_statistics"]["running_vms"], 1);
-    assert_eq!(stats["hypervisor_statistics"]["vcpus"], 2);
+    let st = &stats["hypervisor_statistics"];
+    assert_eq!(st["vcpus_used"], 2);
+    assert_eq!(st["running_vms"], 1);
+    assert_eq!(st["vcpus"], 2);
+    assert_eq!(st["count"], 1);
+    assert_eq!(st["memory_mb"], 1024);
+    let free = |had: &str, used: &str| st[had].as_i64().unwrap() - st[used].as_i64().unwrap();
+    assert_eq!(st["free_ram_mb"], free("memory_mb", "memory_mb_used"));
+    assert_eq!(st["free_disk_gb"], free("local_gb", "local_gb_used"));
+    assert_eq!(st["disk_available_least"], st["free_disk_gb"]);
+    assert_eq!(st["current_workload"], 0);
+    // The one hypervisor's own figures are the same, with its CPU model.
+    let detail = w
+        .app
+        .nova_at(None, Method::GET, "/os-hypervisors/detail", &w.admin, None)
+        .await
+        .expect(200)
+        .body;
+    let h = &detail["hypervisors"][0];
+    for key in [
+        "vcpus",
+        "vcpus_used",
+        "memory_mb",
+        "memory_mb_used",
+        "local_gb",
+        "local_gb_used",
+        "free_ram_mb",
+        "free_disk_gb",
+        "running_vms",
+        "disk_available_least",
+    ] {
+        assert_eq!(h[key], st[key], "{key}");
+    }
+    assert!(h["cpu_info"].is_string());
     // Deleting the first frees the host.
     w.app
         .nova(

@@ -573,20 +573,10 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
         id: NodeId<'a>,
         disabled_reason: &'a Option<String>,
     }
-    /// Capacity and use, which 2.88 moved to the placement service.
     #[derive(Serialize)]
-    struct Capacity {
-        vcpus: i64,
-        memory_mb: i64,
-        local_gb: i64,
-        vcpus_used: i64,
-        memory_mb_used: i64,
-        local_gb_used: i64,
-        free_ram_mb: i64,
-        free_disk_gb: i64,
-        current_workload: i64,
-        running_vms: i64,
-        disk_available_least: i64,
+    struct HostCapacity {
+        #[serde(flatten)]
+        capacity: Capacity,
         cpu_info: String,
     }
     #[derive(Serialize)]
@@ -596,7 +586,7 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
         hypervisor_version: i64,
         service: ServiceRef<'a>,
         #[serde(flatten)]
-        capacity: Option<Capacity>,
+        capacity: Option<HostCapacity>,
         #[serde(skip_serializing_if = "Option::is_none")]
         uptime: Option<Null>,
     }
@@ -625,18 +615,12 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
                 id: node_id(h, mv),
                 disabled_reason: &h.disabled_reason,
             },
-            capacity: before_88.then(|| Capacity {
-                vcpus: h.vcpus,
-                memory_mb: h.memory_mb,
-                local_gb: h.local_gb,
-                vcpus_used: cpu,
-                memory_mb_used: ram,
-                local_gb_used: disk,
-                free_ram_mb: h.memory_mb - ram,
-                free_disk_gb: h.local_gb - disk,
-                current_workload: 0,
-                running_vms: running,
-                disk_available_least: h.local_gb - disk,
+            capacity: before_88.then(|| HostCapacity {
+                capacity: Capacity::of(
+                    (h.vcpus, h.memory_mb, h.local_gb),
+                    (cpu, ram, disk),
+                    running,
+                ),
                 // The CPU model as a JSON document in a string, as libvirt reports it.
                 cpu_info: serde_json::from_str::<Value>(&h.cpu_info)
                     .map(|c| c.to_string())
@@ -652,32 +636,55 @@ pub fn statistics_view(s: &HypervisorStatistics) -> Value {
     #[derive(Serialize)]
     struct StatisticsView {
         count: i64,
-        vcpus: i64,
-        memory_mb: i64,
-        local_gb: i64,
-        vcpus_used: i64,
-        memory_mb_used: i64,
-        local_gb_used: i64,
-        free_ram_mb: i64,
-        free_disk_gb: i64,
-        current_workload: i64,
-        running_vms: i64,
-        disk_available_least: i64,
+        #[serde(flatten)]
+        capacity: Capacity,
     }
     to_value(StatisticsView {
         count: s.count,
-        vcpus: s.vcpus,
-        memory_mb: s.memory_mb,
-        local_gb: s.local_gb,
-        vcpus_used: s.vcpus_used,
-        memory_mb_used: s.memory_mb_used,
-        local_gb_used: s.local_gb_used,
-        free_ram_mb: s.memory_mb - s.memory_mb_used,
-        free_disk_gb: s.local_gb - s.local_gb_used,
-        current_workload: 0,
-        running_vms: s.running_vms,
-        disk_available_least: s.local_gb - s.local_gb_used,
+        capacity: Capacity::of(
+            (s.vcpus, s.memory_mb, s.local_gb),
+            (s.vcpus_used, s.memory_mb_used, s.local_gb_used),
+            s.running_vms,
+        ),
     })
+}
+
+/// A hypervisor's capacity and use (or all of theirs), which 2.88 moved to the placement
+/// service.
+#[derive(Serialize)]
+struct Capacity {
+    vcpus: i64,
+    memory_mb: i64,
+    local_gb: i64,
+    vcpus_used: i64,
+    memory_mb_used: i64,
+    local_gb_used: i64,
+    free_ram_mb: i64,
+    free_disk_gb: i64,
+    current_workload: i64,
+    running_vms: i64,
+    disk_available_least: i64,
+}
+
+impl Capacity {
+    /// From (vCPUs, MB of RAM, GB of disk) had and used, and the running guests.
+    fn of(had: (i64, i64, i64), used: (i64, i64, i64), running_vms: i64) -> Capacity {
+        let ((vcpus, memory_mb, local_gb), (vcpus_used, memory_mb_used, local_gb_used)) =
+            (had, used);
+        Capacity {
+            vcpus,
+            memory_mb,
+            local_gb,
+            vcpus_used,
+            memory_mb_used,
+            local_gb_used,
+            free_ram_mb: memory_mb - memory_mb_used,
+            free_disk_gb: local_gb - local_gb_used,
+            current_workload: 0,
+            running_vms,
+            disk_available_least: local_gb - local_gb_used,
+        }
+    }
 }
 
 /// A compute service (`/os-services`): one `nova-compute` per hypervisor.
