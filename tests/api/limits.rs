@@ -48,11 +48,17 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server() {
     for mut s in slow {
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         let mut buf = Vec::new();
-        let closed = match s.read_to_end(&mut buf) {
-            Ok(_) => true,
-            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
-        };
-        assert!(closed, "a half-sent request's connection stays open");
+        // Closed is an end of stream or any error but the read's own timeout (a reset,
+        // an abort: how the close arrives depends on what was left unread).
+        let result = s.read_to_end(&mut buf);
+        let open = matches!(
+            &result,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)
+        );
+        assert!(
+            !open,
+            "a half-sent request's connection stays open: {result:?}"
+        );
     }
 }
 
