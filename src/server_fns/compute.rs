@@ -713,17 +713,17 @@ pub async fn list_hypervisors(query: ListQuery) -> Result<Page<HypervisorView>, 
         .hypervisors(&ctx)
         .await?
         .into_iter()
-        .map(|(h, running, cpu, ram, disk)| HypervisorView {
+        .map(|(h, used)| HypervisorView {
             id: h.id,
             hostname: h.host,
             hypervisor_type: h.hypervisor_type,
             vcpus: h.vcpus,
-            vcpus_used: cpu,
+            vcpus_used: used.vcpus,
             memory_mb: h.memory_mb,
-            memory_mb_used: ram,
+            memory_mb_used: used.memory_mb,
             local_gb: h.local_gb,
-            local_gb_used: disk,
-            running_vms: running,
+            local_gb_used: used.disk_gb,
+            running_vms: used.instances,
             status: h.status,
             cpu_allocation_ratio: h.cpu_allocation_ratio,
             ram_allocation_ratio: h.ram_allocation_ratio,

@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
+use super::select::{Arg, Select};
 use super::table::{table, Table};
-use super::{b, DbError, C};
+use super::{DbError, C};
 
 // --- Flavors ---------------------------------------------------------------------------
 
@@ -42,35 +43,24 @@ pub struct FlavorFilter {
 
 /// Smallest first (RAM, then vCPUs), as Horizon shows them.
 pub async fn flavor_list(c: &mut C, f: &FlavorFilter) -> Result<Vec<FlavorRow>, DbError> {
-    let flavor_cols = FlavorRow::columns();
-    let mut sql = format!(
-        "SELECT {flavor_cols} FROM flavors
-         WHERE ($1 IS NULL OR is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects WHERE project_id = $1))
-           AND ($2 IS NULL OR is_public = $2) AND ($3 IS NULL OR memory_mb >= $3)
-           AND ($4 IS NULL OR root_gb >= $4)"
-    );
-    if f.after.is_some() {
-        sql.push_str(
-            " AND (memory_mb > $5 OR (memory_mb = $5 AND (vcpus > $6 OR (vcpus = $6 AND id > $7))))",
+    let mut q = Select::<FlavorRow>::table()
+        .when(
+            f.project_id.as_deref(),
+            "(is_public = 1 OR id IN (SELECT flavor_id FROM flavor_projects WHERE project_id = ?))",
+        )
+        .eq("is_public", f.is_public)
+        .when(f.min_ram, "memory_mb >= ?")
+        .when(f.min_disk, "root_gb >= ?");
+    if let Some((ram, vcpus, id)) = &f.after {
+        q = q.filter(
+            "(memory_mb > ?1 OR (memory_mb = ?1 AND (vcpus > ?2 OR (vcpus = ?2 AND id > ?3))))",
+            [Arg::Int(*ram), Arg::Int(*vcpus), Arg::from(id)],
         );
     }
-    sql.push_str(" ORDER BY memory_mb, vcpus, id");
-    let limit_at = if f.after.is_some() { 8 } else { 5 };
-    if f.limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${limit_at}"));
-    }
-    let mut q = sqlx::query_as(&sql)
-        .bind(f.project_id.as_deref())
-        .bind(f.is_public.map(b))
-        .bind(f.min_ram)
-        .bind(f.min_disk);
-    if let Some((ram, vcpus, id)) = &f.after {
-        q = q.bind(*ram).bind(*vcpus).bind(id.clone());
-    }
-    if let Some(limit) = f.limit {
-        q = q.bind(limit);
-    }
-    q.fetch_all(c).await
+    q.order_by("memory_mb, vcpus, id")
+        .limit(f.limit)
+        .fetch_all(c)
+        .await
 }
 
 pub async fn flavor_update(c: &mut C, f: &FlavorRow) -> Result<(), DbError> {
@@ -344,15 +334,42 @@ pub async fn node_set_status(
 
 /// What the live instances on a node hold: (instances, vcpus, memory_mb, disk_gb).
 /// (PostgreSQL sums BIGINTs as NUMERIC; the casts keep them BIGINT on both backends.)
-pub async fn node_usage(c: &mut C, node_id: &str) -> Result<(i64, i64, i64, i64), DbError> {
-    sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(vcpus), 0) AS BIGINT), CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT),
-                CAST(COALESCE(SUM(disk_gb), 0) AS BIGINT)
-         FROM instances WHERE node_id = $1 AND deleted = 0",
+/// What a compute node's live instances hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq, FromRow)]
+pub struct NodeUsage {
+    pub instances: i64,
+    pub vcpus: i64,
+    pub memory_mb: i64,
+    pub disk_gb: i64,
+}
+
+/// Every compute node (as [`node_list`] orders them) with what its live instances hold,
+/// in two queries however many nodes there are.
+pub async fn node_loads(c: &mut C) -> Result<Vec<(NodeRow, NodeUsage)>, DbError> {
+    let nodes = node_list(c).await?;
+    let sums: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT node_id, COUNT(*), CAST(COALESCE(SUM(vcpus), 0) AS BIGINT),
+                CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT), CAST(COALESCE(SUM(disk_gb), 0) AS BIGINT)
+         FROM instances WHERE deleted = 0 AND node_id IS NOT NULL GROUP BY node_id",
     )
-    .bind(node_id)
-    .fetch_one(c)
-    .await
+    .fetch_all(c)
+    .await?;
+    Ok(nodes
+        .into_iter()
+        .map(|node| {
+            let usage = sums
+                .iter()
+                .find(|(id, ..)| *id == node.id)
+                .map(|&(_, instances, vcpus, memory_mb, disk_gb)| NodeUsage {
+                    instances,
+                    vcpus,
+                    memory_mb,
+                    disk_gb,
+                })
+                .unwrap_or_default();
+            (node, usage)
+        })
+        .collect())
 }
 
 // --- Instances -------------------------------------------------------------------------
@@ -477,73 +494,33 @@ pub struct InstanceFilter {
     pub offset: i64,
 }
 
-fn instance_where(f: &InstanceFilter) -> String {
-    let mut sql = String::from(
-        "WHERE deleted = 0 AND ($1 IS NULL OR project_id = $1)
-         AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\')
-         AND ($3 IS NULL OR image_id = $3) AND ($4 IS NULL OR flavor_id = $4)
-         AND ($5 IS NULL OR host = $5) AND ($6 IS NULL OR updated_at >= $6)",
-    );
-    if !f.vm_states.is_empty() {
-        let list = (0..f.vm_states.len())
-            .map(|n| format!("${}", 7 + n))
-            .collect::<Vec<_>>()
-            .join(", ");
-        sql.push_str(&format!(" AND vm_state IN ({list})"));
-    }
-    sql
-}
-
-macro_rules! bind_instance_filter {
-    ($q:expr, $f:expr) => {{
-        let mut q = $q
-            .bind($f.project_id.as_deref())
-            .bind($f.name.as_deref().map(super::like_pattern))
-            .bind($f.image_id.as_deref())
-            .bind($f.flavor_id.as_deref())
-            .bind($f.host.as_deref())
-            .bind($f.changes_since);
-        for s in &$f.vm_states {
-            q = q.bind(s.clone());
-        }
-        q
-    }};
+/// The instances a filter finds, before paging.
+fn instances(f: &InstanceFilter) -> Select<InstanceRow> {
+    Select::table()
+        .only("deleted = 0")
+        .eq("project_id", f.project_id.as_deref())
+        .contains(&["name"], f.name.as_deref())
+        .eq("image_id", f.image_id.as_deref())
+        .eq("flavor_id", f.flavor_id.as_deref())
+        .eq("host", f.host.as_deref())
+        .when(f.changes_since, "updated_at >= ?")
+        .one_of("vm_state", &f.vm_states)
 }
 
 /// Newest first, as Nova lists.
 pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<InstanceRow>, DbError> {
-    let instance_cols = InstanceRow::columns();
-    let mut sql = format!(
-        "SELECT {instance_cols} FROM instances {}",
-        instance_where(f)
-    );
-    let next = 7 + f.vm_states.len();
-    let limit_at = if f.after.is_some() {
-        sql.push_str(&format!(
-            " AND (created_at < ${next} OR (created_at = ${next} AND id < ${}))",
-            next + 1
-        ));
-        next + 2
-    } else {
-        next
-    };
-    sql.push_str(&format!(
-        " ORDER BY created_at DESC, id DESC LIMIT ${limit_at} OFFSET ${}",
-        limit_at + 1
-    ));
-    let mut q = bind_instance_filter!(sqlx::query_as(&sql), f);
-    if let Some((t, id)) = &f.after {
-        q = q.bind(*t).bind(id.clone());
-    }
-    q.bind(f.limit).bind(f.offset).fetch_all(c).await
+    let after = f.after.clone().map(|(t, id)| (Arg::Int(t), id));
+    instances(f)
+        .after("created_at", true, after)
+        .order_by("created_at DESC, id DESC")
+        .limit(Some(f.limit))
+        .offset(f.offset)
+        .fetch_all(c)
+        .await
 }
 
 pub async fn instance_count(c: &mut C, f: &InstanceFilter) -> Result<i64, DbError> {
-    let sql = format!("SELECT COUNT(*) FROM instances {}", instance_where(f));
-    let (n,): (i64,) = bind_instance_filter!(sqlx::query_as(&sql), f)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
+    instances(f).count(c).await
 }
 
 // --- Instance actions ------------------------------------------------------------------
@@ -624,27 +601,21 @@ pub struct UsageFilter {
 
 /// Instances that ran during a window, oldest first.
 pub async fn usage_instances(c: &mut C, f: &UsageFilter) -> Result<Vec<UsageRow>, DbError> {
-    let mut sql = String::from(
-        "SELECT id, name, project_id, flavor, vm_state, launched_at, terminated_at, created_at
-         FROM instances
-         WHERE ($1 IS NULL OR project_id = $1) AND launched_at IS NOT NULL AND launched_at < $3
-           AND (terminated_at IS NULL OR terminated_at > $2)",
-    );
-    let limit_at = if f.after.is_some() {
-        sql.push_str(" AND (created_at > $4 OR (created_at = $4 AND id > $5))");
-        6
-    } else {
-        4
-    };
-    sql.push_str(&format!(" ORDER BY created_at, id LIMIT ${limit_at}"));
-    let mut q = sqlx::query_as(&sql)
-        .bind(f.project_id.as_deref())
-        .bind(f.start)
-        .bind(f.end);
-    if let Some((t, id)) = &f.after {
-        q = q.bind(*t).bind(id.clone());
-    }
-    q.bind(f.limit).fetch_all(c).await
+    let after = f.after.clone().map(|(t, id)| (Arg::Int(t), id));
+    Select::new(
+        "id, name, project_id, flavor, vm_state, launched_at, terminated_at, created_at",
+        "instances",
+    )
+    .eq("project_id", f.project_id.as_deref())
+    .filter(
+        "launched_at IS NOT NULL AND launched_at < ?2 AND (terminated_at IS NULL OR terminated_at > ?1)",
+        [f.start, f.end],
+    )
+    .after("created_at", false, after)
+    .order_by("created_at, id")
+    .limit(Some(f.limit))
+    .fetch_all(c)
+    .await
 }
 
 /// The paging position of an instance, deleted or not (a usage report's marker).

@@ -1,6 +1,7 @@
 //! Application credentials, token signing keys and token revocations.
 
-use super::table::{table, Table};
+use super::select::Select;
+use super::table::table;
 use super::{DbError, C};
 
 table! {
@@ -23,14 +24,11 @@ pub async fn app_cred_get_by_name(
     user_id: &str,
     name: &str,
 ) -> Result<Option<AppCredRow>, DbError> {
-    let app_cred_cols = AppCredRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {app_cred_cols} FROM application_credentials WHERE user_id = $1 AND name = $2"
-    ))
-    .bind(user_id)
-    .bind(name)
-    .fetch_optional(c)
-    .await
+    Select::table()
+        .eq("user_id", Some(user_id))
+        .eq("name", Some(name))
+        .fetch_optional(c)
+        .await
 }
 
 pub async fn app_cred_list(
@@ -38,14 +36,12 @@ pub async fn app_cred_list(
     user_id: &str,
     name: Option<&str>,
 ) -> Result<Vec<AppCredRow>, DbError> {
-    let app_cred_cols = AppCredRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {app_cred_cols} FROM application_credentials WHERE user_id = $1 AND ($2 IS NULL OR name = $2) ORDER BY name"
-    ))
-    .bind(user_id)
-    .bind(name)
-    .fetch_all(c)
-    .await
+    Select::table()
+        .eq("user_id", Some(user_id))
+        .eq("name", name)
+        .order_by("name")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn token_key_insert(

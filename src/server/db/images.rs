@@ -2,8 +2,9 @@
 
 use sqlx::FromRow;
 
-use super::table::{table, Table};
-use super::{b, DbError, C};
+use super::select::{Arg, Select};
+use super::table::table;
+use super::{DbError, C};
 
 table! {
     pub struct ImageRow in "images" {
@@ -188,11 +189,8 @@ impl ImageSort {
     }
 }
 
-#[derive(Clone, Debug)]
-pub enum SortValue {
-    Text(String),
-    Int(i64),
-}
+/// A sort column's value, as a marker for the next page.
+pub type SortValue = Arg;
 
 /// Which images a list returns. `project_id: None` is an administrator, who sees every
 /// image; a project sees Glance's default set (public, its own, shared with it and
@@ -252,49 +250,47 @@ impl Default for ImageFilter {
     }
 }
 
-const MEMBER_OF: &str = "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id AND m.member_id = $1 AND ($3 = 'all' OR m.status = $3))";
-
-fn image_where(f: &ImageFilter) -> String {
-    let visible = format!(
-        "(($1 IS NULL AND ($2 IS NULL OR $2 = 'all' OR visibility = $2))
-          OR ($1 IS NOT NULL AND (
-               ($2 IS NULL AND (visibility = 'public' OR owner = $1 OR (visibility = 'shared' AND {MEMBER_OF})))
-            OR ($2 = 'all' AND (visibility IN ('public', 'community') OR owner = $1 OR (visibility = 'shared' AND {MEMBER_OF})))
-            OR ($2 = 'public' AND visibility = 'public')
-            OR ($2 = 'community' AND visibility = 'community')
-            OR ($2 = 'private' AND visibility = 'private' AND owner = $1)
-            OR ($2 = 'shared' AND visibility = 'shared' AND (owner = $1 OR {MEMBER_OF})))))"
-    );
-    let mut sql = format!(
-        "WHERE {visible}
-         AND ($4 IS NULL OR name = $4) AND ($5 IS NULL OR status = $5) AND ($6 IS NULL OR owner = $6)
-         AND ($7 IS NULL OR disk_format = $7) AND ($8 IS NULL OR container_format = $8)
-         AND ($9 IS NULL OR protected = $9) AND ($10 IS NULL OR size >= $10) AND ($11 IS NULL OR size <= $11)
-         AND ($12 IS NULL OR LOWER(name) LIKE $12 ESCAPE '\\')"
-    );
-    for n in 0..f.tags.len() {
-        sql.push_str(&format!(
-            " AND tags LIKE ${} ESCAPE '\\'",
-            FIXED_PARAMS + 1 + n
-        ));
+/// The images a filter finds, before paging: Glance's visibility rules, then the filters.
+fn images(f: &ImageFilter) -> Select<ImageRow> {
+    const MEMBER_OF: &str = "EXISTS (SELECT 1 FROM image_members m WHERE m.image_id = images.id
+        AND m.member_id = ?1 AND (?2 = 'all' OR m.status = ?2))";
+    let q = Select::table();
+    let member = |p: &String| [Arg::from(p), Arg::from(&f.member_status)];
+    let q = match (&f.project_id, f.visibility.as_deref()) {
+        (None, None | Some("all")) => q,
+        (None, Some(v)) => q.filter("visibility = ?", [v]),
+        (Some(p), None) => q.filter(
+            &format!("(visibility = 'public' OR owner = ?1 OR (visibility = 'shared' AND {MEMBER_OF}))"),
+            member(p),
+        ),
+        (Some(p), Some("all")) => q.filter(
+            &format!("(visibility IN ('public', 'community') OR owner = ?1 OR (visibility = 'shared' AND {MEMBER_OF}))"),
+            member(p),
+        ),
+        (Some(_), Some("public")) => q.only("visibility = 'public'"),
+        (Some(_), Some("community")) => q.only("visibility = 'community'"),
+        (Some(p), Some("private")) => q.filter("visibility = 'private' AND owner = ?", [p]),
+        (Some(p), Some("shared")) => q.filter(
+            &format!("visibility = 'shared' AND (owner = ?1 OR {MEMBER_OF})"),
+            member(p),
+        ),
+        // A visibility Glance does not know finds nothing.
+        (Some(_), Some(_)) => q.only("1 = 0"),
+    };
+    let mut q = q
+        .eq("name", f.name.as_deref())
+        .eq("status", f.status.as_deref())
+        .eq("owner", f.owner.as_deref())
+        .eq("disk_format", f.disk_format.as_deref())
+        .eq("container_format", f.container_format.as_deref())
+        .eq("protected", f.protected)
+        .when(f.size_min, "size >= ?")
+        .when(f.size_max, "size <= ?")
+        .contains(&["name"], f.name_contains.as_deref());
+    for tag in &f.tags {
+        q = q.filter("tags LIKE ? ESCAPE '\\'", [tag_pattern(tag)]);
     }
-    if !f.ids.is_empty() {
-        let first = FIXED_PARAMS + 1 + f.tags.len();
-        let list = (0..f.ids.len())
-            .map(|n| format!("${}", first + n))
-            .collect::<Vec<_>>()
-            .join(", ");
-        sql.push_str(&format!(" AND id IN ({list})"));
-    }
-    sql
-}
-
-/// The parameters every image filter binds before its tags and ids.
-const FIXED_PARAMS: usize = 12;
-
-/// The number of parameters a filter binds.
-fn filter_params(f: &ImageFilter) -> usize {
-    FIXED_PARAMS + f.tags.len() + f.ids.len()
+    q.one_of("id", &f.ids)
 }
 
 /// The pattern that finds one tag in the JSON array (`"tag"` with LIKE wildcards escaped).
@@ -311,70 +307,21 @@ fn tag_pattern(tag: &str) -> String {
     out
 }
 
-macro_rules! bind_image_filter {
-    ($q:expr, $f:expr) => {{
-        let mut q = $q
-            .bind($f.project_id.as_deref())
-            .bind($f.visibility.as_deref())
-            .bind($f.member_status.as_str())
-            .bind($f.name.as_deref())
-            .bind($f.status.as_deref())
-            .bind($f.owner.as_deref())
-            .bind($f.disk_format.as_deref())
-            .bind($f.container_format.as_deref())
-            .bind($f.protected.map(b))
-            .bind($f.size_min)
-            .bind($f.size_max)
-            .bind($f.name_contains.as_deref().map(super::like_pattern));
-        for t in &$f.tags {
-            q = q.bind(tag_pattern(t));
-        }
-        for id in &$f.ids {
-            q = q.bind(id.clone());
-        }
-        q
-    }};
-}
-
 pub async fn image_list(c: &mut C, f: &ImageFilter) -> Result<Vec<ImageRow>, DbError> {
-    let image_cols = ImageRow::columns();
     let expr = f.sort.expr();
-    let (dir, op) = if f.descending {
-        ("DESC", "<")
-    } else {
-        ("ASC", ">")
-    };
-    let mut sql = format!("SELECT {image_cols} FROM images {}", image_where(f));
-    let next = filter_params(f) + 1;
-    if f.after.is_some() {
-        sql.push_str(&format!(
-            " AND ({expr} {op} ${next} OR ({expr} = ${next} AND id {op} ${}))",
-            next + 1
-        ));
-    }
-    let limit_at = if f.after.is_some() { next + 2 } else { next };
-    sql.push_str(&format!(
-        " ORDER BY {expr} {dir}, id {dir} LIMIT ${limit_at} OFFSET ${}",
-        limit_at + 1
-    ));
-    let mut q = bind_image_filter!(sqlx::query_as(&sql), f);
-    if let Some((value, id)) = &f.after {
-        q = match value {
-            SortValue::Text(s) => q.bind(s.clone()),
-            SortValue::Int(n) => q.bind(*n),
-        };
-        q = q.bind(id.clone());
-    }
-    q.bind(f.limit).bind(f.offset).fetch_all(c).await
+    let dir = if f.descending { "DESC" } else { "ASC" };
+    images(f)
+        .after(expr, f.descending, f.after.clone())
+        .order_by(&format!("{expr} {dir}, id {dir}"))
+        .limit(Some(f.limit))
+        .offset(f.offset)
+        .fetch_all(c)
+        .await
 }
 
 /// How many images a filter finds (paging and `after` aside).
 pub async fn image_count(c: &mut C, f: &ImageFilter) -> Result<i64, DbError> {
-    let sql = format!("SELECT COUNT(*) FROM images {}", image_where(f));
-    let (n,): (i64,) = bind_image_filter!(sqlx::query_as(&sql), f)
-        .fetch_one(c)
-        .await?;
-    Ok(n)
+    images(f).count(c).await
 }
 
 #[derive(Clone, Debug, FromRow)]

@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::network::{page_bind, page_sql, Scope};
+use super::network::Scope;
+use super::select::Select;
 use super::table::{placeholders, table, Table};
 use super::{DbError, C};
 
@@ -28,35 +29,32 @@ table! {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct RouterFilter {
-    pub scope: Scope,
+pub struct RouterQuery {
     pub ids: Vec<String>,
     pub name: Option<String>,
     pub project_id: Option<String>,
     pub status: Option<String>,
     /// Routers whose gateway is on this network.
     pub gw_network_id: Option<String>,
-    pub after: Option<String>,
+    /// Keyset paging: the previous page's last id.
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
-pub async fn router_list(c: &mut C, f: &RouterFilter) -> Result<Vec<RouterRow>, DbError> {
-    let router_cols = RouterRow::columns();
-    let mut sql = format!(
-        "SELECT {router_cols} FROM routers
-         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
-           AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR status = $4)
-           AND ($5 IS NULL OR gw_network_id = $5) AND ($6 IS NULL OR id > $6)"
-    );
-    page_sql(&mut sql, 7, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.name.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.status.as_deref())
-        .bind(f.gw_network_id.as_deref())
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn router_list(
+    c: &mut C,
+    scope: &Scope,
+    f: &RouterQuery,
+) -> Result<Vec<RouterRow>, DbError> {
+    Select::<RouterRow>::table()
+        .eq("project_id", scope.project_id.as_deref())
+        .eq("name", f.name.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .eq("status", f.status.as_deref())
+        .eq("gw_network_id", f.gw_network_id.as_deref())
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 /// The router that connects a subnet to an external network: a gateway on `network_id`
@@ -123,8 +121,7 @@ pub async fn fip_save(c: &mut C, f: &FloatingIpRow) -> Result<bool, DbError> {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct FloatingIpFilter {
-    pub scope: Scope,
+pub struct FloatingIpQuery {
     pub ids: Vec<String>,
     pub project_id: Option<String>,
     pub floating_network_id: Option<String>,
@@ -134,33 +131,29 @@ pub struct FloatingIpFilter {
     pub router_id: Option<String>,
     pub status: Option<String>,
     pub description: Option<String>,
-    pub after: Option<String>,
+    /// Keyset paging: the previous page's last id.
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
-pub async fn fip_list(c: &mut C, f: &FloatingIpFilter) -> Result<Vec<FloatingIpRow>, DbError> {
-    let fip_cols = FloatingIpRow::columns();
-    let mut sql = format!(
-        "SELECT {fip_cols} FROM floating_ips
-         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR project_id = $2)
-           AND ($3 IS NULL OR floating_network_id = $3) AND ($4 IS NULL OR floating_ip_address = $4)
-           AND ($5 IS NULL OR port_id = $5) AND ($6 IS NULL OR fixed_ip_address = $6)
-           AND ($7 IS NULL OR router_id = $7) AND ($8 IS NULL OR status = $8)
-           AND ($9 IS NULL OR description = $9) AND ($10 IS NULL OR id > $10)"
-    );
-    page_sql(&mut sql, 11, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.floating_network_id.as_deref())
-        .bind(f.floating_ip_address.as_deref())
-        .bind(f.port_id.as_deref())
-        .bind(f.fixed_ip_address.as_deref())
-        .bind(f.router_id.as_deref())
-        .bind(f.status.as_deref())
-        .bind(f.description.as_deref())
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn fip_list(
+    c: &mut C,
+    scope: &Scope,
+    f: &FloatingIpQuery,
+) -> Result<Vec<FloatingIpRow>, DbError> {
+    Select::<FloatingIpRow>::table()
+        .eq("project_id", scope.project_id.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .eq("floating_network_id", f.floating_network_id.as_deref())
+        .eq("floating_ip_address", f.floating_ip_address.as_deref())
+        .eq("port_id", f.port_id.as_deref())
+        .eq("fixed_ip_address", f.fixed_ip_address.as_deref())
+        .eq("router_id", f.router_id.as_deref())
+        .eq("status", f.status.as_deref())
+        .eq("description", f.description.as_deref())
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 /// The floating IPs associated with any of these ports.
@@ -232,10 +225,15 @@ pub struct AgentRow {
     pub heartbeat: Option<i64>,
 }
 
-const AGENT_SELECT: &str = "SELECT a.id, a.agent_type, a.binary_name, a.host, a.topic, a.availability_zone,
-        a.admin_state_up, a.description, a.configurations, a.created_at, a.started_at,
-        h.last_seen AS heartbeat
-   FROM network_agents a LEFT JOIN heartbeats h ON h.binary_name = 'gureum-api' AND h.host = a.host";
+/// Agents with their host's last heartbeat.
+fn agents() -> Select<AgentRow> {
+    Select::new(
+        "a.id, a.agent_type, a.binary_name, a.host, a.topic, a.availability_zone,
+         a.admin_state_up, a.description, a.configurations, a.created_at, a.started_at,
+         h.last_seen AS heartbeat",
+        "network_agents a LEFT JOIN heartbeats h ON h.binary_name = 'gureum-api' AND h.host = a.host",
+    )
+}
 
 /// Records an agent starting on a host: a new row the first time, afterwards the same id
 /// with a new start time and configuration.
@@ -269,22 +267,17 @@ pub struct AgentFilter {
 }
 
 pub async fn agent_list(c: &mut C, f: &AgentFilter) -> Result<Vec<AgentRow>, DbError> {
-    sqlx::query_as(&format!(
-        "{AGENT_SELECT} WHERE ($1 IS NULL OR a.agent_type = $1) AND ($2 IS NULL OR a.host = $2)
-           AND ($3 IS NULL OR a.binary_name = $3) ORDER BY a.host, a.binary_name"
-    ))
-    .bind(f.agent_type.as_deref())
-    .bind(f.host.as_deref())
-    .bind(f.binary_name.as_deref())
-    .fetch_all(c)
-    .await
+    agents()
+        .eq("a.agent_type", f.agent_type.as_deref())
+        .eq("a.host", f.host.as_deref())
+        .eq("a.binary_name", f.binary_name.as_deref())
+        .order_by("a.host, a.binary_name")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn agent_get(c: &mut C, id: &str) -> Result<Option<AgentRow>, DbError> {
-    sqlx::query_as(&format!("{AGENT_SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await
+    agents().eq("a.id", Some(id)).fetch_optional(c).await
 }
 
 pub async fn agent_update(

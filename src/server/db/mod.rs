@@ -15,6 +15,7 @@ pub mod l3;
 pub mod network;
 pub mod resources;
 pub mod roles;
+mod select;
 pub mod sessions;
 mod table;
 pub mod users;
@@ -159,10 +160,6 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
-}
-
-pub(crate) fn b(v: bool) -> i64 {
-    v as i64
 }
 
 /// Escapes a user-supplied filter for a `LIKE ... ESCAPE '\'` pattern.

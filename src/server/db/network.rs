@@ -2,37 +2,9 @@
 
 use sqlx::FromRow;
 
+use super::select::Select;
 use super::table::{placeholders, table, Table};
-use super::{b, DbError, C};
-
-type AnyQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>;
-
-/// The tail every keyset-paged list shares: `AND id IN (...)`, `ORDER BY id`, `LIMIT`.
-/// `next` is the first placeholder number the tail may use.
-pub(super) fn page_sql(sql: &mut String, next: usize, ids: &[String], limit: Option<i64>) {
-    if !ids.is_empty() {
-        sql.push_str(&format!(" AND id IN ({})", placeholders(next, ids.len())));
-    }
-    sql.push_str(" ORDER BY id");
-    if limit.is_some() {
-        sql.push_str(&format!(" LIMIT ${}", next + ids.len()));
-    }
-}
-
-/// Binds what [`page_sql`] asked for.
-pub(super) fn page_bind<'q, O>(
-    mut q: AnyQueryAs<'q, O>,
-    ids: &[String],
-    limit: Option<i64>,
-) -> AnyQueryAs<'q, O> {
-    for id in ids {
-        q = q.bind(id.clone());
-    }
-    if let Some(l) = limit {
-        q = q.bind(l);
-    }
-    q
-}
+use super::{DbError, C};
 
 /// Which rows of a project-owned table a caller sees: `None` is an administrator (all);
 /// otherwise its project's, plus (for networks) shared and external ones.
@@ -66,8 +38,7 @@ table! {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct NetworkFilter {
-    pub scope: Scope,
+pub struct NetworkQuery {
     pub ids: Vec<String>,
     pub name: Option<String>,
     pub project_id: Option<String>,
@@ -78,35 +49,32 @@ pub struct NetworkFilter {
     pub network_type: Option<String>,
     pub physical_network: Option<String>,
     /// Keyset paging: the previous page's last id.
-    pub after: Option<String>,
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// Ordered by id, as Neutron pages.
-pub async fn network_list(c: &mut C, f: &NetworkFilter) -> Result<Vec<NetworkRow>, DbError> {
-    let network_cols = NetworkRow::columns();
-    let mut sql = format!(
-        "SELECT {network_cols} FROM networks
-         WHERE ($1 IS NULL OR project_id = $1 OR shared = 1 OR external = 1)
-           AND ($2 IS NULL OR name = $2) AND ($3 IS NULL OR project_id = $3)
-           AND ($4 IS NULL OR shared = $4) AND ($5 IS NULL OR external = $5)
-           AND ($6 IS NULL OR status = $6) AND ($7 IS NULL OR admin_state_up = $7)
-           AND ($8 IS NULL OR network_type = $8) AND ($9 IS NULL OR physical_network = $9)
-           AND ($10 IS NULL OR id > $10)"
-    );
-    page_sql(&mut sql, 11, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.name.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.shared.map(b))
-        .bind(f.external.map(b))
-        .bind(f.status.as_deref())
-        .bind(f.admin_state_up.map(b))
-        .bind(f.network_type.as_deref())
-        .bind(f.physical_network.as_deref())
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn network_list(
+    c: &mut C,
+    scope: &Scope,
+    f: &NetworkQuery,
+) -> Result<Vec<NetworkRow>, DbError> {
+    Select::<NetworkRow>::table()
+        .when(
+            scope.project_id.as_deref(),
+            "(project_id = ? OR shared = 1 OR external = 1)",
+        )
+        .eq("name", f.name.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .eq("shared", f.shared)
+        .eq("external", f.external)
+        .eq("status", f.status.as_deref())
+        .eq("admin_state_up", f.admin_state_up)
+        .eq("network_type", f.network_type.as_deref())
+        .eq("physical_network", f.physical_network.as_deref())
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 // --- Subnets -----------------------------------------------------------------------------
@@ -133,39 +101,37 @@ table! {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct SubnetFilter {
-    pub scope: Scope,
+pub struct SubnetQuery {
     pub ids: Vec<String>,
     pub network_id: Option<String>,
     pub name: Option<String>,
     pub project_id: Option<String>,
     pub cidr: Option<String>,
     pub enable_dhcp: Option<bool>,
-    pub after: Option<String>,
+    /// Keyset paging: the previous page's last id.
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
 /// A project sees its own subnets and those of shared and external networks.
-pub async fn subnet_list(c: &mut C, f: &SubnetFilter) -> Result<Vec<SubnetRow>, DbError> {
-    let subnet_cols = SubnetRow::columns();
-    let mut sql = format!(
-        "SELECT {subnet_cols} FROM subnets
-         WHERE ($1 IS NULL OR project_id = $1
-                OR network_id IN (SELECT id FROM networks WHERE shared = 1 OR external = 1))
-           AND ($2 IS NULL OR network_id = $2) AND ($3 IS NULL OR name = $3)
-           AND ($4 IS NULL OR project_id = $4) AND ($5 IS NULL OR cidr = $5)
-           AND ($6 IS NULL OR enable_dhcp = $6) AND ($7 IS NULL OR id > $7)"
-    );
-    page_sql(&mut sql, 8, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.network_id.as_deref())
-        .bind(f.name.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.cidr.as_deref())
-        .bind(f.enable_dhcp.map(b))
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn subnet_list(
+    c: &mut C,
+    scope: &Scope,
+    f: &SubnetQuery,
+) -> Result<Vec<SubnetRow>, DbError> {
+    Select::<SubnetRow>::table()
+        .when(
+            scope.project_id.as_deref(),
+            "(project_id = ? OR network_id IN (SELECT id FROM networks WHERE shared = 1 OR external = 1))",
+        )
+        .eq("network_id", f.network_id.as_deref())
+        .eq("name", f.name.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .eq("cidr", f.cidr.as_deref())
+        .eq("enable_dhcp", f.enable_dhcp)
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 /// The subnets of one network, oldest first (the order addresses are taken from).
@@ -229,9 +195,7 @@ pub async fn port_insert(c: &mut C, p: &PortRow) -> Result<bool, DbError> {
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct PortFilter {
-    /// A project sees its own ports (administrators all).
-    pub scope: Scope,
+pub struct PortQuery {
     pub ids: Vec<String>,
     pub network_id: Option<String>,
     pub name: Option<String>,
@@ -244,37 +208,32 @@ pub struct PortFilter {
     pub ip_address: Option<String>,
     /// Ports with an address on this subnet (`fixed_ips=subnet_id=...`).
     pub subnet_id: Option<String>,
-    pub after: Option<String>,
+    /// Keyset paging: the previous page's last id.
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
-pub async fn port_list(c: &mut C, f: &PortFilter) -> Result<Vec<PortRow>, DbError> {
-    let port_cols = PortRow::columns();
-    let mut sql = format!(
-        "SELECT {port_cols} FROM ports
-         WHERE ($1 IS NULL OR project_id = $1)
-           AND ($2 IS NULL OR network_id = $2) AND ($3 IS NULL OR name = $3)
-           AND ($4 IS NULL OR project_id = $4) AND ($5 IS NULL OR device_id = $5)
-           AND ($6 IS NULL OR device_owner = $6) AND ($7 IS NULL OR mac_address = $7)
-           AND ($8 IS NULL OR status = $8)
-           AND ($9 IS NULL OR id IN (SELECT port_id FROM ip_allocations WHERE ip_address = $9))
-           AND ($10 IS NULL OR id IN (SELECT port_id FROM ip_allocations WHERE subnet_id = $10))
-           AND ($11 IS NULL OR id > $11)"
-    );
-    page_sql(&mut sql, 12, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.network_id.as_deref())
-        .bind(f.name.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.device_id.as_deref())
-        .bind(f.device_owner.as_deref())
-        .bind(f.mac_address.as_deref())
-        .bind(f.status.as_deref())
-        .bind(f.ip_address.as_deref())
-        .bind(f.subnet_id.as_deref())
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn port_list(c: &mut C, scope: &Scope, f: &PortQuery) -> Result<Vec<PortRow>, DbError> {
+    Select::<PortRow>::table()
+        .eq("project_id", scope.project_id.as_deref())
+        .eq("network_id", f.network_id.as_deref())
+        .eq("name", f.name.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .eq("device_id", f.device_id.as_deref())
+        .eq("device_owner", f.device_owner.as_deref())
+        .eq("mac_address", f.mac_address.as_deref())
+        .eq("status", f.status.as_deref())
+        .when(
+            f.ip_address.as_deref(),
+            "id IN (SELECT port_id FROM ip_allocations WHERE ip_address = ?)",
+        )
+        .when(
+            f.subnet_id.as_deref(),
+            "id IN (SELECT port_id FROM ip_allocations WHERE subnet_id = ?)",
+        )
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 /// Ports of a network other than the given owners' (a network or subnet in use).
@@ -448,29 +407,27 @@ pub async fn sg_default_of(
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct SecurityGroupFilter {
-    pub scope: Scope,
+pub struct SecurityGroupQuery {
     pub ids: Vec<String>,
     pub name: Option<String>,
     pub project_id: Option<String>,
-    pub after: Option<String>,
+    /// Keyset paging: the previous page's last id.
+    pub marker: Option<String>,
     pub limit: Option<i64>,
 }
 
-pub async fn sg_list(c: &mut C, f: &SecurityGroupFilter) -> Result<Vec<SecurityGroupRow>, DbError> {
-    let sg_cols = SecurityGroupRow::columns();
-    let mut sql = format!(
-        "SELECT {sg_cols} FROM security_groups
-         WHERE ($1 IS NULL OR project_id = $1) AND ($2 IS NULL OR name = $2)
-           AND ($3 IS NULL OR project_id = $3) AND ($4 IS NULL OR id > $4)"
-    );
-    page_sql(&mut sql, 5, &f.ids, f.limit);
-    let q = sqlx::query_as(&sql)
-        .bind(f.scope.project_id.as_deref())
-        .bind(f.name.as_deref())
-        .bind(f.project_id.as_deref())
-        .bind(f.after.as_deref());
-    page_bind(q, &f.ids, f.limit).fetch_all(c).await
+pub async fn sg_list(
+    c: &mut C,
+    scope: &Scope,
+    f: &SecurityGroupQuery,
+) -> Result<Vec<SecurityGroupRow>, DbError> {
+    Select::<SecurityGroupRow>::table()
+        .eq("project_id", scope.project_id.as_deref())
+        .eq("name", f.name.as_deref())
+        .eq("project_id", f.project_id.as_deref())
+        .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
+        .fetch_all(c)
+        .await
 }
 
 /// (id, name) of these groups.

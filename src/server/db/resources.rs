@@ -1,7 +1,8 @@
 //! Domains and projects.
 
-use super::table::{table, Table};
-use super::{b, like_pattern, DbError, C};
+use super::select::Select;
+use super::table::table;
+use super::{DbError, C};
 
 table! {
     pub struct DomainRow in "domains" {
@@ -26,13 +27,10 @@ table! {
 }
 
 pub async fn domain_get_by_name(c: &mut C, name: &str) -> Result<Option<DomainRow>, DbError> {
-    let domain_cols = DomainRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {domain_cols} FROM domains WHERE name = $1"
-    ))
-    .bind(name)
-    .fetch_optional(c)
-    .await
+    Select::table()
+        .eq("name", Some(name))
+        .fetch_optional(c)
+        .await
 }
 
 pub async fn domain_list(
@@ -40,15 +38,12 @@ pub async fn domain_list(
     name: Option<&str>,
     enabled: Option<bool>,
 ) -> Result<Vec<DomainRow>, DbError> {
-    let domain_cols = DomainRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {domain_cols} FROM domains
-         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR enabled = $2) ORDER BY name"
-    ))
-    .bind(name)
-    .bind(enabled.map(b))
-    .fetch_all(c)
-    .await
+    Select::table()
+        .eq("name", name)
+        .eq("enabled", enabled)
+        .order_by("name")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
@@ -68,14 +63,11 @@ pub async fn project_get_by_name(
     domain_id: &str,
     name: &str,
 ) -> Result<Option<ProjectRow>, DbError> {
-    let project_cols = ProjectRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {project_cols} FROM projects WHERE domain_id = $1 AND name = $2"
-    ))
-    .bind(domain_id)
-    .bind(name)
-    .fetch_optional(c)
-    .await
+    Select::table()
+        .eq("domain_id", Some(domain_id))
+        .eq("name", Some(name))
+        .fetch_optional(c)
+        .await
 }
 
 /// Filters of the project list (Keystone's query parameters).
@@ -92,25 +84,16 @@ pub struct ProjectFilter {
 }
 
 pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow>, DbError> {
-    let project_cols = ProjectRow::columns();
-    let mut rows: Vec<ProjectRow> = sqlx::query_as(&format!(
-        "SELECT {project_cols} FROM projects
-         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2)
-           AND ($3 IS NULL OR parent_id = $3) AND ($4 IS NULL OR enabled = $4)
-           AND ($5 IS NULL OR LOWER(name) LIKE $5 ESCAPE '\\')
-         ORDER BY name"
-    ))
-    .bind(f.name.as_deref())
-    .bind(f.domain_id.as_deref())
-    .bind(f.parent_id.as_deref())
-    .bind(f.enabled.map(b))
-    .bind(f.name_contains.as_deref().map(like_pattern))
-    .fetch_all(c)
-    .await?;
-    if let Some(ids) = &f.ids {
-        rows.retain(|r| ids.contains(&r.id));
-    }
-    Ok(rows)
+    Select::table()
+        .eq("name", f.name.as_deref())
+        .eq("domain_id", f.domain_id.as_deref())
+        .eq("parent_id", f.parent_id.as_deref())
+        .eq("enabled", f.enabled)
+        .contains(&["name"], f.name_contains.as_deref())
+        .within("id", f.ids.as_deref())
+        .order_by("name")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn project_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {

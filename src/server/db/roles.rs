@@ -2,7 +2,8 @@
 
 use sqlx::FromRow;
 
-use super::table::{table, Table};
+use super::select::Select;
+use super::table::table;
 use super::{DbError, C};
 
 table! {
@@ -26,21 +27,18 @@ pub struct AssignmentRow {
 const ASSIGNMENT_COLS: &str = "actor_type, actor_id, target_type, target_id, role_id";
 
 pub async fn role_get_by_name(c: &mut C, name: &str) -> Result<Option<RoleRow>, DbError> {
-    let role_cols = RoleRow::columns();
-    sqlx::query_as(&format!("SELECT {role_cols} FROM roles WHERE name = $1"))
-        .bind(name)
+    Select::table()
+        .eq("name", Some(name))
         .fetch_optional(c)
         .await
 }
 
 pub async fn role_list(c: &mut C, name: Option<&str>) -> Result<Vec<RoleRow>, DbError> {
-    let role_cols = RoleRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {role_cols} FROM roles WHERE ($1 IS NULL OR name = $1) ORDER BY name"
-    ))
-    .bind(name)
-    .fetch_all(c)
-    .await
+    Select::table()
+        .eq("name", name)
+        .order_by("name")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn implied_role_add(c: &mut C, prior: &str, implied: &str) -> Result<(), DbError> {
@@ -112,29 +110,15 @@ pub async fn assignment_list(
     c: &mut C,
     f: &AssignmentFilter,
 ) -> Result<Vec<AssignmentRow>, DbError> {
-    // The id list is short (a user and its groups), so it is filtered here rather than
-    // with a backend-specific array parameter.
-    let mut rows: Vec<AssignmentRow> = sqlx::query_as(&format!(
-        "SELECT {ASSIGNMENT_COLS} FROM role_assignments
-         WHERE ($1 IS NULL OR actor_type = $1) AND ($2 IS NULL OR target_type = $2)
-           AND ($3 IS NULL OR target_id = $3) AND ($4 IS NULL OR role_id = $4)
-           AND ($5 IS NULL OR actor_id = $5)
-         ORDER BY actor_type, actor_id, target_type, target_id, role_id"
-    ))
-    .bind(f.actor_type.as_deref())
-    .bind(f.target_type.as_deref())
-    .bind(f.target_id.as_deref())
-    .bind(f.role_id.as_deref())
-    .bind(match f.actor_ids.as_deref() {
-        Some([only]) => Some(only.as_str()),
-        _ => None,
-    })
-    .fetch_all(c)
-    .await?;
-    if let Some(ids) = &f.actor_ids {
-        rows.retain(|r| ids.contains(&r.actor_id));
-    }
-    Ok(rows)
+    Select::new(ASSIGNMENT_COLS, "role_assignments")
+        .eq("actor_type", f.actor_type.as_deref())
+        .within("actor_id", f.actor_ids.as_deref())
+        .eq("target_type", f.target_type.as_deref())
+        .eq("target_id", f.target_id.as_deref())
+        .eq("role_id", f.role_id.as_deref())
+        .order_by("actor_type, actor_id, target_type, target_id, role_id")
+        .fetch_all(c)
+        .await
 }
 
 /// Removes every assignment of an actor (a deleted user or group) or on a target (a deleted project or domain).

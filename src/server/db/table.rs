@@ -25,23 +25,25 @@ pub trait Table: for<'r> sqlx::FromRow<'r, AnyRow> + Send + Sync + Unpin + 'stat
 }
 
 /// Declares a row struct and its table: `table! { pub struct NetworkRow in "networks" { pub
-/// id: String, ... } }`. The first field is the primary key.
+/// id: String, ... } }`. The first field is the primary key. A field whose column has
+/// another name says so: `pub service_type as "type": String`.
 macro_rules! table {
     (
         $(#[$meta:meta])*
         pub struct $name:ident in $table:literal {
-            $($(#[$field_meta:meta])* pub $field:ident: $ty:ty,)*
+            $($(#[$field_meta:meta])* pub $field:ident $(as $column:literal)?: $ty:ty,)*
         }
     ) => {
         $(#[$meta])*
         #[derive(Clone, Debug, Default, sqlx::FromRow)]
         pub struct $name {
-            $($(#[$field_meta])* pub $field: $ty,)*
+            $($(#[$field_meta])* $(#[sqlx(rename = $column)])? pub $field: $ty,)*
         }
 
         impl $crate::server::db::table::Table for $name {
             const NAME: &'static str = $table;
-            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
+            const COLUMNS: &'static [&'static str] =
+                &[$($crate::server::db::table::column!($field $(, $column)?)),*];
             fn bind<'q>(
                 &'q self,
                 q: $crate::server::db::table::AnyQuery<'q>,
@@ -51,6 +53,17 @@ macro_rules! table {
         }
     };
 }
+
+/// A field's column: its own name unless `table!` gave another.
+macro_rules! column {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident, $column:literal) => {
+        $column
+    };
+}
+pub(crate) use column;
 pub(crate) use table;
 
 /// `$from, $from+1, ...`: `n` placeholders.

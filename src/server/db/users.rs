@@ -1,7 +1,8 @@
 //! Users, groups and group membership.
 
+use super::select::Select;
 use super::table::{table, Table};
-use super::{b, like_pattern, DbError, C};
+use super::{DbError, C};
 
 table! {
     pub struct UserRow in "users" {
@@ -35,14 +36,11 @@ pub async fn user_get_by_name(
     domain_id: &str,
     name: &str,
 ) -> Result<Option<UserRow>, DbError> {
-    let user_cols = UserRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {user_cols} FROM users WHERE domain_id = $1 AND name = $2"
-    ))
-    .bind(domain_id)
-    .bind(name)
-    .fetch_optional(c)
-    .await
+    Select::table()
+        .eq("domain_id", Some(domain_id))
+        .eq("name", Some(name))
+        .fetch_optional(c)
+        .await
 }
 
 /// Filters, sort and page of the user list.
@@ -60,13 +58,15 @@ pub struct UserFilter {
     pub offset: i64,
 }
 
-fn user_where() -> &'static str {
-    "WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2) AND ($3 IS NULL OR enabled = $3)
-       AND ($4 IS NULL OR LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE $4 ESCAPE '\\')"
+fn users(f: &UserFilter) -> Select<UserRow> {
+    Select::table()
+        .eq("name", f.name.as_deref())
+        .eq("domain_id", f.domain_id.as_deref())
+        .eq("enabled", f.enabled)
+        .contains(&["name", "email"], f.contains.as_deref())
 }
 
 pub async fn user_list(c: &mut C, f: &UserFilter) -> Result<Vec<UserRow>, DbError> {
-    let user_cols = UserRow::columns();
     let column = match f.sort.as_deref() {
         Some("email") => "email",
         Some("id") => "id",
@@ -74,29 +74,16 @@ pub async fn user_list(c: &mut C, f: &UserFilter) -> Result<Vec<UserRow>, DbErro
         _ => "name",
     };
     let direction = if f.descending { "DESC" } else { "ASC" };
-    sqlx::query_as(&format!(
-        "SELECT {user_cols} FROM users {} ORDER BY {column} {direction}, id LIMIT $5 OFFSET $6",
-        user_where()
-    ))
-    .bind(f.name.as_deref())
-    .bind(f.domain_id.as_deref())
-    .bind(f.enabled.map(b))
-    .bind(f.contains.as_deref().map(like_pattern))
-    .bind(f.limit.unwrap_or(i64::MAX))
-    .bind(f.offset)
-    .fetch_all(c)
-    .await
+    users(f)
+        .order_by(&format!("{column} {direction}, id"))
+        .limit(f.limit)
+        .offset(f.offset)
+        .fetch_all(c)
+        .await
 }
 
 pub async fn user_count(c: &mut C, f: &UserFilter) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM users {}", user_where()))
-        .bind(f.name.as_deref())
-        .bind(f.domain_id.as_deref())
-        .bind(f.enabled.map(b))
-        .bind(f.contains.as_deref().map(like_pattern))
-        .fetch_one(c)
-        .await?;
-    Ok(n)
+    users(f).count(c).await
 }
 
 pub async fn user_update(c: &mut C, u: &UserRow) -> Result<(), DbError> {
@@ -171,15 +158,12 @@ pub async fn group_list(
     name: Option<&str>,
     domain_id: Option<&str>,
 ) -> Result<Vec<GroupRow>, DbError> {
-    let group_cols = GroupRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {group_cols} FROM user_groups
-         WHERE ($1 IS NULL OR name = $1) AND ($2 IS NULL OR domain_id = $2) ORDER BY name"
-    ))
-    .bind(name)
-    .bind(domain_id)
-    .fetch_all(c)
-    .await
+    Select::table()
+        .eq("name", name)
+        .eq("domain_id", domain_id)
+        .order_by("name")
+        .fetch_all(c)
+        .await
 }
 
 /// Adds a member; adding one twice is not an error.
@@ -218,23 +202,23 @@ pub async fn group_member_check(c: &mut C, group_id: &str, user_id: &str) -> Res
 }
 
 pub async fn group_members(c: &mut C, group_id: &str) -> Result<Vec<UserRow>, DbError> {
-    let user_cols = UserRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.name",
-        prefixed("u", &user_cols)
-    ))
-    .bind(group_id)
+    Select::new(
+        &prefixed("u", &UserRow::columns()),
+        "users u JOIN group_members m ON m.user_id = u.id",
+    )
+    .eq("m.group_id", Some(group_id))
+    .order_by("u.name")
     .fetch_all(c)
     .await
 }
 
 pub async fn user_groups(c: &mut C, user_id: &str) -> Result<Vec<GroupRow>, DbError> {
-    let group_cols = GroupRow::columns();
-    sqlx::query_as(&format!(
-        "SELECT {} FROM user_groups g JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name",
-        prefixed("g", &group_cols)
-    ))
-    .bind(user_id)
+    Select::new(
+        &prefixed("g", &GroupRow::columns()),
+        "user_groups g JOIN group_members m ON m.group_id = g.id",
+    )
+    .eq("m.user_id", Some(user_id))
+    .order_by("g.name")
     .fetch_all(c)
     .await
 }

@@ -164,6 +164,9 @@ pub fn query_string(params: &[(String, String)]) -> String {
 
 /// Query-string booleans the way OpenStack services read them: `true`, `True`, `1`, `yes`,
 /// and a bare key (`?effective`).
+/// `null` in a typed view, for attributes Gureum does not use.
+pub type Null = Option<()>;
+
 pub fn query_bool(v: Option<&String>) -> Option<bool> {
     v.map(|s| {
         !matches!(

@@ -63,3 +63,16 @@ pub(crate) async fn found<T: crate::server::db::Table>(
         .await?
         .ok_or_else(|| crate::server::error::Error::not_found(kind, id))
 }
+
+/// Deletes the row with this id, or `NotFound` naming the kind of thing that was asked for.
+pub(crate) async fn remove<T: crate::server::db::Table>(
+    c: &mut crate::server::db::C,
+    kind: &'static str,
+    id: &str,
+) -> crate::server::error::Result<()> {
+    if crate::server::db::delete::<T>(c, id).await? {
+        Ok(())
+    } else {
+        Err(crate::server::error::Error::not_found(kind, id))
+    }
+}

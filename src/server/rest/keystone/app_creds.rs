@@ -11,12 +11,12 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{collection_links, created, links, member, KsError, KsJson, KsResult};
+use super::{collection_links, created, member, view, KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
-use crate::server::services::identity::{AppCred, AppCredCreate, Role};
+use crate::server::services::identity::AppCredCreate;
 use crate::server::state::AppState;
-use crate::server::time::{iso_micros, parse_iso};
+use crate::server::time::parse_iso;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -28,21 +28,6 @@ pub fn routes() -> Router<AppState> {
             "/v3/users/{user_id}/application_credentials/{id}",
             get(show).delete(delete),
         )
-}
-
-fn cred_json(state: &AppState, a: &AppCred, roles: &[Role]) -> Value {
-    json!({
-        "id": a.id,
-        "name": a.name,
-        "description": a.description,
-        "user_id": a.user_id,
-        "project_id": a.project_id,
-        "expires_at": a.expires_at.map(iso_micros),
-        "unrestricted": a.unrestricted != 0,
-        "roles": roles.iter().map(|r| json!({"id": r.id, "name": r.name, "domain_id": null})).collect::<Vec<_>>(),
-        "access_rules": [],
-        "links": links(state, &format!("users/{}/application_credentials/{}", a.user_id, a.id)),
-    })
 }
 
 #[derive(Deserialize)]
@@ -99,9 +84,8 @@ async fn create(
             },
         )
         .await?;
-    let mut v = cred_json(&state, &made.credential, &made.roles);
-    v["secret"] = json!(made.secret);
-    Ok(created(json!({"application_credential": v})))
+    let view = view::app_cred_view(&state, &made.credential, &made.roles, Some(&made.secret));
+    Ok(created(json!({ "application_credential": view })))
 }
 
 async fn list(
@@ -115,7 +99,7 @@ async fn list(
         .app_cred_list(&ctx, &user_id, q.get("name").map(String::as_str))
         .await?;
     Ok(Json(json!({
-        "application_credentials": creds.iter().map(|(a, r)| cred_json(&state, a, r)).collect::<Vec<_>>(),
+        "application_credentials": creds.iter().map(|(a, r)| view::app_cred_view(&state, a, r, None)).collect::<Vec<_>>(),
         "links": collection_links(&state, &format!("users/{user_id}/application_credentials")),
     })))
 }
@@ -127,7 +111,7 @@ async fn show(
 ) -> KsResult<Json<Value>> {
     let (a, roles) = state.identity.app_cred_get(&ctx, &user_id, &id).await?;
     Ok(Json(
-        json!({"application_credential": cred_json(&state, &a, &roles)}),
+        json!({"application_credential": view::app_cred_view(&state, &a, &roles, None)}),
     ))
 }
 

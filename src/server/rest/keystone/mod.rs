@@ -118,11 +118,6 @@ impl FromRequestParts<AppState> for OpCtx {
     }
 }
 
-/// `{"self": URL}` for a resource.
-fn links(state: &AppState, path: &str) -> Value {
-    json!({"self": format!("{}/identity/v3/{path}", state.public_url())})
-}
-
 /// The links block of a collection.
 fn collection_links(state: &AppState, path: &str) -> Value {
     json!({"self": format!("{}/identity/v3/{path}", state.public_url()), "previous": null, "next": null})

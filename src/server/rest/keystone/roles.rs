@@ -1,6 +1,6 @@
 //! `/v3/roles`, implied roles, grants on projects and domains, and `/v3/role_assignments`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use axum::extract::{MatchedPath, Path, Query, State};
 use axum::http::StatusCode;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::view::{self, Listed, Writable};
-use super::{collection_links, created, links, KsError, KsResult};
+use super::{collection_links, created, KsError, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
@@ -62,10 +62,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v3/role_inferences", get(inferences))
         .route("/v3/role_assignments", get(assignment_list))
-}
-
-fn role_ref(state: &AppState, r: &Role) -> Value {
-    json!({"id": r.id, "name": r.name, "links": links(state, &format!("roles/{}", r.id))})
 }
 
 #[derive(Deserialize)]
@@ -121,9 +117,11 @@ async fn implies_create(
         .identity
         .implied_role_create(&ctx, &prior, &implied)
         .await?;
-    Ok(created(
-        json!({"role_inference": {"prior_role": role_ref(&state, &p), "implies": role_ref(&state, &i)}}),
-    ))
+    Ok(created(view::inference_view(
+        &state,
+        &p,
+        view::role_ref(&state, &i),
+    )))
 }
 
 async fn implies_get(
@@ -135,9 +133,11 @@ async fn implies_get(
         .identity
         .implied_role_get(&ctx, &prior, &implied)
         .await?;
-    Ok(Json(
-        json!({"role_inference": {"prior_role": role_ref(&state, &p), "implies": role_ref(&state, &i)}}),
-    ))
+    Ok(Json(view::inference_view(
+        &state,
+        &p,
+        view::role_ref(&state, &i),
+    )))
 }
 
 async fn implies_check(
@@ -164,22 +164,6 @@ async fn implies_delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Groups the rules by prior role, as Keystone's `role_inferences` lists them.
-fn group_inferences(state: &AppState, rules: Vec<(Role, Role)>) -> Vec<Value> {
-    let mut by_prior: BTreeMap<String, (Role, Vec<Value>)> = BTreeMap::new();
-    for (p, i) in rules {
-        by_prior
-            .entry(p.id.clone())
-            .or_insert_with(|| (p.clone(), Vec::new()))
-            .1
-            .push(role_ref(state, &i));
-    }
-    by_prior
-        .into_values()
-        .map(|(p, implies)| json!({"prior_role": role_ref(state, &p), "implies": implies}))
-        .collect()
-}
-
 async fn implies_list(
     State(state): State<AppState>,
     ctx: OpCtx,
@@ -193,17 +177,16 @@ async fn implies_list(
         .into_iter()
         .filter(|(p, _)| p.id == prior)
         .collect();
-    let implies: Vec<Value> = rules.iter().map(|(_, i)| role_ref(&state, i)).collect();
-    Ok(Json(
-        json!({"role_inference": {"prior_role": role_ref(&state, &role), "implies": implies}}),
-    ))
+    let implies: Vec<_> = rules
+        .iter()
+        .map(|(_, i)| view::role_ref(&state, i))
+        .collect();
+    Ok(Json(view::inference_view(&state, &role, implies)))
 }
 
 async fn inferences(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
     let rules = state.identity.implied_role_list(&ctx).await?;
-    Ok(Json(
-        json!({"role_inferences": group_inferences(&state, rules)}),
-    ))
+    Ok(Json(view::inferences_view(&state, &rules)))
 }
 
 fn parts(matched: &MatchedPath, target_id: String, actor_id: String) -> KsResult<(Target, Actor)> {
@@ -313,45 +296,9 @@ async fn assignment_list(
     } else {
         None
     };
-    let base = format!("{}/identity/v3", state.public_url());
     let rows: Vec<Value> = list
         .iter()
-        .map(|a| {
-            let name = |kind: &str, id: &str| names.as_ref().and_then(|n| n.get(&(kind.to_string(), id.to_string())).cloned());
-            let with_names = |kind: &str, id: &str| -> Value {
-                let mut v = json!({"id": id});
-                if let Some((n, domain)) = name(kind, id) {
-                    v["name"] = json!(n);
-                    if let Some((did, dname)) = domain {
-                        v["domain"] = json!({"id": did, "name": dname});
-                    }
-                }
-                v
-            };
-            let actor_key = if a.actor_type == "user" { "user" } else { "group" };
-            let scope_key = if a.target_type == "project" { "project" } else { "domain" };
-            let mut row = json!({
-                "role": with_names("role", &a.role_id),
-                actor_key: with_names(&a.actor_type, &a.actor_id),
-                "scope": {scope_key: with_names(&a.target_type, &a.target_id)},
-            });
-            let (link_actor, link_actor_id) = match &a.via_group {
-                Some(g) => ("groups", g.as_str()),
-                None => (if a.actor_type == "user" { "users" } else { "groups" }, a.actor_id.as_str()),
-            };
-            let role_for_link = a.prior_role.as_deref().unwrap_or(&a.role_id);
-            let mut link = json!({"assignment": format!(
-                "{base}/{}s/{}/{link_actor}/{link_actor_id}/roles/{role_for_link}", a.target_type, a.target_id
-            )});
-            if let Some(g) = &a.via_group {
-                link["membership"] = json!(format!("{base}/groups/{g}/users/{}", a.actor_id));
-            }
-            if let Some(p) = &a.prior_role {
-                link["prior_role"] = json!(format!("{base}/roles/{p}"));
-            }
-            row["links"] = link;
-            row
-        })
+        .map(|a| view::assignment_view(&state, a, names.as_ref()))
         .collect();
     Ok(Json(
         json!({"role_assignments": rows, "links": collection_links(&state, "role_assignments")}),

@@ -25,9 +25,10 @@ use serde_json::{json, Value};
 use super::{member, KsJson, KsResult};
 use crate::server::context::{AuthContext, OpCtx, Scope};
 use crate::server::error::Result;
-use crate::server::rest::{by_id, ById};
+use crate::server::rest::{by_id, ById, Null};
 use crate::server::services::identity::{
-    CatalogEntry, Domain, Endpoint, Group, IdentityService, Project, Region, Role, Service, User,
+    AppCred, CatalogEntry, Domain, EffectiveAssignment, Endpoint, Group, IdentityService, Project,
+    Region, Role, Service, User,
 };
 use crate::server::state::AppState;
 use crate::server::time::iso_micros;
@@ -528,4 +529,202 @@ pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -
         }),
     };
     json!({ "token": to_value(token) })
+}
+
+/// A role as a role inference names it: its id, name and link.
+#[derive(Serialize)]
+pub(super) struct RoleRef<'a> {
+    id: &'a str,
+    name: &'a str,
+    links: Links,
+}
+
+pub(super) fn role_ref<'a>(state: &AppState, role: &'a Role) -> RoleRef<'a> {
+    RoleRef {
+        id: &role.id,
+        name: &role.name,
+        links: links(state, "roles", &role.id),
+    }
+}
+
+/// `{"role_inference": {"prior_role": …, "implies": …}}`: `implies` is one role (a rule)
+/// or a list (every role a prior role implies).
+pub(super) fn inference_view(state: &AppState, prior: &Role, implies: impl Serialize) -> Value {
+    #[derive(Serialize)]
+    struct Inference<'a, I> {
+        prior_role: RoleRef<'a>,
+        implies: I,
+    }
+    json!({ "role_inference": to_value(Inference { prior_role: role_ref(state, prior), implies }) })
+}
+
+/// `{"role_inferences": […]}`: the rules grouped by prior role, as Keystone lists them.
+pub(super) fn inferences_view(state: &AppState, rules: &[(Role, Role)]) -> Value {
+    let mut by_prior: Vec<(&Role, Vec<RoleRef>)> = Vec::new();
+    for (prior, implied) in rules {
+        match by_prior.iter_mut().find(|(p, _)| p.id == prior.id) {
+            Some((_, implies)) => implies.push(role_ref(state, implied)),
+            None => by_prior.push((prior, vec![role_ref(state, implied)])),
+        }
+    }
+    by_prior.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+    let list: Vec<Value> = by_prior
+        .into_iter()
+        .map(|(prior, implies)| inference_view(state, prior, implies)["role_inference"].take())
+        .collect();
+    json!({ "role_inferences": list })
+}
+
+/// The names `include_names` adds to an assignment listing: (kind, id) → (name, the
+/// (id, name) of its domain).
+pub(super) type AssignmentNames = HashMap<(String, String), (String, Option<(String, String)>)>;
+
+/// One line of `/v3/role_assignments`: the role, the user or group, the scope, and links
+/// to the grant it comes from (and the group membership or the prior role it goes through).
+pub(super) fn assignment_view(
+    state: &AppState,
+    a: &EffectiveAssignment,
+    names: Option<&AssignmentNames>,
+) -> Value {
+    #[derive(Serialize)]
+    struct DomainRef<'a> {
+        id: &'a str,
+        name: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Ref<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        domain: Option<DomainRef<'a>>,
+    }
+    #[derive(Serialize)]
+    struct ScopeRef<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        project: Option<Ref<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        domain: Option<Ref<'a>>,
+    }
+    #[derive(Serialize)]
+    struct AssignmentLinks {
+        assignment: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        membership: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        prior_role: Option<String>,
+    }
+    #[derive(Serialize)]
+    struct AssignmentView<'a> {
+        role: Ref<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<Ref<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<Ref<'a>>,
+        scope: ScopeRef<'a>,
+        links: AssignmentLinks,
+    }
+    fn named<'a>(names: Option<&'a AssignmentNames>, kind: &str, id: &'a str) -> Ref<'a> {
+        let found = names.and_then(|n| n.get(&(kind.to_string(), id.to_string())));
+        Ref {
+            id,
+            name: found.map(|(name, _)| name.as_str()),
+            domain: found
+                .and_then(|(_, domain)| domain.as_ref())
+                .map(|(id, name)| DomainRef { id, name }),
+        }
+    }
+    let base = format!("{}/identity/v3", state.public_url());
+    let is_user = a.actor_type == "user";
+    let actor = Some(named(names, &a.actor_type, &a.actor_id));
+    let (user, group) = if is_user {
+        (actor, None)
+    } else {
+        (None, actor)
+    };
+    let target = Some(named(names, &a.target_type, &a.target_id));
+    let (project, domain) = if a.target_type == "project" {
+        (target, None)
+    } else {
+        (None, target)
+    };
+    // The grant the line comes from: the group's when it is held through one, the prior
+    // role's when it is implied.
+    let (grantee, grantee_id) = match &a.via_group {
+        Some(group) => ("groups", group.as_str()),
+        None if is_user => ("users", a.actor_id.as_str()),
+        None => ("groups", a.actor_id.as_str()),
+    };
+    let granted = a.prior_role.as_deref().unwrap_or(&a.role_id);
+    to_value(AssignmentView {
+        role: named(names, "role", &a.role_id),
+        user,
+        group,
+        scope: ScopeRef { project, domain },
+        links: AssignmentLinks {
+            assignment: format!(
+                "{base}/{}s/{}/{grantee}/{grantee_id}/roles/{granted}",
+                a.target_type, a.target_id
+            ),
+            membership: a
+                .via_group
+                .as_ref()
+                .map(|g| format!("{base}/groups/{g}/users/{}", a.actor_id)),
+            prior_role: a.prior_role.as_ref().map(|p| format!("{base}/roles/{p}")),
+        },
+    })
+}
+
+/// An application credential; `secret` only in the answer that created it.
+pub(super) fn app_cred_view(
+    state: &AppState,
+    a: &AppCred,
+    roles: &[Role],
+    secret: Option<&str>,
+) -> Value {
+    #[derive(Serialize)]
+    struct RoleView<'a> {
+        id: &'a str,
+        name: &'a str,
+        domain_id: Null,
+    }
+    #[derive(Serialize)]
+    struct AppCredView<'a> {
+        id: &'a str,
+        name: &'a str,
+        description: &'a Option<String>,
+        user_id: &'a str,
+        project_id: &'a str,
+        expires_at: Option<String>,
+        unrestricted: bool,
+        roles: Vec<RoleView<'a>>,
+        access_rules: [Null; 0],
+        links: Links,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret: Option<&'a str>,
+    }
+    to_value(AppCredView {
+        id: &a.id,
+        name: &a.name,
+        description: &a.description,
+        user_id: &a.user_id,
+        project_id: &a.project_id,
+        expires_at: a.expires_at.map(iso_micros),
+        unrestricted: a.unrestricted != 0,
+        roles: roles
+            .iter()
+            .map(|r| RoleView {
+                id: &r.id,
+                name: &r.name,
+                domain_id: None,
+            })
+            .collect(),
+        access_rules: [],
+        links: links(
+            state,
+            &format!("users/{}/application_credentials", a.user_id),
+            &a.id,
+        ),
+        secret,
+    })
 }

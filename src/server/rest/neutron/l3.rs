@@ -181,6 +181,7 @@ impl Listed for NRouter {
             status: p.get("status"),
             marker: p.get("marker"),
             limit,
+            ..Default::default()
         })
     }
 

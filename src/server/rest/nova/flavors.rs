@@ -259,8 +259,22 @@ async fn flavor_delete(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// `{"flavor_access": [{"flavor_id", "tenant_id"}, …]}`: the projects a private flavor is
+/// given to.
 fn access_view(flavor_id: &str, projects: &[String]) -> Value {
-    json!({"flavor_access": projects.iter().map(|p| json!({"flavor_id": flavor_id, "tenant_id": p})).collect::<Vec<_>>()})
+    #[derive(serde::Serialize)]
+    struct Access<'a> {
+        flavor_id: &'a str,
+        tenant_id: &'a str,
+    }
+    let list: Vec<Access> = projects
+        .iter()
+        .map(|p| Access {
+            flavor_id,
+            tenant_id: p,
+        })
+        .collect();
+    json!({ "flavor_access": list })
 }
 
 async fn flavor_action(

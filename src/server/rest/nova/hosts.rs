@@ -5,11 +5,10 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{hypervisor_view, service_view, statistics_view};
+use super::view::{availability_zones_view, hypervisor_view, service_view, statistics_view};
 use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::state::AppState;
-use crate::server::time::iso_seconds;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,14 +29,14 @@ pub fn routes() -> Router<AppState> {
 async fn hypervisor_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
     Ok(Json(
-        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, false)).collect::<Vec<_>>()}),
+        json!({"hypervisors": list.iter().map(|(h, used)| hypervisor_view(h, used, nova.mv, false)).collect::<Vec<_>>()}),
     ))
 }
 
 async fn hypervisor_detail(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
     Ok(Json(
-        json!({"hypervisors": list.iter().map(|(h, a, b, c, d)| hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)).collect::<Vec<_>>()}),
+        json!({"hypervisors": list.iter().map(|(h, used)| hypervisor_view(h, used, nova.mv, true)).collect::<Vec<_>>()}),
     ))
 }
 
@@ -47,9 +46,9 @@ async fn hypervisor_show(
     Path(id): Path<String>,
 ) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
-    let (h, a, b, c, d) = list
+    let (h, used) = list
         .iter()
-        .find(|(h, ..)| h.id == id || h.num.to_string() == id)
+        .find(|(h, _)| h.id == id || h.num.to_string() == id)
         .ok_or_else(|| {
             NovaError(Error::NotFound {
                 kind: "hypervisor",
@@ -57,7 +56,7 @@ async fn hypervisor_show(
             })
         })?;
     Ok(Json(
-        json!({"hypervisor": hypervisor_view(h, (*a, *b, *c, *d), nova.mv, true)}),
+        json!({"hypervisor": hypervisor_view(h, used, nova.mv, true)}),
     ))
 }
 
@@ -119,9 +118,7 @@ async fn service_update(
 }
 
 async fn availability_zones(_nova: Nova) -> Json<Value> {
-    Json(
-        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": null}]}),
-    )
+    Json(availability_zones_view(None))
 }
 
 /// The zone with its hosts and their services: administrators only, as in Nova
@@ -131,16 +128,7 @@ async fn availability_zones_detail(
     nova: Nova,
 ) -> NResult<Json<Value>> {
     let nodes = state.compute.compute_services(&nova.ctx).await?;
-    let hosts: serde_json::Map<String, Value> = nodes
-        .iter()
-        .map(|h| {
-            let service = json!({"available": h.status == "enabled", "active": true, "updated_at": iso_seconds(h.updated_at)});
-            (h.host.clone(), json!({"nova-compute": service}))
-        })
-        .collect();
-    Ok(Json(
-        json!({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": true}, "hosts": hosts}]}),
-    ))
+    Ok(Json(availability_zones_view(Some(&nodes))))
 }
 
 /// The legacy networks proxy: no networks until the networking service is offered.

@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{limits_view, quota_shown, quota_view};
+use super::view::{limits_view, quota_detail_view, quota_view};
 use super::{body_member, NJson, NResult, Nova, NovaError};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -35,7 +35,7 @@ async fn quota_show(
 ) -> NResult<Json<Value>> {
     let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
     Ok(Json(
-        json!({"quota_set": quota_view(&project_id, &q.limits, nova.mv)}),
+        json!({"quota_set": quota_view(Some(&project_id), &q.limits, nova.mv)}),
     ))
 }
 
@@ -45,22 +45,12 @@ async fn quota_detail(
     Path(project_id): Path<String>,
 ) -> NResult<Json<Value>> {
     let q = state.compute.quota_get(&nova.ctx, &project_id).await?;
-    let mut v = serde_json::Map::new();
-    v.insert("id".into(), json!(project_id));
     let key_pairs = state.compute.keypairs_used(&nova.ctx).await?;
-    for (r, l) in &q.limits {
-        if quota_shown(r, nova.mv) {
-            let in_use = if r == "key_pairs" {
-                key_pairs
-            } else {
-                q.in_use.get(r).copied().unwrap_or(0)
-            };
-            v.insert(
-                r.clone(),
-                json!({"limit": l, "in_use": in_use, "reserved": 0}),
-            );
-        }
-    }
+    let in_use = |resource: &str| match resource {
+        "key_pairs" => key_pairs,
+        _ => q.in_use.get(resource).copied().unwrap_or(0),
+    };
+    let v = quota_detail_view(&project_id, &q.limits, in_use, nova.mv);
     Ok(Json(json!({"quota_set": v})))
 }
 
@@ -71,7 +61,7 @@ async fn quota_defaults(
 ) -> NResult<Json<Value>> {
     let d = state.compute.quota_defaults(&nova.ctx).await?;
     Ok(Json(
-        json!({"quota_set": quota_view(&project_id, &d, nova.mv)}),
+        json!({"quota_set": quota_view(Some(&project_id), &d, nova.mv)}),
     ))
 }
 
@@ -115,10 +105,7 @@ async fn quota_update(
         .compute
         .quota_update(&nova.ctx, &project_id, changes, force)
         .await?;
-    let mut v = quota_view(&project_id, &q.limits, nova.mv);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("id");
-    }
+    let v = quota_view(None, &q.limits, nova.mv);
     Ok(Json(json!({"quota_set": v})))
 }
 
@@ -138,7 +125,7 @@ async fn quota_class_show(
 ) -> NResult<Json<Value>> {
     let d = state.compute.quota_class_get(&nova.ctx).await?;
     Ok(Json(
-        json!({"quota_class_set": quota_view(&class, &d, nova.mv)}),
+        json!({"quota_class_set": quota_view(Some(&class), &d, nova.mv)}),
     ))
 }
 
@@ -158,10 +145,7 @@ async fn quota_class_update(
         .compute
         .quota_defaults_update(&nova.ctx, changes)
         .await?;
-    let mut v = quota_view(&class, &d, nova.mv);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("id");
-    }
+    let v = quota_view(None, &d, nova.mv);
     Ok(Json(json!({"quota_class_set": v})))
 }
 

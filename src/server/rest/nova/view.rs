@@ -13,8 +13,8 @@ use sha2::Digest;
 
 use super::Mv;
 use crate::server::services::compute::{
-    Flavor, Hypervisor, HypervisorStatistics, InstanceAction, InterfaceAttachment, Keypair,
-    QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
+    Flavor, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction, InterfaceAttachment,
+    Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -25,8 +25,7 @@ fn to_value(view: impl Serialize) -> Value {
     serde_json::to_value(view).unwrap_or_default()
 }
 
-/// `null`, for attributes Gureum does not use.
-type Null = Option<()>;
+use crate::server::rest::Null;
 
 /// A link of a resource.
 #[derive(Serialize)]
@@ -563,10 +562,8 @@ fn node_id(h: &Hypervisor, mv: Mv) -> NodeId<'_> {
 }
 
 /// What a hypervisor's guests use: (running guests, vCPUs, MB of RAM, GB of disk).
-pub type Used = (i64, i64, i64, i64);
-
 /// A hypervisor (`/os-hypervisors`); `detail` adds where it is and what it has.
-pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Value {
+pub fn hypervisor_view(h: &Hypervisor, used: &HypervisorUsage, mv: Mv, detail: bool) -> Value {
     #[derive(Serialize)]
     struct ServiceRef<'a> {
         host: &'a str,
@@ -599,7 +596,6 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
         #[serde(flatten)]
         detail: Option<Detail<'a>>,
     }
-    let (running, cpu, ram, disk) = used;
     let before_88 = !mv.at_least(88);
     to_value(HypervisorView {
         id: node_id(h, mv),
@@ -618,8 +614,8 @@ pub fn hypervisor_view(h: &Hypervisor, used: Used, mv: Mv, detail: bool) -> Valu
             capacity: before_88.then(|| HostCapacity {
                 capacity: Capacity::of(
                     (h.vcpus, h.memory_mb, h.local_gb),
-                    (cpu, ram, disk),
-                    running,
+                    (used.vcpus, used.memory_mb, used.disk_gb),
+                    used.instances,
                 ),
                 // The CPU model as a JSON document in a string, as libvirt reports it.
                 cpu_info: serde_json::from_str::<Value>(&h.cpu_info)
@@ -748,21 +744,51 @@ pub fn interface_view(a: &InterfaceAttachment, mv: Mv) -> Value {
     })
 }
 
-/// A project's quota set: its id and each limit the microversion shows (2.57 dropped the
-/// injected-file ones).
-pub fn quota_view(id: &str, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
+/// A quota set: its id (a project's or a class's; none in an update's answer) and each
+/// limit the microversion shows (2.57 dropped the injected-file ones).
+pub fn quota_view(id: Option<&str>, limits: &BTreeMap<String, i64>, mv: Mv) -> Value {
+    quota_set(id, limits, mv, |_, limit| limit)
+}
+
+/// A project's quota set with what it uses of each limit (`/os-quota-sets/{id}/detail`).
+pub fn quota_detail_view(
+    id: &str,
+    limits: &BTreeMap<String, i64>,
+    in_use: impl Fn(&str) -> i64,
+    mv: Mv,
+) -> Value {
     #[derive(Serialize)]
-    struct QuotaView<'a> {
-        id: &'a str,
+    struct Detail {
+        limit: i64,
+        in_use: i64,
+        reserved: i64,
+    }
+    quota_set(Some(id), limits, mv, |resource, limit| Detail {
+        limit,
+        in_use: in_use(resource),
+        reserved: 0,
+    })
+}
+
+fn quota_set<V: Serialize>(
+    id: Option<&str>,
+    limits: &BTreeMap<String, i64>,
+    mv: Mv,
+    value: impl Fn(&str, i64) -> V,
+) -> Value {
+    #[derive(Serialize)]
+    struct QuotaView<'a, V> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
         #[serde(flatten)]
-        limits: BTreeMap<&'a str, i64>,
+        limits: BTreeMap<&'a str, V>,
     }
     to_value(QuotaView {
         id,
         limits: limits
             .iter()
             .filter(|(r, _)| quota_shown(r, mv))
-            .map(|(r, l)| (r.as_str(), *l))
+            .map(|(r, l)| (r.as_str(), value(r, *l)))
             .collect(),
     })
 }
@@ -883,5 +909,57 @@ pub fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -
             .at_least(58)
             .then(|| iso_seconds(a.finish_time.unwrap_or(a.start_time))),
         events: with_events.then(events),
+    })
+}
+
+/// `{"availabilityZoneInfo": […]}`: the one zone, `nova`, with its hosts and their compute
+/// services when `hosts` is given (the detail administrators see).
+pub fn availability_zones_view(hosts: Option<&[Hypervisor]>) -> Value {
+    #[derive(Serialize)]
+    struct ZoneState {
+        available: bool,
+    }
+    #[derive(Serialize)]
+    struct ServiceState {
+        available: bool,
+        active: bool,
+        updated_at: String,
+    }
+    #[derive(Serialize)]
+    struct HostServices {
+        #[serde(rename = "nova-compute")]
+        nova_compute: ServiceState,
+    }
+    #[derive(Serialize)]
+    struct Zone<'a> {
+        #[serde(rename = "zoneName")]
+        zone_name: &'a str,
+        #[serde(rename = "zoneState")]
+        zone_state: ZoneState,
+        hosts: Option<BTreeMap<&'a str, HostServices>>,
+    }
+    #[derive(Serialize)]
+    struct Zones<'a> {
+        #[serde(rename = "availabilityZoneInfo")]
+        info: [Zone<'a>; 1],
+    }
+    to_value(Zones {
+        info: [Zone {
+            zone_name: "nova",
+            zone_state: ZoneState { available: true },
+            hosts: hosts.map(|hosts| {
+                hosts
+                    .iter()
+                    .map(|h| {
+                        let nova_compute = ServiceState {
+                            available: h.status == "enabled",
+                            active: true,
+                            updated_at: iso_seconds(h.updated_at),
+                        };
+                        (h.host.as_str(), HostServices { nova_compute })
+                    })
+                    .collect()
+            }),
+        }],
     })
 }

@@ -10,8 +10,7 @@ use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::FlavorRow};
 use crate::server::error::{Error, Result};
-use crate::server::services::found;
-use crate::server::services::now;
+use crate::server::services::{found, now, remove};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Flavor {
@@ -257,9 +256,7 @@ impl ComputeService {
     pub async fn flavor_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
         authorize(ctx, Action::Delete, ADMIN)?;
         let mut conn = self.db.conn().await?;
-        if !db::delete::<db::compute::FlavorRow>(&mut conn, id).await? {
-            return Err(Error::not_found("flavor", id));
-        }
+        remove::<db::compute::FlavorRow>(&mut conn, "flavor", id).await?;
         Ok(())
     }
 

@@ -335,14 +335,14 @@ impl ComputeService {
         let disk_needed = root_gb + flavor.ephemeral + (flavor.swap + 1023) / 1024;
         let mut conn = self.db.conn().await?;
         let mut best: Option<(f64, db::compute::NodeRow)> = None;
-        for node in db::compute::node_list(&mut conn).await? {
+        for (node, used) in db::compute::node_loads(&mut conn).await? {
             if node.status != "enabled" {
                 continue;
             }
-            let (_, cpu, ram, disk) = db::compute::node_usage(&mut conn, &node.id).await?;
-            let free_cpu = node.vcpus as f64 * node.cpu_allocation_ratio - cpu as f64;
-            let free_ram = node.memory_mb as f64 * node.ram_allocation_ratio - ram as f64;
-            let free_disk = node.local_gb as f64 * node.disk_allocation_ratio - disk as f64;
+            let free_cpu = node.vcpus as f64 * node.cpu_allocation_ratio - used.vcpus as f64;
+            let free_ram =
+                node.memory_mb as f64 * node.ram_allocation_ratio - used.memory_mb as f64;
+            let free_disk = node.local_gb as f64 * node.disk_allocation_ratio - used.disk_gb as f64;
             if free_cpu < flavor.vcpus as f64
                 || free_ram < flavor.ram as f64
                 || free_disk < disk_needed as f64

@@ -27,7 +27,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::server::db::compute::{ActionRow as InstanceAction, NodeRow as Hypervisor};
+pub use crate::server::db::compute::{
+    ActionRow as InstanceAction, NodeRow as Hypervisor, NodeUsage as HypervisorUsage,
+};
 use crate::server::db::{self, Db};
 use crate::server::drivers::compute::fake::{FakeCapacity, FakeDriver};
 use crate::server::drivers::compute::qemu::{QemuConfig, QemuDriver};

@@ -7,7 +7,8 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    parse_map, to_json, ComputeService, Flavor, PowerState, TaskState, VmState, MAX_COUNT,
+    parse_map, to_json, ComputeService, Flavor, Hypervisor, HypervisorUsage, PowerState, TaskState,
+    VmState, MAX_COUNT,
 };
 use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
 use crate::server::context::OpCtx;
@@ -805,44 +806,36 @@ impl ComputeService {
         Ok(db::compute::node_list(&mut conn).await?)
     }
 
-    /// Hypervisors with what their instances hold: (node, instances, vcpus, ram MB, disk GB).
-    pub async fn hypervisors(
-        &self,
-        ctx: &OpCtx,
-    ) -> Result<Vec<(super::Hypervisor, i64, i64, i64, i64)>> {
+    /// Hypervisors with what their instances hold.
+    pub async fn hypervisors(&self, ctx: &OpCtx) -> Result<Vec<(Hypervisor, HypervisorUsage)>> {
         authorize(
             ctx,
             Action::List,
             Resource::AdminOnly("os_compute_api:os-hypervisors:list"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut out = Vec::new();
-        for node in db::compute::node_list(&mut conn).await? {
-            let (n, cpu, ram, disk) = db::compute::node_usage(&mut conn, &node.id).await?;
-            out.push((node, n, cpu, ram, disk));
-        }
-        Ok(out)
+        Ok(db::compute::node_loads(&mut conn).await?)
     }
 
     /// What all hypervisors have and hold (Nova's `os-hypervisors/statistics`, and the
     /// portal's charts on Admin → Hypervisors).
     pub async fn hypervisor_statistics(&self, ctx: &OpCtx) -> Result<HypervisorStatistics> {
         let list = self.hypervisors(ctx).await?;
-        let sum = |f: &dyn Fn(&(super::Hypervisor, i64, i64, i64, i64)) -> i64| {
-            list.iter().map(f).sum::<i64>()
+        let sum = |f: &dyn Fn(&Hypervisor, &HypervisorUsage) -> i64| {
+            list.iter().map(|(h, u)| f(h, u)).sum::<i64>()
         };
         Ok(HypervisorStatistics {
             count: list.len() as i64,
-            vcpus: sum(&|x| x.0.vcpus),
-            memory_mb: sum(&|x| x.0.memory_mb),
-            local_gb: sum(&|x| x.0.local_gb),
-            vcpus_used: sum(&|x| x.2),
-            memory_mb_used: sum(&|x| x.3),
-            local_gb_used: sum(&|x| x.4),
-            running_vms: sum(&|x| x.1),
-            vcpus_allocatable: sum(&|x| (x.0.vcpus as f64 * x.0.cpu_allocation_ratio) as i64),
-            memory_mb_allocatable: sum(&|x| {
-                (x.0.memory_mb as f64 * x.0.ram_allocation_ratio) as i64
+            vcpus: sum(&|h, _| h.vcpus),
+            memory_mb: sum(&|h, _| h.memory_mb),
+            local_gb: sum(&|h, _| h.local_gb),
+            vcpus_used: sum(&|_, u| u.vcpus),
+            memory_mb_used: sum(&|_, u| u.memory_mb),
+            local_gb_used: sum(&|_, u| u.disk_gb),
+            running_vms: sum(&|_, u| u.instances),
+            vcpus_allocatable: sum(&|h, _| (h.vcpus as f64 * h.cpu_allocation_ratio) as i64),
+            memory_mb_allocatable: sum(&|h, _| {
+                (h.memory_mb as f64 * h.ram_allocation_ratio) as i64
             }),
         })
     }

@@ -126,7 +126,10 @@ impl IdentityService {
             )
             .await?;
         }
-        if db::catalog::region_get(&mut conn, REGION).await?.is_none() {
+        if db::get::<db::catalog::RegionRow>(&mut conn, REGION)
+            .await?
+            .is_none()
+        {
             self.region_insert(RegionCreate {
                 id: Some(REGION.into()),
                 description: String::new(),
@@ -169,7 +172,7 @@ impl IdentityService {
                     Some(e) => {
                         let mut updated = e.clone();
                         updated.url = url.clone();
-                        db::catalog::endpoint_update(conn, &updated).await?;
+                        db::save(conn, &updated).await?;
                     }
                     None => {
                         self.endpoint_insert(EndpointCreate {

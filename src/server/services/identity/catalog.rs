@@ -5,7 +5,7 @@ use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::error::{Error, Result};
-use crate::server::services::new_id;
+use crate::server::services::{found, new_id, remove};
 
 #[derive(Clone, Debug, Default)]
 pub struct RegionCreate {
@@ -90,23 +90,19 @@ impl IdentityService {
         super::check_name("id", &id, 255)?;
         let mut conn = self.db.conn().await?;
         if let Some(p) = &params.parent_region_id {
-            db::catalog::region_get(&mut conn, p)
-                .await?
-                .ok_or_else(|| Error::not_found("region", p))?;
+            found::<Region>(&mut conn, "region", p).await?;
         }
         let row = Region {
             id,
             description: params.description,
             parent_region_id: params.parent_region_id,
         };
-        db::catalog::region_insert(&mut conn, &row)
-            .await
-            .map_err(on_duplicate(|| {
-                Error::Conflict(msg!(
-                    "Conflict occurred attempting to store region - Duplicate ID, {id}.",
-                    id = row.id
-                ))
-            }))?;
+        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| {
+            Error::Conflict(msg!(
+                "Conflict occurred attempting to store region - Duplicate ID, {id}.",
+                id = row.id
+            ))
+        }))?;
         self.changed();
         Ok(row)
     }
@@ -114,9 +110,7 @@ impl IdentityService {
     pub async fn region_get(&self, ctx: &OpCtx, id: &str) -> Result<Region> {
         authorize(ctx, Action::Read, Resource::Catalog)?;
         let mut conn = self.db.conn().await?;
-        db::catalog::region_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("region", id))
+        found::<Region>(&mut conn, "region", id).await
     }
 
     pub async fn region_list(&self, ctx: &OpCtx) -> Result<Vec<Region>> {
@@ -137,13 +131,11 @@ impl IdentityService {
             Resource::AdminOnly("identity:update_region"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::catalog::region_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("region", id))?;
+        let mut row = found::<Region>(&mut conn, "region", id).await?;
         if let Some(d) = description {
             row.description = d;
         }
-        db::catalog::region_update(&mut conn, &row).await?;
+        db::save(&mut conn, &row).await?;
         self.changed();
         Ok(row)
     }
@@ -155,7 +147,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:delete_region"),
         )?;
         let mut conn = self.db.conn().await?;
-        match db::catalog::region_delete(&mut conn, id).await {
+        match db::delete::<Region>(&mut conn, id).await {
             Ok(true) => {}
             Ok(false) => return Err(Error::not_found("region", id)),
             Err(e) if db::is_foreign_key_violation(&e) => {
@@ -189,7 +181,7 @@ impl IdentityService {
             enabled: params.enabled as i64,
         };
         let mut conn = self.db.conn().await?;
-        db::catalog::service_insert(&mut conn, &row).await?;
+        db::insert(&mut conn, &row).await?;
         self.changed();
         Ok(row)
     }
@@ -203,9 +195,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:get_service"),
         )?;
         let mut conn = self.db.conn().await?;
-        db::catalog::service_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("service", id))
+        found::<Service>(&mut conn, "service", id).await
     }
 
     pub async fn service_list(
@@ -237,9 +227,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:update_service"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::catalog::service_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("service", id))?;
+        let mut row = found::<Service>(&mut conn, "service", id).await?;
         if let Some(t) = params.service_type {
             super::check_name("type", &t, 255)?;
             row.service_type = t;
@@ -253,7 +241,7 @@ impl IdentityService {
         if let Some(e) = params.enabled {
             row.enabled = e as i64;
         }
-        db::catalog::service_update(&mut conn, &row).await?;
+        db::save(&mut conn, &row).await?;
         self.changed();
         Ok(row)
     }
@@ -265,9 +253,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:delete_service"),
         )?;
         let mut conn = self.db.conn().await?;
-        if !db::catalog::service_delete(&mut conn, id).await? {
-            return Err(Error::not_found("service", id));
-        }
+        remove::<Service>(&mut conn, "service", id).await?;
         self.changed();
         Ok(())
     }
@@ -285,13 +271,9 @@ impl IdentityService {
         check_interface(&params.interface)?;
         check_url(&params.url)?;
         let mut conn = self.db.conn().await?;
-        db::catalog::service_get(&mut conn, &params.service_id)
-            .await?
-            .ok_or_else(|| Error::not_found("service", &params.service_id))?;
+        found::<Service>(&mut conn, "service", &params.service_id).await?;
         if let Some(r) = &params.region_id {
-            db::catalog::region_get(&mut conn, r)
-                .await?
-                .ok_or_else(|| Error::not_found("region", r))?;
+            found::<Region>(&mut conn, "region", r).await?;
         }
         let row = Endpoint {
             id: new_id(),
@@ -301,7 +283,7 @@ impl IdentityService {
             url: params.url,
             enabled: params.enabled as i64,
         };
-        db::catalog::endpoint_insert(&mut conn, &row).await?;
+        db::insert(&mut conn, &row).await?;
         self.changed();
         Ok(row)
     }
@@ -315,9 +297,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:get_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
-        db::catalog::endpoint_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("endpoint", id))
+        found::<Endpoint>(&mut conn, "endpoint", id).await
     }
 
     pub async fn endpoint_list(
@@ -350,13 +330,9 @@ impl IdentityService {
             Resource::AdminOnly("identity:update_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
-        let mut row = db::catalog::endpoint_get(&mut conn, id)
-            .await?
-            .ok_or_else(|| Error::not_found("endpoint", id))?;
+        let mut row = found::<Endpoint>(&mut conn, "endpoint", id).await?;
         if let Some(s) = params.service_id {
-            db::catalog::service_get(&mut conn, &s)
-                .await?
-                .ok_or_else(|| Error::not_found("service", &s))?;
+            found::<Service>(&mut conn, "service", &s).await?;
             row.service_id = s;
         }
         if let Some(i) = params.interface {
@@ -365,9 +341,7 @@ impl IdentityService {
         }
         if let Some(r) = params.region_id {
             if let Some(r) = &r {
-                db::catalog::region_get(&mut conn, r)
-                    .await?
-                    .ok_or_else(|| Error::not_found("region", r))?;
+                found::<Region>(&mut conn, "region", r).await?;
             }
             row.region_id = r;
         }
@@ -378,7 +352,7 @@ impl IdentityService {
         if let Some(e) = params.enabled {
             row.enabled = e as i64;
         }
-        db::catalog::endpoint_update(&mut conn, &row).await?;
+        db::save(&mut conn, &row).await?;
         self.changed();
         Ok(row)
     }
@@ -390,9 +364,7 @@ impl IdentityService {
             Resource::AdminOnly("identity:delete_endpoint"),
         )?;
         let mut conn = self.db.conn().await?;
-        if !db::catalog::endpoint_delete(&mut conn, id).await? {
-            return Err(Error::not_found("endpoint", id));
-        }
+        remove::<Endpoint>(&mut conn, "endpoint", id).await?;
         self.changed();
         Ok(())
     }

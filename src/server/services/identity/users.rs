@@ -8,8 +8,7 @@ use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::error::{Error, Result};
-use crate::server::services::found;
-use crate::server::services::{new_id, now};
+use crate::server::services::{found, new_id, now, remove};
 
 #[derive(Debug, Default)]
 pub struct UserCreate {
@@ -265,9 +264,7 @@ impl IdentityService {
         }
         let mut tx = self.db.begin().await?;
         db::roles::assignments_purge(&mut tx, "user", id).await?;
-        if !db::delete::<db::users::UserRow>(&mut tx, id).await? {
-            return Err(Error::not_found("user", id));
-        }
+        remove::<db::users::UserRow>(&mut tx, "user", id).await?;
         tx.commit().await?;
         self.changed();
         Ok(())
@@ -349,9 +346,7 @@ impl IdentityService {
         )?;
         let mut tx = self.db.begin().await?;
         db::roles::assignments_purge(&mut tx, "group", id).await?;
-        if !db::delete::<db::users::GroupRow>(&mut tx, id).await? {
-            return Err(Error::not_found("group", id));
-        }
+        remove::<db::users::GroupRow>(&mut tx, "group", id).await?;
         tx.commit().await?;
         self.changed();
         Ok(())

@@ -20,8 +20,7 @@ use crate::server::db::images::ImageFilter;
 pub use crate::server::db::images::{ImageSort, MemberRow as ImageMember};
 use crate::server::db::{self, Db};
 use crate::server::error::{Error, Result};
-use crate::server::services::found;
-use crate::server::services::now;
+use crate::server::services::{found, now, remove};
 pub use inspect::{CONTAINER_FORMATS, DISK_FORMATS};
 pub use model::*;
 pub use store::ImageStore;
@@ -322,9 +321,7 @@ impl ImageService {
             )));
         }
         let mut conn = self.db.conn().await?;
-        if !db::delete::<db::images::ImageRow>(&mut conn, id).await? {
-            return Err(Error::not_found("image", id));
-        }
+        remove::<db::images::ImageRow>(&mut conn, "image", id).await?;
         drop(conn);
         self.store.remove(id).await;
         Ok(())

@@ -6,6 +6,8 @@
 //! an address on each of them (the DHCP agent's port in Neutron), made and changed in
 //! the same transaction as the subnet.
 
+use super::{FloatingIpQuery, PortQuery, RouterQuery};
+use crate::server::db::network::Scope;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
@@ -13,7 +15,7 @@ use super::networks::Network;
 use super::ports::{FixedIpRequest, OwnedPort, OWNER_ROUTER_GATEWAY, OWNER_ROUTER_INTERFACE};
 use super::subnets::Subnet;
 use super::{parse_list, NetworkService};
-use crate::server::db::{self, l3::FloatingIpFilter, l3::RouterFilter, network::PortFilter, Tx};
+use crate::server::db::{self, Tx};
 use crate::server::drivers::network::{
     tap_name, BridgePlan, Cidr, DhcpPlan, DhcpSubnet, FloatingPlan, HostPlan, RouterPlan,
     RouterPort, RulePlan, TapPlan,
@@ -94,7 +96,8 @@ impl NetworkService {
             .collect();
         let port = db::network::port_list(
             tx,
-            &PortFilter {
+            &Scope::default(),
+            &PortQuery {
                 network_id: Some(network.id.clone()),
                 device_owner: Some(OWNER_DHCP.into()),
                 ..Default::default()
@@ -156,11 +159,12 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         let c = &mut *conn;
         let mut rows = PlanRows {
-            networks: db::network::network_list(c, &Default::default()).await?,
-            subnet_rows: db::network::subnet_list(c, &Default::default()).await?,
-            port_rows: db::network::port_list(c, &Default::default()).await?,
-            routers: db::l3::router_list(c, &RouterFilter::default()).await?,
-            fips: db::l3::fip_list(c, &FloatingIpFilter::default()).await?,
+            networks: db::network::network_list(c, &Scope::default(), &Default::default()).await?,
+            subnet_rows: db::network::subnet_list(c, &Scope::default(), &Default::default())
+                .await?,
+            port_rows: db::network::port_list(c, &Scope::default(), &Default::default()).await?,
+            routers: db::l3::router_list(c, &Scope::default(), &RouterQuery::default()).await?,
+            fips: db::l3::fip_list(c, &Scope::default(), &FloatingIpQuery::default()).await?,
             ..Default::default()
         };
         let port_ids: Vec<String> = rows.port_rows.iter().map(|p| p.id.clone()).collect();

@@ -11,9 +11,11 @@ use super::ports::{FixedIpRequest, OwnedPort, Port, OWNER_FLOATING_IP};
 use super::{conflict, invalid, ipam, parse_list, policy, refuse, to_json, NetworkService};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, l3::FloatingIpFilter, l3::FloatingIpRow};
+use crate::server::db::{self, l3::FloatingIpRow};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::l3::FloatingIpQuery;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatingIp {
@@ -101,21 +103,6 @@ pub struct FloatingIpUpdate {
     pub port_id: Option<Option<String>>,
     pub fixed_ip_address: Option<String>,
     pub description: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct FloatingIpQuery {
-    pub ids: Vec<String>,
-    pub project_id: Option<String>,
-    pub floating_network_id: Option<String>,
-    pub floating_ip_address: Option<String>,
-    pub port_id: Option<String>,
-    pub fixed_ip_address: Option<String>,
-    pub router_id: Option<String>,
-    pub status: Option<String>,
-    pub description: Option<String>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// Neutron's "Bad floatingip request: ..." (the message says so itself).
@@ -254,22 +241,8 @@ impl NetworkService {
         ctx: &OpCtx,
         q: FloatingIpQuery,
     ) -> Result<Vec<FloatingIp>> {
-        let filter = FloatingIpFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            project_id: q.project_id,
-            floating_network_id: q.floating_network_id,
-            floating_ip_address: q.floating_ip_address,
-            port_id: q.port_id,
-            fixed_ip_address: q.fixed_ip_address,
-            router_id: q.router_id,
-            status: q.status,
-            description: q.description,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        Ok(db::l3::fip_list(&mut conn, &filter)
+        Ok(db::l3::fip_list(&mut conn, &scope(ctx), &q)
             .await?
             .into_iter()
             .map(FloatingIp::from_row)

@@ -3,11 +3,13 @@
 //! body shows. The compute service has authorized the instance; these calls act on the
 //! ports it recorded for it.
 
+use super::{NetworkQuery, PortQuery};
+use crate::server::db::network::Scope;
 use std::collections::HashMap;
 
 use super::ports::Port;
 use super::NetworkService;
-use crate::server::db::{self, network::NetworkFilter, network::PortFilter};
+use crate::server::db::{self};
 use crate::server::error::Result;
 use crate::server::services::now;
 
@@ -96,7 +98,8 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         let rows = db::network::port_list(
             &mut conn,
-            &PortFilter {
+            &Scope::default(),
+            &PortQuery {
                 ids: port_ids.to_vec(),
                 ..Default::default()
             },
@@ -132,7 +135,8 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         let rows = db::network::port_list(
             &mut conn,
-            &PortFilter {
+            &Scope::default(),
+            &PortQuery {
                 ids: ids.to_vec(),
                 ..Default::default()
             },
@@ -158,7 +162,8 @@ impl NetworkService {
         let mut conn = self.db.conn().await?;
         let ports = db::network::port_list(
             &mut conn,
-            &PortFilter {
+            &Scope::default(),
+            &PortQuery {
                 ids: port_ids.clone(),
                 ..Default::default()
             },
@@ -169,7 +174,8 @@ impl NetworkService {
         network_ids.dedup();
         let networks = db::network::network_list(
             &mut conn,
-            &NetworkFilter {
+            &Scope::default(),
+            &NetworkQuery {
                 ids: network_ids,
                 ..Default::default()
             },

@@ -7,9 +7,11 @@ use super::{
 };
 use crate::server::authz::{authorize, is_admin, visible_project, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, network::NetworkFilter, network::NetworkRow, network::Scope};
+use crate::server::db::{self, network::NetworkRow, network::Scope};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::network::NetworkQuery;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Network {
@@ -116,21 +118,6 @@ pub struct NetworkUpdate {
     pub external: Option<bool>,
     pub mtu: Option<i64>,
     pub port_security_enabled: Option<bool>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct NetworkQuery {
-    pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub shared: Option<bool>,
-    pub external: Option<bool>,
-    pub status: Option<String>,
-    pub admin_state_up: Option<bool>,
-    pub network_type: Option<String>,
-    pub physical_network: Option<String>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// The project a caller creates in: its own, or (administrators) any it names.
@@ -373,22 +360,8 @@ impl NetworkService {
     }
 
     pub async fn network_list(&self, ctx: &OpCtx, q: NetworkQuery) -> Result<Vec<Network>> {
-        let filter = NetworkFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            name: q.name,
-            project_id: q.project_id,
-            shared: q.shared,
-            external: q.external,
-            status: q.status,
-            admin_state_up: q.admin_state_up,
-            network_type: q.network_type,
-            physical_network: q.physical_network,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        let rows = db::network::network_list(&mut conn, &filter).await?;
+        let rows = db::network::network_list(&mut conn, &scope(ctx), &q).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let mut subnets = db::network::subnet_ids_of(&mut conn, &ids).await?;
         Ok(rows
@@ -461,7 +434,8 @@ impl NetworkService {
         }
         let dhcp = db::network::port_list(
             &mut tx,
-            &db::network::PortFilter {
+            &Scope::default(),
+            &db::network::PortQuery {
                 network_id: Some(id.to_string()),
                 ..Default::default()
             },

@@ -16,9 +16,11 @@ use super::{
 };
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, network::AllocationRow, network::PortFilter, network::PortRow, Tx};
+use crate::server::db::{self, network::AllocationRow, network::PortRow, Tx};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::network::PortQuery;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedIp {
@@ -189,22 +191,6 @@ pub struct PortUpdate {
     pub allowed_address_pairs: Option<Vec<(String, Option<String>)>>,
     pub binding_host_id: Option<String>,
     pub security_groups: Option<Vec<String>>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct PortQuery {
-    pub ids: Vec<String>,
-    pub network_id: Option<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub device_id: Option<String>,
-    pub device_owner: Option<String>,
-    pub mac_address: Option<String>,
-    pub status: Option<String>,
-    pub ip_address: Option<String>,
-    pub subnet_id: Option<String>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// Neutron's `max_allowed_address_pair`.
@@ -474,23 +460,8 @@ impl NetworkService {
     }
 
     pub async fn port_list(&self, ctx: &OpCtx, q: PortQuery) -> Result<Vec<Port>> {
-        let filter = PortFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            network_id: q.network_id,
-            name: q.name,
-            project_id: q.project_id,
-            device_id: q.device_id,
-            device_owner: q.device_owner,
-            mac_address: q.mac_address,
-            status: q.status,
-            ip_address: q.ip_address,
-            subnet_id: q.subnet_id,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        let rows = db::network::port_list(&mut conn, &filter).await?;
+        let rows = db::network::port_list(&mut conn, &scope(ctx), &q).await?;
         drop(conn);
         self.ports_from_rows(rows).await
     }

@@ -3,7 +3,9 @@
 //! A router's ports are made and removed in the same transaction as the router change.
 
 use super::fault::Fault;
+use super::PortQuery;
 use crate::message::Message;
+use crate::server::db::network::Scope;
 use serde::{Deserialize, Serialize};
 
 use super::networks::{owner, scope};
@@ -16,9 +18,11 @@ use super::{
 };
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, l3::RouterFilter, l3::RouterRow, network::PortFilter, Tx};
+use crate::server::db::{self, l3::RouterRow, Tx};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::l3::RouterQuery;
 
 /// The most static routes a router takes (Neutron's `max_routes`).
 const MAX_ROUTES: usize = 30;
@@ -133,16 +137,6 @@ pub struct RouterUpdate {
     pub routes: Option<Vec<Route>>,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct RouterQuery {
-    pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub status: Option<String>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
-}
-
 /// What `add_router_interface` and `remove_router_interface` name.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InterfaceRequest {
@@ -226,18 +220,8 @@ impl NetworkService {
     }
 
     pub async fn router_list(&self, ctx: &OpCtx, q: RouterQuery) -> Result<Vec<Router>> {
-        let filter = RouterFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            name: q.name,
-            project_id: q.project_id,
-            status: q.status,
-            gw_network_id: None,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        let rows = db::l3::router_list(&mut conn, &filter).await?;
+        let rows = db::l3::router_list(&mut conn, &scope(ctx), &q).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             out.push(load_router(&mut conn, row).await?);
@@ -684,7 +668,8 @@ async fn interface_ports(
 ) -> Result<Vec<db::network::PortRow>> {
     Ok(db::network::port_list(
         c,
-        &PortFilter {
+        &Scope::default(),
+        &PortQuery {
             device_id: Some(router.id.clone()),
             device_owner: Some(OWNER_ROUTER_INTERFACE.to_string()),
             project_id: Some(router.project_id.clone()),

@@ -7,11 +7,11 @@ use super::networks::{owner, scope};
 use super::{conflict, invalid, parse_list, to_json, NetworkService};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{
-    self, network::RuleRow, network::SecurityGroupFilter, network::SecurityGroupRow,
-};
+use crate::server::db::{self, network::RuleRow, network::SecurityGroupRow};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::network::SecurityGroupQuery;
 
 /// IP protocol names Neutron takes, with their numbers.
 const PROTOCOLS: [(&str, u8); 22] = [
@@ -176,15 +176,6 @@ pub struct SecurityGroupCreate {
     pub description: String,
     pub stateful: Option<bool>,
     pub project_id: Option<String>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct SecurityGroupQuery {
-    pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -489,16 +480,8 @@ impl NetworkService {
                 self.default_group(p).await?;
             }
         }
-        let filter = SecurityGroupFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            name: q.name,
-            project_id: q.project_id,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        let rows = db::network::sg_list(&mut conn, &filter).await?;
+        let rows = db::network::sg_list(&mut conn, &scope(ctx), &q).await?;
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let rules = rules_for(&mut conn, &ids).await?;
         Ok(rows

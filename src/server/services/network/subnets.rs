@@ -11,9 +11,11 @@ use super::networks::{owner, scope};
 use super::{conflict, from_refusal, invalid, not_found, parse_list, to_json, NetworkService};
 use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
-use crate::server::db::{self, network::SubnetFilter, network::SubnetRow};
+use crate::server::db::{self, network::SubnetRow};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
+
+pub use crate::server::db::network::SubnetQuery;
 
 /// The most DNS servers and host routes a subnet takes (Neutron's defaults).
 const MAX_DNS: usize = 5;
@@ -132,18 +134,6 @@ pub struct SubnetUpdate {
     pub allocation_pools: Option<Vec<(String, String)>>,
     pub dns_nameservers: Option<Vec<String>>,
     pub host_routes: Option<Vec<HostRoute>>,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct SubnetQuery {
-    pub ids: Vec<String>,
-    pub network_id: Option<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub cidr: Option<String>,
-    pub enable_dhcp: Option<bool>,
-    pub marker: Option<String>,
-    pub limit: Option<i64>,
 }
 
 fn pools_of(list: &[(String, String)]) -> Result<Vec<Pool>> {
@@ -347,25 +337,15 @@ impl NetworkService {
     }
 
     pub async fn subnet_list(&self, ctx: &OpCtx, q: SubnetQuery) -> Result<Vec<Subnet>> {
-        let filter = SubnetFilter {
-            scope: scope(ctx),
-            ids: q.ids,
-            network_id: q.network_id,
-            name: q.name,
-            project_id: q.project_id,
-            cidr: q.cidr,
-            enable_dhcp: q.enable_dhcp,
-            after: q.marker,
-            limit: q.limit,
-        };
         let mut conn = self.db.conn().await?;
-        let rows = db::network::subnet_list(&mut conn, &filter).await?;
+        let rows = db::network::subnet_list(&mut conn, &scope(ctx), &q).await?;
         let mut network_ids: Vec<String> = rows.iter().map(|r| r.network_id.clone()).collect();
         network_ids.sort();
         network_ids.dedup();
         let external: Vec<String> = db::network::network_list(
             &mut conn,
-            &db::network::NetworkFilter {
+            &db::network::Scope::default(),
+            &db::network::NetworkQuery {
                 ids: network_ids,
                 external: Some(true),
                 ..Default::default()
