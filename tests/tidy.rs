@@ -464,6 +464,51 @@ fn literals_after(text: &str, opener: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// The argument text of each call of `opener` (`bad_value(`), up to its closing parenthesis,
+/// with the line it starts on.
+fn call_arguments(text: &str, opener: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(opener) {
+        let args = &text[at + opener.len()..];
+        let mut depth = 1;
+        let mut in_string = false;
+        let mut escaped = false;
+        let end = args.char_indices().find(|&(_, c)| {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '(' if !in_string => depth += 1,
+                ')' if !in_string => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        });
+        if let Some((end, _)) = end {
+            out.push((text[..at].lines().count().max(1), args[..end].to_string()));
+        }
+    }
+    out
+}
+
+/// The string literals in a piece of code, unescaped only as far as `\"`.
+fn string_literals(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = code.chars();
+    while chars.any(|c| c == '"') {
+        let mut value = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => value.extend(chars.next()),
+                c => value.push(c),
+            }
+        }
+        out.push(value);
+    }
+    out
+}
+
 /// A source file's text as `sources` reads it (its test module left out).
 fn joined(f: &Source) -> String {
     f.lines.join("\n")
@@ -517,9 +562,39 @@ fn every_message_the_portal_may_show_has_a_korean_rendering() {
             }
         }
     }
+    // The words that `{expected}` and `{what}` carry (Glance's "expected a boolean",
+    // "the number of allowed image tags").
+    use gureum::i18n::errors::ko_phrase;
+    let mut phrases = 0;
+    for f in sources("src") {
+        let text = joined(&f);
+        for (opener, pick_last) in [("bad_value(", true), ("over_limit(", false)] {
+            for (line, args) in call_arguments(&text, opener) {
+                // Words only: `format!("one of {}", list.join(", "))` carries "one of {}".
+                let literals: Vec<String> = string_literals(&args)
+                    .into_iter()
+                    .filter(|l| l.chars().any(char::is_alphabetic))
+                    .collect();
+                let phrase = if pick_last {
+                    literals.last()
+                } else {
+                    literals.first()
+                };
+                if let Some(phrase) = phrase {
+                    phrases += 1;
+                    if ko_phrase(phrase).is_none() {
+                        found.push(format!(
+                            "{}:{line}: no Korean for the phrase {phrase:?}",
+                            f.path
+                        ));
+                    }
+                }
+            }
+        }
+    }
     assert!(
-        checked > 100,
-        "only {checked} messages found: is the scan still right?"
+        checked > 100 && phrases > 10,
+        "only {checked} messages and {phrases} phrases found: is the scan still right?"
     );
     assert!(
         found.is_empty(),

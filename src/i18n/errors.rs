@@ -287,6 +287,36 @@ pub fn ko(template: &str) -> Option<&'static str> {
     })
 }
 
+/// The words a message carries as a value, in Korean: what a value should be
+/// (`{expected}`: "a boolean", "one of public, private") and what an image may have too
+/// many of (`{what}`: "tags"). Names and lists of literal values stay as they are.
+pub fn ko_phrase(phrase: &str) -> Option<String> {
+    if let Some(list) = phrase.strip_prefix("one of ") {
+        return Some(format!("{list} 중 하나"));
+    }
+    let at_most = |rest: &str| rest.strip_suffix(" characters").map(str::to_owned);
+    if let Some(n) = phrase
+        .strip_prefix("a string of at most ")
+        .and_then(at_most)
+    {
+        return Some(format!("{n}자 이하의 문자열"));
+    }
+    if let Some(n) = phrase.strip_prefix("at most ").and_then(at_most) {
+        return Some(format!("{n}자 이하"));
+    }
+    let word = match phrase {
+        "a boolean" => "참 또는 거짓",
+        "a non-negative integer" => "0 이상의 정수",
+        "a string" => "문자열",
+        "an array of strings" => "문자열 배열",
+        "tags" => "태그",
+        "properties" => "속성",
+        "members for this image" => "멤버",
+        _ => return None,
+    };
+    Some(word.to_owned())
+}
+
 /// Korean names of the resource kinds that `{kind}` placeholders carry.
 pub fn ko_noun(kind: &str) -> Option<&'static str> {
     Some(match kind {

@@ -185,6 +185,8 @@ pub struct Texts {
     /// resource kinds they name.
     pub message: fn(&str) -> Option<&'static str>,
     pub noun: fn(&str) -> Option<&'static str>,
+    /// The words a message carries as `{what}` and `{expected}`.
+    pub phrase: fn(&str) -> Option<String>,
     /// Compute and image panels.
     pub c: &'static ComputeTexts,
     /// Network panels.
@@ -304,6 +306,7 @@ pub const EN: Texts = Texts {
     unreachable: "The server could not be reached: {reason}",
     message: |_| None,
     noun: |_| None,
+    phrase: |_| None,
     c: &COMPUTE_EN,
     n: &NETWORK_EN,
 };
@@ -421,6 +424,7 @@ pub const KO: Texts = Texts {
     unreachable: "서버에 연결할 수 없습니다: {reason}",
     message: errors::ko,
     noun: errors::ko_noun,
+    phrase: errors::ko_phrase,
     c: &COMPUTE_KO,
     n: &NETWORK_KO,
 };
@@ -445,11 +449,10 @@ pub fn error_text(t: &'static Texts, e: AppError) -> String {
 /// of it: `tests/tidy.rs` sees that every message a service sends has one).
 pub fn message_text(t: &'static Texts, m: &Message) -> String {
     match (t.message)(m.template()) {
-        Some(template) => m.render_with(template, |name, value| {
-            (name == "kind")
-                .then(|| (t.noun)(value))
-                .flatten()
-                .map(str::to_string)
+        Some(template) => m.render_with(template, |name, value| match name {
+            "kind" => (t.noun)(value).map(str::to_string),
+            "what" | "expected" => (t.phrase)(value),
+            _ => None,
         }),
         None => m.to_string(),
     }

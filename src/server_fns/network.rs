@@ -249,7 +249,7 @@ pub async fn list_routers(
         .port_list(
             &ctx,
             PortQuery {
-                device_owner: Some("network:router_interface".into()),
+                device_owner: vec!["network:router_interface".into()],
                 ..Default::default()
             },
         )
@@ -668,7 +668,7 @@ pub async fn port_choices() -> Result<Vec<PortChoice>, AppError> {
         .port_list(
             &ctx,
             PortQuery {
-                device_owner: Some(OWNER_COMPUTE.into()),
+                device_owner: vec![OWNER_COMPUTE.into()],
                 ..Default::default()
             },
         )

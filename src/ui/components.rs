@@ -3,7 +3,8 @@
 //! Tables sort, filter and page on the server; the state lives in the URL, so links work
 //! without JavaScript and the back button does what users expect.
 //!
-//! Every list page is built the same way; `ui::identity::groups` is the shortest example.
+//! Every list page is built the same way — `ListHeader` with its `CreateButton` and bulk
+//! delete, then `ListTable` — and `ui::identity::groups` is the shortest example.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -92,6 +93,41 @@ pub fn FilterBox() -> impl IntoView {
             <input type="search" name="q" placeholder=move || t().filter prop:value=move || q.get().filter aria-label=move || t().filter/>
             <button type="submit" class="btn">{move || t().filter}</button>
         </form>
+    }
+}
+
+/// A list page's title and the toolbar under it: the filter box, then the page's own
+/// buttons (`children`: its `CreateButton` first, the bulk delete last).
+#[component]
+pub fn ListHeader(title: fn(&'static Texts) -> &'static str, children: Children) -> impl IntoView {
+    let t = use_texts();
+    view! {
+        <div class="page-header"><h2>{move || title(t())}</h2></div>
+        <div class="table-toolbar">
+            <FilterBox/>
+            {children()}
+        </div>
+    }
+}
+
+/// The button that opens a page's create dialog ("+ Create Network"); `before` resets the
+/// dialog's fields first.
+#[component]
+pub fn CreateButton(
+    id: &'static str,
+    label: fn(&'static Texts) -> &'static str,
+    open: RwSignal<bool>,
+    #[prop(optional)] before: Option<Callback<()>>,
+) -> impl IntoView {
+    let t = use_texts();
+    let click = move |_| {
+        if let Some(reset) = before {
+            reset.run(());
+        }
+        open.set(true);
+    };
+    view! {
+        <button class="btn btn-primary" id=id on:click=click>"+ "{move || label(t())}</button>
     }
 }
 
@@ -597,6 +633,34 @@ mod tests {
         assert_eq!(
             error_text(&KO, missing),
             "라우터을(를) 찾을 수 없습니다: 0f6e."
+        );
+        // What a value should be is said in Korean; the values themselves stay.
+        let bad = || {
+            AppError::Invalid(msg!(
+                "Invalid value {v} for attribute '{attr}': expected {expected}.",
+                v = "\"x\"",
+                attr = "visibility",
+                expected = "one of public, private"
+            ))
+        };
+        assert_eq!(
+            error_text(&EN, bad()),
+            "Invalid value \"x\" for attribute 'visibility': expected one of public, private."
+        );
+        assert_eq!(
+            error_text(&KO, bad()),
+            "속성 'visibility'의 값 \"x\"이(가) 올바르지 않습니다: 필요한 값: public, private 중 하나."
+        );
+        let too_many = AppError::Invalid(msg!(
+            "The limit has been exceeded on the number of allowed image {what}. \
+             Attempted: {attempted}, Maximum: {maximum}",
+            what = "tags",
+            attempted = 129,
+            maximum = 128
+        ));
+        assert_eq!(
+            error_text(&KO, too_many),
+            "허용된 이미지 태그 수의 제한을 초과했습니다. 시도: 129, 최대: 128"
         );
         assert_eq!(
             error_text(&KO, AppError::Internal("r-1".into())),

@@ -28,14 +28,16 @@ table! {
     }
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct RouterQuery {
     pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub status: Option<String>,
+    pub name: Vec<String>,
+    pub project_id: Vec<String>,
+    pub status: Vec<String>,
     /// Routers whose gateway is on this network.
-    pub gw_network_id: Option<String>,
+    pub gw_network_id: Vec<String>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
     pub limit: Option<i64>,
@@ -48,10 +50,10 @@ pub async fn router_list(
 ) -> Result<Vec<RouterRow>, DbError> {
     Select::<RouterRow>::table()
         .eq("project_id", scope.project_id.as_deref())
-        .eq("name", f.name.as_deref())
-        .eq("project_id", f.project_id.as_deref())
-        .eq("status", f.status.as_deref())
-        .eq("gw_network_id", f.gw_network_id.as_deref())
+        .one_of("name", &f.name)
+        .one_of("project_id", &f.project_id)
+        .one_of("status", &f.status)
+        .one_of("gw_network_id", &f.gw_network_id)
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
         .await
@@ -120,17 +122,19 @@ pub async fn fip_save(c: &mut C, f: &FloatingIpRow) -> Result<bool, DbError> {
     super::table::save(c, f).await
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct FloatingIpQuery {
     pub ids: Vec<String>,
-    pub project_id: Option<String>,
-    pub floating_network_id: Option<String>,
-    pub floating_ip_address: Option<String>,
-    pub port_id: Option<String>,
-    pub fixed_ip_address: Option<String>,
-    pub router_id: Option<String>,
-    pub status: Option<String>,
-    pub description: Option<String>,
+    pub project_id: Vec<String>,
+    pub floating_network_id: Vec<String>,
+    pub floating_ip_address: Vec<String>,
+    pub port_id: Vec<String>,
+    pub fixed_ip_address: Vec<String>,
+    pub router_id: Vec<String>,
+    pub status: Vec<String>,
+    pub description: Vec<String>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
     pub limit: Option<i64>,
@@ -143,14 +147,14 @@ pub async fn fip_list(
 ) -> Result<Vec<FloatingIpRow>, DbError> {
     Select::<FloatingIpRow>::table()
         .eq("project_id", scope.project_id.as_deref())
-        .eq("project_id", f.project_id.as_deref())
-        .eq("floating_network_id", f.floating_network_id.as_deref())
-        .eq("floating_ip_address", f.floating_ip_address.as_deref())
-        .eq("port_id", f.port_id.as_deref())
-        .eq("fixed_ip_address", f.fixed_ip_address.as_deref())
-        .eq("router_id", f.router_id.as_deref())
-        .eq("status", f.status.as_deref())
-        .eq("description", f.description.as_deref())
+        .one_of("project_id", &f.project_id)
+        .one_of("floating_network_id", &f.floating_network_id)
+        .one_of("floating_ip_address", &f.floating_ip_address)
+        .one_of("port_id", &f.port_id)
+        .one_of("fixed_ip_address", &f.fixed_ip_address)
+        .one_of("router_id", &f.router_id)
+        .one_of("status", &f.status)
+        .one_of("description", &f.description)
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
         .await

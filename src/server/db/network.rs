@@ -37,17 +37,19 @@ table! {
     }
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct NetworkQuery {
     pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
+    pub name: Vec<String>,
+    pub project_id: Vec<String>,
     pub shared: Option<bool>,
     pub external: Option<bool>,
-    pub status: Option<String>,
+    pub status: Vec<String>,
     pub admin_state_up: Option<bool>,
-    pub network_type: Option<String>,
-    pub physical_network: Option<String>,
+    pub network_type: Vec<String>,
+    pub physical_network: Vec<String>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
     pub limit: Option<i64>,
@@ -64,14 +66,14 @@ pub async fn network_list(
             scope.project_id.as_deref(),
             "(project_id = ? OR shared = 1 OR external = 1)",
         )
-        .eq("name", f.name.as_deref())
-        .eq("project_id", f.project_id.as_deref())
+        .one_of("name", &f.name)
+        .one_of("project_id", &f.project_id)
         .eq("shared", f.shared)
         .eq("external", f.external)
-        .eq("status", f.status.as_deref())
+        .one_of("status", &f.status)
         .eq("admin_state_up", f.admin_state_up)
-        .eq("network_type", f.network_type.as_deref())
-        .eq("physical_network", f.physical_network.as_deref())
+        .one_of("network_type", &f.network_type)
+        .one_of("physical_network", &f.physical_network)
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
         .await
@@ -100,13 +102,15 @@ table! {
     }
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct SubnetQuery {
     pub ids: Vec<String>,
-    pub network_id: Option<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub cidr: Option<String>,
+    pub network_id: Vec<String>,
+    pub name: Vec<String>,
+    pub project_id: Vec<String>,
+    pub cidr: Vec<String>,
     pub enable_dhcp: Option<bool>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
@@ -124,10 +128,10 @@ pub async fn subnet_list(
             scope.project_id.as_deref(),
             "(project_id = ? OR network_id IN (SELECT id FROM networks WHERE shared = 1 OR external = 1))",
         )
-        .eq("network_id", f.network_id.as_deref())
-        .eq("name", f.name.as_deref())
-        .eq("project_id", f.project_id.as_deref())
-        .eq("cidr", f.cidr.as_deref())
+        .one_of("network_id", &f.network_id)
+        .one_of("name", &f.name)
+        .one_of("project_id", &f.project_id)
+        .one_of("cidr", &f.cidr)
         .eq("enable_dhcp", f.enable_dhcp)
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
@@ -194,20 +198,22 @@ pub async fn port_insert(c: &mut C, p: &PortRow) -> Result<bool, DbError> {
     super::table::insert_new(c, p, Some("network_id, mac_address")).await
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct PortQuery {
     pub ids: Vec<String>,
-    pub network_id: Option<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
-    pub device_id: Option<String>,
-    pub device_owner: Option<String>,
-    pub mac_address: Option<String>,
-    pub status: Option<String>,
+    pub network_id: Vec<String>,
+    pub name: Vec<String>,
+    pub project_id: Vec<String>,
+    pub device_id: Vec<String>,
+    pub device_owner: Vec<String>,
+    pub mac_address: Vec<String>,
+    pub status: Vec<String>,
     /// Ports holding this address (`fixed_ips=ip_address=...`).
-    pub ip_address: Option<String>,
+    pub ip_address: Vec<String>,
     /// Ports with an address on this subnet (`fixed_ips=subnet_id=...`).
-    pub subnet_id: Option<String>,
+    pub subnet_id: Vec<String>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
     pub limit: Option<i64>,
@@ -216,20 +222,20 @@ pub struct PortQuery {
 pub async fn port_list(c: &mut C, scope: &Scope, f: &PortQuery) -> Result<Vec<PortRow>, DbError> {
     Select::<PortRow>::table()
         .eq("project_id", scope.project_id.as_deref())
-        .eq("network_id", f.network_id.as_deref())
-        .eq("name", f.name.as_deref())
-        .eq("project_id", f.project_id.as_deref())
-        .eq("device_id", f.device_id.as_deref())
-        .eq("device_owner", f.device_owner.as_deref())
-        .eq("mac_address", f.mac_address.as_deref())
-        .eq("status", f.status.as_deref())
-        .when(
-            f.ip_address.as_deref(),
-            "id IN (SELECT port_id FROM ip_allocations WHERE ip_address = ?)",
+        .one_of("network_id", &f.network_id)
+        .one_of("name", &f.name)
+        .one_of("project_id", &f.project_id)
+        .one_of("device_id", &f.device_id)
+        .one_of("device_owner", &f.device_owner)
+        .one_of("mac_address", &f.mac_address)
+        .one_of("status", &f.status)
+        .in_list(
+            &f.ip_address,
+            "id IN (SELECT port_id FROM ip_allocations WHERE ip_address IN (?))",
         )
-        .when(
-            f.subnet_id.as_deref(),
-            "id IN (SELECT port_id FROM ip_allocations WHERE subnet_id = ?)",
+        .in_list(
+            &f.subnet_id,
+            "id IN (SELECT port_id FROM ip_allocations WHERE subnet_id IN (?))",
         )
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
@@ -406,11 +412,13 @@ pub async fn sg_default_of(
     .await
 }
 
+/// A Neutron list's filters (its query parameters): a row matches when each given list
+/// holds its value (a repeated parameter is "any of").
 #[derive(Clone, Debug, Default)]
 pub struct SecurityGroupQuery {
     pub ids: Vec<String>,
-    pub name: Option<String>,
-    pub project_id: Option<String>,
+    pub name: Vec<String>,
+    pub project_id: Vec<String>,
     /// Keyset paging: the previous page's last id.
     pub marker: Option<String>,
     pub limit: Option<i64>,
@@ -423,8 +431,8 @@ pub async fn sg_list(
 ) -> Result<Vec<SecurityGroupRow>, DbError> {
     Select::<SecurityGroupRow>::table()
         .eq("project_id", scope.project_id.as_deref())
-        .eq("name", f.name.as_deref())
-        .eq("project_id", f.project_id.as_deref())
+        .one_of("name", &f.name)
+        .one_of("project_id", &f.project_id)
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
         .await

@@ -126,6 +126,12 @@ impl<T> Select<T> {
 
     /// `column IN (values)`, when the list is not empty.
     pub fn one_of(self, column: &str, values: &[String]) -> Self {
+        self.in_list(values, &format!("{column} IN (?)"))
+    }
+
+    /// `condition` with `?` standing for the list of `values`, when there are any:
+    /// `in_list(ids, "id IN (SELECT port_id FROM ip_allocations WHERE subnet_id IN (?))")`.
+    pub fn in_list(self, values: &[String], condition: &str) -> Self {
         if values.is_empty() {
             return self;
         }
@@ -133,7 +139,7 @@ impl<T> Select<T> {
             .map(|n| format!("?{n}"))
             .collect::<Vec<_>>()
             .join(", ");
-        self.filter(&format!("{column} IN ({marks})"), values)
+        self.filter(&condition.replace('?', &marks), values)
     }
 
     /// `column IN (values)` when a list is given: an empty one finds nothing.

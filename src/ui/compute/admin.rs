@@ -12,8 +12,8 @@ use crate::server_fns::compute::{
 use crate::server_fns::identity::list_projects;
 use crate::types::{FlavorView, HypervisorView, ListQuery};
 use crate::ui::components::{
-    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
-    ListTable, Modal, TableRow,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, CreateButton,
+    FilterBox, ListHeader, ListTable, Modal, TableRow,
 };
 
 fn flavor_columns() -> Vec<Column> {
@@ -75,12 +75,10 @@ pub fn FlavorsPage() -> impl IntoView {
         }
     };
     view! {
-        <div class="page-header"><h2>{move || t().c.flavors}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-flavor" on:click=move |_| create_open.set(true)>"+ "{move || t().c.create_flavor}</button>
+        <ListHeader title=|t| t.c.flavors>
+            <CreateButton id="create-flavor" label=|t| t.c.create_flavor open=create_open/>
             {delete.button("delete-flavors")}
-        </div>
+        </ListHeader>
         <ListTable id="flavors" columns=flavor_columns() rows=flavors selection=delete.selection cells=move |f: FlavorView| {
             let (for_specs, for_access) = (f.clone(), f.clone());
             let (id, name) = (f.id.clone(), f.name.clone());

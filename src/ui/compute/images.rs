@@ -10,8 +10,8 @@ use crate::i18n::use_texts;
 use crate::server_fns::compute::{list_images, CreateImage, DeleteImages, UpdateImage};
 use crate::types::ImageView;
 use crate::ui::components::{
-    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
-    ListTable, Modal,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, CreateButton,
+    ListHeader, ListTable, Modal,
 };
 
 #[component]
@@ -31,18 +31,19 @@ fn upload(
     file: web_sys::File,
     progress: RwSignal<f64>,
     done: Callback<Result<(), String>>,
+    t: &'static crate::i18n::Texts,
 ) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
-        done.run(Err("XMLHttpRequest is not available".into()));
+        done.run(Err(t.c.upload_not_sent.into()));
         return;
     };
     if xhr
         .open("PUT", &format!("/portal/images/{id}/file"))
         .is_err()
     {
-        done.run(Err("could not open the upload".into()));
+        done.run(Err(t.c.upload_not_sent.into()));
         return;
     }
     let _ = xhr.set_request_header("Content-Type", "application/octet-stream");
@@ -65,7 +66,7 @@ fn upload(
         } else {
             let text = xhr2.response_text().ok().flatten().unwrap_or_default();
             done.run(Err(if text.is_empty() {
-                format!("HTTP {status}")
+                t.c.upload_status.replace("{status}", &status.to_string())
             } else {
                 text
             }));
@@ -74,7 +75,7 @@ fn upload(
     xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
     on_end.forget();
     if xhr.send_with_opt_blob(Some(&file)).is_err() {
-        done.run(Err("could not send the file".into()));
+        done.run(Err(t.c.upload_not_sent.into()));
     }
 }
 
@@ -154,8 +155,8 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
                     .and_then(|i| i.files())
                     .and_then(|f| f.get(0))
                 {
-                    Some(file) => upload(&id, file, progress, done),
-                    None => done.run(Err("no file chosen".into())),
+                    Some(file) => upload(&id, file, progress, done, t()),
+                    None => done.run(Err(t().c.no_file_chosen.into())),
                 }
             }
             #[cfg(not(feature = "hydrate"))]
@@ -165,12 +166,10 @@ fn ImagesTable(all_projects: bool) -> impl IntoView {
         }
     });
     view! {
-        <div class="page-header"><h2>{move || t().c.images}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-image" on:click=move |_| { progress.set(-1.0); upload_error.set(None); create_open.set(true); }>"+ "{move || t().c.create_image}</button>
+        <ListHeader title=|t| t.c.images>
+            <CreateButton id="create-image" label=|t| t.c.create_image open=create_open before=Callback::new(move |_| { progress.set(-1.0); upload_error.set(None); })/>
             {delete.button("delete-images")}
-        </div>
+        </ListHeader>
         <ListTable id="images" columns=image_columns(all_projects) rows=images selection=delete.selection cells=move |i: ImageView| {
             let (id, name_) = (i.id.clone(), i.name.clone());
             let launch_id = i.id.clone();

@@ -7,8 +7,8 @@ use crate::i18n::use_texts;
 use crate::server_fns::compute::{list_keypairs, CreateKeypair, DeleteKeypairs};
 use crate::types::KeypairView;
 use crate::ui::components::{
-    urlencode, use_list_query, ActionError, BulkDelete, Column, FilterBox, ListTable, Modal,
-    TableRow,
+    urlencode, use_list_query, ActionError, BulkDelete, Column, CreateButton, ListHeader,
+    ListTable, Modal, TableRow,
 };
 
 /// A key pair is known by its name.
@@ -55,13 +55,11 @@ pub fn KeypairsPage() -> impl IntoView {
         });
     };
     view! {
-        <div class="page-header"><h2>{move || t().c.key_pairs}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-key-pair" on:click=move |_| { name.set(String::new()); create_open.set(true); }>"+ "{move || t().c.create_key_pair}</button>
+        <ListHeader title=|t| t.c.key_pairs>
+            <CreateButton id="create-key-pair" label=|t| t.c.create_key_pair open=create_open before=Callback::new(move |_| { name.set(String::new()); })/>
             <button class="btn" id="import-key-pair" on:click=move |_| { name.set(String::new()); import_open.set(true); }>{move || t().c.import_key_pair}</button>
             {delete.button("delete-key-pairs")}
-        </div>
+        </ListHeader>
         <ListTable id="key-pairs" columns rows=keypairs selection=delete.selection cells=move |k: KeypairView| {
             let name = k.name.clone();
             view! {

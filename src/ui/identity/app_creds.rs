@@ -7,7 +7,7 @@ use crate::i18n::use_texts;
 use crate::server_fns::identity::{list_app_creds, CreateAppCred, DeleteAppCreds};
 use crate::types::AppCredView;
 use crate::ui::components::{
-    use_list_query, ActionError, BulkDelete, Column, FilterBox, ListTable, Modal,
+    use_list_query, ActionError, BulkDelete, Column, CreateButton, ListHeader, ListTable, Modal,
 };
 
 #[component]
@@ -31,12 +31,10 @@ pub fn AppCredsPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().application_credentials}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-app-cred" on:click=move |_| create_open.set(true)>"+ "{move || t().create_app_cred}</button>
+        <ListHeader title=|t| t.application_credentials>
+            <CreateButton id="create-app-cred" label=|t| t.create_app_cred open=create_open/>
             {delete.button("delete-app-creds")}
-        </div>
+        </ListHeader>
         <ListTable id="app-creds" columns rows=creds selection=delete.selection cells=move |a: AppCredView| {
             let (id, name) = (a.id.clone(), a.name.clone());
             view! {

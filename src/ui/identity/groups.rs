@@ -9,8 +9,8 @@ use crate::server_fns::identity::{
 };
 use crate::types::{GroupView, ListQuery};
 use crate::ui::components::{
-    close_on_success, use_list_query, ActionError, BulkDelete, Column, Dialog, FilterBox,
-    ListTable, Modal,
+    close_on_success, use_list_query, ActionError, BulkDelete, Column, CreateButton, Dialog,
+    ListHeader, ListTable, Modal,
 };
 
 #[component]
@@ -33,12 +33,10 @@ pub fn GroupsPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().groups}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-group" on:click=move |_| create_open.set(true)>"+ "{move || t().create_group}</button>
+        <ListHeader title=|t| t.groups>
+            <CreateButton id="create-group" label=|t| t.create_group open=create_open/>
             {delete.button("delete-groups")}
-        </div>
+        </ListHeader>
         <ListTable id="groups" columns rows=groups selection=delete.selection cells=move |g: GroupView| {
             let for_members = g.clone();
             let (id, name) = (g.id.clone(), g.name.clone());

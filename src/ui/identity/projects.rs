@@ -12,8 +12,8 @@ use crate::server_fns::identity::{
 use crate::server_fns::session::SwitchProject;
 use crate::types::{ListQuery, ProjectView};
 use crate::ui::components::{
-    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, Dialog, FilterBox,
-    ListTable, Modal,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, CreateButton,
+    Dialog, ListHeader, ListTable, Modal,
 };
 
 #[component]
@@ -58,12 +58,10 @@ pub fn ProjectsPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().projects}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-project" on:click=move |_| create_open.set(true)>"+ "{move || t().create_project}</button>
+        <ListHeader title=|t| t.projects>
+            <CreateButton id="create-project" label=|t| t.create_project open=create_open/>
             {delete.button("delete-projects")}
-        </div>
+        </ListHeader>
         <ListTable id="projects" columns rows=projects selection=delete.selection cells=move |p: ProjectView| {
             let (id, name) = (p.id.clone(), p.name.clone());
             let (for_edit, for_members) = (p.clone(), p.clone());

@@ -8,8 +8,8 @@ use crate::i18n::use_texts;
 use crate::server_fns::identity::{list_roles, CreateRole, DeleteRoles, SetImpliedRole};
 use crate::types::{ListQuery, RoleView};
 use crate::ui::components::{
-    close_on_success, use_list_query, ActionError, BulkDelete, Column, FilterBox, ListTable, Modal,
-    TableRow,
+    close_on_success, use_list_query, ActionError, BulkDelete, Column, CreateButton, ListHeader,
+    ListTable, Modal, TableRow,
 };
 
 /// A row of the Roles table: the role, and the other roles it may imply.
@@ -67,12 +67,10 @@ pub fn RolesPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().roles}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-role" on:click=move |_| create_open.set(true)>"+ "{move || t().create_role}</button>
+        <ListHeader title=|t| t.roles>
+            <CreateButton id="create-role" label=|t| t.create_role open=create_open/>
             {delete.button("delete-roles")}
-        </div>
+        </ListHeader>
         <ActionError value=imply.value()/>
         <ListTable id="roles" columns rows=roles selection=delete.selection cells=move |RoleRow { role: r, others }| {
             let prior = r.id.clone();

@@ -11,8 +11,8 @@ use crate::server_fns::identity::{
 };
 use crate::types::{ListQuery, UserView};
 use crate::ui::components::{
-    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, Dialog, FilterBox,
-    ListTable, Modal,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, CreateButton,
+    Dialog, ListHeader, ListTable, Modal,
 };
 
 #[derive(Clone, PartialEq)]
@@ -64,12 +64,10 @@ pub fn UsersPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().users}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-user" on:click=move |_| create_open.set(true)>"+ "{move || t().create_user}</button>
+        <ListHeader title=|t| t.users>
+            <CreateButton id="create-user" label=|t| t.create_user open=create_open/>
             {delete.button("delete-users")}
-        </div>
+        </ListHeader>
         <ActionError value=enable.value()/>
         <ListTable id="users" columns rows=users selection=delete.selection cells=move |u: UserView| {
             let (id, name) = (u.id.clone(), u.name.clone());

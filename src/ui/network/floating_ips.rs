@@ -11,7 +11,7 @@ use crate::server_fns::network::{
 };
 use crate::types::{FloatingIpView, ListQuery};
 use crate::ui::components::{
-    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, ListHeader,
     ListTable, Modal, TableRow,
 };
 
@@ -73,12 +73,10 @@ pub fn FloatingIpsPage(#[prop(optional)] admin: bool) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <div class="page-header"><h2>{move || t().n.floating_ips}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
+        <ListHeader title=|t| t.n.floating_ips>
             <button class="btn btn-primary" id="allocate-ip" on:click=move |_| { choice.set(pools().first().map(|n| n.id.clone()).unwrap_or_default()); allocate_open.set(true); }>{move || t().n.allocate_ip}</button>
             {release.button("release-ips")}
-        </div>
+        </ListHeader>
         <ActionError value=associate.value()/>
         <ListTable id="floating-ips" columns=floating_ip_columns(admin) rows=fips selection=release.selection cells=move |f: FloatingIpView| {
             let (id, address) = (f.id.clone(), f.address.clone());

@@ -9,8 +9,8 @@ use crate::i18n::use_texts;
 use crate::server_fns::network::{list_networks, CreateNetwork, DeleteNetworks};
 use crate::types::{NetworkCreateRequest, NetworkView};
 use crate::ui::components::{
-    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, FilterBox,
-    ListTable, Modal, TableRow,
+    close_on_success, use_list_query, yes_no, ActionError, BulkDelete, Column, CreateButton,
+    ListHeader, ListTable, Modal, TableRow,
 };
 
 impl TableRow for NetworkView {
@@ -67,12 +67,10 @@ pub fn NetworksPage(#[prop(optional)] admin: bool) -> impl IntoView {
     let create_open = RwSignal::new(false);
     close_on_success(create, create_open);
     view! {
-        <div class="page-header"><h2>{move || t().n.networks}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-network" on:click=move |_| create_open.set(true)>"+ "{move || t().n.create_network}</button>
+        <ListHeader title=|t| t.n.networks>
+            <CreateButton id="create-network" label=|t| t.n.create_network open=create_open/>
             {delete.button("delete-networks")}
-        </div>
+        </ListHeader>
         <ListTable id="networks" columns=network_columns(admin) rows=networks selection=delete.selection cells=move |n: NetworkView| {
             let name = n.row_name();
             let (id2, name2) = (n.id.clone(), name.clone());

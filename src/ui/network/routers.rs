@@ -11,8 +11,8 @@ use crate::server_fns::network::{
 };
 use crate::types::{ListQuery, NetworkView, RouterView};
 use crate::ui::components::{
-    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
-    ListTable, Modal,
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, CreateButton,
+    ListHeader, ListTable, Modal,
 };
 
 fn router_columns(admin: bool) -> Vec<Column> {
@@ -85,12 +85,10 @@ pub fn RoutersPage(#[prop(optional)] admin: bool) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     view! {
-        <div class="page-header"><h2>{move || t().n.routers}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-router" on:click=move |_| create_open.set(true)>"+ "{move || t().n.create_router}</button>
+        <ListHeader title=|t| t.n.routers>
+            <CreateButton id="create-router" label=|t| t.n.create_router open=create_open/>
             {delete.button("delete-routers")}
-        </div>
+        </ListHeader>
         <ActionError value=interface.value()/>
         <ActionError value=gateway.value()/>
         <ListTable id="routers" columns=router_columns(admin) rows=routers selection=delete.selection cells=move |r: RouterView| {

@@ -11,8 +11,8 @@ use crate::server_fns::network::{
 };
 use crate::types::{ListQuery, Page, RuleRequest, SecurityGroupView, RULE_TEMPLATES};
 use crate::ui::components::{
-    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, FilterBox,
-    ListTable, Modal,
+    close_on_success, loaded, use_list_query, ActionError, BulkDelete, Column, CreateButton,
+    ListHeader, ListTable, Modal,
 };
 
 #[component]
@@ -69,12 +69,10 @@ pub fn SecurityGroupsPage() -> impl IntoView {
         Column::actions(),
     ];
     view! {
-        <div class="page-header"><h2>{move || t().n.security_groups}</h2></div>
-        <div class="table-toolbar">
-            <FilterBox/>
-            <button class="btn btn-primary" id="create-security-group" on:click=move |_| { name.set(String::new()); description.set(String::new()); create_open.set(true); }>"+ "{move || t().n.create_security_group}</button>
+        <ListHeader title=|t| t.n.security_groups>
+            <CreateButton id="create-security-group" label=|t| t.n.create_security_group open=create_open before=Callback::new(move |_| { name.set(String::new()); description.set(String::new()); })/>
             {delete.button("delete-security-groups")}
-        </div>
+        </ListHeader>
         <ListTable id="security-groups" columns rows=groups selection=delete.selection cells=move |g: SecurityGroupView| {
             let (id, n) = (g.id.clone(), g.name.clone());
             let (id2, n2) = (id.clone(), n.clone());

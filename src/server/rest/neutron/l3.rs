@@ -176,9 +176,9 @@ impl Listed for NRouter {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<RouterQuery> {
         Ok(RouterQuery {
             ids: p.all("id"),
-            name: p.get("name"),
-            project_id: p.project_id(),
-            status: p.get("status"),
+            name: p.all("name"),
+            project_id: p.project_ids(),
+            status: p.all("status"),
             marker: p.get("marker"),
             limit,
             ..Default::default()
@@ -355,14 +355,14 @@ impl Listed for FloatingIp {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<FloatingIpQuery> {
         Ok(FloatingIpQuery {
             ids: p.all("id"),
-            project_id: p.project_id(),
-            floating_network_id: p.get("floating_network_id"),
-            floating_ip_address: p.get("floating_ip_address"),
-            port_id: p.get("port_id"),
-            fixed_ip_address: p.get("fixed_ip_address"),
-            router_id: p.get("router_id"),
-            status: p.get("status"),
-            description: p.get("description"),
+            project_id: p.project_ids(),
+            floating_network_id: p.all("floating_network_id"),
+            floating_ip_address: p.all("floating_ip_address"),
+            port_id: p.all("port_id"),
+            fixed_ip_address: p.all("fixed_ip_address"),
+            router_id: p.all("router_id"),
+            status: p.all("status"),
+            description: p.all("description"),
             marker: p.get("marker"),
             limit,
         })

@@ -338,9 +338,11 @@ impl ListParams {
             .map(|(_, v)| v.clone())
     }
 
-    /// The `project_id` filter, or its old name `tenant_id`.
-    fn project_id(&self) -> Option<String> {
-        self.get("project_id").or_else(|| self.get("tenant_id"))
+    /// The `project_id` filter's values, with those of its old name `tenant_id`.
+    fn project_ids(&self) -> Vec<String> {
+        let mut ids = self.all("project_id");
+        ids.extend(self.all("tenant_id"));
+        ids
     }
 
     fn all(&self, key: &str) -> Vec<String> {

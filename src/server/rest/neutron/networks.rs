@@ -157,14 +157,14 @@ impl Listed for Network {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<NetworkQuery> {
         Ok(NetworkQuery {
             ids: p.all("id"),
-            name: p.get("name"),
-            project_id: p.project_id(),
+            name: p.all("name"),
+            project_id: p.project_ids(),
             shared: p.bool("shared")?,
             external: p.bool("router:external")?,
-            status: p.get("status"),
+            status: p.all("status"),
             admin_state_up: p.bool("admin_state_up")?,
-            network_type: p.get("provider:network_type"),
-            physical_network: p.get("provider:physical_network"),
+            network_type: p.all("provider:network_type"),
+            physical_network: p.all("provider:physical_network"),
             marker: p.get("marker"),
             limit,
         })
@@ -327,10 +327,10 @@ impl Listed for Subnet {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<SubnetQuery> {
         Ok(SubnetQuery {
             ids: p.all("id"),
-            network_id: p.get("network_id"),
-            name: p.get("name"),
-            project_id: p.project_id(),
-            cidr: p.get("cidr"),
+            network_id: p.all("network_id"),
+            name: p.all("name"),
+            project_id: p.project_ids(),
+            cidr: p.all("cidr"),
             enable_dhcp: p.bool("enable_dhcp")?,
             marker: p.get("marker"),
             limit,
@@ -487,10 +487,12 @@ impl Writable for Port {
 }
 
 /// `fixed_ips=ip_address=10.0.0.3` and `fixed_ips=subnet_id=...`, as the clients send.
-fn fixed_ip_filter(p: &ListParams, key: &str) -> Option<String> {
+/// The values of one key of the `fixed_ips=ip_address=…` filters.
+fn fixed_ip_filter(p: &ListParams, key: &str) -> Vec<String> {
     p.all("fixed_ips")
         .iter()
-        .find_map(|f| f.strip_prefix(&format!("{key}=")).map(str::to_string))
+        .filter_map(|f| f.strip_prefix(&format!("{key}=")).map(str::to_string))
+        .collect()
 }
 
 impl Listed for Port {
@@ -499,13 +501,13 @@ impl Listed for Port {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<PortQuery> {
         Ok(PortQuery {
             ids: p.all("id"),
-            network_id: p.get("network_id"),
-            name: p.get("name"),
-            project_id: p.project_id(),
-            device_id: p.get("device_id"),
-            device_owner: p.get("device_owner"),
-            mac_address: p.get("mac_address"),
-            status: p.get("status"),
+            network_id: p.all("network_id"),
+            name: p.all("name"),
+            project_id: p.project_ids(),
+            device_id: p.all("device_id"),
+            device_owner: p.all("device_owner"),
+            mac_address: p.all("mac_address"),
+            status: p.all("status"),
             ip_address: fixed_ip_filter(p, "ip_address"),
             subnet_id: fixed_ip_filter(p, "subnet_id"),
             marker: p.get("marker"),

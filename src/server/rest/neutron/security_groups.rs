@@ -84,8 +84,8 @@ impl Listed for SecurityGroup {
     fn query(p: &ListParams, limit: Option<i64>) -> NResult<SecurityGroupQuery> {
         Ok(SecurityGroupQuery {
             ids: p.all("id"),
-            name: p.get("name"),
-            project_id: p.project_id(),
+            name: p.all("name"),
+            project_id: p.project_ids(),
             marker: p.get("marker"),
             limit,
         })
@@ -162,15 +162,20 @@ async fn rule_list(
             &n.ctx,
             SecurityGroupQuery {
                 ids: p.all("security_group_id"),
-                project_id: p.project_id(),
+                project_id: p.project_ids(),
                 ..Default::default()
             },
         )
         .await?;
+    // A repeated parameter is "any of", as in every Neutron list.
+    let any_of = |key: &str, value: Option<&String>| {
+        let wanted = p.all(key);
+        wanted.is_empty() || value.is_some_and(|v| wanted.contains(v))
+    };
     let matches = |r: &SecurityGroupRule| {
-        p.get("direction").is_none_or(|d| d == r.direction)
-            && p.get("ethertype").is_none_or(|e| e == r.ethertype)
-            && p.get("protocol").is_none_or(|x| Some(x) == r.protocol)
+        any_of("direction", Some(&r.direction))
+            && any_of("ethertype", Some(&r.ethertype))
+            && any_of("protocol", r.protocol.as_ref())
     };
     let rules: Vec<RuleOf> = groups
         .iter()

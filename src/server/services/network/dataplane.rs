@@ -98,8 +98,8 @@ impl NetworkService {
             tx,
             &Scope::default(),
             &PortQuery {
-                network_id: Some(network.id.clone()),
-                device_owner: Some(OWNER_DHCP.into()),
+                network_id: vec![network.id.clone()],
+                device_owner: vec![OWNER_DHCP.into()],
                 ..Default::default()
             },
         )

@@ -436,7 +436,7 @@ impl NetworkService {
             &mut tx,
             &Scope::default(),
             &db::network::PortQuery {
-                network_id: Some(id.to_string()),
+                network_id: vec![id.to_string()],
                 ..Default::default()
             },
         )

@@ -670,9 +670,9 @@ async fn interface_ports(
         c,
         &Scope::default(),
         &PortQuery {
-            device_id: Some(router.id.clone()),
-            device_owner: Some(OWNER_ROUTER_INTERFACE.to_string()),
-            project_id: Some(router.project_id.clone()),
+            device_id: vec![router.id.clone()],
+            device_owner: vec![OWNER_ROUTER_INTERFACE.to_string()],
+            project_id: vec![router.project_id.clone()],
             ..Default::default()
         },
     )

@@ -476,7 +476,7 @@ impl NetworkService {
     ) -> Result<Vec<SecurityGroup>> {
         // No lock: the unique index on a project's default settles two first lists.
         if let Some(p) = ctx.auth.project_id() {
-            if !is_admin(ctx) || q.project_id.as_deref().is_none_or(|x| x == p) {
+            if !is_admin(ctx) || (q.project_id.is_empty() || q.project_id.iter().any(|x| x == p)) {
                 self.default_group(p).await?;
             }
         }
