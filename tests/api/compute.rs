@@ -697,6 +697,48 @@ async fn the_scheduler_refuses_what_does_not_fit() {
         assert_eq!(h[key], st[key], "{key}");
     }
     assert!(h["cpu_info"].is_string());
+    // From 2.53 an administrator may ask which instances each hypervisor runs: the one
+    // that fits is there, the one that did not fit is not; without asking, no key.
+    let with_servers = |mv: &'static str, query: &'static str| {
+        let w = &w;
+        async move {
+            w.app
+                .nova_at(
+                    Some(mv),
+                    Method::GET,
+                    &format!("/os-hypervisors/detail{query}"),
+                    &w.admin,
+                    None,
+                )
+                .await
+                .expect(200)
+                .body["hypervisors"][0]
+                .clone()
+        }
+    };
+    let h = with_servers("compute 2.53", "?with_servers=true").await;
+    assert_eq!(h["servers"], json!([{"name": "a", "uuid": a}]), "{h}");
+    assert!(with_servers("compute 2.53", "")
+        .await
+        .get("servers")
+        .is_none());
+    assert!(with_servers("compute 2.52", "?with_servers=true")
+        .await
+        .get("servers")
+        .is_none());
+    // Horizon's instance page asks for the attached volumes: none without block storage.
+    let volumes = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/servers/{a}/os-volume_attachments"),
+            &w.user.token,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(volumes, json!({"volumeAttachments": []}));
     // Deleting the first frees the host.
     w.app
         .nova(

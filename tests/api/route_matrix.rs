@@ -321,6 +321,10 @@ const EXPECTED: &[(&str, May)] = &[
     ),
     ("POST /compute/v2.1/servers/{id}/remote-consoles", OwnWrite),
     ("GET /compute/v2.1/servers/{id}/ips", OwnRead),
+    (
+        "GET /compute/v2.1/servers/{id}/os-volume_attachments",
+        OwnRead,
+    ),
     ("GET /compute/v2.1/servers/{id}/os-interface", OwnRead),
     ("POST /compute/v2.1/servers/{id}/os-interface", OwnWrite),
     (

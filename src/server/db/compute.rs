@@ -372,6 +372,23 @@ pub async fn node_loads(c: &mut C) -> Result<Vec<(NodeRow, NodeUsage)>, DbError>
         .collect())
 }
 
+/// A live instance and the compute node it runs on (`with_servers` on hypervisors).
+#[derive(Clone, Debug, FromRow)]
+pub struct HostedServer {
+    pub node_id: String,
+    pub id: String,
+    pub name: String,
+}
+
+/// Every live instance that is placed on a node, oldest first.
+pub async fn hosted_servers(c: &mut C) -> Result<Vec<HostedServer>, DbError> {
+    Select::new("node_id, id, name", "instances")
+        .only("deleted = 0 AND node_id IS NOT NULL")
+        .order_by("created_at, id")
+        .fetch_all(c)
+        .await
+}
+
 // --- Instances -------------------------------------------------------------------------
 
 table! {

@@ -1,6 +1,8 @@
 //! Hypervisors, compute services, availability zones, and the nova-network `os-networks` listing.
 
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -8,6 +10,8 @@ use serde_json::{json, Value};
 use super::view::{availability_zones_view, hypervisor_view, service_view, statistics_view};
 use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
+use crate::server::rest::query_bool;
+use crate::server::services::compute::HostedServer;
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -26,24 +30,54 @@ pub fn routes() -> Router<AppState> {
         .route("/os-networks", get(networks))
 }
 
-async fn hypervisor_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
-    let list = state.compute.hypervisors(&nova.ctx).await?;
-    Ok(Json(
-        json!({"hypervisors": list.iter().map(|(h, used)| hypervisor_view(h, used, nova.mv, false)).collect::<Vec<_>>()}),
-    ))
+/// The instances on each hypervisor, when the caller asks (`with_servers=true`, 2.53).
+async fn hosted(
+    state: &AppState,
+    nova: &Nova,
+    q: &HashMap<String, String>,
+) -> NResult<Option<Vec<HostedServer>>> {
+    if !nova.mv.at_least(53) || query_bool(q.get("with_servers")) != Some(true) {
+        return Ok(None);
+    }
+    Ok(Some(state.compute.hypervisor_servers(&nova.ctx).await?))
 }
 
-async fn hypervisor_detail(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+async fn hypervisors(
+    state: AppState,
+    nova: Nova,
+    q: HashMap<String, String>,
+    detail: bool,
+) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
-    Ok(Json(
-        json!({"hypervisors": list.iter().map(|(h, used)| hypervisor_view(h, used, nova.mv, true)).collect::<Vec<_>>()}),
-    ))
+    let servers = hosted(&state, &nova, &q).await?;
+    let views: Vec<Value> = list
+        .iter()
+        .map(|(h, used)| hypervisor_view(h, used, servers.as_deref(), nova.mv, detail))
+        .collect();
+    Ok(Json(json!({ "hypervisors": views })))
+}
+
+async fn hypervisor_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<HashMap<String, String>>,
+) -> NResult<Json<Value>> {
+    hypervisors(state, nova, q, false).await
+}
+
+async fn hypervisor_detail(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<HashMap<String, String>>,
+) -> NResult<Json<Value>> {
+    hypervisors(state, nova, q, true).await
 }
 
 async fn hypervisor_show(
     State(state): State<AppState>,
     nova: Nova,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
     let (h, used) = list
@@ -55,8 +89,9 @@ async fn hypervisor_show(
                 id: id.clone(),
             })
         })?;
+    let servers = hosted(&state, &nova, &q).await?;
     Ok(Json(
-        json!({"hypervisor": hypervisor_view(h, used, nova.mv, true)}),
+        json!({"hypervisor": hypervisor_view(h, used, servers.as_deref(), nova.mv, true)}),
     ))
 }
 

@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use super::view::{action_view, brief_view, ips_view, server_created_view, server_view};
+use super::view::{
+    action_view, brief_view, ips_view, server_created_view, server_view, volume_attachments_view,
+};
 use super::{
     body_member, int_field, only_known, ref_id, str_field, string_map, Mv, NJson, NResult, Nova,
     NovaError,
@@ -48,6 +50,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/servers/{id}/remote-consoles", post(remote_console))
         .route("/servers/{id}/ips", get(ips))
+        .route(
+            "/servers/{id}/os-volume_attachments",
+            get(volume_attachments),
+        )
 }
 
 /// The addresses and groups of the servers on a page (one lookup for all of them).
@@ -654,6 +660,15 @@ async fn ips(
     Ok(Json(
         json!({"addresses": ips_view(nets.get(&s.id).unwrap_or(&none))}),
     ))
+}
+
+async fn volume_attachments(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    let list = state.compute.volume_attachments(&nova.ctx, &id).await?;
+    Ok(Json(volume_attachments_view(&list)))
 }
 
 /// A browser console for the instance: the portal's noVNC page (it opens in a signed-in

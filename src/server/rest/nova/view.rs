@@ -13,8 +13,9 @@ use sha2::Digest;
 
 use super::Mv;
 use crate::server::services::compute::{
-    Flavor, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction, InterfaceAttachment,
-    Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
+    Flavor, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
+    InterfaceAttachment, Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
+    VolumeAttachment,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -563,7 +564,18 @@ fn node_id(h: &Hypervisor, mv: Mv) -> NodeId<'_> {
 
 /// What a hypervisor's guests use: (running guests, vCPUs, MB of RAM, GB of disk).
 /// A hypervisor (`/os-hypervisors`); `detail` adds where it is and what it has.
-pub fn hypervisor_view(h: &Hypervisor, used: &HypervisorUsage, mv: Mv, detail: bool) -> Value {
+pub fn hypervisor_view(
+    h: &Hypervisor,
+    used: &HypervisorUsage,
+    servers: Option<&[HostedServer]>,
+    mv: Mv,
+    detail: bool,
+) -> Value {
+    #[derive(Serialize)]
+    struct ServerRef<'a> {
+        name: &'a str,
+        uuid: &'a str,
+    }
     #[derive(Serialize)]
     struct ServiceRef<'a> {
         host: &'a str,
@@ -595,8 +607,23 @@ pub fn hypervisor_view(h: &Hypervisor, used: &HypervisorUsage, mv: Mv, detail: b
         status: &'a str,
         #[serde(flatten)]
         detail: Option<Detail<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        servers: Option<Vec<ServerRef<'a>>>,
     }
     let before_88 = !mv.at_least(88);
+    // Asked for with `with_servers`: the hypervisor's instances, and from 2.75 an empty
+    // list rather than no key when it runs none.
+    let servers = servers
+        .map(|all| {
+            all.iter()
+                .filter(|s| s.node_id == h.id)
+                .map(|s| ServerRef {
+                    name: &s.name,
+                    uuid: &s.id,
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|mine| !mine.is_empty() || mv.at_least(75));
     to_value(HypervisorView {
         id: node_id(h, mv),
         hypervisor_hostname: &h.host,
@@ -624,6 +651,7 @@ pub fn hypervisor_view(h: &Hypervisor, used: &HypervisorUsage, mv: Mv, detail: b
             }),
             uptime: (!before_88).then_some(None),
         }),
+        servers,
     })
 }
 
@@ -962,4 +990,26 @@ pub fn availability_zones_view(hosts: Option<&[Hypervisor]>) -> Value {
             }),
         }],
     })
+}
+
+/// `{"volumeAttachments": […]}`: the volumes attached to a server.
+pub fn volume_attachments_view(list: &[VolumeAttachment]) -> Value {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AttachmentView<'a> {
+        id: &'a str,
+        volume_id: &'a str,
+        server_id: &'a str,
+        device: &'a str,
+    }
+    let views: Vec<AttachmentView> = list
+        .iter()
+        .map(|a| AttachmentView {
+            id: &a.volume_id,
+            volume_id: &a.volume_id,
+            server_id: &a.server_id,
+            device: &a.device,
+        })
+        .collect();
+    serde_json::json!({ "volumeAttachments": views })
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use crate::server::db::compute::{
-    ActionRow as InstanceAction, NodeRow as Hypervisor, NodeUsage as HypervisorUsage,
+    ActionRow as InstanceAction, HostedServer, NodeRow as Hypervisor, NodeUsage as HypervisorUsage,
 };
 use crate::server::db::{self, Db};
 use crate::server::drivers::compute::fake::{FakeCapacity, FakeDriver};
@@ -46,7 +46,10 @@ pub use keypairs::{Keypair, KeypairCreated};
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, QUOTA_RESOURCES};
 pub use report::usage_csv;
-pub use servers::{Fault, HypervisorStatistics, Server, ServerCreate, ServerList, ServerListQuery};
+pub use servers::{
+    Fault, HypervisorStatistics, Server, ServerCreate, ServerList, ServerListQuery,
+    VolumeAttachment,
+};
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{
     parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,

@@ -16,6 +16,15 @@ use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
 use crate::server::error::{Error, Result};
 use crate::server::services::now;
 
+/// A volume attached to an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VolumeAttachment {
+    pub volume_id: String,
+    pub server_id: String,
+    /// Where the guest sees it (`/dev/vdb`).
+    pub device: String,
+}
+
 /// The sums over every hypervisor; `*_allocatable` is what the allocation ratios let the
 /// scheduler place.
 #[derive(Clone, Debug, PartialEq)]
@@ -361,6 +370,14 @@ impl ComputeService {
 
     pub async fn server_get(&self, ctx: &OpCtx, id: &str) -> Result<Server> {
         self.load(ctx, id, Action::Read).await
+    }
+
+    /// The volumes attached to an instance (`os-volume_attachments`): none until the
+    /// block storage service exists, but the instance is looked up as for any read, so
+    /// another project's is still not found.
+    pub async fn volume_attachments(&self, ctx: &OpCtx, id: &str) -> Result<Vec<VolumeAttachment>> {
+        self.load(ctx, id, Action::Read).await?;
+        Ok(Vec::new())
     }
 
     /// Whether the caller may act on a server it can see (start, stop, read its console
@@ -815,6 +832,17 @@ impl ComputeService {
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::node_loads(&mut conn).await?)
+    }
+
+    /// The instances each hypervisor runs (`with_servers`, microversion 2.53).
+    pub async fn hypervisor_servers(&self, ctx: &OpCtx) -> Result<Vec<super::HostedServer>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("os_compute_api:os-hypervisors:servers"),
+        )?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::compute::hosted_servers(&mut conn).await?)
     }
 
     /// What all hypervisors have and hold (Nova's `os-hypervisors/statistics`, and the
