@@ -680,14 +680,18 @@ async fn protection_deactivation_tags_and_patches() {
         .await
         .expect_glance_error(403);
     assert!(r.glance_message().contains("protected"));
-    patch(
-        &app,
-        &owner.token,
-        &id,
-        json!([{"op": "replace", "path": "/protected", "value": false}]),
-    )
-    .await
-    .expect(200);
+    // Unprotected again in the v2.0 form of a patch, which Tempest still sends.
+    let r = app
+        .call_bytes(
+            Method::PATCH,
+            &path,
+            &owner.token,
+            "application/openstack-images-v2.0-json-patch",
+            json!([{"replace": "/protected", "value": false}]).to_string(),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["protected"], false);
 
     // Deactivated: the data cannot be downloaded, then can again.
     app.call(

@@ -474,8 +474,15 @@ async fn update(
     })?;
     let mut patch = Vec::new();
     for op in ops {
-        let kind = op.get("op").and_then(Value::as_str).unwrap_or_default();
-        // v2.1 uses "path": "/name"; v2.0 used "replace": "/name".
+        // v2.1 says {"op": "replace", "path": "/name"}; v2.0 (which Tempest still sends)
+        // {"replace": "/name"}.
+        let kind = match op.get("op").and_then(Value::as_str) {
+            Some(kind) => kind,
+            None => ["add", "replace", "remove"]
+                .into_iter()
+                .find(|k| op.contains_key(*k))
+                .unwrap_or_default(),
+        };
         let path = op
             .get("path")
             .or_else(|| op.get(kind))

@@ -334,10 +334,27 @@ where
 {
     let name = <C as qapi::Command>::NAME;
     let exchange = async {
-        let mut stream = qapi::futures::QmpStreamTokio::open_uds(socket)
-            .await?
-            .negotiate()
-            .await?;
+        // QEMU may flush an event queued for the connection before (a VNC client came or
+        // went) ahead of the next connection's greeting, which then does not parse. Nothing
+        // has been sent yet, so a new connection is safe: it starts with a clean greeting.
+        let mut attempt = 1;
+        let mut stream = loop {
+            let opened = async {
+                qapi::futures::QmpStreamTokio::open_uds(socket)
+                    .await?
+                    .negotiate()
+                    .await
+            };
+            match opened.await {
+                Ok(stream) => break stream,
+                Err(e) if attempt < 3 => {
+                    tracing::debug!(error = %e, attempt, "QMP greeting, trying again");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(anyhow::Error::from(e)),
+            }
+        };
         stream
             .execute(command)
             .await
