@@ -16,11 +16,30 @@ pub struct DomainCreate {
     pub enabled: bool,
 }
 
+/// What an update of a domain or a project may change (Keystone's domains are projects
+/// that act as domains: the same three attributes).
 #[derive(Clone, Debug, Default)]
 pub struct DomainUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
+}
+
+impl DomainUpdate {
+    /// Writes the given changes over a row's name, description and enabled flag.
+    fn apply(self, name: &mut String, description: &mut String, enabled: &mut i64) -> Result<()> {
+        if let Some(n) = self.name {
+            check_name("name", &n, 64)?;
+            *name = n;
+        }
+        if let Some(d) = self.description {
+            *description = d;
+        }
+        if let Some(e) = self.enabled {
+            *enabled = e as i64;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -32,12 +51,7 @@ pub struct ProjectCreate {
     pub enabled: bool,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct ProjectUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-}
+pub type ProjectUpdate = DomainUpdate;
 
 pub const DEFAULT_DOMAIN_ID: &str = "default";
 
@@ -106,17 +120,7 @@ impl IdentityService {
         params: DomainUpdate,
     ) -> Result<Domain> {
         self.modify(ctx, "identity:update_domain", id, |row: &mut Domain| {
-            if let Some(name) = params.name {
-                check_name("name", &name, 64)?;
-                row.name = name;
-            }
-            if let Some(d) = params.description {
-                row.description = d;
-            }
-            if let Some(e) = params.enabled {
-                row.enabled = e as i64;
-            }
-            Ok(())
+            params.apply(&mut row.name, &mut row.description, &mut row.enabled)
         })
         .await
     }
@@ -258,17 +262,7 @@ impl IdentityService {
         params: ProjectUpdate,
     ) -> Result<Project> {
         self.modify(ctx, "identity:update_project", id, |row: &mut Project| {
-            if let Some(name) = params.name {
-                check_name("name", &name, 64)?;
-                row.name = name;
-            }
-            if let Some(d) = params.description {
-                row.description = d;
-            }
-            if let Some(e) = params.enabled {
-                row.enabled = e as i64;
-            }
-            Ok(())
+            params.apply(&mut row.name, &mut row.description, &mut row.enabled)
         })
         .await
     }
