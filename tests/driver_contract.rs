@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gureum::server::drivers::compute::fake::{FakeCapacity, FakeDriver};
 use gureum::server::drivers::compute::qemu::{QemuConfig, QemuDriver};
 use gureum::server::drivers::compute::{
-    config_drive_files, BootImage, ComputeDriver, InstanceSpec, PowerState,
+    BootImage, ConfigDrive, ComputeDriver, InstanceSpec, PowerState,
 };
 
 fn spec(id: &str, image: Option<BootImage>) -> InstanceSpec {
@@ -30,14 +30,18 @@ fn spec(id: &str, image: Option<BootImage>) -> InstanceSpec {
         kernel: None,
         ramdisk: None,
         kernel_args: None,
-        config_drive: Some(config_drive_files(
-            id,
-            "contract",
-            "contract",
-            Some(("k", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFp9xm5Gu8qU3AxgK6FMGVcDGQxgHgJPQxGQHBq1kLQO contract")),
-            &serde_json::json!({"role": "test"}),
-            Some(b"#!/bin/sh\necho contract-user-data-ran\n"),
-        )),
+        config_drive: Some(
+            ConfigDrive {
+                id,
+                hostname: "contract",
+                name: "contract",
+                key: Some(("k", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFp9xm5Gu8qU3AxgK6FMGVcDGQxgHgJPQxGQHBq1kLQO contract")),
+                metadata: &serde_json::json!({"role": "test"}),
+                user_data: Some(b"#!/bin/sh\necho contract-user-data-ran\n"),
+                admin_pass: Some("contract-password"),
+            }
+            .files(),
+        ),
         nics: Vec::new(),
     }
 }
@@ -68,6 +72,11 @@ async fn contract(
     let s = spec(&id, image);
     let info = driver.host_info().await.expect("host info");
     assert!(info.vcpus > 0 && info.memory_mb > 0, "{info:?}");
+    let uptime = driver.uptime().await.expect("uptime");
+    assert!(
+        uptime.contains(" up ") && uptime.contains("load average: "),
+        "{uptime:?}"
+    );
     assert_eq!(driver.power_state(&id).await, PowerState::NoState);
     assert!(driver.leftovers(&id).await.is_empty());
 

@@ -446,7 +446,7 @@ pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppE
     let count = request.count.max(1) as i64;
     let user_data = (!request.user_data.is_empty())
         .then(|| base64::engine::general_purpose::STANDARD.encode(request.user_data.as_bytes()));
-    let servers = state
+    let launched = state
         .compute
         .server_create(
             &ctx,
@@ -477,10 +477,11 @@ pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppE
                     )
                 },
                 security_groups: request.security_groups.clone(),
+                admin_pass: None,
             },
         )
         .await?;
-    Ok(servers.into_iter().map(|s| s.id).collect())
+    Ok(launched.servers.into_iter().map(|s| s.id).collect())
 }
 
 /// Project → Images (or Admin → Images with `all_projects`).
@@ -740,12 +741,15 @@ pub async fn list_hypervisors(query: ListQuery) -> Result<Page<HypervisorView>, 
 /// Admin → Defaults: the default quotas.
 #[server]
 pub async fn quota_defaults() -> Result<Vec<QuotaUsage>, AppError> {
+    use crate::server::services::compute::QUOTA_RESOURCES;
     let (state, ctx) = crate::server::portal::request_ctx().await?;
+    // Nova's own quotas (the network service's are its own panel's).
     Ok(state
         .compute
         .quota_defaults(&ctx)
         .await?
         .into_iter()
+        .filter(|(resource, _)| QUOTA_RESOURCES.iter().any(|(r, _)| r == resource))
         .map(|(resource, limit)| QuotaUsage {
             resource,
             limit,

@@ -2036,3 +2036,157 @@ async fn nova_refuses_unknown_fields_other_media_types_and_unknown_versions() {
         assert_eq!(r.status().as_u16(), 406, "{version}");
     }
 }
+
+/// What Tempest's schemas hold Nova to at each microversion: the administrator password
+/// of a create and a rebuild, Nova's spellings of booleans, the quota and limit fields
+/// 2.36 and 2.39 dropped, `forced_down` from 2.11, the host's uptime before 2.88 folded
+/// it into the hypervisor, and 200 for an unset extra spec.
+#[tokio::test]
+async fn bodies_follow_the_microversion_asked_for() {
+    let w = world().await;
+    let (app, token, admin) = (&w.app, w.user.token.as_str(), w.admin.as_str());
+    let w = &w;
+    let boot = |extra: Value| async move {
+        // No networks (2.1 has no "none"; this cloud has none to give).
+        let mut server = json!({"name": "pw", "imageRef": w.image, "flavorRef": w.flavor});
+        for (k, v) in extra.as_object().unwrap() {
+            server[k] = v.clone();
+        }
+        let body = json!({ "server": server });
+        app.nova_at(None, Method::POST, "/servers", token, Some(&body))
+            .await
+    };
+    let made = boot(json!({})).await.expect(202).body;
+    let password = made["server"]["adminPass"].as_str().unwrap().to_string();
+    assert_eq!(password.len(), 12, "{made}");
+    let other = boot(json!({})).await.expect(202).body;
+    assert_ne!(other["server"]["adminPass"], made["server"]["adminPass"]);
+    let given = boot(json!({"adminPass": "Chosen-1"})).await.expect(202).body;
+    assert_eq!(given["server"]["adminPass"], "Chosen-1");
+    let id = made["server"]["id"].as_str().unwrap();
+    w.wait(id, "ACTIVE").await;
+    let rebuilt = w
+        .act(id, json!({"rebuild": {"imageRef": w.image, "adminPass": "Again-2"}}))
+        .await
+        .expect(202)
+        .body;
+    assert_eq!(rebuilt["server"]["adminPass"], "Again-2");
+
+    // Booleans as Nova spells them; anything else is refused.
+    for (spelling, public) in [("False", false), ("TRUE", true), ("off", false), ("1", true)] {
+        let f = app
+            .nova(
+                Method::POST,
+                "/flavors",
+                admin,
+                Some(&json!({"flavor": {"name": format!("f-{spelling}"), "vcpus": 1, "ram": 64,
+                                        "disk": 1, "os-flavor-access:is_public": spelling}})),
+            )
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(f["flavor"]["os-flavor-access:is_public"], public, "{spelling}");
+    }
+    app.nova(
+        Method::POST,
+        "/flavors",
+        admin,
+        Some(&json!({"flavor": {"name": "f-x", "vcpus": 1, "ram": 64, "disk": 1,
+                                "os-flavor-access:is_public": "tRuE"}})),
+    )
+    .await
+    .expect_nova(400, "badRequest");
+
+    // Quotas and limits: the nova-network fields until 2.36, maxImageMeta until 2.39.
+    let project = &w.user.project_id;
+    let quota_path = format!("/os-quota-sets/{project}");
+    let quotas = |mv| app.nova_at(mv, Method::GET, &quota_path, token, None);
+    let old = quotas(None).await.expect(200).body;
+    assert_eq!(old["quota_set"]["floating_ips"], 10, "{old}");
+    assert_eq!(old["quota_set"]["security_group_rules"], 20);
+    let new = quotas(Some("compute 2.36")).await.expect(200).body;
+    assert!(new["quota_set"].get("floating_ips").is_none(), "{new}");
+    app.nova_at(
+        Some("compute 2.36"),
+        Method::PUT,
+        &format!("/os-quota-sets/{project}"),
+        admin,
+        Some(&json!({"quota_set": {"floating_ips": 5}})),
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    let updated = app
+        .nova_at(
+            None,
+            Method::PUT,
+            &format!("/os-quota-sets/{project}"),
+            admin,
+            Some(&json!({"quota_set": {"floating_ips": 5, "force": "True"}})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(updated["quota_set"]["floating_ips"], 5);
+    let limits = |mv| app.nova_at(mv, Method::GET, "/limits", token, None);
+    let old = limits(None).await.expect(200).body;
+    assert_eq!(old["limits"]["absolute"]["maxImageMeta"], 128, "{old}");
+    assert_eq!(old["limits"]["absolute"]["maxTotalFloatingIps"], 5);
+    let new = limits(Some("compute 2.39")).await.expect(200).body;
+    assert!(new["limits"]["absolute"].get("maxImageMeta").is_none());
+    assert!(new["limits"]["absolute"].get("maxTotalFloatingIps").is_none());
+
+    // forced_down from 2.11.
+    let services = |mv| app.nova_at(mv, Method::GET, "/os-services", admin, None);
+    let old = services(None).await.expect(200).body;
+    assert!(old["services"][0].get("forced_down").is_none(), "{old}");
+    let new = services(Some("compute 2.11")).await.expect(200).body;
+    assert_eq!(new["services"][0]["forced_down"], false, "{new}");
+
+    // The host's uptime, administrators' only (its own call until 2.88).
+    let hypervisor = app
+        .nova_at(None, Method::GET, "/os-hypervisors", admin, None)
+        .await
+        .expect(200)
+        .body["hypervisors"][0]["id"]
+        .clone();
+    let up = app
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/os-hypervisors/{hypervisor}/uptime"),
+            admin,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert!(
+        up["hypervisor"]["uptime"]
+            .as_str()
+            .is_some_and(|u| u.contains(" up ") && u.contains("load average")),
+        "{up}"
+    );
+    app.nova_at(
+        None,
+        Method::GET,
+        &format!("/os-hypervisors/{hypervisor}/uptime"),
+        token,
+        None,
+    )
+    .await
+    .expect_nova(403, "forbidden");
+
+    // Unsetting an extra spec answers 200.
+    let spec = format!("/flavors/{}/os-extra_specs", w.flavor);
+    app.nova(
+        Method::POST,
+        &spec,
+        admin,
+        Some(&json!({"extra_specs": {"hw:cpu_policy": "shared"}})),
+    )
+    .await
+    .expect(200);
+    app.nova(Method::DELETE, &format!("{spec}/hw:cpu_policy"), admin, None)
+        .await
+        .expect(200);
+}

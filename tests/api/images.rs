@@ -132,6 +132,23 @@ async fn version_discovery_answers_multiple_choices() {
         .as_str()
         .unwrap()
         .ends_with("/image/v2/"));
+    // Every service's root answers its version document with the trailing slash that
+    // clients add, not the portal's page.
+    for root in ["/identity/", "/image/", "/compute/", "/networking/"] {
+        let r = app
+            .client
+            .get(format!("{}{root}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            [200, 300].contains(&r.status().as_u16()),
+            "{root}: {}",
+            r.status()
+        );
+        let body: Value = r.json().await.expect("a JSON version document");
+        assert!(body.get("versions").is_some(), "{root}: {body}");
+    }
     // The catalog lists the image service.
     let admin = app.admin_token().await;
     let catalog = app.get("/v3/auth/catalog", &admin).await.expect(200);
@@ -155,7 +172,7 @@ async fn an_uploaded_image_round_trips_with_its_checksums() {
     )
     .await;
     assert_eq!(image["status"], "queued");
-    assert_eq!(image["visibility"], "private", "a user's image is private");
+    assert_eq!(image["visibility"], "shared", "Glance's default: shared, no members yet");
     assert_eq!(image["owner"], m.project_id.as_str());
     assert_eq!(image["os_distro"], "debian");
     assert_eq!(image["tags"], json!(["a", "b"]));
@@ -430,7 +447,9 @@ async fn visibility_and_sharing_follow_glance() {
     let admin = app.admin_token().await;
     let id = active_image(&app, &owner.token, "img", tmp.path()).await;
 
-    // Private: another project cannot see it.
+    // Shared with no members (Glance's default), private in effect: another project
+    // cannot see it.
+    assert_eq!(show(&app, &owner.token, &id).await.expect(200).body["visibility"], "shared");
     show(&app, &other.token, &id).await.expect_glance_error(404);
     assert!(!list_ids(
         &app.call(Method::GET, "/image/v2/images", &other.token, None)
@@ -519,6 +538,14 @@ async fn visibility_and_sharing_follow_glance() {
     // Shared: members see it; it is listed for them once accepted.
     let id3 = active_image(&app, &owner.token, "shared", tmp.path()).await;
     let members_path = format!("/image/v2/images/{id3}/members");
+    patch(
+        &app,
+        &owner.token,
+        &id3,
+        json!([{"op": "replace", "path": "/visibility", "value": "private"}]),
+    )
+    .await
+    .expect(200);
     app.call(
         Method::POST,
         &members_path,
@@ -633,6 +660,46 @@ async fn visibility_and_sharing_follow_glance() {
     for i in [&id, &id2, &id3] {
         assert!(all.contains(i));
     }
+
+    // Only an administrator gives an image to another project, at create or later.
+    let given = create(
+        &app,
+        &admin,
+        json!({"name": "given", "owner": other.project_id, "disk_format": "raw",
+               "container_format": "bare"}),
+    )
+    .await;
+    assert_eq!(given["owner"], other.project_id.as_str());
+    show(&app, &other.token, given["id"].as_str().unwrap())
+        .await
+        .expect(200);
+    let r = app
+        .call(
+            Method::POST,
+            "/image/v2/images",
+            &owner.token,
+            Some(&json!({"name": "stolen", "owner": other.project_id})),
+        )
+        .await
+        .expect_glance_error(403);
+    assert!(r.glance_message().contains(&other.project_id), "{}", r.text);
+    patch(
+        &app,
+        &owner.token,
+        &id2,
+        json!([{"op": "replace", "path": "/owner", "value": other.project_id}]),
+    )
+    .await
+    .expect_glance_error(403);
+    let moved = patch(
+        &app,
+        &admin,
+        &id2,
+        json!([{"op": "replace", "path": "/owner", "value": other.project_id}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(moved.body["owner"], other.project_id.as_str());
 }
 
 #[tokio::test]

@@ -826,7 +826,7 @@ async fn bad_network_requests_get_neutron_faults() {
             "DNSNameServersExhausted",
         ),
         (
-            json!({"cidr": "10.0.0.0/24", "host_routes": [{"destination": "10.5.0.0/16", "nexthop": "192.168.1.1"}]}),
+            json!({"cidr": "10.0.0.0/24", "host_routes": [{"destination": "10.5.0.0/16", "nexthop": "192.168.1.300"}]}),
             400,
             "InvalidInput",
         ),
@@ -843,14 +843,18 @@ async fn bad_network_requests_get_neutron_faults() {
             .await
             .expect_neutron(status, kind);
     }
-    // No gateway at all is allowed; an overlapping CIDR on the same network is not.
+    // No gateway at all is allowed, and a next hop outside the subnet (the guest may
+    // reach it through another interface); an overlapping CIDR on the same network is not.
+    let route = json!([{"destination": "10.5.0.0/16", "nexthop": "192.168.1.1"}]);
     let s = w
         .subnet(
             &t,
-            json!({"network_id": n, "cidr": "10.0.0.0/24", "gateway_ip": null}),
+            json!({"network_id": n, "cidr": "10.0.0.0/24", "gateway_ip": null,
+                   "host_routes": route}),
         )
         .await;
     assert_eq!(s["gateway_ip"], Value::Null);
+    assert_eq!(s["host_routes"], route);
     assert_eq!(
         s["allocation_pools"],
         json!([{"start": "10.0.0.1", "end": "10.0.0.254"}])
@@ -866,10 +870,19 @@ async fn bad_network_requests_get_neutron_faults() {
         .await
         .expect_neutron(400, "InvalidInput");
     assert!(r.neutron_message().contains("overlaps"), "{}", r.text);
-    // Ports: a MAC only admins choose, a bad one, port security and address pairs.
+    // Ports: a MAC the network's owner chooses, a host only admins do, a bad MAC, port
+    // security and address pairs.
+    let chosen = w
+        .port(
+            &t,
+            json!({"network_id": n, "mac_address": "fa:16:3e:00:00:02"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(chosen.body["port"]["mac_address"], "fa:16:3e:00:00:02");
     w.port(
         &t,
-        json!({"network_id": n, "mac_address": "fa:16:3e:00:00:01"}),
+        json!({"network_id": n, "binding:host_id": "elsewhere"}),
     )
     .await
     .expect_neutron(403, "PolicyNotAuthorized");

@@ -427,7 +427,10 @@ async fn role_crud() {
     let admin = app.admin_token().await;
 
     let r = app.get("/v3/roles", &admin).await.expect(200);
-    assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
+    assert_eq!(
+        names(&r.body["roles"]),
+        ["admin", "manager", "member", "reader", "service"]
+    );
 
     let r = app
         .post(
@@ -482,7 +485,10 @@ async fn role_crud() {
         .await
         .expect_error(404);
     let r = app.get("/v3/roles", &admin).await.expect(200);
-    assert_eq!(names(&r.body["roles"]), ["admin", "member", "reader"]);
+    assert_eq!(
+        names(&r.body["roles"]),
+        ["admin", "manager", "member", "reader", "service"]
+    );
 }
 
 #[tokio::test]
@@ -550,7 +556,8 @@ async fn implied_roles_and_loops() {
         })
         .collect();
     for (prior, implied) in [
-        ("admin", "member"),
+        ("admin", "manager"),
+        ("manager", "member"),
         ("member", "reader"),
         ("alpha", "beta"),
         ("beta", "gamma"),

@@ -273,7 +273,8 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /networking/v2.0/floatingips/{id}", OwnRead),
     ("PUT /networking/v2.0/floatingips/{id}", OwnWrite),
     ("DELETE /networking/v2.0/floatingips/{id}", OwnWrite),
-    ("GET /networking/v2.0/agents", Admin),
+    // Everyone may list; only administrators see any agent (Neutron filters the list).
+    ("GET /networking/v2.0/agents", Anyone),
     ("GET /networking/v2.0/agents/{id}", Admin),
     ("PUT /networking/v2.0/agents/{id}", Admin),
     ("DELETE /networking/v2.0/agents/{id}", Admin),
@@ -376,6 +377,7 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/os-hypervisors/detail", Admin),
     ("GET /compute/v2.1/os-hypervisors/statistics", Admin),
     ("GET /compute/v2.1/os-hypervisors/{id}", Admin),
+    ("GET /compute/v2.1/os-hypervisors/{id}/uptime", Admin),
     ("GET /compute/v2.1/os-services", Admin),
     ("PUT /compute/v2.1/os-services/{id}", Admin),
     ("GET /compute/v2.1/os-availability-zone", Anyone),
@@ -1158,7 +1160,8 @@ const SERVER_FNS: &[(&str, May, &str)] = &[
     ),
     ("port_choices", Anyone, "{}"),
     ("topology", Anyone, "{}"),
-    ("list_agents", Admin, r#"{"query": "{query}"}"#),
+    // Everyone may ask; only administrators see any agent (as the REST list).
+    ("list_agents", Anyone, r#"{"query": "{query}"}"#),
     (
         "create_network",
         AnyMember,

@@ -50,7 +50,7 @@ async fn project_scoped_token_carries_roles_catalog_and_expiry() {
     assert_eq!(t["project"]["domain"]["id"], "default");
     assert_eq!(t["project"]["domain"]["name"], "Default");
     // admin implies member implies reader.
-    assert_eq!(names(&t["roles"]), ["admin", "member", "reader"]);
+    assert_eq!(names(&t["roles"]), ["admin", "manager", "member", "reader"]);
     assert_identity_catalog(t, &app.address);
     let expires = parse_time(&t["expires_at"]);
     assert!(
@@ -77,7 +77,7 @@ async fn project_scoped_token_carries_roles_catalog_and_expiry() {
     assert_eq!(r.body["token"]["methods"], json!(["password", "token"]));
     assert_eq!(
         names(&r.body["token"]["roles"]),
-        ["admin", "member", "reader"]
+        ["admin", "manager", "member", "reader"]
     );
 }
 
@@ -121,7 +121,7 @@ async fn domain_scoped_token_needs_a_role_on_the_domain() {
     assert_eq!(t["domain"]["id"], "default");
     assert_eq!(t["domain"]["name"], "Default");
     assert!(t.get("project").is_none(), "{}", r.text);
-    assert_eq!(names(&t["roles"]), ["admin", "member", "reader"]);
+    assert_eq!(names(&t["roles"]), ["admin", "manager", "member", "reader"]);
     assert_identity_catalog(t, &app.address);
     assert!(parse_time(&t["expires_at"]) > chrono::Utc::now());
 
@@ -162,7 +162,7 @@ async fn unscoped_token_has_no_roles_and_can_be_rescoped() {
     assert_eq!(r.body["token"]["project"]["name"], "admin");
     assert_eq!(
         names(&r.body["token"]["roles"]),
-        ["admin", "member", "reader"]
+        ["admin", "manager", "member", "reader"]
     );
     app.get("/v3/users", &r.subject_token()).await.expect(200);
 
@@ -642,7 +642,7 @@ async fn application_credential_rules_at_creation() {
     assert_eq!(cred["secret"], "my-own-secret");
     assert!(parse_time(&cred["expires_at"]) > chrono::Utc::now());
     // Without roles it carries all of the token's.
-    assert_eq!(names(&cred["roles"]), ["admin", "member", "reader"]);
+    assert_eq!(names(&cred["roles"]), ["admin", "manager", "member", "reader"]);
     app.post(
         &creds,
         &admin,

@@ -185,9 +185,10 @@ def run_checks(server):
                f"prior_role is not auditor's id: {r}")
         expect(r.get("implies"), f"no implies: {r}")
 
-    with check("implied role list has auditor->reader and bootstrap admin->member->reader"):
+    with check("implied role list has auditor->reader and bootstrap admin->manager->member->reader"):
         rows = osc(A + ["implied", "role", "list", "-f", "json"], admin_env, parse_json=True)
-        for prior, implied in (("auditor", "reader"), ("admin", "member"), ("member", "reader")):
+        for prior, implied in (("auditor", "reader"), ("admin", "manager"), ("manager", "member"),
+                               ("member", "reader")):
             expect(find_row(rows, **{"Prior Role Name": prior, "Implied Role Name": implied}),
                    f"no implied role {prior} -> {implied} in {rows}")
 

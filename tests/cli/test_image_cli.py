@@ -125,15 +125,15 @@ def image_checks(server, files):
             expect(f.is_file() and f.stat().st_size > 0, f"{f} missing or empty")
 
     # ---- upload -----------------------------------------------------------------
-    with check("imguser: image create --file qcow2 -> active, private, hashes, size, min_ram"):
+    with check("imguser: image create --file qcow2 -> active, shared, hashes, size, min_ram"):
         img = osc(["image", "create", "--file", str(qcow), "--disk-format", "qcow2",
                    "--container-format", "bare", "--property", "os_distro=debian",
                    "--min-ram", "64", "img-qcow", "-f", "json"], owner_env, parse_json=True)
         ids["img-qcow"] = img.get("id")
         expect(img.get("name") == "img-qcow", f"name: {img}")
         expect(img.get("status") == "active", f"status {img.get('status')!r}: {img}")
-        expect(img.get("visibility") == "private",
-               f"visibility {img.get('visibility')!r}, want private: {img}")
+        expect(img.get("visibility") == "shared",
+               f"visibility {img.get('visibility')!r}, want shared (Glance's default): {img}")
         expect(img.get("owner") == ids.get("imgproj"), f"owner {img.get('owner')!r}: {img}")
         expect(img.get("disk_format") == "qcow2" and img.get("container_format") == "bare",
                f"formats: {img}")
@@ -209,7 +209,7 @@ def image_checks(server, files):
     with check("imguser: image set --public fails with 403"):
         osc_fails(["image", "set", "--public", "img-qcow"], owner_env, "403", "forbidden")
         img = osc(["image", "show", "img-qcow", "-f", "json"], owner_env, parse_json=True)
-        expect(img.get("visibility") == "private", f"visibility changed: {img}")
+        expect(img.get("visibility") == "shared", f"visibility changed: {img}")
 
     with check("otheruser: private img-qcow is not in image list"):
         rows = osc(["image", "list", "-f", "json"], other_env, parse_json=True)

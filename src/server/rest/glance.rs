@@ -221,7 +221,7 @@ fn to_value(view: impl Serialize) -> Value {
 }
 
 /// Glance answers version discovery with 300 Multiple Choices.
-async fn versions(State(state): State<AppState>) -> Response {
+pub async fn versions(State(state): State<AppState>) -> Response {
     let href = format!("{}/image/v2/", state.public_url());
     let versions: Vec<Value> = [
         "2.17", "2.16", "2.15", "2.9", "2.7", "2.6", "2.5", "2.4", "2.3", "2.2", "2.1", "2.0",
@@ -410,6 +410,7 @@ fn image_attr(name: &str, value: &Value) -> Result<ImageAttr, Error> {
     let formats = |allowed: &[&str]| format!("one of {}", allowed.join(", "));
     Ok(match name {
         "name" => ImageAttr::Name(optional("a string of at most 255 characters")?),
+        "owner" => ImageAttr::Owner(string("a string")?),
         "visibility" => ImageAttr::Visibility(string("a string")?),
         "protected" => match value {
             Value::Bool(b) => ImageAttr::Protected(*b),

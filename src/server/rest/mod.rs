@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
         .nest("/image", glance::router())
         .nest("/compute", nova::router())
         .nest("/networking", neutron::router())
+        // Each service's root with the trailing slash clients add (version discovery).
+        .route("/identity/", axum::routing::get(keystone::auth::versions))
+        .route("/image/", axum::routing::get(glance::versions))
+        .route("/compute/", axum::routing::get(nova::versions))
         .route("/networking/", axum::routing::get(neutron::versions));
     for path in RESERVED_PATHS {
         router = router

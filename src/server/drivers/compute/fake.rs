@@ -10,7 +10,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use async_trait::async_trait;
 
-use super::{ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec, PowerState};
+use super::{
+    uptime_line, ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec, PowerState,
+};
 
 /// The fake host's size (a configuration, so tests can make it tight).
 #[derive(Clone, Debug)]
@@ -125,6 +127,14 @@ impl FakeDriver {
 impl ComputeDriver for FakeDriver {
     fn kind(&self) -> &'static str {
         "fake"
+    }
+
+    async fn uptime(&self) -> DriverResult<String> {
+        // The fake host came up when the first fake driver was made.
+        static BOOTED: std::sync::LazyLock<std::time::Instant> =
+            std::sync::LazyLock::new(std::time::Instant::now);
+        let up = BOOTED.elapsed().as_secs();
+        Ok(uptime_line(chrono::Utc::now(), up, [0.0; 3]))
     }
 
     async fn host_info(&self) -> DriverResult<HostInfo> {

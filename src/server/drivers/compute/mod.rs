@@ -28,6 +28,26 @@ pub struct HostInfo {
     pub cpu_info: serde_json::Value,
 }
 
+/// The line `uptime` prints: the time of day (UTC), how long the host has been up, and
+/// the load averages over 1, 5 and 15 minutes.
+pub fn uptime_line(now: chrono::DateTime<chrono::Utc>, up_seconds: u64, load: [f64; 3]) -> String {
+    let days = up_seconds / 86_400;
+    let (hours, minutes) = (up_seconds % 86_400 / 3_600, up_seconds % 3_600 / 60);
+    let up = match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours}:{minutes:02}"),
+        (1, _) => format!("1 day, {hours}:{minutes:02}"),
+        _ => format!("{days} days, {hours}:{minutes:02}"),
+    };
+    format!(
+        " {} up {up},  load average: {:.2}, {:.2}, {:.2}",
+        now.format("%H:%M:%S"),
+        load[0],
+        load[1],
+        load[2]
+    )
+}
+
 /// The image an instance boots from, as the host holds it.
 #[derive(Clone, Debug)]
 pub struct BootImage {
@@ -91,6 +111,9 @@ pub trait ComputeDriver: Send + Sync + 'static {
     /// `qemu` or `fake`.
     fn kind(&self) -> &'static str;
     async fn host_info(&self) -> DriverResult<HostInfo>;
+    /// How long the host has been up and its load, as `uptime` prints them (Nova's
+    /// hypervisor uptime).
+    async fn uptime(&self) -> DriverResult<String>;
     /// The root disk (an overlay over the image, or blank), ephemeral and swap disks.
     async fn create_disks(&self, spec: &InstanceSpec) -> DriverResult<()>;
     async fn delete_disks(&self, id: &str) -> DriverResult<()>;
@@ -132,42 +155,55 @@ pub trait ComputeDriver: Send + Sync + 'static {
     async fn leftovers(&self, id: &str) -> Vec<String>;
 }
 
-/// Nova's `meta_data.json` and friends for a config drive.
-pub fn config_drive_files(
-    id: &str,
-    hostname: &str,
-    name: &str,
-    key: Option<(&str, &str)>,
-    metadata: &serde_json::Value,
-    user_data: Option<&[u8]>,
-) -> Vec<(String, Vec<u8>)> {
-    let mut meta = serde_json::json!({
-        "uuid": id,
-        "hostname": hostname,
-        "name": name,
-        "launch_index": 0,
-        "availability_zone": "nova",
-        "project_id": "",
-        "meta": metadata,
-    });
-    if let Some((key_name, public_key)) = key {
-        meta["public_keys"] = serde_json::json!({ key_name: public_key });
-        meta["keys"] = serde_json::json!([{"name": key_name, "type": "ssh", "data": public_key}]);
-    }
-    let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();
-    let network = br#"{"links": [], "networks": [], "services": []}"#.to_vec();
-    let mut files = Vec::new();
-    for version in ["latest", "2012-08-10"] {
-        files.push((format!("openstack/{version}/meta_data.json"), meta.clone()));
-        files.push((
-            format!("openstack/{version}/network_data.json"),
-            network.clone(),
-        ));
-        if let Some(data) = user_data {
-            files.push((format!("openstack/{version}/user_data"), data.to_vec()));
+/// What a config drive tells the guest: Nova's `meta_data.json` and friends.
+pub struct ConfigDrive<'a> {
+    pub id: &'a str,
+    pub hostname: &'a str,
+    pub name: &'a str,
+    /// The key pair's name and public key.
+    pub key: Option<(&'a str, &'a str)>,
+    pub metadata: &'a serde_json::Value,
+    pub user_data: Option<&'a [u8]>,
+    /// The administrator password of a build or rebuild (`admin_pass`, as Nova writes it
+    /// for cloud-init); only the drive holds it.
+    pub admin_pass: Option<&'a str>,
+}
+
+impl ConfigDrive<'_> {
+    /// The drive's files, by path.
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut meta = serde_json::json!({
+            "uuid": self.id,
+            "hostname": self.hostname,
+            "name": self.name,
+            "launch_index": 0,
+            "availability_zone": "nova",
+            "project_id": "",
+            "meta": self.metadata,
+        });
+        if let Some((key_name, public_key)) = self.key {
+            meta["public_keys"] = serde_json::json!({ key_name: public_key });
+            meta["keys"] =
+                serde_json::json!([{"name": key_name, "type": "ssh", "data": public_key}]);
         }
+        if let Some(password) = self.admin_pass {
+            meta["admin_pass"] = password.into();
+        }
+        let meta = serde_json::to_vec_pretty(&meta).unwrap_or_default();
+        let network = br#"{"links": [], "networks": [], "services": []}"#.to_vec();
+        let mut files = Vec::new();
+        for version in ["latest", "2012-08-10"] {
+            files.push((format!("openstack/{version}/meta_data.json"), meta.clone()));
+            files.push((
+                format!("openstack/{version}/network_data.json"),
+                network.clone(),
+            ));
+            if let Some(data) = self.user_data {
+                files.push((format!("openstack/{version}/user_data"), data.to_vec()));
+            }
+        }
+        files
     }
-    files
 }
 
 /// Whether a process id is alive and not a zombie.
@@ -182,5 +218,57 @@ pub fn pid_alive(pid: u32) -> bool {
             !matches!(state, Some("Z") | Some("X") | None)
         }
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_reads_as_uptime_prints_it() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T08:32:11Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let load = [0.2, 0.125, 1.0];
+        assert_eq!(
+            uptime_line(at, 93 * 86_400 + 18 * 3_600 + 25 * 60 + 7, load),
+            " 08:32:11 up 93 days, 18:25,  load average: 0.20, 0.12, 1.00"
+        );
+        assert_eq!(
+            uptime_line(at, 86_400 + 60, load),
+            " 08:32:11 up 1 day, 0:01,  load average: 0.20, 0.12, 1.00"
+        );
+        assert_eq!(
+            uptime_line(at, 2 * 3_600 + 5 * 60, load),
+            " 08:32:11 up 2:05,  load average: 0.20, 0.12, 1.00"
+        );
+        assert_eq!(
+            uptime_line(at, 59, [0.0; 3]),
+            " 08:32:11 up 0 min,  load average: 0.00, 0.00, 0.00"
+        );
+    }
+
+    #[test]
+    fn the_config_drive_holds_the_admin_password_only_when_given() {
+        let meta = |admin_pass| {
+            let drive = ConfigDrive {
+                id: "i",
+                hostname: "h",
+                name: "n",
+                key: None,
+                metadata: &serde_json::json!({}),
+                user_data: None,
+                admin_pass,
+            };
+            let files = drive.files();
+            let (_, bytes) = files
+                .iter()
+                .find(|(path, _)| path == "openstack/latest/meta_data.json")
+                .expect("meta_data.json");
+            serde_json::from_slice::<serde_json::Value>(bytes).expect("json")
+        };
+        assert_eq!(meta(Some("s3cret")).get("admin_pass"), Some(&"s3cret".into()));
+        assert_eq!(meta(None).get("admin_pass"), None);
     }
 }

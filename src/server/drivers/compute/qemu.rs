@@ -24,7 +24,8 @@ use qapi::qmp;
 use serde_json::{json, Value};
 
 use super::{
-    pid_alive, ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec, PowerState, NIC_SLOTS,
+    pid_alive, uptime_line, ComputeDriver, DriverResult, HostInfo, InstanceSpec, NicSpec,
+    PowerState, NIC_SLOTS,
 };
 
 #[derive(Clone, Debug)]
@@ -369,6 +370,25 @@ where
 impl ComputeDriver for QemuDriver {
     fn kind(&self) -> &'static str {
         "qemu"
+    }
+
+    async fn uptime(&self) -> DriverResult<String> {
+        let read = |path: &'static str| async move {
+            tokio::fs::read_to_string(path)
+                .await
+                .with_context(|| format!("reading {path}"))
+        };
+        let (uptime, loadavg) = (read("/proc/uptime").await?, read("/proc/loadavg").await?);
+        let numbers = |text: &str, n: usize| -> Vec<f64> {
+            text.split_whitespace()
+                .take(n)
+                .filter_map(|v| v.parse().ok())
+                .collect()
+        };
+        let up = numbers(&uptime, 1).first().copied().unwrap_or(0.0);
+        let load = numbers(&loadavg, 3);
+        let load = [0, 1, 2].map(|i| load.get(i).copied().unwrap_or(0.0));
+        Ok(uptime_line(chrono::Utc::now(), up as u64, load))
     }
 
     async fn host_info(&self) -> DriverResult<HostInfo> {

@@ -4,7 +4,7 @@
 //! for service errors, bad JSON and missing tokens alike.
 
 mod app_creds;
-mod auth;
+pub mod auth;
 mod catalog;
 mod resources;
 mod roles;

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::view::{brief_view, flavor_view};
 use super::{
-    body_member, int_field, only_known, str_field, string_map, NJson, NResult, Nova, NovaError,
+    body_member, bool_field, int_field, only_known, str_field, string_map, NJson, NResult, Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -177,16 +177,7 @@ async fn flavor_create(
             ))))
         }
     };
-    let is_public = match f.get("os-flavor-access:is_public") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(v) => {
-            return Err(NovaError(Error::invalid(msg!(
-                "Invalid input for field/attribute os-flavor-access:is_public. Value: {v}.",
-                v
-            ))))
-        }
-    };
+    let is_public = bool_field(f, "os-flavor-access:is_public")?.unwrap_or(true);
     let rxtx = match f.get("rxtx_factor") {
         None | Some(Value::Null) => 1.0,
         Some(Value::Number(n)) => n.as_f64().unwrap_or(-1.0),
@@ -390,5 +381,5 @@ async fn extra_spec_delete(
         .compute
         .flavor_extra_spec_delete(&nova.ctx, &id, &key)
         .await?;
-    Ok(StatusCode::ACCEPTED)
+    Ok(StatusCode::OK)
 }

@@ -11,7 +11,7 @@ use super::view::{availability_zones_view, hypervisor_view, service_view, statis
 use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
-use crate::server::services::compute::HostedServer;
+use crate::server::services::compute::{HostedServer, Hypervisor, HypervisorUsage};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/os-hypervisors/detail", get(hypervisor_detail))
         .route("/os-hypervisors/statistics", get(hypervisor_statistics))
         .route("/os-hypervisors/{id}", get(hypervisor_show))
+        .route("/os-hypervisors/{id}/uptime", get(hypervisor_uptime))
         .route("/os-services", get(service_list))
         .route("/os-services/{id}", put(service_update))
         .route("/os-availability-zone", get(availability_zones))
@@ -50,11 +51,64 @@ async fn hypervisors(
 ) -> NResult<Json<Value>> {
     let list = state.compute.hypervisors(&nova.ctx).await?;
     let servers = hosted(&state, &nova, &q).await?;
+    let uptime = uptime_in_view(&state, &nova, detail).await?;
     let views: Vec<Value> = list
         .iter()
-        .map(|(h, used)| hypervisor_view(h, used, servers.as_deref(), nova.mv, detail))
+        .map(|(h, used)| {
+            hypervisor_view(
+                h,
+                used,
+                servers.as_deref(),
+                uptime.as_deref(),
+                nova.mv,
+                detail,
+            )
+        })
         .collect();
     Ok(Json(json!({ "hypervisors": views })))
+}
+
+/// The host's uptime where a hypervisor's detail shows it (2.88 and later).
+async fn uptime_in_view(state: &AppState, nova: &Nova, detail: bool) -> NResult<Option<String>> {
+    if !detail || !nova.mv.at_least(88) {
+        return Ok(None);
+    }
+    Ok(Some(state.compute.hypervisor_uptime(&nova.ctx).await?))
+}
+
+/// `/os-hypervisors/{id}/uptime`, before 2.88 folded it into the hypervisor's detail.
+async fn hypervisor_uptime(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    if nova.mv.at_least(88) {
+        return Err(NovaError(Error::not_found(
+            "resource",
+            "os-hypervisors/{id}/uptime (removed in microversion 2.88)",
+        )));
+    }
+    let (h, _) = find_hypervisor(&state, &nova, &id).await?;
+    let uptime = state.compute.hypervisor_uptime(&nova.ctx).await?;
+    let mut view = hypervisor_view(&h, &Default::default(), None, None, nova.mv, false);
+    view["uptime"] = uptime.into();
+    Ok(Json(json!({ "hypervisor": view })))
+}
+
+async fn find_hypervisor(
+    state: &AppState,
+    nova: &Nova,
+    id: &str,
+) -> NResult<(Hypervisor, HypervisorUsage)> {
+    let list = state.compute.hypervisors(&nova.ctx).await?;
+    list.into_iter()
+        .find(|(h, _)| h.id == id || h.num.to_string() == id)
+        .ok_or_else(|| {
+            NovaError(Error::NotFound {
+                kind: "hypervisor",
+                id: id.to_string(),
+            })
+        })
 }
 
 async fn hypervisor_list(
@@ -79,20 +133,18 @@ async fn hypervisor_show(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> NResult<Json<Value>> {
-    let list = state.compute.hypervisors(&nova.ctx).await?;
-    let (h, used) = list
-        .iter()
-        .find(|(h, _)| h.id == id || h.num.to_string() == id)
-        .ok_or_else(|| {
-            NovaError(Error::NotFound {
-                kind: "hypervisor",
-                id: id.clone(),
-            })
-        })?;
+    let (h, used) = find_hypervisor(&state, &nova, &id).await?;
     let servers = hosted(&state, &nova, &q).await?;
-    Ok(Json(
-        json!({"hypervisor": hypervisor_view(h, used, servers.as_deref(), nova.mv, true)}),
-    ))
+    let uptime = uptime_in_view(&state, &nova, true).await?;
+    let view = hypervisor_view(
+        &h,
+        &used,
+        servers.as_deref(),
+        uptime.as_deref(),
+        nova.mv,
+        true,
+    );
+    Ok(Json(json!({ "hypervisor": view })))
 }
 
 async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {

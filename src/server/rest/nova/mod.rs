@@ -74,7 +74,7 @@ fn version_doc(state: &AppState) -> Value {
     })
 }
 
-async fn versions(State(state): State<AppState>) -> Json<Value> {
+pub async fn versions(State(state): State<AppState>) -> Json<Value> {
     Json(json!({"versions": [version_doc(&state)]}))
 }
 
@@ -314,6 +314,26 @@ pub fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Opt
         Some(Value::String(s)) if s.trim().parse::<i64>().is_ok() => Ok(s.trim().parse().ok()),
         Some(v) => Err(NovaError(Error::invalid(msg!(
             "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'integer'",
+            key,
+            v
+        )))),
+    }
+}
+
+/// A boolean field, taking the spellings Nova's schemas take (`true`, `"True"`, `"1"`,
+/// `"on"`, `"yes"` and their opposites, in the three cases Nova lists).
+pub fn bool_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Option<bool>> {
+    const TRUE: [&str; 10] = ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"];
+    const FALSE: [&str; 10] = [
+        "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no",
+    ];
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if TRUE.contains(&s.as_str()) => Ok(Some(true)),
+        Some(Value::String(s)) if FALSE.contains(&s.as_str()) => Ok(Some(false)),
+        Some(v) => Err(NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute {key}. Value: {v}. {v} is not of type 'boolean'",
             key,
             v
         )))),

@@ -7,8 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{limits_view, quota_detail_view, quota_view};
-use super::{body_member, NJson, NResult, Nova, NovaError};
+use super::view::{limits_view, quota_detail_view, quota_shown, quota_view};
+use super::{body_member, bool_field, Mv, NJson, NResult, Nova, NovaError};
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::state::AppState;
@@ -65,18 +65,24 @@ async fn quota_defaults(
     ))
 }
 
-fn quota_changes(body: &Value, key: &str) -> NResult<(BTreeMap<String, i64>, bool)> {
+fn quota_changes(body: &Value, key: &str, mv: Mv) -> NResult<(BTreeMap<String, i64>, bool)> {
     let q = body_member(body, key)?;
     let mut changes = BTreeMap::new();
     let mut force = false;
     for (k, v) in q {
         if k == "force" {
-            force = v.as_bool().unwrap_or(false)
-                || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"));
+            force = bool_field(q, "force")?.unwrap_or(false);
             continue;
         }
         if k == "id" {
             continue;
+        }
+        if !quota_shown(k, mv) {
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute {key}. Additional properties are not allowed ('{k}' was unexpected)",
+                key,
+                k
+            ))));
         }
         let n = match v {
             Value::Number(n) if n.is_i64() => n.as_i64().unwrap_or(0),
@@ -100,7 +106,7 @@ async fn quota_update(
     Path(project_id): Path<String>,
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
-    let (changes, force) = quota_changes(&body, "quota_set")?;
+    let (changes, force) = quota_changes(&body, "quota_set", nova.mv)?;
     let q = state
         .compute
         .quota_update(&nova.ctx, &project_id, changes, force)
@@ -140,7 +146,7 @@ async fn quota_class_update(
             "Only the default quota class can be changed."
         ))));
     }
-    let (changes, _) = quota_changes(&body, "quota_class_set")?;
+    let (changes, _) = quota_changes(&body, "quota_class_set", nova.mv)?;
     let d = state
         .compute
         .quota_defaults_update(&nova.ctx, changes)

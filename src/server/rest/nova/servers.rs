@@ -13,14 +13,15 @@ use super::view::{
     action_view, brief_view, ips_view, server_created_view, server_view, volume_attachments_view,
 };
 use super::{
-    body_member, int_field, only_known, ref_id, str_field, string_map, Mv, NJson, NResult, Nova,
+    body_member, bool_field, int_field, only_known, ref_id, str_field, string_map, Mv, NJson, NResult, Nova,
     NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    NetworkRequest, NicRequest, RebootKind, Server, ServerAction, ServerCreate, ServerListQuery,
+    new_admin_pass, NetworkRequest, NicRequest, RebootKind, Server, ServerAction, ServerCreate,
+    ServerListQuery,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -334,11 +335,9 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
         },
         networks,
         security_groups,
+        admin_pass: str_field(s, "adminPass")?.map(str::to_string),
     };
-    let reservation = s
-        .get("return_reservation_id")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let reservation = bool_field(s, "return_reservation_id")?.unwrap_or(false);
     Ok((create, reservation))
 }
 
@@ -348,13 +347,13 @@ async fn create(
     NJson(body): NJson<Value>,
 ) -> NResult<Response> {
     let (params, reservation) = parse_create(&body, nova.mv)?;
-    let servers = state.compute.server_create(&nova.ctx, params).await?;
+    let launched = state.compute.server_create(&nova.ctx, params).await?;
+    let s = &launched.servers[0];
     if reservation {
-        let id = format!("r-{}", &servers[0].id[..8]);
+        let id = format!("r-{}", &s.id[..8]);
         return Ok((StatusCode::ACCEPTED, Json(json!({"reservation_id": id}))).into_response());
     }
-    let s = &servers[0];
-    let body = json!({"server": server_created_view(&state, s)});
+    let body = json!({"server": server_created_view(&state, s, &launched.admin_pass)});
     let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
     if let Ok(loc) = format!("{}/compute/v2.1/servers/{}", state.public_url(), s.id).parse() {
         response.headers_mut().insert(header::LOCATION, loc);
@@ -474,6 +473,8 @@ async fn action(
                 )))
             })?,
             name: str_field(args, "name")?.map(str::to_string),
+            admin_pass: str_field(args, "adminPass")?
+                .map_or_else(new_admin_pass, str::to_string),
         },
         "createImage" => {
             let image_name = str_field(args, "name")?.ok_or_else(|| {
@@ -520,16 +521,17 @@ async fn action(
             ))));
         }
     };
-    let rebuild = matches!(act, ServerAction::Rebuild { .. });
+    let rebuild_pass = match &act {
+        ServerAction::Rebuild { admin_pass, .. } => Some(admin_pass.clone()),
+        _ => None,
+    };
     compute.server_action(ctx, &id, act).await?;
-    if rebuild {
+    if let Some(admin_pass) = rebuild_pass {
         let s = compute.server_get(ctx, &id).await?;
         let nets = networking(&state, &[&s]).await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({"server": server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(ctx), true)})),
-        )
-            .into_response());
+        let mut view = server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(ctx), true);
+        view["adminPass"] = admin_pass.into();
+        return Ok((StatusCode::ACCEPTED, Json(json!({"server": view}))).into_response());
     }
     Ok(StatusCode::ACCEPTED.into_response())
 }

@@ -14,7 +14,7 @@ use sha2::Digest;
 use super::Mv;
 use crate::server::services::compute::{
     Flavor, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
-    InterfaceAttachment, Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageReport,
+    InterfaceAttachment, Keypair, QuotaSet, Server, LEGACY_NETWORK_QUOTAS, ServerUsage, TenantUsage, UsageReport,
     VolumeAttachment,
 };
 use crate::server::services::network::InstanceNetworking;
@@ -76,7 +76,7 @@ pub fn brief_view(
 }
 
 /// The answer to a server's creation: where it is, and the attributes Nova names at once.
-pub fn server_created_view(state: &AppState, s: &Server) -> Value {
+pub fn server_created_view(state: &AppState, s: &Server, admin_pass: &str) -> Value {
     #[derive(Serialize)]
     struct GroupName {
         name: &'static str,
@@ -88,12 +88,15 @@ pub fn server_created_view(state: &AppState, s: &Server) -> Value {
         #[serde(rename = "OS-DCF:diskConfig")]
         disk_config: &'static str,
         security_groups: [GroupName; 1],
+        #[serde(rename = "adminPass")]
+        admin_pass: &'a str,
     }
     to_value(CreatedView {
         id: &s.id,
         links: self_links(state, &format!("servers/{}", s.id)),
         disk_config: "MANUAL",
         security_groups: [GroupName { name: "default" }],
+        admin_pass,
     })
 }
 
@@ -489,6 +492,22 @@ pub fn limits_view(q: &QuotaSet, mv: Mv) -> Value {
         max_personality: i64,
         max_personality_size: i64,
     }
+    /// Gone in 2.36, with the nova-network proxies.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct NetworkLimits {
+        max_security_groups: i64,
+        max_security_group_rules: i64,
+        max_total_floating_ips: i64,
+        total_security_groups_used: i64,
+        total_floating_ips_used: i64,
+    }
+    /// Gone in 2.39, with the image proxy.
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ImageLimits {
+        max_image_meta: i64,
+    }
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Absolute {
@@ -508,6 +527,10 @@ pub fn limits_view(q: &QuotaSet, mv: Mv) -> Value {
         /// Gone in 2.57, with file injection.
         #[serde(flatten)]
         personality: Option<Personality>,
+        #[serde(flatten)]
+        network: Option<NetworkLimits>,
+        #[serde(flatten)]
+        image: Option<ImageLimits>,
     }
     #[derive(Serialize)]
     struct LimitsView {
@@ -532,6 +555,16 @@ pub fn limits_view(q: &QuotaSet, mv: Mv) -> Value {
             personality: (!mv.at_least(57)).then(|| Personality {
                 max_personality: l("injected_files"),
                 max_personality_size: l("injected_file_content_bytes"),
+            }),
+            network: (!mv.at_least(36)).then(|| NetworkLimits {
+                max_security_groups: l("security_groups"),
+                max_security_group_rules: l("security_group_rules"),
+                max_total_floating_ips: l("floating_ips"),
+                total_security_groups_used: 0,
+                total_floating_ips_used: 0,
+            }),
+            image: (!mv.at_least(39)).then(|| ImageLimits {
+                max_image_meta: l("metadata_items"),
             }),
         },
         rate: [],
@@ -568,6 +601,7 @@ pub fn hypervisor_view(
     h: &Hypervisor,
     used: &HypervisorUsage,
     servers: Option<&[HostedServer]>,
+    uptime: Option<&str>,
     mv: Mv,
     detail: bool,
 ) -> Value {
@@ -596,8 +630,9 @@ pub fn hypervisor_view(
         service: ServiceRef<'a>,
         #[serde(flatten)]
         capacity: Option<HostCapacity>,
+        /// From 2.88 (the uptime API before it).
         #[serde(skip_serializing_if = "Option::is_none")]
-        uptime: Option<Null>,
+        uptime: Option<Option<&'a str>>,
     }
     #[derive(Serialize)]
     struct HypervisorView<'a> {
@@ -649,7 +684,7 @@ pub fn hypervisor_view(
                     .map(|c| c.to_string())
                     .unwrap_or_default(),
             }),
-            uptime: (!before_88).then_some(None),
+            uptime: (!before_88).then_some(uptime),
         }),
         servers,
     })
@@ -723,7 +758,9 @@ pub fn service_view(h: &Hypervisor, mv: Mv) -> Value {
         state: &'a str,
         updated_at: String,
         disabled_reason: &'a Option<String>,
-        forced_down: bool,
+        /// From 2.11.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        forced_down: Option<bool>,
     }
     to_value(ServiceView {
         id: node_id(h, mv),
@@ -734,7 +771,7 @@ pub fn service_view(h: &Hypervisor, mv: Mv) -> Value {
         state: "up",
         updated_at: iso_seconds(h.updated_at),
         disabled_reason: &h.disabled_reason,
-        forced_down: false,
+        forced_down: mv.at_least(11).then_some(false),
     })
 }
 
@@ -821,9 +858,11 @@ fn quota_set<V: Serialize>(
     })
 }
 
-/// Whether a microversion shows a quota resource.
+/// Whether a microversion shows (and takes) a quota resource: 2.36 dropped the
+/// nova-network ones, 2.57 the injected-file ones.
 pub fn quota_shown(resource: &str, mv: Mv) -> bool {
-    !(mv.at_least(57) && resource.starts_with("injected_file"))
+    let network = LEGACY_NETWORK_QUOTAS.iter().any(|(r, _)| *r == resource);
+    !(mv.at_least(57) && resource.starts_with("injected_file") || mv.at_least(36) && network)
 }
 
 /// The edges of a usage report's window: microseconds, no zone.

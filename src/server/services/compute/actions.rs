@@ -7,6 +7,7 @@
 use futures_util::future::BoxFuture;
 use serde_json::json;
 
+use super::launch::Build;
 use super::servers::{Fault, Server};
 use super::{ComputeService, TaskState, VmState};
 use crate::server::authz::{is_admin, Action};
@@ -44,6 +45,8 @@ pub enum ServerAction {
     Rebuild {
         image_id: String,
         name: Option<String>,
+        /// The new administrator password, written to the new config drive.
+        admin_pass: String,
     },
 }
 
@@ -232,7 +235,7 @@ impl ComputeService {
             _ => None,
         };
         let rebuild_image = match &action {
-            ServerAction::Rebuild { image_id, name } => {
+            ServerAction::Rebuild { image_id, name, .. } => {
                 if let Some(n) = name {
                     if n.trim().is_empty() || n.chars().count() > 255 {
                         return Err(Error::invalid(msg!(
@@ -512,7 +515,9 @@ impl ComputeService {
                         },
                     })
                 }
-                ServerAction::Rebuild { name, .. } => {
+                ServerAction::Rebuild {
+                    name, admin_pass, ..
+                } => {
                     let image = rebuild_image
                         .ok_or_else(|| Error::invalid(msg!("no image to rebuild from")))?;
                     drv.destroy(&server.id)
@@ -528,7 +533,11 @@ impl ComputeService {
                     if let Some(n) = name {
                         server.name = n;
                     }
-                    let spec = self.spec_for(ctx, &server, Some(&image)).await?;
+                    let build = Build {
+                        image: &image,
+                        admin_pass: &admin_pass,
+                    };
+                    let spec = self.spec_for(ctx, &server, Some(build)).await?;
                     drv.create_disks(&spec)
                         .await
                         .map_err(fail("creating the new disks"))?;

@@ -12,11 +12,29 @@ use super::servers::{Fault, Server};
 use super::{ComputeService, Flavor, TaskState, VmState};
 use crate::server::context::OpCtx;
 use crate::server::db;
-use crate::server::drivers::compute::{config_drive_files, BootImage, InstanceSpec, PowerState};
+use crate::server::drivers::compute::{self as driver, BootImage, InstanceSpec, PowerState};
 use crate::server::error::{Error, Result};
 use crate::server::saga::{Saga, Step};
 use crate::server::services::image::Image;
 use crate::server::services::now;
+
+/// What a build (a launch or a rebuild) makes besides the instance's spec.
+pub(super) struct Build<'a> {
+    /// The image the root disk is made from.
+    pub image: &'a Image,
+    pub admin_pass: &'a str,
+}
+
+/// A new administrator password, as Nova makes one when the request gives none: twelve
+/// characters from letters and digits that cannot be mistaken for one another.
+pub fn new_admin_pass() -> String {
+    use rand::seq::SliceRandom;
+    const CHARS: &[u8] = b"23456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|_| *CHARS.choose(&mut rng).unwrap_or(&b'x') as char)
+        .collect()
+}
 
 pub(super) fn no_valid_host() -> Message {
     msg!("No valid host was found. There are not enough hosts available.")
@@ -29,6 +47,8 @@ pub(super) struct Launch {
     pub server: Server,
     pub image: Image,
     pub nics: Vec<NicPlan>,
+    /// The administrator password the create answered with, for the config drive.
+    pub admin_pass: String,
     pub spec: Option<InstanceSpec>,
 }
 
@@ -127,7 +147,11 @@ impl Step<Launch> for Disks {
 
     async fn run(&self, l: &mut Launch) -> Result<()> {
         l.set_task(TaskState::BlockDeviceMapping).await?;
-        let spec = l.svc.spec_for(&l.ctx, &l.server, Some(&l.image)).await?;
+        let build = Build {
+            image: &l.image,
+            admin_pass: &l.admin_pass,
+        };
+        let spec = l.svc.spec_for(&l.ctx, &l.server, Some(build)).await?;
         l.svc
             .driver
             .create_disks(&spec)
@@ -228,6 +252,7 @@ impl ComputeService {
         server: Server,
         image: Image,
         nics: Vec<NicPlan>,
+        admin_pass: String,
         action_id: String,
     ) {
         let svc = self.clone();
@@ -239,6 +264,7 @@ impl ComputeService {
                 server,
                 image,
                 nics,
+                admin_pass,
                 spec: None,
             };
             let outcome = LAUNCH.execute(&mut launch, &svc.fail_points).await;
@@ -357,12 +383,13 @@ impl ComputeService {
             .ok_or_else(|| Error::invalid(no_valid_host()))
     }
 
-    /// What the driver needs to know of an instance; `image` when its disks are to be made.
+    /// What the driver needs to know of an instance; `build` when its disks and config
+    /// drive are to be made.
     pub(super) async fn spec_for(
         &self,
         ctx: &OpCtx,
         server: &Server,
-        image: Option<&Image>,
+        build: Option<Build<'_>>,
     ) -> Result<InstanceSpec> {
         let mut spec = InstanceSpec {
             id: server.id.clone(),
@@ -380,7 +407,7 @@ impl ComputeService {
             config_drive: None,
             nics: self.nic_specs(&server.id).await?,
         };
-        if let Some(image) = image {
+        if let Some(Build { image, .. }) = &build {
             let (image, path) = self
                 .image
                 .image_data(ctx, &image.id)
@@ -415,17 +442,18 @@ impl ComputeService {
             });
         }
         if server.config_drive {
-            let key = server.key_name.as_deref().zip(server.key_data.as_deref());
             let metadata = serde_json::to_value(&server.metadata).unwrap_or_default();
             let user_data = server.user_data_bytes();
-            spec.config_drive = Some(config_drive_files(
-                &server.id,
-                &server.hostname,
-                &server.name,
-                key,
-                &metadata,
-                user_data.as_deref(),
-            ));
+            let drive = driver::ConfigDrive {
+                id: &server.id,
+                hostname: &server.hostname,
+                name: &server.name,
+                key: server.key_name.as_deref().zip(server.key_data.as_deref()),
+                metadata: &metadata,
+                user_data: user_data.as_deref(),
+                admin_pass: build.as_ref().map(|b| b.admin_pass),
+            };
+            spec.config_drive = Some(drive.files());
         }
         Ok(spec)
     }

@@ -44,10 +44,11 @@ pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
 pub use nics::{NetworkRequest, NicRequest};
-pub use quotas::{QuotaSet, QUOTA_RESOURCES};
+pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
+pub use launch::new_admin_pass;
 pub use servers::{
-    Fault, HypervisorStatistics, Server, ServerCreate, ServerList, ServerListQuery,
+    Fault, HypervisorStatistics, Launched, Server, ServerCreate, ServerList, ServerListQuery,
     VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};

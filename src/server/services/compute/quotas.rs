@@ -24,6 +24,16 @@ pub const QUOTA_RESOURCES: [(&str, i64); 10] = [
     ("server_group_members", 10),
 ];
 
+/// The quotas Nova kept for nova-network and still shows and takes below microversion
+/// 2.36. Gureum enforces none of them here: the network service's quotas govern floating
+/// IPs, ports and security groups.
+pub const LEGACY_NETWORK_QUOTAS: [(&str, i64); 4] = [
+    ("fixed_ips", -1),
+    ("floating_ips", 10),
+    ("security_group_rules", 20),
+    ("security_groups", 10),
+];
+
 /// The project id under which the default limits are stored.
 const DEFAULTS: &str = "";
 
@@ -40,6 +50,7 @@ impl ComputeService {
         let mut conn = self.db.conn().await?;
         let mut limits: BTreeMap<String, i64> = QUOTA_RESOURCES
             .iter()
+            .chain(&LEGACY_NETWORK_QUOTAS)
             .map(|(r, d)| (r.to_string(), *d))
             .collect();
         for (r, v) in db::compute::quota_list(&mut conn, DEFAULTS).await? {
@@ -135,7 +146,11 @@ impl ComputeService {
 
     fn check_limits(changes: &BTreeMap<String, i64>) -> Result<()> {
         for (resource, value) in changes {
-            if !QUOTA_RESOURCES.iter().any(|(r, _)| r == resource) {
+            if !QUOTA_RESOURCES
+                .iter()
+                .chain(&LEGACY_NETWORK_QUOTAS)
+                .any(|(r, _)| r == resource)
+            {
                 return Err(Error::invalid(msg!(
                     "Bad key(s) {resource} in quota_set",
                     resource

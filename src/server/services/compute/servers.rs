@@ -10,6 +10,7 @@ use super::{
     parse_map, to_json, ComputeService, Flavor, Hypervisor, HypervisorUsage, PowerState, TaskState,
     VmState, MAX_COUNT,
 };
+use super::launch::new_admin_pass;
 use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
@@ -272,6 +273,14 @@ pub struct ServerCreate {
     pub networks: super::NetworkRequest,
     /// Security groups by name or id (none: the project's `default`).
     pub security_groups: Vec<String>,
+    /// The administrator password for the guest (none: a new one is made).
+    pub admin_pass: Option<String>,
+}
+
+/// The servers a create made, and the administrator password they were given.
+pub struct Launched {
+    pub servers: Vec<Server>,
+    pub admin_pass: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -486,7 +495,7 @@ impl ComputeService {
 
     /// Checks a request, claims quota, records the instances (`BUILD`), and starts one
     /// launch saga per instance. Returns the new servers.
-    pub async fn server_create(&self, ctx: &OpCtx, p: ServerCreate) -> Result<Vec<Server>> {
+    pub async fn server_create(&self, ctx: &OpCtx, p: ServerCreate) -> Result<Launched> {
         let project_id = ctx
             .auth
             .project_id()
@@ -633,6 +642,7 @@ impl ComputeService {
             ];
             self.check_quota(&project_id, &wanted).await?;
         }
+        let admin_pass = p.admin_pass.clone().unwrap_or_else(new_admin_pass);
         let t = now();
         let mut servers = Vec::new();
         let mut tx = self.db.begin().await?;
@@ -693,10 +703,14 @@ impl ComputeService {
                 server.clone(),
                 image.clone(),
                 nics.clone(),
+                admin_pass.clone(),
                 action,
             );
         }
-        Ok(servers)
+        Ok(Launched {
+            servers,
+            admin_pass,
+        })
     }
 
     /// Renames (and re-describes) a server.
@@ -832,6 +846,19 @@ impl ComputeService {
         )?;
         let mut conn = self.db.conn().await?;
         Ok(db::compute::node_loads(&mut conn).await?)
+    }
+
+    /// How long the hypervisor's host has been up, and its load (`uptime`'s line).
+    pub async fn hypervisor_uptime(&self, ctx: &OpCtx) -> Result<String> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly("os_compute_api:os-hypervisors:uptime"),
+        )?;
+        self.driver
+            .uptime()
+            .await
+            .map_err(|e| Error::internal("reading the host's uptime", e))
     }
 
     /// The instances each hypervisor runs (`with_servers`, microversion 2.53).

@@ -50,6 +50,8 @@ impl ComputeService {
         };
         let mut attributes = vec![
             ImageAttr::Name(Some(name.to_string())),
+            // Nova's snapshots are the project's own, whatever Glance's default.
+            ImageAttr::Visibility("private".into()),
             ImageAttr::DiskFormat(Some("qcow2".into())),
             ImageAttr::ContainerFormat(Some("bare".into())),
             ImageAttr::MinDisk(server.flavor.disk),

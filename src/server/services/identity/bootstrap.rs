@@ -12,8 +12,12 @@ use super::{
 use crate::server::db::{self, roles::AssignmentRow};
 use crate::server::error::Result;
 
-/// Roles every cloud has; `admin` implies `member`, which implies `reader`.
-pub const BUILTIN_ROLES: [&str; 3] = ["admin", "member", "reader"];
+/// Roles every cloud has, as Keystone's bootstrap makes them: `admin` implies `manager`,
+/// which implies `member`, which implies `reader`; `service` is for services' own users.
+pub const BUILTIN_ROLES: [&str; 5] = ["admin", "manager", "member", "reader", "service"];
+/// The implications the first start makes (an operator may remove them later).
+const BUILTIN_IMPLIES: [(&str, &str); 3] =
+    [("admin", "manager"), ("manager", "member"), ("member", "reader")];
 pub const REGION: &str = "RegionOne";
 
 pub struct BootstrapParams {
@@ -54,13 +58,13 @@ impl IdentityService {
             })
             .await?;
         }
-        let mut role_ids = Vec::new();
+        let mut role_ids = std::collections::HashMap::new();
         for name in BUILTIN_ROLES {
             let role = match db::roles::role_get_by_name(&mut conn, name).await? {
                 Some(r) => r,
                 None => self.role_insert(name.into(), String::new()).await?,
             };
-            role_ids.push(role.id);
+            role_ids.insert(name, role.id);
         }
         // Implications are only created on the first start: an operator may remove them.
         let admin_project = match db::resources::project_get_by_name(
@@ -92,8 +96,10 @@ impl IdentityService {
             .is_none()
         {
             outcome.first_start = true;
-            db::roles::implied_role_add(&mut conn, &role_ids[0], &role_ids[1]).await?;
-            db::roles::implied_role_add(&mut conn, &role_ids[1], &role_ids[2]).await?;
+            for (prior, implied) in BUILTIN_IMPLIES {
+                db::roles::implied_role_add(&mut conn, &role_ids[prior], &role_ids[implied])
+                    .await?;
+            }
             let password = match params.admin_password {
                 Some(p) => p,
                 None => {
@@ -121,7 +127,7 @@ impl IdentityService {
                     actor_id: admin.id,
                     target_type: "project".into(),
                     target_id: admin_project.id,
-                    role_id: role_ids[0].clone(),
+                    role_id: role_ids["admin"].clone(),
                 },
             )
             .await?;

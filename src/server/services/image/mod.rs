@@ -120,11 +120,10 @@ impl ImageService {
         let mut image = Image {
             id,
             name: None,
-            owner: project_id,
+            owner: project_id.clone(),
             status: "queued".into(),
-            // Glance says `shared` (with no members, private in effect); an upload here
-            // is plainly private until its owner shares it.
-            visibility: "private".into(),
+            // Glance's default: `shared`, private in effect until the owner adds members.
+            visibility: "shared".into(),
             protected: false,
             disk_format: None,
             container_format: None,
@@ -145,6 +144,7 @@ impl ImageService {
         }
         check_properties(&image)?;
         self.check_publicize(ctx, None, &image)?;
+        self.check_owner(ctx, &project_id, &image)?;
         let mut conn = self.db.conn().await?;
         db::insert(&mut conn, &image.to_row()).await.map_err(|e| {
             if db::is_unique_violation(&e) {
@@ -164,6 +164,19 @@ impl ImageService {
         let was_public = before.is_some_and(|b| b.visibility == "public");
         if after.visibility == "public" && !was_public {
             authorize(ctx, Action::Modify, Resource::AdminOnly("publicize_image"))?;
+        }
+        Ok(())
+    }
+
+    /// Only administrators give an image to another project.
+    fn check_owner(&self, ctx: &OpCtx, owner_before: &str, after: &Image) -> Result<()> {
+        if after.owner != owner_before
+            && authorize(ctx, Action::Modify, Resource::AdminOnly("modify_image:owner")).is_err()
+        {
+            return Err(Error::forbidden_msg(msg!(
+                "You are not permitted to create or modify images owned by '{owner}'.",
+                owner = after.owner
+            )));
         }
         Ok(())
     }
@@ -305,6 +318,7 @@ impl ImageService {
         }
         check_properties(&image)?;
         self.check_publicize(ctx, Some(&before), &image)?;
+        self.check_owner(ctx, &before.owner, &image)?;
         image.updated_at = now();
         let mut conn = self.db.conn().await?;
         db::images::image_update(&mut conn, &image.to_row()).await?;

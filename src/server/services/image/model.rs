@@ -14,10 +14,9 @@ pub const VISIBILITIES: [&str; 4] = ["public", "private", "shared", "community"]
 pub const MEMBER_STATUSES: [&str; 3] = ["pending", "accepted", "rejected"];
 
 /// Attributes Glance computes; a client may not set them.
-const READ_ONLY: [&str; 14] = [
+const READ_ONLY: [&str; 13] = [
     "id",
     "status",
-    "owner",
     "checksum",
     "os_hash_algo",
     "os_hash_value",
@@ -128,6 +127,12 @@ impl Image {
                 }
                 self.name = v;
             }
+            ImageAttr::Owner(v) => {
+                if v.is_empty() || v.chars().count() > 255 {
+                    return Err(bad_value(&name, &json!(v), "a project id"));
+                }
+                self.owner = v;
+            }
             ImageAttr::Visibility(v) => {
                 if !VISIBILITIES.contains(&v.as_str()) {
                     return Err(bad_value(
@@ -181,7 +186,7 @@ impl Image {
         check_settable(attr)?;
         match attr {
             "name" => self.name = None,
-            "visibility" | "protected" => {
+            "owner" | "visibility" | "protected" => {
                 return Err(Error::forbidden_msg(msg!(
                     "Attribute '{attr}' cannot be removed.",
                     attr
@@ -277,8 +282,9 @@ pub fn check_settable(attr: &str) -> Result<()> {
 }
 
 /// The attributes with types of their own (`ImageAttr`'s other variants).
-const TYPED: [&str; 8] = [
+const TYPED: [&str; 9] = [
     "name",
+    "owner",
     "visibility",
     "protected",
     "disk_format",
@@ -334,6 +340,8 @@ pub(super) fn check_tag(tag: &str) -> Result<()> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ImageAttr {
     Name(Option<String>),
+    /// The owning project (administrators give an image to another project).
+    Owner(String),
     Visibility(String),
     Protected(bool),
     DiskFormat(Option<String>),
@@ -349,6 +357,7 @@ impl ImageAttr {
     pub fn name(&self) -> &str {
         match self {
             ImageAttr::Name(_) => "name",
+            ImageAttr::Owner(_) => "owner",
             ImageAttr::Visibility(_) => "visibility",
             ImageAttr::Protected(_) => "protected",
             ImageAttr::DiskFormat(_) => "disk_format",

@@ -177,7 +177,7 @@ fn check_dns(list: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
+fn check_routes(routes: &[HostRoute]) -> Result<()> {
     if routes.len() > MAX_ROUTES {
         return Err(invalid(
             Fault::HostRoutesExhausted,
@@ -194,17 +194,8 @@ fn check_routes(net: &ipnet::Ipv4Net, routes: &[HostRoute]) -> Result<()> {
                     .map_err(|_| e)
             })
             .map_err(from_refusal)?;
-        let hop = ipam::parse_ip(&r.nexthop, "host_routes").map_err(from_refusal)?;
-        if !net.contains(&hop) {
-            return Err(invalid(
-                Fault::InvalidInput,
-                msg!(
-                    "Invalid input for operation: Host route nexthop {hop} is not in subnet {net}.",
-                    hop,
-                    net
-                ),
-            ));
-        }
+        // A next hop may be anywhere the guest can route to (Neutron checks its form only).
+        ipam::parse_ip(&r.nexthop, "host_routes").map_err(from_refusal)?;
     }
     Ok(())
 }
@@ -255,7 +246,7 @@ impl NetworkService {
         };
         ipam::check_pools(&net, &pools, gateway).map_err(from_refusal)?;
         check_dns(&req.dns_nameservers)?;
-        check_routes(&net, &req.host_routes)?;
+        check_routes(&req.host_routes)?;
         let t = now();
         let subnet = Subnet {
             id: super::new_uuid(),
@@ -400,7 +391,7 @@ impl NetworkService {
             subnet.dns_nameservers = d;
         }
         if let Some(r) = u.host_routes {
-            check_routes(&net, &r)?;
+            check_routes(&r)?;
             subnet.host_routes = r;
         }
         if let Some(v) = u.name {
