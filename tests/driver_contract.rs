@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use gureum::server::drivers::compute::fake::{FakeCapacity, FakeDriver};
 use gureum::server::drivers::compute::qemu::{QemuConfig, QemuDriver};
 use gureum::server::drivers::compute::{
-    BootImage, ConfigDrive, ComputeDriver, InstanceSpec, PowerState,
+    BootImage, ComputeDriver, ConfigDrive, InstanceSpec, PowerState,
 };
 
 fn spec(id: &str, image: Option<BootImage>) -> InstanceSpec {

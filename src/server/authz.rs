@@ -4,6 +4,8 @@
 //! separate from the code that acts on it, so the table test below is the policy's
 //! specification. Rules:
 //! - `admin` in any scope administers everything.
+//! - A `reader` of the system (a system-scoped token; `member` and `admin` imply `reader`)
+//!   reads everything: every project's resources and the cloud's configuration.
 //! - A project's `member` manages that project's resources; its `reader` reads them.
 //! - Every user reads and manages itself: its password and application credentials.
 //! - Anything scoped to a project the caller holds no role on does not exist for it (404);
@@ -33,6 +35,9 @@ pub enum Resource<'a> {
     User { id: &'a str },
     /// An application credential of a user.
     AppCred { user_id: &'a str },
+    /// A credential of a user (`/v3/credentials`, EC2 access keys): its owner's, and not
+    /// through an application credential.
+    Credential { user_id: &'a str },
     /// Another token, validated or revoked for a caller (`GET/HEAD/DELETE /v3/auth/tokens`):
     /// its owner, administrators and services (Keystone's `identity:validate_token` and
     /// `identity:revoke_token`).
@@ -72,10 +77,18 @@ enum Standing {
     Outsider,
 }
 
+/// A system-scoped caller with `reader` (Keystone's `role:reader and system_scope:all`).
+fn system_reader(ctx: &OpCtx) -> bool {
+    ctx.auth.scope == Scope::System && ctx.auth.has_role("reader")
+}
+
 fn standing_in(ctx: &OpCtx, project_id: &str) -> Standing {
     let auth = &ctx.auth;
     if auth.has_role("admin") {
         return Standing::Admin;
+    }
+    if system_reader(ctx) {
+        return Standing::Reader;
     }
     match &auth.scope {
         Scope::Project { id, .. } if id == project_id => {
@@ -97,6 +110,9 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
     if ctx.auth.has_role("admin") {
         return true;
     }
+    if system_reader(ctx) && matches!(action, Read | List) {
+        return true;
+    }
     match resource {
         Resource::AdminOnly(_) => false,
         Resource::Project { id } => {
@@ -106,7 +122,9 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
             )
         }
         Resource::User { id } => id == ctx.auth.user_id && matches!(action, Read | List | Modify),
-        Resource::AppCred { user_id } => user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none(),
+        Resource::AppCred { user_id } | Resource::Credential { user_id } => {
+            user_id == ctx.auth.user_id && ctx.auth.app_cred.is_none()
+        }
         Resource::Token { user_id } => {
             matches!(action, Read | Delete)
                 && (user_id == ctx.auth.user_id || ctx.auth.has_role("service"))
@@ -158,6 +176,7 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         Resource::User { id } if id == ctx.auth.user_id => Error::forbidden("identity:user"),
         Resource::User { .. } => Error::forbidden("identity:get_user"),
         Resource::AppCred { .. } => Error::forbidden("identity:application_credential"),
+        Resource::Credential { .. } => Error::forbidden("identity:credential"),
         Resource::Token { .. } => Error::forbidden("identity:validate_token"),
         Resource::Catalog => Error::forbidden("identity:catalog"),
         Resource::Image {
@@ -215,11 +234,17 @@ pub fn visible(ctx: &OpCtx, project_id: &str) -> bool {
 /// query itself: `None` (every project) for an administrator, else the caller's own
 /// project (`-`, which matches none, for a caller without one).
 pub fn visible_project(ctx: &OpCtx) -> Option<String> {
-    if is_admin(ctx) {
+    if is_admin(ctx) || system_reader(ctx) {
         None
     } else {
         Some(ctx.auth.project_id().unwrap_or("-").to_string())
     }
+}
+
+/// Whether the caller reads every project's resources: an administrator, or a reader
+/// of the system.
+pub fn reads_all_projects(ctx: &OpCtx) -> bool {
+    is_admin(ctx) || system_reader(ctx)
 }
 
 pub fn is_admin(ctx: &OpCtx) -> bool {
@@ -287,8 +312,13 @@ mod tests {
             ("reader@p1", ctx(&["reader"], "p1", "u1")),
             ("member@p2", ctx(&["member", "reader"], "p2", "u2")),
             ("norole@p1", ctx(&[], "p1", "u1")),
+            ("reader@sys", {
+                let mut c = ctx(&["reader"], "p9", "u9");
+                Arc::make_mut(&mut c.auth).scope = Scope::System;
+                c
+            }),
         ];
-        let resources: [(&str, Resource<'static>); 13] = [
+        let resources: [(&str, Resource<'static>); 14] = [
             (
                 "identity-admin",
                 Resource::AdminOnly("identity:create_role"),
@@ -296,6 +326,7 @@ mod tests {
             ("project p1", Resource::Project { id: "p1" }),
             ("user u1 (self for u1)", Resource::User { id: "u1" }),
             ("app-cred of u1", Resource::AppCred { user_id: "u1" }),
+            ("credential of u1", Resource::Credential { user_id: "u1" }),
             ("token of u1", Resource::Token { user_id: "u1" }),
             ("catalog", Resource::Catalog),
             (
@@ -376,6 +407,7 @@ admin@other  identity-admin         allow allow allow allow allow
 admin@other  project p1             allow allow allow allow allow
 admin@other  user u1 (self for u1)  allow allow allow allow allow
 admin@other  app-cred of u1         allow allow allow allow allow
+admin@other  credential of u1       allow allow allow allow allow
 admin@other  token of u1            allow allow allow allow allow
 admin@other  catalog                allow allow allow allow allow
 admin@other  server in p1           allow allow allow allow allow
@@ -389,6 +421,7 @@ member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
 member@p1    app-cred of u1         allow allow allow allow allow
+member@p1    credential of u1       allow allow allow allow allow
 member@p1    token of u1            allow 403 403 403 allow
 member@p1    catalog                allow allow 403 403 403
 member@p1    server in p1           allow allow allow allow allow
@@ -402,6 +435,7 @@ reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
 reader@p1    app-cred of u1         allow allow allow allow allow
+reader@p1    credential of u1       allow allow allow allow allow
 reader@p1    token of u1            allow 403 403 403 allow
 reader@p1    catalog                allow allow 403 403 403
 reader@p1    server in p1           allow allow 403 403 403
@@ -415,6 +449,7 @@ member@p2    identity-admin         403 403 403 403 403
 member@p2    project p1             403 403 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
 member@p2    app-cred of u1         403 403 403 403 403
+member@p2    credential of u1       403 403 403 403 403
 member@p2    token of u1            403 403 403 403 403
 member@p2    catalog                allow allow 403 403 403
 member@p2    server in p1           404 404 404 404 404
@@ -428,6 +463,7 @@ norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
 norole@p1    app-cred of u1         allow allow allow allow allow
+norole@p1    credential of u1       allow allow allow allow allow
 norole@p1    token of u1            allow 403 403 403 allow
 norole@p1    catalog                allow allow 403 403 403
 norole@p1    server in p1           404 404 404 404 404
@@ -437,6 +473,20 @@ norole@p1    private image of p1    404 404 404 404 404
 norole@p1    image shared w/ caller allow allow 403 403 403
 norole@p1    shared network of p3   allow allow 403 403 403
 norole@p1    private network of p1  404 404 404 404 404
+reader@sys   identity-admin         allow allow 403 403 403
+reader@sys   project p1             allow allow 403 403 403
+reader@sys   user u1 (self for u1)  allow allow 403 403 403
+reader@sys   app-cred of u1         allow allow 403 403 403
+reader@sys   credential of u1       allow allow 403 403 403
+reader@sys   token of u1            allow allow 403 403 403
+reader@sys   catalog                allow allow 403 403 403
+reader@sys   server in p1           allow allow 403 403 403
+reader@sys   server in p3           allow allow 403 403 403
+reader@sys   public image of p3     allow allow 403 403 403
+reader@sys   private image of p1    allow allow 403 403 403
+reader@sys   image shared w/ caller allow allow 403 403 403
+reader@sys   shared network of p3   allow allow 403 403 403
+reader@sys   private network of p1  allow allow 403 403 403
 ";
         assert_eq!(table, expected, "policy changed:\n{table}");
     }

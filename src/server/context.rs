@@ -31,6 +31,9 @@ pub enum Scope {
         id: String,
         name: String,
     },
+    /// The whole deployment (Keystone's `{"system": {"all": true}}`): roles held on the
+    /// system administer (`admin`) or read (`reader`) every project's resources.
+    System,
 }
 
 #[derive(Clone, Debug)]

@@ -268,6 +268,38 @@ async fn version_discovery_and_microversions() {
         .expect(200);
     assert_eq!(r.header("openstack-api-version"), Some("compute 2.60"));
     assert_eq!(r.header("x-openstack-nova-api-version"), Some("2.60"));
+    assert_eq!(
+        r.header("x-compute-request-id"),
+        r.header("x-openstack-request-id"),
+        "Nova's name for the request id"
+    );
+    assert!(r.header("x-compute-request-id").is_some());
+    // The root lists v2.0 first; v2.0 is the same calls at 2.1 whatever is asked.
+    let root: Value = app
+        .client
+        .get(format!("{}/compute/", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(root["versions"][0]["id"], "v2.0");
+    assert_eq!(root["versions"][1]["id"], "v2.1");
+    let v20 = app
+        .client
+        .get(format!("{}/compute/v2/limits", app.address))
+        .header("X-Auth-Token", &admin)
+        .header("OpenStack-API-Version", "compute 2.60")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v20.status(), 200);
+    let limits: Value = v20.json().await.unwrap();
+    assert!(
+        limits["limits"]["absolute"].get("maxImageMeta").is_some(),
+        "v2.0 answers as 2.1 (2.39 dropped maxImageMeta): {limits}"
+    );
     let r = app
         .nova_at(None, Method::GET, "/flavors", &admin, None)
         .await
@@ -982,7 +1014,7 @@ async fn actions_move_through_nova_states() {
         4,
         "the larger size is held during the resize"
     );
-    w.act(&id, json!({"confirmResize": null})).await.expect(202);
+    w.act(&id, json!({"confirmResize": null})).await.expect(204);
     let s = w.wait(&id, "ACTIVE").await;
     assert_eq!(s["flavor"]["vcpus"], 4);
     let small = w.flavor.clone();
@@ -2061,38 +2093,155 @@ async fn bodies_follow_the_microversion_asked_for() {
     assert_eq!(password.len(), 12, "{made}");
     let other = boot(json!({})).await.expect(202).body;
     assert_ne!(other["server"]["adminPass"], made["server"]["adminPass"]);
-    let given = boot(json!({"adminPass": "Chosen-1"})).await.expect(202).body;
+    let given = boot(json!({"adminPass": "Chosen-1"}))
+        .await
+        .expect(202)
+        .body;
     assert_eq!(given["server"]["adminPass"], "Chosen-1");
     let id = made["server"]["id"].as_str().unwrap();
     w.wait(id, "ACTIVE").await;
-    let rebuilt = w
-        .act(id, json!({"rebuild": {"imageRef": w.image, "adminPass": "Again-2"}}))
+    let rebuilt = app
+        .nova_at(
+            None,
+            Method::POST,
+            &format!("/servers/{id}/action"),
+            token,
+            Some(&json!({"rebuild": {"imageRef": w.image, "adminPass": "Again-2"}})),
+        )
         .await
         .expect(202)
         .body;
     assert_eq!(rebuilt["server"]["adminPass"], "Again-2");
+    assert!(
+        rebuilt["server"].get("OS-EXT-STS:vm_state").is_none(),
+        "before 2.75 a rebuild answers the basic server: {rebuilt}"
+    );
+    w.wait(id, "ACTIVE").await;
+    let renamed = app
+        .nova_at(
+            None,
+            Method::PUT,
+            &format!("/servers/{id}"),
+            token,
+            Some(&json!({"server": {"name": "pw2"}})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(renamed["server"]["name"], "pw2");
+    assert!(renamed["server"]
+        .get("OS-EXT-AZ:availability_zone")
+        .is_none());
+    let full = app
+        .nova_at(
+            Some("compute 2.75"),
+            Method::PUT,
+            &format!("/servers/{id}"),
+            token,
+            Some(&json!({"server": {"name": "pw4"}})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        full["server"]["OS-EXT-AZ:availability_zone"], "nova",
+        "{full}"
+    );
+
+    // An administrator resets a state by hand; others may not.
+    let reset = |state: &'static str, who: &'static str| {
+        let token = if who == "admin" { admin } else { token };
+        async move {
+            app.nova_at(
+                None,
+                Method::POST,
+                &format!("/servers/{id}/action"),
+                token,
+                Some(&json!({"os-resetState": {"state": state}})),
+            )
+            .await
+        }
+    };
+    reset("error", "user").await.expect_nova(403, "forbidden");
+    reset("sideways", "admin")
+        .await
+        .expect_nova(400, "badRequest");
+    reset("error", "admin").await.expect(202);
+    assert_eq!(w.server(id).await["status"], "ERROR");
+    reset("active", "admin").await.expect(202);
+    assert_eq!(w.server(id).await["status"], "ACTIVE");
+
+    // The posted password: none, and clearing it is the owner's.
+    let pw = app
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/servers/{id}/os-server-password"),
+            token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(pw.body, json!({"password": ""}));
+    app.nova_at(
+        None,
+        Method::DELETE,
+        &format!("/servers/{id}/os-server-password"),
+        token,
+        None,
+    )
+    .await
+    .expect(204);
+
+    // An unknown status finds nothing before 2.38 and is refused from it.
+    let none = app
+        .nova_at(None, Method::GET, "/servers?status=bogus", token, None)
+        .await
+        .expect(200);
+    assert_eq!(none.body["servers"], json!([]));
+    app.nova_at(
+        Some("compute 2.38"),
+        Method::GET,
+        "/servers?status=bogus",
+        token,
+        None,
+    )
+    .await
+    .expect_nova(400, "badRequest");
 
     // Booleans as Nova spells them; anything else is refused.
-    for (spelling, public) in [("False", false), ("TRUE", true), ("off", false), ("1", true)] {
+    for (spelling, public) in [
+        ("False", false),
+        ("TRUE", true),
+        ("off", false),
+        ("1", true),
+    ] {
         let f = app
             .nova(
                 Method::POST,
                 "/flavors",
                 admin,
-                Some(&json!({"flavor": {"name": format!("f-{spelling}"), "vcpus": 1, "ram": 64,
-                                        "disk": 1, "os-flavor-access:is_public": spelling}})),
+                Some(
+                    &json!({"flavor": {"name": format!("f-{spelling}"), "vcpus": 1, "ram": 64,
+                                        "disk": 1, "os-flavor-access:is_public": spelling}}),
+                ),
             )
             .await
             .expect(200)
             .body;
-        assert_eq!(f["flavor"]["os-flavor-access:is_public"], public, "{spelling}");
+        assert_eq!(
+            f["flavor"]["os-flavor-access:is_public"], public,
+            "{spelling}"
+        );
     }
     app.nova(
         Method::POST,
         "/flavors",
         admin,
-        Some(&json!({"flavor": {"name": "f-x", "vcpus": 1, "ram": 64, "disk": 1,
-                                "os-flavor-access:is_public": "tRuE"}})),
+        Some(
+            &json!({"flavor": {"name": "f-x", "vcpus": 1, "ram": 64, "disk": 1,
+                                "os-flavor-access:is_public": "tRuE"}}),
+        ),
     )
     .await
     .expect_nova(400, "badRequest");
@@ -2133,7 +2282,9 @@ async fn bodies_follow_the_microversion_asked_for() {
     assert_eq!(old["limits"]["absolute"]["maxTotalFloatingIps"], 5);
     let new = limits(Some("compute 2.39")).await.expect(200).body;
     assert!(new["limits"]["absolute"].get("maxImageMeta").is_none());
-    assert!(new["limits"]["absolute"].get("maxTotalFloatingIps").is_none());
+    assert!(new["limits"]["absolute"]
+        .get("maxTotalFloatingIps")
+        .is_none());
 
     // forced_down from 2.11.
     let services = |mv| app.nova_at(mv, Method::GET, "/os-services", admin, None);
@@ -2141,6 +2292,28 @@ async fn bodies_follow_the_microversion_asked_for() {
     assert!(old["services"][0].get("forced_down").is_none(), "{old}");
     let new = services(Some("compute 2.11")).await.expect(200).body;
     assert_eq!(new["services"][0]["forced_down"], false, "{new}");
+    for (query, found) in [
+        ("?binary=nova-compute", 1),
+        ("?binary=nova-scheduler", 0),
+        ("?host=nowhere", 0),
+        ("?xxx=nova-compute", 1),
+    ] {
+        let r = app
+            .nova_at(
+                None,
+                Method::GET,
+                &format!("/os-services{query}"),
+                admin,
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(
+            r.body["services"].as_array().unwrap().len(),
+            found,
+            "{query}"
+        );
+    }
 
     // The host's uptime, administrators' only (its own call until 2.88).
     let hypervisor = app
@@ -2186,7 +2359,387 @@ async fn bodies_follow_the_microversion_asked_for() {
     )
     .await
     .expect(200);
-    app.nova(Method::DELETE, &format!("{spec}/hw:cpu_policy"), admin, None)
+    app.nova(
+        Method::DELETE,
+        &format!("{spec}/hw:cpu_policy"),
+        admin,
+        None,
+    )
+    .await
+    .expect(200);
+}
+
+/// The calls Nova still answers for older clients: the security-group proxies below 2.36
+/// (onto the network service's groups), `os-hosts` below 2.43, hypervisor search below
+/// 2.53, and the extension list.
+#[tokio::test]
+async fn legacy_proxies_answer_older_clients() {
+    let w = world().await;
+    let (app, token, admin) = (&w.app, w.user.token.as_str(), w.admin.as_str());
+    let old = |method: Method, path: String, who: &'static str, body: Option<Value>| {
+        let token = if who == "admin" { admin } else { token };
+        async move { app.nova_at(None, method, &path, token, body.as_ref()).await }
+    };
+
+    // Security groups: made, listed with their ingress rules only, changed, removed.
+    let made = old(
+        Method::POST,
+        "/os-security-groups".into(),
+        "user",
+        Some(json!({"security_group": {"name": "web", "description": "front"}})),
+    )
+    .await
+    .expect(200)
+    .body["security_group"]
+        .clone();
+    let sg = made["id"].as_str().unwrap().to_string();
+    assert_eq!(made["tenant_id"], w.user.project_id.as_str());
+    assert_eq!(
+        made["rules"],
+        json!([]),
+        "Neutron's egress rules are not Nova's"
+    );
+    for bad in [
+        json!({"name": " ", "description": "d"}),
+        json!({"name": "x".repeat(256)}),
+    ] {
+        old(
+            Method::POST,
+            "/os-security-groups".into(),
+            "user",
+            Some(json!({ "security_group": bad })),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+    }
+    let rule = |body: Value| {
+        old(
+            Method::POST,
+            "/os-security-group-rules".into(),
+            "user",
+            Some(json!({ "security_group_rule": body })),
+        )
+    };
+    let ssh = json!({"parent_group_id": sg, "ip_protocol": "tcp", "from_port": 22,
+                     "to_port": 22, "cidr": "10.0.0.0/8"});
+    let r = rule(ssh.clone()).await.expect(200).body["security_group_rule"].clone();
+    assert_eq!(r["ip_range"], json!({"cidr": "10.0.0.0/8"}));
+    assert_eq!(
+        (r["from_port"].clone(), r["to_port"].clone()),
+        (json!(22), json!(22))
+    );
+    rule(ssh).await.expect_nova(400, "badRequest");
+    for bad in [
+        json!({"parent_group_id": sg, "ip_protocol": "tcp", "from_port": 0, "to_port": 22}),
+        json!({"parent_group_id": sg, "ip_protocol": "tcp", "from_port": 30, "to_port": 22}),
+        json!({"parent_group_id": sg, "ip_protocol": "gre", "from_port": 1, "to_port": 2}),
+        json!({"parent_group_id": "not-a-uuid", "ip_protocol": "tcp", "from_port": 1, "to_port": 2}),
+    ] {
+        rule(bad).await.expect_nova(400, "badRequest");
+    }
+    rule(json!({"parent_group_id": uuid::Uuid::new_v4().to_string(), "ip_protocol": "icmp"}))
+        .await
+        .expect_nova(404, "itemNotFound");
+    let listed = old(Method::GET, "/os-security-groups".into(), "user", None)
+        .await
+        .expect(200)
+        .body;
+    let web = listed["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == sg.as_str())
+        .unwrap_or_else(|| panic!("web in {listed}"))
+        .clone();
+    assert_eq!(web["rules"].as_array().unwrap().len(), 1, "{web}");
+    let neutron = app
+        .call(
+            Method::GET,
+            &format!("/networking/v2.0/security-groups/{sg}"),
+            token,
+            None,
+        )
         .await
         .expect(200);
+    assert_eq!(neutron.body["security_group"]["name"], "web");
+    let renamed = old(
+        Method::PUT,
+        format!("/os-security-groups/{sg}"),
+        "user",
+        Some(json!({"security_group": {"name": "web2", "description": "front"}})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(renamed.body["security_group"]["name"], "web2");
+    old(
+        Method::DELETE,
+        format!("/os-security-group-rules/{}", r["id"].as_str().unwrap()),
+        "user",
+        None,
+    )
+    .await
+    .expect(202);
+    let default = listed["security_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "default")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    old(
+        Method::DELETE,
+        format!("/os-security-groups/{default}"),
+        "user",
+        None,
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    old(
+        Method::DELETE,
+        format!("/os-security-groups/{sg}"),
+        "user",
+        None,
+    )
+    .await
+    .expect(202);
+    old(
+        Method::GET,
+        format!("/os-security-groups/{sg}"),
+        "user",
+        None,
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+    app.nova_at(
+        Some("compute 2.36"),
+        Method::GET,
+        "/os-security-groups",
+        token,
+        None,
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+
+    // Hosts: the compute node and the controller's services; a compute host's resources.
+    let hosts = old(Method::GET, "/os-hosts".into(), "admin", None)
+        .await
+        .expect(200)
+        .body["hosts"]
+        .clone();
+    let compute = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["service"] == "compute")
+        .unwrap_or_else(|| panic!("a compute host in {hosts}"))["host_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let internal = old(Method::GET, "/os-hosts?zone=internal".into(), "admin", None)
+        .await
+        .expect(200);
+    assert_eq!(internal.body["hosts"].as_array().unwrap().len(), 2);
+    let none = old(Method::GET, "/os-hosts?zone=xxx".into(), "admin", None)
+        .await
+        .expect(200);
+    assert_eq!(none.body["hosts"], json!([]));
+    old(Method::GET, "/os-hosts".into(), "user", None)
+        .await
+        .expect_nova(403, "forbidden");
+    let shown = old(Method::GET, format!("/os-hosts/{compute}"), "admin", None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        shown["host"][0]["resource"]["project"], "(total)",
+        "{shown}"
+    );
+    assert!(shown["host"][0]["resource"]["cpu"].as_i64().unwrap() > 0);
+    old(Method::GET, "/os-hosts/nowhere".into(), "admin", None)
+        .await
+        .expect_nova(404, "itemNotFound");
+    let off = old(
+        Method::PUT,
+        format!("/os-hosts/{compute}"),
+        "admin",
+        Some(json!({"status": "disable"})),
+    )
+    .await
+    .expect(200);
+    assert_eq!(off.body["status"], "disabled");
+    old(
+        Method::PUT,
+        format!("/os-hosts/{compute}"),
+        "admin",
+        Some(json!({"status": "enable"})),
+    )
+    .await
+    .expect(200);
+    old(
+        Method::PUT,
+        format!("/os-hosts/{compute}"),
+        "admin",
+        Some(json!({"status": "sideways"})),
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    app.nova_at(Some("compute 2.43"), Method::GET, "/os-hosts", admin, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+
+    // Hypervisor search by part of the host name.
+    let part = &compute[..compute.len().min(2)];
+    let found = old(
+        Method::GET,
+        format!("/os-hypervisors/{part}/search"),
+        "admin",
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        found.body["hypervisors"][0]["hypervisor_hostname"],
+        compute.as_str()
+    );
+    old(
+        Method::GET,
+        "/os-hypervisors/no-such-host/servers".into(),
+        "admin",
+        None,
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+
+    // The usage audit: the last whole month, no host has audited it (no audit task runs).
+    let audit = old(
+        Method::GET,
+        "/os-instance_usage_audit_log/2026-12-07%2015:52:24".into(),
+        "admin",
+        None,
+    )
+    .await
+    .expect(200)
+    .body["instance_usage_audit_log"]
+        .clone();
+    assert_eq!(audit["period_beginning"], "2026-11-01 00:00:00", "{audit}");
+    assert_eq!(audit["period_ending"], "2026-12-01 00:00:00");
+    assert_eq!(audit["hosts_not_run"], json!([compute]));
+    assert_eq!(audit["overall_status"], "0 of 1 hosts done. 0 errors.");
+    old(
+        Method::GET,
+        "/os-instance_usage_audit_log/invalid_time".into(),
+        "admin",
+        None,
+    )
+    .await
+    .expect_nova(400, "badRequest");
+    old(
+        Method::GET,
+        "/os-instance_usage_audit_log".into(),
+        "user",
+        None,
+    )
+    .await
+    .expect_nova(403, "forbidden");
+
+    // Images through the proxy: Nova's status for Glance's, properties as metadata.
+    let image = &w.image;
+    let listed = old(Method::GET, "/images".into(), "user", None)
+        .await
+        .expect(200)
+        .body;
+    assert!(listed["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == image.as_str() && i["links"][2]["rel"] == "alternate"));
+    let shown = old(Method::GET, format!("/images/{image}"), "user", None)
+        .await
+        .expect(200)
+        .body["image"]
+        .clone();
+    assert_eq!(
+        (shown["status"].clone(), shown["progress"].clone()),
+        (json!("ACTIVE"), json!(100))
+    );
+    assert_eq!(shown["minRam"], 64);
+    let meta = old(
+        Method::POST,
+        format!("/images/{image}/metadata"),
+        "user",
+        Some(json!({"metadata": {"os_distro": "cirros", "purpose": "test"}})),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(meta["metadata"]["purpose"], "test");
+    let replaced = old(
+        Method::PUT,
+        format!("/images/{image}/metadata"),
+        "user",
+        Some(json!({"metadata": {"os_distro": "debian"}})),
+    )
+    .await
+    .expect(200)
+    .body;
+    assert_eq!(replaced["metadata"], json!({"os_distro": "debian"}));
+    let item = old(
+        Method::GET,
+        format!("/images/{image}/metadata/os_distro"),
+        "user",
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(item.body, json!({"meta": {"os_distro": "debian"}}));
+    old(
+        Method::DELETE,
+        format!("/images/{image}/metadata/os_distro"),
+        "user",
+        None,
+    )
+    .await
+    .expect(204);
+    old(
+        Method::GET,
+        format!("/images/{image}/metadata/os_distro"),
+        "user",
+        None,
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+    app.nova_at(Some("compute 2.36"), Method::GET, "/images", token, None)
+        .await
+        .expect_nova(404, "itemNotFound");
+    let doomed = upload_image(app, token, "doomed", json!({})).await;
+    old(Method::DELETE, format!("/images/{doomed}"), "user", None)
+        .await
+        .expect(204);
+    app.call(
+        Method::GET,
+        &format!("/image/v2/images/{doomed}"),
+        token,
+        None,
+    )
+    .await
+    .expect_glance_error(404);
+
+    // The extension list names what is answered.
+    let ext = old(Method::GET, "/extensions".into(), "user", None)
+        .await
+        .expect(200)
+        .body;
+    assert!(ext["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"] == "Hosts"));
+    old(Method::GET, "/extensions/os-consoles".into(), "user", None)
+        .await
+        .expect(200);
+    old(Method::GET, "/extensions/os-nothing".into(), "user", None)
+        .await
+        .expect_nova(404, "itemNotFound");
 }

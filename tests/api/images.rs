@@ -172,7 +172,10 @@ async fn an_uploaded_image_round_trips_with_its_checksums() {
     )
     .await;
     assert_eq!(image["status"], "queued");
-    assert_eq!(image["visibility"], "shared", "Glance's default: shared, no members yet");
+    assert_eq!(
+        image["visibility"], "shared",
+        "Glance's default: shared, no members yet"
+    );
     assert_eq!(image["owner"], m.project_id.as_str());
     assert_eq!(image["os_distro"], "debian");
     assert_eq!(image["tags"], json!(["a", "b"]));
@@ -449,7 +452,10 @@ async fn visibility_and_sharing_follow_glance() {
 
     // Shared with no members (Glance's default), private in effect: another project
     // cannot see it.
-    assert_eq!(show(&app, &owner.token, &id).await.expect(200).body["visibility"], "shared");
+    assert_eq!(
+        show(&app, &owner.token, &id).await.expect(200).body["visibility"],
+        "shared"
+    );
     show(&app, &other.token, &id).await.expect_glance_error(404);
     assert!(!list_ids(
         &app.call(Method::GET, "/image/v2/images", &other.token, None)

@@ -464,6 +464,81 @@ async fn the_seed_networks_subnets_and_ports() {
         .expect_neutron(404, "SubnetNotFound");
 }
 
+/// Networks, subnets and ports made in bulk: all of them, or none when one fails.
+#[tokio::test]
+async fn bulk_creates_make_all_or_none() {
+    let w = world().await;
+    let t = w.alice.token.clone();
+    let made = w
+        .app
+        .neutron(
+            Method::POST,
+            "/networks",
+            &t,
+            Some(&json!({"networks": [{"name": "bulk-a"}, {"name": "bulk-b"}]})),
+        )
+        .await
+        .expect(201)
+        .body;
+    let nets: Vec<String> = made["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(nets.len(), 2, "{made}");
+    let subnets = w
+        .app
+        .neutron(
+            Method::POST,
+            "/subnets",
+            &t,
+            Some(&json!({"subnets": [
+                {"network_id": nets[0], "cidr": "10.20.0.0/24", "ip_version": 4},
+                {"network_id": nets[1], "cidr": "10.21.0.0/24", "ip_version": 4},
+            ]})),
+        )
+        .await
+        .expect(201);
+    assert_eq!(subnets.body["subnets"].as_array().unwrap().len(), 2);
+    let ports = w
+        .app
+        .neutron(
+            Method::POST,
+            "/ports",
+            &t,
+            Some(&json!({"ports": [{"network_id": nets[0]}, {"network_id": nets[1]}]})),
+        )
+        .await
+        .expect(201);
+    assert_eq!(ports.body["ports"].as_array().unwrap().len(), 2);
+
+    // No advanced service has a provider yet.
+    let providers = w
+        .app
+        .neutron(Method::GET, "/service-providers", &t, None)
+        .await
+        .expect(200);
+    assert_eq!(providers.body["service_providers"], json!([]));
+
+    // The second is refused: the first is not left behind.
+    w.app
+        .neutron(
+            Method::POST,
+            "/networks",
+            &t,
+            Some(&json!({"networks": [{"name": "kept-not"}, {"name": "x", "bogus": 1}]})),
+        )
+        .await
+        .expect_neutron(400, "HTTPBadRequest");
+    let left = w
+        .app
+        .neutron(Method::GET, "/networks?name=kept-not", &t, None)
+        .await
+        .expect(200);
+    assert_eq!(left.body["networks"], json!([]));
+}
+
 #[tokio::test]
 async fn a_small_subnet_runs_out_of_addresses_cleanly() {
     let w = world().await;
@@ -880,12 +955,9 @@ async fn bad_network_requests_get_neutron_faults() {
         .await
         .expect(201);
     assert_eq!(chosen.body["port"]["mac_address"], "fa:16:3e:00:00:02");
-    w.port(
-        &t,
-        json!({"network_id": n, "binding:host_id": "elsewhere"}),
-    )
-    .await
-    .expect_neutron(403, "PolicyNotAuthorized");
+    w.port(&t, json!({"network_id": n, "binding:host_id": "elsewhere"}))
+        .await
+        .expect_neutron(403, "PolicyNotAuthorized");
     w.port(
         &w.admin,
         json!({"network_id": n, "mac_address": "01:00:5e:00:00:01"}),

@@ -858,10 +858,34 @@ async fn regions_services_and_endpoints() {
         .await
         .expect(201);
     assert_eq!(r.body["region"]["parent_region_id"], "RegionTwo");
+    // A region made at the id its path chooses.
+    let put = |id: &'static str, body: Value| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            app.send(
+                Method::PUT,
+                &format!("/v3/regions/{id}"),
+                Some(&admin),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let r = put("RegionTwoB", json!({"region": {"description": "chosen"}}))
+        .await
+        .expect(201);
+    assert_eq!(r.body["region"]["id"], "RegionTwoB");
+    put("RegionTwoB", json!({"region": {}}))
+        .await
+        .expect_error(409);
+    put("RegionTwoC", json!({"region": {"id": "Elsewhere"}}))
+        .await
+        .expect_error(400);
     let r = app.get("/v3/regions", &admin).await.expect(200);
     assert_eq!(
         ids(&r.body["regions"]),
-        ["RegionOne", "RegionTwo", "RegionTwoA"]
+        ["RegionOne", "RegionTwo", "RegionTwoA", "RegionTwoB"]
     );
     let r = app
         .patch(
@@ -1031,4 +1055,115 @@ async fn the_paths_of_services_to_come_are_reserved() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert_eq!(body["itemNotFound"]["code"], 404, "{path}");
     }
+}
+
+/// Credentials: a user keeps its own (and an administrator sees everyone's); EC2 ones
+/// have an access key that finds them, in both forms.
+#[tokio::test]
+async fn credentials_and_ec2_credentials_are_their_owners() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let alice = app.member("alice", "alpha", "member").await;
+    let bob = app.member("bob", "beta", "member").await;
+
+    let made = app
+        .post(
+            "/v3/credentials",
+            &alice.token,
+            json!({"credential": {"user_id": alice.user_id, "type": "cert", "blob": "pem"}}),
+        )
+        .await
+        .expect(201)
+        .body["credential"]
+        .clone();
+    let id = made["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        (made["type"].clone(), made["blob"].clone()),
+        (json!("cert"), json!("pem"))
+    );
+    // Not for someone else, and not seen by someone else.
+    app.post(
+        "/v3/credentials",
+        &alice.token,
+        json!({"credential": {"user_id": bob.user_id, "type": "cert", "blob": "x"}}),
+    )
+    .await
+    .expect_error(403);
+    app.get(&format!("/v3/credentials/{id}"), &bob.token)
+        .await
+        .expect_error(403);
+    let own = app.get("/v3/credentials", &bob.token).await.expect(200);
+    assert_eq!(own.body["credentials"], json!([]));
+    let all = app
+        .get(
+            &format!("/v3/credentials?user_id={}", alice.user_id),
+            &admin,
+        )
+        .await
+        .expect(200);
+    assert_eq!(ids(&all.body["credentials"]), [id.as_str()]);
+    let changed = app
+        .patch(
+            &format!("/v3/credentials/{id}"),
+            &alice.token,
+            json!({"credential": {"blob": "pem2"}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(changed.body["credential"]["blob"], "pem2");
+    // An EC2 credential needs a project and a blob with its keys.
+    app.post(
+        "/v3/credentials",
+        &alice.token,
+        json!({"credential": {"user_id": alice.user_id, "type": "ec2", "blob": "{}"}}),
+    )
+    .await
+    .expect_error(400);
+    app.delete(&format!("/v3/credentials/{id}"), &alice.token)
+        .await
+        .expect(204);
+    app.get(&format!("/v3/credentials/{id}"), &alice.token)
+        .await
+        .expect_error(404);
+
+    // EC2: made with fresh keys, found by the access key, also a credential of type ec2.
+    let ec2_path = format!("/v3/users/{}/credentials/OS-EC2", alice.user_id);
+    let ec2 = app
+        .post(
+            &ec2_path,
+            &alice.token,
+            json!({"tenant_id": alice.project_id}),
+        )
+        .await
+        .expect(201)
+        .body["credential"]
+        .clone();
+    let access = ec2["access"].as_str().unwrap().to_string();
+    assert_eq!(ec2["tenant_id"], alice.project_id.as_str());
+    assert_eq!(ec2["secret"].as_str().unwrap().len(), 32);
+    let listed = app.get(&ec2_path, &alice.token).await.expect(200);
+    assert_eq!(listed.body["credentials"][0]["access"], access.as_str());
+    app.get(&format!("{ec2_path}/{access}"), &alice.token)
+        .await
+        .expect(200);
+    let as_credential = app
+        .get("/v3/credentials?type=ec2", &alice.token)
+        .await
+        .expect(200);
+    let blob: Value = serde_json::from_str(
+        as_credential.body["credentials"][0]["blob"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(blob["access"], access.as_str());
+    app.get(&format!("{ec2_path}/{access}"), &bob.token)
+        .await
+        .expect_error(403);
+    app.delete(&format!("{ec2_path}/{access}"), &alice.token)
+        .await
+        .expect(204);
+    app.get(&format!("{ec2_path}/{access}"), &alice.token)
+        .await
+        .expect_error(404);
 }

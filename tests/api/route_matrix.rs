@@ -49,6 +49,27 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /identity/v3/auth/domains", Anyone),
     ("GET /identity/v3/auth/catalog", Anyone),
     ("GET /identity/v3/auth/system", Anyone),
+    ("GET /identity/v3/credentials", Anyone),
+    ("POST /identity/v3/credentials", Anyone),
+    ("GET /identity/v3/credentials/{id}", SelfOnly),
+    ("PATCH /identity/v3/credentials/{id}", SelfOnly),
+    ("DELETE /identity/v3/credentials/{id}", SelfOnly),
+    (
+        "GET /identity/v3/users/{user_id}/credentials/OS-EC2",
+        SelfOnly,
+    ),
+    (
+        "POST /identity/v3/users/{user_id}/credentials/OS-EC2",
+        SelfOnly,
+    ),
+    (
+        "GET /identity/v3/users/{user_id}/credentials/OS-EC2/{access}",
+        SelfOnly,
+    ),
+    (
+        "DELETE /identity/v3/users/{user_id}/credentials/OS-EC2/{access}",
+        SelfOnly,
+    ),
     (
         "GET /identity/v3/users/{user_id}/application_credentials",
         SelfOnly,
@@ -68,6 +89,7 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /identity/v3/regions", Anyone),
     ("POST /identity/v3/regions", Admin),
     ("GET /identity/v3/regions/{id}", Anyone),
+    ("PUT /identity/v3/regions/{id}", Admin),
     ("PATCH /identity/v3/regions/{id}", Admin),
     ("DELETE /identity/v3/regions/{id}", Admin),
     ("GET /identity/v3/services", Admin),
@@ -199,6 +221,40 @@ const EXPECTED: &[(&str, May)] = &[
         "DELETE /identity/v3/domains/{target_id}/groups/{actor_id}/roles/{role_id}",
         Admin,
     ),
+    ("GET /identity/v3/system/users/{actor_id}/roles", Admin),
+    (
+        "PUT /identity/v3/system/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/system/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/system/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/system/users/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    ("GET /identity/v3/system/groups/{actor_id}/roles", Admin),
+    (
+        "PUT /identity/v3/system/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/system/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/system/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/system/groups/{actor_id}/roles/{role_id}",
+        Admin,
+    ),
     // Image.
     ("GET /image/", Public),
     ("GET /image/versions", Public),
@@ -275,6 +331,7 @@ const EXPECTED: &[(&str, May)] = &[
     ("DELETE /networking/v2.0/floatingips/{id}", OwnWrite),
     // Everyone may list; only administrators see any agent (Neutron filters the list).
     ("GET /networking/v2.0/agents", Anyone),
+    ("GET /networking/v2.0/service-providers", Anyone),
     ("GET /networking/v2.0/agents/{id}", Admin),
     ("PUT /networking/v2.0/agents/{id}", Admin),
     ("DELETE /networking/v2.0/agents/{id}", Admin),
@@ -299,6 +356,8 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/", Public),
     ("GET /compute/v2.1", Public),
     ("GET /compute/v2.1/", Public),
+    ("GET /compute/v2", Public),
+    ("GET /compute/v2/", Public),
     ("GET /compute/v2.1/servers", Anyone),
     ("POST /compute/v2.1/servers", AnyMember),
     ("GET /compute/v2.1/servers/detail", Anyone),
@@ -378,6 +437,52 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/os-hypervisors/statistics", Admin),
     ("GET /compute/v2.1/os-hypervisors/{id}", Admin),
     ("GET /compute/v2.1/os-hypervisors/{id}/uptime", Admin),
+    ("GET /compute/v2.1/os-hypervisors/{pattern}/search", Admin),
+    ("GET /compute/v2.1/os-hypervisors/{pattern}/servers", Admin),
+    ("GET /compute/v2.1/os-hosts", Admin),
+    ("GET /compute/v2.1/os-instance_usage_audit_log", Admin),
+    (
+        "GET /compute/v2.1/os-instance_usage_audit_log/{before}",
+        Admin,
+    ),
+    ("GET /compute/v2.1/os-hosts/{host}", Admin),
+    ("PUT /compute/v2.1/os-hosts/{host}", Admin),
+    ("GET /compute/v2.1/os-security-groups", Anyone),
+    ("POST /compute/v2.1/os-security-groups", AnyMember),
+    ("GET /compute/v2.1/os-security-groups/{id}", OwnRead),
+    ("PUT /compute/v2.1/os-security-groups/{id}", OwnWrite),
+    ("DELETE /compute/v2.1/os-security-groups/{id}", OwnWrite),
+    ("POST /compute/v2.1/os-security-group-rules", OwnWrite),
+    (
+        "DELETE /compute/v2.1/os-security-group-rules/{id}",
+        OwnWrite,
+    ),
+    ("GET /compute/v2.1/servers/{id}/os-security-groups", OwnRead),
+    ("GET /compute/v2.1/servers/{id}/os-server-password", OwnRead),
+    (
+        "DELETE /compute/v2.1/servers/{id}/os-server-password",
+        OwnWrite,
+    ),
+    ("GET /compute/v2.1/images", Anyone),
+    ("GET /compute/v2.1/images/detail", Anyone),
+    ("GET /compute/v2.1/images/{id}", OwnRead),
+    ("DELETE /compute/v2.1/images/{id}", OwnWrite),
+    ("GET /compute/v2.1/images/{id}/metadata", OwnRead),
+    ("PUT /compute/v2.1/images/{id}/metadata", OwnWrite),
+    ("POST /compute/v2.1/images/{id}/metadata", OwnWrite),
+    ("GET /compute/v2.1/images/{id}/metadata/{key}", OwnRead),
+    ("PUT /compute/v2.1/images/{id}/metadata/{key}", OwnWrite),
+    ("DELETE /compute/v2.1/images/{id}/metadata/{key}", OwnWrite),
+    ("GET /compute/v2.1/os-floating-ips", Anyone),
+    ("POST /compute/v2.1/os-floating-ips", AnyMember),
+    ("GET /compute/v2.1/os-floating-ips/{id}", OwnRead),
+    ("DELETE /compute/v2.1/os-floating-ips/{id}", OwnWrite),
+    ("GET /compute/v2.1/os-floating-ip-pools", Anyone),
+    ("GET /compute/v2.1/os-tenant-networks", Anyone),
+    ("GET /compute/v2.1/os-tenant-networks/{id}", OwnRead),
+    ("GET /compute/v2.1/servers/{id}/ips/{network}", OwnRead),
+    ("GET /compute/v2.1/extensions", Anyone),
+    ("GET /compute/v2.1/extensions/{alias}", Anyone),
     ("GET /compute/v2.1/os-services", Admin),
     ("PUT /compute/v2.1/os-services/{id}", Admin),
     ("GET /compute/v2.1/os-availability-zone", Anyone),
@@ -604,6 +709,38 @@ async fn seed(
         .as_str()
         .unwrap()
         .to_string();
+    // A group and an ingress rule of A's for Nova's proxies (deleting them there leaves
+    // the ones above to Neutron's routes).
+    let nova_group = app
+        .neutron(
+            Method::POST,
+            "/security-groups",
+            t,
+            Some(&json!({"security_group": {"name": "a-nova-group"}})),
+        )
+        .await
+        .expect(201)
+        .body["security_group"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let nova_rule = app
+        .neutron(
+            Method::POST,
+            "/security-group-rules",
+            t,
+            Some(
+                &json!({"security_group_rule": {"security_group_id": nova_group,
+                "direction": "ingress", "protocol": "tcp", "port_range_min": 22,
+                "port_range_max": 22}}),
+            ),
+        )
+        .await
+        .expect(201)
+        .body["security_group_rule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let agent = app
         .call(Method::GET, "/networking/v2.0/agents", admin, None)
         .await
@@ -672,6 +809,14 @@ async fn seed(
         .to_string()
         .trim_matches('"')
         .to_string();
+    let compute_host = app
+        .call(Method::GET, "/compute/v2.1/os-hypervisors", admin, None)
+        .await
+        .expect(200)
+        .body["hypervisors"][0]["hypervisor_hostname"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let service = app
         .call(Method::GET, "/compute/v2.1/os-services", admin, None)
         .await
@@ -690,6 +835,30 @@ async fn seed(
         .await
         .expect(201)
         .body["application_credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let credential = app
+        .post(
+            "/v3/credentials",
+            t,
+            json!({"credential": {"user_id": member.user_id, "type": "cert", "blob": "a-blob"}}),
+        )
+        .await
+        .expect(201)
+        .body["credential"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ec2_access = app
+        .post(
+            &format!("/v3/users/{}/credentials/OS-EC2", member.user_id),
+            t,
+            json!({"tenant_id": member.project_id}),
+        )
+        .await
+        .expect(201)
+        .body["credential"]["access"]
         .as_str()
         .unwrap()
         .to_string();
@@ -717,12 +886,22 @@ async fn seed(
         ("ports", id(&port)),
         ("routers", id(&router)),
         ("floatingips", id(&fip)),
+        ("os-floating-ips", id(&fip)),
+        ("os-tenant-networks", id(&net)),
+        ("network", "a-net".into()),
         ("security-groups", id(&group)),
         ("security-group-rules", rule),
         ("agents", agent),
         ("os-hypervisors", hypervisor),
+        ("os-security-groups", nova_group),
+        ("os-security-group-rules", nova_rule),
+        ("pattern", compute_host.clone()),
+        ("host", compute_host),
+        ("before", "2026-12-07 00:00:00".into()),
         ("os-services", service),
         ("application_credentials", app_cred),
+        ("credentials", credential),
+        ("access", ec2_access),
         ("regions", "RegionOne".into()),
         ("services", service_id),
         ("endpoints", endpoint),

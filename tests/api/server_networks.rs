@@ -252,6 +252,144 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     assert_eq!(net1_addrs[1]["addr"], fip["floating_ip_address"]);
     assert_eq!(net1_addrs[1]["OS-EXT-IPS:type"], "floating");
 
+    // One network's addresses, by its name; the networks as os-tenant-networks shows them.
+    let on_net1 = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm1}/ips/net1"),
+            &token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(on_net1.body["net1"][0]["addr"], net1_addrs[0]["addr"]);
+    w.app
+        .nova(
+            Method::GET,
+            &format!("/servers/{vm1}/ips/nowhere"),
+            &token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    let tenant = w
+        .app
+        .nova_at(None, Method::GET, "/os-tenant-networks", &token, None)
+        .await
+        .expect(200);
+    assert!(
+        tenant.body["networks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["label"] == "net1" && n["cidr"] == "10.1.0.0/24"),
+        "{}",
+        tenant.text
+    );
+    let shown = w
+        .app
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/os-tenant-networks/{net1}"),
+            &token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(shown.body["network"]["label"], "net1");
+
+    // The same through Nova's proxy below 2.36: pools are external networks by name.
+    let nova = |method: Method, path: String, body: Option<Value>| {
+        let (app, token) = (&w.app, token.clone());
+        async move {
+            app.nova_at(None, method, &path, &token, body.as_ref())
+                .await
+        }
+    };
+    let listed = nova(Method::GET, "/os-floating-ips".into(), None)
+        .await
+        .expect(200);
+    let first = &listed.body["floating_ips"][0];
+    assert_eq!(first["ip"], fip["floating_ip_address"], "{}", listed.text);
+    assert_eq!(first["instance_id"], vm1.as_str());
+    assert_eq!(first["pool"], "public");
+    let pools = nova(Method::GET, "/os-floating-ip-pools".into(), None)
+        .await
+        .expect(200);
+    assert_eq!(pools.body["floating_ip_pools"], json!([{"name": "public"}]));
+    nova(
+        Method::POST,
+        "/os-floating-ips".into(),
+        Some(json!({"pool": "nowhere"})),
+    )
+    .await
+    .expect_nova(404, "itemNotFound");
+    let second = nova(
+        Method::POST,
+        "/os-floating-ips".into(),
+        Some(json!({"pool": "public"})),
+    )
+    .await
+    .expect(200)
+    .body["floating_ip"]
+        .clone();
+    assert_eq!(second["instance_id"], Value::Null);
+    let action = |name: &str, address: &Value| json!({ name: {"address": address} });
+    let act = |body: Value| nova(Method::POST, format!("/servers/{vm1}/action"), Some(body));
+    act(action("removeFloatingIp", &fip["floating_ip_address"]))
+        .await
+        .expect(202);
+    act(action("removeFloatingIp", &fip["floating_ip_address"]))
+        .await
+        .expect_nova(409, "conflictingRequest");
+    act(action("addFloatingIp", &second["ip"]))
+        .await
+        .expect(202);
+    let shown = nova(
+        Method::GET,
+        format!("/os-floating-ips/{}", id(&second)),
+        None,
+    )
+    .await
+    .expect(200)
+    .body["floating_ip"]
+        .clone();
+    assert_eq!(shown["instance_id"], vm1.as_str());
+    assert!(shown["fixed_ip"].as_str().unwrap().starts_with("10.1.0."));
+    act(action("addFloatingIp", &json!("192.0.2.99")))
+        .await
+        .expect_nova(404, "itemNotFound");
+    act(action("removeFloatingIp", &second["ip"]))
+        .await
+        .expect(202);
+    nova(
+        Method::DELETE,
+        format!("/os-floating-ips/{}", id(&second)),
+        None,
+    )
+    .await
+    .expect(202);
+    w.app
+        .nova_at(
+            Some("compute 2.36"),
+            Method::GET,
+            "/os-floating-ips",
+            &token,
+            None,
+        )
+        .await
+        .expect_nova(404, "itemNotFound");
+    // Put back as it was for what follows.
+    w.neutron_as(
+        Method::PUT,
+        &format!("/floatingips/{}", id(&fip)),
+        &token,
+        json!({"floatingip": {"port_id": vm1_port}}),
+    )
+    .await;
+
     // Deleting servers: made ports go (the floating IP stays, let go), the user's stays.
     for vm in [&vm1, &vm2, &vm3] {
         w.app

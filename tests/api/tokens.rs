@@ -642,7 +642,10 @@ async fn application_credential_rules_at_creation() {
     assert_eq!(cred["secret"], "my-own-secret");
     assert!(parse_time(&cred["expires_at"]) > chrono::Utc::now());
     // Without roles it carries all of the token's.
-    assert_eq!(names(&cred["roles"]), ["admin", "manager", "member", "reader"]);
+    assert_eq!(
+        names(&cred["roles"]),
+        ["admin", "manager", "member", "reader"]
+    );
     app.post(
         &creds,
         &admin,
@@ -650,6 +653,111 @@ async fn application_credential_rules_at_creation() {
     )
     .await
     .expect_error(409);
+}
+
+#[tokio::test]
+async fn system_scope_reads_the_whole_cloud_and_needs_a_role_on_the_system() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let auditor = app.create_user("auditor", Some("s3cret-pass")).await;
+    let ops = app.create_group("ops").await;
+    let reader = app.role_id("reader").await;
+    let system = json!({"system": {"all": true}});
+
+    // No role on the system: no system-scoped token, and no system among its scopes.
+    let r = app
+        .authenticate(password_auth(
+            "auditor",
+            "s3cret-pass",
+            Some(system.clone()),
+        ))
+        .await
+        .expect_error(401);
+    assert!(
+        r.message().contains("no access to the system"),
+        "{}",
+        r.text
+    );
+    let grant = format!("/v3/system/users/{auditor}/roles/{reader}");
+    app.head(&grant, &admin).await.expect(404);
+
+    // Granted reader on the system (and the group a role on it too).
+    app.put(&grant, &admin).await.expect(204);
+    app.head(&grant, &admin).await.expect(204);
+    let listed = app
+        .get(&format!("/v3/system/users/{auditor}/roles"), &admin)
+        .await
+        .expect(200);
+    assert_eq!(names(&listed.body["roles"]), ["reader"]);
+    app.put(&format!("/v3/system/groups/{ops}/roles/{reader}"), &admin)
+        .await
+        .expect(204);
+    let r = app
+        .get("/v3/role_assignments?scope.system=all", &admin)
+        .await
+        .expect(200);
+    let on_system = r.body["role_assignments"].as_array().unwrap();
+    assert_eq!(on_system.len(), 2, "{}", r.text);
+    for a in on_system {
+        assert_eq!(a["scope"], json!({"system": {"all": true}}), "{a}");
+        assert!(a["links"]["assignment"]
+            .as_str()
+            .unwrap()
+            .contains("/identity/v3/system/"));
+    }
+
+    let r = app
+        .authenticate(password_auth("auditor", "s3cret-pass", Some(system)))
+        .await
+        .expect(201);
+    let token = r.subject_token();
+    let t = &r.body["token"];
+    assert_eq!(t["system"], json!({"all": true}));
+    assert!(
+        t.get("project").is_none() && t.get("domain").is_none(),
+        "{t}"
+    );
+    assert_eq!(names(&t["roles"]), ["reader"]);
+    assert_identity_catalog(t, &app.address);
+    let v = app
+        .check_token(Method::GET, &admin, &token)
+        .await
+        .expect(200);
+    assert_eq!(v.body["token"]["system"], json!({"all": true}));
+    let r = app.get("/v3/auth/system", &token).await.expect(200);
+    assert_eq!(r.body["system"], json!([{"all": true}]));
+
+    // A system reader reads every project's and the cloud's things, and changes none.
+    app.get("/v3/users", &token).await.expect(200);
+    app.get("/v3/role_assignments", &token).await.expect(200);
+    let alpha = app.member("alice", "alpha", "member").await;
+    let servers = app
+        .call(
+            Method::GET,
+            "/compute/v2.1/servers?all_tenants=1",
+            &token,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(servers.body["servers"], json!([]));
+    app.call(
+        Method::GET,
+        &format!("/v3/projects/{}", alpha.project_id).replace("/v3", "/identity/v3"),
+        &token,
+        None,
+    )
+    .await
+    .expect(200);
+    app.post("/v3/roles", &token, json!({"role": {"name": "nope"}}))
+        .await
+        .expect_error(403);
+
+    // Revoked, the role no longer makes system tokens valid.
+    app.delete(&grant, &admin).await.expect(204);
+    app.check_token(Method::GET, &admin, &token)
+        .await
+        .expect_error(404);
 }
 
 #[tokio::test]

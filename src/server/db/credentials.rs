@@ -19,6 +19,31 @@ table! {
     }
 }
 
+table! {
+    pub struct CredentialRow in "credentials" {
+        pub id: String,
+        pub user_id: String,
+        pub project_id: Option<String>,
+        pub cred_type: String,
+        pub blob: String,
+        pub created_at: i64,
+    }
+}
+
+/// Credentials, of one user and of one type when given, oldest first.
+pub async fn credential_list(
+    c: &mut C,
+    user_id: Option<&str>,
+    cred_type: Option<&str>,
+) -> Result<Vec<CredentialRow>, DbError> {
+    Select::table()
+        .eq("user_id", user_id)
+        .eq("cred_type", cred_type)
+        .order_by("created_at, id")
+        .fetch_all(c)
+        .await
+}
+
 pub async fn app_cred_get_by_name(
     c: &mut C,
     user_id: &str,

@@ -268,7 +268,10 @@ mod tests {
                 .expect("meta_data.json");
             serde_json::from_slice::<serde_json::Value>(bytes).expect("json")
         };
-        assert_eq!(meta(Some("s3cret")).get("admin_pass"), Some(&"s3cret".into()));
+        assert_eq!(
+            meta(Some("s3cret")).get("admin_pass"),
+            Some(&"s3cret".into())
+        );
         assert_eq!(meta(None).get("admin_pass"), None);
     }
 }

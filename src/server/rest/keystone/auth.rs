@@ -145,9 +145,10 @@ pub fn parse_auth(body: &Value) -> Result<AuthRequest, KsError> {
         Some(s) if s.get("project").is_some() => ScopeRequest::Project(parse_ref(&s["project"])),
         Some(s) if s.get("domain").is_some() => ScopeRequest::Domain(parse_ref(&s["domain"])),
         Some(s) if s.get("system").is_some() => {
-            return Err(KsError(Error::Unauthenticated(msg!(
-                "System scope is not supported; scope to a project."
-            ))))
+            if s["system"].get("all") != Some(&Value::Bool(true)) {
+                return Err(bad("scope/system", "expected {\"all\": true}."));
+            }
+            ScopeRequest::System
         }
         Some(_) => {
             return Err(bad(
@@ -255,26 +256,9 @@ async fn auth_projects(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Js
 }
 
 async fn auth_domains(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
-    // Domain-scoped roles are granted only by admins; list the domains the user holds one on.
-    let own = state
-        .identity
-        .assignment_list(
-            &ctx,
-            crate::server::services::identity::AssignmentQuery {
-                user_id: Some(ctx.auth.user_id.clone()),
-                effective: true,
-                ..Default::default()
-            },
-        )
-        .await?;
-    let mut list = Vec::new();
-    for a in own.iter().filter(|a| a.target_type == "domain") {
-        if let Ok(d) = state.identity.domain_get(&ctx, &a.target_id).await {
-            list.push(d);
-        }
-    }
-    list.dedup_by(|a, b| a.id == b.id);
-    Ok(view::many_at(&state, &list, "auth/domains"))
+    let user_id = ctx.auth.user_id.clone();
+    let domains = state.identity.user_domains(&ctx, &user_id).await?;
+    Ok(view::many_at(&state, &domains, "auth/domains"))
 }
 
 async fn auth_catalog(State(state): State<AppState>, _ctx: OpCtx) -> KsResult<Json<Value>> {
@@ -284,6 +268,14 @@ async fn auth_catalog(State(state): State<AppState>, _ctx: OpCtx) -> KsResult<Js
     ))
 }
 
-async fn auth_system(State(state): State<AppState>, _ctx: OpCtx) -> Json<Value> {
-    Json(json!({"system": [], "links": collection_links(&state, "auth/system")}))
+async fn auth_system(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    let user_id = ctx.auth.user_id.clone();
+    let system: &[Value] = if state.identity.user_has_system_role(&ctx, &user_id).await? {
+        &[json!({"all": true})]
+    } else {
+        &[]
+    };
+    Ok(Json(
+        json!({"system": system, "links": collection_links(&state, "auth/system")}),
+    ))
 }

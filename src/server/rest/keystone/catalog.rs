@@ -2,14 +2,17 @@
 
 use std::collections::HashMap;
 
+use axum::extract::{Path, State};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::double_option;
 use super::view::{self, Listed, Writable};
+use super::{double_option, member, KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
-use crate::server::error::Result;
+use crate::server::error::{Error, Result};
 use crate::server::services::identity::{
     Endpoint, EndpointCreate, EndpointUpdate, IdentityService, Region, RegionCreate, Service,
     ServiceCreate, ServiceUpdate,
@@ -25,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v3/regions/{id}",
             get(view::show::<Region>)
+                .put(region_create_with_id)
                 .patch(view::update::<Region>)
                 .delete(view::remove::<Region>),
         )
@@ -78,6 +82,26 @@ impl Writable for Region {
     ) -> Result<Region> {
         identity.region_update(ctx, id, b.description).await
     }
+}
+
+/// `PUT /v3/regions/{id}`: a region with the id the caller chose (its body may repeat
+/// it, but not name another).
+async fn region_create_with_id(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: RegionBody = member(&body, "region")?;
+    if b.id.as_ref().is_some_and(|given| given != &id) {
+        return Err(KsError(Error::invalid(msg!(
+            "Conflicting region IDs specified: \"{id}\" (in the path) and \"{given}\" (in the body).",
+            id,
+            given = b.id.unwrap_or_default()
+        ))));
+    }
+    let region = Region::create(&state.identity, &ctx, RegionBody { id: Some(id), ..b }).await?;
+    Ok(view::created(&state, &region))
 }
 
 impl Listed for Region {

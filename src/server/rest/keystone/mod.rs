@@ -6,6 +6,7 @@
 mod app_creds;
 pub mod auth;
 mod catalog;
+mod credentials;
 mod resources;
 mod roles;
 mod users;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(roles::routes())
         .merge(catalog::routes())
         .merge(app_creds::routes())
+        .merge(credentials::routes())
         .fallback(not_found)
 }
 

@@ -33,18 +33,20 @@ pub fn routes() -> Router<AppState> {
     // Grants: explicit routes per (target, actor) pair; the handlers read the kinds back
     // from the matched path.
     for (target, actor) in [
-        ("projects", "users"),
-        ("projects", "groups"),
-        ("domains", "users"),
-        ("domains", "groups"),
+        ("projects/{target_id}", "users"),
+        ("projects/{target_id}", "groups"),
+        ("domains/{target_id}", "users"),
+        ("domains/{target_id}", "groups"),
+        ("system", "users"),
+        ("system", "groups"),
     ] {
         router = router
             .route(
-                &format!("/v3/{target}/{{target_id}}/{actor}/{{actor_id}}/roles"),
+                &format!("/v3/{target}/{actor}/{{actor_id}}/roles"),
                 get(grant_list),
             )
             .route(
-                &format!("/v3/{target}/{{target_id}}/{actor}/{{actor_id}}/roles/{{role_id}}"),
+                &format!("/v3/{target}/{actor}/{{actor_id}}/roles/{{role_id}}"),
                 put(grant_create)
                     .head(grant_check)
                     .get(grant_check)
@@ -189,39 +191,51 @@ async fn inferences(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<
     Ok(Json(view::inferences_view(&state, &rules)))
 }
 
-fn parts(matched: &MatchedPath, target_id: String, actor_id: String) -> KsResult<(Target, Actor)> {
-    // "/identity/v3/{target}/{target_id}/{actor}/{actor_id}/roles..."
+/// A grant's path parameters: `target_id` (none on the system), `actor_id`, `role_id`.
+type GrantPath = Path<HashMap<String, String>>;
+
+/// The target and actor a grant's path names: "/identity/v3/{target}/{target_id}/{actor}/
+/// {actor_id}/roles…", or "/identity/v3/system/{actor}/{actor_id}/roles…".
+fn parts(matched: &MatchedPath, params: &HashMap<String, String>) -> KsResult<(Target, Actor)> {
     let segments: Vec<&str> = matched
         .as_str()
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
     let at = segments.iter().position(|s| *s == "v3").unwrap_or(0);
-    let target_kind = segments.get(at + 1).copied().unwrap_or_default();
-    let actor_kind = segments.get(at + 3).copied().unwrap_or_default();
-    let target = match target_kind {
-        "projects" => Target::Project(target_id),
-        "domains" => Target::Domain(target_id),
-        _ => return Err(KsError(Error::not_found("resource", "the requested URL"))),
+    let param = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let not_found = || KsError(Error::not_found("resource", "the requested URL"));
+    let (target, actor_at) = match segments.get(at + 1).copied() {
+        Some("projects") => (Target::Project(param("target_id")), at + 3),
+        Some("domains") => (Target::Domain(param("target_id")), at + 3),
+        Some("system") => (Target::System, at + 2),
+        _ => return Err(not_found()),
     };
-    let actor = match actor_kind {
-        "users" => Actor::User(actor_id),
-        "groups" => Actor::Group(actor_id),
-        _ => return Err(KsError(Error::not_found("resource", "the requested URL"))),
+    let actor = match segments.get(actor_at).copied() {
+        Some("users") => Actor::User(param("actor_id")),
+        Some("groups") => Actor::Group(param("actor_id")),
+        _ => return Err(not_found()),
     };
     Ok((target, actor))
+}
+
+fn role_param(params: &HashMap<String, String>) -> &str {
+    params
+        .get("role_id")
+        .map(String::as_str)
+        .unwrap_or_default()
 }
 
 async fn grant_create(
     State(state): State<AppState>,
     ctx: OpCtx,
     matched: MatchedPath,
-    Path((tid, aid, role)): Path<(String, String, String)>,
+    Path(params): GrantPath,
 ) -> KsResult<StatusCode> {
-    let (target, actor) = parts(&matched, tid, aid)?;
+    let (target, actor) = parts(&matched, &params)?;
     state
         .identity
-        .assignment_grant(&ctx, actor, target, &role)
+        .assignment_grant(&ctx, actor, target, role_param(&params))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -230,12 +244,12 @@ async fn grant_check(
     State(state): State<AppState>,
     ctx: OpCtx,
     matched: MatchedPath,
-    Path((tid, aid, role)): Path<(String, String, String)>,
+    Path(params): GrantPath,
 ) -> KsResult<StatusCode> {
-    let (target, actor) = parts(&matched, tid, aid)?;
+    let (target, actor) = parts(&matched, &params)?;
     state
         .identity
-        .assignment_check(&ctx, actor, target, &role)
+        .assignment_check(&ctx, actor, target, role_param(&params))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -244,12 +258,12 @@ async fn grant_delete(
     State(state): State<AppState>,
     ctx: OpCtx,
     matched: MatchedPath,
-    Path((tid, aid, role)): Path<(String, String, String)>,
+    Path(params): GrantPath,
 ) -> KsResult<StatusCode> {
-    let (target, actor) = parts(&matched, tid, aid)?;
+    let (target, actor) = parts(&matched, &params)?;
     state
         .identity
-        .assignment_revoke(&ctx, actor, target, &role)
+        .assignment_revoke(&ctx, actor, target, role_param(&params))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -258,7 +272,7 @@ async fn grant_list(
     State(state): State<AppState>,
     ctx: OpCtx,
     matched: MatchedPath,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(params): GrantPath,
 ) -> KsResult<Json<Value>> {
     let path = matched
         .as_str()
@@ -266,7 +280,7 @@ async fn grant_list(
         .nth(1)
         .unwrap_or_default()
         .to_string();
-    let (target, actor) = parts(&matched, tid, aid)?;
+    let (target, actor) = parts(&matched, &params)?;
     let roles = state.identity.assignment_roles(&ctx, actor, target).await?;
     Ok(view::many_at(&state, &roles, &path))
 }
@@ -282,6 +296,7 @@ async fn assignment_list(
         role_id: q.get("role.id").cloned(),
         project_id: q.get("scope.project.id").cloned(),
         domain_id: q.get("scope.domain.id").cloned(),
+        system: q.get("scope.system").is_some_and(|s| s == "all"),
         effective: query_bool(q.get("effective")).unwrap_or(false),
     };
     if query.effective && query.group_id.is_some() {

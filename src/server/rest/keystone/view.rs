@@ -436,6 +436,12 @@ pub(super) fn catalog_view(catalog: &[CatalogEntry]) -> Value {
     serde_json::to_value(services).unwrap_or_default()
 }
 
+/// `{"all": true}`: the one system a token or an assignment can be scoped to.
+#[derive(Serialize)]
+pub(super) struct SystemAll {
+    all: bool,
+}
+
 /// `{"token": …}`: the body Keystone returns from issue and validation. A scoped token
 /// names its roles and, when asked, its catalog.
 pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -> Value {
@@ -472,6 +478,8 @@ pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -
         #[serde(skip_serializing_if = "Option::is_none")]
         domain: Option<Named<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        system: Option<SystemAll>,
+        #[serde(skip_serializing_if = "Option::is_none")]
         roles: Option<Vec<Named<'a>>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         catalog: Option<Value>,
@@ -492,7 +500,7 @@ pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -
             (Some(ScopedProject { id, name, domain }), None)
         }
         Scope::Domain { id, name } => (None, Some(Named { id, name })),
-        Scope::Unscoped => (None, None),
+        Scope::Unscoped | Scope::System => (None, None),
     };
     let scoped = auth.scope != Scope::Unscoped;
     let token = TokenView {
@@ -512,6 +520,7 @@ pub(super) fn token_view(auth: &AuthContext, catalog: Option<&[CatalogEntry]>) -
         is_domain: project.is_some().then_some(false),
         project,
         domain,
+        system: (auth.scope == Scope::System).then_some(SystemAll { all: true }),
         roles: scoped.then(|| {
             auth.roles
                 .iter()
@@ -605,6 +614,8 @@ pub(super) fn assignment_view(
         project: Option<Ref<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         domain: Option<Ref<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        system: Option<SystemAll>,
     }
     #[derive(Serialize)]
     struct AssignmentLinks {
@@ -643,10 +654,16 @@ pub(super) fn assignment_view(
         (None, actor)
     };
     let target = Some(named(names, &a.target_type, &a.target_id));
-    let (project, domain) = if a.target_type == "project" {
-        (target, None)
+    let (project, domain, system) = match a.target_type.as_str() {
+        "project" => (target, None, None),
+        "system" => (None, None, Some(SystemAll { all: true })),
+        _ => (None, target, None),
+    };
+    // The grant's own path: on the system, `/system/users/{u}/roles/{r}`.
+    let target_path = if system.is_some() {
+        "system".to_string()
     } else {
-        (None, target)
+        format!("{}s/{}", a.target_type, a.target_id)
     };
     // The grant the line comes from: the group's when it is held through one, the prior
     // role's when it is implied.
@@ -660,12 +677,13 @@ pub(super) fn assignment_view(
         role: named(names, "role", &a.role_id),
         user,
         group,
-        scope: ScopeRef { project, domain },
+        scope: ScopeRef {
+            project,
+            domain,
+            system,
+        },
         links: AssignmentLinks {
-            assignment: format!(
-                "{base}/{}s/{}/{grantee}/{grantee_id}/roles/{granted}",
-                a.target_type, a.target_id
-            ),
+            assignment: format!("{base}/{target_path}/{grantee}/{grantee_id}/roles/{granted}"),
             membership: a
                 .via_group
                 .as_ref()

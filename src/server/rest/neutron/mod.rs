@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route("/extensions", get(extensions))
         .route("/extensions/{alias}", get(extension))
+        .route("/service-providers", get(service_providers))
         .merge(networks::routes())
         .merge(l3::routes())
         .merge(quotas::routes())
@@ -97,6 +98,12 @@ const EXTENSIONS: [(&str, &str, &str); 17] = [
 
 fn extension_view(alias: &str, name: &str, description: &str) -> Value {
     json!({"alias": alias, "name": name, "description": description, "links": [], "updated": "2013-01-20T00:00:00-00:00"})
+}
+
+/// The advanced services' providers (load balancers, VPNs, ...): none yet; routers are
+/// the core's own, as Neutron lists no provider for them unless one is configured.
+async fn service_providers(_n: Neutron) -> Json<Value> {
+    Json(json!({"service_providers": []}))
 }
 
 async fn extensions(_n: Neutron) -> Json<Value> {

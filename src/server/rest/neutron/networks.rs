@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/networks",
-            get(view::list::<Network>).post(view::create::<Network>),
+            get(view::list::<Network>).post(view::create_bulk::<Network>),
         )
         .route(
             "/networks/{id}",
@@ -31,7 +31,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/subnets",
-            get(view::list::<Subnet>).post(view::create::<Subnet>),
+            get(view::list::<Subnet>).post(view::create_bulk::<Subnet>),
         )
         .route(
             "/subnets/{id}",
@@ -39,7 +39,10 @@ pub fn routes() -> Router<AppState> {
                 .put(view::update::<Subnet>)
                 .delete(view::remove::<Subnet>),
         )
-        .route("/ports", get(view::list::<Port>).post(view::create::<Port>))
+        .route(
+            "/ports",
+            get(view::list::<Port>).post(view::create_bulk::<Port>),
+        )
         .route(
             "/ports/{id}",
             get(view::show::<Port>)

@@ -147,6 +147,41 @@ pub(super) async fn create<T: Writable>(
     Ok(created(&item, &n))
 }
 
+/// `POST /v2.0/<collection>` for the collections Neutron also makes in bulk
+/// (`{"<collection>": [{…}, …]}`): all or none, so those made before a failure are
+/// deleted again before the failure is answered.
+pub(super) async fn create_bulk<T: Writable + ById<NetworkService>>(
+    state: State<AppState>,
+    n: Neutron,
+    NJson(body): NJson,
+) -> NResult<(StatusCode, Json<Value>)> {
+    let Some(entries) = body.get(T::COLLECTION).and_then(Value::as_array) else {
+        return create::<T>(state, n, NJson(body)).await;
+    };
+    let mut made: Vec<T> = Vec::new();
+    for entry in entries {
+        let one = json!({ T::MEMBER: entry });
+        let attempt = async {
+            let req = T::read_create(body_member(&one, T::MEMBER, T::CREATE_ATTRS)?)?;
+            Ok::<T, super::NeutronError>(T::create(&state.network, &n.ctx, req).await?)
+        };
+        match attempt.await {
+            Ok(item) => made.push(item),
+            Err(e) => {
+                for item in made.iter().rev() {
+                    if let Err(undo) = T::delete(&state.network, &n.ctx, item.id()).await {
+                        tracing::warn!(id = item.id(), error = %undo, "undoing a bulk create");
+                    }
+                }
+                return Err(e);
+            }
+        }
+    }
+    let admin = is_admin(&n.ctx);
+    let views: Vec<Value> = made.iter().map(|x| to_value(x, admin)).collect();
+    Ok((StatusCode::CREATED, Json(json!({ T::COLLECTION: views }))))
+}
+
 /// `PUT /v2.0/<collection>/{id}`.
 pub(super) async fn update<T: Writable>(
     State(state): State<AppState>,

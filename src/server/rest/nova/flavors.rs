@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::view::{brief_view, flavor_view};
 use super::{
-    body_member, bool_field, int_field, only_known, str_field, string_map, NJson, NResult, Nova, NovaError,
+    body_member, bool_field, int_field, only_known, str_field, string_map, NJson, NResult, Nova,
+    NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;

@@ -21,6 +21,13 @@ pub fn routes() -> Router<AppState> {
         .route("/os-hypervisors/statistics", get(hypervisor_statistics))
         .route("/os-hypervisors/{id}", get(hypervisor_show))
         .route("/os-hypervisors/{id}/uptime", get(hypervisor_uptime))
+        .route("/os-hypervisors/{pattern}/search", get(hypervisor_search))
+        .route(
+            "/os-hypervisors/{pattern}/servers",
+            get(hypervisor_search_servers),
+        )
+        .route("/os-hosts", get(host_list))
+        .route("/os-hosts/{host}", get(host_show).put(host_update))
         .route("/os-services", get(service_list))
         .route("/os-services/{id}", put(service_update))
         .route("/os-availability-zone", get(availability_zones))
@@ -29,6 +36,8 @@ pub fn routes() -> Router<AppState> {
             get(availability_zones_detail),
         )
         .route("/os-networks", get(networks))
+        .route("/os-tenant-networks", get(tenant_networks))
+        .route("/os-tenant-networks/{id}", get(tenant_network))
 }
 
 /// The instances on each hypervisor, when the caller asks (`with_servers=true`, 2.53).
@@ -160,8 +169,20 @@ async fn hypervisor_statistics(State(state): State<AppState>, nova: Nova) -> NRe
     ))
 }
 
-async fn service_list(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
-    let list = state.compute.compute_services(&nova.ctx).await?;
+/// The compute services, filtered by `binary` and `host` when given (other parameters
+/// are ignored, as Nova does).
+async fn service_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<HashMap<String, String>>,
+) -> NResult<Json<Value>> {
+    let mut list = state.compute.compute_services(&nova.ctx).await?;
+    if q.get("binary").is_some_and(|b| b != "nova-compute") {
+        list.clear();
+    }
+    if let Some(host) = q.get("host") {
+        list.retain(|h| &h.host == host);
+    }
     Ok(Json(
         json!({"services": list.iter().map(|h| service_view(h, nova.mv)).collect::<Vec<_>>()}),
     ))
@@ -221,4 +242,223 @@ async fn availability_zones_detail(
 /// The legacy networks proxy: no networks until the networking service is offered.
 async fn networks(_nova: Nova) -> Json<Value> {
     Json(json!({"networks": []}))
+}
+
+/// `os-tenant-networks` (below 2.36): the networks the caller may use, by name, with the
+/// range of their first subnet.
+async fn tenant_networks(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    super::floating_ips::proxied(nova.mv)?;
+    let networks = state
+        .network
+        .network_list(&nova.ctx, Default::default())
+        .await?;
+    let mut views = Vec::new();
+    for n in &networks {
+        views.push(tenant_network_view(&state, &nova, n).await?);
+    }
+    Ok(Json(json!({ "networks": views })))
+}
+
+async fn tenant_network(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    super::floating_ips::proxied(nova.mv)?;
+    let n = state.network.network_get(&nova.ctx, &id).await?;
+    Ok(Json(
+        json!({ "network": tenant_network_view(&state, &nova, &n).await? }),
+    ))
+}
+
+async fn tenant_network_view(
+    state: &AppState,
+    nova: &Nova,
+    n: &crate::server::services::network::Network,
+) -> NResult<Value> {
+    let cidr = match n.subnets.first() {
+        Some(subnet) => Some(state.network.subnet_get(&nova.ctx, subnet).await?.cidr),
+        None => None,
+    };
+    Ok(json!({"id": n.id, "label": n.name, "cidr": cidr}))
+}
+
+/// Hypervisors whose host name contains a pattern (before 2.53, which moved this to
+/// `hypervisor_hostname_pattern`); none is a 404, as in Nova.
+async fn matching(
+    state: &AppState,
+    nova: &Nova,
+    pattern: &str,
+) -> NResult<Vec<(Hypervisor, HypervisorUsage)>> {
+    if nova.mv.at_least(53) {
+        return Err(NovaError(Error::not_found("resource", "the requested URL")));
+    }
+    let found: Vec<_> = state
+        .compute
+        .hypervisors(&nova.ctx)
+        .await?
+        .into_iter()
+        .filter(|(h, _)| h.host.contains(pattern))
+        .collect();
+    if found.is_empty() {
+        return Err(NovaError(Error::NotFound {
+            kind: "hypervisor",
+            id: pattern.to_string(),
+        }));
+    }
+    Ok(found)
+}
+
+/// `/os-hypervisors/{pattern}/search`.
+async fn hypervisor_search(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(pattern): Path<String>,
+) -> NResult<Json<Value>> {
+    let found = matching(&state, &nova, &pattern).await?;
+    let views: Vec<Value> = found
+        .iter()
+        .map(|(h, used)| hypervisor_view(h, used, None, None, nova.mv, false))
+        .collect();
+    Ok(Json(json!({ "hypervisors": views })))
+}
+
+/// `/os-hypervisors/{pattern}/servers`: the matching hypervisors with their instances.
+async fn hypervisor_search_servers(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(pattern): Path<String>,
+) -> NResult<Json<Value>> {
+    let found = matching(&state, &nova, &pattern).await?;
+    let servers = state.compute.hypervisor_servers(&nova.ctx).await?;
+    let views: Vec<Value> = found
+        .iter()
+        .map(|(h, used)| hypervisor_view(h, used, Some(&servers), None, nova.mv, false))
+        .collect();
+    Ok(Json(json!({ "hypervisors": views })))
+}
+
+/// `os-hosts` is gone from 2.43 (its parts live on in `os-hypervisors` and `os-services`).
+fn hosts_offered(nova: &Nova) -> NResult<()> {
+    if nova.mv.at_least(43) {
+        return Err(NovaError(Error::not_found("resource", "the requested URL")));
+    }
+    Ok(())
+}
+
+/// The hosts and the services they run: each compute node's `compute` in zone `nova`,
+/// and this controller's `scheduler` and `conductor` in zone `internal`.
+async fn host_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<HashMap<String, String>>,
+) -> NResult<Json<Value>> {
+    hosts_offered(&nova)?;
+    let nodes = state.compute.compute_services(&nova.ctx).await?;
+    let controller = crate::server::host::hostname();
+    let mut hosts: Vec<Value> = nodes
+        .iter()
+        .map(|h| json!({"host_name": h.host, "service": "compute", "zone": "nova"}))
+        .collect();
+    for service in ["scheduler", "conductor"] {
+        hosts.push(json!({"host_name": controller, "service": service, "zone": "internal"}));
+    }
+    if let Some(zone) = q.get("zone").filter(|z| !z.is_empty()) {
+        hosts.retain(|h| h["zone"] == zone.as_str());
+    }
+    Ok(Json(json!({ "hosts": hosts })))
+}
+
+async fn compute_host(
+    state: &AppState,
+    nova: &Nova,
+    host: &str,
+) -> NResult<(Hypervisor, HypervisorUsage)> {
+    state
+        .compute
+        .hypervisors(&nova.ctx)
+        .await?
+        .into_iter()
+        .find(|(h, _)| h.host == host)
+        .ok_or_else(|| {
+            NovaError(Error::NotFound {
+                kind: "compute host",
+                id: host.to_string(),
+            })
+        })
+}
+
+/// A compute host's resources: what it has, what its instances use now, and the most
+/// they may use (as Nova lists them, one `resource` each).
+async fn host_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(host): Path<String>,
+) -> NResult<Json<Value>> {
+    hosts_offered(&nova)?;
+    let (h, used) = compute_host(&state, &nova, &host).await?;
+    let resource = |project: &str, cpu: i64, memory_mb: i64, disk_gb: i64| {
+        json!({"resource": {"host": h.host, "project": project, "cpu": cpu,
+                            "memory_mb": memory_mb, "disk_gb": disk_gb}})
+    };
+    Ok(Json(json!({"host": [
+        resource("(total)", h.vcpus, h.memory_mb, h.local_gb),
+        resource("(used_now)", used.vcpus, used.memory_mb, used.disk_gb),
+        resource("(used_max)", used.vcpus, used.memory_mb, used.disk_gb),
+    ]})))
+}
+
+/// Enables or disables a compute host's service (`status`); maintenance mode is not a
+/// state Gureum's hosts have.
+async fn host_update(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(host): Path<String>,
+    NJson(body): NJson<Value>,
+) -> NResult<Json<Value>> {
+    hosts_offered(&nova)?;
+    let (h, _) = compute_host(&state, &nova, &host).await?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| NovaError(Error::invalid(msg!("The body must be an object."))))?;
+    let status = match str_field(obj, "status")? {
+        Some("enable") => Some(true),
+        Some("disable") => Some(false),
+        None => None,
+        Some(other) => {
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute status. Value: {other}. It must be enable or disable.",
+                other
+            ))))
+        }
+    };
+    match str_field(obj, "maintenance_mode")? {
+        None => {}
+        Some("enable") | Some("disable") => {
+            return Err(NovaError(Error::invalid(msg!(
+                "Maintenance mode is not offered: disable the host's service instead."
+            ))))
+        }
+        Some(other) => {
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute maintenance_mode. Value: {other}. It must be enable or disable.",
+                other
+            ))))
+        }
+    }
+    let Some(enabled) = status else {
+        return Err(NovaError(Error::invalid(msg!(
+            "'status' or 'maintenance_mode' is required."
+        ))));
+    };
+    let h = state
+        .compute
+        .service_set_status(&nova.ctx, &h.id, enabled, None)
+        .await?;
+    let status = if h.status == "enabled" {
+        "enabled"
+    } else {
+        "disabled"
+    };
+    Ok(Json(json!({"host": h.host, "status": status})))
 }

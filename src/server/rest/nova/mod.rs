@@ -4,11 +4,15 @@
 //! Faults are Nova's: `{"itemNotFound": {"code": 404, "message": "..."}}` and kin. Every
 //! answer carries the microversion it was served at (`OpenStack-API-Version`).
 
+mod extensions;
 mod flavors;
+mod floating_ips;
 mod hosts;
+mod images;
 mod interfaces;
 mod keypairs;
 mod quotas;
+mod security_groups;
 mod servers;
 mod usage;
 mod view;
@@ -40,7 +44,23 @@ impl Mv {
 }
 
 pub fn router() -> Router<AppState> {
-    let api = Router::new()
+    Router::new()
+        .route("/", get(versions))
+        .route("/v2.1", get(version))
+        .route("/v2.1/", get(version))
+        .nest(
+            "/v2.1",
+            api().layer(axum::middleware::from_fn(microversion)),
+        )
+        // The v2.0 API: the same calls at 2.1, with no microversions.
+        .route("/v2", get(version_20))
+        .route("/v2/", get(version_20))
+        .nest("/v2", api().layer(axum::middleware::from_fn(v20)))
+        .fallback(not_found)
+}
+
+fn api() -> Router<AppState> {
+    Router::new()
         .merge(servers::routes())
         .merge(interfaces::routes())
         .merge(usage::routes())
@@ -48,14 +68,17 @@ pub fn router() -> Router<AppState> {
         .merge(keypairs::routes())
         .merge(quotas::routes())
         .merge(hosts::routes())
+        .merge(security_groups::routes())
+        .merge(extensions::routes())
+        .merge(images::routes())
+        .merge(floating_ips::routes())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn(microversion));
-    Router::new()
-        .route("/", get(versions))
-        .route("/v2.1", get(version))
-        .route("/v2.1/", get(version))
-        .nest("/v2.1", api)
-        .fallback(not_found)
+}
+
+/// The v2.0 API is 2.1 whatever the client asks.
+async fn v20(mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(Mv(1));
+    next.run(req).await
 }
 
 async fn not_found() -> NovaError {
@@ -74,8 +97,26 @@ fn version_doc(state: &AppState) -> Value {
     })
 }
 
+fn version_20_doc(state: &AppState) -> Value {
+    json!({
+        "id": "v2.0",
+        "status": "SUPPORTED",
+        "version": "",
+        "min_version": "",
+        "updated": "2011-01-21T11:33:21Z",
+        "links": [{"rel": "self", "href": format!("{}/compute/v2/", state.public_url())}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}],
+    })
+}
+
+/// The versions at the root: v2.0 (the same calls without microversions, as Nova still
+/// serves them) and v2.1.
 pub async fn versions(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({"versions": [version_doc(&state)]}))
+    Json(json!({"versions": [version_20_doc(&state), version_doc(&state)]}))
+}
+
+async fn version_20(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({"version": version_20_doc(&state)}))
 }
 
 async fn version(State(state): State<AppState>) -> Json<Value> {
@@ -140,8 +181,16 @@ async fn microversion(mut req: Request, next: Next) -> Response {
         },
     };
     req.extensions_mut().insert(mv);
+    let request_id = req
+        .extensions()
+        .get::<crate::server::context::RequestId>()
+        .and_then(|id| HeaderValue::from_str(&id.0).ok());
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    // Nova's own name for the request id, beside the common one.
+    if let Some(id) = request_id {
+        h.insert("x-compute-request-id", id);
+    }
     if let Ok(v) = HeaderValue::from_str(&format!("compute 2.{}", mv.0)) {
         h.insert("openstack-api-version", v);
     }
@@ -323,7 +372,9 @@ pub fn int_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Opt
 /// A boolean field, taking the spellings Nova's schemas take (`true`, `"True"`, `"1"`,
 /// `"on"`, `"yes"` and their opposites, in the three cases Nova lists).
 pub fn bool_field(obj: &serde_json::Map<String, Value>, key: &str) -> NResult<Option<bool>> {
-    const TRUE: [&str; 10] = ["True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes"];
+    const TRUE: [&str; 10] = [
+        "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+    ];
     const FALSE: [&str; 10] = [
         "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no",
     ];

@@ -10,18 +10,19 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::view::{
-    action_view, brief_view, ips_view, server_created_view, server_view, volume_attachments_view,
+    action_view, brief_view, changed_server_view, ips_view, server_created_view, server_view,
+    volume_attachments_view,
 };
 use super::{
-    body_member, bool_field, int_field, only_known, ref_id, str_field, string_map, Mv, NJson, NResult, Nova,
-    NovaError,
+    body_member, bool_field, int_field, only_known, ref_id, str_field, string_map, Mv, NJson,
+    NResult, Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    new_admin_pass, NetworkRequest, NicRequest, RebootKind, Server, ServerAction, ServerCreate,
-    ServerListQuery,
+    known_status, new_admin_pass, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
+    ServerCreate, ServerListQuery,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -32,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/servers/detail", get(list_detail))
         .route("/servers/{id}", get(show).put(update).delete(delete))
         .route("/servers/{id}/action", post(action))
+        .route(
+            "/servers/{id}/os-server-password",
+            get(password_show).delete(password_clear),
+        )
         .route(
             "/servers/{id}/metadata",
             get(metadata_list)
@@ -51,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/servers/{id}/remote-consoles", post(remote_console))
         .route("/servers/{id}/ips", get(ips))
+        .route("/servers/{id}/ips/{network}", get(ips_on_network))
         .route(
             "/servers/{id}/os-volume_attachments",
             get(volume_attachments),
@@ -104,6 +110,10 @@ async fn list_common(
 ) -> NResult<Json<Value>> {
     let admin = is_admin(&nova.ctx);
     let query = list_query(&q, admin)?;
+    // Before 2.38 an unknown status finds nothing rather than being refused.
+    if !nova.mv.at_least(38) && query.status.as_deref().is_some_and(|s| !known_status(s)) {
+        return Ok(Json(json!({ "servers": [] })));
+    }
     let page = state.compute.server_list(&nova.ctx, query).await?;
     let nets = if detail {
         networking(state, &page.servers.iter().collect::<Vec<_>>()).await?
@@ -393,9 +403,15 @@ async fn update(
         .server_update(&nova.ctx, &id, name, hostname)
         .await?;
     let nets = networking(&state, &[&server]).await?;
-    Ok(Json(
-        json!({"server": server_view(&state, &server, nets.get(&server.id), nova.mv, is_admin(&nova.ctx), true)}),
-    ))
+    let view = changed_server_view(
+        &state,
+        &server,
+        nets.get(&server.id),
+        nova.mv,
+        is_admin(&nova.ctx),
+        false,
+    );
+    Ok(Json(json!({ "server": view })))
 }
 
 async fn delete(
@@ -473,8 +489,7 @@ async fn action(
                 )))
             })?,
             name: str_field(args, "name")?.map(str::to_string),
-            admin_pass: str_field(args, "adminPass")?
-                .map_or_else(new_admin_pass, str::to_string),
+            admin_pass: str_field(args, "adminPass")?.map_or_else(new_admin_pass, str::to_string),
         },
         "createImage" => {
             let image_name = str_field(args, "name")?.ok_or_else(|| {
@@ -496,6 +511,28 @@ async fn action(
                 response.headers_mut().insert(header::LOCATION, loc);
             }
             return Ok(response);
+        }
+        "addFloatingIp" => {
+            super::floating_ips::associate(&state, &nova, &id, args).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "removeFloatingIp" => {
+            super::floating_ips::disassociate(&state, &nova, &id, args).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "os-resetState" => {
+            let error = match str_field(args, "state")? {
+                Some("error") => true,
+                Some("active") => false,
+                other => {
+                    return Err(NovaError(Error::invalid(msg!(
+                        "Invalid input for field/attribute state. Value: {other}. It must be active or error.",
+                        other = other.unwrap_or("")
+                    ))))
+                }
+            };
+            compute.server_reset_state(ctx, &id, error).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
         }
         "os-getVNCConsole" => {
             let kind = str_field(args, "type")?.unwrap_or("novnc");
@@ -525,15 +562,43 @@ async fn action(
         ServerAction::Rebuild { admin_pass, .. } => Some(admin_pass.clone()),
         _ => None,
     };
+    // Nova answers a confirmed resize with 204, every other action with 202.
+    let done = if matches!(act, ServerAction::ConfirmResize) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::ACCEPTED
+    };
     compute.server_action(ctx, &id, act).await?;
     if let Some(admin_pass) = rebuild_pass {
         let s = compute.server_get(ctx, &id).await?;
         let nets = networking(&state, &[&s]).await?;
-        let mut view = server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(ctx), true);
+        let mut view =
+            changed_server_view(&state, &s, nets.get(&s.id), nova.mv, is_admin(ctx), true);
         view["adminPass"] = admin_pass.into();
         return Ok((StatusCode::ACCEPTED, Json(json!({"server": view}))).into_response());
     }
-    Ok(StatusCode::ACCEPTED.into_response())
+    Ok(done.into_response())
+}
+
+/// The password a guest posted to the metadata service, encrypted with its key pair
+/// (`os-server-password`). Gureum's guests get their password from the config drive and
+/// post none back, so it is always empty; clearing it is allowed and changes nothing.
+async fn password_show(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<Json<Value>> {
+    state.compute.server_get(&nova.ctx, &id).await?;
+    Ok(Json(json!({"password": ""})))
+}
+
+async fn password_clear(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(id): Path<String>,
+) -> NResult<StatusCode> {
+    state.compute.server_password_clear(&nova.ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn metadata_list(
@@ -662,6 +727,25 @@ async fn ips(
     Ok(Json(
         json!({"addresses": ips_view(nets.get(&s.id).unwrap_or(&none))}),
     ))
+}
+
+/// The addresses on one network, by its name: `{"<network>": [...]}`.
+async fn ips_on_network(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((id, network)): Path<(String, String)>,
+) -> NResult<Json<Value>> {
+    let s = state.compute.server_get(&nova.ctx, &id).await?;
+    let nets = networking(&state, &[&s]).await?;
+    let none = InstanceNetworking::default();
+    let all = ips_view(nets.get(&s.id).unwrap_or(&none));
+    let on = all.get(&network).cloned().ok_or_else(|| {
+        NovaError(Error::NotFound {
+            kind: "network",
+            id: network.clone(),
+        })
+    })?;
+    Ok(Json(json!({ network: on })))
 }
 
 async fn volume_attachments(

@@ -5,16 +5,42 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::tenant_usage_view;
+use super::view::{audit_view, tenant_usage_view};
 use super::{next_links, Mv, NResult, Nova, NovaError};
 use crate::server::error::Error;
-use crate::server::services::compute::{parse_usage_time, UsageQuery};
+use crate::server::services::compute::{parse_audit_time, parse_usage_time, UsageQuery};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/os-simple-tenant-usage", get(list))
         .route("/os-simple-tenant-usage/{tenant_id}", get(show))
+        .route("/os-instance_usage_audit_log", get(audit_log))
+        .route(
+            "/os-instance_usage_audit_log/{before}",
+            get(audit_log_before),
+        )
+}
+
+/// The audit of the last whole month (`instance_usage_audit_logs`).
+async fn audit_log(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    let audit = state.compute.usage_audit(&nova.ctx, None).await?;
+    Ok(Json(
+        json!({ "instance_usage_audit_logs": audit_view(&audit) }),
+    ))
+}
+
+/// The audit of the last whole month before a time (`instance_usage_audit_log`).
+async fn audit_log_before(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path(before): Path<String>,
+) -> NResult<Json<Value>> {
+    let before = parse_audit_time(&before)?;
+    let audit = state.compute.usage_audit(&nova.ctx, Some(before)).await?;
+    Ok(Json(
+        json!({ "instance_usage_audit_log": audit_view(&audit) }),
+    ))
 }
 
 fn param<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {

@@ -14,9 +14,10 @@ use sha2::Digest;
 use super::Mv;
 use crate::server::services::compute::{
     Flavor, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
-    InterfaceAttachment, Keypair, QuotaSet, Server, LEGACY_NETWORK_QUOTAS, ServerUsage, TenantUsage, UsageReport,
-    VolumeAttachment,
+    InterfaceAttachment, Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageAudit,
+    UsageReport, VolumeAttachment, LEGACY_NETWORK_QUOTAS,
 };
+use crate::server::services::image::Image;
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
 use crate::server::time::iso_seconds;
@@ -430,6 +431,153 @@ pub fn server_view(
         trusted_image_certificates: mv.at_least(63).then_some(None),
         server_groups: (mv.at_least(71) && show).then_some([]),
         locked_reason: mv.at_least(73).then_some(&s.locked_reason),
+    })
+}
+
+/// The server in the answer to an update or a rebuild: before 2.75 made it the whole
+/// server, the basic fields and those later microversions added to these answers
+/// (`key_name` on a rebuild from 2.54).
+pub fn changed_server_view(
+    state: &AppState,
+    s: &Server,
+    net: Option<&InstanceNetworking>,
+    mv: Mv,
+    admin: bool,
+    rebuild: bool,
+) -> Value {
+    const BASIC: [&str; 24] = [
+        "id",
+        "name",
+        "status",
+        "image",
+        "flavor",
+        "fault",
+        "user_id",
+        "tenant_id",
+        "created",
+        "updated",
+        "progress",
+        "metadata",
+        "links",
+        "addresses",
+        "hostId",
+        "accessIPv4",
+        "accessIPv6",
+        "OS-DCF:diskConfig",
+        "locked",
+        "description",
+        "tags",
+        "trusted_image_certificates",
+        "server_groups",
+        "locked_reason",
+    ];
+    let mut view = server_view(state, s, net, mv, admin, true);
+    if !mv.at_least(75) {
+        if let Value::Object(fields) = &mut view {
+            fields.retain(|k, _| {
+                BASIC.contains(&k.as_str()) || (rebuild && mv.at_least(54) && k == "key_name")
+            });
+        }
+    }
+    view
+}
+
+/// The links of an image through the proxy: Nova's own, and the image service's.
+#[derive(Serialize)]
+struct ImageLinkView {
+    rel: &'static str,
+    href: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+fn image_links(state: &AppState, id: &str) -> Vec<ImageLinkView> {
+    let [this, mark] = self_links(state, &format!("images/{id}"));
+    vec![
+        ImageLinkView {
+            rel: this.rel,
+            href: this.href,
+            kind: None,
+        },
+        ImageLinkView {
+            rel: mark.rel,
+            href: mark.href,
+            kind: None,
+        },
+        ImageLinkView {
+            rel: "alternate",
+            href: format!("{}/image/v2/images/{id}", state.public_url()),
+            kind: Some("application/vnd.openstack.image"),
+        },
+    ]
+}
+
+/// An image in the proxy's list (`/images`).
+pub fn image_brief_view(state: &AppState, i: &Image) -> Value {
+    #[derive(Serialize)]
+    struct Brief<'a> {
+        id: &'a str,
+        name: &'a Option<String>,
+        links: Vec<ImageLinkView>,
+    }
+    to_value(Brief {
+        id: &i.id,
+        name: &i.name,
+        links: image_links(state, &i.id),
+    })
+}
+
+/// An image in the proxy's detail (`/images/detail`, `/images/{id}`): Nova's status
+/// and progress for Glance's status, the properties as metadata, and the server a
+/// snapshot was taken of.
+pub fn image_detail_view(state: &AppState, i: &Image) -> Value {
+    #[derive(Serialize)]
+    struct ServerRef {
+        id: String,
+        links: [Link; 2],
+    }
+    #[derive(Serialize)]
+    #[allow(non_snake_case)]
+    struct Detail<'a> {
+        id: &'a str,
+        name: &'a Option<String>,
+        status: &'static str,
+        progress: i64,
+        minRam: i64,
+        minDisk: i64,
+        metadata: &'a BTreeMap<String, String>,
+        created: String,
+        updated: String,
+        links: Vec<ImageLinkView>,
+        #[serde(rename = "OS-EXT-IMG-SIZE:size")]
+        size: Option<i64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        server: Option<ServerRef>,
+    }
+    let (status, progress) = match i.status.as_str() {
+        "active" => ("ACTIVE", 100),
+        "queued" => ("SAVING", 25),
+        "saving" | "importing" | "uploading" => ("SAVING", 50),
+        "deleted" | "pending_delete" => ("DELETED", 0),
+        "killed" => ("ERROR", 0),
+        _ => ("UNKNOWN", 0),
+    };
+    to_value(Detail {
+        id: &i.id,
+        name: &i.name,
+        status,
+        progress,
+        minRam: i.min_ram,
+        minDisk: i.min_disk,
+        metadata: &i.properties,
+        created: iso_seconds(i.created_at),
+        updated: iso_seconds(i.updated_at),
+        links: image_links(state, &i.id),
+        size: i.size,
+        server: i.properties.get("instance_uuid").map(|id| ServerRef {
+            id: id.clone(),
+            links: self_links(state, &format!("servers/{id}")),
+        }),
     })
 }
 
@@ -868,6 +1016,40 @@ pub fn quota_shown(resource: &str, mv: Mv) -> bool {
 /// The edges of a usage report's window: microseconds, no zone.
 fn window(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
+}
+
+/// An instance usage audit: the hosts that have not audited the period, and the totals
+/// of those that have (none: no audit task runs).
+pub fn audit_view(a: &UsageAudit) -> Value {
+    #[derive(Serialize)]
+    struct AuditView<'a> {
+        hosts_not_run: &'a [String],
+        log: BTreeMap<String, ()>,
+        num_hosts: usize,
+        num_hosts_done: usize,
+        num_hosts_not_run: usize,
+        num_hosts_running: usize,
+        overall_status: String,
+        period_beginning: String,
+        period_ending: String,
+        total_errors: i64,
+        total_instances: i64,
+    }
+    let hosts = a.hosts_not_run.len();
+    let time = |t: &chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    to_value(AuditView {
+        hosts_not_run: &a.hosts_not_run,
+        log: BTreeMap::new(),
+        num_hosts: hosts,
+        num_hosts_done: 0,
+        num_hosts_not_run: hosts,
+        num_hosts_running: 0,
+        overall_status: format!("0 of {hosts} hosts done. 0 errors."),
+        period_beginning: time(&a.period_beginning),
+        period_ending: time(&a.period_ending),
+        total_errors: 0,
+        total_instances: 0,
+    })
 }
 
 /// A project's usage in a window (`/os-simple-tenant-usage`); `detailed` adds each server's.

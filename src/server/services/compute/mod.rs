@@ -43,17 +43,18 @@ pub use actions::{RebootKind, ServerAction};
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
+pub use launch::new_admin_pass;
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
-pub use launch::new_admin_pass;
 pub use servers::{
-    Fault, HypervisorStatistics, Launched, Server, ServerCreate, ServerList, ServerListQuery,
-    VolumeAttachment,
+    known_status, Fault, HypervisorStatistics, Launched, Server, ServerCreate, ServerList,
+    ServerListQuery, VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{
-    parse_usage_time, ServerUsage, TenantUsage, UsageQuery, UsageReport, USAGE_MAX_LIMIT,
+    parse_audit_time, parse_usage_time, ServerUsage, TenantUsage, UsageAudit, UsageQuery,
+    UsageReport, USAGE_MAX_LIMIT,
 };
 
 /// The most instances one create request may ask for (`min_count`, `max_count`): checked

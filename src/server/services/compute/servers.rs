@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
+use super::launch::new_admin_pass;
 use super::{
     parse_map, to_json, ComputeService, Flavor, Hypervisor, HypervisorUsage, PowerState, TaskState,
     VmState, MAX_COUNT,
 };
-use super::launch::new_admin_pass;
-use crate::server::authz::{authorize, is_admin, visible, Action, Resource};
+use crate::server::authz::{authorize, is_admin, reads_all_projects, visible, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::InstanceFilter, compute::InstanceRow};
 use crate::server::error::{Error, Result};
@@ -234,6 +234,11 @@ impl Server {
     }
 }
 
+/// Whether a `status` filter names a status Nova knows.
+pub fn known_status(status: &str) -> bool {
+    vm_states_for_status(status).is_some()
+}
+
 /// The vm_states a `status` filter selects.
 fn vm_states_for_status(status: &str) -> Option<Vec<VmState>> {
     use VmState::*;
@@ -406,7 +411,7 @@ impl ComputeService {
 
     pub async fn server_list(&self, ctx: &OpCtx, q: ServerListQuery) -> Result<ServerList> {
         let project_id = if q.all_projects || q.project_id.is_some() {
-            if !is_admin(ctx) {
+            if !reads_all_projects(ctx) {
                 // Nova ignores all_tenants for non-admins; a project filter of another
                 // project shows nothing.
                 match (&q.project_id, ctx.auth.project_id()) {
@@ -427,7 +432,7 @@ impl ComputeService {
         };
         let Some(scope) = project_id
             .clone()
-            .or_else(|| is_admin(ctx).then(String::new))
+            .or_else(|| reads_all_projects(ctx).then(String::new))
         else {
             return Err(Error::forbidden_msg(msg!(
                 "Servers are listed with a project-scoped token."
@@ -711,6 +716,36 @@ impl ComputeService {
             servers,
             admin_pass,
         })
+    }
+
+    /// Clears the password the guest posted (`DELETE os-server-password`): a change of the
+    /// server, for those who may change it. Gureum's guests post none, so there is nothing
+    /// to clear.
+    pub async fn server_password_clear(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        self.load(ctx, id, Action::Modify).await?;
+        Ok(())
+    }
+
+    /// Sets a server's state by hand (`os-resetState`, administrators): `active` or
+    /// `error`, with no task, whatever the hypervisor says. For an operator who has
+    /// repaired or given up on an instance by other means.
+    pub async fn server_reset_state(&self, ctx: &OpCtx, id: &str, error: bool) -> Result<Server> {
+        let mut server = self.load(ctx, id, Action::Read).await?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("os_compute_api:os-admin-actions:reset_state"),
+        )?;
+        server.vm_state = if error {
+            VmState::Error
+        } else {
+            VmState::Active
+        };
+        server.task_state = None;
+        server.updated_at = now();
+        self.save(&server).await?;
+        self.notify(&server.id, &server.project_id);
+        Ok(server)
     }
 
     /// Renames (and re-describes) a server.

@@ -118,7 +118,68 @@ fn seconds(t: DateTime<Utc>) -> f64 {
     t.timestamp_micros() as f64 / 1e6
 }
 
+/// The instance usage audit of a period (`os-instance_usage_audit_log`): which compute
+/// hosts have audited it. Gureum runs no periodic audit task (Nova's is off unless
+/// `instance_usage_audit` is set), so every host is listed as not run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UsageAudit {
+    pub period_beginning: NaiveDateTime,
+    pub period_ending: NaiveDateTime,
+    pub hosts_not_run: Vec<String>,
+}
+
+/// The last whole month that ended before `before` (Nova's default audit period).
+pub fn last_completed_month(before: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
+    use chrono::Datelike;
+    let first_of = |year: i32, month: u32| {
+        chrono::NaiveDate::from_ymd_opt(year, month, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default()
+    };
+    let end = first_of(before.year(), before.month());
+    let (year, month) = if end.month() == 1 {
+        (end.year() - 1, 12)
+    } else {
+        (end.year(), end.month() - 1)
+    };
+    (first_of(year, month), end)
+}
+
+/// A time as the audit log takes it: `2026-12-07 15:52:24`, with or without fractions.
+pub fn parse_audit_time(value: &str) -> Result<NaiveDateTime> {
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
+        .ok_or_else(|| Error::invalid(msg!("Invalid timestamp for date {value}", value)))
+}
+
 impl ComputeService {
+    /// The usage audit of the last whole month before `before` (now when none).
+    pub async fn usage_audit(
+        &self,
+        ctx: &OpCtx,
+        before: Option<NaiveDateTime>,
+    ) -> Result<UsageAudit> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly("os_compute_api:os-instance-usage-audit-log"),
+        )?;
+        let (period_beginning, period_ending) =
+            last_completed_month(before.unwrap_or_else(|| Utc::now().naive_utc()));
+        let mut conn = self.db.conn().await?;
+        let hosts_not_run = db::compute::node_list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|n| n.host)
+            .collect();
+        Ok(UsageAudit {
+            period_beginning,
+            period_ending,
+            hosts_not_run,
+        })
+    }
+
     /// A usage report: one project's (its readers and administrators) or every
     /// project's (administrators only).
     pub async fn usage(&self, ctx: &OpCtx, q: UsageQuery) -> Result<UsageReport> {
@@ -262,5 +323,24 @@ mod tests {
         }
         let t = parse_usage_time(Some("2026-11-01T12:30:00")).unwrap();
         assert_eq!(t.timestamp(), 1_793_536_200);
+    }
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_period_is_the_last_whole_month() {
+        let at = |s: &str| parse_audit_time(s).unwrap();
+        assert_eq!(
+            last_completed_month(at("2026-12-07 15:52:24")),
+            (at("2026-11-01 00:00:00"), at("2026-12-01 00:00:00"))
+        );
+        assert_eq!(
+            last_completed_month(at("2027-01-01 00:00:00.5")),
+            (at("2026-12-01 00:00:00"), at("2027-01-01 00:00:00"))
+        );
+        assert!(parse_audit_time("invalid_time").is_err());
     }
 }

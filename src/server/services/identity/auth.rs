@@ -12,6 +12,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use secrecy::SecretString;
 
+use super::roles::SYSTEM;
 use super::token::{new_audit_id, Payload};
 use super::{password, IdentityService, User};
 use crate::server::authz::{authorize, Action, Resource};
@@ -53,6 +54,16 @@ pub enum ScopeRequest {
     Unscoped,
     Project(Ref),
     Domain(Ref),
+    /// The whole deployment (`{"system": {"all": true}}`).
+    System,
+}
+
+/// What a token is scoped to, by id.
+enum ScopeId {
+    None,
+    Project(String),
+    Domain(String),
+    System,
 }
 
 pub struct AuthRequest {
@@ -198,13 +209,19 @@ impl IdentityService {
         if user.enabled == 0 {
             return Err(Error::unauthenticated());
         }
-        let (project, domain) = self.resolve_scope(&mut conn, &user, scope).await?;
+        let scope = self.resolve_scope(&mut conn, &user, scope).await?;
+        let (project, domain) = match &scope {
+            ScopeId::Project(id) => (Some(id.clone()), None),
+            ScopeId::Domain(id) => (None, Some(id.clone())),
+            ScopeId::None | ScopeId::System => (None, None),
+        };
         let payload = Payload {
             v: 1,
             u: user.id.clone(),
             m: methods,
             p: project,
             d: domain,
+            s: matches!(scope, ScopeId::System),
             ac: app_cred,
             iat: now_ms,
             exp: now_ms / 1000 + self.config.token_ttl,
@@ -450,20 +467,32 @@ impl IdentityService {
         }
     }
 
-    /// Turns the requested scope into (project id, domain id), checking that the user holds
-    /// a role there.
+    /// Turns the requested scope into ids, checking that the user holds a role there.
     async fn resolve_scope(
         &self,
         conn: &mut db::Conn,
         user: &User,
         scope: ScopeRequest,
-    ) -> Result<(Option<String>, Option<String>)> {
+    ) -> Result<ScopeId> {
         match scope {
-            ScopeRequest::Unscoped => Ok((None, None)),
+            ScopeRequest::Unscoped => Ok(ScopeId::None),
+            ScopeRequest::System => {
+                if self
+                    .effective_role_ids(conn, &user.id, "system", SYSTEM)
+                    .await?
+                    .is_empty()
+                {
+                    return Err(Error::Unauthenticated(msg!(
+                        "User {id} has no access to the system.",
+                        id = user.id
+                    )));
+                }
+                Ok(ScopeId::System)
+            }
             ScopeRequest::Default => {
                 // Keystone scopes to the default project when the user may use it.
                 let Some(p) = &user.default_project_id else {
-                    return Ok((None, None));
+                    return Ok(ScopeId::None);
                 };
                 let usable = match db::get::<db::resources::ProjectRow>(conn, p).await? {
                     Some(project) if project.enabled != 0 => !self
@@ -473,9 +502,9 @@ impl IdentityService {
                     _ => false,
                 };
                 Ok(if usable {
-                    (Some(p.clone()), None)
+                    ScopeId::Project(p.clone())
                 } else {
-                    (None, None)
+                    ScopeId::None
                 })
             }
             ScopeRequest::Project(r) => {
@@ -507,7 +536,7 @@ impl IdentityService {
                         id2 = project.id
                     )));
                 }
-                Ok((Some(project.id), None))
+                Ok(ScopeId::Project(project.id))
             }
             ScopeRequest::Domain(r) => {
                 let domain = match (&r.id, &r.name) {
@@ -533,7 +562,7 @@ impl IdentityService {
                         id2 = domain.id
                     )));
                 }
-                Ok((None, Some(domain.id)))
+                Ok(ScopeId::Domain(domain.id))
             }
         }
     }
@@ -591,6 +620,12 @@ impl IdentityService {
                     },
                     roles,
                 )
+            }
+            (None, None) if p.s => {
+                let roles = self
+                    .effective_role_ids(&mut conn, &user.id, "system", SYSTEM)
+                    .await?;
+                (Scope::System, roles)
             }
             (None, None) => (Scope::Unscoped, Default::default()),
         };

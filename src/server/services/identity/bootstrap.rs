@@ -16,8 +16,11 @@ use crate::server::error::Result;
 /// which implies `member`, which implies `reader`; `service` is for services' own users.
 pub const BUILTIN_ROLES: [&str; 5] = ["admin", "manager", "member", "reader", "service"];
 /// The implications the first start makes (an operator may remove them later).
-const BUILTIN_IMPLIES: [(&str, &str); 3] =
-    [("admin", "manager"), ("manager", "member"), ("member", "reader")];
+const BUILTIN_IMPLIES: [(&str, &str); 3] = [
+    ("admin", "manager"),
+    ("manager", "member"),
+    ("member", "reader"),
+];
 pub const REGION: &str = "RegionOne";
 
 pub struct BootstrapParams {

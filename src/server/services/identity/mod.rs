@@ -5,6 +5,7 @@ mod app_creds;
 mod auth;
 mod bootstrap;
 mod catalog;
+mod credentials;
 pub mod password;
 mod resources;
 mod roles;
@@ -20,6 +21,7 @@ pub use crate::server::db::catalog::{
     EndpointRow as Endpoint, RegionRow as Region, ServiceRow as Service,
 };
 pub use crate::server::db::credentials::AppCredRow as AppCred;
+pub use crate::server::db::credentials::CredentialRow as Credential;
 pub use crate::server::db::resources::{DomainRow as Domain, ProjectFilter, ProjectRow as Project};
 pub use crate::server::db::roles::{AssignmentRow as Assignment, RoleRow as Role};
 pub use crate::server::db::users::{GroupRow as Group, UserFilter, UserRow as User};
@@ -28,6 +30,7 @@ pub use auth::{
     AuthMethod, AuthRequest, CatalogEndpoint, CatalogEntry, LoginThrottle, Ref, ScopeRequest,
 };
 pub use bootstrap::{BootstrapOutcome, BootstrapParams, BUILTIN_ROLES, REGION};
+pub use credentials::{CredentialCreate, CredentialUpdate, Ec2, EC2};
 
 /// The services this controller offers: (type, name, path, description).
 pub fn bootstrap_services() -> &'static [(&'static str, &'static str, &'static str, &'static str)] {

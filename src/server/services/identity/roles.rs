@@ -22,7 +22,12 @@ pub enum Actor {
 pub enum Target {
     Project(String),
     Domain(String),
+    /// The whole deployment.
+    System,
 }
+
+/// The id of the one system an assignment can target (Keystone's `{"system": {"all": true}}`).
+pub const SYSTEM: &str = "all";
 
 impl Actor {
     fn kind(&self) -> &'static str {
@@ -43,11 +48,13 @@ impl Target {
         match self {
             Target::Project(_) => "project",
             Target::Domain(_) => "domain",
+            Target::System => "system",
         }
     }
     fn id(&self) -> &str {
         match self {
             Target::Project(id) | Target::Domain(id) => id,
+            Target::System => SYSTEM,
         }
     }
 }
@@ -60,6 +67,8 @@ pub struct AssignmentQuery {
     pub role_id: Option<String>,
     pub project_id: Option<String>,
     pub domain_id: Option<String>,
+    /// Only the assignments on the system (`scope.system=all`).
+    pub system: bool,
     /// Expand groups into their members and roles into the roles they imply.
     pub effective: bool,
 }
@@ -382,12 +391,12 @@ impl IdentityService {
             )?;
         }
         let mut conn = self.db.conn().await?;
-        let target_type = match (&q.project_id, &q.domain_id) {
-            (Some(_), _) => Some("project".to_string()),
-            (None, Some(_)) => Some("domain".to_string()),
-            _ => None,
+        let (target_type, target_id) = match (&q.project_id, &q.domain_id) {
+            (Some(p), _) => (Some("project".to_string()), Some(p.clone())),
+            (None, Some(d)) => (Some("domain".to_string()), Some(d.clone())),
+            (None, None) if q.system => (Some("system".to_string()), Some(SYSTEM.to_string())),
+            (None, None) => (None, None),
         };
-        let target_id = q.project_id.clone().or_else(|| q.domain_id.clone());
 
         // With `effective`, a user's listing includes what it holds through its groups.
         let mut filter = AssignmentFilter {
@@ -591,6 +600,48 @@ impl IdentityService {
         Ok(ids.into_iter().collect())
     }
 
+    /// The enabled domains a user may scope to (`GET /v3/auth/domains`): those it holds a
+    /// role on, directly or through a group.
+    pub async fn user_domains(&self, ctx: &OpCtx, user_id: &str) -> Result<Vec<super::Domain>> {
+        if !is_admin(ctx) {
+            authorize(ctx, Action::List, Resource::User { id: user_id })?;
+        }
+        let mut conn = self.db.conn().await?;
+        let mut actor_ids = db::users::user_group_ids(&mut conn, user_id).await?;
+        actor_ids.push(user_id.to_string());
+        let filter = AssignmentFilter {
+            actor_ids: Some(actor_ids),
+            target_type: Some("domain".into()),
+            ..Default::default()
+        };
+        let ids: BTreeSet<String> = db::roles::assignment_list(&mut conn, &filter)
+            .await?
+            .into_iter()
+            .map(|a| a.target_id)
+            .collect();
+        let mut domains = Vec::new();
+        for id in ids {
+            if let Some(d) = db::get::<db::resources::DomainRow>(&mut conn, &id).await? {
+                if d.enabled != 0 {
+                    domains.push(d);
+                }
+            }
+        }
+        Ok(domains)
+    }
+
+    /// Whether a user may scope to the system (`GET /v3/auth/system`).
+    pub async fn user_has_system_role(&self, ctx: &OpCtx, user_id: &str) -> Result<bool> {
+        if !is_admin(ctx) {
+            authorize(ctx, Action::List, Resource::User { id: user_id })?;
+        }
+        let mut conn = self.db.conn().await?;
+        Ok(!self
+            .effective_role_ids(&mut conn, user_id, "system", SYSTEM)
+            .await?
+            .is_empty())
+    }
+
     /// The enabled projects a user may scope to (`GET /v3/users/{id}/projects`, `/v3/auth/projects`).
     pub async fn user_projects(&self, ctx: &OpCtx, user_id: &str) -> Result<Vec<super::Project>> {
         if !is_admin(ctx) {
@@ -627,6 +678,7 @@ impl IdentityService {
             Target::Domain(id) => {
                 found::<db::resources::DomainRow>(conn, "domain", id).await?;
             }
+            Target::System => {}
         }
         found::<db::roles::RoleRow>(conn, "role", role_id).await?;
         Ok(())

@@ -32,6 +32,9 @@ pub struct Payload {
     /// Domain scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub d: Option<String>,
+    /// System scope (`all`, the only system there is).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub s: bool,
     /// Application credential id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ac: Option<String>,
@@ -121,6 +124,7 @@ mod tests {
             m: vec!["password".into()],
             p: Some("fedcba9876543210fedcba9876543210".into()),
             d: None,
+            s: false,
             ac: None,
             iat: 1_700_000_000,
             exp: 1_700_003_600,

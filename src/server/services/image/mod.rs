@@ -171,7 +171,12 @@ impl ImageService {
     /// Only administrators give an image to another project.
     fn check_owner(&self, ctx: &OpCtx, owner_before: &str, after: &Image) -> Result<()> {
         if after.owner != owner_before
-            && authorize(ctx, Action::Modify, Resource::AdminOnly("modify_image:owner")).is_err()
+            && authorize(
+                ctx,
+                Action::Modify,
+                Resource::AdminOnly("modify_image:owner"),
+            )
+            .is_err()
         {
             return Err(Error::forbidden_msg(msg!(
                 "You are not permitted to create or modify images owned by '{owner}'.",
