@@ -202,6 +202,16 @@ async fn by_address(state: &AppState, nova: &Nova, address: &str) -> NResult<Flo
         })
 }
 
+/// The `address` an action on a floating IP names.
+fn address<'a>(args: &'a serde_json::Map<String, Value>, action: &str) -> NResult<&'a str> {
+    str_field(args, "address")?.ok_or_else(|| {
+        NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute {action}. 'address' is a required property",
+            action
+        )))
+    })
+}
+
 /// `addFloatingIp`: the address goes to the server's port (the one holding
 /// `fixed_address` when given, else its first).
 pub(super) async fn associate(
@@ -211,11 +221,7 @@ pub(super) async fn associate(
     args: &serde_json::Map<String, Value>,
 ) -> NResult<()> {
     proxied(nova.mv)?;
-    let address = str_field(args, "address")?.ok_or_else(|| {
-        NovaError(Error::invalid(msg!(
-            "Invalid input for field/attribute addFloatingIp. 'address' is a required property"
-        )))
-    })?;
+    let address = address(args, "addFloatingIp")?;
     let fixed = str_field(args, "fixed_address")?;
     let server = state.compute.server_get(&nova.ctx, server_id).await?;
     let fip = by_address(state, nova, address).await?;
@@ -257,11 +263,7 @@ pub(super) async fn disassociate(
     args: &serde_json::Map<String, Value>,
 ) -> NResult<()> {
     proxied(nova.mv)?;
-    let address = str_field(args, "address")?.ok_or_else(|| {
-        NovaError(Error::invalid(msg!(
-            "Invalid input for field/attribute removeFloatingIp. 'address' is a required property"
-        )))
-    })?;
+    let address = address(args, "removeFloatingIp")?;
     let server = state.compute.server_get(&nova.ctx, server_id).await?;
     let fip = by_address(state, nova, address).await?;
     let on_server = match &fip.port_id {

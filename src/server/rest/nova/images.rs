@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::view::{image_brief_view, image_detail_view};
-use super::{string_map, Mv, NJson, NResult, Nova, NovaError};
+use super::{meta_item, string_map, Mv, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::services::image::{Image, ImageAttr, ImagePatch, ImageQuery};
 use crate::server::state::AppState;
@@ -222,12 +222,7 @@ async fn metadata_set(
     Path((id, key)): Path<(String, String)>,
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
-    let item = string_map(body.get("meta"), "meta")?;
-    if item.len() != 1 || !item.contains_key(&key) {
-        return Err(NovaError(Error::invalid(msg!(
-            "Request body and URI mismatch"
-        ))));
-    }
+    let item = meta_item(&body, &key)?;
     set_metadata(&state, &nova, &id, item.clone(), false).await?;
     Ok(Json(json!({ "meta": item })))
 }

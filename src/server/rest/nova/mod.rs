@@ -406,6 +406,17 @@ pub fn str_field<'a>(
     }
 }
 
+/// The one item of a `{"meta": {"<key>": "v"}}` body, whose key must be the path's.
+pub fn meta_item(body: &Value, key: &str) -> NResult<std::collections::BTreeMap<String, String>> {
+    let item = string_map(body.get("meta"), "meta")?;
+    if item.len() != 1 || !item.contains_key(key) {
+        return Err(NovaError(Error::invalid(msg!(
+            "Request body and URI mismatch"
+        ))));
+    }
+    Ok(item)
+}
+
 /// `{"k": "v"}` with string values only.
 pub fn string_map(
     v: Option<&Value>,

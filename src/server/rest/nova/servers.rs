@@ -14,8 +14,8 @@ use super::view::{
     volume_attachments_view,
 };
 use super::{
-    body_member, bool_field, int_field, only_known, ref_id, str_field, string_map, Mv, NJson,
-    NResult, Nova, NovaError,
+    body_member, bool_field, int_field, meta_item, only_known, ref_id, str_field, string_map, Mv,
+    NJson, NResult, Nova, NovaError,
 };
 use crate::server::authz::is_admin;
 use crate::server::error::Error;
@@ -659,12 +659,7 @@ async fn metadata_set_one(
     Path((id, key)): Path<(String, String)>,
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
-    let m = string_map(body.get("meta"), "meta")?;
-    if m.len() != 1 || !m.contains_key(&key) {
-        return Err(NovaError(Error::invalid(msg!(
-            "Request body and URI mismatch"
-        ))));
-    }
+    let m = meta_item(&body, &key)?;
     state
         .compute
         .server_metadata_set(&nova.ctx, &id, m.clone(), false)

@@ -25,17 +25,6 @@ pub(super) struct Build<'a> {
     pub admin_pass: &'a str,
 }
 
-/// A new administrator password, as Nova makes one when the request gives none: twelve
-/// characters from letters and digits that cannot be mistaken for one another.
-pub fn new_admin_pass() -> String {
-    use rand::seq::SliceRandom;
-    const CHARS: &[u8] = b"23456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut rng = rand::thread_rng();
-    (0..12)
-        .map(|_| *CHARS.choose(&mut rng).unwrap_or(&b'x') as char)
-        .collect()
-}
-
 pub(super) fn no_valid_host() -> Message {
     msg!("No valid host was found. There are not enough hosts available.")
 }

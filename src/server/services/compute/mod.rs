@@ -43,13 +43,12 @@ pub use actions::{RebootKind, ServerAction};
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
-pub use launch::new_admin_pass;
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
 pub use servers::{
-    known_status, Fault, HypervisorStatistics, Launched, Server, ServerCreate, ServerList,
-    ServerListQuery, VolumeAttachment,
+    known_status, new_admin_pass, Fault, HypervisorStatistics, Launched, Server, ServerCreate,
+    ServerList, ServerListQuery, VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::launch::new_admin_pass;
 use super::{
     parse_map, to_json, ComputeService, Flavor, Hypervisor, HypervisorUsage, PowerState, TaskState,
     VmState, MAX_COUNT,
@@ -280,6 +279,17 @@ pub struct ServerCreate {
     pub security_groups: Vec<String>,
     /// The administrator password for the guest (none: a new one is made).
     pub admin_pass: Option<String>,
+}
+
+/// A new administrator password, as Nova makes one when the request gives none: twelve
+/// characters from letters and digits that cannot be mistaken for one another.
+pub fn new_admin_pass() -> String {
+    use rand::seq::SliceRandom;
+    const CHARS: &[u8] = b"23456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    (0..12)
+        .map(|_| *CHARS.choose(&mut rng).unwrap_or(&b'x') as char)
+        .collect()
 }
 
 /// The servers a create made, and the administrator password they were given.

@@ -582,21 +582,31 @@ impl IdentityService {
         Ok(all)
     }
 
-    /// Ids of the projects a user holds any role on, directly or through a group.
-    pub async fn user_project_ids(&self, user_id: &str) -> Result<Vec<String>> {
-        let mut conn = self.db.conn().await?;
-        let mut actor_ids = db::users::user_group_ids(&mut conn, user_id).await?;
+    /// Ids of the targets of a kind (`project`, `domain`) a user holds any role on,
+    /// directly or through a group.
+    async fn held_target_ids(
+        conn: &mut db::Conn,
+        user_id: &str,
+        target_type: &str,
+    ) -> Result<BTreeSet<String>> {
+        let mut actor_ids = db::users::user_group_ids(conn, user_id).await?;
         actor_ids.push(user_id.to_string());
         let filter = AssignmentFilter {
             actor_ids: Some(actor_ids),
-            target_type: Some("project".into()),
+            target_type: Some(target_type.into()),
             ..Default::default()
         };
-        let ids: BTreeSet<String> = db::roles::assignment_list(&mut conn, &filter)
+        Ok(db::roles::assignment_list(conn, &filter)
             .await?
             .into_iter()
             .map(|a| a.target_id)
-            .collect();
+            .collect())
+    }
+
+    /// Ids of the projects a user holds any role on, directly or through a group.
+    pub async fn user_project_ids(&self, user_id: &str) -> Result<Vec<String>> {
+        let mut conn = self.db.conn().await?;
+        let ids = Self::held_target_ids(&mut conn, user_id, "project").await?;
         Ok(ids.into_iter().collect())
     }
 
@@ -607,18 +617,7 @@ impl IdentityService {
             authorize(ctx, Action::List, Resource::User { id: user_id })?;
         }
         let mut conn = self.db.conn().await?;
-        let mut actor_ids = db::users::user_group_ids(&mut conn, user_id).await?;
-        actor_ids.push(user_id.to_string());
-        let filter = AssignmentFilter {
-            actor_ids: Some(actor_ids),
-            target_type: Some("domain".into()),
-            ..Default::default()
-        };
-        let ids: BTreeSet<String> = db::roles::assignment_list(&mut conn, &filter)
-            .await?
-            .into_iter()
-            .map(|a| a.target_id)
-            .collect();
+        let ids = Self::held_target_ids(&mut conn, user_id, "domain").await?;
         let mut domains = Vec::new();
         for id in ids {
             if let Some(d) = db::get::<db::resources::DomainRow>(&mut conn, &id).await? {

@@ -124,7 +124,7 @@ impl NetworkService {
 
     pub async fn agent_list(&self, ctx: &OpCtx, q: AgentQuery) -> Result<Vec<Agent>> {
         // Neutron filters a list by the policy on each item: others see no agent at all.
-        if admin_only(ctx, Action::List, "rule:get_agent").is_err() {
+        if authorize(ctx, Action::List, Resource::AdminOnly("rule:get_agent")).is_err() {
             return Ok(Vec::new());
         }
         let mut conn = self.db.conn().await?;
