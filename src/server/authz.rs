@@ -60,6 +60,9 @@ pub enum Resource<'a> {
         project_id: &'a str,
         shared: bool,
     },
+    /// Calls one OpenStack service makes to another (Nova's `service_api` rule, such as
+    /// Neutron's external events): administrators and users with the `service` role.
+    ServiceApi(&'static str),
     /// A resource owned by a project (instances, key pairs, ports ...).
     ProjectOwned {
         kind: &'static str,
@@ -115,6 +118,7 @@ fn allowed(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> bool {
     }
     match resource {
         Resource::AdminOnly(_) => false,
+        Resource::ServiceApi(_) => ctx.auth.has_role("service"),
         Resource::Project { id } => {
             matches!(
                 (standing_in(ctx, id), action),
@@ -163,7 +167,7 @@ pub fn authorize(ctx: &OpCtx, action: Action, resource: Resource<'_>) -> Result<
         return Ok(());
     }
     Err(match resource {
-        Resource::AdminOnly(policy) => Error::forbidden(policy),
+        Resource::AdminOnly(policy) | Resource::ServiceApi(policy) => Error::forbidden(policy),
         // Keystone refuses another project with a 403 (clients such as `openstack image
         // add project` rely on it to tell "not yours" from "no such project").
         Resource::Project { .. } => {
@@ -317,8 +321,9 @@ mod tests {
                 Arc::make_mut(&mut c.auth).scope = Scope::System;
                 c
             }),
+            ("service@p9", ctx(&["service"], "p9", "u9")),
         ];
-        let resources: [(&str, Resource<'static>); 14] = [
+        let resources: [(&str, Resource<'static>); 15] = [
             (
                 "identity-admin",
                 Resource::AdminOnly("identity:create_role"),
@@ -390,6 +395,10 @@ mod tests {
                     shared: false,
                 },
             ),
+            (
+                "service-api",
+                Resource::ServiceApi("os_compute_api:os-server-external-events:create"),
+            ),
         ];
         let actions = [Read, List, Create, Modify, Delete];
         let mut table = String::new();
@@ -417,6 +426,7 @@ admin@other  private image of p1    allow allow allow allow allow
 admin@other  image shared w/ caller allow allow allow allow allow
 admin@other  shared network of p3   allow allow allow allow allow
 admin@other  private network of p1  allow allow allow allow allow
+admin@other  service-api            allow allow allow allow allow
 member@p1    identity-admin         403 403 403 403 403
 member@p1    project p1             allow allow 403 403 403
 member@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -431,6 +441,7 @@ member@p1    private image of p1    allow allow allow allow allow
 member@p1    image shared w/ caller allow allow 403 403 403
 member@p1    shared network of p3   allow allow 403 403 403
 member@p1    private network of p1  allow allow allow allow allow
+member@p1    service-api            403 403 403 403 403
 reader@p1    identity-admin         403 403 403 403 403
 reader@p1    project p1             allow allow 403 403 403
 reader@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -445,6 +456,7 @@ reader@p1    private image of p1    allow allow 403 403 403
 reader@p1    image shared w/ caller allow allow 403 403 403
 reader@p1    shared network of p3   allow allow 403 403 403
 reader@p1    private network of p1  allow allow 403 403 403
+reader@p1    service-api            403 403 403 403 403
 member@p2    identity-admin         403 403 403 403 403
 member@p2    project p1             403 403 403 403 403
 member@p2    user u1 (self for u1)  403 403 403 403 403
@@ -459,6 +471,7 @@ member@p2    private image of p1    404 404 404 404 404
 member@p2    image shared w/ caller allow allow 403 403 403
 member@p2    shared network of p3   allow allow 403 403 403
 member@p2    private network of p1  404 404 404 404 404
+member@p2    service-api            403 403 403 403 403
 norole@p1    identity-admin         403 403 403 403 403
 norole@p1    project p1             403 403 403 403 403
 norole@p1    user u1 (self for u1)  allow allow 403 allow 403
@@ -473,6 +486,7 @@ norole@p1    private image of p1    404 404 404 404 404
 norole@p1    image shared w/ caller allow allow 403 403 403
 norole@p1    shared network of p3   allow allow 403 403 403
 norole@p1    private network of p1  404 404 404 404 404
+norole@p1    service-api            403 403 403 403 403
 reader@sys   identity-admin         allow allow 403 403 403
 reader@sys   project p1             allow allow 403 403 403
 reader@sys   user u1 (self for u1)  allow allow 403 403 403
@@ -487,6 +501,22 @@ reader@sys   private image of p1    allow allow 403 403 403
 reader@sys   image shared w/ caller allow allow 403 403 403
 reader@sys   shared network of p3   allow allow 403 403 403
 reader@sys   private network of p1  allow allow 403 403 403
+reader@sys   service-api            allow allow 403 403 403
+service@p9   identity-admin         403 403 403 403 403
+service@p9   project p1             403 403 403 403 403
+service@p9   user u1 (self for u1)  403 403 403 403 403
+service@p9   app-cred of u1         403 403 403 403 403
+service@p9   credential of u1       403 403 403 403 403
+service@p9   token of u1            allow 403 403 403 allow
+service@p9   catalog                allow allow 403 403 403
+service@p9   server in p1           404 404 404 404 404
+service@p9   server in p3           404 404 404 404 404
+service@p9   public image of p3     allow allow 403 403 403
+service@p9   private image of p1    404 404 404 404 404
+service@p9   image shared w/ caller allow allow 403 403 403
+service@p9   shared network of p3   allow allow 403 403 403
+service@p9   private network of p1  404 404 404 404 404
+service@p9   service-api            allow allow allow allow allow
 ";
         assert_eq!(table, expected, "policy changed:\n{table}");
     }
@@ -498,6 +528,7 @@ reader@sys   private network of p1  allow allow 403 403 403
             id: "x".into(),
             name: "x".into(),
             restricted: true,
+            access_rules: None,
         });
         assert_eq!(
             outcome(authorize(&c, Create, Resource::AppCred { user_id: "u1" })),

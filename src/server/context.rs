@@ -41,6 +41,8 @@ pub struct AppCredRef {
     pub id: String,
     pub name: String,
     pub restricted: bool,
+    /// The calls its tokens may make; `None` when it names no access rules (any call).
+    pub access_rules: Option<Vec<crate::server::db::credentials::AccessRuleRow>>,
 }
 
 /// Everything a validated token says about its bearer.

@@ -461,6 +461,8 @@ pub async fn launch_instance(request: LaunchRequest) -> Result<Vec<String>, AppE
                 max_count: count,
                 availability_zone: None,
                 hostname: None,
+                group: None,
+                labels: Default::default(),
                 // The wizard's Networks step, in order; none chosen is no interface.
                 networks: if request.networks.is_empty() {
                     NetworkRequest::None

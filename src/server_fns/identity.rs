@@ -280,6 +280,7 @@ pub async fn create_user(
                 email: Some(email).filter(|e| !e.is_empty()),
                 description: Some(description).filter(|d| !d.is_empty()),
                 default_project_id: project.clone(),
+                ..Default::default()
             },
         )
         .await?;
@@ -543,7 +544,8 @@ pub async fn list_app_creds(query: ListQuery) -> Result<Page<AppCredView>, AppEr
         .app_cred_list(&ctx, &user_id, None)
         .await?
         .into_iter()
-        .filter(|(a, _)| matches(&query.filter, &a.name))
+        .filter(|d| matches(&query.filter, &d.credential.name))
+        .map(|d| (d.credential, d.roles))
         .map(|(a, roles)| AppCredView {
             id: a.id,
             name: a.name,

@@ -1043,6 +1043,32 @@ async fn actions_move_through_nova_states() {
     let s = w.wait(&id, "ACTIVE").await;
     assert_eq!(s["flavor"]["original_name"], "m1.medium");
     assert_eq!(w.in_use("cores").await, 4);
+    // Each resize is a migration, newest first, with where it ended.
+    let migrations = w
+        .app
+        .nova(
+            Method::GET,
+            &format!("/os-migrations?instance_uuid={id}"),
+            &w.admin,
+            None,
+        )
+        .await
+        .expect(200)
+        .body["migrations"]
+        .clone();
+    let statuses: Vec<&str> = migrations
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["reverted", "confirmed"]);
+    assert_eq!(migrations[0]["migration_type"], "resize");
+    assert_eq!(migrations[0]["instance_uuid"], id.as_str());
+    w.app
+        .nova(Method::GET, "/os-migrations", &w.user.token, None)
+        .await
+        .expect_nova(403, "forbidden");
 
     // Rebuild onto another image.
     let other = upload_image(&w.app, &w.user.token, "other", json!({})).await;
@@ -2742,4 +2768,120 @@ async fn legacy_proxies_answer_older_clients() {
     old(Method::GET, "/extensions/os-nothing".into(), "user", None)
         .await
         .expect_nova(404, "itemNotFound");
+}
+
+#[tokio::test]
+async fn services_report_events_about_instances() {
+    let w = world().await;
+    let id = w.boot("evented").await;
+    w.wait(&id, "ACTIVE").await;
+    let events = |server: &str| {
+        json!({"events": [{"name": "network-vif-plugged", "server_uuid": server, "tag": "port-1"}]})
+    };
+    // A project member is no service.
+    w.app
+        .nova(
+            Method::POST,
+            "/os-server-external-events",
+            &w.user.token,
+            Some(&events(&id)),
+        )
+        .await
+        .expect_nova(403, "forbidden");
+    // A user with the service role reports; each event comes back with its code.
+    let svc = w.app.member("neutron", "svc", "service").await;
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            "/os-server-external-events",
+            &svc.token,
+            Some(&events(&id)),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(r["events"][0]["code"], 200);
+    assert_eq!(r["events"][0]["status"], "completed");
+    assert_eq!(r["events"][0]["tag"], "port-1");
+    let both = json!({"events": [
+        {"name": "network-changed", "server_uuid": id},
+        {"name": "network-changed", "server_uuid": "00000000-0000-0000-0000-000000000000"},
+    ]});
+    let r = w
+        .app
+        .nova(Method::POST, "/os-server-external-events", &w.admin, Some(&both))
+        .await
+        .expect(207)
+        .body;
+    assert_eq!(r["events"][1]["code"], 404);
+    assert_eq!(r["events"][1]["status"], "failed");
+    w.app
+        .nova(
+            Method::POST,
+            "/os-server-external-events",
+            &w.admin,
+            Some(&json!({"events": [{"name": "reboot-please", "server_uuid": id}]})),
+        )
+        .await
+        .expect_nova(400, "badRequest");
+}
+
+#[tokio::test]
+async fn access_addresses_and_disk_config_are_kept_as_nova_keeps_them() {
+    let w = world().await;
+    let r = w
+        .app
+        .nova(
+            Method::POST,
+            "/servers",
+            &w.user.token,
+            Some(&json!({"server": {"name": "labelled", "imageRef": w.image, "flavorRef": w.flavor,
+                "networks": "none", "accessIPv4": "192.0.2.10",
+                "accessIPv6": "0000:0000:0000:0000:0000:babe:220.12.22.2",
+                "OS-DCF:diskConfig": "AUTO"}})),
+        )
+        .await
+        .expect(202);
+    assert_eq!(r.body["server"]["OS-DCF:diskConfig"], "AUTO");
+    let id = r.body["server"]["id"].as_str().unwrap().to_string();
+    let s = w.wait(&id, "ACTIVE").await;
+    assert_eq!(s["accessIPv4"], "192.0.2.10");
+    assert_eq!(s["accessIPv6"], "::babe:dc0c:1602");
+    assert_eq!(s["OS-DCF:diskConfig"], "AUTO");
+    // An update changes them; a bad address or disk configuration is refused.
+    let u = w
+        .app
+        .nova(
+            Method::PUT,
+            &format!("/servers/{id}"),
+            &w.user.token,
+            Some(&json!({"server": {"accessIPv4": "198.51.100.1", "OS-DCF:diskConfig": "MANUAL"}})),
+        )
+        .await
+        .expect(200)
+        .body["server"]
+        .clone();
+    assert_eq!(u["accessIPv4"], "198.51.100.1");
+    assert_eq!(u["OS-DCF:diskConfig"], "MANUAL");
+    for bad in [
+        json!({"server": {"accessIPv4": "1.2.3.4.5"}}),
+        json!({"server": {"accessIPv6": "not-an-address"}}),
+        json!({"server": {"OS-DCF:diskConfig": "SOMETIMES"}}),
+    ] {
+        w.app
+            .nova(Method::PUT, &format!("/servers/{id}"), &w.user.token, Some(&bad))
+            .await
+            .expect_nova(400, "badRequest");
+    }
+    // A rebuild answers with the new image at once.
+    let other = upload_image(&w.app, &w.user.token, "other", json!({})).await;
+    let rebuilt = w
+        .act(&id, json!({"rebuild": {"imageRef": other, "OS-DCF:diskConfig": "AUTO"}}))
+        .await
+        .expect(202)
+        .body["server"]
+        .clone();
+    assert_eq!(rebuilt["image"]["id"], other.as_str());
+    assert_eq!(rebuilt["OS-DCF:diskConfig"], "AUTO");
 }

@@ -1035,3 +1035,202 @@ async fn bad_image_requests_get_glance_faults() {
         .await
         .expect_glance_error(404);
 }
+
+#[tokio::test]
+async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_everyones_to_read() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let member = app.member("mia", "mproj", "member").await;
+    let t = member.token.as_str();
+    let ns = "/image/v2/metadefs/namespaces";
+    // The resource types the dashboards ask about are there from the start.
+    let types = app
+        .call(Method::GET, "/image/v2/metadefs/resource_types", t, None)
+        .await
+        .expect(200)
+        .body;
+    let names: Vec<&str> = types["resource_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"OS::Glance::Image"), "{types}");
+    // Administrators write; members may not.
+    let body = json!({"namespace": "OS::Compute::Example", "display_name": "Example",
+        "visibility": "public", "protected": true,
+        "resource_type_associations": [{"name": "OS::Nova::Flavor", "prefix": "hw:"}],
+        "properties": {"cpu_policy": {"title": "CPU policy", "type": "string",
+            "enum": ["shared", "dedicated"]}}});
+    app.call(Method::POST, ns, t, Some(&body))
+        .await
+        .expect_glance_error(403);
+    let made = app.call(Method::POST, ns, &admin, Some(&body)).await.expect(201).body;
+    assert_eq!(made["namespace"], "OS::Compute::Example");
+    assert_eq!(made["resource_type_associations"][0]["prefix"], "hw:");
+    app.call(Method::POST, ns, &admin, Some(&body))
+        .await
+        .expect_glance_error(409);
+    // A private namespace is its owner's (the admin project's): a member sees only the
+    // public one.
+    app.call(
+        Method::POST,
+        ns,
+        &admin,
+        Some(&json!({"namespace": "Private::One"})),
+    )
+    .await
+    .expect(201);
+    let listed = app.call(Method::GET, ns, t, None).await.expect(200).body;
+    let seen: Vec<&str> = listed["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["namespace"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["OS::Compute::Example"]);
+    app.call(Method::GET, &format!("{ns}/Private::One"), t, None)
+        .await
+        .expect_glance_error(404);
+    let by_type = app
+        .call(
+            Method::GET,
+            &format!("{ns}?resource_types=OS::Glance::Image"),
+            &admin,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(by_type["namespaces"], json!([]));
+    // The namespace shows its property; properties need a title and a type.
+    let example = format!("{ns}/OS::Compute::Example");
+    let shown = app.call(Method::GET, &example, t, None).await.expect(200).body;
+    assert_eq!(shown["properties"]["cpu_policy"]["enum"], json!(["shared", "dedicated"]));
+    app.call(
+        Method::POST,
+        &format!("{example}/properties"),
+        &admin,
+        Some(&json!({"name": "untyped", "title": "No type"})),
+    )
+    .await
+    .expect_glance_error(400);
+    // Objects and tags: made, renamed, listed, deleted.
+    app.call(
+        Method::POST,
+        &format!("{example}/objects"),
+        &admin,
+        Some(&json!({"name": "CPU Limits", "required": [], "properties": {"quota:cpu_shares": {"title": "Shares", "type": "integer"}}})),
+    )
+    .await
+    .expect(201);
+    let renamed = app
+        .call(
+            Method::PUT,
+            &format!("{example}/objects/CPU Limits"),
+            &admin,
+            Some(&json!({"name": "CPU Quota"})),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(renamed["name"], "CPU Quota");
+    app.call(
+        Method::POST,
+        &format!("{example}/tags"),
+        &admin,
+        Some(&json!({"tags": [{"name": "fast"}, {"name": "ssd"}]})),
+    )
+    .await
+    .expect(201);
+    app.call(Method::POST, &format!("{example}/tags/gpu"), &admin, None)
+        .await
+        .expect(201);
+    let tags = app
+        .call(Method::GET, &format!("{example}/tags"), t, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(tags["tags"].as_array().unwrap().len(), 3);
+    app.call(Method::DELETE, &format!("{example}/tags"), &admin, None)
+        .await
+        .expect(204);
+    let tags = app
+        .call(Method::GET, &format!("{example}/tags"), t, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(tags["tags"], json!([]));
+    // A protected namespace is not deleted until it is unprotected.
+    app.call(Method::DELETE, &example, &admin, None)
+        .await
+        .expect_glance_error(403);
+    app.call(
+        Method::PUT,
+        &example,
+        &admin,
+        Some(&json!({"namespace": "OS::Compute::Example", "protected": false})),
+    )
+    .await
+    .expect(200);
+    app.call(Method::DELETE, &example, &admin, None)
+        .await
+        .expect(204);
+    app.call(Method::GET, &example, &admin, None)
+        .await
+        .expect_glance_error(404);
+    // The schemas name themselves as Glance's do.
+    for (which, name) in [
+        ("namespace", "namespace"),
+        ("resource_types", "resource_type_associations"),
+        ("properties", "properties"),
+    ] {
+        let s = app
+            .call(Method::GET, &format!("/image/v2/schemas/metadefs/{which}"), t, None)
+            .await
+            .expect(200)
+            .body;
+        assert_eq!(s["name"], name);
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_gives_an_image_to_another_project() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let alice = app.member("alice", "alpha", "member").await;
+    let bob = app.member("bob", "beta", "member").await;
+    let image = create(
+        &app,
+        &admin,
+        json!({"name": "gift", "disk_format": "raw", "container_format": "bare",
+            "owner": alice.project_id}),
+    )
+    .await;
+    let id = image["id"].as_str().unwrap();
+    assert_eq!(image["owner"], alice.project_id.as_str());
+    // A member may not give it away; an administrator may.
+    patch(
+        &app,
+        &alice.token,
+        id,
+        json!([{"op": "replace", "path": "/owner", "value": bob.project_id}]),
+    )
+    .await
+    .expect_glance_error(403);
+    patch(
+        &app,
+        &admin,
+        id,
+        json!([{"op": "replace", "path": "/owner", "value": bob.project_id}]),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        show(&app, &admin, id).await.expect(200).body["owner"],
+        bob.project_id.as_str()
+    );
+    // The new owner sees it; the old one no longer does.
+    show(&app, &bob.token, id).await.expect(200);
+    show(&app, &alice.token, id).await.expect_glance_error(404);
+}

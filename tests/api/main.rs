@@ -20,5 +20,6 @@ mod network_contract;
 mod portal;
 mod resources;
 mod route_matrix;
+mod scheduling;
 mod server_networks;
 mod tokens;

@@ -1605,3 +1605,73 @@ async fn a_port_holds_at_most_five_fixed_ips() {
         .sum();
     assert_eq!(held, 5, "{ports}");
 }
+
+#[tokio::test]
+async fn deleting_a_group_takes_the_rules_that_name_it_as_their_remote() {
+    let w = world().await;
+    let t = w.alice.token.clone();
+    let group = |name: &'static str| {
+        let app = &w.app;
+        let t = t.clone();
+        async move {
+            app.neutron(
+                Method::POST,
+                "/security-groups",
+                &t,
+                Some(&json!({"security_group": {"name": name}})),
+            )
+            .await
+            .expect(201)
+            .body["security_group"]
+            .clone()
+        }
+    };
+    let web = group("web").await;
+    let db = group("db").await;
+    let rule = w
+        .app
+        .neutron(
+            Method::POST,
+            "/security-group-rules",
+            &t,
+            Some(&json!({"security_group_rule": {"security_group_id": id(&db),
+                "direction": "ingress", "protocol": "tcp", "port_range_min": 5432,
+                "port_range_max": 5432, "remote_group_id": id(&web)}})),
+        )
+        .await
+        .expect(201)
+        .body["security_group_rule"]
+        .clone();
+    w.app
+        .neutron(
+            Method::DELETE,
+            &format!("/security-groups/{}", id(&web)),
+            &t,
+            None,
+        )
+        .await
+        .expect(204);
+    w.app
+        .neutron(
+            Method::GET,
+            &format!("/security-group-rules/{}", id(&rule)),
+            &t,
+            None,
+        )
+        .await
+        .expect_neutron(404, "SecurityGroupRuleNotFound");
+    // The group's own rules stay.
+    let left = w
+        .app
+        .neutron(
+            Method::GET,
+            &format!("/security-groups/{}", id(&db)),
+            &t,
+            None,
+        )
+        .await
+        .expect(200)
+        .body["security_group"]["security_group_rules"]
+        .clone();
+    assert_eq!(left.as_array().unwrap().len(), 2, "the egress defaults: {left}");
+}

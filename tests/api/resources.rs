@@ -218,17 +218,29 @@ async fn domain_crud() {
         .expect(200);
     assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
 
-    // Nor a domain that still owns a project.
-    app.delete(&format!("/v3/domains/{d}"), &admin)
+    // A disabled domain goes with everything it owns, as in Keystone.
+    let user = app
+        .post(
+            "/v3/users",
+            &admin,
+            json!({"user": {"name": "dweller", "domain_id": d}}),
+        )
         .await
-        .expect_error(403);
-    app.delete(&format!("/v3/projects/{project}"), &admin)
-        .await
-        .expect(204);
+        .expect(201)
+        .body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     app.delete(&format!("/v3/domains/{d}"), &admin)
         .await
         .expect(204);
     app.get(&format!("/v3/domains/{d}"), &admin)
+        .await
+        .expect_error(404);
+    app.get(&format!("/v3/projects/{project}"), &admin)
+        .await
+        .expect_error(404);
+    app.get(&format!("/v3/users/{user}"), &admin)
         .await
         .expect_error(404);
     let r = app.get("/v3/domains", &admin).await.expect(200);
@@ -1166,4 +1178,391 @@ async fn credentials_and_ec2_credentials_are_their_owners() {
     app.get(&format!("{ec2_path}/{access}"), &alice.token)
         .await
         .expect_error(404);
+}
+
+#[tokio::test]
+async fn policies_consumers_and_endpoint_groups_are_the_administrators() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let member = app.member("pat", "pproj", "member").await;
+    // Policies: stored documents, administrators only.
+    app.post(
+        "/v3/policies",
+        &member.token,
+        json!({"policy": {"type": "application/json", "blob": "{}"}}),
+    )
+    .await
+    .expect_error(403);
+    let policy = app
+        .post(
+            "/v3/policies",
+            &admin,
+            json!({"policy": {"type": "application/json", "blob": "{\"a\": \"b\"}"}}),
+        )
+        .await
+        .expect(201)
+        .body["policy"]
+        .clone();
+    assert_eq!(policy["blob"], "{\"a\": \"b\"}");
+    let id = policy["id"].as_str().unwrap();
+    let changed = app
+        .patch(
+            &format!("/v3/policies/{id}"),
+            &admin,
+            json!({"policy": {"blob": "{}"}}),
+        )
+        .await
+        .expect(200)
+        .body["policy"]
+        .clone();
+    assert_eq!(changed["blob"], "{}");
+    assert_eq!(changed["type"], "application/json");
+    app.post("/v3/policies", &admin, json!({"policy": {"blob": "{}"}}))
+        .await
+        .expect_error(400);
+    app.delete(&format!("/v3/policies/{id}"), &admin)
+        .await
+        .expect(204);
+    app.get(&format!("/v3/policies/{id}"), &admin)
+        .await
+        .expect_error(404);
+    // A consumer's secret is shown once.
+    let made = app
+        .post(
+            "/v3/OS-OAUTH1/consumers",
+            &admin,
+            json!({"consumer": {"description": "portal"}}),
+        )
+        .await
+        .expect(201)
+        .body["consumer"]
+        .clone();
+    assert!(made["secret"].as_str().is_some_and(|s| s.len() >= 32));
+    let cid = made["id"].as_str().unwrap();
+    let shown = app
+        .get(&format!("/v3/OS-OAUTH1/consumers/{cid}"), &admin)
+        .await
+        .expect(200)
+        .body["consumer"]
+        .clone();
+    assert_eq!(shown["description"], "portal");
+    assert!(shown.get("secret").is_none(), "{shown}");
+    // Endpoint groups choose endpoints by their filters and are tied to projects.
+    let group = app
+        .post(
+            "/v3/OS-EP-FILTER/endpoint_groups",
+            &admin,
+            json!({"endpoint_group": {"name": "internal", "filters": {"interface": "internal"}}}),
+        )
+        .await
+        .expect(201)
+        .body["endpoint_group"]
+        .clone();
+    let gid = group["id"].as_str().unwrap();
+    let endpoints = app
+        .get(
+            &format!("/v3/OS-EP-FILTER/endpoint_groups/{gid}/endpoints"),
+            &admin,
+        )
+        .await
+        .expect(200)
+        .body["endpoints"]
+        .clone();
+    let endpoints = endpoints.as_array().unwrap();
+    assert!(!endpoints.is_empty());
+    assert!(endpoints.iter().all(|e| e["interface"] == "internal"));
+    app.post(
+        "/v3/OS-EP-FILTER/endpoint_groups",
+        &admin,
+        json!({"endpoint_group": {"name": "bad", "filters": {"interface": "sideways"}}}),
+    )
+    .await
+    .expect_error(400);
+    let link = format!(
+        "/v3/OS-EP-FILTER/endpoint_groups/{gid}/projects/{}",
+        member.project_id
+    );
+    app.get(&link, &admin).await.expect_error(404);
+    app.put(&link, &admin).await.expect(204);
+    app.get(&link, &admin).await.expect(204);
+    let groups = app
+        .get(
+            &format!(
+                "/v3/OS-EP-FILTER/projects/{}/endpoint_groups",
+                member.project_id
+            ),
+            &admin,
+        )
+        .await
+        .expect(200)
+        .body["endpoint_groups"]
+        .clone();
+    assert_eq!(ids(&groups), [gid]);
+    app.delete(&link, &admin).await.expect(204);
+    app.delete(&link, &admin).await.expect_error(404);
+    app.get("/v3/OS-EP-FILTER/endpoint_groups", &member.token)
+        .await
+        .expect_error(403);
+}
+
+#[tokio::test]
+async fn regions_nest_and_a_v2_style_endpoint_makes_its_region() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let service = app.get("/v3/services", &admin).await.expect(200).body["services"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // `region` (not `region_id`) names a region that is made when missing.
+    let e = app
+        .post(
+            "/v3/endpoints",
+            &admin,
+            json!({"endpoint": {"service_id": service, "interface": "public",
+                "url": "http://example.test:1234", "region": "far-away"}}),
+        )
+        .await
+        .expect(201)
+        .body["endpoint"]
+        .clone();
+    assert_eq!(e["region_id"], "far-away");
+    app.get("/v3/regions/far-away", &admin).await.expect(200);
+    // So does an update.
+    let moved = app
+        .patch(
+            &format!("/v3/endpoints/{}", e["id"].as_str().unwrap()),
+            &admin,
+            json!({"endpoint": {"region": "farther"}}),
+        )
+        .await
+        .expect(200)
+        .body["endpoint"]
+        .clone();
+    assert_eq!(moved["region_id"], "farther");
+    app.get("/v3/regions/farther", &admin).await.expect(200);
+    // `region_id` must name an existing one.
+    app.post(
+        "/v3/endpoints",
+        &admin,
+        json!({"endpoint": {"service_id": service, "interface": "public",
+            "url": "http://example.test:1234", "region_id": "nowhere"}}),
+    )
+    .await
+    .expect_error(404);
+    // A region moves under another, is listed by its parent, and may not loop.
+    app.patch(
+        "/v3/regions/far-away",
+        &admin,
+        json!({"region": {"parent_region_id": "RegionOne"}}),
+    )
+    .await
+    .expect(200);
+    let children = app
+        .get("/v3/regions?parent_region_id=RegionOne", &admin)
+        .await
+        .expect(200)
+        .body["regions"]
+        .clone();
+    assert_eq!(ids(&children), ["far-away"]);
+    app.patch(
+        "/v3/regions/RegionOne",
+        &admin,
+        json!({"region": {"parent_region_id": "far-away"}}),
+    )
+    .await
+    .expect_error(400);
+}
+
+#[tokio::test]
+async fn inherited_grants_reach_the_projects_below_and_not_their_own_target() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let parent = app.create_project("parent").await;
+    let child = app
+        .post(
+            "/v3/projects",
+            &admin,
+            json!({"project": {"name": "child", "parent_id": parent}}),
+        )
+        .await
+        .expect(201)
+        .body["project"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let user = app.create_user("heir", Some("heir-password")).await;
+    let member = app.role_id("member").await;
+    let scoped = |project: &str| {
+        crate::helpers::password_auth(
+            "heir",
+            "heir-password",
+            Some(crate::helpers::project_scope(project)),
+        )
+    };
+    app.authenticate(scoped("child")).await.expect_error(401);
+    // Inherited on the parent: the child, not the parent itself.
+    let on_parent = format!(
+        "/v3/OS-INHERIT/projects/{parent}/users/{user}/roles/{member}/inherited_to_projects"
+    );
+    app.put(&on_parent, &admin).await.expect(204);
+    app.head(&on_parent, &admin).await.expect(204);
+    app.authenticate(scoped("child")).await.expect(201);
+    app.authenticate(scoped("parent")).await.expect_error(401);
+    let listed = app
+        .get(&format!("/v3/role_assignments?user.id={user}"), &admin)
+        .await
+        .expect(200)
+        .body["role_assignments"]
+        .clone();
+    assert_eq!(listed[0]["scope"]["project"]["id"], parent.as_str());
+    assert_eq!(listed[0]["scope"]["OS-INHERIT:inherited_to"], "projects");
+    let effective = app
+        .get(
+            &format!("/v3/role_assignments?user.id={user}&scope.project.id={child}&effective"),
+            &admin,
+        )
+        .await
+        .expect(200)
+        .body["role_assignments"]
+        .clone();
+    assert!(!effective.as_array().unwrap().is_empty(), "{effective}");
+    app.delete(&on_parent, &admin).await.expect(204);
+    app.head(&on_parent, &admin).await.expect(404);
+    app.authenticate(scoped("child")).await.expect_error(401);
+    // Inherited on the domain through a group: every project of the domain.
+    let group = app.create_group("heirs").await;
+    app.put(&format!("/v3/groups/{group}/users/{user}"), &admin)
+        .await
+        .expect(204);
+    let on_domain = format!(
+        "/v3/OS-INHERIT/domains/default/groups/{group}/roles/{member}/inherited_to_projects"
+    );
+    app.put(&on_domain, &admin).await.expect(204);
+    app.authenticate(scoped("parent")).await.expect(201);
+    app.authenticate(scoped("child")).await.expect(201);
+    let roles = app
+        .get(
+            &format!("/v3/OS-INHERIT/domains/default/groups/{group}/roles/inherited_to_projects"),
+            &admin,
+        )
+        .await
+        .expect(200)
+        .body["roles"]
+        .clone();
+    assert_eq!(ids(&roles), [member.as_str()]);
+    // Not on the domain itself, and only administrators grant.
+    let user_token = app.token("heir", "heir-password", "parent").await;
+    app.put(&on_domain, &user_token).await.expect_error(403);
+    app.delete(&on_domain, &admin).await.expect(204);
+    app.authenticate(scoped("parent")).await.expect_error(401);
+}
+
+#[tokio::test]
+async fn a_users_own_attributes_are_kept_and_shown_back() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let project = app.create_project("home").await;
+    let user = app
+        .post(
+            "/v3/users",
+            &admin,
+            json!({"user": {"name": "ext", "email": "ext@example.test",
+                "project_id": project, "badge": 7}}),
+        )
+        .await
+        .expect(201)
+        .body["user"]
+        .clone();
+    assert_eq!(user["project_id"], project.as_str());
+    assert_eq!(user["badge"], 7);
+    let id = user["id"].as_str().unwrap();
+    let changed = app
+        .patch(
+            &format!("/v3/users/{id}"),
+            &admin,
+            json!({"user": {"badge": 8, "team": "red"}}),
+        )
+        .await
+        .expect(200)
+        .body["user"]
+        .clone();
+    assert_eq!(changed["badge"], 8);
+    assert_eq!(changed["team"], "red");
+    assert_eq!(changed["project_id"], project.as_str());
+    assert_eq!(changed["email"], "ext@example.test");
+    let shown = app
+        .get(&format!("/v3/users/{id}"), &admin)
+        .await
+        .expect(200)
+        .body["user"]
+        .clone();
+    assert_eq!(shown, changed);
+}
+
+#[tokio::test]
+async fn project_tags_are_set_checked_and_filtered_on() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let tagged = app
+        .post(
+            "/v3/projects",
+            &admin,
+            json!({"project": {"name": "tagged", "tags": ["prod", "web"]}}),
+        )
+        .await
+        .expect(201)
+        .body["project"]
+        .clone();
+    assert_eq!(tagged["tags"], json!(["prod", "web"]));
+    let id = tagged["id"].as_str().unwrap();
+    app.put(&format!("/v3/projects/{id}/tags/eu"), &admin)
+        .await
+        .expect(201);
+    app.get(&format!("/v3/projects/{id}/tags/eu"), &admin)
+        .await
+        .expect(204);
+    app.delete(&format!("/v3/projects/{id}/tags/web"), &admin)
+        .await
+        .expect(204);
+    app.get(&format!("/v3/projects/{id}/tags/web"), &admin)
+        .await
+        .expect_error(404);
+    let tags = app
+        .get(&format!("/v3/projects/{id}/tags"), &admin)
+        .await
+        .expect(200)
+        .body["tags"]
+        .clone();
+    assert_eq!(tags, json!(["prod", "eu"]));
+    // The list filters by tags, and show and list agree.
+    let listed = app
+        .get("/v3/projects?tags=prod,eu", &admin)
+        .await
+        .expect(200)
+        .body["projects"]
+        .clone();
+    assert_eq!(ids(&listed), [id]);
+    assert_eq!(listed[0]["tags"], json!(["prod", "eu"]));
+    let others = app
+        .get("/v3/projects?not-tags-any=prod", &admin)
+        .await
+        .expect(200)
+        .body["projects"]
+        .clone();
+    assert!(!ids(&others).contains(&id.to_string()));
+    // Bad tags are refused.
+    app.patch(
+        &format!("/v3/projects/{id}"),
+        &admin,
+        json!({"project": {"tags": ["a/b"]}}),
+    )
+    .await
+    .expect_error(400);
+    app.patch(
+        &format!("/v3/projects/{id}"),
+        &admin,
+        json!({"project": {"tags": ["x", "x"]}}),
+    )
+    .await
+    .expect_error(400);
 }

@@ -49,6 +49,127 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /identity/v3/auth/domains", Anyone),
     ("GET /identity/v3/auth/catalog", Anyone),
     ("GET /identity/v3/auth/system", Anyone),
+    (
+        "GET /identity/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/OS-INHERIT/projects/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-INHERIT/projects/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/OS-INHERIT/projects/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/OS-INHERIT/projects/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/OS-INHERIT/projects/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-INHERIT/projects/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "HEAD /identity/v3/OS-INHERIT/projects/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/OS-INHERIT/projects/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+        Admin,
+    ),
+    ("GET /identity/v3/policies", Admin),
+    ("POST /identity/v3/policies", Admin),
+    ("GET /identity/v3/policies/{id}", Admin),
+    ("PATCH /identity/v3/policies/{id}", Admin),
+    ("DELETE /identity/v3/policies/{id}", Admin),
+    ("GET /identity/v3/OS-EP-FILTER/endpoint_groups", Admin),
+    ("POST /identity/v3/OS-EP-FILTER/endpoint_groups", Admin),
+    ("GET /identity/v3/OS-EP-FILTER/endpoint_groups/{id}", Admin),
+    ("PATCH /identity/v3/OS-EP-FILTER/endpoint_groups/{id}", Admin),
+    ("DELETE /identity/v3/OS-EP-FILTER/endpoint_groups/{id}", Admin),
+    (
+        "GET /identity/v3/OS-EP-FILTER/endpoint_groups/{id}/endpoints",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-EP-FILTER/endpoint_groups/{id}/projects",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-EP-FILTER/endpoint_groups/{id}/projects/{project_id}",
+        Admin,
+    ),
+    (
+        "PUT /identity/v3/OS-EP-FILTER/endpoint_groups/{id}/projects/{project_id}",
+        Admin,
+    ),
+    (
+        "DELETE /identity/v3/OS-EP-FILTER/endpoint_groups/{id}/projects/{project_id}",
+        Admin,
+    ),
+    (
+        "GET /identity/v3/OS-EP-FILTER/projects/{project_id}/endpoint_groups",
+        Admin,
+    ),
+    ("GET /identity/v3/OS-OAUTH1/consumers", Admin),
+    ("POST /identity/v3/OS-OAUTH1/consumers", Admin),
+    ("GET /identity/v3/OS-OAUTH1/consumers/{id}", Admin),
+    ("PATCH /identity/v3/OS-OAUTH1/consumers/{id}", Admin),
+    ("DELETE /identity/v3/OS-OAUTH1/consumers/{id}", Admin),
+    ("GET /identity/v3/users/{user_id}/access_rules", SelfOnly),
+    ("GET /identity/v3/users/{user_id}/access_rules/{id}", SelfOnly),
+    ("DELETE /identity/v3/users/{user_id}/access_rules/{id}", SelfOnly),
+    ("GET /identity/v3/projects/{id}/tags", OwnRead),
+    ("PUT /identity/v3/projects/{id}/tags", Admin),
+    ("DELETE /identity/v3/projects/{id}/tags", Admin),
+    ("GET /identity/v3/projects/{id}/tags/{tag}", OwnRead),
+    ("HEAD /identity/v3/projects/{id}/tags/{tag}", OwnRead),
+    ("PUT /identity/v3/projects/{id}/tags/{tag}", Admin),
+    ("DELETE /identity/v3/projects/{id}/tags/{tag}", Admin),
     ("GET /identity/v3/credentials", Anyone),
     ("POST /identity/v3/credentials", Anyone),
     ("GET /identity/v3/credentials/{id}", SelfOnly),
@@ -266,6 +387,39 @@ const EXPECTED: &[(&str, May)] = &[
     ("PATCH /image/v2/images/{id}", OwnWrite),
     ("DELETE /image/v2/images/{id}", OwnWrite),
     ("GET /image/v2/images/{id}/file", OwnRead),
+    ("GET /image/v2/images/{id}/tasks", OwnRead),
+    ("GET /image/v2/metadefs/namespaces", Anyone),
+    ("POST /image/v2/metadefs/namespaces", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}", Anyone),
+    ("PUT /image/v2/metadefs/namespaces/{ns}", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/objects", Anyone),
+    ("POST /image/v2/metadefs/namespaces/{ns}/objects", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/objects", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/objects/{name}", Anyone),
+    ("PUT /image/v2/metadefs/namespaces/{ns}/objects/{name}", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/objects/{name}", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/properties", Anyone),
+    ("POST /image/v2/metadefs/namespaces/{ns}/properties", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/properties", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/properties/{name}", Anyone),
+    ("PUT /image/v2/metadefs/namespaces/{ns}/properties/{name}", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/properties/{name}", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/tags", Anyone),
+    ("POST /image/v2/metadefs/namespaces/{ns}/tags", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/tags", Admin),
+    ("GET /image/v2/metadefs/namespaces/{ns}/tags/{name}", Anyone),
+    ("POST /image/v2/metadefs/namespaces/{ns}/tags/{name}", Admin),
+    ("PUT /image/v2/metadefs/namespaces/{ns}/tags/{name}", Admin),
+    ("DELETE /image/v2/metadefs/namespaces/{ns}/tags/{name}", Admin),
+    ("GET /image/v2/metadefs/resource_types", Anyone),
+    ("GET /image/v2/metadefs/namespaces/{ns}/resource_types", Anyone),
+    ("POST /image/v2/metadefs/namespaces/{ns}/resource_types", Admin),
+    (
+        "DELETE /image/v2/metadefs/namespaces/{ns}/resource_types/{name}",
+        Admin,
+    ),
+    ("GET /image/v2/schemas/metadefs/{which}", Anyone),
     ("PUT /image/v2/images/{id}/file", OwnWrite),
     ("POST /image/v2/images/{id}/actions/deactivate", OwnWrite),
     ("POST /image/v2/images/{id}/actions/reactivate", OwnWrite),
@@ -485,9 +639,22 @@ const EXPECTED: &[(&str, May)] = &[
     ("GET /compute/v2.1/extensions/{alias}", Anyone),
     ("GET /compute/v2.1/os-services", Admin),
     ("PUT /compute/v2.1/os-services/{id}", Admin),
+    ("GET /compute/v2.1/os-aggregates", Admin),
+    ("POST /compute/v2.1/os-aggregates", Admin),
+    ("GET /compute/v2.1/os-aggregates/{id}", Admin),
+    ("PUT /compute/v2.1/os-aggregates/{id}", Admin),
+    ("DELETE /compute/v2.1/os-aggregates/{id}", Admin),
+    ("POST /compute/v2.1/os-aggregates/{id}/action", Admin),
+    ("GET /compute/v2.1/os-server-groups", Anyone),
+    ("POST /compute/v2.1/os-server-groups", AnyMember),
+    ("GET /compute/v2.1/os-server-groups/{id}", OwnRead),
+    ("DELETE /compute/v2.1/os-server-groups/{id}", OwnWrite),
+    ("POST /compute/v2.1/os-server-external-events", Admin),
+    ("GET /compute/v2.1/os-migrations", Admin),
     ("GET /compute/v2.1/os-availability-zone", Anyone),
     ("GET /compute/v2.1/os-availability-zone/detail", Admin),
     ("GET /compute/v2.1/os-networks", Anyone),
+    ("GET /compute/v2.1/os-networks/{id}", OwnRead),
     ("GET /compute/v2.1/os-simple-tenant-usage", Admin),
     (
         "GET /compute/v2.1/os-simple-tenant-usage/{tenant_id}",
@@ -502,7 +669,7 @@ const PUBLIC_SERVER_FNS: &[&str] = &["login", "logout", "get_session", "set_pref
 fn mount(file: &str, path: &str) -> String {
     let (root, api) = match file.split('/').next().unwrap_or_default() {
         "keystone" => ("/identity", ""),
-        "glance.rs" => ("/image", ""),
+        "glance" => ("/image", ""),
         "nova" => ("/compute", "/v2.1"),
         "neutron" => ("/networking", "/v2.0"),
         other => panic!("a REST module the matrix does not know: {other}"),
@@ -817,6 +984,40 @@ async fn seed(
         .as_str()
         .unwrap()
         .to_string();
+    app.call(
+        Method::POST,
+        "/image/v2/metadefs/namespaces",
+        admin,
+        Some(&json!({"namespace": "a-ns", "visibility": "public",
+            "objects": [{"name": "a-key"}], "tags": [{"name": "a-key"}],
+            "properties": {"a-key": {"title": "A key", "type": "string"}}})),
+    )
+    .await
+    .expect(201);
+    let aggregate = app
+        .call(
+            Method::POST,
+            "/compute/v2.1/os-aggregates",
+            admin,
+            Some(&json!({"aggregate": {"name": "a-aggregate"}})),
+        )
+        .await
+        .expect(200)
+        .body["aggregate"]["id"]
+        .to_string();
+    let server_group = app
+        .call(
+            Method::POST,
+            "/compute/v2.1/os-server-groups",
+            t,
+            Some(&json!({"server_group": {"name": "a-group", "policies": ["anti-affinity"]}})),
+        )
+        .await
+        .expect(200)
+        .body["server_group"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let service = app
         .call(Method::GET, "/compute/v2.1/os-services", admin, None)
         .await
@@ -830,7 +1031,8 @@ async fn seed(
         .post(
             &format!("/v3/users/{}/application_credentials", member.user_id),
             t,
-            json!({"application_credential": {"name": "a-cred"}}),
+            json!({"application_credential": {"name": "a-cred", "access_rules": [
+                {"service": "compute", "path": "/v2.1/servers", "method": "GET"}]}}),
         )
         .await
         .expect(201)
@@ -838,6 +1040,30 @@ async fn seed(
         .as_str()
         .unwrap()
         .to_string();
+    // A rule no credential names any more (deleting it is allowed, so the matrix's
+    // DELETE meets a rule it may delete).
+    let made = app
+        .post(
+            &format!("/v3/users/{}/application_credentials", member.user_id),
+            t,
+            json!({"application_credential": {"name": "b-cred", "access_rules": [
+                {"service": "image", "path": "/v2/images", "method": "GET"}]}}),
+        )
+        .await
+        .expect(201)
+        .body["application_credential"]
+        .clone();
+    let access_rule = made["access_rules"][0]["id"].as_str().unwrap().to_string();
+    app.delete(
+        &format!(
+            "/v3/users/{}/application_credentials/{}",
+            member.user_id,
+            made["id"].as_str().unwrap()
+        ),
+        t,
+    )
+    .await
+    .expect(204);
     let credential = app
         .post(
             "/v3/credentials",
@@ -859,6 +1085,42 @@ async fn seed(
         .await
         .expect(201)
         .body["credential"]["access"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = app
+        .post(
+            "/v3/policies",
+            admin,
+            json!({"policy": {"type": "application/json", "blob": "{}"}}),
+        )
+        .await
+        .expect(201)
+        .body["policy"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let endpoint_group = app
+        .post(
+            "/v3/OS-EP-FILTER/endpoint_groups",
+            admin,
+            json!({"endpoint_group": {"name": "public-ones", "filters": {"interface": "public"}}}),
+        )
+        .await
+        .expect(201)
+        .body["endpoint_group"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let consumer = app
+        .post(
+            "/v3/OS-OAUTH1/consumers",
+            admin,
+            json!({"consumer": {"description": "a consumer"}}),
+        )
+        .await
+        .expect(201)
+        .body["consumer"]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -888,6 +1150,7 @@ async fn seed(
         ("floatingips", id(&fip)),
         ("os-floating-ips", id(&fip)),
         ("os-tenant-networks", id(&net)),
+        ("os-networks", id(&net)),
         ("network", "a-net".into()),
         ("security-groups", id(&group)),
         ("security-group-rules", rule),
@@ -899,8 +1162,16 @@ async fn seed(
         ("host", compute_host),
         ("before", "2026-12-07 00:00:00".into()),
         ("os-services", service),
+        ("os-aggregates", aggregate),
+        ("ns", "a-ns".into()),
+        ("which", "namespace".into()),
+        ("os-server-groups", server_group),
         ("application_credentials", app_cred),
         ("credentials", credential),
+        ("access_rules", access_rule),
+        ("policies", policy),
+        ("endpoint_groups", endpoint_group),
+        ("consumers", consumer),
         ("access", ec2_access),
         ("regions", "RegionOne".into()),
         ("services", service_id),

@@ -968,3 +968,70 @@ async fn failed_logins_are_throttled_per_source_address() {
         .expect_error(401);
     assert!(r.message().contains("Too many failed logins"), "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_application_credential_with_access_rules_makes_only_those_calls() {
+    let app = spawn_app().await;
+    let m = app.member("ruth", "rules", "member").await;
+    let made = app
+        .post(
+            &format!("/v3/users/{}/application_credentials", m.user_id),
+            &m.token,
+            json!({"application_credential": {"name": "lister", "access_rules": [
+                {"service": "compute", "path": "/v2.1/servers", "method": "GET"},
+                {"service": "image", "path": "/v2/images/*", "method": "GET"}]}}),
+        )
+        .await
+        .expect(201)
+        .body["application_credential"]
+        .clone();
+    assert_eq!(made["access_rules"].as_array().unwrap().len(), 2);
+    let token = app
+        .authenticate(json!({"auth": {"identity": {
+            "methods": ["application_credential"],
+            "application_credential": {"id": made["id"], "secret": made["secret"]},
+        }}}))
+        .await
+        .expect(201)
+        .subject_token();
+    // The calls the rules name are made; the others are refused as Keystone's middleware
+    // refuses them (401).
+    app.call(Method::GET, "/compute/v2.1/servers", &token, None)
+        .await
+        .expect(200);
+    app.call(Method::GET, "/image/v2/images/nope", &token, None)
+        .await
+        .expect(404);
+    app.call(Method::GET, "/compute/v2.1/flavors", &token, None)
+        .await
+        .expect(401);
+    app.call(Method::GET, "/image/v2/images", &token, None)
+        .await
+        .expect(401);
+    app.call(Method::GET, "/networking/v2.0/networks", &token, None)
+        .await
+        .expect(401);
+    // The rules are the user's; one still in use is not deleted.
+    let rules = app
+        .get(&format!("/v3/users/{}/access_rules", m.user_id), &m.token)
+        .await
+        .expect(200)
+        .body["access_rules"]
+        .clone();
+    assert_eq!(rules.as_array().unwrap().len(), 2);
+    let rule = rules[0]["id"].as_str().unwrap();
+    let rule_path = format!("/v3/users/{}/access_rules/{rule}", m.user_id);
+    app.delete(&rule_path, &m.token).await.expect_error(403);
+    app.delete(
+        &format!(
+            "/v3/users/{}/application_credentials/{}",
+            m.user_id,
+            made["id"].as_str().unwrap()
+        ),
+        &m.token,
+    )
+    .await
+    .expect(204);
+    app.delete(&rule_path, &m.token).await.expect(204);
+    app.get(&rule_path, &m.token).await.expect_error(404);
+}

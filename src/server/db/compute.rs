@@ -427,6 +427,10 @@ table! {
         pub created_at: i64,
         pub updated_at: i64,
         pub deleted: i64,
+        pub server_group_id: Option<String>,
+        pub access_ip_v4: String,
+        pub access_ip_v6: String,
+        pub disk_config: String,
     }
 }
 
@@ -509,12 +513,15 @@ pub struct InstanceFilter {
     pub limit: i64,
     /// Rows to skip (the portal's numbered pages).
     pub offset: i64,
+    /// Only these instances (what a regular expression over names or addresses chose).
+    pub ids: Option<Vec<String>>,
 }
 
 /// The instances a filter finds, before paging.
 fn instances(f: &InstanceFilter) -> Select<InstanceRow> {
     Select::table()
         .only("deleted = 0")
+        .within("id", f.ids.as_deref())
         .eq("project_id", f.project_id.as_deref())
         .contains(&["name"], f.name.as_deref())
         .eq("image_id", f.image_id.as_deref())
@@ -534,6 +541,13 @@ pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<Instance
         .offset(f.offset)
         .fetch_all(c)
         .await
+}
+
+/// The (id, name) of every instance a filter finds, unpaged: what a regular expression is
+/// matched against.
+pub async fn instance_names(c: &mut C, f: &InstanceFilter) -> Result<Vec<(String, String)>, DbError> {
+    let rows = instances(f).fetch_all(c).await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 pub async fn instance_count(c: &mut C, f: &InstanceFilter) -> Result<i64, DbError> {
@@ -710,5 +724,85 @@ pub async fn nic_delete_port(c: &mut C, port_id: &str) -> Result<(), DbError> {
         .bind(port_id)
         .execute(c)
         .await?;
+    Ok(())
+}
+
+// --- Migrations ------------------------------------------------------------------------
+
+table! {
+    /// A move of an instance (a resize), with the status it reached.
+    pub struct MigrationRow in "migrations" {
+        pub id: String,
+        pub num: i64,
+        pub instance_id: String,
+        pub project_id: String,
+        pub user_id: String,
+        pub migration_type: String,
+        pub status: String,
+        pub source_compute: Option<String>,
+        pub dest_compute: Option<String>,
+        pub old_flavor_id: Option<String>,
+        pub new_flavor_id: Option<String>,
+        pub created_at: i64,
+        pub updated_at: Option<i64>,
+    }
+}
+
+/// Which migrations a list returns.
+#[derive(Clone, Debug, Default)]
+pub struct MigrationFilter {
+    pub instance_id: Option<String>,
+    pub status: Option<String>,
+    pub migration_type: Option<String>,
+    /// Either end's host.
+    pub host: Option<String>,
+}
+
+/// Newest first, as Nova lists them.
+pub async fn migration_list(c: &mut C, f: &MigrationFilter) -> Result<Vec<MigrationRow>, DbError> {
+    let mut rows: Vec<MigrationRow> = Select::table()
+        .eq("instance_id", f.instance_id.as_deref())
+        .eq("status", f.status.as_deref())
+        .eq("migration_type", f.migration_type.as_deref())
+        .order_by("created_at DESC, num DESC")
+        .fetch_all(c)
+        .await?;
+    if let Some(h) = &f.host {
+        rows.retain(|m| m.source_compute.as_ref() == Some(h) || m.dest_compute.as_ref() == Some(h));
+    }
+    Ok(rows)
+}
+
+/// The integer id the next migration gets.
+pub async fn migration_next_num(c: &mut C) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(num), 0) + 1 FROM migrations")
+        .fetch_one(c)
+        .await?;
+    Ok(n)
+}
+
+/// Moves an instance's latest migration in one of the `from` statuses to `to`.
+pub async fn migration_advance(
+    c: &mut C,
+    instance_id: &str,
+    from: &[&str],
+    to: &str,
+    at: i64,
+) -> Result<(), DbError> {
+    let latest = migration_list(
+        c,
+        &MigrationFilter {
+            instance_id: Some(instance_id.to_string()),
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .find(|m| from.contains(&m.status.as_str()));
+    if let Some(mut m) = latest {
+        m.status = to.to_string();
+        m.updated_at = Some(at);
+        super::table::save(c, &m).await?;
+    }
     Ok(())
 }

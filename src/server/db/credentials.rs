@@ -126,3 +126,93 @@ pub async fn revocation_purge(c: &mut C, now: i64) -> Result<u64, DbError> {
         .await?;
     Ok(r.rows_affected())
 }
+
+table! {
+    /// An OAuth 1.0a consumer; its secret is kept as a SHA-256 hash.
+    pub struct ConsumerRow in "oauth_consumers" {
+        pub id: String,
+        pub description: Option<String>,
+        pub secret_hash: String,
+    }
+}
+
+pub async fn consumer_list(c: &mut C) -> Result<Vec<ConsumerRow>, DbError> {
+    super::select::Select::table().order_by("id").fetch_all(c).await
+}
+
+table! {
+    /// An access rule: an API call (`service` type, `path` with `*` and `**` wildcards,
+    /// HTTP `method`) an application credential's tokens may make.
+    pub struct AccessRuleRow in "access_rules" {
+        pub id: String,
+        pub user_id: String,
+        pub service: String,
+        pub path: String,
+        pub method: String,
+    }
+}
+
+pub async fn access_rules_of_user(c: &mut C, user_id: &str) -> Result<Vec<AccessRuleRow>, DbError> {
+    Select::table()
+        .eq("user_id", Some(user_id))
+        .order_by("service, path, method")
+        .fetch_all(c)
+        .await
+}
+
+pub async fn access_rules_of_app_cred(
+    c: &mut C,
+    app_cred_id: &str,
+) -> Result<Vec<AccessRuleRow>, DbError> {
+    Select::new(
+        "r.id, r.user_id, r.service, r.path, r.method",
+        "access_rules r JOIN app_cred_access_rules l ON l.access_rule_id = r.id",
+    )
+    .eq("l.app_cred_id", Some(app_cred_id))
+    .order_by("r.service, r.path, r.method")
+    .fetch_all(c)
+    .await
+}
+
+/// The user's rule for exactly this call, if there is one.
+pub async fn access_rule_find(
+    c: &mut C,
+    user_id: &str,
+    service: &str,
+    path: &str,
+    method: &str,
+) -> Result<Option<AccessRuleRow>, DbError> {
+    Select::table()
+        .eq("user_id", Some(user_id))
+        .eq("service", Some(service))
+        .eq("path", Some(path))
+        .eq("method", Some(method))
+        .fetch_optional(c)
+        .await
+}
+
+pub async fn access_rule_link(
+    c: &mut C,
+    app_cred_id: &str,
+    access_rule_id: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO app_cred_access_rules (app_cred_id, access_rule_id) VALUES ($1, $2)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(app_cred_id)
+    .bind(access_rule_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Whether any application credential still names the rule.
+pub async fn access_rule_in_use(c: &mut C, access_rule_id: &str) -> Result<bool, DbError> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM app_cred_access_rules WHERE access_rule_id = $1")
+            .bind(access_rule_id)
+            .fetch_one(c)
+            .await?;
+    Ok(n > 0)
+}

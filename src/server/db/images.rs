@@ -38,7 +38,7 @@ pub async fn image_update(c: &mut C, i: &ImageRow) -> Result<(), DbError> {
     sqlx::query(
         "UPDATE images SET name = $2, visibility = $3, protected = $4, disk_format = $5,
          container_format = $6, min_disk = $7, min_ram = $8, properties = $9, tags = $10,
-         updated_at = $11 WHERE id = $1",
+         updated_at = $11, owner = $12 WHERE id = $1",
     )
     .bind(&i.id)
     .bind(&i.name)
@@ -51,6 +51,7 @@ pub async fn image_update(c: &mut C, i: &ImageRow) -> Result<(), DbError> {
     .bind(&i.properties)
     .bind(&i.tags)
     .bind(i.updated_at)
+    .bind(&i.owner)
     .execute(c)
     .await?;
     Ok(())

@@ -546,3 +546,12 @@ pub async fn port_groups_of(
     }
     q.fetch_all(c).await
 }
+
+/// Deletes the rules that name a security group as their remote group.
+pub async fn sg_rules_delete_by_remote(c: &mut C, group_id: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM security_group_rules WHERE remote_group_id = $1")
+        .bind(group_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}

@@ -23,6 +23,8 @@ table! {
         pub description: String,
         pub enabled: i64,
         pub created_at: i64,
+        /// A JSON array of tags.
+        pub tags: String,
     }
 }
 
@@ -44,18 +46,6 @@ pub async fn domain_list(
         .order_by("name")
         .fetch_all(c)
         .await
-}
-
-pub async fn domain_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM projects WHERE domain_id = $1)
-              + (SELECT COUNT(*) FROM users WHERE domain_id = $1)
-              + (SELECT COUNT(*) FROM user_groups WHERE domain_id = $1)",
-    )
-    .bind(id)
-    .fetch_one(c)
-    .await?;
-    Ok(n > 0)
 }
 
 pub async fn project_get_by_name(

@@ -121,13 +121,21 @@ pub async fn assignment_list(
         .await
 }
 
-/// Removes every assignment of an actor (a deleted user or group) or on a target (a deleted project or domain).
+/// Removes every assignment of an actor (a deleted user or group) or on a target (a
+/// deleted project or domain), the inherited ones made on it included.
 pub async fn assignments_purge(c: &mut C, kind: &str, id: &str) -> Result<(), DbError> {
+    let inherited = match kind {
+        "domain" => "domain-projects",
+        "project" => "project-subtree",
+        _ => "",
+    };
     sqlx::query(
-        "DELETE FROM role_assignments WHERE (actor_type = $1 AND actor_id = $2) OR (target_type = $1 AND target_id = $2)",
+        "DELETE FROM role_assignments WHERE (actor_type = $1 AND actor_id = $2)
+         OR ((target_type = $1 OR target_type = $3) AND target_id = $2)",
     )
     .bind(kind)
     .bind(id)
+    .bind(inherited)
     .execute(c)
     .await?;
     Ok(())

@@ -18,6 +18,8 @@ table! {
         pub failed_auth_count: i64,
         pub locked_until: Option<i64>,
         pub created_at: i64,
+        /// A JSON object of the client's own attributes.
+        pub extra: String,
     }
 }
 
@@ -88,8 +90,8 @@ pub async fn user_count(c: &mut C, f: &UserFilter) -> Result<i64, DbError> {
 
 pub async fn user_update(c: &mut C, u: &UserRow) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE users SET name = $2, enabled = $3, email = $4, description = $5, default_project_id = $6
-         WHERE id = $1",
+        "UPDATE users SET name = $2, enabled = $3, email = $4, description = $5, default_project_id = $6,
+         extra = $7 WHERE id = $1",
     )
     .bind(&u.id)
     .bind(&u.name)
@@ -97,6 +99,7 @@ pub async fn user_update(c: &mut C, u: &UserRow) -> Result<(), DbError> {
     .bind(&u.email)
     .bind(&u.description)
     .bind(&u.default_project_id)
+    .bind(&u.extra)
     .execute(c)
     .await?;
     Ok(())

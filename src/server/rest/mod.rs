@@ -92,6 +92,14 @@ async fn not_offered() -> Response {
 
 /// The caller of a REST request, from its `X-Auth-Token`; each service's extractor
 /// renders the refusal as its own fault.
+/// Where each service's API is mounted, and its catalog type (what access rules name).
+const SERVICE_ROOTS: [(&str, &str); 4] = [
+    ("/identity", "identity"),
+    ("/image", "image"),
+    ("/compute", "compute"),
+    ("/networking", "network"),
+];
+
 pub async fn caller(
     parts: &axum::http::request::Parts,
     state: &AppState,
@@ -108,6 +116,27 @@ pub async fn caller(
         .validate(token)
         .await
         .map_err(|_| Error::unauthenticated())?;
+    // An application credential with access rules makes only the calls they name.
+    if let Some(rules) = auth.app_cred.as_ref().and_then(|a| a.access_rules.as_ref()) {
+        // The whole path: a nested router sees its own part only.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(parts.uri.path(), |o| o.0.path());
+        let (service, rest) = SERVICE_ROOTS
+            .iter()
+            .find_map(|(root, service)| path.strip_prefix(root).map(|rest| (*service, rest)))
+            .unwrap_or(("", path));
+        let allowed = crate::server::services::identity::access_allowed(
+            rules,
+            service,
+            rest,
+            parts.method.as_str(),
+        );
+        if !allowed {
+            return Err(Error::unauthenticated());
+        }
+    }
     let request_id = parts
         .extensions
         .get::<crate::server::context::RequestId>()

@@ -203,9 +203,14 @@ impl ComputeDriver for FakeDriver {
             }
             vm.state = Some(PowerState::Running);
             plug_all(vm, spec);
+            // A boot log of a few lines, as a guest's serial console has.
             vm.console.push_str(&format!(
-                "[fake] booting {}\n{} login: \n",
-                spec.name, spec.hostname
+                "[fake] booting {name}\n[fake] kernel: command line: console=ttyS0\n\
+                 [fake] cloud-init: found the config drive\n\
+                 [fake] cloud-init: set the hostname to {host}\n\
+                 [fake] cloud-init: configured the network\n{host} login: \n",
+                name = spec.name,
+                host = spec.hostname
             ));
             Ok(())
         })

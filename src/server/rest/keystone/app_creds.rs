@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::{collection_links, created, member, view, KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
-use crate::server::services::identity::AppCredCreate;
+use crate::server::services::identity::{AccessRuleSpec, AppCredCreate};
 use crate::server::state::AppState;
 use crate::server::time::parse_iso;
 
@@ -28,6 +28,19 @@ pub fn routes() -> Router<AppState> {
             "/v3/users/{user_id}/application_credentials/{id}",
             get(show).delete(delete),
         )
+        .route("/v3/users/{user_id}/access_rules", get(access_rule_list))
+        .route(
+            "/v3/users/{user_id}/access_rules/{id}",
+            get(access_rule_show).delete(access_rule_delete),
+        )
+}
+
+#[derive(Deserialize)]
+struct AccessRuleBody {
+    id: Option<String>,
+    service: Option<String>,
+    path: Option<String>,
+    method: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +59,8 @@ struct CreateBody {
     roles: Vec<RoleRefBody>,
     #[serde(default)]
     unrestricted: bool,
+    #[serde(default)]
+    access_rules: Vec<AccessRuleBody>,
 }
 
 async fn create(
@@ -81,10 +96,26 @@ async fn create(
                 expires_at,
                 roles,
                 unrestricted: b.unrestricted,
+                access_rules: b
+                    .access_rules
+                    .into_iter()
+                    .map(|r| AccessRuleSpec {
+                        id: r.id,
+                        service: r.service,
+                        path: r.path,
+                        method: r.method,
+                    })
+                    .collect(),
             },
         )
         .await?;
-    let view = view::app_cred_view(&state, &made.credential, &made.roles, Some(&made.secret));
+    let view = view::app_cred_view(
+        &state,
+        &made.credential,
+        &made.roles,
+        &made.access_rules,
+        Some(&made.secret),
+    );
     Ok(created(json!({ "application_credential": view })))
 }
 
@@ -99,7 +130,7 @@ async fn list(
         .app_cred_list(&ctx, &user_id, q.get("name").map(String::as_str))
         .await?;
     Ok(Json(json!({
-        "application_credentials": creds.iter().map(|(a, r)| view::app_cred_view(&state, a, r, None)).collect::<Vec<_>>(),
+        "application_credentials": creds.iter().map(|d| view::app_cred_view(&state, &d.credential, &d.roles, &d.access_rules, None)).collect::<Vec<_>>(),
         "links": collection_links(&state, &format!("users/{user_id}/application_credentials")),
     })))
 }
@@ -109,10 +140,9 @@ async fn show(
     ctx: OpCtx,
     Path((user_id, id)): Path<(String, String)>,
 ) -> KsResult<Json<Value>> {
-    let (a, roles) = state.identity.app_cred_get(&ctx, &user_id, &id).await?;
-    Ok(Json(
-        json!({"application_credential": view::app_cred_view(&state, &a, &roles, None)}),
-    ))
+    let d = state.identity.app_cred_get(&ctx, &user_id, &id).await?;
+    let view = view::app_cred_view(&state, &d.credential, &d.roles, &d.access_rules, None);
+    Ok(Json(json!({ "application_credential": view })))
 }
 
 async fn delete(
@@ -121,5 +151,35 @@ async fn delete(
     Path((user_id, id)): Path<(String, String)>,
 ) -> KsResult<StatusCode> {
     state.identity.app_cred_delete(&ctx, &user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn access_rule_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(user_id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let rules = state.identity.access_rule_list(&ctx, &user_id).await?;
+    Ok(Json(json!({
+        "access_rules": rules.iter().map(|r| view::access_rule_view(&state, r)).collect::<Vec<_>>(),
+        "links": collection_links(&state, &format!("users/{user_id}/access_rules")),
+    })))
+}
+
+async fn access_rule_show(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((user_id, id)): Path<(String, String)>,
+) -> KsResult<Json<Value>> {
+    let r = state.identity.access_rule_get(&ctx, &user_id, &id).await?;
+    Ok(Json(json!({ "access_rule": view::access_rule_view(&state, &r) })))
+}
+
+async fn access_rule_delete(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((user_id, id)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state.identity.access_rule_delete(&ctx, &user_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

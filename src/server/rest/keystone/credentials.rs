@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::{collection_links, created, double_option, member, KsJson, KsResult};
 use crate::server::context::OpCtx;
-use crate::server::services::identity::{Credential, CredentialCreate, CredentialUpdate};
+use crate::server::services::identity::{Consumer, Credential, CredentialCreate, CredentialUpdate};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -21,6 +21,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v3/credentials/{id}",
             get(show).patch(update).delete(remove),
+        )
+        .route(
+            "/v3/OS-OAUTH1/consumers",
+            get(consumer_list).post(consumer_create),
+        )
+        .route(
+            "/v3/OS-OAUTH1/consumers/{id}",
+            get(super::view::show::<Consumer>)
+                .patch(consumer_update)
+                .delete(super::view::remove::<Consumer>),
         )
         .route(
             "/v3/users/{user_id}/credentials/OS-EC2",
@@ -243,4 +253,41 @@ async fn ec2_delete(
 ) -> KsResult<StatusCode> {
     state.identity.ec2_delete(&ctx, &user_id, &access).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct ConsumerBody {
+    description: Option<String>,
+}
+
+async fn consumer_list(State(state): State<AppState>, ctx: OpCtx) -> KsResult<Json<Value>> {
+    let list = state.identity.consumer_list(&ctx).await?;
+    Ok(super::view::many_at(&state, &list, "OS-OAUTH1/consumers"))
+}
+
+/// `201` with the consumer and, this once, its secret.
+async fn consumer_create(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Response> {
+    let b: ConsumerBody = member(&body, "consumer")?;
+    let made = state.identity.consumer_create(&ctx, b.description).await?;
+    let mut view = super::view::one(&state, &made.consumer).0;
+    view["consumer"]["secret"] = made.secret.into();
+    Ok(axum::response::IntoResponse::into_response((StatusCode::CREATED, Json(view))))
+}
+
+async fn consumer_update(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: ConsumerBody = member(&body, "consumer")?;
+    let c = state
+        .identity
+        .consumer_update(&ctx, &id, b.description)
+        .await?;
+    Ok(super::view::one(&state, &c))
 }

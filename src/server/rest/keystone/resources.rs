@@ -2,17 +2,21 @@
 
 use std::collections::HashMap;
 
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 use super::view::{self, Listed, Writable};
+use super::{KsError, KsJson, KsResult};
 use crate::server::context::OpCtx;
 use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate, ProjectFilter,
-    ProjectUpdate,
+    project_tags, Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate,
+    ProjectFilter, ProjectUpdate, TagChange,
 };
 use crate::server::state::AppState;
 
@@ -31,6 +35,19 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v3/projects",
             get(view::list::<Project>).post(view::create::<Project>),
+        )
+        .route(
+            "/v3/projects/{id}/tags",
+            get(project_tags_list)
+                .put(project_tags_replace)
+                .delete(project_tags_clear),
+        )
+        .route(
+            "/v3/projects/{id}/tags/{tag}",
+            get(project_tag_check)
+                .head(project_tag_check)
+                .put(project_tag_add)
+                .delete(project_tag_remove),
         )
         .route(
             "/v3/projects/{id}",
@@ -113,6 +130,8 @@ pub(super) struct ProjectBody {
     enabled: Option<bool>,
     #[serde(default)]
     is_domain: Option<bool>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +139,7 @@ pub(super) struct ProjectPatch {
     name: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
+    tags: Option<Vec<String>>,
 }
 
 impl Writable for Project {
@@ -138,6 +158,7 @@ impl Writable for Project {
             parent_id: b.parent_id,
             description: b.description.unwrap_or_default(),
             enabled: b.enabled.unwrap_or(true),
+            tags: b.tags,
         };
         identity.project_create(ctx, project).await
     }
@@ -153,6 +174,11 @@ impl Writable for Project {
             description: b.description,
             enabled: b.enabled,
         };
+        if let Some(tags) = b.tags {
+            identity
+                .project_tags_change(ctx, id, TagChange::Replace(tags))
+                .await?;
+        }
         identity.project_update(ctx, id, change).await
     }
 }
@@ -170,6 +196,103 @@ impl Listed for Project {
             enabled: query_bool(q.get("enabled")),
             ..Default::default()
         };
-        identity.project_list(ctx, filter).await
+        let mut list = identity.project_list(ctx, filter).await?;
+        // Tag filters: `tags` (all of), `tags-any`, `not-tags` (not all of), `not-tags-any`.
+        let wanted = |key: &str| -> Option<Vec<String>> {
+            q.get(key)
+                .map(|v| v.split(',').map(str::to_string).collect())
+        };
+        let has = |p: &Project, t: &String| project_tags(p).contains(t);
+        if let Some(all) = wanted("tags") {
+            list.retain(|p| all.iter().all(|t| has(p, t)));
+        }
+        if let Some(any) = wanted("tags-any") {
+            list.retain(|p| any.iter().any(|t| has(p, t)));
+        }
+        if let Some(all) = wanted("not-tags") {
+            list.retain(|p| !all.iter().all(|t| has(p, t)));
+        }
+        if let Some(any) = wanted("not-tags-any") {
+            list.retain(|p| !any.iter().any(|t| has(p, t)));
+        }
+        Ok(list)
     }
+}
+
+async fn project_tags_list(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<Json<Value>> {
+    let tags = state.identity.project_tags_get(&ctx, &id).await?;
+    Ok(Json(json!({ "tags": tags })))
+}
+
+#[derive(Deserialize)]
+struct TagsBody {
+    tags: Vec<String>,
+}
+
+async fn project_tags_replace(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+    KsJson(body): KsJson<Value>,
+) -> KsResult<Json<Value>> {
+    let b: TagsBody = serde_json::from_value(body).map_err(|_| {
+        KsError(Error::invalid(msg!("The request body needs a list of 'tags'.")))
+    })?;
+    let tags = state
+        .identity
+        .project_tags_change(&ctx, &id, TagChange::Replace(b.tags))
+        .await?;
+    Ok(Json(json!({ "tags": tags })))
+}
+
+async fn project_tags_clear(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path(id): Path<String>,
+) -> KsResult<StatusCode> {
+    state
+        .identity
+        .project_tags_change(&ctx, &id, TagChange::Replace(Vec::new()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn project_tag_check(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((id, tag)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    let tags = state.identity.project_tags_get(&ctx, &id).await?;
+    if !tags.contains(&tag) {
+        return Err(KsError(Error::not_found("tag", tag)));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn project_tag_add(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((id, tag)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state
+        .identity
+        .project_tags_change(&ctx, &id, TagChange::Add(tag))
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn project_tag_remove(
+    State(state): State<AppState>,
+    ctx: OpCtx,
+    Path((id, tag)): Path<(String, String)>,
+) -> KsResult<StatusCode> {
+    state
+        .identity
+        .project_tags_change(&ctx, &id, TagChange::Remove(tag))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

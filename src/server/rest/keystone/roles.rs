@@ -53,7 +53,44 @@ pub fn routes() -> Router<AppState> {
                     .delete(grant_delete),
             );
     }
+    // Inherited grants (OS-INHERIT): on every project of a domain, or below a project.
     router
+        .route(
+            "/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/inherited_to_projects",
+            get(grant_list),
+        )
+        .route(
+            "/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/inherited_to_projects",
+            get(grant_list),
+        )
+        .route(
+            "/v3/OS-INHERIT/domains/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+            put(grant_create)
+                .head(grant_check)
+                .get(grant_check)
+                .delete(grant_delete),
+        )
+        .route(
+            "/v3/OS-INHERIT/domains/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+            put(grant_create)
+                .head(grant_check)
+                .get(grant_check)
+                .delete(grant_delete),
+        )
+        .route(
+            "/v3/OS-INHERIT/projects/{target_id}/users/{actor_id}/roles/{role_id}/inherited_to_projects",
+            put(grant_create)
+                .head(grant_check)
+                .get(grant_check)
+                .delete(grant_delete),
+        )
+        .route(
+            "/v3/OS-INHERIT/projects/{target_id}/groups/{actor_id}/roles/{role_id}/inherited_to_projects",
+            put(grant_create)
+                .head(grant_check)
+                .get(grant_check)
+                .delete(grant_delete),
+        )
         .route("/v3/roles/{id}/implies", get(implies_list))
         .route(
             "/v3/roles/{id}/implies/{implied}",
@@ -202,13 +239,19 @@ fn parts(matched: &MatchedPath, params: &HashMap<String, String>) -> KsResult<(T
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
-    let at = segments.iter().position(|s| *s == "v3").unwrap_or(0);
+    let mut at = segments.iter().position(|s| *s == "v3").unwrap_or(0);
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let not_found = || KsError(Error::not_found("resource", "the requested URL"));
-    let (target, actor_at) = match segments.get(at + 1).copied() {
-        Some("projects") => (Target::Project(param("target_id")), at + 3),
-        Some("domains") => (Target::Domain(param("target_id")), at + 3),
-        Some("system") => (Target::System, at + 2),
+    let inherited = segments.get(at + 1) == Some(&"OS-INHERIT");
+    if inherited {
+        at += 1;
+    }
+    let (target, actor_at) = match (segments.get(at + 1).copied(), inherited) {
+        (Some("projects"), false) => (Target::Project(param("target_id")), at + 3),
+        (Some("domains"), false) => (Target::Domain(param("target_id")), at + 3),
+        (Some("system"), false) => (Target::System, at + 2),
+        (Some("projects"), true) => (Target::Subprojects(param("target_id")), at + 3),
+        (Some("domains"), true) => (Target::DomainProjects(param("target_id")), at + 3),
         _ => return Err(not_found()),
     };
     let actor = match segments.get(actor_at).copied() {

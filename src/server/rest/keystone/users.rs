@@ -67,6 +67,9 @@ pub(super) struct UserBody {
     description: Option<String>,
     #[serde(default)]
     default_project_id: Option<String>,
+    /// Keystone keeps attributes it does not know and shows them back.
+    #[serde(flatten)]
+    extra: serde_json::Map<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -80,6 +83,16 @@ pub(super) struct UserPatch {
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     default_project_id: Option<Option<String>>,
+    #[serde(flatten)]
+    extra: serde_json::Map<String, Value>,
+}
+
+/// What a body's `extra` holds, without the attributes Keystone shows but never takes.
+fn taken(mut extra: serde_json::Map<String, Value>) -> serde_json::Map<String, Value> {
+    for k in ["id", "links", "options", "password_expires_at", "federated"] {
+        extra.remove(k);
+    }
+    extra
 }
 
 impl Writable for User {
@@ -95,6 +108,7 @@ impl Writable for User {
             email: b.email,
             description: b.description,
             default_project_id: b.default_project_id,
+            extra: taken(b.extra),
         };
         identity.user_create(ctx, user).await
     }
@@ -112,6 +126,7 @@ impl Writable for User {
             email: b.email,
             description: b.description,
             default_project_id: b.default_project_id,
+            extra: taken(b.extra),
         };
         identity.user_update(ctx, id, change).await
     }

@@ -27,8 +27,8 @@ use crate::server::context::{AuthContext, OpCtx, Scope};
 use crate::server::error::Result;
 use crate::server::rest::{by_id, ById, Null};
 use crate::server::services::identity::{
-    AppCred, CatalogEntry, Domain, EffectiveAssignment, Endpoint, Group, IdentityService, Project,
-    Region, Role, Service, User,
+    AccessRule, AppCred, CatalogEntry, DOMAIN_PROJECTS, SUBPROJECTS, Consumer, Domain, EffectiveAssignment, Endpoint, EndpointFilters,
+    EndpointGroup, Group, IdentityService, Policy, Project, Region, Role, Service, User,
 };
 use crate::server::state::AppState;
 use crate::server::time::iso_micros;
@@ -51,6 +51,9 @@ by_id!(IdentityService {
     Region => region_get, region_delete;
     Service => service_get, service_delete;
     Endpoint => endpoint_get, endpoint_delete;
+    Policy => policy_get, policy_delete;
+    EndpointGroup => endpoint_group_get, endpoint_group_delete;
+    Consumer => consumer_get, consumer_delete;
 });
 
 /// `GET /v3/<collection>/{id}`.
@@ -215,7 +218,7 @@ impl View for Project {
             description: &'a str,
             enabled: bool,
             is_domain: bool,
-            tags: [&'a str; 0],
+            tags: Vec<String>,
             options: NoOptions,
             links: Links,
         }
@@ -228,7 +231,7 @@ impl View for Project {
             description: &self.description,
             enabled: self.enabled != 0,
             is_domain: false,
-            tags: [],
+            tags: crate::server::services::identity::project_tags(self),
             options: NoOptions {},
             links: links(state, Self::COLLECTION, &self.id),
         }
@@ -254,6 +257,8 @@ impl View for User {
             description: Option<&'a str>,
             #[serde(skip_serializing_if = "Option::is_none")]
             default_project_id: Option<&'a str>,
+            #[serde(flatten)]
+            extra: serde_json::Map<String, Value>,
         }
         UserView {
             id: &self.id,
@@ -266,6 +271,7 @@ impl View for User {
             email: self.email.as_deref(),
             description: self.description.as_deref(),
             default_project_id: self.default_project_id.as_deref(),
+            extra: crate::server::services::identity::user_extra(self),
         }
     }
 }
@@ -616,6 +622,8 @@ pub(super) fn assignment_view(
         domain: Option<Ref<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         system: Option<SystemAll>,
+        #[serde(rename = "OS-INHERIT:inherited_to", skip_serializing_if = "Option::is_none")]
+        inherited_to: Option<&'static str>,
     }
     #[derive(Serialize)]
     struct AssignmentLinks {
@@ -653,18 +661,26 @@ pub(super) fn assignment_view(
     } else {
         (None, actor)
     };
-    let target = Some(named(names, &a.target_type, &a.target_id));
-    let (project, domain, system) = match a.target_type.as_str() {
+    // An inherited grant is made on a domain or a project, for the projects it reaches.
+    let (kind, inherited) = match a.target_type.as_str() {
+        DOMAIN_PROJECTS => ("domain", true),
+        SUBPROJECTS => ("project", true),
+        other => (other, false),
+    };
+    let target = Some(named(names, kind, &a.target_id));
+    let (project, domain, system) = match kind {
         "project" => (target, None, None),
         "system" => (None, None, Some(SystemAll { all: true })),
         _ => (None, target, None),
     };
-    // The grant's own path: on the system, `/system/users/{u}/roles/{r}`.
-    let target_path = if system.is_some() {
-        "system".to_string()
-    } else {
-        format!("{}s/{}", a.target_type, a.target_id)
+    // The grant's own path: on the system, `/system/users/{u}/roles/{r}`; an inherited
+    // one's under `OS-INHERIT`, ending in `inherited_to_projects`.
+    let target_path = match (system.is_some(), inherited) {
+        (true, _) => "system".to_string(),
+        (false, false) => format!("{kind}s/{}", a.target_id),
+        (false, true) => format!("OS-INHERIT/{kind}s/{}", a.target_id),
     };
+    let suffix = if inherited { "/inherited_to_projects" } else { "" };
     // The grant the line comes from: the group's when it is held through one, the prior
     // role's when it is implied.
     let (grantee, grantee_id) = match &a.via_group {
@@ -681,9 +697,12 @@ pub(super) fn assignment_view(
             project,
             domain,
             system,
+            inherited_to: inherited.then_some("projects"),
         },
         links: AssignmentLinks {
-            assignment: format!("{base}/{target_path}/{grantee}/{grantee_id}/roles/{granted}"),
+            assignment: format!(
+                "{base}/{target_path}/{grantee}/{grantee_id}/roles/{granted}{suffix}"
+            ),
             membership: a
                 .via_group
                 .as_ref()
@@ -698,6 +717,7 @@ pub(super) fn app_cred_view(
     state: &AppState,
     a: &AppCred,
     roles: &[Role],
+    access_rules: &[AccessRule],
     secret: Option<&str>,
 ) -> Value {
     #[derive(Serialize)]
@@ -705,6 +725,13 @@ pub(super) fn app_cred_view(
         id: &'a str,
         name: &'a str,
         domain_id: Null,
+    }
+    #[derive(Serialize)]
+    struct RuleView<'a> {
+        id: &'a str,
+        service: &'a str,
+        path: &'a str,
+        method: &'a str,
     }
     #[derive(Serialize)]
     struct AppCredView<'a> {
@@ -716,7 +743,7 @@ pub(super) fn app_cred_view(
         expires_at: Option<String>,
         unrestricted: bool,
         roles: Vec<RoleView<'a>>,
-        access_rules: [Null; 0],
+        access_rules: Vec<RuleView<'a>>,
         links: Links,
         #[serde(skip_serializing_if = "Option::is_none")]
         secret: Option<&'a str>,
@@ -737,7 +764,15 @@ pub(super) fn app_cred_view(
                 domain_id: None,
             })
             .collect(),
-        access_rules: [],
+        access_rules: access_rules
+            .iter()
+            .map(|r| RuleView {
+                id: &r.id,
+                service: &r.service,
+                path: &r.path,
+                method: &r.method,
+            })
+            .collect(),
         links: links(
             state,
             &format!("users/{}/application_credentials", a.user_id),
@@ -745,4 +780,77 @@ pub(super) fn app_cred_view(
         ),
         secret,
     })
+}
+
+/// An access rule (`/v3/users/{id}/access_rules`).
+pub(super) fn access_rule_view(state: &AppState, r: &AccessRule) -> Value {
+    json!({
+        "id": r.id,
+        "service": r.service,
+        "path": r.path,
+        "method": r.method,
+        "links": links(state, &format!("users/{}/access_rules", r.user_id), &r.id),
+    })
+}
+
+impl View for Policy {
+    const MEMBER: &'static str = "policy";
+    const COLLECTION: &'static str = "policies";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct PolicyView<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            policy_type: &'a str,
+            blob: &'a str,
+            links: Links,
+        }
+        PolicyView {
+            id: &self.id,
+            policy_type: &self.policy_type,
+            blob: &self.blob,
+            links: links(state, Self::COLLECTION, &self.id),
+        }
+    }
+}
+
+impl View for EndpointGroup {
+    const MEMBER: &'static str = "endpoint_group";
+    const COLLECTION: &'static str = "endpoint_groups";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct EndpointGroupView<'a> {
+            id: &'a str,
+            name: &'a str,
+            description: &'a str,
+            filters: &'a EndpointFilters,
+            links: Links,
+        }
+        EndpointGroupView {
+            id: &self.id,
+            name: &self.name,
+            description: &self.description,
+            filters: &self.filters,
+            links: links(state, "OS-EP-FILTER/endpoint_groups", &self.id),
+        }
+    }
+}
+
+/// An OAuth consumer; its secret only in the answer to its creation.
+impl View for Consumer {
+    const MEMBER: &'static str = "consumer";
+    const COLLECTION: &'static str = "consumers";
+    fn view(&self, state: &AppState) -> impl Serialize {
+        #[derive(Serialize)]
+        struct ConsumerView<'a> {
+            id: &'a str,
+            description: &'a Option<String>,
+            links: Links,
+        }
+        ConsumerView {
+            id: &self.id,
+            description: &self.description,
+            links: links(state, "OS-OAUTH1/consumers", &self.id),
+        }
+    }
 }

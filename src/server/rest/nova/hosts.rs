@@ -7,11 +7,14 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use super::view::{availability_zones_view, hypervisor_view, service_view, statistics_view};
+use super::view::{
+    availability_zones_view, hypervisor_view, migration_view, service_view, statistics_view,
+};
 use super::{str_field, NJson, NResult, Nova, NovaError};
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{HostedServer, Hypervisor, HypervisorUsage};
+use crate::server::services::compute::{MigrationFilter, DEFAULT_ZONE};
 use crate::server::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -30,12 +33,18 @@ pub fn routes() -> Router<AppState> {
         .route("/os-hosts/{host}", get(host_show).put(host_update))
         .route("/os-services", get(service_list))
         .route("/os-services/{id}", put(service_update))
+        .route("/os-migrations", get(migration_list))
+        .route(
+            "/os-server-external-events",
+            axum::routing::post(external_events),
+        )
         .route("/os-availability-zone", get(availability_zones))
         .route(
             "/os-availability-zone/detail",
             get(availability_zones_detail),
         )
         .route("/os-networks", get(networks))
+        .route("/os-networks/{id}", get(tenant_network))
         .route("/os-tenant-networks", get(tenant_networks))
         .route("/os-tenant-networks/{id}", get(tenant_network))
 }
@@ -177,6 +186,7 @@ async fn service_list(
     Query(q): Query<HashMap<String, String>>,
 ) -> NResult<Json<Value>> {
     let mut list = state.compute.compute_services(&nova.ctx).await?;
+    let zones = state.compute.host_zones(&nova.ctx).await?;
     if q.get("binary").is_some_and(|b| b != "nova-compute") {
         list.clear();
     }
@@ -184,7 +194,7 @@ async fn service_list(
         list.retain(|h| &h.host == host);
     }
     Ok(Json(
-        json!({"services": list.iter().map(|h| service_view(h, nova.mv)).collect::<Vec<_>>()}),
+        json!({"services": list.iter().map(|h| service_view(h, zone(&zones, &h.host), nova.mv)).collect::<Vec<_>>()}),
     ))
 }
 
@@ -222,11 +232,14 @@ async fn service_update(
         .compute
         .service_set_status(&nova.ctx, &id, enabled, reason)
         .await?;
-    Ok(Json(json!({"service": service_view(&h, nova.mv)})))
+    let zones = state.compute.host_zones(&nova.ctx).await?;
+    Ok(Json(json!({"service": service_view(&h, zone(&zones, &h.host), nova.mv)})))
 }
 
-async fn availability_zones(_nova: Nova) -> Json<Value> {
-    Json(availability_zones_view(None))
+async fn availability_zones(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    let zones = state.compute.zones_brief(&nova.ctx).await?;
+    let controller = crate::server::host::hostname();
+    Ok(Json(availability_zones_view(&zones, false, &controller)))
 }
 
 /// The zone with its hosts and their services: administrators only, as in Nova
@@ -235,13 +248,16 @@ async fn availability_zones_detail(
     State(state): State<AppState>,
     nova: Nova,
 ) -> NResult<Json<Value>> {
-    let nodes = state.compute.compute_services(&nova.ctx).await?;
-    Ok(Json(availability_zones_view(Some(&nodes))))
+    let zones = state.compute.zones_detail(&nova.ctx).await?;
+    let controller = crate::server::host::hostname();
+    Ok(Json(availability_zones_view(&zones, true, &controller)))
 }
 
 /// The legacy networks proxy: no networks until the networking service is offered.
-async fn networks(_nova: Nova) -> Json<Value> {
-    Json(json!({"networks": []}))
+/// `os-networks` (below 2.36): the networks the caller may use, as `os-tenant-networks`
+/// shows them.
+async fn networks(state: State<AppState>, nova: Nova) -> NResult<Json<Value>> {
+    tenant_networks(state, nova).await
 }
 
 /// `os-tenant-networks` (below 2.36): the networks the caller may use, by name, with the
@@ -346,7 +362,12 @@ fn hosts_offered(nova: &Nova) -> NResult<()> {
     Ok(())
 }
 
-/// The hosts and the services they run: each compute node's `compute` in zone `nova`,
+/// The zone of a host in `host_zones`' answer.
+fn zone<'a>(zones: &'a std::collections::BTreeMap<String, String>, host: &str) -> &'a str {
+    zones.get(host).map_or(DEFAULT_ZONE, String::as_str)
+}
+
+/// The hosts and the services they run: each compute node's `compute` in its zone,
 /// and this controller's `scheduler` and `conductor` in zone `internal`.
 async fn host_list(
     State(state): State<AppState>,
@@ -355,10 +376,11 @@ async fn host_list(
 ) -> NResult<Json<Value>> {
     hosts_offered(&nova)?;
     let nodes = state.compute.compute_services(&nova.ctx).await?;
+    let zones = state.compute.host_zones(&nova.ctx).await?;
     let controller = crate::server::host::hostname();
     let mut hosts: Vec<Value> = nodes
         .iter()
-        .map(|h| json!({"host_name": h.host, "service": "compute", "zone": "nova"}))
+        .map(|h| json!({"host_name": h.host, "service": "compute", "zone": zone(&zones, &h.host)}))
         .collect();
     for service in ["scheduler", "conductor"] {
         hosts.push(json!({"host_name": controller, "service": service, "zone": "internal"}));
@@ -461,4 +483,96 @@ async fn host_update(
         "disabled"
     };
     Ok(Json(json!({"host": h.host, "status": status})))
+}
+
+/// Neutron's events about instances (`POST /os-server-external-events`): each comes back
+/// with its code, 200 for an instance that exists and 404 for one that does not; the
+/// answer is 404 when none was found, 207 when some were not, 200 when all were.
+async fn external_events(
+    State(state): State<AppState>,
+    nova: Nova,
+    NJson(body): NJson<Value>,
+) -> NResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    const NAMES: [&str; 5] = [
+        "network-changed",
+        "network-vif-plugged",
+        "network-vif-unplugged",
+        "network-vif-deleted",
+        "volume-extended",
+    ];
+    let events = body
+        .get("events")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| {
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute events: it is a list of at least one event."
+            )))
+        })?;
+    let mut parsed = Vec::with_capacity(events.len());
+    for e in events {
+        let obj = e.as_object().ok_or_else(|| {
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute events. Value: {e}.",
+                e
+            )))
+        })?;
+        let name = str_field(obj, "name")?.unwrap_or_default();
+        if !NAMES.contains(&name) {
+            return Err(NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute name. Value: {name}.",
+                name
+            ))));
+        }
+        let server = str_field(obj, "server_uuid")?.ok_or_else(|| {
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute events. 'server_uuid' is a required property"
+            )))
+        })?;
+        let status = str_field(obj, "status")?.unwrap_or("completed");
+        let tag = str_field(obj, "tag")?;
+        parsed.push((name, server.to_string(), status, tag));
+    }
+    let ids: Vec<String> = parsed.iter().map(|(_, s, _, _)| s.clone()).collect();
+    let found = state.compute.external_events(&nova.ctx, &ids).await?;
+    let views: Vec<Value> = parsed
+        .iter()
+        .zip(&found)
+        .map(|((name, server, status, tag), ok)| {
+            let mut v = json!({
+                "name": name,
+                "server_uuid": server,
+                "status": if *ok { *status } else { "failed" },
+                "code": if *ok { 200 } else { 404 },
+            });
+            if let Some(t) = tag {
+                v["tag"] = (*t).into();
+            }
+            v
+        })
+        .collect();
+    let status = match (found.iter().all(|f| *f), found.iter().any(|f| *f)) {
+        (true, _) => axum::http::StatusCode::OK,
+        (false, true) => axum::http::StatusCode::MULTI_STATUS,
+        (false, false) => axum::http::StatusCode::NOT_FOUND,
+    };
+    Ok((status, Json(json!({ "events": views }))).into_response())
+}
+
+/// Migrations (`GET /os-migrations`), filtered by instance, status, type and host.
+async fn migration_list(
+    State(state): State<AppState>,
+    nova: Nova,
+    Query(q): Query<HashMap<String, String>>,
+) -> NResult<Json<Value>> {
+    let filter = MigrationFilter {
+        instance_id: q.get("instance_uuid").cloned(),
+        status: q.get("status").cloned(),
+        migration_type: q.get("migration_type").cloned(),
+        host: q.get("host").or_else(|| q.get("source_compute")).cloned(),
+    };
+    let list = state.compute.migration_list(&nova.ctx, filter).await?;
+    let views: Vec<Value> = list.iter().map(|m| migration_view(m, nova.mv)).collect();
+    Ok(Json(json!({ "migrations": views })))
 }

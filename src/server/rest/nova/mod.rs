@@ -4,6 +4,7 @@
 //! Faults are Nova's: `{"itemNotFound": {"code": 404, "message": "..."}}` and kin. Every
 //! answer carries the microversion it was served at (`OpenStack-API-Version`).
 
+mod aggregates;
 mod extensions;
 mod flavors;
 mod floating_ips;
@@ -13,6 +14,7 @@ mod interfaces;
 mod keypairs;
 mod quotas;
 mod security_groups;
+mod server_groups;
 mod servers;
 mod usage;
 mod view;
@@ -62,6 +64,8 @@ pub fn router() -> Router<AppState> {
 fn api() -> Router<AppState> {
     Router::new()
         .merge(servers::routes())
+        .merge(aggregates::routes())
+        .merge(server_groups::routes())
         .merge(interfaces::routes())
         .merge(usage::routes())
         .merge(flavors::routes())

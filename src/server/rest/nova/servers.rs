@@ -21,7 +21,7 @@ use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    known_status, new_admin_pass, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
+    known_status, new_admin_pass, DiskConfig, LabelsChange, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
     ServerCreate, ServerListQuery,
 };
 use crate::server::services::network::InstanceNetworking;
@@ -89,8 +89,14 @@ fn list_query(q: &[(String, String)], ctx_admin: bool) -> NResult<ServerListQuer
     let all = query_bool(get("all_tenants").as_ref()).unwrap_or(false);
     Ok(ServerListQuery {
         all_projects: all && ctx_admin,
-        project_id: get("project_id").or_else(|| get("tenant_id")),
+        // Nova ignores a project filter unless all_tenants is given.
+        project_id: if all {
+            get("project_id").or_else(|| get("tenant_id"))
+        } else {
+            None
+        },
         name: get("name"),
+        ip: get("ip").or_else(|| get("ip6")),
         status: get("status"),
         image_id: get("image").map(|i| ref_id(&i)),
         flavor_id: get("flavor").map(|f| ref_id(&f)),
@@ -246,6 +252,41 @@ const CREATE_FIELDS: [&str; 26] = [
     "hostname",
 ];
 
+/// The access addresses and disk configuration a create, update, rebuild or resize gives.
+fn labels_change(obj: &serde_json::Map<String, Value>) -> NResult<LabelsChange> {
+    let disk_config = match str_field(obj, "OS-DCF:diskConfig")? {
+        None => None,
+        Some(d) => Some(DiskConfig::parse(d).ok_or_else(|| {
+            NovaError(Error::invalid(msg!(
+                "Invalid input for field/attribute OS-DCF:diskConfig. Value: {d}. It is not one of 'AUTO', 'MANUAL'",
+                d
+            )))
+        })?),
+    };
+    Ok(LabelsChange {
+        access_ipv4: str_field(obj, "accessIPv4")?.map(str::to_string),
+        access_ipv6: str_field(obj, "accessIPv6")?.map(str::to_string),
+        disk_config,
+    })
+}
+
+/// The server group a create's scheduler hints name (`{"group": ID}`).
+fn scheduler_group(body: &Value) -> NResult<Option<String>> {
+    let hints = body
+        .get("os:scheduler_hints")
+        .or_else(|| body.get("OS-SCH-HNT:scheduler_hints"));
+    let Some(hints) = hints.filter(|h| !h.is_null()) else {
+        return Ok(None);
+    };
+    let obj = hints.as_object().ok_or_else(|| {
+        NovaError(Error::invalid(msg!(
+            "Invalid input for field/attribute os:scheduler_hints. Value: {hints}. It is not of type 'object'",
+            hints
+        )))
+    })?;
+    Ok(str_field(obj, "group")?.map(str::to_string))
+}
+
 fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
     let s = body_member(body, "server")?;
     if let Some(top) = body.as_object() {
@@ -346,6 +387,8 @@ fn parse_create(body: &Value, mv: Mv) -> NResult<(ServerCreate, bool)> {
         networks,
         security_groups,
         admin_pass: str_field(s, "adminPass")?.map(str::to_string),
+        group: scheduler_group(body)?,
+        labels: labels_change(s)?,
     };
     let reservation = bool_field(s, "return_reservation_id")?.unwrap_or(false);
     Ok((create, reservation))
@@ -400,7 +443,7 @@ async fn update(
     };
     let server = state
         .compute
-        .server_update(&nova.ctx, &id, name, hostname)
+        .server_update(&nova.ctx, &id, name, hostname, labels_change(s)?)
         .await?;
     let nets = networking(&state, &[&server]).await?;
     let view = changed_server_view(
@@ -470,6 +513,7 @@ async fn action(
         },
         "unlock" => ServerAction::Unlock,
         "resize" => ServerAction::Resize {
+            labels: labels_change(args)?,
             flavor_id: match args.get("flavorRef") {
                 Some(Value::String(f)) => ref_id(f),
                 Some(Value::Number(n)) => n.to_string(),
@@ -483,6 +527,7 @@ async fn action(
         "confirmResize" => ServerAction::ConfirmResize,
         "revertResize" => ServerAction::RevertResize,
         "rebuild" => ServerAction::Rebuild {
+            labels: labels_change(args)?,
             image_id: str_field(args, "imageRef")?.map(ref_id).ok_or_else(|| {
                 NovaError(Error::invalid(msg!(
                     "Invalid input for field/attribute rebuild. 'imageRef' is a required property"
@@ -532,6 +577,35 @@ async fn action(
                 }
             };
             compute.server_reset_state(ctx, &id, error).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "addSecurityGroup" | "removeSecurityGroup" => {
+            let group = str_field(args, "name")?.ok_or_else(|| {
+                NovaError(Error::invalid(msg!(
+                    "Invalid input for field/attribute {name}. 'name' is a required property",
+                    name
+                )))
+            })?;
+            let add = name == "addSecurityGroup";
+            compute
+                .server_security_group(ctx, &id, group, add)
+                .await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "restore" => {
+            compute.server_restore(ctx, &id).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "forceDelete" => {
+            compute.server_delete(ctx, &id, true).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "migrate" => {
+            compute.server_migrate(ctx, &id).await?;
+            return Ok(StatusCode::ACCEPTED.into_response());
+        }
+        "injectNetworkInfo" => {
+            compute.server_inject_network_info(ctx, &id).await?;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         "os-getVNCConsole" => {

@@ -13,8 +13,8 @@ use sha2::Digest;
 
 use super::Mv;
 use crate::server::services::compute::{
-    Flavor, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
-    InterfaceAttachment, Keypair, QuotaSet, Server, ServerUsage, TenantUsage, UsageAudit,
+    Aggregate, Flavor, Migration, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
+    InterfaceAttachment, Keypair, QuotaSet, Server, ServerGroup, Zone, ServerUsage, TenantUsage, UsageAudit,
     UsageReport, VolumeAttachment, LEGACY_NETWORK_QUOTAS,
 };
 use crate::server::services::image::Image;
@@ -95,7 +95,7 @@ pub fn server_created_view(state: &AppState, s: &Server, admin_pass: &str) -> Va
     to_value(CreatedView {
         id: &s.id,
         links: self_links(state, &format!("servers/{}", s.id)),
-        disk_config: "MANUAL",
+        disk_config: s.labels.disk_config.as_str(),
         security_groups: [GroupName { name: "default" }],
         admin_pass,
     })
@@ -350,7 +350,7 @@ pub fn server_view(
         #[serde(skip_serializing_if = "Option::is_none")]
         trusted_image_certificates: Option<Null>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        server_groups: Option<[Null; 0]>,
+        server_groups: Option<Vec<&'a str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         locked_reason: Option<&'a Option<String>>,
     }
@@ -378,10 +378,10 @@ pub fn server_view(
         created: iso_seconds(s.created_at),
         updated: iso_seconds(s.updated_at),
         addresses: addresses(net, true),
-        accessIPv4: "",
-        accessIPv6: "",
+        accessIPv4: &s.labels.access_ipv4,
+        accessIPv6: &s.labels.access_ipv6,
         links: self_links(state, &format!("servers/{}", s.id)),
-        disk_config: "MANUAL",
+        disk_config: s.labels.disk_config.as_str(),
         availability_zone: &s.availability_zone,
         config_drive: if s.config_drive { "True" } else { "" },
         key_name: &s.key_name,
@@ -429,7 +429,8 @@ pub fn server_view(
         description: mv.at_least(19).then_some(None),
         tags: mv.at_least(26).then_some([]),
         trusted_image_certificates: mv.at_least(63).then_some(None),
-        server_groups: (mv.at_least(71) && show).then_some([]),
+        server_groups: (mv.at_least(71) && show)
+            .then(|| s.server_group.iter().map(String::as_str).collect()),
         locked_reason: mv.at_least(73).then_some(&s.locked_reason),
     })
 }
@@ -477,6 +478,16 @@ pub fn changed_server_view(
             fields.retain(|k, _| {
                 BASIC.contains(&k.as_str()) || (rebuild && mv.at_least(54) && k == "key_name")
             });
+            // The basic addresses: no MAC and no type.
+            if let Some(Value::Object(networks)) = fields.get_mut("addresses") {
+                for list in networks.values_mut() {
+                    for address in list.as_array_mut().into_iter().flatten() {
+                        if let Value::Object(a) = address {
+                            a.retain(|k, _| k == "addr" || k == "version");
+                        }
+                    }
+                }
+            }
         }
     }
     view
@@ -895,7 +906,7 @@ impl Capacity {
 }
 
 /// A compute service (`/os-services`): one `nova-compute` per hypervisor.
-pub fn service_view(h: &Hypervisor, mv: Mv) -> Value {
+pub fn service_view(h: &Hypervisor, zone: &str, mv: Mv) -> Value {
     #[derive(Serialize)]
     struct ServiceView<'a> {
         id: NodeId<'a>,
@@ -914,7 +925,7 @@ pub fn service_view(h: &Hypervisor, mv: Mv) -> Value {
         id: node_id(h, mv),
         binary: "nova-compute",
         host: &h.host,
-        zone: "nova",
+        zone,
         status: &h.status,
         state: "up",
         updated_at: iso_seconds(h.updated_at),
@@ -1161,9 +1172,10 @@ pub fn action_view(a: &InstanceAction, mv: Mv, with_events: bool, admin: bool) -
     })
 }
 
-/// `{"availabilityZoneInfo": […]}`: the one zone, `nova`, with its hosts and their compute
-/// services when `hosts` is given (the detail administrators see).
-pub fn availability_zones_view(hosts: Option<&[Hypervisor]>) -> Value {
+/// `{"availabilityZoneInfo": […]}`: the zones; with `detail` (administrators), each with
+/// its hosts and their compute services, and the zone `internal` with this controller's
+/// scheduler and conductor, as Nova shows them.
+pub fn availability_zones_view(zones: &[Zone], detail: bool, controller: &str) -> Value {
     #[derive(Serialize)]
     struct ZoneState {
         available: bool,
@@ -1172,45 +1184,58 @@ pub fn availability_zones_view(hosts: Option<&[Hypervisor]>) -> Value {
     struct ServiceState {
         available: bool,
         active: bool,
-        updated_at: String,
+        updated_at: Option<String>,
     }
+    type HostServices<'a> = BTreeMap<&'a str, BTreeMap<&'static str, ServiceState>>;
     #[derive(Serialize)]
-    struct HostServices {
-        #[serde(rename = "nova-compute")]
-        nova_compute: ServiceState,
-    }
-    #[derive(Serialize)]
-    struct Zone<'a> {
+    struct ZoneView<'a> {
         #[serde(rename = "zoneName")]
         zone_name: &'a str,
         #[serde(rename = "zoneState")]
         zone_state: ZoneState,
-        hosts: Option<BTreeMap<&'a str, HostServices>>,
+        hosts: Option<HostServices<'a>>,
     }
     #[derive(Serialize)]
     struct Zones<'a> {
         #[serde(rename = "availabilityZoneInfo")]
-        info: [Zone<'a>; 1],
+        info: Vec<ZoneView<'a>>,
     }
-    to_value(Zones {
-        info: [Zone {
-            zone_name: "nova",
+    let mut info: Vec<ZoneView> = zones
+        .iter()
+        .map(|z| ZoneView {
+            zone_name: &z.name,
             zone_state: ZoneState { available: true },
-            hosts: hosts.map(|hosts| {
-                hosts
+            hosts: detail.then(|| {
+                z.hosts
                     .iter()
                     .map(|h| {
-                        let nova_compute = ServiceState {
+                        let state = ServiceState {
                             available: h.status == "enabled",
                             active: true,
-                            updated_at: iso_seconds(h.updated_at),
+                            updated_at: Some(iso_seconds(h.updated_at)),
                         };
-                        (h.host.as_str(), HostServices { nova_compute })
+                        (h.host.as_str(), BTreeMap::from([("nova-compute", state)]))
                     })
                     .collect()
             }),
-        }],
-    })
+        })
+        .collect();
+    if detail {
+        let up = || ServiceState {
+            available: true,
+            active: true,
+            updated_at: None,
+        };
+        info.push(ZoneView {
+            zone_name: "internal",
+            zone_state: ZoneState { available: true },
+            hosts: Some(BTreeMap::from([(
+                controller,
+                BTreeMap::from([("nova-conductor", up()), ("nova-scheduler", up())]),
+            )])),
+        });
+    }
+    to_value(Zones { info })
 }
 
 /// `{"volumeAttachments": […]}`: the volumes attached to a server.
@@ -1233,4 +1258,140 @@ pub fn volume_attachments_view(list: &[VolumeAttachment]) -> Value {
         })
         .collect();
     serde_json::json!({ "volumeAttachments": views })
+}
+
+/// A host aggregate (`/os-aggregates`): `uuid` from 2.41; `hosts` and `metadata` everywhere
+/// but in the create answer (`full`).
+pub fn aggregate_view(a: &Aggregate, mv: Mv, full: bool) -> Value {
+    #[derive(Serialize)]
+    struct Contents<'a> {
+        hosts: &'a [String],
+        metadata: BTreeMap<String, String>,
+    }
+    #[derive(Serialize)]
+    struct AggregateView<'a> {
+        id: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uuid: Option<&'a str>,
+        name: &'a str,
+        availability_zone: &'a Option<String>,
+        created_at: String,
+        updated_at: Option<String>,
+        deleted: bool,
+        deleted_at: Null,
+        #[serde(flatten)]
+        contents: Option<Contents<'a>>,
+    }
+    to_value(AggregateView {
+        id: a.num,
+        uuid: mv.at_least(41).then_some(a.id.as_str()),
+        name: &a.name,
+        availability_zone: &a.availability_zone,
+        created_at: iso_seconds(a.created_at),
+        updated_at: a.updated_at.map(iso_seconds),
+        deleted: false,
+        deleted_at: None,
+        contents: full.then(|| Contents {
+            hosts: &a.hosts,
+            metadata: a.shown_metadata(),
+        }),
+    })
+}
+
+/// A server group (`/os-server-groups`): `project_id` and `user_id` from 2.13; `policy`
+/// and `rules` in place of `policies` and `metadata` from 2.64.
+pub fn server_group_view(g: &ServerGroup, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct Rules {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        max_server_per_host: Option<i64>,
+    }
+    #[derive(Serialize)]
+    struct Owner<'a> {
+        project_id: &'a str,
+        user_id: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Before264<'a> {
+        policies: [&'a str; 1],
+        metadata: BTreeMap<String, String>,
+    }
+    #[derive(Serialize)]
+    struct From264<'a> {
+        policy: &'a str,
+        rules: Rules,
+    }
+    #[derive(Serialize)]
+    struct GroupView<'a> {
+        id: &'a str,
+        name: &'a str,
+        members: Vec<&'a str>,
+        #[serde(flatten)]
+        owner: Option<Owner<'a>>,
+        #[serde(flatten)]
+        before: Option<Before264<'a>>,
+        #[serde(flatten)]
+        from: Option<From264<'a>>,
+    }
+    let policy = g.policy.as_str();
+    let modern = mv.at_least(64);
+    to_value(GroupView {
+        id: &g.id,
+        name: &g.name,
+        members: g.member_ids(),
+        owner: mv.at_least(13).then_some(Owner {
+            project_id: &g.project_id,
+            user_id: &g.user_id,
+        }),
+        before: (!modern).then(|| Before264 {
+            policies: [policy],
+            metadata: BTreeMap::new(),
+        }),
+        from: modern.then_some(From264 {
+            policy,
+            rules: Rules {
+                max_server_per_host: g.max_server_per_host,
+            },
+        }),
+    })
+}
+
+/// A migration (`/os-migrations`): `migration_type` from 2.23, `uuid` from 2.59. Nova's
+/// integer flavor ids (`old_instance_type_id`) do not exist here: they are `null`.
+pub fn migration_view(m: &Migration, mv: Mv) -> Value {
+    #[derive(Serialize)]
+    struct MigrationView<'a> {
+        id: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uuid: Option<&'a str>,
+        status: &'a str,
+        instance_uuid: &'a str,
+        source_compute: &'a Option<String>,
+        source_node: &'a Option<String>,
+        dest_compute: &'a Option<String>,
+        dest_node: &'a Option<String>,
+        dest_host: Option<String>,
+        old_instance_type_id: Null,
+        new_instance_type_id: Null,
+        created_at: String,
+        updated_at: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        migration_type: Option<&'a str>,
+    }
+    to_value(MigrationView {
+        id: m.num,
+        uuid: mv.at_least(59).then_some(m.id.as_str()),
+        status: &m.status,
+        instance_uuid: &m.instance_id,
+        source_compute: &m.source_compute,
+        source_node: &m.source_compute,
+        dest_compute: &m.dest_compute,
+        dest_node: &m.dest_compute,
+        dest_host: m.dest_compute.clone(),
+        old_instance_type_id: None,
+        new_instance_type_id: None,
+        created_at: iso_seconds(m.created_at),
+        updated_at: m.updated_at.map(iso_seconds),
+        migration_type: mv.at_least(23).then_some(m.migration_type.as_str()),
+    })
 }

@@ -8,9 +8,9 @@ use futures_util::future::BoxFuture;
 use serde_json::json;
 
 use super::launch::Build;
-use super::servers::{Fault, Server};
+use super::servers::{Fault, LabelsChange, Server};
 use super::{ComputeService, TaskState, VmState};
-use crate::server::authz::{is_admin, Action};
+use crate::server::authz::{authorize, is_admin, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::ActionRow};
 use crate::server::drivers::compute::PowerState;
@@ -39,6 +39,7 @@ pub enum ServerAction {
     Unlock,
     Resize {
         flavor_id: String,
+        labels: LabelsChange,
     },
     ConfirmResize,
     RevertResize,
@@ -47,10 +48,21 @@ pub enum ServerAction {
         name: Option<String>,
         /// The new administrator password, written to the new config drive.
         admin_pass: String,
+        labels: LabelsChange,
     },
 }
 
 impl ServerAction {
+    /// The change to the server's labels an action carries (resize and rebuild).
+    fn labels(&self) -> Option<&LabelsChange> {
+        match self {
+            ServerAction::Resize { labels, .. } | ServerAction::Rebuild { labels, .. } => {
+                Some(labels)
+            }
+            _ => None,
+        }
+    }
+
     /// The instance action's name, as Nova records it.
     fn record_name(&self) -> &'static str {
         match self {
@@ -203,8 +215,12 @@ impl ComputeService {
             return Err(state_conflict(name, &server));
         }
         // Checks that need more than the state, before anything is claimed.
+        let mut labels = server.labels.clone();
+        if let Some(change) = action.labels() {
+            labels.apply(change)?;
+        }
         let new_flavor = match &action {
-            ServerAction::Resize { flavor_id } => {
+            ServerAction::Resize { flavor_id, .. } => {
                 let flavor = self.flavor_get(ctx, flavor_id).await.map_err(|e| match e {
                     Error::NotFound { .. } => {
                         Error::invalid(msg!("Flavor {flavor_id} could not be found.", flavor_id))
@@ -281,7 +297,21 @@ impl ComputeService {
             // Hold both sizes on the node until the resize is confirmed or reverted.
             server.new_flavor = Some(flavor.clone());
             server.old_flavor = Some(server.flavor.clone());
+        }
+        // A rebuild shows its new image from the moment it is accepted, as in Nova.
+        let new_image = rebuild_image
+            .as_ref()
+            .map(|i| Some(i.id.clone()))
+            .filter(|i| *i != server.image_id);
+        if new_flavor.is_some() || server.labels != labels || new_image.is_some() {
+            server.labels = labels;
+            if let Some(image) = new_image {
+                server.image_id = image;
+            }
             self.save(&server).await?;
+        }
+        if let Some(flavor) = &new_flavor {
+            self.migration_start(ctx, &server, &flavor.id).await?;
         }
         self.notify(id, &server.project_id);
         let action_id = self.action_start(ctx, id, &server.project_id, name).await?;
@@ -322,6 +352,19 @@ impl ComputeService {
                     Some(details)
                 }
             };
+            // A resize's migration record follows it (before the instance shows the end).
+            let step = match name {
+                "resize" => Some((&["pre-migrating"][..], "finished")),
+                "confirmResize" => Some((&["finished"][..], "confirmed")),
+                "revertResize" => Some((&["finished"][..], "reverted")),
+                _ => None,
+            };
+            if let Some((from, to)) = step {
+                let to = if error.is_some() { "error" } else { to };
+                if let Err(e) = svc.migration_advance(&current.id, from, to).await {
+                    e.log();
+                }
+            }
             if let Err(e) = svc.save(&current).await {
                 e.log();
             }
@@ -624,5 +667,52 @@ impl ComputeService {
                 id
             ))
         })
+    }
+}
+
+impl ComputeService {
+    /// Restores a soft-deleted server (`restore`). Gureum deletes at once (Nova's
+    /// `reclaim_instance_interval` of 0), so no server is ever soft-deleted: a server
+    /// that exists is in the wrong state for it.
+    pub async fn server_restore(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        let server = self.load(ctx, id, Action::Modify).await?;
+        Err(state_conflict("restore", &server))
+    }
+
+    /// Moves a server to another compute host (`migrate`, administrators). This
+    /// controller drives one compute host, so there is never another to move to.
+    pub async fn server_migrate(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        let server = self.load(ctx, id, Action::Read).await?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("os_compute_api:os-migrate-server:migrate"),
+        )?;
+        self.check_unlocked(ctx, &server)?;
+        let mut conn = self.db.conn().await?;
+        let others = db::compute::node_list(&mut conn)
+            .await?
+            .into_iter()
+            .filter(|n| n.status == "enabled" && Some(&n.host) != server.host.as_ref())
+            .count();
+        if others == 0 {
+            return Err(Error::invalid(super::launch::no_valid_host()));
+        }
+        Err(Error::invalid(msg!(
+            "Moving an instance between compute hosts is not offered yet."
+        )))
+    }
+
+    /// Re-sends a server's network configuration to its guest (`injectNetworkInfo`,
+    /// administrators). The guest reads it from the config drive and DHCP, which always
+    /// hold the current configuration, so there is nothing to send.
+    pub async fn server_inject_network_info(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        self.load(ctx, id, Action::Read).await?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("os_compute_api:os-admin-actions:inject_network_info"),
+        )?;
+        Ok(())
     }
 }

@@ -6,10 +6,13 @@
 
 use crate::message::Message;
 use async_trait::async_trait;
+use std::collections::BTreeMap;
 
 use super::nics::NicPlan;
+use super::aggregates::zone_of;
+use super::server_groups::{host_fits, host_weight};
 use super::servers::{Fault, Server};
-use super::{ComputeService, Flavor, TaskState, VmState};
+use super::{ComputeService, TaskState, VmState};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::{self as driver, BootImage, InstanceSpec, PowerState};
@@ -86,9 +89,10 @@ impl Step<Launch> for Schedule {
     async fn run(&self, l: &mut Launch) -> Result<()> {
         l.still_wanted().await?;
         let _claim = l.svc.claims.lock().await;
-        let node = l.svc.pick_node(&l.server.flavor, &l.image).await?;
+        let (node, zone) = l.svc.pick_node(&l.server, &l.image).await?;
         l.server.node_id = Some(node.id);
         l.server.host = Some(node.host);
+        l.server.availability_zone = zone;
         l.server.updated_at = now();
         l.svc.save(&l.server).await
     }
@@ -331,13 +335,16 @@ impl ComputeService {
             .into())
     }
 
-    /// The scheduler: enabled nodes with room for the flavor (after allocation ratios),
-    /// weighed by free RAM. The caller holds the claims lock.
+    /// The scheduler: enabled nodes in the requested availability zone, with room for the
+    /// flavor (after allocation ratios) and allowed by the server group's policy, weighed
+    /// by the group's preference and then by free RAM. Answers the node and its zone. The
+    /// caller holds the claims lock.
     pub(super) async fn pick_node(
         &self,
-        flavor: &Flavor,
+        server: &Server,
         image: &Image,
-    ) -> Result<db::compute::NodeRow> {
+    ) -> Result<(db::compute::NodeRow, String)> {
+        let flavor = &server.flavor;
         if image.min_ram > flavor.ram || (flavor.disk > 0 && image.min_disk > flavor.disk) {
             return Err(Error::invalid(no_valid_host()));
         }
@@ -348,12 +355,38 @@ impl ComputeService {
             (image.virtual_size.or(image.size).unwrap_or(0) + gib - 1) / gib
         };
         let disk_needed = root_gb + flavor.ephemeral + (flavor.swap + 1023) / 1024;
+        let aggregates = self.aggregates_all().await?;
+        let wanted_zone = Some(server.availability_zone.as_str()).filter(|z| !z.is_empty());
+        let group = match &server.server_group {
+            Some(id) => self.group_for_scheduling(id).await?,
+            None => None,
+        };
+        // Where the group's other members run.
+        let mut members_on: BTreeMap<String, i64> = BTreeMap::new();
+        if let Some(g) = &group {
+            for (id, host) in &g.members {
+                if let (true, Some(host)) = (id != &server.id, host) {
+                    *members_on.entry(host.clone()).or_default() += 1;
+                }
+            }
+        }
+        let placed: i64 = members_on.values().sum();
         let mut conn = self.db.conn().await?;
-        let mut best: Option<(f64, db::compute::NodeRow)> = None;
+        let mut best: Option<((i64, f64), db::compute::NodeRow, String)> = None;
         for (node, used) in db::compute::node_loads(&mut conn).await? {
             if node.status != "enabled" {
                 continue;
             }
+            let zone = zone_of(&aggregates, &node.host);
+            if wanted_zone.is_some_and(|z| z != zone) {
+                continue;
+            }
+            let here = members_on.get(&node.host).copied().unwrap_or(0);
+            let group_weight = match &group {
+                Some(g) if !host_fits(g.policy, g.max_server_per_host, here, placed) => continue,
+                Some(g) => host_weight(g.policy, here),
+                None => 0,
+            };
             let free_cpu = node.vcpus as f64 * node.cpu_allocation_ratio - used.vcpus as f64;
             let free_ram =
                 node.memory_mb as f64 * node.ram_allocation_ratio - used.memory_mb as f64;
@@ -364,11 +397,12 @@ impl ComputeService {
             {
                 continue;
             }
-            if best.as_ref().is_none_or(|(w, _)| free_ram > *w) {
-                best = Some((free_ram, node));
+            let weight = (group_weight, free_ram);
+            if best.as_ref().is_none_or(|(w, _, _)| weight > *w) {
+                best = Some((weight, node, zone));
             }
         }
-        best.map(|(_, n)| n)
+        best.map(|(_, n, zone)| (n, zone))
             .ok_or_else(|| Error::invalid(no_valid_host()))
     }
 

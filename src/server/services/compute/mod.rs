@@ -8,15 +8,18 @@
 //! database with the host after a restart.
 
 mod actions;
+mod aggregates;
 mod delete;
 mod flavors;
 mod interfaces;
 mod keypairs;
 mod launch;
+mod migrations;
 mod nics;
 mod quotas;
 mod reconcile;
 mod report;
+mod server_groups;
 mod servers;
 mod snapshot;
 mod states;
@@ -40,14 +43,19 @@ use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
 use crate::server::services::now;
 pub use actions::{RebootKind, ServerAction};
+pub use aggregates::{
+    zone_of, Aggregate, MetadataChange as AggregateMetadataChange, Zone, DEFAULT_ZONE,
+};
 pub use flavors::{Flavor, FlavorCreate, FlavorQuery};
 pub use interfaces::{InterfaceAttach, InterfaceAttachment};
 pub use keypairs::{Keypair, KeypairCreated};
+pub use migrations::{Migration, MigrationFilter};
 pub use nics::{NetworkRequest, NicRequest};
 pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
+pub use server_groups::{GroupPolicy, ServerGroup, ServerGroupCreate};
 pub use servers::{
-    known_status, new_admin_pass, Fault, HypervisorStatistics, Launched, Server, ServerCreate,
+    known_status, DiskConfig, LabelsChange, ServerLabels, new_admin_pass, Fault, HypervisorStatistics, Launched, Server, ServerCreate,
     ServerList, ServerListQuery, VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};

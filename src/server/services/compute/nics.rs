@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 
 use super::{ComputeService, TaskState};
-use crate::server::authz::is_admin;
+use crate::server::authz::{is_admin, Action};
 use crate::server::context::OpCtx;
 use crate::server::db;
 use crate::server::drivers::compute::NicSpec;
 use crate::server::drivers::compute::NIC_SLOTS;
 use crate::server::error::{Error, Result};
 use crate::server::services::network::{
-    FixedIpRequest, InstanceNetworking, Network, NetworkQuery, PortCreate, SecurityGroupQuery,
+    FixedIpRequest, InstanceNetworking, Network, NetworkQuery, PortCreate, PortUpdate,
+    SecurityGroupQuery,
     OWNER_COMPUTE,
 };
 
@@ -452,5 +453,66 @@ impl ComputeService {
             .map(|n| (n.instance_id, n.port_id))
             .collect();
         self.network.instance_networking(&pairs).await
+    }
+}
+
+impl ComputeService {
+    /// Adds a security group (by name or id, one of the server's project's) to every port
+    /// of the server, or takes it off them (`addSecurityGroup`, `removeSecurityGroup`).
+    pub async fn server_security_group(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        group: &str,
+        add: bool,
+    ) -> Result<()> {
+        let server = self.load(ctx, id, Action::Modify).await?;
+        self.check_unlocked(ctx, &server)?;
+        let group_id = self
+            .resolve_groups(ctx, &[group.to_string()])
+            .await
+            .map_err(|e| match e {
+                Error::InvalidRequest(_) => Error::not_found("security group", group),
+                other => other,
+            })?
+            .and_then(|ids| ids.into_iter().next())
+            .ok_or_else(|| Error::not_found("security group", group))?;
+        let mut conn = self.db.conn().await?;
+        let nics = db::compute::nics_of(&mut conn, std::slice::from_ref(&server.id)).await?;
+        drop(conn);
+        if nics.is_empty() {
+            let name = &server.name;
+            return Err(Error::invalid(msg!(
+                "Instance {name} has no network interface to put a security group on.",
+                name
+            )));
+        }
+        let port_ids: Vec<String> = nics.into_iter().map(|n| n.port_id).collect();
+        let ports = self.network.ports_unchecked(&port_ids).await?;
+        if !add && !ports.iter().any(|p| p.security_groups.contains(&group_id)) {
+            let name = &server.name;
+            return Err(Error::invalid(msg!(
+                "Security group {group} is not on instance {name}.",
+                group,
+                name
+            )));
+        }
+        for port in ports {
+            let mut groups = port.security_groups.clone();
+            if add {
+                if groups.contains(&group_id) {
+                    continue;
+                }
+                groups.push(group_id.clone());
+            } else {
+                groups.retain(|g| g != &group_id);
+            }
+            let update = PortUpdate {
+                security_groups: Some(groups),
+                ..Default::default()
+            };
+            self.network.port_update(ctx, &port.id, update).await?;
+        }
+        Ok(())
     }
 }

@@ -76,10 +76,13 @@ impl ComputeService {
     pub(super) async fn usage_of(&self, project_id: &str) -> Result<BTreeMap<String, i64>> {
         let mut conn = self.db.conn().await?;
         let (instances, cores, ram) = db::compute::project_usage(&mut conn, project_id).await?;
+        let groups =
+            db::count_owned::<db::scheduling::ServerGroupRow>(&mut conn, project_id).await?;
         Ok(BTreeMap::from([
             ("instances".to_string(), instances),
             ("cores".to_string(), cores),
             ("ram".to_string(), ram),
+            ("server_groups".to_string(), groups),
         ]))
     }
 

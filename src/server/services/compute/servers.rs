@@ -82,6 +82,89 @@ pub struct Server {
     /// During a resize: the flavor being moved to, and the one to go back to.
     pub new_flavor: Option<Flavor>,
     pub old_flavor: Option<Flavor>,
+    /// The server group it is a member of.
+    pub server_group: Option<String>,
+    pub labels: ServerLabels,
+}
+
+/// How a server's disk was to be partitioned (Nova's `OS-DCF:diskConfig`): `AUTO` grows
+/// the root partition to the disk, `MANUAL` leaves the image's as it is. Gureum's guests
+/// grow their own file systems (cloud-init), so it is recorded and shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiskConfig {
+    Auto,
+    #[default]
+    Manual,
+}
+
+impl DiskConfig {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiskConfig::Auto => "AUTO",
+            DiskConfig::Manual => "MANUAL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DiskConfig> {
+        match s {
+            "AUTO" => Some(DiskConfig::Auto),
+            "MANUAL" => Some(DiskConfig::Manual),
+            _ => None,
+        }
+    }
+}
+
+/// What a server shows of itself that the cloud does not act on: the addresses its user
+/// says to reach it at (`accessIPv4`, `accessIPv6`; empty when not set) and its disk
+/// configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerLabels {
+    pub access_ipv4: String,
+    pub access_ipv6: String,
+    pub disk_config: DiskConfig,
+}
+
+/// A change to a server's labels: only what is given changes.
+#[derive(Clone, Debug, Default)]
+pub struct LabelsChange {
+    pub access_ipv4: Option<String>,
+    pub access_ipv6: Option<String>,
+    pub disk_config: Option<DiskConfig>,
+}
+
+impl ServerLabels {
+    /// Applies a change, refusing an address that is not of its family.
+    pub fn apply(&mut self, change: &LabelsChange) -> Result<()> {
+        if let Some(v4) = &change.access_ipv4 {
+            // Kept in its canonical form, as Nova keeps it.
+            self.access_ipv4 = match v4.parse::<std::net::Ipv4Addr>() {
+                _ if v4.is_empty() => String::new(),
+                Ok(a) => a.to_string(),
+                Err(_) => {
+                    return Err(Error::invalid(msg!(
+                        "Invalid input for field/attribute accessIPv4. Value: {v4}. It is not an IPv4 address.",
+                        v4
+                    )))
+                }
+            };
+        }
+        if let Some(v6) = &change.access_ipv6 {
+            self.access_ipv6 = match v6.parse::<std::net::Ipv6Addr>() {
+                _ if v6.is_empty() => String::new(),
+                Ok(a) => a.to_string(),
+                Err(_) => {
+                    return Err(Error::invalid(msg!(
+                        "Invalid input for field/attribute accessIPv6. Value: {v6}. It is not an IPv6 address.",
+                        v6
+                    )))
+                }
+            };
+        }
+        if let Some(d) = change.disk_config {
+            self.disk_config = d;
+        }
+        Ok(())
+    }
 }
 
 impl From<InstanceRow> for Server {
@@ -138,6 +221,12 @@ impl From<InstanceRow> for Server {
             terminated_at: r.terminated_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            server_group: r.server_group_id,
+            labels: ServerLabels {
+                access_ipv4: r.access_ip_v4,
+                access_ipv6: r.access_ip_v6,
+                disk_config: DiskConfig::parse(&r.disk_config).unwrap_or_default(),
+            },
         }
     }
 }
@@ -187,6 +276,10 @@ impl Server {
             created_at: self.created_at,
             updated_at: self.updated_at,
             deleted: 0,
+            server_group_id: self.server_group.clone(),
+            access_ip_v4: self.labels.access_ipv4.clone(),
+            access_ip_v6: self.labels.access_ipv6.clone(),
+            disk_config: self.labels.disk_config.as_str().to_string(),
         }
     }
 
@@ -279,6 +372,9 @@ pub struct ServerCreate {
     pub security_groups: Vec<String>,
     /// The administrator password for the guest (none: a new one is made).
     pub admin_pass: Option<String>,
+    /// The server group to join (`scheduler_hints.group`).
+    pub group: Option<String>,
+    pub labels: LabelsChange,
 }
 
 /// A new administrator password, as Nova makes one when the request gives none: twelve
@@ -303,7 +399,10 @@ pub struct ServerListQuery {
     /// Administrators: every project (`all_tenants`), or one (`project_id`).
     pub all_projects: bool,
     pub project_id: Option<String>,
+    /// A regular expression the name matches somewhere (Nova's `name` filter).
     pub name: Option<String>,
+    /// A regular expression one of the fixed IPv4 or IPv6 addresses matches (`ip`, `ip6`).
+    pub ip: Option<String>,
     pub status: Option<String>,
     pub image_id: Option<String>,
     pub flavor_id: Option<String>,
@@ -483,9 +582,29 @@ impl ComputeService {
                 Some((row.created_at, row.id))
             }
         };
+        // A name that is a plain string is a substring the database finds; a regular
+        // expression (or an address one) chooses the ids first.
+        let pattern = |field: &str, p: &str| {
+            regex::Regex::new(p).map_err(|_| {
+                Error::invalid(msg!(
+                    "Invalid input for query parameters {field}. Value: {p}. It is not a regular expression.",
+                    field,
+                    p
+                ))
+            })
+        };
+        let plain = |p: &str| !p.chars().any(|c| "\\^$.|?*+()[]{}".contains(c));
+        let name_regex = match &q.name {
+            Some(n) if !plain(n) => Some(pattern("name", n)?),
+            _ => None,
+        };
+        let ip_regex = match &q.ip {
+            Some(ip) => Some(pattern("ip", ip)?),
+            None => None,
+        };
         let mut filter = InstanceFilter {
             project_id,
-            name: q.name,
+            name: q.name.filter(|_| name_regex.is_none()),
             vm_states,
             image_id: q.image_id,
             flavor_id: q.flavor_id,
@@ -494,7 +613,27 @@ impl ComputeService {
             after,
             limit,
             offset: q.offset.max(0),
+            ids: None,
         };
+        if name_regex.is_some() || ip_regex.is_some() {
+            let mut chosen: Vec<(String, String)> =
+                db::compute::instance_names(&mut conn, &filter).await?;
+            if let Some(re) = &name_regex {
+                chosen.retain(|(_, name)| re.is_match(name));
+            }
+            if let Some(re) = &ip_regex {
+                let ids: Vec<String> = chosen.iter().map(|(id, _)| id.clone()).collect();
+                let nets = self.networking_of(&ids).await?;
+                chosen.retain(|(id, _)| {
+                    nets.get(id).is_some_and(|n| {
+                        n.addresses
+                            .iter()
+                            .any(|a| a.kind == "fixed" && re.is_match(&a.addr))
+                    })
+                });
+            }
+            filter.ids = Some(chosen.into_iter().map(|(id, _)| id).collect());
+        }
         let rows = db::compute::instance_list(&mut conn, &filter).await?;
         filter.after = None;
         let total = db::compute::instance_count(&mut conn, &filter).await?;
@@ -538,8 +677,8 @@ impl ComputeService {
                 return Err(Error::invalid(msg!("Invalid input for field/attribute {field}. Value: {value}. {value} is greater than the maximum of {MAX_COUNT}", field, value, MAX_COUNT)));
             }
         }
-        if let Some(az) = &p.availability_zone {
-            if az != "nova" && !az.is_empty() {
+        if let Some(az) = p.availability_zone.as_deref().filter(|az| !az.is_empty()) {
+            if !self.zones().await?.iter().any(|z| z.name == az) {
                 return Err(Error::invalid(msg!(
                     "The requested availability zone is not available: {az}",
                     az
@@ -635,6 +774,12 @@ impl ComputeService {
         let nics = self
             .plan_nics(ctx, &p.networks, &p.security_groups, p.max_count)
             .await?;
+        let group = match &p.group {
+            Some(id) => Some(self.group_to_join(ctx, id, p.min_count).await?),
+            None => None,
+        };
+        let mut labels = ServerLabels::default();
+        labels.apply(&p.labels)?;
 
         let _claim = self.quota_claim(&project_id).await;
         // Launch as many as the quota allows, at least min_count (as Nova does).
@@ -694,7 +839,8 @@ impl ComputeService {
                 locked_reason: None,
                 fault: None,
                 config_drive: true,
-                availability_zone: "nova".into(),
+                // The host's zone once scheduled; until then the one asked for.
+                availability_zone: p.availability_zone.clone().unwrap_or_default(),
                 progress: 0,
                 launched_at: None,
                 terminated_at: None,
@@ -702,6 +848,8 @@ impl ComputeService {
                 updated_at: t,
                 new_flavor: None,
                 old_flavor: None,
+                server_group: group.as_ref().map(|g| g.id.clone()),
+                labels: labels.clone(),
             };
             db::insert(&mut tx, &server.to_row()).await?;
             servers.push(server);
@@ -736,6 +884,24 @@ impl ComputeService {
         Ok(())
     }
 
+    /// Takes events other services report about instances (`os-server-external-events`:
+    /// Neutron's `network-vif-plugged` and the like). Nothing here waits on them, so each
+    /// is acknowledged: `true` for an instance that exists, `false` for one that does not.
+    pub async fn external_events(&self, ctx: &OpCtx, server_ids: &[String]) -> Result<Vec<bool>> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::ServiceApi("os_compute_api:os-server-external-events:create"),
+        )?;
+        let mut conn = self.db.conn().await?;
+        let mut found = Vec::with_capacity(server_ids.len());
+        for id in server_ids {
+            let row = db::get::<db::compute::InstanceRow>(&mut conn, id).await?;
+            found.push(row.is_some_and(|r| r.deleted == 0));
+        }
+        Ok(found)
+    }
+
     /// Sets a server's state by hand (`os-resetState`, administrators): `active` or
     /// `error`, with no task, whatever the hypervisor says. For an operator who has
     /// repaired or given up on an instance by other means.
@@ -765,9 +931,11 @@ impl ComputeService {
         id: &str,
         name: Option<String>,
         hostname: Option<String>,
+        labels: LabelsChange,
     ) -> Result<Server> {
         let mut server = self.load(ctx, id, Action::Modify).await?;
         self.check_unlocked(ctx, &server)?;
+        server.labels.apply(&labels)?;
         if let Some(name) = name {
             check_server_name(&name)?;
             server.name = name;

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::SecretString;
 
-use super::{check_name, on_duplicate, password, AppCred, IdentityService, Role};
+use super::{AccessRule, check_name, on_duplicate, password, AppCred, IdentityService, Role};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
@@ -24,6 +24,57 @@ pub struct AppCredCreate {
     /// Role ids or names; all of the token's roles when empty.
     pub roles: Vec<String>,
     pub unrestricted: bool,
+    /// The calls its tokens may make (any, when empty).
+    pub access_rules: Vec<AccessRuleSpec>,
+}
+
+/// An access rule a new credential names: an existing one of the user's by id, or a call.
+#[derive(Clone, Debug, Default)]
+pub struct AccessRuleSpec {
+    pub id: Option<String>,
+    pub service: Option<String>,
+    pub path: Option<String>,
+    pub method: Option<String>,
+}
+
+const METHODS: [&str; 6] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
+
+/// A credential with its roles and access rules.
+pub struct AppCredDetail {
+    pub credential: AppCred,
+    pub roles: Vec<Role>,
+    pub access_rules: Vec<AccessRule>,
+}
+
+/// Whether an access rule's path (`*` one segment, `**` any number) matches a path.
+fn path_matches(rule: &str, path: &str) -> bool {
+    fn go(rule: &[&str], path: &[&str]) -> bool {
+        match (rule.first(), path.first()) {
+            (None, None) => true,
+            (Some(&"**"), _) => {
+                go(&rule[1..], path) || (!path.is_empty() && go(rule, &path[1..]))
+            }
+            (Some(r), Some(p)) if *r == "*" || r == p => go(&rule[1..], &path[1..]),
+            _ => false,
+        }
+    }
+    let split = |s: &str| -> Vec<String> {
+        s.split('/').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    };
+    let (r, p) = (split(rule), split(path));
+    let r: Vec<&str> = r.iter().map(String::as_str).collect();
+    let p: Vec<&str> = p.iter().map(String::as_str).collect();
+    go(&r, &p)
+}
+
+/// Whether a call (`service` type, path under the service's root, method) is one of the
+/// rules allow. A `HEAD` is allowed by a rule for `GET`.
+pub fn access_allowed(rules: &[AccessRule], service: &str, path: &str, method: &str) -> bool {
+    rules.iter().any(|r| {
+        r.service == service
+            && (r.method == method || (method == "HEAD" && r.method == "GET"))
+            && path_matches(&r.path, path)
+    })
 }
 
 /// A new credential with its secret, which is shown once and never stored in clear.
@@ -31,6 +82,7 @@ pub struct AppCredCreated {
     pub credential: AppCred,
     pub roles: Vec<Role>,
     pub secret: String,
+    pub access_rules: Vec<AccessRule>,
 }
 
 impl IdentityService {
@@ -122,13 +174,62 @@ impl IdentityService {
             role_ids: serde_json::to_string(&role_ids).expect("strings serialize"),
             created_at: now(),
         };
-        let mut conn = self.db.conn().await?;
-        db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(msg!("Conflict occurred attempting to store application_credential - Duplicate entry found with name {name}.", name = row.name))))?;
+        for spec in &params.access_rules {
+            if spec.id.is_none() {
+                let method = spec.method.as_deref().unwrap_or_default();
+                let path = spec.path.as_deref().unwrap_or_default();
+                if spec.service.as_deref().unwrap_or_default().is_empty()
+                    || !path.starts_with('/')
+                    || !METHODS.contains(&method)
+                {
+                    return Err(Error::invalid(msg!(
+                        "Invalid input for field 'access_rules': each rule needs a service, a path starting with / and a method (GET, HEAD, POST, PUT, PATCH or DELETE)."
+                    )));
+                }
+            }
+        }
+        let mut tx = self.db.begin().await?;
+        db::insert(&mut tx, &row).await.map_err(on_duplicate(|| Error::Conflict(msg!("Conflict occurred attempting to store application_credential - Duplicate entry found with name {name}.", name = row.name))))?;
+        for spec in params.access_rules {
+            let rule = match &spec.id {
+                Some(id) => db::get::<AccessRule>(&mut tx, id)
+                    .await?
+                    .filter(|r| r.user_id == user_id)
+                    .ok_or_else(|| Error::not_found("access rule", id.clone()))?,
+                None => {
+                    let (service, path, method) = (
+                        spec.service.unwrap_or_default(),
+                        spec.path.unwrap_or_default(),
+                        spec.method.unwrap_or_default(),
+                    );
+                    match db::credentials::access_rule_find(&mut tx, user_id, &service, &path, &method)
+                        .await?
+                    {
+                        Some(r) => r,
+                        None => {
+                            let r = AccessRule {
+                                id: new_id(),
+                                user_id: user_id.to_string(),
+                                service,
+                                path,
+                                method,
+                            };
+                            db::insert(&mut tx, &r).await?;
+                            r
+                        }
+                    }
+                }
+            };
+            db::credentials::access_rule_link(&mut tx, &row.id, &rule.id).await?;
+        }
+        let access_rules = db::credentials::access_rules_of_app_cred(&mut tx, &row.id).await?;
+        tx.commit().await?;
         self.changed();
         Ok(AppCredCreated {
             credential: row,
             roles,
             secret,
+            access_rules,
         })
     }
 
@@ -137,15 +238,24 @@ impl IdentityService {
         ctx: &OpCtx,
         user_id: &str,
         id: &str,
-    ) -> Result<(AppCred, Vec<Role>)> {
+    ) -> Result<AppCredDetail> {
         authorize(ctx, Action::Read, Resource::AppCred { user_id })?;
         let mut conn = self.db.conn().await?;
         let row = db::get::<db::credentials::AppCredRow>(&mut conn, id)
             .await?
             .filter(|a| a.user_id == user_id)
             .ok_or_else(|| Error::not_found("application credential", id))?;
-        let roles = self.app_cred_roles(&mut conn, &row).await?;
-        Ok((row, roles))
+        self.app_cred_detail(&mut conn, row).await
+    }
+
+    async fn app_cred_detail(&self, conn: &mut db::Conn, row: AppCred) -> Result<AppCredDetail> {
+        let roles = self.app_cred_roles(conn, &row).await?;
+        let access_rules = db::credentials::access_rules_of_app_cred(conn, &row.id).await?;
+        Ok(AppCredDetail {
+            credential: row,
+            roles,
+            access_rules,
+        })
     }
 
     pub async fn app_cred_list(
@@ -153,16 +263,50 @@ impl IdentityService {
         ctx: &OpCtx,
         user_id: &str,
         name: Option<&str>,
-    ) -> Result<Vec<(AppCred, Vec<Role>)>> {
+    ) -> Result<Vec<AppCredDetail>> {
         authorize(ctx, Action::List, Resource::AppCred { user_id })?;
         let mut conn = self.db.conn().await?;
         let rows = db::credentials::app_cred_list(&mut conn, user_id, name).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let roles = self.app_cred_roles(&mut conn, &row).await?;
-            out.push((row, roles));
+            out.push(self.app_cred_detail(&mut conn, row).await?);
         }
         Ok(out)
+    }
+
+    /// A user's access rules (`/v3/users/{id}/access_rules`).
+    pub async fn access_rule_list(&self, ctx: &OpCtx, user_id: &str) -> Result<Vec<AccessRule>> {
+        authorize(ctx, Action::List, Resource::AppCred { user_id })?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::credentials::access_rules_of_user(&mut conn, user_id).await?)
+    }
+
+    pub async fn access_rule_get(&self, ctx: &OpCtx, user_id: &str, id: &str) -> Result<AccessRule> {
+        authorize(ctx, Action::Read, Resource::AppCred { user_id })?;
+        let mut conn = self.db.conn().await?;
+        db::get::<AccessRule>(&mut conn, id)
+            .await?
+            .filter(|r| r.user_id == user_id)
+            .ok_or_else(|| Error::not_found("access rule", id))
+    }
+
+    /// Deletes an access rule no application credential names any more.
+    pub async fn access_rule_delete(&self, ctx: &OpCtx, user_id: &str, id: &str) -> Result<()> {
+        authorize(ctx, Action::Delete, Resource::AppCred { user_id })?;
+        let mut conn = self.db.conn().await?;
+        let rule = db::get::<AccessRule>(&mut conn, id)
+            .await?
+            .filter(|r| r.user_id == user_id)
+            .ok_or_else(|| Error::not_found("access rule", id))?;
+        if db::credentials::access_rule_in_use(&mut conn, &rule.id).await? {
+            return Err(Error::forbidden_msg(msg!(
+                "Access rule {id} is still used by an application credential; delete the credential first.",
+                id
+            )));
+        }
+        db::delete::<AccessRule>(&mut conn, &rule.id).await?;
+        self.changed();
+        Ok(())
     }
 
     pub async fn app_cred_delete(&self, ctx: &OpCtx, user_id: &str, id: &str) -> Result<()> {

@@ -638,10 +638,12 @@ impl IdentityService {
             let delegated: Vec<String> = serde_json::from_str(&cred.role_ids)
                 .map_err(|e| Error::internal("decoding application credential roles", e))?;
             role_ids.retain(|r| delegated.contains(r));
+            let rules = db::credentials::access_rules_of_app_cred(&mut conn, &cred.id).await?;
             app_cred = Some(AppCredRef {
                 id: cred.id,
                 name: cred.name,
                 restricted: cred.unrestricted == 0,
+                access_rules: (!rules.is_empty()).then_some(rules),
             });
         }
         if scope != Scope::Unscoped && role_ids.is_empty() {

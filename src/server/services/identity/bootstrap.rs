@@ -85,6 +85,7 @@ impl IdentityService {
                     parent_id: None,
                     description: "Bootstrap project for initializing the cloud.".into(),
                     enabled: true,
+                    tags: Vec::new(),
                 })
                 .await?
             }
@@ -121,6 +122,7 @@ impl IdentityService {
                     email: None,
                     description: Some("Cloud administrator".into()),
                     default_project_id: Some(admin_project.id.clone()),
+                    ..Default::default()
                 })
                 .await?;
             db::roles::assignment_add(
@@ -188,6 +190,7 @@ impl IdentityService {
                             service_id: service.id.clone(),
                             interface: interface.into(),
                             region_id: Some(REGION.into()),
+                            create_region: false,
                             url: url.clone(),
                             enabled: true,
                         })

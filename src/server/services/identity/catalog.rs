@@ -35,6 +35,9 @@ pub struct EndpointCreate {
     pub service_id: String,
     pub interface: String,
     pub region_id: Option<String>,
+    /// Makes the region when it does not exist (Keystone does for the v2-style
+    /// `region` attribute, for clients that used the API as they used v2).
+    pub create_region: bool,
     pub url: String,
     pub enabled: bool,
 }
@@ -44,6 +47,8 @@ pub struct EndpointUpdate {
     pub service_id: Option<String>,
     pub interface: Option<String>,
     pub region_id: Option<Option<String>>,
+    /// Makes the region when it does not exist (the v2-style `region`).
+    pub create_region: bool,
     pub url: Option<String>,
     pub enabled: Option<bool>,
 }
@@ -124,6 +129,7 @@ impl IdentityService {
         ctx: &OpCtx,
         id: &str,
         description: Option<String>,
+        parent_region_id: Option<Option<String>>,
     ) -> Result<Region> {
         authorize(
             ctx,
@@ -134,6 +140,25 @@ impl IdentityService {
         let mut row = found::<Region>(&mut conn, "region", id).await?;
         if let Some(d) = description {
             row.description = d;
+        }
+        if let Some(parent) = parent_region_id {
+            if let Some(p) = &parent {
+                found::<Region>(&mut conn, "region", p).await?;
+                // A region may not be its own ancestor.
+                let mut up = Some(p.clone());
+                while let Some(r) = up {
+                    if r == row.id {
+                        return Err(Error::invalid(msg!(
+                            "Region {id} cannot be a parent of itself or of one of its ancestors.",
+                            id
+                        )));
+                    }
+                    up = db::get::<Region>(&mut conn, &r)
+                        .await?
+                        .and_then(|r| r.parent_region_id);
+                }
+            }
+            row.parent_region_id = parent;
         }
         db::save(&mut conn, &row).await?;
         self.changed();
@@ -273,7 +298,18 @@ impl IdentityService {
         let mut conn = self.db.conn().await?;
         found::<Service>(&mut conn, "service", &params.service_id).await?;
         if let Some(r) = &params.region_id {
-            found::<Region>(&mut conn, "region", r).await?;
+            let exists = db::get::<Region>(&mut conn, r).await?.is_some();
+            if !exists && params.create_region {
+                drop(conn);
+                self.region_insert(RegionCreate {
+                    id: Some(r.clone()),
+                    ..Default::default()
+                })
+                .await?;
+                conn = self.db.conn().await?;
+            } else {
+                found::<Region>(&mut conn, "region", r).await?;
+            }
         }
         let row = Endpoint {
             id: new_id(),
@@ -341,7 +377,18 @@ impl IdentityService {
         }
         if let Some(r) = params.region_id {
             if let Some(r) = &r {
-                found::<Region>(&mut conn, "region", r).await?;
+                let exists = db::get::<Region>(&mut conn, r).await?.is_some();
+                if !exists && params.create_region {
+                    drop(conn);
+                    self.region_insert(RegionCreate {
+                        id: Some(r.clone()),
+                        ..Default::default()
+                    })
+                    .await?;
+                    conn = self.db.conn().await?;
+                } else {
+                    found::<Region>(&mut conn, "region", r).await?;
+                }
             }
             row.region_id = r;
         }
@@ -366,6 +413,263 @@ impl IdentityService {
         let mut conn = self.db.conn().await?;
         remove::<Endpoint>(&mut conn, "endpoint", id).await?;
         self.changed();
+        Ok(())
+    }
+}
+
+/// What an endpoint group chooses endpoints by (each given attribute must match).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EndpointFilters {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
+}
+
+impl EndpointFilters {
+    pub fn matches(&self, e: &Endpoint) -> bool {
+        self.interface.as_ref().is_none_or(|i| i == &e.interface)
+            && self.service_id.as_ref().is_none_or(|s| s == &e.service_id)
+            && self
+                .region_id
+                .as_ref()
+                .is_none_or(|r| Some(r) == e.region_id.as_ref())
+    }
+}
+
+/// An endpoint group (OS-EP-FILTER) with its filters read.
+#[derive(Clone, Debug)]
+pub struct EndpointGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub filters: EndpointFilters,
+}
+
+impl EndpointGroup {
+    fn from_row(r: db::catalog::EndpointGroupRow) -> Result<EndpointGroup> {
+        Ok(EndpointGroup {
+            filters: serde_json::from_str(&r.filters)
+                .map_err(|e| Error::internal("reading an endpoint group's filters", e))?,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+        })
+    }
+
+    fn to_row(&self) -> db::catalog::EndpointGroupRow {
+        db::catalog::EndpointGroupRow {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            filters: serde_json::to_string(&self.filters).unwrap_or_else(|_| "{}".into()),
+        }
+    }
+}
+
+fn check_filters(f: &EndpointFilters) -> Result<()> {
+    if let Some(i) = &f.interface {
+        check_interface(i)?;
+    }
+    Ok(())
+}
+
+impl IdentityService {
+    pub async fn endpoint_group_create(
+        &self,
+        ctx: &OpCtx,
+        name: String,
+        description: String,
+        filters: EndpointFilters,
+    ) -> Result<EndpointGroup> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::AdminOnly("identity:create_endpoint_group"),
+        )?;
+        super::check_name("name", &name, 255)?;
+        check_filters(&filters)?;
+        let g = EndpointGroup {
+            id: new_id(),
+            name,
+            description,
+            filters,
+        };
+        let mut conn = self.db.conn().await?;
+        db::insert(&mut conn, &g.to_row()).await?;
+        Ok(g)
+    }
+
+    async fn endpoint_group_row(&self, id: &str) -> Result<EndpointGroup> {
+        let mut conn = self.db.conn().await?;
+        EndpointGroup::from_row(
+            found::<db::catalog::EndpointGroupRow>(&mut conn, "endpoint group", id).await?,
+        )
+    }
+
+    pub async fn endpoint_group_get(&self, ctx: &OpCtx, id: &str) -> Result<EndpointGroup> {
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly("identity:get_endpoint_group"),
+        )?;
+        self.endpoint_group_row(id).await
+    }
+
+    pub async fn endpoint_group_list(
+        &self,
+        ctx: &OpCtx,
+        name: Option<&str>,
+    ) -> Result<Vec<EndpointGroup>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_endpoint_groups"),
+        )?;
+        let mut conn = self.db.conn().await?;
+        db::catalog::endpoint_group_list(&mut conn, name)
+            .await?
+            .into_iter()
+            .map(EndpointGroup::from_row)
+            .collect()
+    }
+
+    pub async fn endpoint_group_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        name: Option<String>,
+        description: Option<String>,
+        filters: Option<EndpointFilters>,
+    ) -> Result<EndpointGroup> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("identity:update_endpoint_group"),
+        )?;
+        let mut g = self.endpoint_group_row(id).await?;
+        if let Some(n) = name {
+            super::check_name("name", &n, 255)?;
+            g.name = n;
+        }
+        if let Some(d) = description {
+            g.description = d;
+        }
+        if let Some(f) = filters {
+            check_filters(&f)?;
+            g.filters = f;
+        }
+        let mut conn = self.db.conn().await?;
+        db::save(&mut conn, &g.to_row()).await?;
+        Ok(g)
+    }
+
+    pub async fn endpoint_group_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::AdminOnly("identity:delete_endpoint_group"),
+        )?;
+        let mut conn = self.db.conn().await?;
+        if !db::delete::<db::catalog::EndpointGroupRow>(&mut conn, id).await? {
+            return Err(Error::not_found("endpoint group", id));
+        }
+        Ok(())
+    }
+
+    /// The endpoints a group chooses.
+    pub async fn endpoint_group_endpoints(&self, ctx: &OpCtx, id: &str) -> Result<Vec<Endpoint>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_endpoints_associated_with_endpoint_group"),
+        )?;
+        let g = self.endpoint_group_row(id).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::catalog::endpoint_list(&mut conn, None, None, None)
+            .await?
+            .into_iter()
+            .filter(|e| g.filters.matches(e))
+            .collect())
+    }
+
+    /// The projects a group is associated with.
+    pub async fn endpoint_group_projects(&self, ctx: &OpCtx, id: &str) -> Result<Vec<String>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_projects_associated_with_endpoint_group"),
+        )?;
+        self.endpoint_group_row(id).await?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::catalog::endpoint_group_projects(&mut conn, id).await?)
+    }
+
+    /// The endpoint groups a project is associated with.
+    pub async fn project_endpoint_groups(
+        &self,
+        ctx: &OpCtx,
+        project_id: &str,
+    ) -> Result<Vec<EndpointGroup>> {
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_endpoint_groups_for_project"),
+        )?;
+        let mut conn = self.db.conn().await?;
+        found::<super::Project>(&mut conn, "project", project_id).await?;
+        let ids = db::catalog::project_endpoint_groups(&mut conn, project_id).await?;
+        drop(conn);
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(self.endpoint_group_row(&id).await?);
+        }
+        Ok(out)
+    }
+
+    /// Associates a project with a group, or checks (`change` `None`) or removes the
+    /// association (`Some(false)`).
+    pub async fn endpoint_group_project(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        project_id: &str,
+        change: Option<bool>,
+    ) -> Result<()> {
+        authorize(
+            ctx,
+            if change.is_some() {
+                Action::Modify
+            } else {
+                Action::Read
+            },
+            Resource::AdminOnly("identity:add_endpoint_group_to_project"),
+        )?;
+        self.endpoint_group_row(id).await?;
+        let mut conn = self.db.conn().await?;
+        found::<super::Project>(&mut conn, "project", project_id).await?;
+        let missing = || Error::NotFound {
+            kind: "endpoint group association",
+            id: format!("{id} with project {project_id}"),
+        };
+        match change {
+            Some(true) => {
+                db::catalog::endpoint_group_project_add(&mut conn, id, project_id).await?
+            }
+            Some(false) => {
+                if !db::catalog::endpoint_group_project_remove(&mut conn, id, project_id).await? {
+                    return Err(missing());
+                }
+            }
+            None => {
+                let linked = db::catalog::endpoint_group_projects(&mut conn, id).await?;
+                if !linked.iter().any(|p| p == project_id) {
+                    return Err(missing());
+                }
+            }
+        }
         Ok(())
     }
 }

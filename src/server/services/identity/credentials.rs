@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Credential, IdentityService};
+use super::{Consumer, Credential, IdentityService};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
@@ -237,5 +237,69 @@ impl IdentityService {
     pub async fn ec2_delete(&self, ctx: &OpCtx, user_id: &str, access: &str) -> Result<()> {
         let c = self.ec2_get(ctx, user_id, access).await?;
         self.credential_delete(ctx, &c.id).await
+    }
+}
+
+/// A new OAuth consumer with its secret, which is shown this once.
+pub struct ConsumerCreated {
+    pub consumer: Consumer,
+    pub secret: String,
+}
+
+impl IdentityService {
+    /// Registers an OAuth 1.0a consumer (`OS-OAUTH1`), administrators only.
+    pub async fn consumer_create(
+        &self,
+        ctx: &OpCtx,
+        description: Option<String>,
+    ) -> Result<ConsumerCreated> {
+        authorize(ctx, Action::Create, Resource::AdminOnly("identity:create_consumer"))?;
+        let secret = new_id() + &new_id();
+        let row = Consumer {
+            id: new_id(),
+            description,
+            secret_hash: hex::encode(Sha256::digest(secret.as_bytes())),
+        };
+        let mut conn = self.db.conn().await?;
+        db::insert(&mut conn, &row).await?;
+        Ok(ConsumerCreated {
+            consumer: row,
+            secret,
+        })
+    }
+
+    pub async fn consumer_get(&self, ctx: &OpCtx, id: &str) -> Result<Consumer> {
+        authorize(ctx, Action::Read, Resource::AdminOnly("identity:get_consumer"))?;
+        let mut conn = self.db.conn().await?;
+        found::<Consumer>(&mut conn, "consumer", id).await
+    }
+
+    pub async fn consumer_list(&self, ctx: &OpCtx) -> Result<Vec<Consumer>> {
+        authorize(ctx, Action::List, Resource::AdminOnly("identity:list_consumers"))?;
+        let mut conn = self.db.conn().await?;
+        Ok(db::credentials::consumer_list(&mut conn).await?)
+    }
+
+    pub async fn consumer_update(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        description: Option<String>,
+    ) -> Result<Consumer> {
+        authorize(ctx, Action::Modify, Resource::AdminOnly("identity:update_consumer"))?;
+        let mut conn = self.db.conn().await?;
+        let mut row = found::<Consumer>(&mut conn, "consumer", id).await?;
+        row.description = description;
+        db::save(&mut conn, &row).await?;
+        Ok(row)
+    }
+
+    pub async fn consumer_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        authorize(ctx, Action::Delete, Resource::AdminOnly("identity:delete_consumer"))?;
+        let mut conn = self.db.conn().await?;
+        if !db::delete::<Consumer>(&mut conn, id).await? {
+            return Err(Error::not_found("consumer", id));
+        }
+        Ok(())
     }
 }

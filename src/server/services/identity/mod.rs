@@ -7,6 +7,7 @@ mod bootstrap;
 mod catalog;
 mod credentials;
 pub mod password;
+mod policies;
 mod resources;
 mod roles;
 pub mod token;
@@ -22,24 +23,34 @@ pub use crate::server::db::catalog::{
 };
 pub use crate::server::db::credentials::AppCredRow as AppCred;
 pub use crate::server::db::credentials::CredentialRow as Credential;
+pub use crate::server::db::credentials::ConsumerRow as Consumer;
+pub use crate::server::db::credentials::AccessRuleRow as AccessRule;
+pub use crate::server::db::catalog::PolicyRow as Policy;
 pub use crate::server::db::resources::{DomainRow as Domain, ProjectFilter, ProjectRow as Project};
 pub use crate::server::db::roles::{AssignmentRow as Assignment, RoleRow as Role};
 pub use crate::server::db::users::{GroupRow as Group, UserFilter, UserRow as User};
-pub use app_creds::{AppCredCreate, AppCredCreated};
+pub use app_creds::{access_allowed, AccessRuleSpec, AppCredCreate, AppCredCreated, AppCredDetail};
 pub use auth::{
     AuthMethod, AuthRequest, CatalogEndpoint, CatalogEntry, LoginThrottle, Ref, ScopeRequest,
 };
 pub use bootstrap::{BootstrapOutcome, BootstrapParams, BUILTIN_ROLES, REGION};
-pub use credentials::{CredentialCreate, CredentialUpdate, Ec2, EC2};
+pub use credentials::{ConsumerCreated, CredentialCreate, CredentialUpdate, Ec2, EC2};
 
 /// The services this controller offers: (type, name, path, description).
 pub fn bootstrap_services() -> &'static [(&'static str, &'static str, &'static str, &'static str)] {
     &bootstrap::OFFERED_SERVICES
 }
-pub use catalog::{EndpointCreate, EndpointUpdate, RegionCreate, ServiceCreate, ServiceUpdate};
-pub use resources::{DomainCreate, DomainUpdate, ProjectCreate, ProjectUpdate};
-pub use roles::{Actor, AssignmentQuery, EffectiveAssignment, Target};
-pub use users::{GroupCreate, GroupUpdate, UserCreate, UserPage, UserUpdate};
+pub use catalog::{
+    EndpointCreate, EndpointFilters, EndpointGroup, EndpointUpdate, RegionCreate, ServiceCreate,
+    ServiceUpdate,
+};
+pub use resources::{
+    project_tags, DomainCreate, DomainUpdate, ProjectCreate, ProjectUpdate, TagChange,
+};
+pub use roles::{
+    Actor, AssignmentQuery, EffectiveAssignment, Target, DOMAIN_PROJECTS, SUBPROJECTS,
+};
+pub use users::{user_extra, GroupCreate, GroupUpdate, UserCreate, UserPage, UserUpdate};
 
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;

@@ -49,6 +49,37 @@ pub struct ProjectCreate {
     pub parent_id: Option<String>,
     pub description: String,
     pub enabled: bool,
+    pub tags: Vec<String>,
+}
+
+/// Keystone's limit on a project's tags.
+const MAX_TAGS: usize = 80;
+
+/// Tags are 1 to 255 characters without `/` or `,`, at most 80, each once.
+fn check_tags(tags: &[String]) -> Result<()> {
+    if tags.len() > MAX_TAGS {
+        return Err(Error::invalid(msg!(
+            "A project has at most {MAX_TAGS} tags.",
+            MAX_TAGS
+        )));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        if t.is_empty() || t.chars().count() > 255 || t.contains('/') || t.contains(',') {
+            return Err(Error::invalid(msg!(
+                "Invalid tag '{t}': a tag is 1 to 255 characters without '/' or ','.",
+                t
+            )));
+        }
+        if tags[..i].contains(t) {
+            return Err(Error::invalid(msg!("Tag '{t}' is given twice.", t)));
+        }
+    }
+    Ok(())
+}
+
+/// A project's tags as stored.
+pub fn project_tags(p: &Project) -> Vec<String> {
+    serde_json::from_str(&p.tags).unwrap_or_default()
 }
 
 pub type ProjectUpdate = DomainUpdate;
@@ -125,7 +156,8 @@ impl IdentityService {
         .await
     }
 
-    /// Deletes a domain. As in Keystone, it must be disabled first and must be empty.
+    /// Deletes a domain. As in Keystone, it must be disabled first, and it goes with its
+    /// projects (the deepest first), users and groups and every grant on or to them.
     pub async fn domain_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
         authorize(
             ctx,
@@ -139,11 +171,51 @@ impl IdentityService {
                 "Cannot delete a domain that is enabled, please disable it first."
             )));
         }
-        if db::resources::domain_has_children(&mut tx, id).await? {
-            return Err(Error::Forbidden(msg!(
-                "Cannot delete domain {id}: it still owns projects, users or groups.",
-                id
-            )));
+        let projects = db::resources::project_list(
+            &mut tx,
+            &db::resources::ProjectFilter {
+                domain_id: Some(id.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        // The deepest first, so no project outlives its parent.
+        let depth = |p: &db::resources::ProjectRow| {
+            let mut d = 0;
+            let mut up = p.parent_id.clone();
+            while let Some(parent) = up {
+                d += 1;
+                up = projects
+                    .iter()
+                    .find(|q| q.id == parent)
+                    .and_then(|q| q.parent_id.clone());
+                if d > projects.len() {
+                    break;
+                }
+            }
+            d
+        };
+        let mut ordered: Vec<_> = projects.iter().map(|p| (depth(p), p.id.clone())).collect();
+        ordered.sort_by(|a, b| b.0.cmp(&a.0));
+        for (_, project) in ordered {
+            db::roles::assignments_purge(&mut tx, "project", &project).await?;
+            db::delete::<db::resources::ProjectRow>(&mut tx, &project).await?;
+        }
+        let users = db::users::user_list(
+            &mut tx,
+            &db::users::UserFilter {
+                domain_id: Some(id.to_string()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        for u in users {
+            db::roles::assignments_purge(&mut tx, "user", &u.id).await?;
+            db::delete::<db::users::UserRow>(&mut tx, &u.id).await?;
+        }
+        for g in db::users::group_list(&mut tx, None, Some(id)).await? {
+            db::roles::assignments_purge(&mut tx, "group", &g.id).await?;
+            db::delete::<db::users::GroupRow>(&mut tx, &g.id).await?;
         }
         db::roles::assignments_purge(&mut tx, "domain", id).await?;
         db::delete::<db::resources::DomainRow>(&mut tx, id).await?;
@@ -219,6 +291,7 @@ impl IdentityService {
             return Err(Error::not_found("domain", &domain_id));
         }
         let parent_id = params.parent_id.filter(|p| *p != domain_id);
+        check_tags(&params.tags)?;
         let row = Project {
             id: new_id(),
             name: params.name,
@@ -227,6 +300,7 @@ impl IdentityService {
             description: params.description,
             enabled: params.enabled as i64,
             created_at: now(),
+            tags: serde_json::to_string(&params.tags).unwrap_or_else(|_| "[]".into()),
         };
         db::insert(&mut conn, &row).await.map_err(on_duplicate(|| Error::Conflict(msg!("Conflict occurred attempting to store project - it is not permitted to have two projects with the same name in the same domain : {name}.", name = row.name))))?;
         self.changed();
@@ -306,5 +380,62 @@ impl IdentityService {
             .into_iter()
             .map(|d| (d.id, d.name))
             .collect())
+    }
+}
+
+/// A change to a project's tags.
+#[derive(Clone, Debug)]
+pub enum TagChange {
+    /// The tags become these.
+    Replace(Vec<String>),
+    Add(String),
+    Remove(String),
+}
+
+impl IdentityService {
+    /// Changes a project's tags and answers them.
+    pub async fn project_tags_change(
+        &self,
+        ctx: &OpCtx,
+        id: &str,
+        change: TagChange,
+    ) -> Result<Vec<String>> {
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("identity:update_project_tags"),
+        )?;
+        let mut tx = self.db.begin().await?;
+        let mut row = found::<Project>(&mut tx, "project", id).await?;
+        let mut tags = project_tags(&row);
+        match change {
+            TagChange::Replace(new) => tags = new,
+            TagChange::Add(t) => {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+            TagChange::Remove(t) => {
+                let before = tags.len();
+                tags.retain(|x| x != &t);
+                if tags.len() == before {
+                    return Err(Error::not_found("tag", t));
+                }
+            }
+        }
+        check_tags(&tags)?;
+        row.tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
+        db::save(&mut tx, &row).await?;
+        tx.commit().await?;
+        self.changed();
+        Ok(tags)
+    }
+
+    /// A project's tags, for those who may read the project.
+    pub async fn project_tags_get(&self, ctx: &OpCtx, id: &str) -> Result<Vec<String>> {
+        authorize(ctx, Action::Read, Resource::Project { id })?;
+        let mut conn = self.db.conn().await?;
+        let row = found::<Project>(&mut conn, "project", id).await?;
+        Ok(project_tags(&row))
     }
 }

@@ -24,7 +24,17 @@ pub enum Target {
     Domain(String),
     /// The whole deployment.
     System,
+    /// Every project of a domain, now and later (OS-INHERIT's `inherited_to_projects` on
+    /// a domain); not the domain itself.
+    DomainProjects(String),
+    /// Every project below a project (`inherited_to_projects` on a project); not the
+    /// project itself.
+    Subprojects(String),
 }
+
+/// The target types of inherited assignments, as stored.
+pub const DOMAIN_PROJECTS: &str = "domain-projects";
+pub const SUBPROJECTS: &str = "project-subtree";
 
 /// The id of the one system an assignment can target (Keystone's `{"system": {"all": true}}`).
 pub const SYSTEM: &str = "all";
@@ -49,11 +59,16 @@ impl Target {
             Target::Project(_) => "project",
             Target::Domain(_) => "domain",
             Target::System => "system",
+            Target::DomainProjects(_) => DOMAIN_PROJECTS,
+            Target::Subprojects(_) => SUBPROJECTS,
         }
     }
     fn id(&self) -> &str {
         match self {
-            Target::Project(id) | Target::Domain(id) => id,
+            Target::Project(id)
+            | Target::Domain(id)
+            | Target::DomainProjects(id)
+            | Target::Subprojects(id) => id,
             Target::System => SYSTEM,
         }
     }
@@ -391,19 +406,8 @@ impl IdentityService {
             )?;
         }
         let mut conn = self.db.conn().await?;
-        let (target_type, target_id) = match (&q.project_id, &q.domain_id) {
-            (Some(p), _) => (Some("project".to_string()), Some(p.clone())),
-            (None, Some(d)) => (Some("domain".to_string()), Some(d.clone())),
-            (None, None) if q.system => (Some("system".to_string()), Some(SYSTEM.to_string())),
-            (None, None) => (None, None),
-        };
-
         // With `effective`, a user's listing includes what it holds through its groups.
-        let mut filter = AssignmentFilter {
-            target_type,
-            target_id,
-            ..Default::default()
-        };
+        let mut filter = AssignmentFilter::default();
         let mut user_groups: Vec<String> = Vec::new();
         match (&q.user_id, &q.group_id) {
             (Some(u), _) if q.effective => {
@@ -422,7 +426,67 @@ impl IdentityService {
             }
             (None, None) => {}
         }
-        let direct = db::roles::assignment_list(&mut conn, &filter).await?;
+        // The targets listed: a scope's own assignments and, without `effective`, the
+        // inherited ones made on it; with `effective`, inherited grants count on the
+        // projects they reach (and never on the domain or project they were made on).
+        let on = |kind: &str, id: Option<&String>| {
+            let mut f = filter.clone();
+            f.target_type = Some(kind.to_string());
+            f.target_id = id.cloned();
+            f
+        };
+        let mut direct = Vec::new();
+        match (&q.project_id, &q.domain_id) {
+            (Some(p), _) => {
+                direct.extend(db::roles::assignment_list(&mut conn, &on("project", Some(p))).await?);
+                if q.effective {
+                    for (kind, id) in inherited_sources(&mut conn, p).await? {
+                        for mut a in
+                            db::roles::assignment_list(&mut conn, &on(&kind, Some(&id))).await?
+                        {
+                            a.target_type = "project".into();
+                            a.target_id = p.clone();
+                            direct.push(a);
+                        }
+                    }
+                } else {
+                    direct.extend(
+                        db::roles::assignment_list(&mut conn, &on(SUBPROJECTS, Some(p))).await?,
+                    );
+                }
+            }
+            (None, Some(d)) => {
+                direct.extend(db::roles::assignment_list(&mut conn, &on("domain", Some(d))).await?);
+                if !q.effective {
+                    direct.extend(
+                        db::roles::assignment_list(&mut conn, &on(DOMAIN_PROJECTS, Some(d)))
+                            .await?,
+                    );
+                }
+            }
+            (None, None) if q.system => {
+                let system = SYSTEM.to_string();
+                direct.extend(
+                    db::roles::assignment_list(&mut conn, &on("system", Some(&system))).await?,
+                );
+            }
+            (None, None) => {
+                for a in db::roles::assignment_list(&mut conn, &filter).await? {
+                    let inherited = a.target_type == DOMAIN_PROJECTS || a.target_type == SUBPROJECTS;
+                    if inherited && q.effective {
+                        for project in inherited_reach(&mut conn, &a.target_type, &a.target_id).await? {
+                            direct.push(Assignment {
+                                target_type: "project".into(),
+                                target_id: project,
+                                ..a.clone()
+                            });
+                        }
+                    } else {
+                        direct.push(a);
+                    }
+                }
+            }
+        }
 
         let mut out: BTreeSet<EffectiveAssignment> = BTreeSet::new();
         let edges = if q.effective {
@@ -531,9 +595,15 @@ impl IdentityService {
                     out.insert(actor_key, n);
                 }
             }
-            let target_key = (a.target_type.clone(), a.target_id.clone());
+            // Inherited grants are named by the domain or project they were made on.
+            let kind = match a.target_type.as_str() {
+                SUBPROJECTS => "project",
+                DOMAIN_PROJECTS => "domain",
+                other => other,
+            };
+            let target_key = (kind.to_string(), a.target_id.clone());
             if !out.contains_key(&target_key) {
-                let named = if a.target_type == "project" {
+                let named = if kind == "project" {
                     db::get::<db::resources::ProjectRow>(&mut conn, &a.target_id)
                         .await?
                         .map(|p| (p.name, domain_of(&p.domain_id)))
@@ -558,18 +628,26 @@ impl IdentityService {
     ) -> Result<BTreeSet<String>> {
         let mut actor_ids = db::users::user_group_ids(conn, user_id).await?;
         actor_ids.push(user_id.to_string());
-        let filter = AssignmentFilter {
-            actor_type: None,
-            actor_ids: Some(actor_ids),
-            target_type: Some(target_type.into()),
-            target_id: Some(target_id.into()),
-            role_id: None,
-        };
-        let direct: Vec<String> = db::roles::assignment_list(conn, &filter)
-            .await?
-            .into_iter()
-            .map(|a| a.role_id)
-            .collect();
+        let mut targets = vec![(target_type.to_string(), target_id.to_string())];
+        if target_type == "project" {
+            targets.extend(inherited_sources(conn, target_id).await?);
+        }
+        let mut direct: Vec<String> = Vec::new();
+        for (kind, id) in targets {
+            let filter = AssignmentFilter {
+                actor_type: None,
+                actor_ids: Some(actor_ids.clone()),
+                target_type: Some(kind),
+                target_id: Some(id),
+                role_id: None,
+            };
+            direct.extend(
+                db::roles::assignment_list(conn, &filter)
+                    .await?
+                    .into_iter()
+                    .map(|a| a.role_id),
+            );
+        }
         if direct.is_empty() {
             return Ok(BTreeSet::new());
         }
@@ -592,15 +670,29 @@ impl IdentityService {
         let mut actor_ids = db::users::user_group_ids(conn, user_id).await?;
         actor_ids.push(user_id.to_string());
         let filter = AssignmentFilter {
-            actor_ids: Some(actor_ids),
+            actor_ids: Some(actor_ids.clone()),
             target_type: Some(target_type.into()),
             ..Default::default()
         };
-        Ok(db::roles::assignment_list(conn, &filter)
+        let mut held: BTreeSet<String> = db::roles::assignment_list(conn, &filter)
             .await?
             .into_iter()
             .map(|a| a.target_id)
-            .collect())
+            .collect();
+        if target_type == "project" {
+            // And the projects inherited grants reach.
+            for kind in [DOMAIN_PROJECTS, SUBPROJECTS] {
+                let filter = AssignmentFilter {
+                    actor_ids: Some(actor_ids.clone()),
+                    target_type: Some(kind.into()),
+                    ..Default::default()
+                };
+                for a in db::roles::assignment_list(conn, &filter).await? {
+                    held.extend(inherited_reach(conn, kind, &a.target_id).await?);
+                }
+            }
+        }
+        Ok(held)
     }
 
     /// Ids of the projects a user holds any role on, directly or through a group.
@@ -671,10 +763,10 @@ impl IdentityService {
             }
         }
         match target {
-            Target::Project(id) => {
+            Target::Project(id) | Target::Subprojects(id) => {
                 found::<db::resources::ProjectRow>(conn, "project", id).await?;
             }
-            Target::Domain(id) => {
+            Target::Domain(id) | Target::DomainProjects(id) => {
                 found::<db::resources::DomainRow>(conn, "domain", id).await?;
             }
             Target::System => {}
@@ -692,6 +784,56 @@ fn assignment_row(actor: &Actor, target: &Target, role_id: &str) -> Assignment {
         target_id: target.id().into(),
         role_id: role_id.into(),
     }
+}
+
+/// The inherited grants that reach a project: `inherited_to_projects` on its domain and on
+/// each project above it, as (target type, target id).
+async fn inherited_sources(conn: &mut db::C, project_id: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let Some(project) = db::get::<db::resources::ProjectRow>(conn, project_id).await? else {
+        return Ok(out);
+    };
+    out.push((DOMAIN_PROJECTS.to_string(), project.domain_id.clone()));
+    let mut seen = BTreeSet::from([project.id.clone()]);
+    let mut up = project.parent_id;
+    while let Some(parent) = up.filter(|p| seen.insert(p.clone())) {
+        out.push((SUBPROJECTS.to_string(), parent.clone()));
+        up = db::get::<db::resources::ProjectRow>(conn, &parent)
+            .await?
+            .and_then(|p| p.parent_id);
+    }
+    Ok(out)
+}
+
+/// The projects an inherited grant reaches: every project of the domain, or every project
+/// below the project.
+async fn inherited_reach(conn: &mut db::C, kind: &str, target_id: &str) -> Result<Vec<String>> {
+    if kind == DOMAIN_PROJECTS {
+        let filter = db::resources::ProjectFilter {
+            domain_id: Some(target_id.to_string()),
+            ..Default::default()
+        };
+        return Ok(db::resources::project_list(conn, &filter)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect());
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![target_id.to_string()];
+    while let Some(parent) = frontier.pop() {
+        let filter = db::resources::ProjectFilter {
+            parent_id: Some(parent),
+            ..Default::default()
+        };
+        for p in db::resources::project_list(conn, &filter).await? {
+            if !out.contains(&p.id) {
+                frontier.push(p.id.clone());
+                out.push(p.id);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every role that `role` implies, transitively (not including itself).

@@ -19,6 +19,8 @@ pub struct UserCreate {
     pub email: Option<String>,
     pub description: Option<String>,
     pub default_project_id: Option<String>,
+    /// Attributes beyond Keystone's own, kept and shown back as they were given.
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +31,45 @@ pub struct UserUpdate {
     pub email: Option<Option<String>>,
     pub description: Option<Option<String>>,
     pub default_project_id: Option<Option<String>>,
+    /// Attributes beyond Keystone's own to set (merged into the stored ones).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Keystone's own attributes of a user, which `extra` may not hold.
+const USER_ATTRIBUTES: [&str; 12] = [
+    "id",
+    "name",
+    "domain_id",
+    "password",
+    "enabled",
+    "email",
+    "description",
+    "default_project_id",
+    "links",
+    "options",
+    "password_expires_at",
+    "federated",
+];
+
+/// The user's `extra` attributes as stored.
+pub fn user_extra(u: &super::User) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(&u.extra) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn check_extra(extra: &serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    if let Some(k) = extra
+        .keys()
+        .find(|k| k.is_empty() || k.len() > 255 || USER_ATTRIBUTES.contains(&k.as_str()))
+    {
+        return Err(Error::invalid(msg!(
+            "Invalid attribute '{k}' for a user.",
+            k
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Debug, Default)]
@@ -78,6 +119,7 @@ impl IdentityService {
     pub(super) async fn user_insert(&self, params: UserCreate) -> Result<User> {
         check_name("name", &params.name, 255)?;
         check_email(&params.email)?;
+        check_extra(&params.extra)?;
         let password_hash = match params.password {
             Some(pw) => {
                 password::check_rules(secrecy::ExposeSecret::expose_secret(&pw))?;
@@ -117,6 +159,7 @@ impl IdentityService {
             failed_auth_count: 0,
             locked_until: None,
             created_at: now,
+            extra: serde_json::Value::Object(params.extra).to_string(),
         };
         db::insert(&mut conn, &row)
             .await
@@ -172,6 +215,12 @@ impl IdentityService {
         if let Some(email) = params.email {
             check_email(&email)?;
             row.email = email.filter(|e| !e.is_empty());
+        }
+        if !params.extra.is_empty() {
+            check_extra(&params.extra)?;
+            let mut extra = user_extra(&row);
+            extra.extend(params.extra);
+            row.extra = serde_json::Value::Object(extra).to_string();
         }
         if let Some(d) = params.description {
             row.description = d;

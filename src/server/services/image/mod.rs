@@ -7,6 +7,7 @@
 
 pub mod inspect;
 mod members;
+mod metadefs;
 mod model;
 mod store;
 mod upload;
@@ -22,6 +23,7 @@ use crate::server::db::{self, Db};
 use crate::server::error::{Error, Result};
 use crate::server::services::{found, now, remove};
 pub use inspect::{CONTAINER_FORMATS, DISK_FORMATS};
+pub use metadefs::{Association, Definition, DefinitionKind, Namespace, NamespaceWrite};
 pub use model::*;
 pub use store::ImageStore;
 

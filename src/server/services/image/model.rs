@@ -272,7 +272,8 @@ pub fn check_settable(attr: &str) -> Result<()> {
             attr
         )));
     }
-    if RESERVED.contains(&attr) {
+    // Glance keeps every `os_glance` name for itself.
+    if RESERVED.contains(&attr) || attr.starts_with("os_glance") {
         return Err(Error::forbidden_msg(msg!(
             "Attribute '{attr}' is reserved.",
             attr

@@ -547,6 +547,8 @@ impl NetworkService {
                 msg!("Security Group {id} in use.", id),
             ));
         }
+        // As in Neutron, the rules of other groups that name it as their remote go too.
+        db::network::sg_rules_delete_by_remote(&mut tx, id).await?;
         db::delete::<db::network::SecurityGroupRow>(&mut tx, id).await?;
         tx.commit().await?;
         self.changed();

@@ -16,6 +16,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+mod metadefs;
+
 use crate::server::context::OpCtx;
 use crate::server::error::Error;
 use crate::server::services::image::{
@@ -27,6 +29,7 @@ use crate::server::time::iso_seconds;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(metadefs::routes())
         .route("/", get(versions))
         .route("/versions", get(versions))
         .route("/v2", get(versions))
@@ -34,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/v2/images", get(list).post(create))
         .route("/v2/images/{id}", get(show).patch(update).delete(delete))
         .route("/v2/images/{id}/file", get(download).put(upload))
+        .route("/v2/images/{id}/tasks", get(image_tasks))
         .route("/v2/images/{id}/actions/deactivate", post(deactivate))
         .route("/v2/images/{id}/actions/reactivate", post(reactivate))
         .route(
@@ -279,6 +283,17 @@ async fn show(
     Path(id): Path<String>,
 ) -> GResult<Json<Value>> {
     Ok(Json(image_json(&state.image.image_get(&ctx, &id).await?)))
+}
+
+/// The import tasks that worked on an image (`/v2/images/{id}/tasks`): images are
+/// uploaded directly here, never imported through a task, so there are none.
+async fn image_tasks(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+) -> GResult<Json<Value>> {
+    state.image.image_get(&ctx, &id).await?;
+    Ok(Json(json!({ "tasks": [] })))
 }
 
 fn first<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a String> {
