@@ -88,6 +88,7 @@ pub fn ko(template: &str) -> Option<&'static str> {
         "Tag '{t}' is given twice." => "태그 '{t}'이(가) 두 번 주어졌습니다.",
         "Invalid input for field/attribute accessIPv4. Value: {v4}. It is not an IPv4 address." => "accessIPv4 값 {v4}은(는) IPv4 주소가 아닙니다.",
         "Invalid input for field/attribute accessIPv6. Value: {v6}. It is not an IPv6 address." => "accessIPv6 값 {v6}은(는) IPv6 주소가 아닙니다.",
+        "Resource type {name} is named twice." => "리소스 유형 {name}이(가) 두 번 주어졌습니다.",
         "No valid host was found. There are not enough hosts available." => "유효한 호스트를 찾을 수 없습니다. 사용 가능한 호스트가 부족합니다.",
         "The instance was deleted while it was being built." => "인스턴스가 생성되는 동안 삭제되었습니다.",
         "no instance spec" => "인스턴스 명세가 없습니다",

@@ -2874,6 +2874,13 @@ async fn access_addresses_and_disk_config_are_kept_as_nova_keeps_them() {
             .await
             .expect_nova(400, "badRequest");
     }
+    // Nothing is soft-deleted, so restore and forceDelete find the server in the wrong
+    // state.
+    for action in ["restore", "forceDelete"] {
+        w.act(&id, json!({ action: null }))
+            .await
+            .expect_nova(409, "conflictingRequest");
+    }
     // A rebuild answers with the new image at once.
     let other = upload_image(&w.app, &w.user.token, "other", json!({})).await;
     let rebuilt = w

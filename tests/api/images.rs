@@ -1161,8 +1161,11 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
         .expect(200)
         .body;
     assert_eq!(tags["tags"], json!([]));
-    // A protected namespace is not deleted until it is unprotected.
+    // A protected namespace is not deleted until it is unprotected, nor emptied.
     app.call(Method::DELETE, &example, &admin, None)
+        .await
+        .expect_glance_error(403);
+    app.call(Method::DELETE, &format!("{example}/objects/CPU Quota"), &admin, None)
         .await
         .expect_glance_error(403);
     app.call(

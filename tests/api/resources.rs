@@ -218,7 +218,20 @@ async fn domain_crud() {
         .expect(200);
     assert_eq!(ids(&r.body["domains"]), [d.as_str()]);
 
-    // A disabled domain goes with everything it owns, as in Keystone.
+    // A disabled domain goes with everything it owns, as in Keystone; a user elsewhere
+    // whose default project was one of them keeps no dangling default.
+    let outsider = app
+        .post(
+            "/v3/users",
+            &admin,
+            json!({"user": {"name": "outsider", "default_project_id": project}}),
+        )
+        .await
+        .expect(201)
+        .body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let user = app
         .post(
             "/v3/users",
@@ -243,6 +256,13 @@ async fn domain_crud() {
     app.get(&format!("/v3/users/{user}"), &admin)
         .await
         .expect_error(404);
+    let kept = app
+        .get(&format!("/v3/users/{outsider}"), &admin)
+        .await
+        .expect(200)
+        .body["user"]
+        .clone();
+    assert!(kept.get("default_project_id").is_none(), "{kept}");
     let r = app.get("/v3/domains", &admin).await.expect(200);
     assert_eq!(names(&r.body["domains"]), ["Default"]);
 }

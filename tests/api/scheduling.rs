@@ -109,6 +109,13 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
         json!({"availability_zone": "east", "ssd": "true"})
     );
     assert_eq!(zones(&w, &w.user.token).await, ["east"]);
+    aggregate_action(
+        &w,
+        &id,
+        json!({"set_metadata": {"metadata": {"availability_zone": ""}}}),
+    )
+    .await
+    .expect_nova(400, "badRequest");
     // A second aggregate cannot put the same host in another zone.
     let other = w
         .app

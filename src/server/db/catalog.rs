@@ -35,8 +35,12 @@ table! {
     }
 }
 
-pub async fn region_list(c: &mut C) -> Result<Vec<RegionRow>, DbError> {
-    Select::table().order_by("id").fetch_all(c).await
+pub async fn region_list(c: &mut C, parent: Option<&str>) -> Result<Vec<RegionRow>, DbError> {
+    Select::table()
+        .eq("parent_region_id", parent)
+        .order_by("id")
+        .fetch_all(c)
+        .await
 }
 
 pub async fn service_list(

@@ -29,7 +29,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 pub use sqlx::Error as DbError;
-pub use table::{count_owned, delete, get, insert, save, Table};
+pub use table::{count_owned, delete, get, insert, insert_new, save, Table};
 
 /// Which database backs the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -71,10 +71,15 @@ pub struct ProjectFilter {
     pub name_contains: Option<String>,
     /// Only these ids (a non-admin's own projects).
     pub ids: Option<Vec<String>>,
+    /// Tag filters (Keystone's `tags`, `tags-any`, `not-tags`, `not-tags-any`).
+    pub tags: Vec<String>,
+    pub tags_any: Vec<String>,
+    pub not_tags: Vec<String>,
+    pub not_tags_any: Vec<String>,
 }
 
 pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow>, DbError> {
-    Select::table()
+    let mut rows: Vec<ProjectRow> = Select::table()
         .eq("name", f.name.as_deref())
         .eq("domain_id", f.domain_id.as_deref())
         .eq("parent_id", f.parent_id.as_deref())
@@ -83,7 +88,19 @@ pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow
         .within("id", f.ids.as_deref())
         .order_by("name")
         .fetch_all(c)
-        .await
+        .await?;
+    // Tags are a JSON array in the row: filtered here, the same on both databases.
+    if !(f.tags.is_empty() && f.tags_any.is_empty() && f.not_tags.is_empty() && f.not_tags_any.is_empty()) {
+        rows.retain(|p| {
+            let tags: Vec<String> = serde_json::from_str(&p.tags).unwrap_or_default();
+            let has = |t: &String| tags.contains(t);
+            (f.tags.is_empty() || f.tags.iter().all(has))
+                && (f.tags_any.is_empty() || f.tags_any.iter().any(has))
+                && (f.not_tags.is_empty() || !f.not_tags.iter().all(has))
+                && (f.not_tags_any.is_empty() || !f.not_tags_any.iter().any(has))
+        });
+    }
+    Ok(rows)
 }
 
 pub async fn project_has_children(c: &mut C, id: &str) -> Result<bool, DbError> {

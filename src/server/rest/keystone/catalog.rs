@@ -151,11 +151,9 @@ impl Listed for Region {
         ctx: &OpCtx,
         q: &HashMap<String, String>,
     ) -> Result<Vec<Region>> {
-        let mut list = identity.region_list(ctx).await?;
-        if let Some(parent) = q.get("parent_region_id") {
-            list.retain(|r| r.parent_region_id.as_ref() == Some(parent));
-        }
-        Ok(list)
+        identity
+            .region_list(ctx, q.get("parent_region_id").map(String::as_str))
+            .await
     }
 }
 

@@ -15,7 +15,7 @@ use crate::server::context::OpCtx;
 use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    project_tags, Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate,
+    Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate,
     ProjectFilter, ProjectUpdate, TagChange,
 };
 use crate::server::state::AppState;
@@ -194,29 +194,21 @@ impl Listed for Project {
             domain_id: q.get("domain_id").cloned(),
             parent_id: q.get("parent_id").cloned(),
             enabled: query_bool(q.get("enabled")),
+            // Tag filters: `tags` (all of), `tags-any`, `not-tags` (not all of), `not-tags-any`.
+            tags: tag_list(q.get("tags")),
+            tags_any: tag_list(q.get("tags-any")),
+            not_tags: tag_list(q.get("not-tags")),
+            not_tags_any: tag_list(q.get("not-tags-any")),
             ..Default::default()
         };
-        let mut list = identity.project_list(ctx, filter).await?;
-        // Tag filters: `tags` (all of), `tags-any`, `not-tags` (not all of), `not-tags-any`.
-        let wanted = |key: &str| -> Option<Vec<String>> {
-            q.get(key)
-                .map(|v| v.split(',').map(str::to_string).collect())
-        };
-        let has = |p: &Project, t: &String| project_tags(p).contains(t);
-        if let Some(all) = wanted("tags") {
-            list.retain(|p| all.iter().all(|t| has(p, t)));
-        }
-        if let Some(any) = wanted("tags-any") {
-            list.retain(|p| any.iter().any(|t| has(p, t)));
-        }
-        if let Some(all) = wanted("not-tags") {
-            list.retain(|p| !all.iter().all(|t| has(p, t)));
-        }
-        if let Some(any) = wanted("not-tags-any") {
-            list.retain(|p| !any.iter().any(|t| has(p, t)));
-        }
-        Ok(list)
+        identity.project_list(ctx, filter).await
     }
+}
+
+/// A comma-separated list of tags in a query.
+fn tag_list(v: Option<&String>) -> Vec<String> {
+    v.map(|v| v.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 async fn project_tags_list(

@@ -33,7 +33,6 @@ async fn server_group_list(
     Query(q): Query<HashMap<String, String>>,
 ) -> NResult<Json<Value>> {
     let all = query_bool(q.get("all_projects")).unwrap_or(false);
-    let mut list = state.compute.server_group_list(&nova.ctx, all).await?;
     let offset = match q.get("offset") {
         Some(o) => o.parse::<usize>().map_err(|_| {
             NovaError(Error::invalid(msg!(
@@ -43,16 +42,19 @@ async fn server_group_list(
         })?,
         None => 0,
     };
-    list.drain(..offset.min(list.len()));
-    if let Some(l) = q.get("limit") {
-        let limit = l.parse::<usize>().map_err(|_| {
+    let limit = match q.get("limit") {
+        Some(l) => Some(l.parse::<usize>().map_err(|_| {
             NovaError(Error::invalid(msg!(
                 "Invalid input for query parameters limit. Value: {l}.",
                 l
             )))
-        })?;
-        list.truncate(limit);
-    }
+        })?),
+        None => None,
+    };
+    let list = state
+        .compute
+        .server_group_list(&nova.ctx, all, offset, limit)
+        .await?;
     let views: Vec<Value> = list.iter().map(|g| server_group_view(g, nova.mv)).collect();
     Ok(Json(json!({ "server_groups": views })))
 }

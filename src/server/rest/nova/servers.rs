@@ -597,7 +597,7 @@ async fn action(
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         "forceDelete" => {
-            compute.server_delete(ctx, &id, true).await?;
+            compute.server_force_delete(ctx, &id).await?;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         "migrate" => {

@@ -311,7 +311,14 @@ impl ComputeService {
             self.save(&server).await?;
         }
         if let Some(flavor) = &new_flavor {
-            self.migration_start(ctx, &server, &flavor.id).await?;
+            if let Err(e) = self.migration_start(ctx, &server, &flavor.id).await {
+                // Let go of the task, so the server is not left in resize_prep.
+                server.task_state = None;
+                server.new_flavor = None;
+                server.old_flavor = None;
+                self.save(&server).await?;
+                return Err(e);
+            }
         }
         self.notify(id, &server.project_id);
         let action_id = self.action_start(ctx, id, &server.project_id, name).await?;
@@ -677,6 +684,13 @@ impl ComputeService {
     pub async fn server_restore(&self, ctx: &OpCtx, id: &str) -> Result<()> {
         let server = self.load(ctx, id, Action::Modify).await?;
         Err(state_conflict("restore", &server))
+    }
+
+    /// Deletes a soft-deleted server at once (`forceDelete`). No server is ever
+    /// soft-deleted here, so a server that exists is in the wrong state for it (as in Nova).
+    pub async fn server_force_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
+        let server = self.load(ctx, id, Action::Delete).await?;
+        Err(state_conflict("forceDelete", &server))
     }
 
     /// Moves a server to another compute host (`migrate`, administrators). This

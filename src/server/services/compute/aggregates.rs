@@ -340,6 +340,9 @@ impl ComputeService {
         )?;
         for (k, v) in &change {
             check_name("metadata key", k)?;
+            if let (Some(az), "availability_zone") = (v, k.as_str()) {
+                check_name("availability_zone", az)?;
+            }
             if let Some(v) = v {
                 if v.chars().count() > 255 {
                     return Err(Error::invalid(msg!(

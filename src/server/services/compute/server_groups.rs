@@ -184,7 +184,14 @@ impl ComputeService {
     }
 
     /// The caller's project's groups; an administrator's `all_projects` lists every one.
-    pub async fn server_group_list(&self, ctx: &OpCtx, all_projects: bool) -> Result<Vec<ServerGroup>> {
+    /// `offset` and `limit` page them, oldest first.
+    pub async fn server_group_list(
+        &self,
+        ctx: &OpCtx,
+        all_projects: bool,
+        offset: usize,
+        limit: Option<usize>,
+    ) -> Result<Vec<ServerGroup>> {
         let project_id = ctx.auth.project_id().unwrap_or_default().to_string();
         let all = all_projects
             && authorize(
@@ -209,7 +216,11 @@ impl ComputeService {
             db::scheduling::server_group_list(&mut conn, (!all).then_some(project_id.as_str()))
                 .await?;
         drop(conn);
-        let mut groups = Vec::with_capacity(rows.len());
+        let rows = rows
+            .into_iter()
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX));
+        let mut groups = Vec::new();
         for r in rows {
             groups.push(self.group_from_row(r).await?);
         }

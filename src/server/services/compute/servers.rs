@@ -774,10 +774,6 @@ impl ComputeService {
         let nics = self
             .plan_nics(ctx, &p.networks, &p.security_groups, p.max_count)
             .await?;
-        let group = match &p.group {
-            Some(id) => Some(self.group_to_join(ctx, id, p.min_count).await?),
-            None => None,
-        };
         let mut labels = ServerLabels::default();
         labels.apply(&p.labels)?;
 
@@ -802,6 +798,11 @@ impl ComputeService {
             ];
             self.check_quota(&project_id, &wanted).await?;
         }
+        // The group's member quota counts what is launched, under the project's claim.
+        let group = match &p.group {
+            Some(id) => Some(self.group_to_join(ctx, id, count).await?),
+            None => None,
+        };
         let admin_pass = p.admin_pass.clone().unwrap_or_else(new_admin_pass);
         let t = now();
         let mut servers = Vec::new();

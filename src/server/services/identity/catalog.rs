@@ -118,10 +118,11 @@ impl IdentityService {
         found::<Region>(&mut conn, "region", id).await
     }
 
-    pub async fn region_list(&self, ctx: &OpCtx) -> Result<Vec<Region>> {
+    /// The regions, or the children of one (`parent_region_id`).
+    pub async fn region_list(&self, ctx: &OpCtx, parent: Option<&str>) -> Result<Vec<Region>> {
         authorize(ctx, Action::List, Resource::Catalog)?;
         let mut conn = self.db.conn().await?;
-        Ok(db::catalog::region_list(&mut conn).await?)
+        Ok(db::catalog::region_list(&mut conn, parent).await?)
     }
 
     pub async fn region_update(

@@ -198,6 +198,7 @@ impl IdentityService {
         let mut ordered: Vec<_> = projects.iter().map(|p| (depth(p), p.id.clone())).collect();
         ordered.sort_by(|a, b| b.0.cmp(&a.0));
         for (_, project) in ordered {
+            db::users::users_with_default_project_clear(&mut tx, &project).await?;
             db::roles::assignments_purge(&mut tx, "project", &project).await?;
             db::delete::<db::resources::ProjectRow>(&mut tx, &project).await?;
         }

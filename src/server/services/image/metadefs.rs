@@ -122,6 +122,18 @@ fn check_definition(kind: DefinitionKind, d: &Definition) -> Result<()> {
     Ok(())
 }
 
+/// A protected namespace keeps itself and what is in it.
+fn check_unprotected(ns: &NamespaceRow) -> Result<()> {
+    if ns.protected != 0 {
+        let name = &ns.namespace;
+        return Err(Error::forbidden_msg(msg!(
+            "Namespace {name} is protected and cannot be deleted.",
+            name
+        )));
+    }
+    Ok(())
+}
+
 fn write_policy(ctx: &OpCtx, action: Action) -> Result<()> {
     authorize(ctx, action, Resource::AdminOnly("modify_metadef_namespace"))
 }
@@ -228,7 +240,16 @@ impl ImageService {
                 e.into()
             }
         })?;
+        let mut tied: Vec<&str> = Vec::new();
         for a in &w.associations {
+            if tied.contains(&a.resource_type.as_str()) {
+                let name = &a.resource_type;
+                return Err(Error::invalid(msg!(
+                    "Resource type {name} is named twice.",
+                    name
+                )));
+            }
+            tied.push(&a.resource_type);
             self.check_resource_type(&mut tx, &a.resource_type).await?;
             db::insert(&mut tx, &association_row(&row.id, a, t)).await?;
         }
@@ -283,12 +304,7 @@ impl ImageService {
     pub async fn namespace_delete(&self, ctx: &OpCtx, name: &str) -> Result<()> {
         write_policy(ctx, Action::Delete)?;
         let row = self.namespace_row(ctx, name).await?;
-        if row.protected != 0 {
-            return Err(Error::forbidden_msg(msg!(
-                "Namespace {name} is protected and cannot be deleted.",
-                name
-            )));
-        }
+        check_unprotected(&row)?;
         let mut conn = self.db.conn().await?;
         db::delete::<NamespaceRow>(&mut conn, &row.id).await?;
         Ok(())
@@ -341,6 +357,9 @@ impl ImageService {
             check_definition(kind, d)?;
         }
         let ns = self.namespace_row(ctx, namespace).await?;
+        if replace {
+            check_unprotected(&ns)?;
+        }
         let t = now();
         let mut tx = self.db.begin().await?;
         if replace {
@@ -393,6 +412,7 @@ impl ImageService {
     ) -> Result<()> {
         write_policy(ctx, Action::Delete)?;
         let ns = self.namespace_row(ctx, namespace).await?;
+        check_unprotected(&ns)?;
         let mut conn = self.db.conn().await?;
         match name {
             None => db::metadefs::definitions_delete(&mut conn, &ns.id, kind.as_str()).await?,
@@ -424,9 +444,10 @@ impl ImageService {
             .into_iter()
             .any(|r| r.name == name);
         if !known {
-            // Glance makes a resource type on its first association.
+            // Glance makes a resource type on its first association (once, however many
+            // ask at the same moment).
             let t = now();
-            db::insert(
+            db::insert_new(
                 c,
                 &db::metadefs::ResourceTypeRow {
                     id: uuid::Uuid::new_v4().to_string(),
@@ -435,6 +456,7 @@ impl ImageService {
                     created_at: t,
                     updated_at: t,
                 },
+                Some("name"),
             )
             .await?;
         }
