@@ -2586,6 +2586,16 @@ async fn legacy_proxies_answer_older_clients() {
     old(Method::GET, "/os-hosts/nowhere".into(), "admin", None)
         .await
         .expect_nova(404, "itemNotFound");
+    // Power actions: refused to members, and not offered to administrators.
+    let reboot = format!("/os-hosts/{compute}/reboot");
+    old(Method::GET, reboot.clone(), "user", None)
+        .await
+        .expect_nova(403, "forbidden");
+    let message = old(Method::GET, reboot, "admin", None)
+        .await
+        .expect_nova(400, "badRequest")
+        .nova_message();
+    assert!(message.contains("reboot"), "{message}");
     let off = old(
         Method::PUT,
         format!("/os-hosts/{compute}"),

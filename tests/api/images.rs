@@ -1152,20 +1152,14 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
         .expect(200)
         .body;
     assert_eq!(tags["tags"].as_array().unwrap().len(), 3);
-    app.call(Method::DELETE, &format!("{example}/tags"), &admin, None)
-        .await
-        .expect(204);
-    let tags = app
-        .call(Method::GET, &format!("{example}/tags"), t, None)
-        .await
-        .expect(200)
-        .body;
-    assert_eq!(tags["tags"], json!([]));
     // A protected namespace is not deleted until it is unprotected, nor emptied.
     app.call(Method::DELETE, &example, &admin, None)
         .await
         .expect_glance_error(403);
     app.call(Method::DELETE, &format!("{example}/objects/CPU Quota"), &admin, None)
+        .await
+        .expect_glance_error(403);
+    app.call(Method::DELETE, &format!("{example}/tags"), &admin, None)
         .await
         .expect_glance_error(403);
     app.call(
@@ -1176,6 +1170,15 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
     )
     .await
     .expect(200);
+    app.call(Method::DELETE, &format!("{example}/tags"), &admin, None)
+        .await
+        .expect(204);
+    let tags = app
+        .call(Method::GET, &format!("{example}/tags"), t, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(tags["tags"], json!([]));
     app.call(Method::DELETE, &example, &admin, None)
         .await
         .expect(204);

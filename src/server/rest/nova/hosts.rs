@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/os-hosts", get(host_list))
         .route("/os-hosts/{host}", get(host_show).put(host_update))
+        .route("/os-hosts/{host}/{action}", get(host_power_action))
         .route("/os-services", get(service_list))
         .route("/os-services/{id}", put(service_update))
         .route("/os-migrations", get(migration_list))
@@ -575,4 +576,24 @@ async fn migration_list(
     let list = state.compute.migration_list(&nova.ctx, filter).await?;
     let views: Vec<Value> = list.iter().map(|m| migration_view(m, nova.mv)).collect();
     Ok(Json(json!({ "migrations": views })))
+}
+
+/// `GET /os-hosts/{host}/reboot|shutdown|startup` (below 2.43): powering a compute host is
+/// not something the API does here (Nova's libvirt driver does not either); an
+/// administrator is told so, anyone else is refused as for every host call.
+async fn host_power_action(
+    State(state): State<AppState>,
+    nova: Nova,
+    Path((host, action)): Path<(String, String)>,
+) -> NResult<Json<Value>> {
+    hosts_offered(&nova)?;
+    if !["reboot", "shutdown", "startup"].contains(&action.as_str()) {
+        return Err(NovaError(Error::not_found("resource", "the requested URL")));
+    }
+    compute_host(&state, &nova, &host).await?;
+    Err(NovaError(Error::invalid(msg!(
+        "Host power actions ({action}) are not offered: power the host {host} from its own console.",
+        action,
+        host
+    ))))
 }

@@ -357,11 +357,16 @@ impl ImageService {
             check_definition(kind, d)?;
         }
         let ns = self.namespace_row(ctx, namespace).await?;
-        if replace {
-            check_unprotected(&ns)?;
-        }
         let t = now();
         let mut tx = self.db.begin().await?;
+        // Replacing deletes what was there: not in a protected namespace.
+        if replace
+            && !db::metadefs::definitions(&mut tx, &ns.id, kind.as_str())
+                .await?
+                .is_empty()
+        {
+            check_unprotected(&ns)?;
+        }
         if replace {
             db::metadefs::definitions_delete(&mut tx, &ns.id, kind.as_str()).await?;
         }
