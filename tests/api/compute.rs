@@ -2785,9 +2785,7 @@ async fn services_report_events_about_instances() {
     let w = world().await;
     let id = w.boot("evented").await;
     w.wait(&id, "ACTIVE").await;
-    let events = |server: &str| {
-        json!({"events": [{"name": "network-vif-plugged", "server_uuid": server, "tag": "port-1"}]})
-    };
+    let events = |server: &str| json!({"events": [{"name": "network-vif-plugged", "server_uuid": server, "tag": "port-1"}]});
     // A project member is no service.
     w.app
         .nova(
@@ -2820,7 +2818,12 @@ async fn services_report_events_about_instances() {
     ]});
     let r = w
         .app
-        .nova(Method::POST, "/os-server-external-events", &w.admin, Some(&both))
+        .nova(
+            Method::POST,
+            "/os-server-external-events",
+            &w.admin,
+            Some(&both),
+        )
         .await
         .expect(207)
         .body;
@@ -2846,10 +2849,12 @@ async fn access_addresses_and_disk_config_are_kept_as_nova_keeps_them() {
             Method::POST,
             "/servers",
             &w.user.token,
-            Some(&json!({"server": {"name": "labelled", "imageRef": w.image, "flavorRef": w.flavor,
+            Some(
+                &json!({"server": {"name": "labelled", "imageRef": w.image, "flavorRef": w.flavor,
                 "networks": "none", "accessIPv4": "192.0.2.10",
                 "accessIPv6": "0000:0000:0000:0000:0000:babe:220.12.22.2",
-                "OS-DCF:diskConfig": "AUTO"}})),
+                "OS-DCF:diskConfig": "AUTO"}}),
+            ),
         )
         .await
         .expect(202);
@@ -2880,7 +2885,12 @@ async fn access_addresses_and_disk_config_are_kept_as_nova_keeps_them() {
         json!({"server": {"OS-DCF:diskConfig": "SOMETIMES"}}),
     ] {
         w.app
-            .nova(Method::PUT, &format!("/servers/{id}"), &w.user.token, Some(&bad))
+            .nova(
+                Method::PUT,
+                &format!("/servers/{id}"),
+                &w.user.token,
+                Some(&bad),
+            )
             .await
             .expect_nova(400, "badRequest");
     }
@@ -2894,7 +2904,10 @@ async fn access_addresses_and_disk_config_are_kept_as_nova_keeps_them() {
     // A rebuild answers with the new image at once.
     let other = upload_image(&w.app, &w.user.token, "other", json!({})).await;
     let rebuilt = w
-        .act(&id, json!({"rebuild": {"imageRef": other, "OS-DCF:diskConfig": "AUTO"}}))
+        .act(
+            &id,
+            json!({"rebuild": {"imageRef": other, "OS-DCF:diskConfig": "AUTO"}}),
+        )
         .await
         .expect(202)
         .body["server"]

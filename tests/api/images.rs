@@ -1065,7 +1065,11 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
     app.call(Method::POST, ns, t, Some(&body))
         .await
         .expect_glance_error(403);
-    let made = app.call(Method::POST, ns, &admin, Some(&body)).await.expect(201).body;
+    let made = app
+        .call(Method::POST, ns, &admin, Some(&body))
+        .await
+        .expect(201)
+        .body;
     assert_eq!(made["namespace"], "OS::Compute::Example");
     assert_eq!(made["resource_type_associations"][0]["prefix"], "hw:");
     app.call(Method::POST, ns, &admin, Some(&body))
@@ -1105,8 +1109,15 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
     assert_eq!(by_type["namespaces"], json!([]));
     // The namespace shows its property; properties need a title and a type.
     let example = format!("{ns}/OS::Compute::Example");
-    let shown = app.call(Method::GET, &example, t, None).await.expect(200).body;
-    assert_eq!(shown["properties"]["cpu_policy"]["enum"], json!(["shared", "dedicated"]));
+    let shown = app
+        .call(Method::GET, &example, t, None)
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        shown["properties"]["cpu_policy"]["enum"],
+        json!(["shared", "dedicated"])
+    );
     app.call(
         Method::POST,
         &format!("{example}/properties"),
@@ -1156,9 +1167,14 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
     app.call(Method::DELETE, &example, &admin, None)
         .await
         .expect_glance_error(403);
-    app.call(Method::DELETE, &format!("{example}/objects/CPU Quota"), &admin, None)
-        .await
-        .expect_glance_error(403);
+    app.call(
+        Method::DELETE,
+        &format!("{example}/objects/CPU Quota"),
+        &admin,
+        None,
+    )
+    .await
+    .expect_glance_error(403);
     app.call(Method::DELETE, &format!("{example}/tags"), &admin, None)
         .await
         .expect_glance_error(403);
@@ -1192,7 +1208,12 @@ async fn the_metadata_definitions_catalog_is_the_administrators_to_write_and_eve
         ("properties", "properties"),
     ] {
         let s = app
-            .call(Method::GET, &format!("/image/v2/schemas/metadefs/{which}"), t, None)
+            .call(
+                Method::GET,
+                &format!("/image/v2/schemas/metadefs/{which}"),
+                t,
+                None,
+            )
             .await
             .expect(200)
             .body;

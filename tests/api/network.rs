@@ -1623,7 +1623,7 @@ async fn deleting_a_group_takes_the_rules_that_name_it_as_their_remote() {
             .await
             .expect(201)
             .body["security_group"]
-            .clone()
+                .clone()
         }
     };
     let web = group("web").await;
@@ -1634,9 +1634,11 @@ async fn deleting_a_group_takes_the_rules_that_name_it_as_their_remote() {
             Method::POST,
             "/security-group-rules",
             &t,
-            Some(&json!({"security_group_rule": {"security_group_id": id(&db),
+            Some(
+                &json!({"security_group_rule": {"security_group_id": id(&db),
                 "direction": "ingress", "protocol": "tcp", "port_range_min": 5432,
-                "port_range_max": 5432, "remote_group_id": id(&web)}})),
+                "port_range_max": 5432, "remote_group_id": id(&web)}}),
+            ),
         )
         .await
         .expect(201)
@@ -1673,5 +1675,9 @@ async fn deleting_a_group_takes_the_rules_that_name_it_as_their_remote() {
         .expect(200)
         .body["security_group"]["security_group_rules"]
         .clone();
-    assert_eq!(left.as_array().unwrap().len(), 2, "the egress defaults: {left}");
+    assert_eq!(
+        left.as_array().unwrap().len(),
+        2,
+        "the egress defaults: {left}"
+    );
 }

@@ -60,7 +60,10 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
         .clone();
     let id = made["id"].clone();
     assert!(id.is_i64(), "Nova's aggregate ids are integers: {made}");
-    assert!(made.get("hosts").is_none(), "the create answer has no hosts");
+    assert!(
+        made.get("hosts").is_none(),
+        "the create answer has no hosts"
+    );
     // Names are unique; hosts must exist and join once.
     w.app
         .nova(
@@ -102,7 +105,7 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
     .await
     .expect(200)
     .body["aggregate"]
-    .clone();
+        .clone();
     assert_eq!(a["availability_zone"], "east");
     assert_eq!(
         a["metadata"],
@@ -139,8 +142,10 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
             Method::POST,
             "/servers",
             &w.user.token,
-            Some(&json!({"server": {"name": "z", "imageRef": w.image, "flavorRef": w.flavor,
-                "networks": "none", "availability_zone": "west"}})),
+            Some(
+                &json!({"server": {"name": "z", "imageRef": w.image, "flavorRef": w.flavor,
+                "networks": "none", "availability_zone": "west"}}),
+            ),
         )
         .await;
     let message = r.expect_nova(400, "badRequest").nova_message();
@@ -151,8 +156,10 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
             Method::POST,
             "/servers",
             &w.user.token,
-            Some(&json!({"server": {"name": "e", "imageRef": w.image, "flavorRef": w.flavor,
-                "networks": "none", "availability_zone": "east"}})),
+            Some(
+                &json!({"server": {"name": "e", "imageRef": w.image, "flavorRef": w.flavor,
+                "networks": "none", "availability_zone": "east"}}),
+            ),
         )
         .await
         .expect(202);
@@ -175,7 +182,10 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
         .body;
     let east = &detail["availabilityZoneInfo"][0];
     assert_eq!(east["zoneName"], "east");
-    assert!(east["hosts"][&host]["nova-compute"]["available"] == true, "{detail}");
+    assert!(
+        east["hosts"][&host]["nova-compute"]["available"] == true,
+        "{detail}"
+    );
     // Members of a project see none of it.
     w.app
         .nova(Method::GET, "/os-aggregates", &w.user.token, None)
@@ -183,7 +193,12 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
         .expect_nova(403, "forbidden");
     // An aggregate with hosts is not deleted; without them it is.
     w.app
-        .nova(Method::DELETE, &format!("/os-aggregates/{id}"), &w.admin, None)
+        .nova(
+            Method::DELETE,
+            &format!("/os-aggregates/{id}"),
+            &w.admin,
+            None,
+        )
         .await
         .expect_nova(400, "badRequest");
     aggregate_action(&w, &id, json!({"remove_host": {"host": host}}))
@@ -194,7 +209,12 @@ async fn an_aggregate_with_a_zone_moves_its_hosts_and_their_instances_there() {
         .expect_nova(404, "itemNotFound");
     assert_eq!(zones(&w, &w.user.token).await, ["nova"]);
     w.app
-        .nova(Method::DELETE, &format!("/os-aggregates/{id}"), &w.admin, None)
+        .nova(
+            Method::DELETE,
+            &format!("/os-aggregates/{id}"),
+            &w.admin,
+            None,
+        )
         .await
         .expect(200);
     w.app
@@ -234,8 +254,10 @@ async fn boot_in(w: &World, name: &str, group: &str) -> String {
             Method::POST,
             "/servers",
             &w.user.token,
-            Some(&json!({"server": {"name": name, "imageRef": w.image, "flavorRef": w.flavor,
-                "networks": "none"}, "os:scheduler_hints": {"group": group}})),
+            Some(
+                &json!({"server": {"name": name, "imageRef": w.image, "flavorRef": w.flavor,
+                "networks": "none"}, "os:scheduler_hints": {"group": group}}),
+            ),
         )
         .await
         .expect(202)
@@ -248,14 +270,16 @@ async fn boot_in(w: &World, name: &str, group: &str) -> String {
 #[tokio::test]
 async fn server_groups_place_their_members_by_policy() {
     let w = world().await;
-    let together = group(&w, &w.user.token, "affinity").await.expect(200).body["server_group"]
-        .clone();
+    let together =
+        group(&w, &w.user.token, "affinity").await.expect(200).body["server_group"].clone();
     assert_eq!(together["policy"], "affinity");
     assert_eq!(together["rules"], json!({}));
     assert_eq!(together["members"], json!([]));
     let together = together["id"].as_str().unwrap().to_string();
-    let apart = group(&w, &w.user.token, "anti-affinity").await.expect(200).body
-        ["server_group"]["id"]
+    let apart = group(&w, &w.user.token, "anti-affinity")
+        .await
+        .expect(200)
+        .body["server_group"]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -319,8 +343,10 @@ async fn server_groups_place_their_members_by_policy() {
             Method::POST,
             "/os-server-groups",
             &w.user.token,
-            Some(&json!({"server_group": {"name": "two-per-host", "policy": "anti-affinity",
-                "rules": {"max_server_per_host": 2}}})),
+            Some(
+                &json!({"server_group": {"name": "two-per-host", "policy": "anti-affinity",
+                "rules": {"max_server_per_host": 2}}}),
+            ),
         )
         .await
         .expect(200)
@@ -349,8 +375,10 @@ async fn server_groups_place_their_members_by_policy() {
             Method::POST,
             "/servers",
             &w.user.token,
-            Some(&json!({"server": {"name": "x", "imageRef": w.image, "flavorRef": w.flavor,
-                "networks": "none"}, "os:scheduler_hints": {"group": "no-such-group"}})),
+            Some(
+                &json!({"server": {"name": "x", "imageRef": w.image, "flavorRef": w.flavor,
+                "networks": "none"}, "os:scheduler_hints": {"group": "no-such-group"}}),
+            ),
         )
         .await
         .expect_nova(400, "badRequest");
@@ -394,7 +422,12 @@ async fn server_groups_place_their_members_by_policy() {
     assert_eq!(mine, 4);
     let all = w
         .app
-        .nova(Method::GET, "/os-server-groups?all_projects=true", &w.admin, None)
+        .nova(
+            Method::GET,
+            "/os-server-groups?all_projects=true",
+            &w.admin,
+            None,
+        )
         .await
         .expect(200)
         .body["server_groups"]
@@ -404,7 +437,12 @@ async fn server_groups_place_their_members_by_policy() {
     assert_eq!(all, 4);
     // Deleting a member takes it out of the group; deleting the group leaves its members.
     w.app
-        .nova(Method::DELETE, &format!("/servers/{a}"), &w.user.token, None)
+        .nova(
+            Method::DELETE,
+            &format!("/servers/{a}"),
+            &w.user.token,
+            None,
+        )
         .await
         .expect(204);
     w.wait_gone(&a).await;

@@ -302,12 +302,24 @@ async fn servers_get_ports_on_their_networks_and_give_them_back() {
     // os-networks shows the same networks below 2.36, and is gone from 2.36.
     let via_networks = w
         .app
-        .nova_at(None, Method::GET, &format!("/os-networks/{net1}"), &token, None)
+        .nova_at(
+            None,
+            Method::GET,
+            &format!("/os-networks/{net1}"),
+            &token,
+            None,
+        )
         .await
         .expect(200);
     assert_eq!(via_networks.body["network"]["cidr"], "10.1.0.0/24");
     w.app
-        .nova_at(Some("compute 2.36"), Method::GET, "/os-networks", &token, None)
+        .nova_at(
+            Some("compute 2.36"),
+            Method::GET,
+            "/os-networks",
+            &token,
+            None,
+        )
         .await
         .expect_nova(404, "itemNotFound");
 

@@ -102,7 +102,11 @@ pub async fn endpoint_group_list(
     c: &mut C,
     name: Option<&str>,
 ) -> Result<Vec<EndpointGroupRow>, DbError> {
-    Select::table().eq("name", name).order_by("id").fetch_all(c).await
+    Select::table()
+        .eq("name", name)
+        .order_by("id")
+        .fetch_all(c)
+        .await
 }
 
 /// The projects an endpoint group is associated with.

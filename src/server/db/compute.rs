@@ -545,7 +545,10 @@ pub async fn instance_list(c: &mut C, f: &InstanceFilter) -> Result<Vec<Instance
 
 /// The (id, name) of every instance a filter finds, unpaged: what a regular expression is
 /// matched against.
-pub async fn instance_names(c: &mut C, f: &InstanceFilter) -> Result<Vec<(String, String)>, DbError> {
+pub async fn instance_names(
+    c: &mut C,
+    f: &InstanceFilter,
+) -> Result<Vec<(String, String)>, DbError> {
     let rows = instances(f).fetch_all(c).await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }

@@ -137,7 +137,10 @@ table! {
 }
 
 pub async fn consumer_list(c: &mut C) -> Result<Vec<ConsumerRow>, DbError> {
-    super::select::Select::table().order_by("id").fetch_all(c).await
+    super::select::Select::table()
+        .order_by("id")
+        .fetch_all(c)
+        .await
 }
 
 table! {

@@ -90,7 +90,11 @@ pub async fn project_list(c: &mut C, f: &ProjectFilter) -> Result<Vec<ProjectRow
         .fetch_all(c)
         .await?;
     // Tags are a JSON array in the row: filtered here, the same on both databases.
-    if !(f.tags.is_empty() && f.tags_any.is_empty() && f.not_tags.is_empty() && f.not_tags_any.is_empty()) {
+    if !(f.tags.is_empty()
+        && f.tags_any.is_empty()
+        && f.not_tags.is_empty()
+        && f.not_tags_any.is_empty())
+    {
         rows.retain(|p| {
             let tags: Vec<String> = serde_json::from_str(&p.tags).unwrap_or_default();
             let has = |t: &String| tags.contains(t);

@@ -107,8 +107,7 @@ fn namespace_json(n: &Namespace) -> Value {
         v["description"] = d.clone().into();
     }
     if !n.associations.is_empty() {
-        v["resource_type_associations"] =
-            n.associations.iter().map(association_json).collect();
+        v["resource_type_associations"] = n.associations.iter().map(association_json).collect();
     }
     v
 }
@@ -161,9 +160,7 @@ fn definition_of(mut m: Map<String, Value>, name: Option<&str>) -> GResult<Defin
     let name = match (string_of(&m, "name")?, name) {
         (Some(n), _) => n,
         (None, Some(n)) => n.to_string(),
-        (None, None) => {
-            return Err(Error::invalid(msg!("The definition needs a 'name'.")).into())
-        }
+        (None, None) => return Err(Error::invalid(msg!("The definition needs a 'name'.")).into()),
     };
     for key in ["name", "created_at", "updated_at", "self", "schema"] {
         m.remove(key);
@@ -177,9 +174,8 @@ fn definition_of(mut m: Map<String, Value>, name: Option<&str>) -> GResult<Defin
 
 fn association_of(m: &Map<String, Value>) -> GResult<Association> {
     Ok(Association {
-        resource_type: string_of(m, "name")?.ok_or_else(|| {
-            Error::invalid(msg!("The resource type association needs a 'name'."))
-        })?,
+        resource_type: string_of(m, "name")?
+            .ok_or_else(|| Error::invalid(msg!("The resource type association needs a 'name'.")))?,
         prefix: string_of(m, "prefix")?,
         properties_target: string_of(m, "properties_target")?,
         ..Default::default()
@@ -221,7 +217,10 @@ fn namespace_of(body: Value) -> GResult<NamespaceWrite> {
                 .push((DefinitionKind::Property, definition_of(body, Some(name))?));
         }
     }
-    for (key, kind) in [("objects", DefinitionKind::Object), ("tags", DefinitionKind::Tag)] {
+    for (key, kind) in [
+        ("objects", DefinitionKind::Object),
+        ("tags", DefinitionKind::Tag),
+    ] {
         if let Some(Value::Array(list)) = m.get(key) {
             for d in list {
                 let body = d.as_object().cloned().unwrap_or_default();
@@ -302,7 +301,10 @@ async fn namespace_create(
     Caller(ctx): Caller,
     GJson(body): GJson<Value>,
 ) -> GResult<Response> {
-    let n = state.image.namespace_create(&ctx, namespace_of(body)?).await?;
+    let n = state
+        .image
+        .namespace_create(&ctx, namespace_of(body)?)
+        .await?;
     Ok((StatusCode::CREATED, Json(namespace_json(&n))).into_response())
 }
 

@@ -172,7 +172,9 @@ async fn access_rule_show(
     Path((user_id, id)): Path<(String, String)>,
 ) -> KsResult<Json<Value>> {
     let r = state.identity.access_rule_get(&ctx, &user_id, &id).await?;
-    Ok(Json(json!({ "access_rule": view::access_rule_view(&state, &r) })))
+    Ok(Json(
+        json!({ "access_rule": view::access_rule_view(&state, &r) }),
+    ))
 }
 
 async fn access_rule_delete(
@@ -180,6 +182,9 @@ async fn access_rule_delete(
     ctx: OpCtx,
     Path((user_id, id)): Path<(String, String)>,
 ) -> KsResult<StatusCode> {
-    state.identity.access_rule_delete(&ctx, &user_id, &id).await?;
+    state
+        .identity
+        .access_rule_delete(&ctx, &user_id, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

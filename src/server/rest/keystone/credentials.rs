@@ -275,7 +275,10 @@ async fn consumer_create(
     let made = state.identity.consumer_create(&ctx, b.description).await?;
     let mut view = super::view::one(&state, &made.consumer).0;
     view["consumer"]["secret"] = made.secret.into();
-    Ok(axum::response::IntoResponse::into_response((StatusCode::CREATED, Json(view))))
+    Ok(axum::response::IntoResponse::into_response((
+        StatusCode::CREATED,
+        Json(view),
+    )))
 }
 
 async fn consumer_update(

@@ -15,8 +15,8 @@ use crate::server::context::OpCtx;
 use crate::server::error::{Error, Result};
 use crate::server::rest::query_bool;
 use crate::server::services::identity::{
-    Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate,
-    ProjectFilter, ProjectUpdate, TagChange,
+    Domain, DomainCreate, DomainUpdate, IdentityService, Project, ProjectCreate, ProjectFilter,
+    ProjectUpdate, TagChange,
 };
 use crate::server::state::AppState;
 
@@ -232,7 +232,9 @@ async fn project_tags_replace(
     KsJson(body): KsJson<Value>,
 ) -> KsResult<Json<Value>> {
     let b: TagsBody = serde_json::from_value(body).map_err(|_| {
-        KsError(Error::invalid(msg!("The request body needs a list of 'tags'.")))
+        KsError(Error::invalid(msg!(
+            "The request body needs a list of 'tags'."
+        )))
     })?;
     let tags = state
         .identity

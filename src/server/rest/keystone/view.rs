@@ -27,8 +27,9 @@ use crate::server::context::{AuthContext, OpCtx, Scope};
 use crate::server::error::Result;
 use crate::server::rest::{by_id, ById, Null};
 use crate::server::services::identity::{
-    AccessRule, AppCred, CatalogEntry, DOMAIN_PROJECTS, SUBPROJECTS, Consumer, Domain, EffectiveAssignment, Endpoint, EndpointFilters,
-    EndpointGroup, Group, IdentityService, Policy, Project, Region, Role, Service, User,
+    AccessRule, AppCred, CatalogEntry, Consumer, Domain, EffectiveAssignment, Endpoint,
+    EndpointFilters, EndpointGroup, Group, IdentityService, Policy, Project, Region, Role, Service,
+    User, DOMAIN_PROJECTS, SUBPROJECTS,
 };
 use crate::server::state::AppState;
 use crate::server::time::iso_micros;
@@ -622,7 +623,10 @@ pub(super) fn assignment_view(
         domain: Option<Ref<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         system: Option<SystemAll>,
-        #[serde(rename = "OS-INHERIT:inherited_to", skip_serializing_if = "Option::is_none")]
+        #[serde(
+            rename = "OS-INHERIT:inherited_to",
+            skip_serializing_if = "Option::is_none"
+        )]
         inherited_to: Option<&'static str>,
     }
     #[derive(Serialize)]
@@ -680,7 +684,11 @@ pub(super) fn assignment_view(
         (false, false) => format!("{kind}s/{}", a.target_id),
         (false, true) => format!("OS-INHERIT/{kind}s/{}", a.target_id),
     };
-    let suffix = if inherited { "/inherited_to_projects" } else { "" };
+    let suffix = if inherited {
+        "/inherited_to_projects"
+    } else {
+        ""
+    };
     // The grant the line comes from: the group's when it is held through one, the prior
     // role's when it is implied.
     let (grantee, grantee_id) = match &a.via_group {

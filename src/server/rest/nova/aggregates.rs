@@ -39,7 +39,9 @@ async fn aggregate_show(
     Path(id): Path<String>,
 ) -> NResult<Json<Value>> {
     let a = state.compute.aggregate_get(&nova.ctx, &id).await?;
-    Ok(Json(json!({ "aggregate": aggregate_view(&a, nova.mv, true) })))
+    Ok(Json(
+        json!({ "aggregate": aggregate_view(&a, nova.mv, true) }),
+    ))
 }
 
 /// An optional zone field: absent, `null` (no zone) or a name.
@@ -68,7 +70,9 @@ async fn aggregate_create(
         .compute
         .aggregate_create(&nova.ctx, name, zone)
         .await?;
-    Ok(Json(json!({ "aggregate": aggregate_view(&made, nova.mv, false) })))
+    Ok(Json(
+        json!({ "aggregate": aggregate_view(&made, nova.mv, false) }),
+    ))
 }
 
 async fn aggregate_update(
@@ -90,7 +94,9 @@ async fn aggregate_update(
         .compute
         .aggregate_update(&nova.ctx, &id, name, zone)
         .await?;
-    Ok(Json(json!({ "aggregate": aggregate_view(&changed, nova.mv, true) })))
+    Ok(Json(
+        json!({ "aggregate": aggregate_view(&changed, nova.mv, true) }),
+    ))
 }
 
 async fn aggregate_delete(
@@ -119,14 +125,11 @@ async fn aggregate_action(
     Path(id): Path<String>,
     NJson(body): NJson<Value>,
 ) -> NResult<Json<Value>> {
-    let obj = body
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .ok_or_else(|| {
-            NovaError(Error::invalid(msg!(
-                "The body must name one action: add_host, remove_host or set_metadata."
-            )))
-        })?;
+    let obj = body.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
+        NovaError(Error::invalid(msg!(
+            "The body must name one action: add_host, remove_host or set_metadata."
+        )))
+    })?;
     let compute = &state.compute;
     let changed = if let Some(Value::Object(a)) = obj.get("add_host") {
         let host = host_of(a, "add_host")?;
@@ -147,7 +150,9 @@ async fn aggregate_action(
             name
         ))));
     };
-    Ok(Json(json!({ "aggregate": aggregate_view(&changed, nova.mv, true) })))
+    Ok(Json(
+        json!({ "aggregate": aggregate_view(&changed, nova.mv, true) }),
+    ))
 }
 
 /// `{"k": "v", "gone": null}`: values are strings, or `null` to remove a key.

@@ -234,7 +234,9 @@ async fn service_update(
         .service_set_status(&nova.ctx, &id, enabled, reason)
         .await?;
     let zones = state.compute.host_zones(&nova.ctx).await?;
-    Ok(Json(json!({"service": service_view(&h, zone(&zones, &h.host), nova.mv)})))
+    Ok(Json(
+        json!({"service": service_view(&h, zone(&zones, &h.host), nova.mv)}),
+    ))
 }
 
 async fn availability_zones(State(state): State<AppState>, nova: Nova) -> NResult<Json<Value>> {

@@ -65,7 +65,9 @@ async fn server_group_show(
     Path(id): Path<String>,
 ) -> NResult<Json<Value>> {
     let g = state.compute.server_group_get(&nova.ctx, &id).await?;
-    Ok(Json(json!({ "server_group": server_group_view(&g, nova.mv) })))
+    Ok(Json(
+        json!({ "server_group": server_group_view(&g, nova.mv) }),
+    ))
 }
 
 async fn server_group_create(
@@ -122,7 +124,9 @@ async fn server_group_create(
             },
         )
         .await?;
-    Ok(Json(json!({ "server_group": server_group_view(&made, nova.mv) })))
+    Ok(Json(
+        json!({ "server_group": server_group_view(&made, nova.mv) }),
+    ))
 }
 
 async fn server_group_delete(

@@ -21,8 +21,8 @@ use crate::server::authz::is_admin;
 use crate::server::error::Error;
 use crate::server::rest::query_bool;
 use crate::server::services::compute::{
-    known_status, new_admin_pass, DiskConfig, LabelsChange, NetworkRequest, NicRequest, RebootKind, Server, ServerAction,
-    ServerCreate, ServerListQuery,
+    known_status, new_admin_pass, DiskConfig, LabelsChange, NetworkRequest, NicRequest, RebootKind,
+    Server, ServerAction, ServerCreate, ServerListQuery,
 };
 use crate::server::services::network::InstanceNetworking;
 use crate::server::state::AppState;
@@ -587,9 +587,7 @@ async fn action(
                 )))
             })?;
             let add = name == "addSecurityGroup";
-            compute
-                .server_security_group(ctx, &id, group, add)
-                .await?;
+            compute.server_security_group(ctx, &id, group, add).await?;
             return Ok(StatusCode::ACCEPTED.into_response());
         }
         "restore" => {

@@ -13,9 +13,10 @@ use sha2::Digest;
 
 use super::Mv;
 use crate::server::services::compute::{
-    Aggregate, Flavor, Migration, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage, InstanceAction,
-    InterfaceAttachment, Keypair, QuotaSet, Server, ServerGroup, Zone, ServerUsage, TenantUsage, UsageAudit,
-    UsageReport, VolumeAttachment, LEGACY_NETWORK_QUOTAS,
+    Aggregate, Flavor, HostedServer, Hypervisor, HypervisorStatistics, HypervisorUsage,
+    InstanceAction, InterfaceAttachment, Keypair, Migration, QuotaSet, Server, ServerGroup,
+    ServerUsage, TenantUsage, UsageAudit, UsageReport, VolumeAttachment, Zone,
+    LEGACY_NETWORK_QUOTAS,
 };
 use crate::server::services::image::Image;
 use crate::server::services::network::InstanceNetworking;

@@ -243,7 +243,12 @@ impl ComputeService {
 
     /// Refuses to put `hosts` in zone `az` through aggregate `a` when another aggregate
     /// already puts one of them in a different zone (a host is in one zone).
-    async fn check_zone_move(&self, a: &Aggregate, hosts: &[String], az: Option<&str>) -> Result<()> {
+    async fn check_zone_move(
+        &self,
+        a: &Aggregate,
+        hosts: &[String],
+        az: Option<&str>,
+    ) -> Result<()> {
         let Some(az) = az else { return Ok(()) };
         for other in self.aggregates_all().await? {
             if other.id == a.id {
@@ -279,7 +284,10 @@ impl ComputeService {
         let _claim = self.claims.lock().await;
         let mut a = self.aggregate_find(id).await?;
         let mut conn = self.db.conn().await?;
-        if db::compute::node_get_by_host(&mut conn, host).await?.is_none() {
+        if db::compute::node_get_by_host(&mut conn, host)
+            .await?
+            .is_none()
+        {
             return Err(Error::NotFound {
                 kind: "compute host",
                 id: host.to_string(),
@@ -460,7 +468,10 @@ mod tests {
         let mut a = aggregate("east", Some("east"), &[]);
         a.metadata.insert("ssd".into(), "true".into());
         let shown = a.shown_metadata();
-        assert_eq!(shown.get("availability_zone").map(String::as_str), Some("east"));
+        assert_eq!(
+            shown.get("availability_zone").map(String::as_str),
+            Some("east")
+        );
         assert_eq!(shown.get("ssd").map(String::as_str), Some("true"));
     }
 }

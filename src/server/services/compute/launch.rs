@@ -8,8 +8,8 @@ use crate::message::Message;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-use super::nics::NicPlan;
 use super::aggregates::zone_of;
+use super::nics::NicPlan;
 use super::server_groups::{host_fits, host_weight};
 use super::servers::{Fault, Server};
 use super::{ComputeService, TaskState, VmState};

@@ -41,7 +41,12 @@ impl ComputeService {
         Ok(())
     }
 
-    pub(super) async fn migration_advance(&self, instance_id: &str, from: &[&str], to: &str) -> Result<()> {
+    pub(super) async fn migration_advance(
+        &self,
+        instance_id: &str,
+        from: &[&str],
+        to: &str,
+    ) -> Result<()> {
         let mut conn = self.db.conn().await?;
         db::compute::migration_advance(&mut conn, instance_id, from, to, now()).await?;
         Ok(())

@@ -55,8 +55,8 @@ pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
 pub use server_groups::{GroupPolicy, ServerGroup, ServerGroupCreate};
 pub use servers::{
-    known_status, DiskConfig, LabelsChange, ServerLabels, new_admin_pass, Fault, HypervisorStatistics, Launched, Server, ServerCreate,
-    ServerList, ServerListQuery, VolumeAttachment,
+    known_status, new_admin_pass, DiskConfig, Fault, HypervisorStatistics, LabelsChange, Launched,
+    Server, ServerCreate, ServerLabels, ServerList, ServerListQuery, VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{

@@ -13,8 +13,7 @@ use crate::server::drivers::compute::NIC_SLOTS;
 use crate::server::error::{Error, Result};
 use crate::server::services::network::{
     FixedIpRequest, InstanceNetworking, Network, NetworkQuery, PortCreate, PortUpdate,
-    SecurityGroupQuery,
-    OWNER_COMPUTE,
+    SecurityGroupQuery, OWNER_COMPUTE,
 };
 
 /// `networks` of a create request.

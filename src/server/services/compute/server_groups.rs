@@ -123,7 +123,9 @@ impl ComputeService {
             .auth
             .project_id()
             .ok_or_else(|| {
-                Error::forbidden_msg(msg!("Server groups are created with a project-scoped token."))
+                Error::forbidden_msg(msg!(
+                    "Server groups are created with a project-scoped token."
+                ))
             })?
             .to_string();
         authorize(

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use secrecy::SecretString;
 
-use super::{AccessRule, check_name, on_duplicate, password, AppCred, IdentityService, Role};
+use super::{check_name, on_duplicate, password, AccessRule, AppCred, IdentityService, Role};
 use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db;
@@ -208,8 +208,10 @@ impl IdentityService {
                         spec.path.unwrap_or_default(),
                         spec.method.unwrap_or_default(),
                     );
-                    match db::credentials::access_rule_find(&mut tx, user_id, &service, &path, &method)
-                        .await?
+                    match db::credentials::access_rule_find(
+                        &mut tx, user_id, &service, &path, &method,
+                    )
+                    .await?
                     {
                         Some(r) => r,
                         None => {
@@ -296,7 +298,12 @@ impl IdentityService {
         Ok(db::credentials::access_rules_of_user(&mut conn, user_id).await?)
     }
 
-    pub async fn access_rule_get(&self, ctx: &OpCtx, user_id: &str, id: &str) -> Result<AccessRule> {
+    pub async fn access_rule_get(
+        &self,
+        ctx: &OpCtx,
+        user_id: &str,
+        id: &str,
+    ) -> Result<AccessRule> {
         authorize(ctx, Action::Read, Resource::AppCred { user_id })?;
         let mut conn = self.db.conn().await?;
         db::get::<AccessRule>(&mut conn, id)
@@ -365,7 +372,10 @@ mod tests {
         assert!(!path_matches("/v2.1/servers/*", "/v2.1/servers"));
         assert!(!path_matches("/v2.1/servers/*", "/v2.1/servers/abc/ips"));
         assert!(path_matches("/v2.1/servers/**", "/v2.1/servers"));
-        assert!(path_matches("/v2.1/servers/**", "/v2.1/servers/abc/ips/net"));
+        assert!(path_matches(
+            "/v2.1/servers/**",
+            "/v2.1/servers/abc/ips/net"
+        ));
         assert!(path_matches("/v2.1/**/ips", "/v2.1/servers/abc/ips"));
         assert!(!path_matches("/v2.1/**/ips", "/v2.1/servers/abc"));
         assert!(!path_matches("/v2/images", "/v2.1/servers"));

@@ -253,7 +253,11 @@ impl IdentityService {
         ctx: &OpCtx,
         description: Option<String>,
     ) -> Result<ConsumerCreated> {
-        authorize(ctx, Action::Create, Resource::AdminOnly("identity:create_consumer"))?;
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::AdminOnly("identity:create_consumer"),
+        )?;
         let secret = new_id() + &new_id();
         let row = Consumer {
             id: new_id(),
@@ -269,13 +273,21 @@ impl IdentityService {
     }
 
     pub async fn consumer_get(&self, ctx: &OpCtx, id: &str) -> Result<Consumer> {
-        authorize(ctx, Action::Read, Resource::AdminOnly("identity:get_consumer"))?;
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly("identity:get_consumer"),
+        )?;
         let mut conn = self.db.conn().await?;
         found::<Consumer>(&mut conn, "consumer", id).await
     }
 
     pub async fn consumer_list(&self, ctx: &OpCtx) -> Result<Vec<Consumer>> {
-        authorize(ctx, Action::List, Resource::AdminOnly("identity:list_consumers"))?;
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_consumers"),
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::credentials::consumer_list(&mut conn).await?)
     }
@@ -286,7 +298,11 @@ impl IdentityService {
         id: &str,
         description: Option<String>,
     ) -> Result<Consumer> {
-        authorize(ctx, Action::Modify, Resource::AdminOnly("identity:update_consumer"))?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("identity:update_consumer"),
+        )?;
         let mut conn = self.db.conn().await?;
         let mut row = found::<Consumer>(&mut conn, "consumer", id).await?;
         row.description = description;
@@ -295,7 +311,11 @@ impl IdentityService {
     }
 
     pub async fn consumer_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
-        authorize(ctx, Action::Delete, Resource::AdminOnly("identity:delete_consumer"))?;
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::AdminOnly("identity:delete_consumer"),
+        )?;
         let mut conn = self.db.conn().await?;
         if !db::delete::<Consumer>(&mut conn, id).await? {
             return Err(Error::not_found("consumer", id));

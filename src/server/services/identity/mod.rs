@@ -18,14 +18,14 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+pub use crate::server::db::catalog::PolicyRow as Policy;
 pub use crate::server::db::catalog::{
     EndpointRow as Endpoint, RegionRow as Region, ServiceRow as Service,
 };
-pub use crate::server::db::credentials::AppCredRow as AppCred;
-pub use crate::server::db::credentials::CredentialRow as Credential;
-pub use crate::server::db::credentials::ConsumerRow as Consumer;
 pub use crate::server::db::credentials::AccessRuleRow as AccessRule;
-pub use crate::server::db::catalog::PolicyRow as Policy;
+pub use crate::server::db::credentials::AppCredRow as AppCred;
+pub use crate::server::db::credentials::ConsumerRow as Consumer;
+pub use crate::server::db::credentials::CredentialRow as Credential;
 pub use crate::server::db::resources::{DomainRow as Domain, ProjectFilter, ProjectRow as Project};
 pub use crate::server::db::roles::{AssignmentRow as Assignment, RoleRow as Role};
 pub use crate::server::db::users::{GroupRow as Group, UserFilter, UserRow as User};

@@ -27,8 +27,17 @@ fn check_policy(policy_type: &str, blob: &str) -> Result<()> {
 }
 
 impl IdentityService {
-    pub async fn policy_create(&self, ctx: &OpCtx, policy_type: String, blob: String) -> Result<Policy> {
-        authorize(ctx, Action::Create, Resource::AdminOnly("identity:create_policy"))?;
+    pub async fn policy_create(
+        &self,
+        ctx: &OpCtx,
+        policy_type: String,
+        blob: String,
+    ) -> Result<Policy> {
+        authorize(
+            ctx,
+            Action::Create,
+            Resource::AdminOnly("identity:create_policy"),
+        )?;
         check_policy(&policy_type, &blob)?;
         let row = Policy {
             id: new_id(),
@@ -41,13 +50,21 @@ impl IdentityService {
     }
 
     pub async fn policy_get(&self, ctx: &OpCtx, id: &str) -> Result<Policy> {
-        authorize(ctx, Action::Read, Resource::AdminOnly("identity:get_policy"))?;
+        authorize(
+            ctx,
+            Action::Read,
+            Resource::AdminOnly("identity:get_policy"),
+        )?;
         let mut conn = self.db.conn().await?;
         found::<Policy>(&mut conn, "policy", id).await
     }
 
     pub async fn policy_list(&self, ctx: &OpCtx, policy_type: Option<&str>) -> Result<Vec<Policy>> {
-        authorize(ctx, Action::List, Resource::AdminOnly("identity:list_policies"))?;
+        authorize(
+            ctx,
+            Action::List,
+            Resource::AdminOnly("identity:list_policies"),
+        )?;
         let mut conn = self.db.conn().await?;
         Ok(db::catalog::policy_list(&mut conn, policy_type).await?)
     }
@@ -59,7 +76,11 @@ impl IdentityService {
         policy_type: Option<String>,
         blob: Option<String>,
     ) -> Result<Policy> {
-        authorize(ctx, Action::Modify, Resource::AdminOnly("identity:update_policy"))?;
+        authorize(
+            ctx,
+            Action::Modify,
+            Resource::AdminOnly("identity:update_policy"),
+        )?;
         let mut conn = self.db.conn().await?;
         let mut row = found::<Policy>(&mut conn, "policy", id).await?;
         if let Some(t) = policy_type {
@@ -74,7 +95,11 @@ impl IdentityService {
     }
 
     pub async fn policy_delete(&self, ctx: &OpCtx, id: &str) -> Result<()> {
-        authorize(ctx, Action::Delete, Resource::AdminOnly("identity:delete_policy"))?;
+        authorize(
+            ctx,
+            Action::Delete,
+            Resource::AdminOnly("identity:delete_policy"),
+        )?;
         let mut conn = self.db.conn().await?;
         if !db::delete::<Policy>(&mut conn, id).await? {
             return Err(Error::not_found("policy", id));

@@ -438,7 +438,8 @@ impl IdentityService {
         let mut direct = Vec::new();
         match (&q.project_id, &q.domain_id) {
             (Some(p), _) => {
-                direct.extend(db::roles::assignment_list(&mut conn, &on("project", Some(p))).await?);
+                direct
+                    .extend(db::roles::assignment_list(&mut conn, &on("project", Some(p))).await?);
                 if q.effective {
                     for (kind, id) in inherited_sources(&mut conn, p).await? {
                         for mut a in
@@ -472,9 +473,12 @@ impl IdentityService {
             }
             (None, None) => {
                 for a in db::roles::assignment_list(&mut conn, &filter).await? {
-                    let inherited = a.target_type == DOMAIN_PROJECTS || a.target_type == SUBPROJECTS;
+                    let inherited =
+                        a.target_type == DOMAIN_PROJECTS || a.target_type == SUBPROJECTS;
                     if inherited && q.effective {
-                        for project in inherited_reach(&mut conn, &a.target_type, &a.target_id).await? {
+                        for project in
+                            inherited_reach(&mut conn, &a.target_type, &a.target_id).await?
+                        {
                             direct.push(Assignment {
                                 target_type: "project".into(),
                                 target_id: project,

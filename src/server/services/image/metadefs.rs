@@ -584,7 +584,12 @@ fn definition(r: DefinitionRow) -> Result<Definition> {
     })
 }
 
-fn definition_row(namespace_id: &str, kind: DefinitionKind, d: &Definition, t: i64) -> DefinitionRow {
+fn definition_row(
+    namespace_id: &str,
+    kind: DefinitionKind,
+    d: &Definition,
+    t: i64,
+) -> DefinitionRow {
     DefinitionRow {
         id: uuid::Uuid::new_v4().to_string(),
         namespace_id: namespace_id.to_string(),
