@@ -293,24 +293,34 @@ impl IdentityService {
         self.endpoint_insert(params).await
     }
 
+    /// Checks that an endpoint's region exists, or makes it when `create` (the v2-style
+    /// `region` attribute, as Keystone does).
+    async fn endpoint_region(&self, region: &str, create: bool) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        if db::get::<Region>(&mut conn, region).await?.is_some() {
+            return Ok(());
+        }
+        if !create {
+            return Err(Error::not_found("region", region));
+        }
+        drop(conn);
+        self.region_insert(RegionCreate {
+            id: Some(region.to_string()),
+            ..Default::default()
+        })
+        .await?;
+        Ok(())
+    }
+
     pub(super) async fn endpoint_insert(&self, params: EndpointCreate) -> Result<Endpoint> {
         check_interface(&params.interface)?;
         check_url(&params.url)?;
         let mut conn = self.db.conn().await?;
         found::<Service>(&mut conn, "service", &params.service_id).await?;
         if let Some(r) = &params.region_id {
-            let exists = db::get::<Region>(&mut conn, r).await?.is_some();
-            if !exists && params.create_region {
-                drop(conn);
-                self.region_insert(RegionCreate {
-                    id: Some(r.clone()),
-                    ..Default::default()
-                })
-                .await?;
-                conn = self.db.conn().await?;
-            } else {
-                found::<Region>(&mut conn, "region", r).await?;
-            }
+            drop(conn);
+            self.endpoint_region(r, params.create_region).await?;
+            conn = self.db.conn().await?;
         }
         let row = Endpoint {
             id: new_id(),
@@ -378,18 +388,9 @@ impl IdentityService {
         }
         if let Some(r) = params.region_id {
             if let Some(r) = &r {
-                let exists = db::get::<Region>(&mut conn, r).await?.is_some();
-                if !exists && params.create_region {
-                    drop(conn);
-                    self.region_insert(RegionCreate {
-                        id: Some(r.clone()),
-                        ..Default::default()
-                    })
-                    .await?;
-                    conn = self.db.conn().await?;
-                } else {
-                    found::<Region>(&mut conn, "region", r).await?;
-                }
+                drop(conn);
+                self.endpoint_region(r, params.create_region).await?;
+                conn = self.db.conn().await?;
             }
             row.region_id = r;
         }
