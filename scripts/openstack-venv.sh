@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (or reuse) a Python venv holding python-openstackclient, used by the
+# Create (or reuse) a Python venv holding python-openstackclient (with osc-placement,
+# its `resource provider` and `allocation` commands), used by the
 # CLI end-to-end tests in tests/cli/ and, linked onto the PATH, by the README's examples.
 #
 #   scripts/openstack-venv.sh            # venv at ${GUREUM_VENV:-$HOME/.cache/gureum/venv}
@@ -11,6 +12,8 @@
 set -euo pipefail
 
 OSC_VERSION="${GUREUM_OSC_VERSION:-10.5.0}"
+PLACEMENT_VERSION="${GUREUM_OSC_PLACEMENT_VERSION:-4.9.1}"
+WANTED="$OSC_VERSION osc-placement $PLACEMENT_VERSION"
 VENV="${GUREUM_VENV:-$HOME/.cache/gureum/venv}"
 STAMP="$VENV/.gureum-osc-version"
 
@@ -19,12 +22,13 @@ installed_version() {
     # confirm with pip metadata without importing the whole client.
     [ -x "$VENV/bin/openstack" ] || return 1
     [ -x "$VENV/bin/python" ] || return 1
-    [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$OSC_VERSION" ] || return 1
-    "$VENV/bin/python" - "$OSC_VERSION" <<'EOF' || return 1
+    [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANTED" ] || return 1
+    "$VENV/bin/python" - "$OSC_VERSION" "$PLACEMENT_VERSION" <<'EOF' || return 1
 import sys
 from importlib.metadata import version, PackageNotFoundError
 try:
-    sys.exit(0 if version("python-openstackclient") == sys.argv[1] else 1)
+    ok = version("python-openstackclient") == sys.argv[1] and version("osc-placement") == sys.argv[2]
+    sys.exit(0 if ok else 1)
 except PackageNotFoundError:
     sys.exit(1)
 EOF
@@ -45,7 +49,7 @@ on_path() {
 }
 
 if installed_version; then
-    echo "openstack-venv: python-openstackclient $OSC_VERSION already in $VENV"
+    echo "openstack-venv: python-openstackclient $OSC_VERSION and osc-placement $PLACEMENT_VERSION already in $VENV"
     on_path
     exit 0
 fi
@@ -78,7 +82,7 @@ if [ -z "$PY" ]; then
     exit 1
 fi
 
-echo "openstack-venv: installing python-openstackclient $OSC_VERSION into $VENV (python: $PY)"
+echo "openstack-venv: installing python-openstackclient $OSC_VERSION and osc-placement $PLACEMENT_VERSION into $VENV (python: $PY)"
 start=$(date +%s)
 
 # A half-built or wrong-version venv is simply upgraded in place; a broken one
@@ -91,11 +95,12 @@ fi
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "python-openstackclient==$OSC_VERSION"
+"$VENV/bin/python" -m pip install --quiet "python-openstackclient==$OSC_VERSION" \
+    "osc-placement==$PLACEMENT_VERSION"
 
 # Prove it runs before stamping.
 "$VENV/bin/openstack" --version
-echo "$OSC_VERSION" > "$STAMP"
+echo "$WANTED" > "$STAMP"
 on_path
 
 echo "openstack-venv: done in $(( $(date +%s) - start ))s"

@@ -26,6 +26,7 @@ use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::{BootstrapParams, IdentityService, REGION};
 use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
+use crate::server::services::placement::PlacementService;
 use crate::server::session_store::DbSessionStore;
 use crate::server::state::AppState;
 use crate::server::{files, portal, rest, status};
@@ -95,10 +96,12 @@ impl Application {
             .register_agents(&hostname())
             .await
             .map_err(|e| anyhow::anyhow!("recording the network agents: {e:#}"))?;
+        let placement = PlacementService::new(db.clone());
         let compute = ComputeService::new(
             db.clone(),
             image.clone(),
             network.clone(),
+            placement.clone(),
             config.compute.clone(),
         )
         .await
@@ -120,6 +123,7 @@ impl Application {
             image,
             compute,
             network,
+            placement,
             config: Arc::new(config),
         };
         let session_store = DbSessionStore::new(db.clone());

@@ -10,6 +10,7 @@ use crate::server::services::compute::ComputeService;
 use crate::server::services::identity::IdentityService;
 use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
+use crate::server::services::placement::PlacementService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -18,6 +19,7 @@ pub struct AppState {
     pub image: ImageService,
     pub compute: ComputeService,
     pub network: NetworkService,
+    pub placement: PlacementService,
     pub config: Arc<Config>,
 }
 

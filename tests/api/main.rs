@@ -17,6 +17,7 @@ mod l3;
 mod limits;
 mod network;
 mod network_contract;
+mod placement;
 mod portal;
 mod resources;
 mod route_matrix;

@@ -408,6 +408,42 @@ def compute_checks(server, files):
         expect(rows[0].get("Hypervisor Type") == "QEMU", f"type: {rows}")
         expect(rows[0].get("State") == "up", f"state: {rows}")
 
+    with check("admin: resource provider list (osc-placement) shows the hypervisor"):
+        hosts = osc(A + ["hypervisor", "list", "-f", "json"], admin_env, parse_json=True)
+        rows = osc(A + ["resource", "provider", "list", "-f", "json"], admin_env,
+                   parse_json=True)
+        expect(len(rows) == 1, f"providers: {rows}")
+        expect(rows[0].get("name") == hosts[0].get("Hypervisor Hostname"),
+               f"provider {rows} for hypervisor {hosts}")
+        ids["provider"] = rows[0]["uuid"]
+
+    with check("admin: resource provider usage show: the two instances hold 2 VCPU, 512 MB"):
+        need(ids.get("provider"), "provider")
+        rows = osc(A + ["resource", "provider", "usage", "show", ids["provider"], "-f", "json"],
+                   admin_env, parse_json=True)
+        used = {r["resource_class"]: r["usage"] for r in rows}
+        expect(used.get("VCPU") == 2 and used.get("MEMORY_MB") == 512, f"usages: {rows}")
+        inv = osc(A + ["resource", "provider", "inventory", "list", ids["provider"],
+                       "-f", "json"], admin_env, parse_json=True)
+        vcpu = find_row(inv, resource_class="VCPU")
+        expect(vcpu is not None and vcpu.get("allocation_ratio") == 4.0, f"inventory: {inv}")
+
+    with check("admin: resource provider allocation show vm1: m1.tiny on the provider"):
+        need(ids.get("provider") and ids.get("vm1"), "provider and vm1")
+        rows = osc(A + ["resource", "provider", "allocation", "show", ids["vm1"],
+                        "-f", "json"], admin_env, parse_json=True)
+        expect(len(rows) == 1 and rows[0].get("resource_provider") == ids["provider"],
+               f"allocations: {rows}")
+        expect(rows[0].get("resources", {}).get("VCPU") == 1, f"allocations: {rows}")
+
+    with check("admin: allocation candidate list --resource VCPU=1 names the provider"):
+        need(ids.get("provider"), "provider")
+        rows = osc(A + ["--os-placement-api-version", "1.10", "allocation", "candidate",
+                        "list", "--resource", "VCPU=1", "-f", "json"], admin_env,
+                   parse_json=True)
+        expect(any(r.get("resource provider") == ids["provider"] for r in rows),
+               f"candidates: {rows}")
+
     with check("admin: compute service list shows nova-compute enabled and up"):
         rows = osc(A + ["compute", "service", "list", "-f", "json"], admin_env, parse_json=True)
         row = find_row(rows, Binary="nova-compute")

@@ -14,6 +14,7 @@ pub mod images;
 pub mod l3;
 pub mod metadefs;
 pub mod network;
+pub mod placement;
 pub mod resources;
 pub mod roles;
 pub mod scheduling;

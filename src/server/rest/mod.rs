@@ -5,6 +5,7 @@ pub mod glance;
 pub mod keystone;
 pub mod neutron;
 pub mod nova;
+pub mod placement;
 
 use crate::message::Message;
 use std::future::Future;
@@ -66,11 +67,13 @@ pub fn router() -> Router<AppState> {
         .nest("/image", glance::router())
         .nest("/compute", nova::router())
         .nest("/networking", neutron::router())
+        .nest("/placement", placement::router())
         // Each service's root with the trailing slash clients add (version discovery).
         .route("/identity/", axum::routing::get(keystone::auth::versions))
         .route("/image/", axum::routing::get(glance::versions))
         .route("/compute/", axum::routing::get(nova::versions))
-        .route("/networking/", axum::routing::get(neutron::versions));
+        .route("/networking/", axum::routing::get(neutron::versions))
+        .route("/placement/", axum::routing::get(placement::versions));
     for path in RESERVED_PATHS {
         router = router
             .route(path, any(not_offered))
@@ -93,11 +96,12 @@ async fn not_offered() -> Response {
 /// The caller of a REST request, from its `X-Auth-Token`; each service's extractor
 /// renders the refusal as its own fault.
 /// Where each service's API is mounted, and its catalog type (what access rules name).
-const SERVICE_ROOTS: [(&str, &str); 4] = [
+const SERVICE_ROOTS: [(&str, &str); 5] = [
     ("/identity", "identity"),
     ("/image", "image"),
     ("/compute", "compute"),
     ("/networking", "network"),
+    ("/placement", "placement"),
 ];
 
 pub async fn caller(

@@ -43,6 +43,7 @@ pub mod compute;
 pub mod identity;
 pub mod image;
 pub mod network;
+pub mod placement;
 
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()

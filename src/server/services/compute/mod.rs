@@ -42,6 +42,7 @@ use crate::server::saga::FailPoints;
 use crate::server::services::image::ImageService;
 use crate::server::services::network::NetworkService;
 use crate::server::services::now;
+use crate::server::services::placement::{Inventories, Inventory, PlacementService};
 pub use actions::{RebootKind, ServerAction};
 pub use aggregates::{
     zone_of, Aggregate, MetadataChange as AggregateMetadataChange, Zone, DEFAULT_ZONE,
@@ -120,6 +121,8 @@ pub struct ComputeService {
     image: ImageService,
     /// Instances' ports and addresses.
     network: NetworkService,
+    /// Where nodes' inventories and instances' allocations are recorded.
+    placement: PlacementService,
     driver: Arc<dyn ComputeDriver>,
     /// The fake driver when it is the one in use, for tests' failure injection.
     fake: Option<FakeDriver>,
@@ -146,6 +149,7 @@ impl ComputeService {
         db: Db,
         image: ImageService,
         network: NetworkService,
+        placement: PlacementService,
         config: ComputeConfig,
     ) -> Result<ComputeService> {
         let (driver, fake): (Arc<dyn ComputeDriver>, Option<FakeDriver>) = match config.driver {
@@ -167,6 +171,7 @@ impl ComputeService {
             db,
             image,
             network,
+            placement,
             driver,
             fake,
             config: Arc::new(config),
@@ -214,7 +219,46 @@ impl ComputeService {
             updated_at: t,
         };
         db::compute::node_upsert(&mut conn, &node).await?;
-        Ok(())
+        drop(conn);
+        // One instance may take all the node has (after its allocation ratio), as the
+        // scheduler allows.
+        let ratio = |total: i64, allocation_ratio: f64| Inventory {
+            max_unit: ((total.max(1) as f64) * allocation_ratio).max(1.0) as i64,
+            allocation_ratio,
+            ..Inventory::of(total.max(1))
+        };
+        let inventories = Inventories::from([
+            ("VCPU".into(), ratio(node.vcpus, node.cpu_allocation_ratio)),
+            (
+                "MEMORY_MB".into(),
+                ratio(node.memory_mb, node.ram_allocation_ratio),
+            ),
+            (
+                "DISK_GB".into(),
+                ratio(node.local_gb, node.disk_allocation_ratio),
+            ),
+        ]);
+        self.placement
+            .node_report(&node.id, &node.host, inventories)
+            .await
+    }
+
+    /// Keeps what Placement records an instance holding equal to what its row holds: the
+    /// larger of its flavors on its node while it is placed, nothing once it is not.
+    pub(super) async fn sync_allocation(&self, row: &db::compute::InstanceRow) -> Result<()> {
+        match (&row.node_id, row.deleted) {
+            (Some(node), 0) => {
+                let resources = BTreeMap::from([
+                    ("VCPU".to_string(), row.vcpus),
+                    ("MEMORY_MB".to_string(), row.memory_mb),
+                    ("DISK_GB".to_string(), row.disk_gb),
+                ]);
+                self.placement
+                    .claim(&row.id, &row.project_id, &row.user_id, node, resources)
+                    .await
+            }
+            _ => self.placement.release(&row.id).await,
+        }
     }
 
     /// Holds the right to make or release an instance's ports.

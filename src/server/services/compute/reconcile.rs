@@ -34,6 +34,11 @@ impl ComputeService {
             }
         }
         for row in live {
+            // Instances recorded before Placement kept their allocations there get them
+            // (Nova's heal_allocations).
+            if let Err(e) = self.sync_allocation(&row).await {
+                tracing::warn!(instance = %row.id, error = %format!("{e:#}"), "recording the instance's allocations in placement");
+            }
             let mut server: Server = row.into();
             match (server.vm_state, server.task_state) {
                 (_, Some(TaskState::Deleting)) => {

@@ -997,8 +997,10 @@ impl ComputeService {
     /// Saves an instance; refused once a delete has begun on it (only the delete's own
     /// steps, through [`Self::save_deleting`], change it then).
     pub(super) async fn save(&self, server: &Server) -> Result<()> {
+        let row = server.to_row();
+        self.sync_allocation(&row).await?;
         let mut conn = self.db.conn().await?;
-        let saved = db::compute::instance_save(&mut conn, &server.to_row()).await?;
+        let saved = db::compute::instance_save(&mut conn, &row).await?;
         drop(conn);
         if !saved {
             return Err(Error::Conflict(msg!(
@@ -1012,8 +1014,10 @@ impl ComputeService {
 
     /// Saves an instance a delete is working on.
     pub(super) async fn save_deleting(&self, server: &Server) -> Result<()> {
+        let row = server.to_row();
+        self.sync_allocation(&row).await?;
         let mut conn = self.db.conn().await?;
-        db::save(&mut conn, &server.to_row()).await?;
+        db::save(&mut conn, &row).await?;
         drop(conn);
         self.notify(&server.id, &server.project_id);
         Ok(())

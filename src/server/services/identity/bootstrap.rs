@@ -39,11 +39,12 @@ pub struct BootstrapOutcome {
 }
 
 /// The services this controller offers, with the path each is served under.
-pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 4] = [
+pub const OFFERED_SERVICES: [(&str, &str, &str, &str); 5] = [
     ("identity", "keystone", "/identity/v3", "Identity Service"),
     ("image", "glance", "/image", "Image Service"),
     ("compute", "nova", "/compute/v2.1", "Compute Service"),
     ("network", "neutron", "/networking", "Networking Service"),
+    ("placement", "placement", "/placement", "Placement Service"),
 ];
 
 impl IdentityService {
