@@ -17,10 +17,27 @@ pub fn iso_seconds(unix_seconds: i64) -> String {
         .to_string()
 }
 
+/// ISO 8601 with microseconds and no zone (`datetime.isoformat()` of a naive UTC time), as
+/// Keystone prints an application credential's expiry.
+pub fn iso_naive_micros(unix_seconds: i64, micros: i64) -> String {
+    let nanos = (micros.clamp(0, 999_999) * 1000) as u32;
+    chrono::DateTime::from_timestamp(unix_seconds, nanos)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
 /// Parses an ISO 8601 time as clients send it (with or without zone, fraction).
 pub fn parse_iso(s: &str) -> Option<i64> {
+    parse_iso_micros(s).map(|(seconds, _)| seconds)
+}
+
+/// Parses an ISO 8601 time into its Unix seconds and the microseconds past them.
+pub fn parse_iso_micros(s: &str) -> Option<(i64, i64)> {
+    let split =
+        |t: chrono::DateTime<chrono::Utc>| (t.timestamp(), i64::from(t.timestamp_subsec_micros()));
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp());
+        return Some(split(t.with_timezone(&chrono::Utc)));
     }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -28,7 +45,7 @@ pub fn parse_iso(s: &str) -> Option<i64> {
         "%Y-%m-%d %H:%M:%S",
     ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), fmt) {
-            return Some(t.and_utc().timestamp());
+            return Some(split(t.and_utc()));
         }
     }
     None

@@ -13,6 +13,8 @@ table! {
         pub description: Option<String>,
         pub secret_hash: String,
         pub expires_at: Option<i64>,
+        /// The microseconds past `expires_at`'s second.
+        pub expires_at_us: i64,
         pub unrestricted: i64,
         pub role_ids: String,
         pub created_at: i64,

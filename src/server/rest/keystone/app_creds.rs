@@ -16,7 +16,7 @@ use crate::server::context::OpCtx;
 use crate::server::error::Error;
 use crate::server::services::identity::{AccessRuleSpec, AppCredCreate};
 use crate::server::state::AppState;
-use crate::server::time::parse_iso;
+use crate::server::time::parse_iso_micros;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -72,7 +72,7 @@ async fn create(
     let b: CreateBody = member(&body, "application_credential")?;
     let expires_at = match b.expires_at.as_deref() {
         None => None,
-        Some(s) => Some(parse_iso(s).ok_or_else(|| {
+        Some(s) => Some(parse_iso_micros(s).ok_or_else(|| {
             KsError(Error::invalid(msg!(
                 "Invalid input for field 'expires_at': '{s}' is not an ISO 8601 time.",
                 s
@@ -93,7 +93,8 @@ async fn create(
                 name: b.name,
                 description: b.description,
                 secret: b.secret.map(SecretString::from),
-                expires_at,
+                expires_at: expires_at.map(|(seconds, _)| seconds),
+                expires_at_us: expires_at.map_or(0, |(_, micros)| micros),
                 roles,
                 unrestricted: b.unrestricted,
                 access_rules: b

@@ -762,7 +762,9 @@ pub(super) fn app_cred_view(
         description: &a.description,
         user_id: &a.user_id,
         project_id: &a.project_id,
-        expires_at: a.expires_at.map(iso_micros),
+        expires_at: a
+            .expires_at
+            .map(|s| crate::server::time::iso_naive_micros(s, a.expires_at_us)),
         unrestricted: a.unrestricted != 0,
         roles: roles
             .iter()

@@ -21,6 +21,8 @@ pub struct AppCredCreate {
     /// Generated when not given.
     pub secret: Option<SecretString>,
     pub expires_at: Option<i64>,
+    /// The microseconds past `expires_at`'s second, kept so it reads back as given.
+    pub expires_at_us: i64,
     /// Role ids or names; all of the token's roles when empty.
     pub roles: Vec<String>,
     pub unrestricted: bool,
@@ -176,6 +178,7 @@ impl IdentityService {
             description: params.description,
             secret_hash,
             expires_at: params.expires_at,
+            expires_at_us: params.expires_at.map_or(0, |_| params.expires_at_us),
             unrestricted: params.unrestricted as i64,
             role_ids: serde_json::to_string(&role_ids).expect("strings serialize"),
             created_at: now(),
