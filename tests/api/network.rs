@@ -1531,6 +1531,16 @@ async fn bad_security_group_rules_are_refused() {
         "192.0.2.7/32"
     );
     assert_eq!(r.body["security_group_rule"]["port_range_max"], 8080);
+    // A prefix with host bits is kept as given (Neutron does; Nova's proxy shows it back).
+    let r = w
+        .app
+        .neutron(Method::POST, "/security-group-rules", &t, Some(&json!({"security_group_rule": {"security_group_id": default["id"], "direction": "ingress", "protocol": "tcp", "port_range_min": 8081, "remote_ip_prefix": "198.51.100.7/24"}})))
+        .await
+        .expect(201);
+    assert_eq!(
+        r.body["security_group_rule"]["remote_ip_prefix"],
+        "198.51.100.7/24"
+    );
     // Rules count against the quota.
     let project = w.alice.project_id.clone();
     let d = w
@@ -1538,7 +1548,7 @@ async fn bad_security_group_rules_are_refused() {
         .neutron(Method::GET, &format!("/quotas/{project}/details"), &t, None)
         .await
         .expect(200);
-    assert_eq!(d.body["quota"]["security_group_rule"]["used"], 5);
+    assert_eq!(d.body["quota"]["security_group_rule"]["used"], 6);
     assert_eq!(d.body["quota"]["security_group"]["used"], 1);
 }
 

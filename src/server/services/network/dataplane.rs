@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 
 use super::networks::Network;
 use super::ports::{FixedIpRequest, OwnedPort, OWNER_ROUTER_GATEWAY, OWNER_ROUTER_INTERFACE};
+use super::security_groups::network_of;
 use super::subnets::Subnet;
 use super::{parse_list, NetworkService};
 use crate::server::db::{self, Tx};
@@ -313,7 +314,9 @@ pub(super) fn plan_from(
                     continue;
                 }
                 let remote = match (&r.remote_ip_prefix, &r.remote_group_id) {
-                    (Some(prefix), _) if prefix != "0.0.0.0/0" => vec![prefix.clone()],
+                    (Some(prefix), _) if network_of(prefix) != "0.0.0.0/0" => {
+                        vec![network_of(prefix)]
+                    }
                     (_, Some(g)) => match members.get(g.as_str()) {
                         Some(list) if !list.is_empty() => list.clone(),
                         _ => continue,

@@ -103,7 +103,11 @@ impl SecurityGroupRule {
 
     /// Two rules that let the same traffic through (an any-address prefix is no prefix).
     fn same_as(&self, other: &SecurityGroupRule) -> bool {
-        let prefix = |p: &Option<String>| p.clone().filter(|p| p != "0.0.0.0/0" && p != "::/0");
+        let prefix = |p: &Option<String>| {
+            p.as_deref()
+                .map(network_of)
+                .filter(|p| p != "0.0.0.0/0" && p != "::/0")
+        };
         self.direction == other.direction
             && self.ethertype == other.ethertype
             && self.protocol == other.protocol
@@ -112,6 +116,14 @@ impl SecurityGroupRule {
             && prefix(&self.remote_ip_prefix) == prefix(&other.remote_ip_prefix)
             && self.remote_group_id == other.remote_group_id
     }
+}
+
+/// The network a rule's prefix names (`10.2.3.124/24` is `10.2.3.0/24`).
+pub(super) fn network_of(prefix: &str) -> String {
+    prefix
+        .parse::<ipnet::IpNet>()
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_else(|_| prefix.to_string())
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -346,7 +358,9 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
                 ),
             ));
         }
-        r.remote_ip_prefix = Some(net.trunc().to_string());
+        // Kept as given (a bare address becomes its /32), host bits included, as Neutron
+        // does; the data plane and the duplicate check use the network it names.
+        r.remote_ip_prefix = Some(net.to_string());
     }
     Ok(())
 }
