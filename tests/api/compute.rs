@@ -1083,6 +1083,17 @@ async fn actions_move_through_nova_states() {
     let s = w.wait(&id, "ACTIVE").await;
     assert_eq!(s["image"]["id"], other.as_str());
     assert_eq!(s["name"], "rebuilt");
+    // A stopped instance is rebuilt stopped, and starts from its new disk.
+    w.act(&id, json!({"os-stop": null})).await.expect(202);
+    w.wait(&id, "SHUTOFF").await;
+    w.act(&id, json!({"rebuild": {"imageRef": w.image}}))
+        .await
+        .expect(202);
+    let s = w.wait(&id, "SHUTOFF").await;
+    assert_eq!(s["image"]["id"], w.image.as_str());
+    assert_eq!(s["OS-EXT-STS:power_state"], 4, "{s}");
+    w.act(&id, json!({"os-start": null})).await.expect(202);
+    w.wait(&id, "ACTIVE").await;
 
     // Lock: another member of the project cannot act; its owner and admins can.
     w.act(&id, json!({"lock": {"locked_reason": "maintenance"}}))

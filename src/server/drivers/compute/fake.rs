@@ -267,6 +267,13 @@ impl ComputeDriver for FakeDriver {
 
     async fn resume(&self, spec: &InstanceSpec) -> DriverResult<()> {
         use PowerState::*;
+        // As QEMU does, a VM whose process is gone but whose disks are kept starts afresh.
+        self.with_vm(&spec.id, |vm| {
+            if vm.state.is_none() && vm.disks {
+                vm.state = Some(Shutdown);
+            }
+            Ok(())
+        })?;
         self.set_state(&spec.id, "resume", &[Suspended, Shutdown], Running)?;
         self.with_vm(&spec.id, |vm| Ok(plug_all(vm, spec)))
     }

@@ -570,6 +570,8 @@ impl ComputeService {
                 } => {
                     let image = rebuild_image
                         .ok_or_else(|| Error::invalid(msg!("no image to rebuild from")))?;
+                    // A stopped instance stays stopped, as in Nova.
+                    let was_stopped = server.vm_state == VmState::Stopped;
                     drv.destroy(&server.id)
                         .await
                         .map_err(fail("stopping the instance for its rebuild"))?;
@@ -594,14 +596,23 @@ impl ComputeService {
                     drv.create_config_drive(&spec)
                         .await
                         .map_err(fail("creating the config drive"))?;
-                    drv.spawn(&spec)
-                        .await
-                        .map_err(fail("starting the rebuilt instance"))?;
+                    if !was_stopped {
+                        drv.spawn(&spec)
+                            .await
+                            .map_err(fail("starting the rebuilt instance"))?;
+                    }
                     let mut current = self.reload(&server.id).await?;
                     current.image_id = server.image_id.clone();
                     current.name = server.name.clone();
                     self.save(&current).await?;
-                    Ok(running)
+                    Ok(if was_stopped {
+                        Outcome {
+                            vm_state: VmState::Stopped,
+                            power_state: PowerState::Shutdown,
+                        }
+                    } else {
+                        running
+                    })
                 }
                 ServerAction::Lock { .. } | ServerAction::Unlock => {
                     Ok(self.resting_state(&server.id).await)
