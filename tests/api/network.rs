@@ -379,10 +379,19 @@ async fn the_seed_networks_subnets_and_ports() {
         ("/ports?name=p1&device_id=vm-1&device_id=vm-2", vec![]),
         (
             "/ports?fixed_ips=ip_address%3D10.0.0.3&fixed_ips=ip_address%3D10.0.0.50",
-            both,
+            both.clone(),
         ),
         ("/ports?device_id=vm-1&device_id=vm-2", vec![id(&p2)]),
         ("/ports?name=p1&name=nothing", vec![id(&p1)]),
+        // A part of an address: 10.0.0.5 is in 10.0.0.50 but not in 10.0.0.3.
+        (
+            "/ports?fixed_ips=ip_address_substr%3D10.0.0.5",
+            vec![id(&p2)],
+        ),
+        (
+            "/ports?fixed_ips=ip_address_substr%3D.0.0.5&fixed_ips=ip_address_substr%3D0.0.3",
+            both.clone(),
+        ),
     ] {
         let r = w
             .app

@@ -212,6 +212,8 @@ pub struct PortQuery {
     pub status: Vec<String>,
     /// Ports holding this address (`fixed_ips=ip_address=...`).
     pub ip_address: Vec<String>,
+    /// Ports holding an address with this in it (`fixed_ips=ip_address_substr=...`).
+    pub ip_address_substr: Vec<String>,
     /// Ports with an address on this subnet (`fixed_ips=subnet_id=...`).
     pub subnet_id: Vec<String>,
     /// Keyset paging: the previous page's last id.
@@ -237,9 +239,29 @@ pub async fn port_list(c: &mut C, scope: &Scope, f: &PortQuery) -> Result<Vec<Po
             &f.subnet_id,
             "id IN (SELECT port_id FROM ip_allocations WHERE subnet_id IN (?))",
         )
+        .filter(
+            &substrings(
+                "id IN (SELECT port_id FROM ip_allocations WHERE {any})",
+                "ip_address",
+                f.ip_address_substr.len(),
+            ),
+            f.ip_address_substr.iter().map(|s| super::like_pattern(s)),
+        )
         .keyset_by_id(&f.ids, f.marker.as_deref(), f.limit)
         .fetch_all(c)
         .await
+}
+
+/// `template` with `{any}` as "`column` holds any of N substrings" (`1 = 1` for none).
+fn substrings(template: &str, column: &str, n: usize) -> String {
+    if n == 0 {
+        return "1 = 1".into();
+    }
+    let any = (1..=n)
+        .map(|i| format!("LOWER({column}) LIKE ?{i} ESCAPE '\\'"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    template.replace("{any}", &any)
 }
 
 /// Ports of a network other than the given owners' (a network or subnet in use).

@@ -512,6 +512,7 @@ impl Listed for Port {
             mac_address: p.all("mac_address"),
             status: p.all("status"),
             ip_address: fixed_ip_filter(p, "ip_address"),
+            ip_address_substr: fixed_ip_filter(p, "ip_address_substr"),
             subnet_id: fixed_ip_filter(p, "subnet_id"),
             marker: p.get("marker"),
             limit,
