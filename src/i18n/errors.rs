@@ -349,7 +349,6 @@ pub fn ko(template: &str) -> Option<&'static str> {
         "Bad inventory {class}: max_unit must be at least min_unit and allocation_ratio above 0." => "인벤토리 {class}이(가) 올바르지 않습니다: max_unit은 min_unit 이상, allocation_ratio는 0보다 커야 합니다.",
         "Invalid inventory for {class}: the reserved value is greater than or equal to total." => "{class} 인벤토리가 올바르지 않습니다: 예약량이 전체량 이상입니다.",
         "Invalid resource class in resources parameter: No such resource class {class}." => "resources 매개변수의 리소스 클래스가 올바르지 않습니다: 리소스 클래스 {class}이(가) 없습니다.",
-        "Invalid uuid value: {id}: no resource provider has it." => "UUID 값이 올바르지 않습니다: {id}: 그런 리소스 제공자가 없습니다.",
         "Allocation for resource provider {provider} that does not exist." => "없는 리소스 제공자 {provider}에 대한 할당입니다.",
         "Unable to allocate inventory: Inventory for {class} on resource provider {provider} invalid." => "인벤토리를 할당할 수 없습니다: 리소스 제공자 {provider}에 {class} 인벤토리가 없습니다.",
         "Unable to allocate inventory: Unable to create allocation for {class} on resource provider {provider}. The requested amount would violate inventory constraints." => "인벤토리를 할당할 수 없습니다: 리소스 제공자 {provider}에 {class} 할당을 만들 수 없습니다. 요청한 양이 인벤토리 제약을 어깁니다.",

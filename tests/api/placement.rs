@@ -194,12 +194,56 @@ async fn the_compute_node_is_a_provider_and_instances_hold_their_flavors_on_it()
         .body;
     assert_eq!(on_node["allocations"][&server]["resources"]["VCPU"], 2);
 
+    // A resize to a flavor the node cannot hold is refused at once with Nova's words, and
+    // the instance and what it holds stay as they were.
+    app.nova(
+        Method::PUT,
+        &format!("/os-quota-sets/{}", w.user.project_id),
+        &w.admin,
+        Some(&json!({"quota_set": {"cores": 100000}})),
+    )
+    .await
+    .expect(200);
+    let huge = app
+        .nova(
+            Method::POST,
+            "/flavors",
+            &w.admin,
+            Some(&json!({"flavor": {"name": "huge", "vcpus": 50000, "ram": 512, "disk": 1}})),
+        )
+        .await
+        .expect(200)
+        .body["flavor"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = w
+        .act(&server, json!({"resize": {"flavorRef": huge}}))
+        .await
+        .expect_nova(400, "badRequest");
+    assert!(r.text.contains("No valid host"), "{}", r.text);
+    let s = w.server(&server).await;
+    assert_eq!(s["status"], "ACTIVE", "{s}");
+    assert!(s["OS-EXT-STS:task_state"].is_null(), "{s}");
+    let held = app
+        .placement(
+            Method::GET,
+            &format!("/allocations/{server}"),
+            &w.admin,
+            None,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(held["allocations"][&uuid]["resources"]["VCPU"], 2, "{held}");
+
     // The node with an instance on it cannot go; the instance's delete lets go of it all.
     app.placement(
         Method::DELETE,
         &format!("/resource_providers/{uuid}"),
         &w.admin,
-        None,
+        LATEST,
         None,
     )
     .await
@@ -231,11 +275,23 @@ async fn the_compute_node_is_a_provider_and_instances_hold_their_flavors_on_it()
         Method::GET,
         "/resource_providers",
         &w.user.token,
-        None,
+        LATEST,
         None,
     )
     .await
     .expect_placement(403, "placement.undefined_code");
+    // Below 1.23 an error names no code.
+    let r = app
+        .placement(
+            Method::GET,
+            "/resource_providers",
+            &w.user.token,
+            Some("1.22"),
+            None,
+        )
+        .await
+        .expect(403);
+    assert!(r.body["errors"][0].get("code").is_none(), "{}", r.text);
 }
 
 #[tokio::test]
@@ -318,7 +374,7 @@ async fn providers_follow_placement_rules_for_generations_capacity_and_filters()
     call(
         Method::PUT,
         format!("/resource_providers/{rp}/inventories"),
-        None,
+        LATEST,
         Some(json!({"resource_provider_generation": 5, "inventories": inventories})),
     )
     .await
@@ -437,6 +493,25 @@ async fn providers_follow_placement_rules_for_generations_capacity_and_filters()
     )
     .await
     .expect(404);
+    // Before 1.19 the list is written bare and moves no generation.
+    let r = call(
+        Method::PUT,
+        format!("/resource_providers/{rp}/aggregates"),
+        Some("1.6"),
+        Some(json!([agg])),
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.body, json!({ "aggregates": [agg] }));
+    let r = call(
+        Method::GET,
+        format!("/resource_providers/{rp}"),
+        LATEST,
+        None,
+    )
+    .await
+    .expect(200);
+    assert_eq!(r.body["generation"], 3);
 
     // Allocations are checked against capacity and units; all of a POST, or none.
     let consumer = "0d7d2a2c-0b0a-4f53-9a2c-54e3d1ef4c11";
@@ -450,7 +525,15 @@ async fn providers_follow_placement_rules_for_generations_capacity_and_filters()
             ),
         )
     };
-    put(json!({"CUSTOM_GPU": 3})).await.expect(400);
+    put(json!({"CUSTOM_GPU": 3})).await.expect(409);
+    call(
+        Method::PUT,
+        format!("/allocations/{consumer}"),
+        LATEST,
+        Some(json!({"allocations": {}, "project_id": "p", "user_id": "u"})),
+    )
+    .await
+    .expect(400);
     put(json!({"VCPU": 33})).await.expect(409);
     put(json!({"CUSTOM_GPU": 2, "VCPU": 4})).await.expect(204);
     // The GPUs are all taken, so neither of these is written.
@@ -519,7 +602,7 @@ async fn providers_follow_placement_rules_for_generations_capacity_and_filters()
     call(
         Method::DELETE,
         format!("/resource_providers/{rp}/inventories/CUSTOM_GPU"),
-        None,
+        LATEST,
         None,
     )
     .await
@@ -556,9 +639,14 @@ async fn providers_follow_placement_rules_for_generations_capacity_and_filters()
     )
     .await
     .expect(204);
-    call(Method::GET, format!("/resource_providers/{rp}"), None, None)
-        .await
-        .expect_placement(404, "placement.resource_provider.not_found");
+    call(
+        Method::GET,
+        format!("/resource_providers/{rp}"),
+        LATEST,
+        None,
+    )
+    .await
+    .expect_placement(404, "placement.resource_provider.not_found");
     call(
         Method::DELETE,
         "/resource_classes/CUSTOM_GPU".into(),
@@ -655,9 +743,31 @@ async fn microversions_and_queries_outside_the_api_are_refused() {
         Method::GET,
         "/resource_providers/8a0b8f3e-1111-4c1b-9d2e-000000000000",
         &w.admin,
-        None,
+        LATEST,
         None,
     )
     .await
     .expect_placement(404, "placement.resource_provider.not_found");
+    // A tree that does not exist holds no providers; unknown classes and traits are
+    // mistakes.
+    let r = app
+        .placement(
+            Method::GET,
+            "/resource_providers?in_tree=8a0b8f3e-1111-4c1b-9d2e-000000000000",
+            &w.admin,
+            LATEST,
+            None,
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["resource_providers"], json!([]));
+    for query in [
+        "/resource_providers?resources=CUSTOM_NOPE:1",
+        "/resource_providers?required=CUSTOM_NOPE",
+        "/resource_providers?member_of=8a0b8f3e-1111-4c1b-9d2e-000000000000,8a0b8f3e-1111-4c1b-9d2e-000000000001",
+    ] {
+        app.placement(Method::GET, query, &w.admin, LATEST, None)
+            .await
+            .expect(400);
+    }
 }

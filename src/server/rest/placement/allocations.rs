@@ -81,23 +81,29 @@ fn amounts(v: &Value) -> PResult<BTreeMap<String, i64>> {
 
 /// One consumer's body: the allocations (a list below 1.12, keyed by provider from it),
 /// and whose they are (required from 1.8; the caller's project and user before).
-fn consumer_write(p: &Placement, consumer: &str, body: &Value) -> PResult<ConsumerWrite> {
+fn consumer_write(
+    p: &Placement,
+    consumer: &str,
+    body: &Value,
+    empty_ok: bool,
+) -> PResult<ConsumerWrite> {
     let mut known = vec!["allocations"];
     if p.mv.at_least(8) {
         known.extend(["project_id", "user_id"]);
-    }
-    if p.mv.at_least(12) {
-        known.push("consumer_generation");
     }
     let o = object(body, &known)?;
     let list = required(o, "allocations")?;
     let mut allocations: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     if p.mv.at_least(12) {
-        let by_provider = list.as_object().ok_or_else(|| {
-            bad(format!(
-                "JSON does not validate: {list} is not of type 'object' (in allocations)"
-            ))
-        })?;
+        // Only a POST may empty a consumer (`{}`); a PUT names at least one provider.
+        let by_provider = list
+            .as_object()
+            .filter(|o| !o.is_empty() || empty_ok)
+            .ok_or_else(|| {
+                bad(format!(
+                    "JSON does not validate: {list} is not an object of at least one provider (in allocations)"
+                ))
+            })?;
         for (provider, v) in by_provider {
             let o = object(v, &["resources", "generation"])?;
             allocations.insert(
@@ -150,7 +156,7 @@ async fn consumer_allocations_put(
     PJson(body): PJson,
 ) -> PResult<StatusCode> {
     let consumer = uuid(&consumer, "consumer_uuid")?;
-    let write = consumer_write(&p, &consumer, &body)?;
+    let write = consumer_write(&p, &consumer, &body, false)?;
     state
         .placement
         .allocations_write(&p.ctx, vec![write])
@@ -171,7 +177,7 @@ async fn allocations_post(
     let mut writes = Vec::new();
     for (consumer, v) in o {
         let consumer = uuid(consumer, "consumer_uuid")?;
-        writes.push(consumer_write(&p, &consumer, v)?);
+        writes.push(consumer_write(&p, &consumer, v, true)?);
     }
     state.placement.allocations_write(&p.ctx, writes).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -117,6 +117,31 @@ async fn microversion(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(mv);
     let is_get = req.method() == Method::GET;
     let mut response = next.run(req).await;
+    // Errors name their code from 1.23.
+    if !mv.at_least(23)
+        && (response.status().is_client_error() || response.status().is_server_error())
+    {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        let bytes = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(mut v) => {
+                if let Some(errors) = v.get_mut("errors").and_then(Value::as_array_mut) {
+                    for e in errors {
+                        if let Some(o) = e.as_object_mut() {
+                            o.remove("code");
+                        }
+                    }
+                }
+                axum::body::Bytes::from(v.to_string())
+            }
+            Err(_) => bytes,
+        };
+        let mut parts = parts;
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        response = Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
     stamp(&mut response, mv);
     if mv.at_least(15) && is_get && response.status().is_success() {
         let h = response.headers_mut();

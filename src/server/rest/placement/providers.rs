@@ -107,7 +107,16 @@ pub(super) fn member_of(values: &[String], mv: Mv) -> PResult<Vec<Vec<String>>> 
     values
         .iter()
         .map(|v| {
-            let list = v.strip_prefix("in:").unwrap_or(v);
+            // Several aggregates are named `in:A,B`; without the prefix, one.
+            let list = match v.strip_prefix("in:") {
+                Some(list) => list,
+                None if v.contains(',') => {
+                    return Err(bad(format!(
+                        "Invalid query string parameters: Expected 'member_of' parameter to contain valid UUID(s). Got: {v}"
+                    )))
+                }
+                None => v.as_str(),
+            };
             list.split(',')
                 .map(|a| {
                     uuid::Uuid::parse_str(a.trim())
@@ -717,9 +726,11 @@ async fn trait_list(
         f.associated = Some(match a.to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
-            _ => return Err(bad(format!(
+            _ => {
+                return Err(bad(format!(
                 "The query parameter \"associated\" only accepts \"true\" or \"false\". Got: {a}"
-            ))),
+            )))
+            }
         });
     }
     let list = state.placement.traits(&p.ctx, f).await?;

@@ -294,9 +294,18 @@ impl ComputeService {
         }
         let mut server = self.reload(id).await?;
         if let Some(flavor) = &new_flavor {
-            // Hold both sizes on the node until the resize is confirmed or reverted.
-            server.new_flavor = Some(flavor.clone());
-            server.old_flavor = Some(server.flavor.clone());
+            // Hold both sizes on the node until the resize is confirmed or reverted; what
+            // it holds more must fit there.
+            let mut grown = server.clone();
+            grown.new_flavor = Some(flavor.clone());
+            grown.old_flavor = Some(server.flavor.clone());
+            if let Err(e) = self.claim_for(&grown.to_row()).await {
+                // Let go of the task, so the server is not left in resize_prep.
+                server.task_state = None;
+                self.save(&server).await?;
+                return Err(e);
+            }
+            server = grown;
         }
         // A rebuild shows its new image from the moment it is accepted, as in Nova.
         let new_image = rebuild_image

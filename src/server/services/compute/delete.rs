@@ -174,9 +174,10 @@ impl Step<DeleteState> for Forget {
         row.terminated_at = Some(t);
         row.updated_at = t;
         row.deleted = 1;
-        d.svc.sync_allocation(&row).await?;
         let mut conn = d.svc.db.conn().await?;
         db::save(&mut conn, &row).await?;
+        drop(conn);
+        d.svc.sync_allocation(&row).await?;
         d.svc.notify(&row.id, &row.project_id);
         Ok(())
     }

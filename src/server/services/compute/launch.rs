@@ -94,6 +94,8 @@ impl Step<Launch> for Schedule {
         l.server.host = Some(node.host);
         l.server.availability_zone = zone;
         l.server.updated_at = now();
+        // Placement's record of the node decides, as in Nova.
+        l.svc.claim_for(&l.server.to_row()).await?;
         l.svc.save(&l.server).await
     }
 
@@ -101,8 +103,8 @@ impl Step<Launch> for Schedule {
         l.server.node_id = None;
         l.server.host = None;
         match l.svc.save(&l.server).await {
-            // A delete has begun: it lets go of the host itself.
-            Err(Error::Conflict(_)) => Ok(()),
+            // A delete has begun: it lets go of the host itself, and of the claim here.
+            Err(Error::Conflict(_)) => l.svc.placement.release(&l.server.id).await,
             other => other,
         }
     }

@@ -103,6 +103,15 @@ impl ComputeConfig {
     }
 }
 
+/// What an instance's row holds of its node, as Placement's resource classes.
+fn held(row: &db::compute::InstanceRow) -> BTreeMap<String, i64> {
+    BTreeMap::from([
+        ("VCPU".to_string(), row.vcpus),
+        ("MEMORY_MB".to_string(), row.memory_mb),
+        ("DISK_GB".to_string(), row.disk_gb),
+    ])
+}
+
 /// Whether QEMU can run here (the default driver is `qemu` only then).
 pub fn qemu_available() -> bool {
     crate::server::drivers::compute::qemu::find_binary().is_some()
@@ -244,21 +253,34 @@ impl ComputeService {
     }
 
     /// Keeps what Placement records an instance holding equal to what its row holds: the
-    /// larger of its flavors on its node while it is placed, nothing once it is not.
+    /// larger of its flavors on its node while it is placed, nothing once it is not. A
+    /// record, not a claim: what the row holds was claimed when it grew (`claim_for`).
     pub(super) async fn sync_allocation(&self, row: &db::compute::InstanceRow) -> Result<()> {
         match (&row.node_id, row.deleted) {
             (Some(node), 0) => {
-                let resources = BTreeMap::from([
-                    ("VCPU".to_string(), row.vcpus),
-                    ("MEMORY_MB".to_string(), row.memory_mb),
-                    ("DISK_GB".to_string(), row.disk_gb),
-                ]);
                 self.placement
-                    .claim(&row.id, &row.project_id, &row.user_id, node, resources)
+                    .record(&row.id, &row.project_id, &row.user_id, node, held(row))
                     .await
             }
             _ => self.placement.release(&row.id).await,
         }
+    }
+
+    /// Claims on its node what an instance's row is about to hold (scheduling, a resize):
+    /// refused, with Nova's "no valid host", when what it holds more does not fit.
+    pub(super) async fn claim_for(&self, row: &db::compute::InstanceRow) -> Result<()> {
+        let Some(node) = &row.node_id else {
+            return Ok(());
+        };
+        self.placement
+            .claim(&row.id, &row.project_id, &row.user_id, node, held(row))
+            .await
+            .map_err(|e| match e.into_plain() {
+                Error::Conflict(_) | Error::InvalidRequest(_) => {
+                    Error::invalid(launch::no_valid_host())
+                }
+                other => other,
+            })
     }
 
     /// Holds the right to make or release an instance's ports.

@@ -998,7 +998,6 @@ impl ComputeService {
     /// steps, through [`Self::save_deleting`], change it then).
     pub(super) async fn save(&self, server: &Server) -> Result<()> {
         let row = server.to_row();
-        self.sync_allocation(&row).await?;
         let mut conn = self.db.conn().await?;
         let saved = db::compute::instance_save(&mut conn, &row).await?;
         drop(conn);
@@ -1008,6 +1007,7 @@ impl ComputeService {
                 id = server.id
             )));
         }
+        self.sync_allocation(&row).await?;
         self.notify(&server.id, &server.project_id);
         Ok(())
     }
@@ -1015,10 +1015,10 @@ impl ComputeService {
     /// Saves an instance a delete is working on.
     pub(super) async fn save_deleting(&self, server: &Server) -> Result<()> {
         let row = server.to_row();
-        self.sync_allocation(&row).await?;
         let mut conn = self.db.conn().await?;
         db::save(&mut conn, &row).await?;
         drop(conn);
+        self.sync_allocation(&row).await?;
         self.notify(&server.id, &server.project_id);
         Ok(())
     }

@@ -63,6 +63,64 @@ pub struct Candidates {
     pub summaries: BTreeMap<String, Summary>,
 }
 
+/// What a write's amounts are checked against the providers' inventories for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    /// Every amount (the API's writes, as in Placement).
+    All,
+    /// What grows beyond what the consumer held (compute's claims).
+    Growth,
+    /// Nothing: a record of what is (compute's instances as their rows say).
+    Nothing,
+}
+
+fn compute_write(
+    consumer: &str,
+    project_id: &str,
+    user_id: &str,
+    provider: &str,
+    resources: Resources,
+) -> ConsumerWrite {
+    let resources: Resources = resources.into_iter().filter(|(_, n)| *n > 0).collect();
+    ConsumerWrite {
+        consumer_id: consumer.to_string(),
+        project_id: project_id.to_string(),
+        user_id: user_id.to_string(),
+        allocations: if resources.is_empty() {
+            BTreeMap::new()
+        } else {
+            BTreeMap::from([(provider.to_string(), resources)])
+        },
+    }
+}
+
+/// A query's resource classes and traits must exist (Placement answers 400 otherwise).
+pub(super) async fn check_names<'a>(
+    c: &mut db::C,
+    resources: &Resources,
+    traits: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    let custom = db::placement::custom_classes(c).await?;
+    for class in resources.keys() {
+        if !known_class(class, &custom) {
+            return Err(Error::invalid(msg!(
+                "Invalid resource class in resources parameter: No such resource class {class}.",
+                class
+            )));
+        }
+    }
+    let custom = db::placement::custom_traits(c).await?;
+    let unknown: Vec<&str> = traits
+        .filter(|t| !known_trait(t, &custom))
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        let names = unknown.join(", ");
+        return Err(Error::invalid(msg!("No such trait(s): {names}", names)));
+    }
+    Ok(())
+}
+
 impl PlacementService {
     /// What a consumer holds (nothing, for a consumer Placement has not seen).
     pub async fn consumer_allocations(
@@ -119,7 +177,7 @@ impl PlacementService {
     /// written.
     pub async fn allocations_write(&self, ctx: &OpCtx, writes: Vec<ConsumerWrite>) -> Result<()> {
         authorize(ctx, Action::Modify, policy("placement:allocations:update"))?;
-        self.write(writes).await
+        self.write(writes, Check::All).await
     }
 
     /// Lets go of everything a consumer holds.
@@ -163,27 +221,12 @@ impl PlacementService {
             policy("placement:allocation_candidates:list"),
         )?;
         let mut conn = self.db.conn().await?;
-        let custom = db::placement::custom_classes(&mut conn).await?;
-        for class in req.resources.keys() {
-            if !known_class(class, &custom) {
-                return Err(Error::invalid(msg!(
-                    "Invalid resource class in resources parameter: No such resource class {class}.",
-                    class
-                )));
-            }
-        }
-        let custom = db::placement::custom_traits(&mut conn).await?;
-        let unknown: Vec<&str> = req
-            .required
-            .iter()
-            .chain(&req.forbidden)
-            .filter(|t| !known_trait(t, &custom))
-            .map(String::as_str)
-            .collect();
-        if !unknown.is_empty() {
-            let names = unknown.join(", ");
-            return Err(Error::invalid(msg!("No such trait(s): {names}", names)));
-        }
+        check_names(
+            &mut conn,
+            &req.resources,
+            req.required.iter().chain(&req.forbidden),
+        )
+        .await?;
         let filter = ProviderFilter {
             resources: req.resources.clone(),
             required: req.required,
@@ -245,20 +288,13 @@ impl PlacementService {
         } else {
             self.room(c).await?
         };
-        let tree = match &f.in_tree {
-            Some(id) => Some(
-                rows.iter()
-                    .find(|r| &r.id == id)
-                    .map(|r| r.root_id.clone())
-                    .ok_or_else(|| {
-                        Error::invalid(msg!(
-                            "Invalid uuid value: {id}: no resource provider has it.",
-                            id
-                        ))
-                    })?,
-            ),
-            None => None,
-        };
+        // The tree of a provider that does not exist has no providers.
+        let tree = f.in_tree.as_ref().map(|id| {
+            rows.iter()
+                .find(|r| &r.id == id)
+                .map(|r| r.root_id.clone())
+                .unwrap_or_default()
+        });
         let empty = BTreeSet::new();
         Ok(rows
             .into_iter()
@@ -286,7 +322,8 @@ impl PlacementService {
             .collect())
     }
 
-    /// Compute: an instance (or a migration) holds `resources` on a node's provider.
+    /// Compute: an instance (or a migration) is to hold `resources` on a node's provider;
+    /// what it holds more than before must fit (the scheduler's and a resize's claim).
     pub(crate) async fn claim(
         &self,
         consumer: &str,
@@ -295,31 +332,67 @@ impl PlacementService {
         provider: &str,
         resources: Resources,
     ) -> Result<()> {
-        let resources: Resources = resources.into_iter().filter(|(_, n)| *n > 0).collect();
-        self.write(vec![ConsumerWrite {
-            consumer_id: consumer.to_string(),
-            project_id: project_id.to_string(),
-            user_id: user_id.to_string(),
-            allocations: BTreeMap::from([(provider.to_string(), resources)]),
-        }])
+        self.write(
+            vec![compute_write(
+                consumer, project_id, user_id, provider, resources,
+            )],
+            Check::Growth,
+        )
+        .await
+    }
+
+    /// Compute: records what an instance holds as it is (its row is the truth: a running
+    /// instance is not refused its place because the node's inventory shrank since).
+    pub(crate) async fn record(
+        &self,
+        consumer: &str,
+        project_id: &str,
+        user_id: &str,
+        provider: &str,
+        resources: Resources,
+    ) -> Result<()> {
+        self.write(
+            vec![compute_write(
+                consumer, project_id, user_id, provider, resources,
+            )],
+            Check::Nothing,
+        )
         .await
     }
 
     /// Compute: a consumer lets go of everything it holds (nothing happens when it holds
     /// nothing).
     pub(crate) async fn release(&self, consumer: &str) -> Result<()> {
-        self.write(vec![ConsumerWrite {
-            consumer_id: consumer.to_string(),
-            project_id: String::new(),
-            user_id: String::new(),
-            allocations: BTreeMap::new(),
-        }])
+        self.write(
+            vec![ConsumerWrite {
+                consumer_id: consumer.to_string(),
+                project_id: String::new(),
+                user_id: String::new(),
+                allocations: BTreeMap::new(),
+            }],
+            Check::Nothing,
+        )
         .await
     }
 
-    async fn write(&self, writes: Vec<ConsumerWrite>) -> Result<()> {
+    async fn write(&self, mut writes: Vec<ConsumerWrite>, check: Check) -> Result<()> {
         let _w = self.writes.lock().await;
         let mut tx = self.db.begin().await?;
+        if check == Check::Nothing {
+            // A record names only providers that exist (a node's comes back when it
+            // reports again).
+            for w in &mut writes {
+                let mut kept = BTreeMap::new();
+                for (provider, resources) in std::mem::take(&mut w.allocations) {
+                    if db::get::<ProviderRow>(&mut tx, &provider).await?.is_some() {
+                        kept.insert(provider, resources);
+                    } else {
+                        tracing::warn!(consumer = %w.consumer_id, provider = %provider, "not recording allocations on a resource provider that does not exist");
+                    }
+                }
+                w.allocations = kept;
+            }
+        }
         let writing: BTreeSet<&str> = writes.iter().map(|w| w.consumer_id.as_str()).collect();
         // What the writing consumers hold now: it is replaced, so it does not count.
         let mut before: Vec<AllocationRow> = Vec::new();
@@ -352,6 +425,7 @@ impl PlacementService {
             return Ok(());
         }
         let mut wanted: BTreeMap<(String, String), i64> = BTreeMap::new();
+        // Every provider written to, with the generation it was read at here.
         let mut providers: BTreeMap<String, ProviderRow> = BTreeMap::new();
         for w in &writes {
             for (provider, resources) in &w.allocations {
@@ -389,10 +463,19 @@ impl PlacementService {
                 *u -= a.used;
             }
         }
+        // What the writing consumers held of each (provider, class) before.
+        let mut had: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for a in &before {
+            *had.entry((a.provider_id.clone(), a.resource_class.clone()))
+                .or_default() += a.used;
+        }
         for w in &writes {
             for (provider, resources) in &w.allocations {
                 for (class, amount) in resources {
                     let key = (provider.clone(), class.clone());
+                    if check == Check::Nothing {
+                        continue;
+                    }
                     let Some(inv) = inventories.get(&key) else {
                         return Err(Error::Conflict(msg!(
                             "Unable to allocate inventory: Inventory for {class} on resource provider {provider} invalid.",
@@ -404,7 +487,7 @@ impl PlacementService {
                         || *amount > inv.max_unit
                         || amount % inv.step_size != 0
                     {
-                        return Err(Error::invalid(msg!(
+                        return Err(Error::Conflict(msg!(
                             "Unable to allocate inventory: Unable to create allocation for {class} on resource provider {provider}. The requested amount would violate inventory constraints.",
                             class,
                             provider
@@ -414,7 +497,13 @@ impl PlacementService {
             }
         }
         for (key, amount) in &wanted {
-            let inv = &inventories[key];
+            let grows = *amount > had.get(key).copied().unwrap_or(0);
+            let Some(inv) = inventories.get(key) else {
+                continue;
+            };
+            if check == Check::Nothing || (check == Check::Growth && !grows) {
+                continue;
+            }
             let used = usages.get(key).copied().unwrap_or(0);
             if used + amount > inv.capacity() {
                 let (provider, class) = key;
@@ -426,8 +515,13 @@ impl PlacementService {
             }
         }
         let t = now();
-        let mut touched: BTreeSet<String> = providers.keys().cloned().collect();
-        touched.extend(before.iter().map(|a| a.provider_id.clone()));
+        for a in &before {
+            if !providers.contains_key(&a.provider_id) {
+                if let Some(row) = db::get::<ProviderRow>(&mut tx, &a.provider_id).await? {
+                    providers.insert(a.provider_id.clone(), row);
+                }
+            }
+        }
         for w in &writes {
             let rows: Vec<AllocationRow> = w
                 .allocations
@@ -466,10 +560,9 @@ impl PlacementService {
             db::placement::allocations_replace(&mut tx, &w.consumer_id, &rows).await?;
         }
         db::placement::consumers_purge_empty(&mut tx).await?;
-        for provider in &touched {
-            let Some(row) = db::get::<ProviderRow>(&mut tx, provider).await? else {
-                continue;
-            };
+        // From the generations read before the checks: a writer elsewhere (another
+        // controller) that changed a provider since makes this one retry.
+        for (provider, row) in &providers {
             if !db::placement::provider_bump(&mut tx, provider, row.generation, t).await? {
                 return Err(concurrent(provider));
             }

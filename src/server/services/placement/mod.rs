@@ -176,6 +176,12 @@ impl PlacementService {
             policy("placement:resource_providers:list"),
         )?;
         let mut conn = self.db.conn().await?;
+        allocations::check_names(
+            &mut conn,
+            &f.resources,
+            f.required.iter().chain(&f.forbidden),
+        )
+        .await?;
         self.matching(&mut conn, &f).await
     }
 
@@ -509,9 +515,12 @@ impl PlacementService {
         let _w = self.writes.lock().await;
         let mut tx = self.db.begin().await?;
         let row = self.provider_row(&mut tx, id).await?;
-        let seen = generation.unwrap_or(row.generation);
         db::placement::provider_aggregates_set(&mut tx, id, &list).await?;
-        let generation = self.bump(&mut tx, id, seen).await?;
+        // Before microversion 1.19 the writer names no generation, and none is taken.
+        let generation = match generation {
+            Some(seen) => self.bump(&mut tx, id, seen).await?,
+            None => row.generation,
+        };
         tx.commit().await?;
         Ok((generation, list))
     }
