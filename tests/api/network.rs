@@ -1513,6 +1513,12 @@ async fn bad_security_group_rules_are_refused() {
             400,
             "HTTPBadRequest",
         ),
+        // An upper end without a lower one is no range (a lower end alone is one port).
+        (
+            json!({"direction": "ingress", "protocol": "tcp", "port_range_max": 6}),
+            400,
+            "SecurityGroupInvalidPortRange",
+        ),
     ];
     for (extra, status, kind) in cases {
         let mut body = json!({"security_group_id": default["id"]});

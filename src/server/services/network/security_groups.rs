@@ -288,19 +288,20 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
                     ));
                 }
             }
-            if let (Some(a), Some(b)) = (min, max) {
-                if a > b {
-                    return Err(invalid(
-                        Fault::SecurityGroupInvalidPortRange,
-                        msg!("For TCP/UDP protocols, port_range_min must be <= port_range_max"),
-                    ));
-                }
+            let bad_range = match (min, max) {
+                (Some(a), Some(b)) => a > b,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            if bad_range {
+                return Err(invalid(
+                    Fault::SecurityGroupInvalidPortRange,
+                    msg!("For TCP/UDP protocols, port_range_min must be <= port_range_max"),
+                ));
             }
-            if min.is_some() != max.is_some() {
-                // One end given: a single port.
-                let v = min.or(max);
-                r.port_range_min = v;
-                r.port_range_max = v;
+            if max.is_none() {
+                // A lower end alone: a single port.
+                r.port_range_max = min;
             }
         }
         Some(p) if matches!(p, "icmp" | "icmpv6" | "ipv6-icmp" | "1" | "58") => {
