@@ -221,6 +221,10 @@ pub struct InstanceView {
     pub availability_zone: String,
     pub host: Option<String>,
     pub locked: bool,
+    /// Whether the user may act on it as its lock stands (administrators only, when locked).
+    pub actionable: bool,
+    /// Whether the user may unlock it (administrators and whoever locked it).
+    pub unlockable: bool,
     /// ISO 8601.
     pub created: String,
     pub fault: Option<String>,

@@ -34,6 +34,7 @@ pub(crate) mod convert {
     }
 
     pub fn instance(
+        ctx: &crate::server::context::OpCtx,
         s: &Server,
         images: &HashMap<String, String>,
         nets: &HashMap<String, crate::server::services::network::InstanceNetworking>,
@@ -59,6 +60,8 @@ pub(crate) mod convert {
             availability_zone: s.availability_zone.clone(),
             host: s.host.clone(),
             locked: s.locked,
+            actionable: crate::server::services::compute::lock_allows(ctx, s),
+            unlockable: crate::server::services::compute::may_unlock(ctx, s),
             created: iso(s.created_at),
             fault: s.fault.as_ref().map(|f| f.message.clone()),
             addresses: nets
@@ -159,7 +162,7 @@ pub async fn list_instances(
         items: list
             .servers
             .iter()
-            .map(|s| convert::instance(s, &images, &nets))
+            .map(|s| convert::instance(&ctx, s, &images, &nets))
             .collect(),
         total: list.total as u64,
         page: query.page,
@@ -179,7 +182,7 @@ pub async fn get_instance(id: String) -> Result<InstanceDetail, AppError> {
         .networking_of(std::slice::from_ref(&s.id))
         .await?;
     Ok(InstanceDetail {
-        instance: convert::instance(&s, &images, &nets),
+        instance: convert::instance(&ctx, &s, &images, &nets),
         hostname: s.hostname.clone(),
         user_id: s.user_id.clone(),
         launched_at: s.launched_at.map(convert::iso),

@@ -1095,7 +1095,8 @@ async fn actions_move_through_nova_states() {
     w.act(&id, json!({"os-start": null})).await.expect(202);
     w.wait(&id, "ACTIVE").await;
 
-    // Lock: another member of the project cannot act; its owner and admins can.
+    // Lock: no member of the project can act, its owner included; admins can, and the owner
+    // can unlock.
     w.act(&id, json!({"lock": {"locked_reason": "maintenance"}}))
         .await
         .expect(202);
@@ -1117,6 +1118,10 @@ async fn actions_move_through_nova_states() {
         .expect_nova(409, "conflictingRequest");
     w.app
         .nova(Method::DELETE, &format!("/servers/{id}"), &bob_token, None)
+        .await
+        .expect_nova(409, "conflictingRequest");
+    // Nor can its owner, who locked it, until it unlocks it (Nova's rule).
+    w.act(&id, json!({"os-stop": null}))
         .await
         .expect_nova(409, "conflictingRequest");
     w.app

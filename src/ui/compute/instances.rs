@@ -29,10 +29,14 @@ pub fn AdminInstancesPage() -> impl IntoView {
     view! { <InstancesTable all_projects=true/> }
 }
 
-/// The actions a row offers in its state (Horizon hides the ones that cannot apply).
+/// The actions a row offers in its state (Horizon hides the ones that cannot apply); a
+/// locked instance offers only its unlock to whoever may not act on it (the API's rule).
 fn row_actions(i: &InstanceView) -> Vec<&'static str> {
     if i.task_state.is_some() || i.status == "BUILD" {
         return vec![];
+    }
+    if !i.actionable {
+        return if i.unlockable { vec!["unlock"] } else { vec![] };
     }
     let mut out = Vec::new();
     match i.status.as_str() {

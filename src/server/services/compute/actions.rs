@@ -10,7 +10,7 @@ use serde_json::json;
 use super::launch::Build;
 use super::servers::{Fault, LabelsChange, Server};
 use super::{ComputeService, TaskState, VmState};
-use crate::server::authz::{authorize, is_admin, Action, Resource};
+use crate::server::authz::{authorize, Action, Resource};
 use crate::server::context::OpCtx;
 use crate::server::db::{self, compute::ActionRow};
 use crate::server::drivers::compute::PowerState;
@@ -196,10 +196,7 @@ impl ComputeService {
                 return self.set_lock(ctx, server, true, reason.clone()).await;
             }
             ServerAction::Unlock => {
-                if server.locked
-                    && !is_admin(ctx)
-                    && server.locked_by.as_deref() != Some(ctx.user_id())
-                {
+                if !super::servers::may_unlock(ctx, &server) {
                     return Err(Error::forbidden_msg(msg!("Instance {id} was locked by another user; only an administrator can unlock it.", id)));
                 }
                 return self.set_lock(ctx, server, false, None).await;

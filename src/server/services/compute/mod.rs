@@ -56,8 +56,9 @@ pub use quotas::{QuotaSet, LEGACY_NETWORK_QUOTAS, QUOTA_RESOURCES};
 pub use report::usage_csv;
 pub use server_groups::{GroupPolicy, ServerGroup, ServerGroupCreate};
 pub use servers::{
-    known_status, new_admin_pass, DiskConfig, Fault, HypervisorStatistics, LabelsChange, Launched,
-    Server, ServerCreate, ServerLabels, ServerList, ServerListQuery, VolumeAttachment,
+    known_status, lock_allows, may_unlock, new_admin_pass, DiskConfig, Fault, HypervisorStatistics,
+    LabelsChange, Launched, Server, ServerCreate, ServerLabels, ServerList, ServerListQuery,
+    VolumeAttachment,
 };
 pub use states::{PowerState, TaskState, VmState};
 pub use usage::{

@@ -231,6 +231,17 @@ impl From<InstanceRow> for Server {
     }
 }
 
+/// Whether the caller may act on an instance as its lock stands: an unlocked one, or as
+/// an administrator (the portal offers only what this allows).
+pub fn lock_allows(ctx: &OpCtx, server: &Server) -> bool {
+    !server.locked || is_admin(ctx)
+}
+
+/// Whether the caller may unlock an instance: administrators, and whoever locked it.
+pub fn may_unlock(ctx: &OpCtx, server: &Server) -> bool {
+    lock_allows(ctx, server) || server.locked_by.as_deref() == Some(ctx.user_id())
+}
+
 impl Server {
     pub(super) fn to_row(&self) -> InstanceRow {
         // During a resize the instance holds the larger of both flavors.
@@ -1023,9 +1034,10 @@ impl ComputeService {
         Ok(())
     }
 
-    /// A locked instance is changed only by administrators and by whoever locked it.
+    /// A locked instance is changed only by administrators, as in Nova (whoever locked it
+    /// may unlock it, and then act).
     pub(super) fn check_unlocked(&self, ctx: &OpCtx, server: &Server) -> Result<()> {
-        if server.locked && !is_admin(ctx) && server.locked_by.as_deref() != Some(ctx.user_id()) {
+        if !lock_allows(ctx, server) {
             return Err(Error::Conflict(msg!(
                 "Instance {id} is locked",
                 id = server.id
