@@ -21,32 +21,18 @@ impl TestApp {
         token: &str,
         body: Option<&Value>,
     ) -> Reply {
-        let mut req = self
-            .client
-            .request(
-                method.clone(),
-                format!("{}/compute/v2.1{path}", self.address),
-            )
-            .header("X-Auth-Token", token);
-        if let Some(mv) = mv {
-            req = req.header("OpenStack-API-Version", mv);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        assert!(
-            !status.is_server_error(),
-            "{method} {path}: server error {status}: {text}"
-        );
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply::from_parts(status, headers, body, text, format!("{method} {path}"))
+        let headers: Vec<(&str, &str)> = mv
+            .map(|mv| ("OpenStack-API-Version", mv))
+            .into_iter()
+            .collect();
+        self.call_with(
+            method,
+            &format!("/compute/v2.1{path}"),
+            token,
+            &headers,
+            body,
+        )
+        .await
     }
 
     pub(crate) async fn nova(

@@ -586,10 +586,25 @@ impl TestApp {
         token: &str,
         body: Option<&Value>,
     ) -> Reply {
+        self.call_with(method, path, token, &[], body).await
+    }
+
+    /// `call` with extra headers (a service's microversion header).
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Reply {
         let mut req = self
             .client
             .request(method.clone(), format!("{}{path}", self.address))
             .header("X-Auth-Token", token);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -645,24 +660,5 @@ impl Reply {
     /// A Glance fault's message.
     pub fn glance_message(&self) -> &str {
         self.body["message"].as_str().unwrap_or_default()
-    }
-}
-
-impl Reply {
-    /// A reply read by a test's own request code.
-    pub fn from_parts(
-        status: StatusCode,
-        headers: HeaderMap,
-        body: Value,
-        text: String,
-        what: String,
-    ) -> Reply {
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-            what,
-        }
     }
 }

@@ -18,29 +18,14 @@ impl TestApp {
         mv: Option<&str>,
         body: Option<&Value>,
     ) -> Reply {
-        let mut req = self
-            .client
-            .request(method.clone(), format!("{}/placement{path}", self.address))
-            .header("X-Auth-Token", token);
-        if let Some(mv) = mv {
-            req = req.header("OpenStack-API-Version", format!("placement {mv}"));
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req
-            .send()
+        let mv = mv.map(|mv| format!("placement {mv}"));
+        let headers: Vec<(&str, &str)> = mv
+            .as_deref()
+            .map(|mv| ("OpenStack-API-Version", mv))
+            .into_iter()
+            .collect();
+        self.call_with(method, &format!("/placement{path}"), token, &headers, body)
             .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap();
-        assert!(
-            !status.is_server_error(),
-            "{method} {path}: server error {status}: {text}"
-        );
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply::from_parts(status, headers, body, text, format!("{method} {path}"))
     }
 }
 
