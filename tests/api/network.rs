@@ -1535,6 +1535,27 @@ async fn bad_security_group_rules_are_refused() {
             .await
             .expect_neutron(status, kind);
     }
+    // ICMP's type and code are told apart in the message, as Neutron's (clients match it).
+    for (min, max, says) in [
+        (300, 1, "Invalid value for ICMP type"),
+        (1, 256, "Invalid value for ICMP code"),
+    ] {
+        let r = w
+            .app
+            .neutron(
+                Method::POST,
+                "/security-group-rules",
+                &t,
+                Some(
+                    &json!({"security_group_rule": {"security_group_id": default["id"],
+                    "direction": "ingress", "protocol": "icmp",
+                    "port_range_min": min, "port_range_max": max}}),
+                ),
+            )
+            .await
+            .expect_neutron(400, "SecurityGroupInvalidIcmpValue");
+        assert!(r.text.contains(says), "{}", r.text);
+    }
     // A host address is taken as its /32; a single port as a range of one.
     let r = w
         .app

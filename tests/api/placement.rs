@@ -655,6 +655,19 @@ async fn microversions_and_queries_outside_the_api_are_refused() {
     )
     .await
     .expect(406);
+    // osc-placement negotiates at the root: it asks for its own highest version and
+    // falls back to the `max_version` of the refusal.
+    let r = app
+        .placement(Method::GET, "/", "", Some("1.29"), None)
+        .await
+        .expect(406);
+    assert_eq!(r.body["errors"][0]["max_version"], "1.24", "{}", r.text);
+    assert_eq!(r.body["errors"][0]["min_version"], "1.0", "{}", r.text);
+    let r = app
+        .placement(Method::GET, "/", "", Some("1.24"), None)
+        .await
+        .expect(200);
+    assert_eq!(r.header("openstack-api-version"), Some("placement 1.24"));
     app.placement(
         Method::GET,
         "/resource_providers",

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
@@ -38,7 +38,7 @@ impl Mv {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(versions))
+        .route("/", root())
         .merge(
             providers::routes()
                 .merge(allocations::routes())
@@ -51,8 +51,15 @@ async fn not_found() -> PlacementError {
     PlacementError(Error::not_found("resource", "the requested URL"))
 }
 
+/// The version document, behind the same microversion check as the rest: clients such as
+/// osc-placement negotiate there, asking for their highest version and reading the 406's
+/// `max_version`.
+pub fn root() -> MethodRouter<AppState> {
+    get(versions).layer(axum::middleware::from_fn(microversion))
+}
+
 /// The one version, with the microversions it serves (no authentication needed).
-pub async fn versions() -> Response {
+async fn versions() -> Response {
     let body = json!({"versions": [{
         "id": "v1.0",
         "max_version": format!("1.{MAX_MINOR}"),
@@ -60,9 +67,7 @@ pub async fn versions() -> Response {
         "status": "CURRENT",
         "links": [{"rel": "self", "href": ""}],
     }]});
-    let mut response = Json(body).into_response();
-    stamp(&mut response, Mv(0));
-    response
+    Json(body).into_response()
 }
 
 fn stamp(response: &mut Response, mv: Mv) {
@@ -100,10 +105,19 @@ async fn microversion(mut req: Request, next: Next) -> Response {
         }) {
             Some((Ok(1), Ok(minor))) if minor <= MAX_MINOR as u32 => Mv(minor as u16),
             Some(_) => {
-                let detail = format!(
-                    "Unacceptable version header: {v}. Minimum is 1.0 and maximum is 1.{MAX_MINOR}."
-                );
-                return error_response(StatusCode::NOT_ACCEPTABLE, detail, None);
+                // As Placement does, the refusal carries the range, which is how clients
+                // such as osc-placement settle on a version.
+                let body = json!({"errors": [{
+                    "status": 406,
+                    "title": "Not Acceptable",
+                    "detail": format!(
+                        "Unacceptable version header: {v}. Minimum is 1.0 and maximum is 1.{MAX_MINOR}."
+                    ),
+                    "code": "placement.undefined_code",
+                    "min_version": "1.0",
+                    "max_version": format!("1.{MAX_MINOR}"),
+                }]});
+                return (StatusCode::NOT_ACCEPTABLE, Json(body)).into_response();
             }
             None => {
                 return error_response(

@@ -306,13 +306,23 @@ fn check_rule(r: &mut SecurityGroupRule) -> Result<()> {
         }
         Some(p) if matches!(p, "icmp" | "icmpv6" | "ipv6-icmp" | "1" | "58") => {
             // ICMP: min is the type, max the code.
-            for v in [min, max].into_iter().flatten() {
-                if !(0..=255).contains(&v) {
-                    return Err(invalid(
-                        Fault::SecurityGroupInvalidIcmpValue,
-                        msg!("Invalid value for ICMP field (type or code): {v}. It must be 0 to 255.", v),
-                    ));
-                }
+            if let Some(v) = min.filter(|v| !(0..=255).contains(v)) {
+                return Err(invalid(
+                    Fault::SecurityGroupInvalidIcmpValue,
+                    msg!(
+                        "Invalid value for ICMP type (port_range_min) {v}. It must be 0 to 255.",
+                        v
+                    ),
+                ));
+            }
+            if let Some(v) = max.filter(|v| !(0..=255).contains(v)) {
+                return Err(invalid(
+                    Fault::SecurityGroupInvalidIcmpValue,
+                    msg!(
+                        "Invalid value for ICMP code (port_range_max) {v}. It must be 0 to 255.",
+                        v
+                    ),
+                ));
             }
             if max.is_some() && min.is_none() {
                 return Err(invalid(
