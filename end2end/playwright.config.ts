@@ -11,7 +11,7 @@ process.env.GUREUM_E2E_DATA ??= mkdtempSync(join(tmpdir(), "gureum-e2e-"));
 const port = Number(process.env.GUREUM_E2E_PORT);
 const dataDir = process.env.GUREUM_E2E_DATA;
 const root = resolve(__dirname, "..");
-const bin = process.env.GUREUM_BIN ?? join(root, "target/release/gureum");
+const bin = process.env.GUREUM_BIN ?? join(root, "target/quick/gureum");
 
 // Debian's chromium (apt-get install chromium); never `npx playwright install`.
 const chromiumArgs = [

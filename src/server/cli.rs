@@ -195,7 +195,7 @@ pub async fn serve(mut args: ServeArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir,
     };
     if !config.site_root.join("pkg").exists() {
-        tracing::warn!(site_root = %config.site_root.display(), "the portal's assets are missing: run scripts/build-release");
+        tracing::warn!(site_root = %config.site_root.display(), "the portal's assets are missing: run scripts/build");
     }
     let data_dir = config.data_dir.clone();
     let app = Application::build(config).await?;

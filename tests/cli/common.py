@@ -8,8 +8,8 @@ stops the server, prints one line per check and ends with the line
 `N passed, M failed`; the exit code is 0 only when nothing failed.
 
 Environment:
-  GUREUM_BIN     gureum binary (default: <repo>/target/release/gureum, or
-                 $CARGO_TARGET_DIR/release/gureum when that is set)
+  GUREUM_BIN     gureum binary (default: <repo>/target/quick/gureum, or
+                 $CARGO_TARGET_DIR/quick/gureum when that is set)
   OPENSTACK      openstack CLI (default: $HOME/.cache/gureum/venv/bin/openstack,
                  created by scripts/openstack-venv.sh)
   GUREUM_TEST_VERBOSE=1   print every CLI command as it runs
@@ -299,7 +299,7 @@ def resolve_bin():
     b = os.environ.get("GUREUM_BIN")
     if not b:
         target = os.environ.get("CARGO_TARGET_DIR") or str(REPO_ROOT / "target")
-        return (REPO_ROOT / target / "release" / "gureum").resolve()
+        return (REPO_ROOT / target / "quick" / "gureum").resolve()
     p = Path(b)
     if not p.is_absolute() and not p.exists() and (REPO_ROOT / p).exists():
         p = REPO_ROOT / p
