@@ -1037,6 +1037,91 @@ async fn network_agents_are_the_administrators() {
         )
         .await
         .expect_neutron(400, "HTTPBadRequest");
+
+    // The schedulers' read side: the host's L3 agent runs every router, its DHCP agent
+    // serves the networks with a DHCP port (a subnet with DHCP), and no agent runs what
+    // belongs to another kind.
+    let dhcp = list
+        .iter()
+        .find(|a| a["agent_type"] == "DHCP agent")
+        .unwrap();
+    let bridge = list
+        .iter()
+        .find(|a| a["agent_type"] == "Linux bridge agent")
+        .unwrap();
+    let router = w
+        .app
+        .neutron(
+            Method::POST,
+            "/routers",
+            &w.alice.token,
+            Some(&json!({"router": {"name": "edge"}})),
+        )
+        .await
+        .expect(201)
+        .body["router"]
+        .clone();
+    let served = w.network(&w.alice.token, json!({"name": "served"})).await;
+    w.subnet(
+        &w.alice.token,
+        json!({"network_id": id(&served), "ip_version": 4, "cidr": "10.40.0.0/24"}),
+    )
+    .await;
+    let bare = w.network(&w.alice.token, json!({"name": "bare"})).await;
+    let names = |body: &Value, key: &str, field: &str| -> Vec<String> {
+        body[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|x| x[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    let get = |path: String| {
+        let app = &w.app;
+        let admin = w.admin.clone();
+        async move {
+            app.neutron(Method::GET, &path, &admin, None)
+                .await
+                .expect(200)
+                .body
+        }
+    };
+    let routers = get(format!("/agents/{l3_id}/l3-routers")).await;
+    assert_eq!(names(&routers, "routers", "name"), ["edge"]);
+    let none = get(format!("/agents/{}/l3-routers", id(dhcp))).await;
+    assert_eq!(none["routers"], json!([]));
+    let agents = get(format!("/routers/{}/l3-agents", id(&router))).await;
+    assert_eq!(names(&agents, "agents", "id"), [l3_id.clone()]);
+    let networks = get(format!("/agents/{}/dhcp-networks", id(dhcp))).await;
+    assert_eq!(names(&networks, "networks", "name"), ["served"]);
+    let none = get(format!("/agents/{}/dhcp-networks", id(bridge))).await;
+    assert_eq!(none["networks"], json!([]));
+    let agents = get(format!("/networks/{}/dhcp-agents", id(&served))).await;
+    assert_eq!(names(&agents, "agents", "id"), [id(dhcp)]);
+    let none = get(format!("/networks/{}/dhcp-agents", id(&bare))).await;
+    assert_eq!(none["agents"], json!([]));
+    // Members may not ask; unknown agents, routers and networks are not found.
+    w.app
+        .neutron(
+            Method::GET,
+            &format!("/agents/{l3_id}/l3-routers"),
+            &w.alice.token,
+            None,
+        )
+        .await
+        .expect_neutron(403, "PolicyNotAuthorized");
+    w.app
+        .neutron(Method::GET, "/agents/nope/l3-routers", &w.admin, None)
+        .await
+        .expect_neutron(404, "AgentNotFound");
+    w.app
+        .neutron(Method::GET, "/routers/nope/l3-agents", &w.admin, None)
+        .await
+        .expect_neutron(404, "RouterNotFound");
+    w.app
+        .neutron(Method::GET, "/networks/nope/dhcp-agents", &w.admin, None)
+        .await
+        .expect_neutron(404, "NetworkNotFound");
 }
 
 /// A project cannot borrow another project's router by labelling a port of its own as

@@ -122,6 +122,46 @@ async fn the_compute_node_is_a_provider_and_instances_hold_their_flavors_on_it()
         .body;
     assert_eq!(traits["traits"], json!(["COMPUTE_NODE"]));
 
+    // Nova's host aggregates are mirrored: the host's provider joins and leaves them.
+    let aggregate = app
+        .nova_at(
+            Some("compute 2.41"),
+            Method::POST,
+            "/os-aggregates",
+            &w.admin,
+            Some(&json!({"aggregate": {"name": "rack-1"}})),
+        )
+        .await
+        .expect(200)
+        .body["aggregate"]
+        .clone();
+    // The provider is named after the node's host.
+    let host = rp["name"].as_str().unwrap().to_string();
+    for (action, expected) in [
+        ("add_host", json!([aggregate["uuid"]])),
+        ("remove_host", json!([])),
+    ] {
+        app.nova(
+            Method::POST,
+            &format!("/os-aggregates/{}/action", aggregate["id"]),
+            &w.admin,
+            Some(&json!({ action: {"host": host} })),
+        )
+        .await
+        .expect(200);
+        let r = app
+            .placement(
+                Method::GET,
+                &format!("/resource_providers/{uuid}/aggregates"),
+                &w.admin,
+                LATEST,
+                None,
+            )
+            .await
+            .expect(200);
+        assert_eq!(r.body["aggregates"], expected, "after {action}");
+    }
+
     // Booting claims the flavor (2 VCPU, 512 MB, 1 GB) on the node for the instance.
     let server = w.boot("vm-1").await;
     w.wait(&server, "ACTIVE").await;

@@ -73,7 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/image/", axum::routing::get(glance::versions))
         .route("/compute/", axum::routing::get(nova::versions))
         .route("/networking/", axum::routing::get(neutron::versions))
-        .route("/placement/", placement::root());
+        .route("/placement/", axum::routing::get(placement::versions));
     for path in RESERVED_PATHS {
         router = router
             .route(path, any(not_offered))

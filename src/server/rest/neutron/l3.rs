@@ -56,6 +56,11 @@ pub fn routes() -> Router<AppState> {
                 .put(agent_update)
                 .delete(view::remove::<Agent>),
         )
+        // The agent schedulers' read side, which Horizon's agent pages use.
+        .route("/agents/{id}/l3-routers", get(agent_routers))
+        .route("/routers/{id}/l3-agents", get(router_agents))
+        .route("/agents/{id}/dhcp-networks", get(agent_networks))
+        .route("/networks/{id}/dhcp-agents", get(network_agents))
 }
 
 // --- Routers -----------------------------------------------------------------------------
@@ -412,4 +417,44 @@ async fn agent_update(
     };
     let agent = state.network.agent_update(&n.ctx, &id, u).await?;
     Ok(view::one(&agent, &n))
+}
+
+async fn agent_routers(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let list = state.network.agent_routers(&n.ctx, &id).await?;
+    Ok(view::many(&state, &params(q), &list, &n, None))
+}
+
+async fn router_agents(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let list = state.network.router_agents(&n.ctx, &id).await?;
+    Ok(view::many(&state, &params(q), &list, &n, None))
+}
+
+async fn agent_networks(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let list = state.network.agent_networks(&n.ctx, &id).await?;
+    Ok(view::many(&state, &params(q), &list, &n, None))
+}
+
+async fn network_agents(
+    State(state): State<AppState>,
+    n: Neutron,
+    Path(id): Path<String>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> NResult<Json<Value>> {
+    let list = state.network.network_agents(&n.ctx, &id).await?;
+    Ok(view::many(&state, &params(q), &list, &n, None))
 }

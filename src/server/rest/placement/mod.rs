@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
@@ -38,7 +38,7 @@ impl Mv {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", root())
+        .route("/", get(versions))
         .merge(
             providers::routes()
                 .merge(allocations::routes())
@@ -51,15 +51,14 @@ async fn not_found() -> PlacementError {
     PlacementError(Error::not_found("resource", "the requested URL"))
 }
 
-/// The version document, behind the same microversion check as the rest: clients such as
-/// osc-placement negotiate there, asking for their highest version and reading the 406's
-/// `max_version`.
-pub fn root() -> MethodRouter<AppState> {
-    get(versions).layer(axum::middleware::from_fn(microversion))
-}
-
-/// The one version, with the microversions it serves (no authentication needed).
-async fn versions() -> Response {
+/// The one version, with the microversions it serves (no authentication needed). The
+/// requested version is checked here too: clients such as osc-placement negotiate at the
+/// root, asking for their highest version and reading the 406's `max_version`.
+pub async fn versions(headers: HeaderMap) -> Response {
+    let mv = match requested(&headers) {
+        Ok(mv) => mv,
+        Err(refusal) => return refusal,
+    };
     let body = json!({"versions": [{
         "id": "v1.0",
         "max_version": format!("1.{MAX_MINOR}"),
@@ -67,7 +66,9 @@ async fn versions() -> Response {
         "status": "CURRENT",
         "links": [{"rel": "self", "href": ""}],
     }]});
-    Json(body).into_response()
+    let mut response = Json(body).into_response();
+    stamp(&mut response, mv);
+    response
 }
 
 fn stamp(response: &mut Response, mv: Mv) {
@@ -78,11 +79,10 @@ fn stamp(response: &mut Response, mv: Mv) {
     h.insert("vary", HeaderValue::from_static("openstack-api-version"));
 }
 
-/// Reads the requested microversion, refuses one outside the range, and stamps the
-/// answer with the one served (and, from 1.15, says a GET's answer is not to be cached).
-async fn microversion(mut req: Request, next: Next) -> Response {
-    let requested = req
-        .headers()
+/// The microversion a request asks for (none: 1.0), or the refusal of one outside the
+/// range (406) or not a version at all (400).
+fn requested(headers: &HeaderMap) -> Result<Mv, Response> {
+    let requested = headers
         .get_all("openstack-api-version")
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -96,7 +96,7 @@ async fn microversion(mut req: Request, next: Next) -> Response {
                 _ => None,
             }
         });
-    let mv = match requested.as_deref() {
+    Ok(match requested.as_deref() {
         None => Mv(0),
         Some("latest") => Mv(MAX_MINOR),
         Some(v) => match v.split_once('.').and_then(|(major, minor)| {
@@ -117,16 +117,25 @@ async fn microversion(mut req: Request, next: Next) -> Response {
                     "min_version": "1.0",
                     "max_version": format!("1.{MAX_MINOR}"),
                 }]});
-                return (StatusCode::NOT_ACCEPTABLE, Json(body)).into_response();
+                return Err((StatusCode::NOT_ACCEPTABLE, Json(body)).into_response());
             }
             None => {
-                return error_response(
+                return Err(error_response(
                     StatusCode::BAD_REQUEST,
                     format!("invalid version string: {v}"),
                     None,
-                )
+                ))
             }
         },
+    })
+}
+
+/// Reads the requested microversion, refuses one outside the range, and stamps the
+/// answer with the one served (and, from 1.15, says a GET's answer is not to be cached).
+async fn microversion(mut req: Request, next: Next) -> Response {
+    let mv = match requested(req.headers()) {
+        Ok(mv) => mv,
+        Err(refusal) => return refusal,
     };
     req.extensions_mut().insert(mv);
     let is_get = req.method() == Method::GET;

@@ -284,15 +284,12 @@ impl ComputeService {
         let _claim = self.claims.lock().await;
         let mut a = self.aggregate_find(id).await?;
         let mut conn = self.db.conn().await?;
-        if db::compute::node_get_by_host(&mut conn, host)
-            .await?
-            .is_none()
-        {
+        let Some(node) = db::compute::node_get_by_host(&mut conn, host).await? else {
             return Err(Error::NotFound {
                 kind: "compute host",
                 id: host.to_string(),
             });
-        }
+        };
         drop(conn);
         if a.hosts.iter().any(|h| h == host) {
             let name = &a.name;
@@ -306,6 +303,7 @@ impl ComputeService {
             .await?;
         a.hosts.push(host.to_string());
         self.aggregate_save(&mut a).await?;
+        self.placement.node_aggregate(&node.id, &a.id, true).await?;
         Ok(a)
     }
 
@@ -331,7 +329,26 @@ impl ComputeService {
             });
         }
         self.aggregate_save(&mut a).await?;
+        let mut conn = self.db.conn().await?;
+        let node = db::compute::node_get_by_host(&mut conn, host).await?;
+        drop(conn);
+        if let Some(node) = node {
+            self.placement
+                .node_aggregate(&node.id, &a.id, false)
+                .await?;
+        }
         Ok(a)
+    }
+
+    /// Brings the node's provider into the aggregates that hold its host (at start, as
+    /// `nova-manage placement sync_aggregates` does: it adds, never removes).
+    pub(crate) async fn sync_node_aggregates(&self, node_id: &str, host: &str) -> Result<()> {
+        for a in self.aggregates_all().await? {
+            if a.hosts.iter().any(|h| h == host) {
+                self.placement.node_aggregate(node_id, &a.id, true).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Sets and removes metadata keys; `availability_zone` moves the aggregate's zone.

@@ -174,10 +174,13 @@ impl Step<DeleteState> for Forget {
         row.terminated_at = Some(t);
         row.updated_at = t;
         row.deleted = 1;
+        // What it holds in Placement goes first: once the instance is gone from the API,
+        // its node's usage no longer counts it (a failure here leaves it deleting, and the
+        // reconciler records the allocation again).
+        d.svc.sync_allocation(&row).await?;
         let mut conn = d.svc.db.conn().await?;
         db::save(&mut conn, &row).await?;
         drop(conn);
-        d.svc.sync_allocation(&row).await?;
         d.svc.notify(&row.id, &row.project_id);
         Ok(())
     }

@@ -250,7 +250,8 @@ impl ComputeService {
         ]);
         self.placement
             .node_report(&node.id, &node.host, inventories)
-            .await
+            .await?;
+        self.sync_node_aggregates(&node.id, &node.host).await
     }
 
     /// Keeps what Placement records an instance holding equal to what its row holds: the

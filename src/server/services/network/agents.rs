@@ -10,7 +10,10 @@ use crate::server::error::{Error, Result};
 use crate::server::host::DOWN_AFTER_SECONDS;
 use crate::server::services::now;
 
-use super::{policy, refuse, NetworkService};
+use super::{
+    policy, refuse, Network, NetworkQuery, NetworkService, PortQuery, Router, RouterQuery,
+    OWNER_DHCP,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Agent {
@@ -63,6 +66,9 @@ pub struct AgentUpdate {
     pub description: Option<String>,
 }
 
+const L3_AGENT: &str = "L3 agent";
+const DHCP_AGENT: &str = "DHCP agent";
+
 /// The agents a host runs: (agent type, binary, topic, availability zone).
 const HOST_AGENTS: [(&str, &str, &str, Option<&str>); 3] = [
     (
@@ -71,13 +77,8 @@ const HOST_AGENTS: [(&str, &str, &str, Option<&str>); 3] = [
         "N/A",
         None,
     ),
-    (
-        "DHCP agent",
-        "gureum-dhcp-agent",
-        "dhcp_agent",
-        Some("nova"),
-    ),
-    ("L3 agent", "gureum-l3-agent", "l3_agent", Some("nova")),
+    (DHCP_AGENT, "gureum-dhcp-agent", "dhcp_agent", Some("nova")),
+    (L3_AGENT, "gureum-l3-agent", "l3_agent", Some("nova")),
 ];
 
 /// Agents are the administrators' (Neutron's `rule:get_agent` and friends).
@@ -180,5 +181,90 @@ impl NetworkService {
             return Err(agent_not_found(id));
         }
         Ok(())
+    }
+
+    /// The routers an L3 agent runs (Neutron's `GET /agents/{id}/l3-routers`). Every host
+    /// converges the whole cloud's data plane from the database, so a host's L3 agent runs
+    /// every router and its DHCP agent serves every network with a DHCP port; an agent of
+    /// another kind runs none.
+    pub async fn agent_routers(&self, ctx: &OpCtx, agent_id: &str) -> Result<Vec<Router>> {
+        admin_only(ctx, Action::List, "rule:get_l3-routers")?;
+        let agent = self.agent_get(ctx, agent_id).await?;
+        if agent.agent_type != L3_AGENT {
+            return Ok(Vec::new());
+        }
+        self.router_list(ctx, RouterQuery::default()).await
+    }
+
+    /// The L3 agents that run a router (`GET /routers/{id}/l3-agents`).
+    pub async fn router_agents(&self, ctx: &OpCtx, router_id: &str) -> Result<Vec<Agent>> {
+        admin_only(ctx, Action::List, "rule:get_l3-agents")?;
+        self.router_get(ctx, router_id).await?;
+        self.agents_of_type(ctx, L3_AGENT).await
+    }
+
+    /// The networks a DHCP agent serves (`GET /agents/{id}/dhcp-networks`).
+    pub async fn agent_networks(&self, ctx: &OpCtx, agent_id: &str) -> Result<Vec<Network>> {
+        admin_only(ctx, Action::List, "rule:get_dhcp-networks")?;
+        let agent = self.agent_get(ctx, agent_id).await?;
+        if agent.agent_type != DHCP_AGENT {
+            return Ok(Vec::new());
+        }
+        let ids = self.dhcp_network_ids(ctx, Vec::new()).await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.network_list(
+            ctx,
+            NetworkQuery {
+                ids,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The DHCP agents that serve a network (`GET /networks/{id}/dhcp-agents`): none while
+    /// it has no DHCP port (no subnet with DHCP enabled).
+    pub async fn network_agents(&self, ctx: &OpCtx, network_id: &str) -> Result<Vec<Agent>> {
+        admin_only(ctx, Action::List, "rule:get_dhcp-agents")?;
+        self.network_get(ctx, network_id).await?;
+        if self
+            .dhcp_network_ids(ctx, vec![network_id.to_string()])
+            .await?
+            .is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        self.agents_of_type(ctx, DHCP_AGENT).await
+    }
+
+    async fn agents_of_type(&self, ctx: &OpCtx, agent_type: &str) -> Result<Vec<Agent>> {
+        self.agent_list(
+            ctx,
+            AgentQuery {
+                agent_type: Some(agent_type.to_string()),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// The networks (of those given, or all) that have a DHCP port.
+    async fn dhcp_network_ids(&self, ctx: &OpCtx, network_id: Vec<String>) -> Result<Vec<String>> {
+        let ports = self
+            .port_list(
+                ctx,
+                PortQuery {
+                    network_id,
+                    device_owner: vec![OWNER_DHCP.to_string()],
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut ids: Vec<String> = ports.into_iter().map(|p| p.network_id).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 }

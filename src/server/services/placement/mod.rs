@@ -792,6 +792,40 @@ impl PlacementService {
         Ok(())
     }
 
+    /// Compute: Nova mirrors its host aggregates into Placement, so the node's provider
+    /// joins (`member`) or leaves the aggregate of that id; its generation moves only when
+    /// that changes something. A node with no provider yet has nothing to mirror.
+    pub(crate) async fn node_aggregate(
+        &self,
+        node_id: &str,
+        aggregate: &str,
+        member: bool,
+    ) -> Result<()> {
+        let _w = self.writes.lock().await;
+        let mut tx = self.db.begin().await?;
+        let Some(row) = db::get::<ProviderRow>(&mut tx, node_id).await? else {
+            return Ok(());
+        };
+        let mut list: Vec<String> = db::placement::provider_aggregates(&mut tx, Some(node_id))
+            .await?
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        if list.iter().any(|a| a == aggregate) == member {
+            return Ok(());
+        }
+        if member {
+            list.push(aggregate.to_string());
+            list.sort();
+        } else {
+            list.retain(|a| a != aggregate);
+        }
+        db::placement::provider_aggregates_set(&mut tx, node_id, &list).await?;
+        self.bump(&mut tx, node_id, row.generation).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Compute: records a node as a provider (its id is the node's) with its VCPU,
     /// MEMORY_MB and DISK_GB, made or brought up to date on every start.
     pub(crate) async fn node_report(
