@@ -2,7 +2,7 @@
 //! its matching chain of binds per table. A condition is added only when its value is
 //! given, so the SQL a query sends names exactly the filters the caller asked for.
 //!
-//! ```ignore
+//! ```text
 //! Select::<NetworkRow>::table()
 //!     .when(f.scope.project_id.as_deref(), "(project_id = ? OR shared = 1)")
 //!     .eq("name", f.name.as_deref())
